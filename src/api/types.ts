@@ -1,0 +1,185 @@
+/**
+ * The public data types of the tsvisor API (see shared/DESIGN.md, "The API contract").
+ * Backends, the frontend, the assists and the tools all speak these types.
+ */
+
+export type BackendName = 'kvm' | 'soft';
+export type BackendChoice = BackendName | 'auto';
+
+/** Guest-physical mapping protection. */
+export type Prot = 'r' | 'rw' | 'rx' | 'rwx';
+
+/** State groups for getState/setState, as NVMM's NVMM_X64_STATE_* flags. */
+export const State = {
+  SEGS: 0x01,
+  GPRS: 0x02,
+  CRS: 0x04,
+  DRS: 0x08,
+  MSRS: 0x10,
+  INTR: 0x20,
+  FPU: 0x40,
+  ALL: 0x7f,
+} as const;
+
+export interface Segment {
+  selector: number;
+  base: bigint;
+  limit: number;
+  type: number;
+  s: number;
+  dpl: number;
+  p: number;
+  avl: number;
+  l: number;
+  def: number;
+  g: number;
+}
+
+export const GPR_NAMES = [
+  'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+] as const;
+export type GprName = (typeof GPR_NAMES)[number];
+
+export type Gprs = Record<GprName | 'rip' | 'rflags', bigint>;
+
+export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'gdt', 'idt', 'ldt', 'tr'] as const;
+export type SegName = (typeof SEG_NAMES)[number];
+export type Segs = Record<SegName, Segment>;
+
+export interface Crs { cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint; cr8: bigint; xcr0: bigint }
+export interface Drs { dr0: bigint; dr1: bigint; dr2: bigint; dr3: bigint; dr6: bigint; dr7: bigint }
+export interface Msrs {
+  efer: bigint; star: bigint; lstar: bigint; cstar: bigint; sfmask: bigint; kernelgsbase: bigint;
+  sysenterCs: bigint; sysenterEsp: bigint; sysenterEip: bigint; pat: bigint; tsc: bigint;
+}
+export interface Intr {
+  intShadow: boolean;
+  intWindowExiting: boolean;
+  nmiWindowExiting: boolean;
+  /** An event (injected or in flight) is pending delivery. */
+  evtPending: boolean;
+}
+export interface Fpu {
+  fcw: number; fsw: number; ftw: number; fop: number;
+  fip: bigint; fdp: bigint;
+  mxcsr: number; mxcsrMask: number;
+  /** 8 x87 registers, 10 bytes each. */
+  st: Uint8Array[];
+  /** 16 XMM registers, 16 bytes each. */
+  xmm: Uint8Array[];
+}
+
+export interface VcpuState {
+  gprs: Gprs;
+  segs: Segs;
+  crs: Crs;
+  drs: Drs;
+  msrs: Msrs;
+  intr: Intr;
+  fpu: Fpu;
+}
+
+/** setState input: every group and every field optional. */
+export type VcpuStateInput = {
+  [K in keyof VcpuState]?: Partial<VcpuState[K]>;
+};
+
+export interface Capability {
+  version: number;
+  /** Size in bytes of a full serialized vCPU state (NVMM's nvmm_x64_state). */
+  stateSize: number;
+  maxMachines: number;
+  maxVcpus: number;
+  /** Largest total guest RAM per machine, bytes. */
+  maxRam: number;
+  arch: {
+    vcpuConf: { cpuid: boolean; tpr: boolean };
+    xcr0Mask: bigint;
+    mxcsrMask: number;
+    /** How many CPUID leaves can be configured per vCPU. */
+    cpuidMaxOps: number;
+  };
+}
+
+/** Masks applied to a CPUID leaf's result: (value & ~del) | set. exit: the leaf exits to the caller. */
+export interface CpuidConf {
+  set?: Partial<CpuidRegs>;
+  del?: Partial<CpuidRegs>;
+  exit?: boolean;
+}
+export interface CpuidRegs { eax: number; ebx: number; ecx: number; edx: number }
+
+export interface TprConf { exitChanged: boolean }
+
+export type VcpuEvent =
+  | { type: 'exception'; vector: number; errorCode?: number }
+  | { type: 'interrupt'; vector: number }
+  | { type: 'nmi' };
+
+/** Carried by every exit: the bits of state a run loop needs without a getState. */
+export interface ExitState {
+  rflags: bigint;
+  cr8: bigint;
+  intShadow: boolean;
+  intWindowExiting: boolean;
+  nmiWindowExiting: boolean;
+  evtPending: boolean;
+}
+
+interface ExitBase { exitState: ExitState }
+
+export interface IoExit extends ExitBase {
+  reason: 'io';
+  port: number;
+  in: boolean;
+  /** Bytes per element: 1, 2 or 4. */
+  size: number;
+  /** For OUT: the bytes written (size bytes). For IN: size bytes, to be filled by the assist. */
+  data: Uint8Array;
+  rep: boolean;
+  str: boolean;
+  /** RIP of the next instruction. */
+  npc: number;
+}
+export interface MemoryExit extends ExitBase {
+  reason: 'memory';
+  gpa: number;
+  write: boolean;
+  size: number;
+  /** The access that faulted: 'r' read, 'w' write, 'x' fetch. */
+  prot: 'r' | 'w' | 'x';
+  /** Bytes of the faulting instruction when the backend has them (may be empty). */
+  instBytes: Uint8Array;
+}
+export interface RdmsrExit extends ExitBase { reason: 'rdmsr'; msr: number; npc: number }
+export interface WrmsrExit extends ExitBase { reason: 'wrmsr'; msr: number; value: bigint; npc: number }
+export interface CpuidExit extends ExitBase { reason: 'cpuid'; leaf: number; subleaf: number; npc: number }
+export interface TprChangedExit extends ExitBase { reason: 'tpr-changed'; cr8: bigint }
+export interface InvalidExit extends ExitBase { reason: 'invalid'; detail: string }
+export interface SimpleExit extends ExitBase {
+  reason: 'halted' | 'shutdown' | 'int-ready' | 'nmi-ready' | 'monitor' | 'mwait' | 'stopped';
+}
+
+export type VmExit =
+  | IoExit | MemoryExit | RdmsrExit | WrmsrExit | CpuidExit | TprChangedExit | InvalidExit | SimpleExit;
+export type VmExitReason = VmExit['reason'];
+
+/** Assist callbacks. For a read/IN the handler fills data; for a write/OUT it reads data. */
+export interface IoRequest { port: number; in: boolean; size: number; data: Uint8Array }
+export interface MemRequest { gpa: number; write: boolean; size: number; data: Uint8Array }
+export type IoHandler = (req: IoRequest) => void;
+export type MemHandler = (req: MemRequest) => void;
+
+/** What gvaToGpa returns: the GPA and the protection in effect along the walk. */
+export interface GvaTranslation { gpa: number; prot: { read: boolean; write: boolean; exec: boolean; user: boolean } }
+
+/**
+ * A structured-cloneable token that lets another thread stop a running vCPU
+ * (postMessage it to a worker, then call stopVcpu(handle) there).
+ */
+export interface VcpuStopHandle {
+  backend: BackendName;
+  /** Backend-specific data; plain cloneable values and SharedArrayBuffers only. */
+  data: Record<string, unknown>;
+}

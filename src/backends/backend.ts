@@ -1,0 +1,54 @@
+/**
+ * The machine-dependent side of the NVMM split. The frontend (src/frontend) validates every
+ * argument, keeps the GPA map and the limits, and calls these only with checked values; a backend
+ * never re-validates what the frontend owns, and knows nothing of the monitor or the assists.
+ */
+import type {
+  BackendName, Capability, CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput,
+  VcpuStopHandle, VmExit,
+} from '../api/types.js';
+
+/** Host memory usable as guest RAM. bytes aliases the memory the guest sees. */
+export interface GuestMemory {
+  readonly bytes: Uint8Array;
+  readonly size: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  capability(): Capability;
+  /** size is a positive multiple of 4096 (checked by the frontend). */
+  allocate(size: number): GuestMemory;
+  /** Releases host memory from allocate() once no machine maps it. */
+  release(memory: GuestMemory): void;
+  createMachine(): BackendMachine;
+  close(): void;
+}
+
+export interface BackendMachine {
+  /** gpa, offset and size are page-aligned and in bounds; the range does not overlap. */
+  map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void;
+  /** Exactly one earlier map() range (the frontend splits nothing). */
+  unmap(gpa: number, size: number): void;
+  createVcpu(id: number): BackendVcpu;
+  destroy(): void;
+}
+
+export interface BackendVcpu {
+  /** flags: a State.* mask; fills exactly the groups asked for. */
+  getState(flags: number): Partial<VcpuState>;
+  setState(state: VcpuStateInput, flags: number): void;
+  configureCpuid(leaf: number, conf: CpuidConf): void;
+  configureTpr(conf: TprConf): void;
+  /** Queue an event; it is delivered when the guest can take it (see intr.evtPending). */
+  inject(event: VcpuEvent): void;
+  run(): VmExit;
+  /** Stop from this thread: the current or next run() returns { reason: 'stopped' }. */
+  stop(): void;
+  /** A token for stopping this vCPU from another thread (see stopFromHandle). */
+  stopHandle(): VcpuStopHandle;
+  destroy(): void;
+}
+
+/** Each backend module exports this to stop a vCPU given a handle made in another thread. */
+export type StopFromHandle = (handle: VcpuStopHandle) => void;
