@@ -1,0 +1,32 @@
+/**
+ * Shared test fixtures: where guest binaries are, and which backends this machine can run.
+ * Backends that cannot run here are skipped with a visible message, never faked.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const GUEST_BUILD = join(REPO, 'guests', 'build');
+
+/** A flat guest binary built by `make -C guests` (guests/NAME.S -> guests/build/NAME.bin). */
+export function guestBinary(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(GUEST_BUILD, `${name}.bin`)));
+}
+
+/** Why KVM cannot be used here, or undefined when /dev/kvm opens read-write. */
+export function kvmUnavailableReason(): string | undefined {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return undefined;
+  } catch (e) {
+    return `/dev/kvm not usable (${(e as Error).message})`;
+  }
+}
+
+/** For node:test's { skip } option: a visible reason string, or false to run. */
+export function skipUnlessKvm(): string | false {
+  const why = kvmUnavailableReason();
+  if (why) console.log(`# SKIP kvm half: ${why}`);
+  return why ?? false;
+}
