@@ -46,4 +46,16 @@ export interface ExecContext {
   read(seg: number, addr: number, size: 1 | 2 | 4 | 8): number;
   memHi: number;
   write(seg: number, addr: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void;
+
+  /**
+   * Current privilege level (0..3). Only POPF needs it (which of IF/IOPL it may change); when
+   * absent, execute() returns false for POPF and leaves it to the runner.
+   */
+  cpl?: number;
+  /**
+   * Most REP string iterations one execute() call may run (the soft CPU bounds it to poll for
+   * interrupts). When the budget runs out with RCX != 0, RIP stays on the instruction (as after
+   * an interrupt on hardware) and execute() returns true. Absent: the whole loop runs.
+   */
+  repBudget?: number;
 }
