@@ -1,0 +1,155 @@
+/**
+ * ELF64 executable loader for the monitor (toyvirt's elf_map): parses a little-endian x86-64
+ * ET_EXEC image and returns its PT_LOAD segments, to be placed at p_vaddr taken as a
+ * guest-physical address. Everything read from the file is checked before use: a bad image
+ * raises one VmmError naming the bad field and value, never a RangeError or a huge allocation.
+ */
+import { VmmError, hex } from '../api/errors.js';
+
+/** Header layout (ELF-64 Object File Format, v1.5): offsets of the fields we read. */
+const EHDR = {
+  SIZE: 64, CLASS: 4, DATA: 5, VERSION: 6, TYPE: 16, MACHINE: 18, ENTRY: 24, PHOFF: 32,
+  PHENTSIZE: 54, PHNUM: 56,
+} as const;
+const PHDR = { SIZE: 56, TYPE: 0, FLAGS: 4, OFFSET: 8, VADDR: 16, FILESZ: 32, MEMSZ: 40 } as const;
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+const ELFCLASS64 = 2, ELFDATA2LSB = 1, EV_CURRENT = 1, ET_EXEC = 2, EM_X86_64 = 62;
+const PT_LOAD = 1;
+export const PF_X = 1, PF_W = 2, PF_R = 4;
+
+export interface ElfSegment {
+  /** Guest-physical address of the first byte (p_vaddr). */
+  gpa: number;
+  /** The bytes from the file (p_filesz of them); the rest up to memSize is zero. */
+  fileBytes: Uint8Array;
+  memSize: number;
+  /** PF_R | PF_W | PF_X. */
+  flags: number;
+}
+
+export interface ElfImage {
+  entry: number;
+  /** PT_LOAD segments with memSize > 0, sorted by address, not overlapping. */
+  segments: ElfSegment[];
+  /** Lowest segment address and the end (exclusive) of the highest one. */
+  start: number;
+  end: number;
+}
+
+export interface ElfLimits {
+  /** Segments must end at or below this guest-physical address. */
+  maxAddress: number;
+  /** Sum of the segments' memory sizes may not exceed this many bytes. */
+  maxImageBytes: number;
+}
+
+/** Guest-physical space below the LAPIC page, and a RAM budget a toy monitor can afford. */
+export const DEFAULT_ELF_LIMITS: ElfLimits = { maxAddress: 0xfee00000, maxImageBytes: 256 * 2 ** 20 };
+
+export function parseElf64(file: Uint8Array, limits: ElfLimits = DEFAULT_ELF_LIMITS): ElfImage {
+  checkHeader(file);
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const entry = u64(view, EHDR.ENTRY, 'e_entry');
+  const phoff = u64(view, EHDR.PHOFF, 'e_phoff');
+  const phentsize = view.getUint16(EHDR.PHENTSIZE, true);
+  const phnum = view.getUint16(EHDR.PHNUM, true);
+  if (phnum === 0) throw bad('has no program headers (e_phnum 0)');
+  if (phentsize < PHDR.SIZE) throw bad(`e_phentsize ${phentsize} is smaller than ${PHDR.SIZE}`);
+  if (phoff + phnum * phentsize > file.length) {
+    throw bad(`program headers (e_phoff ${hex(phoff)}, ${phnum} x ${phentsize} bytes) run past the end of the ${file.length}-byte file`);
+  }
+
+  const segments: ElfSegment[] = [];
+  let total = 0;
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    if (view.getUint32(ph + PHDR.TYPE, true) !== PT_LOAD) continue;
+    const seg = readLoadSegment(file, view, ph, i, limits);
+    if (seg.memSize === 0) continue;
+    total += seg.memSize;
+    if (total > limits.maxImageBytes) {
+      throw bad(`segments total ${hex(total)} bytes by segment ${i}, over the ${hex(limits.maxImageBytes)}-byte image limit`);
+    }
+    segments.push(seg);
+  }
+  if (segments.length === 0) throw bad('has no PT_LOAD segment with contents');
+  segments.sort((a, b) => a.gpa - b.gpa);
+  for (let i = 1; i < segments.length; i++) {
+    const prev = segments[i - 1]!, cur = segments[i]!;
+    if (cur.gpa < prev.gpa + prev.memSize) {
+      throw bad(`segments overlap: ${range(prev)} and ${range(cur)}`);
+    }
+  }
+  if (!segments.some((s) => entry >= s.gpa && entry < s.gpa + s.memSize)) {
+    throw bad(`entry point ${hex(entry)} is outside every loaded segment (${segments.map(range).join(', ')})`);
+  }
+  const last = segments[segments.length - 1]!;
+  return { entry, segments, start: segments[0]!.gpa, end: last.gpa + last.memSize };
+}
+
+/** Copies the segments into guest RAM that starts at ramGpa (zero-filling each to memSize). */
+export function copyElfImage(image: ElfImage, ram: Uint8Array, ramGpa: number): void {
+  for (const seg of image.segments) {
+    const off = seg.gpa - ramGpa;
+    if (off < 0 || off + seg.memSize > ram.length) {
+      throw new VmmError('EINVAL', `ELF segment ${range(seg)} does not fit guest RAM ${hex(ramGpa)}+${hex(ram.length)}`);
+    }
+    ram.set(seg.fileBytes, off);
+    ram.fill(0, off + seg.fileBytes.length, off + seg.memSize);
+  }
+}
+
+function checkHeader(file: Uint8Array): void {
+  if (file.length < 4 || ELF_MAGIC.some((b, i) => file[i] !== b)) {
+    throw new VmmError('EINVAL', 'not an ELF file (no \\x7fELF magic)');
+  }
+  if (file.length < EHDR.SIZE) throw bad(`is truncated: ${file.length} bytes, the header alone is ${EHDR.SIZE}`);
+  if (file[EHDR.CLASS] !== ELFCLASS64) {
+    const what = file[EHDR.CLASS] === 1 ? '32-bit ELF (ELFCLASS32)' : `ELF class ${file[EHDR.CLASS]}`;
+    throw bad(`is a ${what}; a 64-bit ELF (ELFCLASS64) is needed`);
+  }
+  if (file[EHDR.DATA] !== ELFDATA2LSB) throw bad(`data encoding ${file[EHDR.DATA]} is not little-endian (1)`);
+  if (file[EHDR.VERSION] !== EV_CURRENT) throw bad(`ELF version ${file[EHDR.VERSION]} is not 1`);
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const type = view.getUint16(EHDR.TYPE, true);
+  if (type !== ET_EXEC) throw bad(`e_type ${type} is not an executable (ET_EXEC = 2)`);
+  const machine = view.getUint16(EHDR.MACHINE, true);
+  if (machine !== EM_X86_64) throw bad(`e_machine ${machine} is not x86-64 (62)`);
+}
+
+function readLoadSegment(file: Uint8Array, view: DataView, ph: number, i: number, limits: ElfLimits): ElfSegment {
+  const offset = u64(view, ph + PHDR.OFFSET, `segment ${i} p_offset`);
+  const gpa = u64(view, ph + PHDR.VADDR, `segment ${i} p_vaddr`);
+  const fileSize = u64(view, ph + PHDR.FILESZ, `segment ${i} p_filesz`);
+  const memSize = u64(view, ph + PHDR.MEMSZ, `segment ${i} p_memsz`);
+  if (fileSize > memSize) throw bad(`segment ${i}: p_filesz ${hex(fileSize)} exceeds p_memsz ${hex(memSize)}`);
+  if (memSize > limits.maxImageBytes) {
+    throw bad(`segment ${i}: p_memsz ${hex(memSize)} is over the ${hex(limits.maxImageBytes)}-byte image limit`);
+  }
+  if (gpa + memSize > limits.maxAddress) {
+    throw bad(`segment ${i} at ${hex(gpa)}+${hex(memSize)} ends above the guest RAM limit ${hex(limits.maxAddress)}`);
+  }
+  if (offset + fileSize > file.length) {
+    throw bad(`is truncated: segment ${i} needs file bytes ${hex(offset)}..${hex(offset + fileSize)}, the file has ${hex(file.length)}`);
+  }
+  return {
+    gpa, memSize, flags: view.getUint32(ph + PHDR.FLAGS, true) & (PF_R | PF_W | PF_X),
+    fileBytes: file.subarray(offset, offset + fileSize),
+  };
+}
+
+/** A 64-bit field as a number; values past 2^53 are rejected rather than rounded. */
+function u64(view: DataView, at: number, name: string): number {
+  const v = view.getBigUint64(at, true);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${name} ${hex(v)} is absurdly large`);
+  return Number(v);
+}
+
+function range(s: ElfSegment): string {
+  return `${hex(s.gpa)}..${hex(s.gpa + s.memSize)}`;
+}
+
+function bad(what: string): VmmError {
+  return new VmmError('EINVAL', `ELF image ${what}`);
+}
