@@ -1,0 +1,57 @@
+/**
+ * Which backend a Hypervisor gets. 'auto' means KVM when /dev/kvm is usable, else the soft CPU;
+ * TSVISOR_BACKEND=kvm|soft in the environment replaces 'auto' (an explicit choice is never
+ * overridden, so a test that asks for 'kvm' gets KVM or an error).
+ */
+import { VmmError } from '../api/errors.js';
+import type { BackendChoice, BackendName, VcpuStopHandle } from '../api/types.js';
+import type { Backend, StopFromHandle } from '../backends/backend.js';
+import { kvmStopFromHandle, kvmUnusableReason, openKvmBackend } from '../backends/kvm/index.js';
+import { openSoftBackend, softStopFromHandle } from '../backends/soft/index.js';
+import { checkKeys } from './checks.js';
+import { describe } from './describe.js';
+
+const OPENERS: Record<BackendName, () => Backend> = { kvm: openKvmBackend, soft: openSoftBackend };
+const STOPPERS: Record<BackendName, StopFromHandle> = { kvm: kvmStopFromHandle, soft: softStopFromHandle };
+const CHOICES: readonly string[] = ['auto', 'kvm', 'soft'];
+
+/** The choice after applying TSVISOR_BACKEND to 'auto'. */
+export function effectiveChoice(choice: unknown, env: NodeJS.ProcessEnv = process.env): BackendChoice {
+  if (!CHOICES.includes(choice as string)) {
+    throw new VmmError('EINVAL', `backend must be 'auto', 'kvm' or 'soft', got ${describe(choice)}`);
+  }
+  const forced = env['TSVISOR_BACKEND'];
+  if (choice !== 'auto' || forced === undefined || forced === '') return choice as BackendChoice;
+  if (!CHOICES.includes(forced)) {
+    throw new VmmError('EINVAL', `TSVISOR_BACKEND must be 'auto', 'kvm' or 'soft', got ${JSON.stringify(forced)}`);
+  }
+  return forced as BackendChoice;
+}
+
+export function openBackend(choice: BackendChoice): Backend {
+  if (choice !== 'auto') return OPENERS[choice]();
+  const kvmWhy = kvmUnusableReason();
+  if (kvmWhy === undefined) return openKvmBackend();
+  try {
+    return openSoftBackend();
+  } catch (e) {
+    if (e instanceof VmmError && e.code === 'ENODEV') {
+      throw new VmmError('ENODEV', `no backend usable: kvm: ${kvmWhy}; soft: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/** Stops a vCPU from any thread, given the token its stopHandle() returned. */
+export function stopVcpu(handle: VcpuStopHandle): void {
+  const obj = checkKeys('stop handle', handle, ['backend', 'data']);
+  const backend = obj['backend'];
+  if (backend !== 'kvm' && backend !== 'soft') {
+    throw new VmmError('EINVAL', `stop handle backend must be 'kvm' or 'soft', got ${describe(backend)}`);
+  }
+  const data = obj['data'];
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new VmmError('EINVAL', `stop handle data must be an object, got ${describe(data)}`);
+  }
+  STOPPERS[backend](handle);
+}

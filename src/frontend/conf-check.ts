@@ -1,0 +1,44 @@
+/**
+ * Validation of the vCPU configuration calls: configureCpuid and configureTpr.
+ * CPUID masks are uint32; int32 values (what JS bit operators produce, e.g. 1 << 31 or ~0x20)
+ * are accepted and normalized to uint32 with >>> 0, the one conversion the frontend does here,
+ * because both spellings mean the same 32 bits.
+ */
+import { VmmError } from '../api/errors.js';
+import type { CpuidConf, CpuidRegs, TprConf } from '../api/types.js';
+import { checkBool, checkInt, checkKeys } from './checks.js';
+
+const REGS = ['eax', 'ebx', 'ecx', 'edx'] as const;
+
+function checkRegs(what: string, v: unknown): Partial<CpuidRegs> {
+  const obj = checkKeys(what, v, REGS);
+  const out: Partial<CpuidRegs> = {};
+  for (const r of REGS) {
+    if (obj[r] !== undefined) out[r] = checkInt(`${what}.${r}`, obj[r], -0x80000000, 0xffffffff) >>> 0;
+  }
+  return out;
+}
+
+export function checkCpuidLeaf(leaf: unknown): number {
+  return checkInt('CPUID leaf', leaf, 0, 0xffffffff);
+}
+
+export function checkCpuidConf(conf: unknown): CpuidConf {
+  const obj = checkKeys('CPUID conf', conf, ['set', 'del', 'exit']);
+  const out: CpuidConf = {};
+  if (obj['set'] !== undefined) out.set = checkRegs('CPUID conf.set', obj['set']);
+  if (obj['del'] !== undefined) out.del = checkRegs('CPUID conf.del', obj['del']);
+  if (obj['exit'] !== undefined) out.exit = checkBool('CPUID conf.exit', obj['exit']);
+  for (const r of REGS) {
+    const both = (out.set?.[r] ?? 0) & (out.del?.[r] ?? 0);
+    if (both !== 0) {
+      throw new VmmError('EINVAL', `CPUID conf sets and deletes the same ${r} bits 0x${(both >>> 0).toString(16)}`);
+    }
+  }
+  return out;
+}
+
+export function checkTprConf(conf: unknown): TprConf {
+  const obj = checkKeys('TPR conf', conf, ['exitChanged']);
+  return { exitChanged: checkBool('TPR conf.exitChanged', obj['exitChanged']) };
+}

@@ -1,0 +1,107 @@
+/**
+ * The entry point of the API: opens a backend and creates machines, enforcing the live-machine
+ * limit (MAX_MACHINES per process, across all Hypervisor instances, as NVMM's global limit).
+ */
+import { VmmError } from '../api/errors.js';
+import type { BackendChoice, BackendName, Capability } from '../api/types.js';
+import type { Backend } from '../backends/backend.js';
+import { effectiveChoice, openBackend } from './backend-select.js';
+import { checkKeys } from './checks.js';
+import { API_VERSION, MAX_MACHINES, MAX_VCPUS } from './limits.js';
+import { Machine } from './machine.js';
+import type { MachineOwner } from './machine.js';
+import { machineIds } from './machine-ids.js';
+
+export interface OpenOptions {
+  /** Default 'auto': KVM when usable, else soft (TSVISOR_BACKEND=kvm|soft overrides 'auto'). */
+  backend?: BackendChoice;
+}
+
+let liveMachines = 0;
+
+export class Hypervisor {
+  readonly backend: BackendName;
+  private readonly impl: Backend;
+  private readonly cap: Capability;
+  private readonly machines = new Set<Machine>();
+  private readonly owner: MachineOwner;
+  private closed = false;
+
+  private constructor(impl: Backend) {
+    this.impl = impl;
+    this.backend = impl.name;
+    const cap = impl.capability();
+    // The frontend owns the version and the limits; a backend can only lower them.
+    this.cap = {
+      ...cap,
+      version: API_VERSION,
+      maxMachines: Math.min(cap.maxMachines, MAX_MACHINES),
+      maxVcpus: Math.min(cap.maxVcpus, MAX_VCPUS),
+      arch: { ...cap.arch, vcpuConf: { ...cap.arch.vcpuConf } },
+    };
+    this.owner = {
+      backend: impl,
+      capability: this.cap,
+      machineChanged: (m) => machineIds.update(m),
+      machineDestroyed: (m) => {
+        this.machines.delete(m);
+        liveMachines--;
+        machineIds.release(m);
+      },
+    };
+  }
+
+  static open(options: OpenOptions = {}): Hypervisor {
+    const opts = checkKeys('open options', options, ['backend']);
+    return new Hypervisor(openBackend(effectiveChoice(opts['backend'] ?? 'auto')));
+  }
+
+  /** @internal For tests and embedders that build a Backend themselves. */
+  static fromBackend(backend: Backend): Hypervisor {
+    return new Hypervisor(backend);
+  }
+
+  private live(): Backend {
+    if (this.closed) throw new VmmError('ENOENT', `hypervisor (${this.backend}) has been closed`);
+    return this.impl;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  capability(): Capability {
+    this.live();
+    return { ...this.cap, arch: { ...this.cap.arch, vcpuConf: { ...this.cap.arch.vcpuConf } } };
+  }
+
+  createMachine(): Machine {
+    const impl = this.live();
+    if (liveMachines >= this.cap.maxMachines) {
+      throw new VmmError('ENOBUFS', `already ${liveMachines} live machines in this process (max ${this.cap.maxMachines})`);
+    }
+    const bm = impl.createMachine();
+    let m: Machine;
+    try {
+      m = new Machine(this.owner, machineIds.take(this.backend), bm);
+    } catch (e) {
+      bm.destroy();
+      throw e;
+    }
+    liveMachines++;
+    this.machines.add(m);
+    machineIds.update(m);
+    return m;
+  }
+
+  /** Destroys every machine still alive, then closes the backend. */
+  close(): void {
+    const impl = this.live();
+    this.closed = true;
+    try {
+      for (const m of [...this.machines]) m.destroy();
+    } finally {
+      impl.close();
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * A virtual CPU as the API exposes it: every argument is checked here, then handed to the
+ * backend's vCPU. After destroy() (its own, or its machine's) every call throws VmmError ENOENT.
+ */
+import { VmmError, hex } from '../api/errors.js';
+import { State } from '../api/types.js';
+import type {
+  CpuidConf, GvaTranslation, IoHandler, MemHandler, TprConf, VcpuEvent, VcpuState, VcpuStateInput,
+  VcpuStopHandle, VmExit,
+} from '../api/types.js';
+import type { BackendVcpu } from '../backends/backend.js';
+import { checkInt } from './checks.js';
+import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
+import { checkEvent } from './event-check.js';
+import { checkStateFlags, checkStateInput } from './state-check.js';
+import type { StateLimits } from './state-check.js';
+import type { Machine } from './machine.js';
+
+/** What a Vcpu needs from its machine (kept narrow so the two files do not depend on each other's insides). */
+export interface VcpuHost {
+  readonly machine: Machine;
+  readonly stateLimits: StateLimits;
+  readonly cpuidMaxOps: number;
+  vcpuDestroyed(id: number): void;
+}
+
+export class Vcpu {
+  readonly id: number;
+  readonly machine: Machine;
+  private readonly host: VcpuHost;
+  private readonly impl: BackendVcpu;
+  private readonly cpuidLeaves = new Set<number>();
+  private destroyed = false;
+
+  /** @internal Made by Machine.createVcpu. */
+  constructor(host: VcpuHost, id: number, impl: BackendVcpu) {
+    this.host = host;
+    this.machine = host.machine;
+    this.id = id;
+    this.impl = impl;
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  private live(): BackendVcpu {
+    if (this.destroyed) throw new VmmError('ENOENT', `vCPU ${this.id} of machine ${this.machine.id} has been destroyed`);
+    return this.impl;
+  }
+
+  /** The groups named by flags (State.*), each complete. */
+  getState(flags: number = State.ALL): Partial<VcpuState> {
+    const impl = this.live();
+    return impl.getState(checkStateFlags(flags));
+  }
+
+  /** Sets the groups present in state (fields left out keep their value). flags, if given, must name exactly those groups. */
+  setState(state: VcpuStateInput, flags?: number): void {
+    const impl = this.live();
+    impl.setState(state, checkStateInput(state, flags, this.host.stateLimits));
+  }
+
+  configureCpuid(leaf: number, conf: CpuidConf): void {
+    const impl = this.live();
+    const checkedLeaf = checkCpuidLeaf(leaf);
+    const checked = checkCpuidConf(conf);
+    if (!this.cpuidLeaves.has(checkedLeaf) && this.cpuidLeaves.size >= this.host.cpuidMaxOps) {
+      throw new VmmError('ENOBUFS', `vCPU ${this.id}: already ${this.cpuidLeaves.size} CPUID leaves configured (cpuidMaxOps), cannot add leaf ${hex(checkedLeaf)}`);
+    }
+    impl.configureCpuid(checkedLeaf, checked);
+    this.cpuidLeaves.add(checkedLeaf);
+  }
+
+  configureTpr(conf: TprConf): void {
+    const impl = this.live();
+    impl.configureTpr(checkTprConf(conf));
+  }
+
+  /** Queues an event; see src/frontend/event-check.ts for the vectors accepted. */
+  inject(event: VcpuEvent): void {
+    const impl = this.live();
+    impl.inject(checkEvent(event));
+  }
+
+  /** Runs the guest until the next exit. Blocks this thread. */
+  run(): VmExit {
+    return this.live().run();
+  }
+
+  /** Makes the current or next run() return { reason: 'stopped' }. From another thread use stopHandle() + stopVcpu(). */
+  stop(): void {
+    this.live().stop();
+  }
+
+  /** A structured-cloneable token; postMessage it to another thread and call stopVcpu(handle) there. */
+  stopHandle(): VcpuStopHandle {
+    return this.live().stopHandle();
+  }
+
+  gvaToGpa(gva: number): GvaTranslation {
+    this.live();
+    checkInt('gva', gva, -(2 ** 63), 2 ** 64);
+    throw new VmmError('ENOTSUP', `gvaToGpa(${hex(gva)}): MMU walker not built yet`);
+  }
+
+  assistIo(exit: VmExit, handler: IoHandler): void {
+    this.live();
+    void exit; void handler;
+    throw new VmmError('ENOTSUP', 'assistIo: I/O assist not built yet');
+  }
+
+  assistMem(exit: VmExit, handler: MemHandler): void {
+    this.live();
+    void exit; void handler;
+    throw new VmmError('ENOTSUP', 'assistMem: memory assist not built yet');
+  }
+
+  destroy(): void {
+    const impl = this.live();
+    this.destroyed = true;
+    try {
+      impl.destroy();
+    } finally {
+      this.host.vcpuDestroyed(this.id);
+    }
+  }
+}

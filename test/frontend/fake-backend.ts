@@ -1,0 +1,68 @@
+/**
+ * A tiny in-test Backend that records every call it gets, so the frontend's checks can be tested
+ * without KVM: a test asserts both the VmmError on bad input and that the backend never saw it.
+ */
+import type { Capability, CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput, VcpuStopHandle, VmExit } from '../../src/api/types.js';
+import type { Backend, BackendMachine, BackendVcpu, GuestMemory } from '../../src/backends/backend.js';
+
+export type Call = [string, ...unknown[]];
+
+export interface FakeBackend extends Backend {
+  calls: Call[];
+  /** Calls whose name starts with prefix. */
+  named(prefix: string): Call[];
+}
+
+export function fakeCapability(over: Partial<Capability> = {}): Capability {
+  return {
+    version: 99, stateSize: 1024, maxMachines: 1000, maxVcpus: 1000, maxRam: 64 * 1024 * 1024,
+    arch: { vcpuConf: { cpuid: true, tpr: true }, xcr0Mask: 0x7n, mxcsrMask: 0xffff, cpuidMaxOps: 4 },
+    ...over,
+  };
+}
+
+export function fakeBackend(cap: Capability = fakeCapability()): FakeBackend {
+  const calls: Call[] = [];
+  let machines = 0;
+  const vcpu = (mid: number, id: number): BackendVcpu => ({
+    getState: (flags: number): Partial<VcpuState> => { calls.push(['vcpu.getState', mid, id, flags]); return {}; },
+    setState: (s: VcpuStateInput, flags: number) => { calls.push(['vcpu.setState', mid, id, s, flags]); },
+    configureCpuid: (leaf: number, conf: CpuidConf) => { calls.push(['vcpu.configureCpuid', mid, id, leaf, conf]); },
+    configureTpr: (conf: TprConf) => { calls.push(['vcpu.configureTpr', mid, id, conf]); },
+    inject: (e: VcpuEvent) => { calls.push(['vcpu.inject', mid, id, e]); },
+    run: (): VmExit => {
+      calls.push(['vcpu.run', mid, id]);
+      return { reason: 'halted', exitState: { rflags: 2n, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false } };
+    },
+    stop: () => { calls.push(['vcpu.stop', mid, id]); },
+    stopHandle: (): VcpuStopHandle => ({ backend: 'soft', data: { mid, id } }),
+    destroy: () => { calls.push(['vcpu.destroy', mid, id]); },
+  });
+  const machine = (mid: number): BackendMachine => ({
+    map: (gpa: number, mem: GuestMemory, off: number, size: number, prot: Prot) => { calls.push(['machine.map', mid, gpa, mem, off, size, prot]); },
+    unmap: (gpa: number, size: number) => { calls.push(['machine.unmap', mid, gpa, size]); },
+    createVcpu: (id: number) => { calls.push(['machine.createVcpu', mid, id]); return vcpu(mid, id); },
+    destroy: () => { calls.push(['machine.destroy', mid]); },
+  });
+  return {
+    name: 'soft',
+    calls,
+    named: (prefix) => calls.filter((c) => c[0].startsWith(prefix)),
+    capability: () => cap,
+    allocate: (size: number): GuestMemory => { calls.push(['allocate', size]); return { bytes: new Uint8Array(size), size }; },
+    release: (m: GuestMemory) => { calls.push(['release', m.size]); },
+    createMachine: () => { const mid = ++machines; calls.push(['createMachine', mid]); return machine(mid); },
+    close: () => { calls.push(['close']); },
+  };
+}
+
+/** Asserts fn throws a VmmError with this code and a message matching re. */
+export function vmmErrorLike(code: string, re?: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => {
+    const err = e as { name?: string; code?: string; message?: string };
+    if (err?.name !== 'VmmError') throw new Error(`expected VmmError ${code}, got ${String(e)}`);
+    if (err.code !== code) throw new Error(`expected code ${code}, got ${err.code}: ${err.message}`);
+    if (re && !re.test(err.message ?? '')) throw new Error(`message ${JSON.stringify(err.message)} does not match ${re}`);
+    return true;
+  };
+}

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hypervisor, MAX_MACHINES, VmmError } from '../../src/index.js';
+import { effectiveChoice } from '../../src/frontend/backend-select.js';
+import { stopVcpu } from '../../src/index.js';
+import { fakeBackend, fakeCapability, vmmErrorLike } from './fake-backend.js';
+
+test('open rejects unknown backends and unknown options', () => {
+  assert.throws(() => Hypervisor.open({ backend: 'qemu' as 'kvm' }), vmmErrorLike('EINVAL', /"qemu"/));
+  assert.throws(() => Hypervisor.open({ backnd: 'kvm' } as object), vmmErrorLike('EINVAL', /"backnd"/));
+});
+
+test('TSVISOR_BACKEND replaces auto only, and is validated', () => {
+  assert.equal(effectiveChoice('auto', {}), 'auto');
+  assert.equal(effectiveChoice('auto', { TSVISOR_BACKEND: 'soft' }), 'soft');
+  assert.equal(effectiveChoice('auto', { TSVISOR_BACKEND: 'kvm' }), 'kvm');
+  assert.equal(effectiveChoice('auto', { TSVISOR_BACKEND: '' }), 'auto');
+  assert.equal(effectiveChoice('kvm', { TSVISOR_BACKEND: 'soft' }), 'kvm');
+  assert.equal(effectiveChoice('soft', { TSVISOR_BACKEND: 'kvm' }), 'soft');
+  assert.throws(() => effectiveChoice('auto', { TSVISOR_BACKEND: 'vmx' }), vmmErrorLike('EINVAL', /TSVISOR_BACKEND.*"vmx"/));
+});
+
+test('capability: the frontend owns version and limits, a backend can only lower them', () => {
+  const hv = Hypervisor.fromBackend(fakeBackend());
+  const cap = hv.capability();
+  assert.equal(cap.maxMachines, MAX_MACHINES);
+  assert.equal(cap.maxVcpus, 128);
+  assert.equal(cap.version, 1);
+  assert.equal(cap.stateSize, 1024);
+  assert.equal(cap.arch.xcr0Mask, 0x7n);
+  // the caller's copy cannot change the hypervisor's limits
+  cap.maxVcpus = 1000;
+  cap.arch.vcpuConf.cpuid = false;
+  assert.equal(hv.capability().maxVcpus, 128);
+  assert.equal(hv.capability().arch.vcpuConf.cpuid, true);
+  const low = Hypervisor.fromBackend(fakeBackend(fakeCapability({ maxVcpus: 4 })));
+  assert.equal(low.capability().maxVcpus, 4);
+  const m = low.createMachine();
+  assert.throws(() => m.createVcpu(4), vmmErrorLike('EINVAL', /vCPU id.*\[0, 3\].*4/));
+  hv.close(); low.close();
+});
+
+test('the 129th live machine throws ENOBUFS; destroying one frees a slot', () => {
+  const fb = fakeBackend();
+  const hv = Hypervisor.fromBackend(fb);
+  const ms = Array.from({ length: MAX_MACHINES }, () => hv.createMachine());
+  assert.equal(new Set(ms.map((m) => m.id)).size, MAX_MACHINES, 'machine ids are unique');
+  assert.throws(() => hv.createMachine(), vmmErrorLike('ENOBUFS', /128/));
+  // the limit is per process, not per Hypervisor
+  const hv2 = Hypervisor.fromBackend(fakeBackend());
+  assert.throws(() => hv2.createMachine(), vmmErrorLike('ENOBUFS'));
+  assert.equal(fb.named('createMachine').length, MAX_MACHINES, 'the backend never saw the refused machine');
+  ms[5]!.destroy();
+  const again = hv.createMachine();
+  assert.throws(() => hv.createMachine(), vmmErrorLike('ENOBUFS'));
+  again.destroy();
+  hv.close();
+  // close destroyed the rest: a fresh hypervisor has all slots again
+  const ms2 = Array.from({ length: MAX_MACHINES }, () => hv2.createMachine());
+  assert.equal(ms2.length, MAX_MACHINES);
+  hv2.close();
+});
+
+test('close destroys live machines and vCPUs, then refuses all use', () => {
+  const fb = fakeBackend();
+  const hv = Hypervisor.fromBackend(fb);
+  const m = hv.createMachine();
+  const ram = m.allocate(8192);
+  m.map(0, ram);
+  const cpu = m.createVcpu(0);
+  hv.close();
+  assert.deepEqual(fb.calls.slice(-4).map((c) => c[0]), ['vcpu.destroy', 'machine.destroy', 'release', 'close']);
+  assert.ok(m.isDestroyed && cpu.isDestroyed && hv.isClosed);
+  assert.throws(() => hv.createMachine(), vmmErrorLike('ENOENT', /closed/));
+  assert.throws(() => hv.capability(), vmmErrorLike('ENOENT'));
+  assert.throws(() => hv.close(), vmmErrorLike('ENOENT'));
+  assert.throws(() => m.map(0x10000, ram), vmmErrorLike('ENOENT', /machine \d+ has been destroyed/));
+  assert.throws(() => cpu.run(), vmmErrorLike('ENOENT', /vCPU 0 of machine \d+/));
+});
+
+test('stopVcpu validates the handle before dispatching', () => {
+  assert.throws(() => stopVcpu({ backend: 'xen' as 'kvm', data: {} }), vmmErrorLike('EINVAL', /"xen"/));
+  assert.throws(() => stopVcpu({ backend: 'soft', data: null as unknown as Record<string, unknown> }), vmmErrorLike('EINVAL', /data/));
+  assert.throws(() => stopVcpu(42 as unknown as { backend: 'soft'; data: {} }), vmmErrorLike('EINVAL'));
+  // a well-formed handle goes to the backend, which checks its own data
+  assert.throws(() => stopVcpu({ backend: 'soft', data: {} }), (e) => e instanceof VmmError);
+});

@@ -1,0 +1,172 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hypervisor, State } from '../../src/index.js';
+import type { Segment, Vcpu, VcpuStateInput } from '../../src/index.js';
+import { resetState } from '../../src/x86/boot-state.js';
+import { fakeBackend, vmmErrorLike } from './fake-backend.js';
+import type { FakeBackend } from './fake-backend.js';
+
+function setup(): { fb: FakeBackend; hv: Hypervisor; cpu: Vcpu } {
+  const fb = fakeBackend();
+  const hv = Hypervisor.fromBackend(fb);
+  return { fb, hv, cpu: hv.createMachine().createVcpu(0) };
+}
+
+const seg = (over: Partial<Segment> = {}): Segment =>
+  ({ selector: 8, base: 0n, limit: 0xffffffff, type: 11, s: 1, dpl: 0, p: 1, avl: 0, l: 1, def: 0, g: 1, ...over });
+
+test('getState: flags default to ALL, must be a non-empty subset of ALL', () => {
+  const { fb, hv, cpu } = setup();
+  cpu.getState();
+  cpu.getState(State.GPRS | State.SEGS);
+  assert.deepEqual(fb.named('vcpu.getState').map((c) => c[3]), [State.ALL, State.GPRS | State.SEGS]);
+  for (const bad of [0, 0x80, -1, 1.5, '2', 0x7f | 0x100]) {
+    assert.throws(() => cpu.getState(bad as number), vmmErrorLike('EINVAL', /state flags/));
+  }
+  hv.close();
+});
+
+test('setState: flags are the groups present; the backend gets the input untouched', () => {
+  const { fb, hv, cpu } = setup();
+  const s: VcpuStateInput = { gprs: { rax: 5n, rip: 0xfff0n }, intr: { intShadow: true } };
+  cpu.setState(s);
+  cpu.setState({ crs: { cr3: 0x1000n } }, State.CRS);
+  const calls = fb.named('vcpu.setState');
+  assert.equal(calls[0]![3], s);
+  assert.equal(calls[0]![4], State.GPRS | State.INTR);
+  assert.equal(calls[1]![4], State.CRS);
+  assert.throws(() => cpu.setState({ gprs: { rax: 1n } }, State.GPRS | State.CRS), vmmErrorLike('EINVAL', /do not match/));
+  assert.throws(() => cpu.setState({ gprs: { rax: 1n }, crs: { cr2: 0n } }, State.GPRS), vmmErrorLike('EINVAL', /do not match/));
+  assert.throws(() => cpu.setState({}), vmmErrorLike('EINVAL', /no group/));
+  assert.throws(() => cpu.setState({ regs: {} } as VcpuStateInput), vmmErrorLike('EINVAL', /unknown field "regs"/));
+  assert.throws(() => cpu.setState(null as unknown as VcpuStateInput), vmmErrorLike('EINVAL', /state must be an object/));
+  assert.equal(calls.length, 2);
+  hv.close();
+});
+
+test('setState: the reset state from boot-state.ts passes', () => {
+  const { fb, hv, cpu } = setup();
+  cpu.setState(resetState());
+  assert.equal(fb.named('vcpu.setState').length, 1);
+  hv.close();
+});
+
+test('setState: value types and ranges per field', () => {
+  const { fb, hv, cpu } = setup();
+  const bad: [VcpuStateInput, RegExp][] = [
+    [{ gprs: { rax: 1 as unknown as bigint } }, /gprs\.rax must be a bigint in \[0, 2\^64\), got 1/],
+    [{ gprs: { rbx: -1n } }, /gprs\.rbx.*-1n/],
+    [{ gprs: { rip: 1n << 64n } }, /gprs\.rip/],
+    [{ gprs: { rflags: 1n << 22n } }, /gprs\.rflags.*2\^22/],
+    [{ gprs: { eax: 1n } as VcpuStateInput['gprs'] }, /unknown field "eax"/],
+    [{ segs: { cs: { selector: 8 } as Segment } }, /segs\.cs\.base is missing/],
+    [{ segs: { cs: seg({ dpl: 4 }) } }, /segs\.cs\.dpl.*\[0, 3\]/],
+    [{ segs: { cs: seg({ type: 16 }) } }, /segs\.cs\.type/],
+    [{ segs: { ds: seg({ selector: 0x10000 }) } }, /segs\.ds\.selector/],
+    [{ segs: { ds: seg({ base: 5 as unknown as bigint }) } }, /segs\.ds\.base/],
+    [{ segs: { gdt: seg({ limit: 0x10000 }) } }, /segs\.gdt\.limit.*65535/],
+    [{ segs: { fs: seg({ g: true as unknown as number }) } }, /segs\.fs\.g/],
+    [{ crs: { cr0: 1n << 32n } }, /crs\.cr0/],
+    [{ crs: { cr8: 16n } }, /crs\.cr8/],
+    [{ crs: { xcr0: 0x2n } }, /xcr0 must have bit 0/],
+    [{ crs: { xcr0: 0xfn } }, /xcr0 0xf enables features outside xcr0Mask 0x7/],
+    [{ drs: { dr7: 1n << 32n } }, /drs\.dr7/],
+    [{ msrs: { efer: -5n } }, /msrs\.efer/],
+    [{ intr: { intShadow: 1 as unknown as boolean } }, /intr\.intShadow must be a boolean/],
+    [{ fpu: { fcw: 0x10000 } }, /fpu\.fcw/],
+    [{ fpu: { ftw: 0x100 } }, /fpu\.ftw/],
+    [{ fpu: { mxcsr: 0x10000 } }, /mxcsr 0x10000 sets bits outside mxcsrMask 0xffff/],
+    [{ fpu: { st: [new Uint8Array(10)] } }, /fpu\.st must be an array of 8/],
+    [{ fpu: { xmm: Array.from({ length: 16 }, (_, i) => new Uint8Array(i === 9 ? 8 : 16)) } }, /fpu\.xmm\[9\]/],
+  ];
+  for (const [s, re] of bad) assert.throws(() => cpu.setState(s), vmmErrorLike('EINVAL', re), JSON.stringify(s, (_k, v) => typeof v === 'bigint' ? `${v}n` : v));
+  assert.equal(fb.named('vcpu.setState').length, 0, 'nothing invalid reached the backend');
+  // the edges of each range are accepted
+  cpu.setState({
+    gprs: { rax: (1n << 64n) - 1n, rflags: (1n << 22n) - 1n },
+    segs: { cs: seg({ selector: 0xffff, dpl: 3, type: 15 }), gdt: seg({ limit: 0xffff }) },
+    crs: { cr8: 15n, xcr0: 0x7n, cr0: 0xffffffffn },
+    fpu: { mxcsr: 0xffff, st: Array.from({ length: 8 }, () => new Uint8Array(10)), ftw: 0xff },
+  });
+  assert.equal(fb.named('vcpu.setState').length, 1);
+  hv.close();
+});
+
+test('inject: exception, interrupt and NMI rules', () => {
+  const { fb, hv, cpu } = setup();
+  cpu.inject({ type: 'exception', vector: 6 });
+  cpu.inject({ type: 'exception', vector: 13, errorCode: 0x18 });
+  cpu.inject({ type: 'exception', vector: 14 });
+  cpu.inject({ type: 'interrupt', vector: 0 });
+  cpu.inject({ type: 'interrupt', vector: 255 });
+  cpu.inject({ type: 'nmi' });
+  assert.deepEqual(fb.named('vcpu.inject').map((c) => c[3]), [
+    { type: 'exception', vector: 6 },
+    { type: 'exception', vector: 13, errorCode: 0x18 },
+    { type: 'exception', vector: 14, errorCode: 0 },
+    { type: 'interrupt', vector: 0 },
+    { type: 'interrupt', vector: 255 },
+    { type: 'nmi' },
+  ]);
+  const bad: [unknown, RegExp][] = [
+    [{ type: 'exception', vector: 2 }, /NMI/],
+    [{ type: 'exception', vector: 32 }, /exception vector.*32/],
+    [{ type: 'exception', vector: -1 }, /exception vector/],
+    [{ type: 'exception', vector: 6, errorCode: 0 }, /vector 6 pushes no error code/],
+    [{ type: 'exception', vector: 13, errorCode: 2 ** 32 }, /errorCode/],
+    [{ type: 'interrupt', vector: 256 }, /interrupt vector.*256/],
+    [{ type: 'interrupt', vector: 32, errorCode: 1 }, /unknown field "errorCode"/],
+    [{ type: 'nmi', vector: 2 }, /unknown field "vector"/],
+    [{ type: 'smi' }, /event type.*"smi"/],
+    [{ type: 'interrupt', vector: 3.5 }, /interrupt vector/],
+    ['nmi', /event must be an object/],
+  ];
+  for (const [e, re] of bad) assert.throws(() => cpu.inject(e as { type: 'nmi' }), vmmErrorLike('EINVAL', re), JSON.stringify(e));
+  assert.equal(fb.named('vcpu.inject').length, 6);
+  hv.close();
+});
+
+test('configureCpuid: uint32 masks (int32 normalized), bool exit, per-vCPU leaf budget', () => {
+  const { fb, hv, cpu } = setup();
+  cpu.configureCpuid(1, { set: { ecx: 1 << 31 }, del: { edx: 0x10 }, exit: false });
+  cpu.configureCpuid(0x40000000, { exit: true });
+  assert.deepEqual(fb.named('vcpu.configureCpuid').map((c) => [c[3], c[4]]), [
+    [1, { set: { ecx: 0x80000000 }, del: { edx: 0x10 }, exit: false }],
+    [0x40000000, { exit: true }],
+  ]);
+  const bad: [unknown, unknown, RegExp][] = [
+    [-1, {}, /CPUID leaf/],
+    [2 ** 32, {}, /CPUID leaf/],
+    [1, { set: { eax: 2 ** 32 } }, /conf\.set\.eax/],
+    [1, { del: { r8: 1 } }, /unknown field "r8"/],
+    [1, { exit: 'yes' }, /conf\.exit must be a boolean/],
+    [1, { exits: true }, /unknown field "exits"/],
+    [1, { set: { eax: 3 }, del: { eax: 6 } }, /sets and deletes the same eax bits 0x2/],
+  ];
+  for (const [leaf, conf, re] of bad) assert.throws(() => cpu.configureCpuid(leaf as number, conf as object), vmmErrorLike('EINVAL', re));
+  // the fake reports cpuidMaxOps = 4: two more distinct leaves fit, reconfiguring one is free, the fifth is ENOBUFS
+  cpu.configureCpuid(2, {});
+  cpu.configureCpuid(3, {});
+  cpu.configureCpuid(1, { exit: true });
+  assert.throws(() => cpu.configureCpuid(4, {}), vmmErrorLike('ENOBUFS', /leaf 0x4/));
+  assert.equal(fb.named('vcpu.configureCpuid').length, 5);
+  hv.close();
+});
+
+test('configureTpr takes exactly { exitChanged: boolean }', () => {
+  const { fb, hv, cpu } = setup();
+  cpu.configureTpr({ exitChanged: true });
+  assert.deepEqual(fb.named('vcpu.configureTpr')[0]![3], { exitChanged: true });
+  assert.throws(() => cpu.configureTpr({} as { exitChanged: boolean }), vmmErrorLike('EINVAL', /exitChanged must be a boolean/));
+  assert.throws(() => cpu.configureTpr({ exitChanged: true, x: 1 } as { exitChanged: boolean }), vmmErrorLike('EINVAL', /"x"/));
+  hv.close();
+});
+
+test('run, stop and stopHandle go to the backend', () => {
+  const { fb, hv, cpu } = setup();
+  assert.equal(cpu.run().reason, 'halted');
+  cpu.stop();
+  assert.deepEqual(cpu.stopHandle(), { backend: 'soft', data: { mid: 1, id: 0 } });
+  assert.deepEqual(fb.calls.slice(-2).map((c) => c[0]), ['vcpu.run', 'vcpu.stop']);
+  hv.close();
+});
