@@ -6,3 +6,4 @@ export type { MapOptions, HostLocation, MachineInfo } from './machine.js';
 export { Vcpu } from './vcpu.js';
 export { stopVcpu } from './backend-select.js';
 export { API_VERSION, MAX_MACHINES, MAX_VCPUS, PAGE_SIZE, MAX_GPA } from './limits.js';
+export type { GvaAccess } from '../x86/mmu/index.js';

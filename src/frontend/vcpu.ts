@@ -9,7 +9,8 @@ import type {
   VcpuStopHandle, VmExit,
 } from '../api/types.js';
 import type { BackendVcpu } from '../backends/backend.js';
-import { checkInt } from './checks.js';
+import { translateGva } from '../x86/mmu/index.js';
+import type { GvaAccess } from '../x86/mmu/index.js';
 import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
 import { checkStateFlags, checkStateInput } from './state-check.js';
@@ -98,10 +99,13 @@ export class Vcpu {
     return this.live().stopHandle();
   }
 
-  gvaToGpa(gva: number): GvaTranslation {
+  /**
+   * Translates a guest-virtual address with the vCPU's current paging state (src/x86/mmu).
+   * Without access, only presence is checked; not mapped / not allowed -> VmmError 'EFAULT'.
+   */
+  gvaToGpa(gva: number | bigint, access?: GvaAccess): GvaTranslation {
     this.live();
-    checkInt('gva', gva, -(2 ** 63), 2 ** 64);
-    throw new VmmError('ENOTSUP', `gvaToGpa(${hex(gva)}): MMU walker not built yet`);
+    return translateGva(this, gva, access);
   }
 
   assistIo(exit: VmExit, handler: IoHandler): void {

@@ -3,12 +3,15 @@
  * without KVM: a test asserts both the VmmError on bad input and that the backend never saw it.
  */
 import type { Capability, CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput, VcpuStopHandle, VmExit } from '../../src/api/types.js';
+import { VmmError } from '../../src/api/errors.js';
 import type { Backend, BackendMachine, BackendVcpu, GuestMemory } from '../../src/backends/backend.js';
 
 export type Call = [string, ...unknown[]];
 
 export interface FakeBackend extends Backend {
   calls: Call[];
+  /** What every fake vCPU's getState returns (whatever the flags). */
+  vcpuState: Partial<VcpuState>;
   /** Calls whose name starts with prefix. */
   named(prefix: string): Call[];
 }
@@ -25,7 +28,7 @@ export function fakeBackend(cap: Capability = fakeCapability()): FakeBackend {
   const calls: Call[] = [];
   let machines = 0;
   const vcpu = (mid: number, id: number): BackendVcpu => ({
-    getState: (flags: number): Partial<VcpuState> => { calls.push(['vcpu.getState', mid, id, flags]); return {}; },
+    getState: (flags: number): Partial<VcpuState> => { calls.push(['vcpu.getState', mid, id, flags]); return fb.vcpuState; },
     setState: (s: VcpuStateInput, flags: number) => { calls.push(['vcpu.setState', mid, id, s, flags]); },
     configureCpuid: (leaf: number, conf: CpuidConf) => { calls.push(['vcpu.configureCpuid', mid, id, leaf, conf]); },
     configureTpr: (conf: TprConf) => { calls.push(['vcpu.configureTpr', mid, id, conf]); },
@@ -44,9 +47,10 @@ export function fakeBackend(cap: Capability = fakeCapability()): FakeBackend {
     createVcpu: (id: number) => { calls.push(['machine.createVcpu', mid, id]); return vcpu(mid, id); },
     destroy: () => { calls.push(['machine.destroy', mid]); },
   });
-  return {
+  const fb: FakeBackend = {
     name: 'soft',
     calls,
+    vcpuState: {},
     named: (prefix) => calls.filter((c) => c[0].startsWith(prefix)),
     capability: () => cap,
     allocate: (size: number): GuestMemory => { calls.push(['allocate', size]); return { bytes: new Uint8Array(size), size }; },
@@ -54,13 +58,14 @@ export function fakeBackend(cap: Capability = fakeCapability()): FakeBackend {
     createMachine: () => { const mid = ++machines; calls.push(['createMachine', mid]); return machine(mid); },
     close: () => { calls.push(['close']); },
   };
+  return fb;
 }
 
 /** Asserts fn throws a VmmError with this code and a message matching re. */
 export function vmmErrorLike(code: string, re?: RegExp): (e: unknown) => boolean {
   return (e: unknown) => {
-    const err = e as { name?: string; code?: string; message?: string };
-    if (err?.name !== 'VmmError') throw new Error(`expected VmmError ${code}, got ${String(e)}`);
+    if (!(e instanceof VmmError)) throw new Error(`expected VmmError ${code}, got ${String(e)}`);
+    const err = e;
     if (err.code !== code) throw new Error(`expected code ${code}, got ${err.code}: ${err.message}`);
     if (re && !re.test(err.message ?? '')) throw new Error(`message ${JSON.stringify(err.message)} does not match ${re}`);
     return true;

@@ -170,3 +170,26 @@ test('run, stop and stopHandle go to the backend', () => {
   assert.deepEqual(fb.calls.slice(-2).map((c) => c[0]), ['vcpu.run', 'vcpu.stop']);
   hv.close();
 });
+
+test('gvaToGpa walks the guest page tables through the machine map (src/x86/mmu)', () => {
+  const { fb, hv, cpu } = setup();
+  const m = cpu.machine;
+  const ram = m.allocate(0x4000);
+  m.map(0, ram);
+  const v = new DataView(ram.bytes.buffer, ram.bytes.byteOffset);
+  // 32-bit non-PAE paging: CR3 = 0x1000 -> PDE[1] -> page table at 0x2000, PTE[5] -> frame 0x3000
+  v.setUint32(0x1000 + 1 * 4, 0x2000 | 0x7, true);
+  v.setUint32(0x2000 + 5 * 4, 0x3000 | 0x3, true);
+  const gva = (1 << 22) | (5 << 12) | 0x123;
+  fb.vcpuState = {
+    crs: { cr0: 0x80000011n, cr2: 0n, cr3: 0x1000n, cr4: 0n, cr8: 0n, xcr0: 1n },
+    msrs: { efer: 0n, star: 0n, lstar: 0n, cstar: 0n, sfmask: 0n, kernelgsbase: 0n, sysenterCs: 0n, sysenterEsp: 0n, sysenterEip: 0n, pat: 0n, tsc: 0n },
+    gprs: { rax: 0n, rcx: 0n, rdx: 0n, rbx: 0n, rsp: 0n, rbp: 0n, rsi: 0n, rdi: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n, r12: 0n, r13: 0n, r14: 0n, r15: 0n, rip: 0n, rflags: 2n },
+  };
+  const t = cpu.gvaToGpa(gva);
+  assert.equal(t.gpa, 0x3123);
+  assert.equal(t.prot.write, true);
+  assert.equal(t.prot.user, false, 'the PTE has no U bit');
+  assert.throws(() => cpu.gvaToGpa(gva + 0x1000), vmmErrorLike('EFAULT'));
+  hv.close();
+});
