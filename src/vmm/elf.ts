@@ -106,8 +106,8 @@ function checkHeader(file: Uint8Array): void {
   }
   if (file.length < EHDR.SIZE) throw bad(`is truncated: ${file.length} bytes, the header alone is ${EHDR.SIZE}`);
   if (file[EHDR.CLASS] !== ELFCLASS64) {
-    const what = file[EHDR.CLASS] === 1 ? '32-bit ELF (ELFCLASS32)' : `ELF class ${file[EHDR.CLASS]}`;
-    throw bad(`is a ${what}; a 64-bit ELF (ELFCLASS64) is needed`);
+    const what = file[EHDR.CLASS] === 1 ? 'a 32-bit ELF (ELFCLASS32)' : `of ELF class ${file[EHDR.CLASS]}`;
+    throw bad(`is ${what}; a 64-bit ELF (ELFCLASS64) is needed`);
   }
   if (file[EHDR.DATA] !== ELFDATA2LSB) throw bad(`data encoding ${file[EHDR.DATA]} is not little-endian (1)`);
   if (file[EHDR.VERSION] !== EV_CURRENT) throw bad(`ELF version ${file[EHDR.VERSION]} is not 1`);

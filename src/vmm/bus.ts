@@ -1,0 +1,56 @@
+/**
+ * The monitor's buses: which device answers which I/O port or guest-physical address. The exit
+ * loop hands the assists' requests to dispatchIo/dispatchMem; an access nothing answers is an
+ * error naming the port or address (a toy monitor has no "open bus" to fall back on).
+ */
+import { VmmError, hex } from '../api/errors.js';
+import type { IoRequest, MemRequest } from '../api/types.js';
+import type { MmioDevice, PortDevice } from './devices/device.js';
+
+/** A device and the address range it answers, whichever bus it is on. */
+interface Slot<D> { dev: D; name: string; base: number; size: number }
+
+class RangeMap<D> {
+  private readonly slots: Slot<D>[] = [];
+  constructor(private readonly what: string) {}
+
+  add(slot: Slot<D>): void {
+    const clash = this.slots.find((s) => slot.base < s.base + s.size && s.base < slot.base + slot.size);
+    if (clash) {
+      throw new VmmError('EEXIST', `${slot.name} at ${this.what} ${hex(slot.base)}+${hex(slot.size)} overlaps ${clash.name}`);
+    }
+    this.slots.push(slot);
+  }
+
+  /** The slot holding the whole access [at, at + size), if any. */
+  find(at: number, size: number): Slot<D> | undefined {
+    return this.slots.find((s) => at >= s.base && at + size <= s.base + s.size);
+  }
+}
+
+export class DeviceBus {
+  private readonly ports = new RangeMap<PortDevice>('I/O port');
+  private readonly mmio = new RangeMap<MmioDevice>('guest-physical');
+
+  addPortDevice(dev: PortDevice): void {
+    this.ports.add({ dev, name: dev.name, base: dev.base, size: dev.count });
+  }
+
+  addMmioDevice(dev: MmioDevice): void {
+    this.mmio.add({ dev, name: dev.name, base: dev.base, size: dev.size });
+  }
+
+  dispatchIo(req: IoRequest): void {
+    const slot = this.ports.find(req.port, req.size);
+    if (!slot) throw new VmmError('ENODEV', `no device at I/O port ${hex(req.port)} (${req.in ? 'in' : 'out'}, ${req.size} bytes)`);
+    if (req.in) slot.dev.read(req.port - slot.base, req.data);
+    else slot.dev.write(req.port - slot.base, req.data);
+  }
+
+  dispatchMem(req: MemRequest): void {
+    const slot = this.mmio.find(req.gpa, req.size);
+    if (!slot) throw new VmmError('ENODEV', `no device at guest-physical ${hex(req.gpa)} (${req.write ? 'write' : 'read'}, ${req.size} bytes)`);
+    if (req.write) slot.dev.write(req.gpa - slot.base, req.data);
+    else slot.dev.read(req.gpa - slot.base, req.data);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * toyvirt's event thread (a worker_thread): every intervalMs it asks in turn for a #GP, an NMI
+ * and a hardware interrupt (the last only while the guest's CR8 is below 15), posting the request
+ * in shared memory and stopping the vCPU so that the vCPU loop injects it.
+ */
+import { writeSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import type { VcpuStopHandle } from '../api/types.js';
+import { stopVcpu } from '../frontend/index.js';
+import { CR8_BLOCKS_INTERRUPTS, EVENT_KINDS, RING_SIZE, SLOT } from './event-requests.js';
+
+interface EventThreadData { shared: SharedArrayBuffer; stop: VcpuStopHandle; intervalMs: number }
+
+const { shared, stop, intervalMs } = workerData as EventThreadData;
+const ctl = new Int32Array(shared);
+
+try {
+  for (let next = 0; ; next = (next + 1) % EVENT_KINDS.length) {
+    // Sleeps one interval, or returns early when the vCPU loop sets QUIT.
+    if (Atomics.wait(ctl, SLOT.QUIT, 0, intervalMs) !== 'timed-out') break;
+    if (EVENT_KINDS[next] === 'interrupt' && Atomics.load(ctl, SLOT.CR8) >= CR8_BLOCKS_INTERRUPTS) continue;
+    const posted = Atomics.load(ctl, SLOT.POSTED);
+    Atomics.store(ctl, SLOT.RING + (posted % RING_SIZE), next);
+    Atomics.store(ctl, SLOT.POSTED, posted + 1);
+    Atomics.notify(ctl, SLOT.POSTED);
+    stopVcpu(stop);
+  }
+} catch (e) {
+  // The vCPU loop may be blocked in Atomics.wait and unable to receive an 'error' event: say why here.
+  writeSync(2, `toyvirt: event thread: ${(e as Error).message}\n`);
+  Atomics.store(ctl, SLOT.FAILED, 1);
+  Atomics.notify(ctl, SLOT.POSTED);
+  throw e;
+}

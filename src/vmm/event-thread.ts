@@ -1,0 +1,66 @@
+/**
+ * The vCPU loop's side of toyvirt's event thread: starts the worker, hands out the requests it
+ * posted one at a time, publishes CR8, and shuts the worker down.
+ */
+import { Worker } from 'node:worker_threads';
+import { VmmError } from '../api/errors.js';
+import type { VcpuStopHandle } from '../api/types.js';
+import { EVENT_KINDS, RING_SIZE, SHARED_BYTES, SLOT, type EventKind } from './event-requests.js';
+
+export class EventThread {
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(SHARED_BYTES));
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+  private taken = 0;
+
+  constructor(stop: VcpuStopHandle, intervalMs: number) {
+    this.worker = new Worker(new URL('./event-thread-worker.js', import.meta.url), {
+      workerData: { shared: this.ctl.buffer, stop, intervalMs },
+    });
+    this.worker.unref();
+    // Failures reach the vCPU loop through SLOT.FAILED (it may be blocked and miss events).
+    this.worker.on('error', () => {});
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  /** Records the guest's CR8 as of the latest exit. */
+  noteCr8(cr8: bigint): void {
+    Atomics.store(this.ctl, SLOT.CR8, Number(cr8 & 0xfn));
+  }
+
+  /** The oldest request not yet taken, if any. */
+  take(): EventKind | undefined {
+    this.checkHealthy();
+    const posted = Atomics.load(this.ctl, SLOT.POSTED);
+    if (posted === this.taken) return undefined;
+    if (posted - this.taken > RING_SIZE) {
+      throw new VmmError('EIO', `event thread posted ${posted - this.taken} requests the vCPU loop did not take (ring of ${RING_SIZE})`);
+    }
+    const kind = EVENT_KINDS[Atomics.load(this.ctl, SLOT.RING + (this.taken % RING_SIZE))]!;
+    this.taken++;
+    return kind;
+  }
+
+  /** Blocks this thread until a request is waiting (the guest is halted: nothing else can happen). */
+  waitForRequest(): void {
+    for (;;) {
+      this.checkHealthy();
+      const posted = Atomics.load(this.ctl, SLOT.POSTED);
+      if (posted !== this.taken) return;
+      Atomics.wait(this.ctl, SLOT.POSTED, posted, 1000);
+    }
+  }
+
+  /** Asks the worker to exit and waits until it has. */
+  async close(): Promise<void> {
+    Atomics.store(this.ctl, SLOT.QUIT, 1);
+    Atomics.notify(this.ctl, SLOT.QUIT);
+    await this.exited;
+  }
+
+  private checkHealthy(): void {
+    if (Atomics.load(this.ctl, SLOT.FAILED) !== 0) {
+      throw new VmmError('EIO', 'the event thread failed (its error is on stderr)');
+    }
+  }
+}
