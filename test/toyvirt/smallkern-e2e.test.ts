@@ -1,0 +1,52 @@
+/**
+ * End to end: `tsvisor toyvirt guests/build/smallkern` on each backend this machine has, with
+ * the whole transcript (monitor lines and guest console) compared to smallkern.expected.
+ * A backend that cannot run here is skipped with the reason, never faked.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendName } from '../../src/api/types.js';
+import { VmmError } from '../../src/api/errors.js';
+import { Hypervisor } from '../../src/frontend/index.js';
+import { GUEST_BUILD, REPO, skipUnlessKvm } from '../support.js';
+import { runCli, skipUnlessCli } from './cli-run.js';
+
+const KERNEL = join(GUEST_BUILD, 'smallkern');
+/** Long enough that smallkern boots and handles each event well before the next one. */
+const INTERVAL_MS = 200;
+
+function backendUnusable(backend: BackendName): string | false {
+  if (backend === 'kvm') {
+    const why = skipUnlessKvm();
+    if (why) return why;
+  }
+  try {
+    Hypervisor.open({ backend }).close();
+    return false;
+  } catch (e) {
+    if (!(e instanceof VmmError)) throw e;
+    console.log(`# SKIP ${backend} half: ${e.message}`);
+    return `${backend} backend not usable here: ${e.message}`;
+  }
+}
+
+function skipReason(backend: BackendName): string | false {
+  if (!existsSync(KERNEL)) return 'guests/build/smallkern not built (make -C guests)';
+  return skipUnlessCli() || backendUnusable(backend);
+}
+
+function expected(backend: BackendName): string {
+  return readFileSync(join(REPO, 'test', 'toyvirt', 'smallkern.expected'), 'utf8')
+    .replaceAll('{backend}', backend).replaceAll('{interval}', String(INTERVAL_MS));
+}
+
+for (const backend of ['kvm', 'soft'] as const) {
+  test(`toyvirt runs smallkern on ${backend}: whole transcript, exit 0`, { skip: skipReason(backend) }, () => {
+    const r = runCli(['toyvirt', KERNEL, '--interval', String(INTERVAL_MS), '--backend', backend]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, expected(backend));
+    assert.equal(r.status, 0);
+  });
+}
