@@ -58,4 +58,6 @@ export interface ExecContext {
    * an interrupt on hardware) and execute() returns true. Absent: the whole loop runs.
    */
   repBudget?: number;
+  /** 5-level paging is on (CR4.LA57): near branch targets are checked as 57-bit canonical. */
+  la57?: boolean;
 }

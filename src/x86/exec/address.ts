@@ -1,0 +1,109 @@
+/**
+ * Effective addresses and instruction-pointer arithmetic.
+ *
+ * Addresses are JS numbers as ExecContext expects: uint32 (or uint16) for 32/16-bit address
+ * size; for 64-bit address size a signed number hi * 2^32 + (lo >>> 0), exact for every
+ * canonical address (non-canonical ones stay non-canonical, so the context's check still fires).
+ */
+import type { Instruction } from '../instruction.js';
+import { REG_NONE, REG_RIP } from '../instruction.js';
+import type { ExecContext } from './context.js';
+import { RIP_LO } from './context.js';
+
+const TWO32 = 4294967296;
+
+/** RIP of the instruction after insn, as a (lo, hi) pair in nextRipOut. */
+export const nextRipOut = { lo: 0, hi: 0 };
+export function computeNextRip(ctx: ExecContext, insn: Instruction): void {
+  const lo = (ctx.regs[RIP_LO] >>> 0) + insn.length;
+  if (ctx.mode === 64) {
+    nextRipOut.lo = lo | 0;
+    nextRipOut.hi = (ctx.regs[RIP_LO + 1] + (lo > 0xffffffff ? 1 : 0)) | 0;
+  } else {
+    // EIP wraps at 32 bits (the CS limit check is the runner's); 16-bit code keeps IP in 16 bits.
+    nextRipOut.lo = ctx.mode === 16 && (ctx.regs[RIP_LO] >>> 0) < 0x10000 ? lo & 0xffff : lo | 0;
+    nextRipOut.hi = 0;
+  }
+}
+
+/** Moves RIP past insn. */
+export function advance(ctx: ExecContext, insn: Instruction): void {
+  const r = ctx.regs;
+  const lo = (r[RIP_LO] >>> 0) + insn.length;
+  if (ctx.mode === 64) {
+    if (lo > 0xffffffff) r[RIP_LO + 1] = (r[RIP_LO + 1] + 1) | 0;
+    r[RIP_LO] = lo | 0;
+  } else {
+    r[RIP_LO] = ctx.mode === 16 && (r[RIP_LO] >>> 0) < 0x10000 ? lo & 0xffff : lo | 0;
+    r[RIP_LO + 1] = 0;
+  }
+}
+
+/** Converts a (lo, hi) 64-bit pair to the signed address number. */
+export function pairToAddress(lo: number, hi: number): number {
+  return (hi | 0) * TWO32 + (lo >>> 0);
+}
+
+/** Wraps an address number to the address size (2, 4: unsigned; 8: signed 64-bit form). */
+export function wrapAddress(addr: number, addrSize: number): number {
+  if (addrSize === 8) {
+    if (addr >= -2147483648 && addr <= 2147483647) return addr;
+    // Reduce into the signed 64-bit range; exact for |addr| < 2^53.
+    const hi = Math.floor(addr / TWO32);
+    const lo = addr - hi * TWO32;
+    return (hi | 0) * TWO32 + lo;
+  }
+  if (addrSize === 4) return addr >>> 0;
+  return addr & 0xffff;
+}
+
+/** The high int32 of a signed displacement number (disp may exceed 32 bits only for moffs64). */
+function dispHigh(disp: number): number {
+  if (disp >= -2147483648 && disp <= 2147483647) return disp < 0 ? -1 : 0;
+  return Math.floor(disp / TWO32) | 0;
+}
+
+/**
+ * The effective address (offset within the segment) of insn's memory operand:
+ * base + index * scale + disp, wrapped to the address size. RIP-relative uses the next
+ * instruction's RIP. insn.mem must be non-null.
+ */
+export function effectiveAddress(ctx: ExecContext, insn: Instruction): number {
+  const m = insn.mem!;
+  const r = ctx.regs;
+  const size = insn.addrSize;
+  if (size === 8) {
+    let lo = m.disp >>> 0;
+    let hi = dispHigh(m.disp);
+    if (m.base !== REG_NONE) {
+      if (m.base === REG_RIP) {
+        computeNextRip(ctx, insn);
+        lo += nextRipOut.lo >>> 0;
+        hi += nextRipOut.hi;
+      } else {
+        lo += r[m.base << 1] >>> 0;
+        hi += r[(m.base << 1) + 1];
+      }
+    }
+    if (m.index !== REG_NONE) {
+      const ilo = r[m.index << 1] >>> 0;
+      const ihi = r[(m.index << 1) + 1];
+      lo += ilo * m.scale;
+      hi += Math.imul(ihi, m.scale);
+    }
+    // lo < 2^36 here: fold the carries into hi.
+    const carry = Math.floor(lo / TWO32);
+    return ((hi + carry) | 0) * TWO32 + (lo >>> 0);
+  }
+  let a = m.disp | 0;
+  if (m.base !== REG_NONE) {
+    if (m.base === REG_RIP) {
+      computeNextRip(ctx, insn);
+      a += nextRipOut.lo;
+    } else {
+      a += r[m.base << 1];
+    }
+  }
+  if (m.index !== REG_NONE) a += Math.imul(r[m.index << 1], m.scale);
+  return size === 4 ? a >>> 0 : a & 0xffff;
+}

@@ -1,0 +1,141 @@
+/**
+ * MUL, IMUL (one, two and three operands), DIV, IDIV with #DE.
+ *
+ * Flags the SDM leaves undefined follow the hardware policy in undefined-flags.ts.
+ */
+import type { Instruction } from '../instruction.js';
+import type { ExecContext } from './context.js';
+import { X86Fault } from './context.js';
+import { advance } from './address.js';
+import { immediate, regRead, regWrite, rmAddress, rmRead } from './operands.js';
+import { half, readGpr, writeGpr } from './regs.js';
+import { on } from './table.js';
+import { divFlags, mulFlags } from './undefined-flags.js';
+import { mulS32, mulS64, mulU32, mulU64, pairToBigU, wide } from './wide.js';
+
+function sext(v: number, size: number): number {
+  return size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
+}
+
+/**
+ * Full product of a and b (operand size) into wide: w0/w1 = low size-part (lo, hi),
+ * w2/w3 = high size-part (lo, hi). Returns whether the high part is significant
+ * (CF/OF: unsigned high != 0, signed high != sign extension of the low part).
+ */
+function product(size: number, signed: boolean, a: number, ah: number, b: number, bh: number): boolean {
+  if (size === 8) {
+    if (signed) mulS64(a, ah, b, bh); else mulU64(a, ah, b, bh);
+    if (signed) {
+      const ext = wide.w1 < 0 ? -1 : 0;
+      return wide.w2 !== ext || wide.w3 !== ext;
+    }
+    return (wide.w2 | wide.w3) !== 0;
+  }
+  if (size === 4) {
+    if (signed) mulS32(a, b); else mulU32(a, b);
+    wide.w2 = wide.w1; wide.w1 = 0; wide.w3 = 0;
+    return signed ? wide.w2 !== (wide.w0 < 0 ? -1 : 0) : wide.w2 !== 0;
+  }
+  const bits = size * 8;
+  const p = signed ? sext(a, size) * sext(b, size) : a * b;
+  const mask = size === 1 ? 0xff : 0xffff;
+  const lo = p & mask, hi = (p >> bits) & mask;
+  wide.w0 = lo; wide.w1 = 0; wide.w2 = hi; wide.w3 = 0;
+  return signed ? sext(lo, size) !== p : hi !== 0;
+}
+
+/** F6/F7 /4 MUL, /5 IMUL: rDX:rAX (AX for bytes) = rAX * r/m. */
+export function mulAcc(ctx: ExecContext, insn: Instruction): boolean {
+  const size = insn.opSize, signed = (insn.reg & 7) === 5;
+  const b = rmRead(ctx, insn, size, rmAddress(ctx, insn)), bh = half.hi;
+  const a = readGpr(ctx, 0, size, 0), ah = half.hi;
+  const ovf = product(size, signed, a, ah, b, bh);
+  const lo = wide.w0, lohi = wide.w1;
+  if (size === 1) {
+    writeGpr(ctx, 0, 2, 0, lo | (wide.w2 << 8), 0);
+  } else {
+    writeGpr(ctx, 0, size, 0, lo, lohi);
+    writeGpr(ctx, 2, size, 0, wide.w2, wide.w3);
+  }
+  mulFlags(ctx, size, ovf, lo, lohi, wide.w2, wide.w3);
+  advance(ctx, insn);
+  return true;
+}
+
+/** 0F AF IMUL reg, r/m; 69 / 6B IMUL reg, r/m, imm. */
+function imulReg(ctx: ExecContext, insn: Instruction): boolean {
+  const size = insn.opSize;
+  const a = rmRead(ctx, insn, size, rmAddress(ctx, insn)), ah = half.hi;
+  let b: number, bh: number;
+  if (insn.map === 1) { b = regRead(ctx, insn, size); bh = half.hi; } else { b = immediate(insn, size); bh = half.hi; }
+  const ovf = product(size, true, a, ah, b, bh);
+  const lo = wide.w0, lohi = wide.w1;
+  regWrite(ctx, insn, size, lo, lohi);
+  mulFlags(ctx, size, ovf, lo, lohi, wide.w2, wide.w3);
+  advance(ctx, insn);
+  return true;
+}
+
+function divideError(insn: Instruction, why: string): X86Fault {
+  return new X86Fault(0, undefined, `${insn.mnemonic}: ${why}`);
+}
+
+/** F6/F7 /6 DIV, /7 IDIV. */
+export function divAcc(ctx: ExecContext, insn: Instruction): boolean {
+  const size = insn.opSize, signed = (insn.reg & 7) === 7;
+  const d = rmRead(ctx, insn, size, rmAddress(ctx, insn)), dh = half.hi;
+  if ((size === 8 ? d | dh : d) === 0) {
+    throw divideError(insn, 'division by zero');
+  }
+  let q: number, qh = 0, r: number, rh = 0;
+  if (size <= 2) {
+    const mask = size === 1 ? 0xff : 0xffff;
+    const n = size === 1 ? readGpr(ctx, 0, 2, 0) : (readGpr(ctx, 2, 2, 0) << 16) | readGpr(ctx, 0, 2, 0);
+    const num = signed ? (size === 1 ? (n << 16) >> 16 : n | 0) : n >>> 0;
+    const den = signed ? sext(d, size) : d;
+    const qq = Math.trunc(num / den);
+    if (signed ? qq > mask >> 1 || qq < -((mask >> 1) + 1) : qq > mask) throw divideError(insn, 'quotient overflow');
+    q = qq & mask;
+    r = (num - qq * den) & mask;
+  } else if (size === 4) {
+    const lo = readGpr(ctx, 0, 4, 0), hi = readGpr(ctx, 2, 4, 0);
+    const small = signed ? (hi === 0 && lo >= 0) || (hi === -1 && lo < 0) : hi === 0;
+    if (small) {
+      const num = signed ? lo : lo >>> 0, den = signed ? d : d >>> 0;
+      const qq = Math.trunc(num / den);
+      if (signed ? qq > 0x7fffffff || qq < -0x80000000 : qq > 0xffffffff) throw divideError(insn, 'quotient overflow');
+      q = qq | 0; r = (num - qq * den) | 0;
+    } else {
+      let num = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+      let den = BigInt(d >>> 0);
+      if (signed) { num = BigInt.asIntN(64, num); den = BigInt.asIntN(32, den); }
+      const qq = num / den;
+      if (signed ? qq > 0x7fffffffn || qq < -0x80000000n : qq > 0xffffffffn) throw divideError(insn, 'quotient overflow');
+      q = Number(BigInt.asIntN(32, qq)); r = Number(BigInt.asIntN(32, num - qq * den));
+    }
+  } else {
+    const lo = readGpr(ctx, 0, 8, 0), loh = half.hi, hi = readGpr(ctx, 2, 8, 0), hih = half.hi;
+    let num = (pairToBigU(hi, hih) << 64n) | pairToBigU(lo, loh);
+    let den = pairToBigU(d, dh);
+    if (signed) { num = BigInt.asIntN(128, num); den = BigInt.asIntN(64, den); }
+    const qq = num / den;
+    if (signed ? qq > 0x7fffffffffffffffn || qq < -0x8000000000000000n : qq > 0xffffffffffffffffn) {
+      throw divideError(insn, 'quotient overflow');
+    }
+    const qu = BigInt.asUintN(64, qq), ru = BigInt.asUintN(64, num - qq * den);
+    q = Number(qu & 0xffffffffn) | 0; qh = Number(qu >> 32n) | 0;
+    r = Number(ru & 0xffffffffn) | 0; rh = Number(ru >> 32n) | 0;
+  }
+  if (size === 1) {
+    writeGpr(ctx, 0, 2, 0, (q & 0xff) | ((r & 0xff) << 8), 0);
+  } else {
+    writeGpr(ctx, 0, size, 0, q, qh);
+    writeGpr(ctx, 2, size, 0, r, rh);
+  }
+  divFlags(ctx);
+  advance(ctx, insn);
+  return true;
+}
+
+on(1, 0xaf, imulReg);
+on(0, [0x69, 0x6b], imulReg);

@@ -1,0 +1,118 @@
+/**
+ * String instructions MOVS CMPS STOS LODS SCAS (A4-AF) with REP/REPE/REPNE, DF and the address
+ * size for rSI/rDI/rCX. INS/OUTS are port I/O: the runner's (assistIo / the soft CPU).
+ *
+ * One call may run the whole REP loop, but each iteration commits rCX/rSI/rDI (and flags) after
+ * its memory accesses, so an access that throws mid-loop leaves the state of a hardware
+ * interruption between iterations. RIP advances only when the loop is done; ctx.repBudget
+ * bounds the iterations per call (RIP then stays on the instruction).
+ */
+import type { Instruction } from '../instruction.js';
+import type { ExecContext } from './context.js';
+import { DF, ZF } from './context.js';
+import { advance } from './address.js';
+import { sub } from './alu.js';
+import { decrementCounter } from './ops-control.js';
+import { half, readGpr, writeGpr } from './regs.js';
+import { on, range } from './table.js';
+
+const TWO32 = 4294967296;
+const RSI = 6, RDI = 7, SEG_DS = 3, SEG_ES = 0;
+
+/** Register n as an address of the given address size. */
+function indexAddress(ctx: ExecContext, n: number, addrSize: number): number {
+  const r = ctx.regs;
+  if (addrSize === 8) return r[(n << 1) + 1] * TWO32 + (r[n << 1] >>> 0);
+  return addrSize === 4 ? r[n << 1] >>> 0 : r[n << 1] & 0xffff;
+}
+
+/** Adds delta (+-size) to register n at the address size. */
+function stepIndex(ctx: ExecContext, n: number, addrSize: number, delta: number): void {
+  const r = ctx.regs, i = n << 1;
+  if (addrSize === 8) {
+    const l = (r[i] >>> 0) + delta;
+    if (l > 0xffffffff) r[i + 1] = (r[i + 1] + 1) | 0;
+    else if (l < 0) r[i + 1] = (r[i + 1] - 1) | 0;
+    r[i] = l | 0;
+  } else if (addrSize === 4) {
+    r[i] = (r[i] + delta) | 0;
+    r[i + 1] = 0;
+  } else {
+    r[i] = (r[i] & ~0xffff) | ((r[i] + delta) & 0xffff);
+  }
+}
+
+function counterZero(ctx: ExecContext, addrSize: number): boolean {
+  if (addrSize === 8) return (ctx.regs[4] | ctx.regs[5]) === 0;
+  return (addrSize === 4 ? ctx.regs[4] : ctx.regs[4] & 0xffff) === 0;
+}
+
+const MOVS = 0, CMPS = 1, STOS = 3, LODS = 4, SCAS = 5;
+
+/** One iteration of the string operation; returns false if REPE/REPNE should stop after it. */
+function iteration(ctx: ExecContext, insn: Instruction, kind: number, size: number, delta: number, srcSeg: number): void {
+  const as = insn.addrSize;
+  switch (kind) {
+    case MOVS: {
+      const v = ctx.read(srcSeg, indexAddress(ctx, RSI, as), size as 1 | 2 | 4 | 8), vh = size === 8 ? ctx.memHi : 0;
+      ctx.write(SEG_ES, indexAddress(ctx, RDI, as), size as 1 | 2 | 4 | 8, v, vh);
+      stepIndex(ctx, RSI, as, delta);
+      stepIndex(ctx, RDI, as, delta);
+      return;
+    }
+    case CMPS: {
+      const a = ctx.read(srcSeg, indexAddress(ctx, RSI, as), size as 1 | 2 | 4 | 8), ah = size === 8 ? ctx.memHi : 0;
+      const b = ctx.read(SEG_ES, indexAddress(ctx, RDI, as), size as 1 | 2 | 4 | 8), bh = size === 8 ? ctx.memHi : 0;
+      sub(ctx, size, a, ah, b, bh, 0);
+      stepIndex(ctx, RSI, as, delta);
+      stepIndex(ctx, RDI, as, delta);
+      return;
+    }
+    case STOS: {
+      const v = readGpr(ctx, 0, size, 0), vh = half.hi;
+      ctx.write(SEG_ES, indexAddress(ctx, RDI, as), size as 1 | 2 | 4 | 8, v, vh);
+      stepIndex(ctx, RDI, as, delta);
+      return;
+    }
+    case LODS: {
+      const v = ctx.read(srcSeg, indexAddress(ctx, RSI, as), size as 1 | 2 | 4 | 8), vh = size === 8 ? ctx.memHi : 0;
+      writeGpr(ctx, 0, size, 0, v, vh);
+      stepIndex(ctx, RSI, as, delta);
+      return;
+    }
+    default: { // SCAS
+      const b = ctx.read(SEG_ES, indexAddress(ctx, RDI, as), size as 1 | 2 | 4 | 8), bh = size === 8 ? ctx.memHi : 0;
+      const a = readGpr(ctx, 0, size, 0), ah = half.hi;
+      sub(ctx, size, a, ah, b, bh, 0);
+      stepIndex(ctx, RDI, as, delta);
+    }
+  }
+}
+
+function stringOp(ctx: ExecContext, insn: Instruction): boolean {
+  const kind = (insn.opcode - 0xa4) >> 1;
+  const size = insn.opSize;
+  const delta = ctx.flags & DF ? -size : size;
+  const srcSeg = insn.segOverride >= 0 ? insn.segOverride : SEG_DS;
+  if (insn.rep === 0) {
+    iteration(ctx, insn, kind, size, delta, srcSeg);
+    advance(ctx, insn);
+    return true;
+  }
+  const as = insn.addrSize;
+  // REPE/REPNE only terminate early for CMPS and SCAS; for the others F2 acts as REP.
+  const conditional = kind === CMPS || kind === SCAS;
+  const wantZf = insn.rep === 0xf3;
+  let budget = ctx.repBudget ?? Infinity;
+  for (;;) {
+    if (counterZero(ctx, as)) break;
+    if (budget-- <= 0) return true; // resume later: RIP stays on the instruction
+    iteration(ctx, insn, kind, size, delta, srcSeg);
+    decrementCounter(ctx, as);
+    if (conditional && ((ctx.flags & ZF) !== 0) !== wantZf) break;
+  }
+  advance(ctx, insn);
+  return true;
+}
+
+on(0, [...range(0xa4, 0xa7), ...range(0xaa, 0xaf)], stringOp);
