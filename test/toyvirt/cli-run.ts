@@ -8,12 +8,15 @@ export interface CliResult { status: number | null; stdout: string; stderr: stri
 
 export const CLI_MAIN = join(REPO, 'dist', 'src', 'cli', 'main.js');
 
-/** Why the CLI cannot be run yet, or false. */
+let cliSkip: string | false | undefined;
+
+/** Why the CLI cannot be run yet, or false (said once per test file). */
 export function skipUnlessCli(): string | false {
-  if (existsSync(CLI_MAIN)) return false;
-  const why = 'dist/src/cli/main.js not built (the CLI entry point is missing)';
-  console.log(`# SKIP ${why}`);
-  return why;
+  if (cliSkip === undefined) {
+    cliSkip = existsSync(CLI_MAIN) ? false : 'dist/src/cli/main.js not built (the CLI entry point is missing)';
+    if (cliSkip) console.log(`# SKIP ${cliSkip}`);
+  }
+  return cliSkip;
 }
 
 export function runCli(args: string[], timeoutMs = 60_000): CliResult {
