@@ -10,7 +10,7 @@ import { checkKeys } from './checks.js';
 import { API_VERSION, MAX_MACHINES, MAX_VCPUS } from './limits.js';
 import { Machine } from './machine.js';
 import type { MachineOwner } from './machine.js';
-import { machineIds } from './machine-ids.js';
+import { machineRegistry } from './registry.js';
 
 export interface OpenOptions {
   /** Default 'auto': KVM when usable, else soft (TSVISOR_BACKEND=kvm|soft overrides 'auto'). */
@@ -42,11 +42,11 @@ export class Hypervisor {
     this.owner = {
       backend: impl,
       capability: this.cap,
-      machineChanged: (m) => machineIds.update(m),
+      machineChanged: (m) => machineRegistry().update(m.id, m.info),
       machineDestroyed: (m) => {
         this.machines.delete(m);
         liveMachines--;
-        machineIds.release(m);
+        machineRegistry().unregister(m.id);
       },
     };
   }
@@ -80,17 +80,18 @@ export class Hypervisor {
     if (liveMachines >= this.cap.maxMachines) {
       throw new VmmError('ENOBUFS', `already ${liveMachines} live machines in this process (max ${this.cap.maxMachines})`);
     }
+    const registry = machineRegistry();
     const bm = impl.createMachine();
-    let m: Machine;
+    let id: number;
     try {
-      m = new Machine(this.owner, machineIds.take(this.backend), bm);
+      id = registry.register(this.backend);
     } catch (e) {
       bm.destroy();
       throw e;
     }
+    const m = new Machine(this.owner, id, bm);
     liveMachines++;
     this.machines.add(m);
-    machineIds.update(m);
     return m;
   }
 

@@ -7,3 +7,6 @@ export { Vcpu } from './vcpu.js';
 export { stopVcpu } from './backend-select.js';
 export { API_VERSION, MAX_MACHINES, MAX_VCPUS, PAGE_SIZE, MAX_GPA } from './limits.js';
 export type { GvaAccess } from '../x86/mmu/index.js';
+export { listMachines } from './registry.js';
+export type { MachineEntry } from './registry.js';
+export { runtimeDirPath } from './runtime-dir.js';

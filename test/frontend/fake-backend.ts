@@ -3,8 +3,19 @@
  * without KVM: a test asserts both the VmmError on bad input and that the backend never saw it.
  */
 import type { Capability, CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput, VcpuStopHandle, VmExit } from '../../src/api/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VmmError } from '../../src/api/errors.js';
 import type { Backend, BackendMachine, BackendVcpu, GuestMemory } from '../../src/backends/backend.js';
+
+/** Points this process's machine registry at a fresh temp dir (call before the first machine). */
+export function useTempRundir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsvisor-test-'));
+  process.env['TSVISOR_RUNDIR'] = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export type Call = [string, ...unknown[]];
 

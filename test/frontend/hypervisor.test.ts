@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { Hypervisor, MAX_MACHINES, VmmError } from '../../src/index.js';
 import { effectiveChoice } from '../../src/frontend/backend-select.js';
 import { stopVcpu } from '../../src/index.js';
-import { fakeBackend, fakeCapability, vmmErrorLike } from './fake-backend.js';
+import { fakeBackend, useTempRundir, fakeCapability, vmmErrorLike } from './fake-backend.js';
+
+useTempRundir();
 
 test('open rejects unknown backends and unknown options', () => {
   assert.throws(() => Hypervisor.open({ backend: 'qemu' as 'kvm' }), vmmErrorLike('EINVAL', /"qemu"/));

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hypervisor } from '../../src/index.js';
 import type { Machine } from '../../src/index.js';
-import { fakeBackend, vmmErrorLike } from './fake-backend.js';
+import { fakeBackend, useTempRundir, vmmErrorLike } from './fake-backend.js';
 import type { FakeBackend } from './fake-backend.js';
+
+useTempRundir();
 
 function setup(): { fb: FakeBackend; hv: Hypervisor; m: Machine } {
   const fb = fakeBackend();

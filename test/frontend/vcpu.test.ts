@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { Hypervisor, State } from '../../src/index.js';
 import type { Segment, Vcpu, VcpuStateInput } from '../../src/index.js';
 import { resetState } from '../../src/x86/boot-state.js';
-import { fakeBackend, vmmErrorLike } from './fake-backend.js';
+import { fakeBackend, useTempRundir, vmmErrorLike } from './fake-backend.js';
 import type { FakeBackend } from './fake-backend.js';
+
+useTempRundir();
 
 function setup(): { fb: FakeBackend; hv: Hypervisor; cpu: Vcpu } {
   const fb = fakeBackend();
