@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Compares the decoder's instruction lengths with GNU objdump's on real code.
+//
+//   node scripts/decoder-vs-objdump.mjs [--mode 64|32|16] [--max-bytes N] [--as i386|i8086] [FILE...]
+//
+// Without FILEs: 64-bit mode takes ELF x86-64 executables from /usr/bin; 32-bit mode takes the
+// 32-bit ELF programs that exist on the machine (valgrind's *-x86-linux tools) or, with
+// --as i386 / --as i8086, re-reads 64-bit .text bytes as raw 32/16-bit code (objdump -b binary -m).
+// objdump gives each instruction's address and bytes (-z: zero runs too, --insn-width=16: all
+// bytes on one line); the decoder decodes at every such boundary with the following bytes
+// available; lengths are compared. Instructions objdump calls '(bad)' are counted apart.
+// Needs a build first (npx tsc -p .).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, statSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { decode } from '../dist/src/x86/decoder/index.js';
+
+const args = process.argv.slice(2);
+let mode = 64, maxBytes = 8 << 20, rawAs = '';
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--mode') mode = Number(args[++i]);
+  else if (args[i] === '--max-bytes') maxBytes = Number(args[++i]);
+  else if (args[i] === '--as') rawAs = args[++i];
+  else files.push(args[i]);
+}
+if (rawAs === 'i386') mode = 32;
+if (rawAs === 'i8086') mode = 16;
+
+function elfClass(path) {
+  try {
+    const b = readFileSync(path, { flag: 'r' }).subarray(0, 20);
+    if (b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) return 0;
+    const machine = b[18] | (b[19] << 8);
+    return machine === 62 ? 64 : machine === 3 ? 32 : 0;
+  } catch { return 0; }
+}
+
+function defaultFiles() {
+  const dirs = mode === 64 || rawAs ? ['/usr/bin'] : ['/usr/libexec/valgrind'];
+  const want = rawAs ? 64 : mode;
+  const out = [];
+  for (const d of dirs) {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      let st;
+      try { st = statSync(p); } catch { continue; }
+      if (!st.isFile() || st.size > 40 << 20) continue;
+      if (elfClass(p) === want) out.push(p);
+    }
+  }
+  return out;
+}
+
+const LINE = /^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*\t?(.*)$/;
+
+/** Runs objdump, returns [{addr, bytes: number[], text}] in address order. */
+function disassemble(path) {
+  let argv;
+  let tmp;
+  if (rawAs) {
+    tmp = mkdtempSync(join(tmpdir(), 'dec-objdump-'));
+    const raw = join(tmp, 'text.bin');
+    const r = spawnSync('objcopy', ['-O', 'binary', '--only-section=.text', path, raw]);
+    if (r.status !== 0) { rmSync(tmp, { recursive: true }); return []; }
+    argv = ['-D', '-z', '--insn-width=16', '-b', 'binary', '-m', rawAs, raw];
+  } else {
+    argv = ['-d', '-z', '--insn-width=16', '-j', '.text', path];
+  }
+  const out = execFileSync('objdump', argv, { maxBuffer: 1 << 30, encoding: 'latin1' });
+  if (tmp) rmSync(tmp, { recursive: true });
+  const insns = [];
+  for (const line of out.split('\n')) {
+    const m = LINE.exec(line);
+    if (!m) continue;
+    const bytes = m[2].trim().split(' ').map((h) => parseInt(h, 16));
+    insns.push({ addr: parseInt(m[1], 16), bytes, text: m[3].trim() });
+  }
+  return insns;
+}
+
+let total = 0, agree = 0, rejected = 0, objdumpBad = 0, filesDone = 0, bytesDone = 0;
+const classes = new Map();
+function note(key, example) {
+  const c = classes.get(key) ?? { count: 0, example };
+  c.count++;
+  classes.set(key, c);
+}
+
+const PREFIX = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
+function opcodeKey(bytes) {
+  let i = 0;
+  while (i < bytes.length && (PREFIX.has(bytes[i]) || (mode === 64 && (bytes[i] & 0xf0) === 0x40))) i++;
+  const k = bytes.slice(i, bytes[i] === 0x0f ? i + 3 : i + 2).map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  return k || 'prefix-only';
+}
+
+const list = files.length ? files : defaultFiles();
+for (const path of list) {
+  if (bytesDone >= maxBytes) break;
+  const insns = disassemble(path);
+  if (insns.length === 0) continue;
+  filesDone++;
+  // Contiguous runs of instructions become one buffer, so decode sees the real following bytes.
+  let start = 0;
+  while (start < insns.length) {
+    let end = start + 1;
+    while (end < insns.length && insns[end].addr === insns[end - 1].addr + insns[end - 1].bytes.length) end++;
+    const base = insns[start].addr;
+    const size = insns[end - 1].addr + insns[end - 1].bytes.length - base;
+    const buf = new Uint8Array(size);
+    for (let i = start; i < end; i++) buf.set(insns[i].bytes, insns[i].addr - base);
+    for (let i = start; i < end; i++) {
+      const ins = insns[i];
+      if (ins.text.includes('(bad)')) { objdumpBad++; continue; }
+      total++;
+      bytesDone += ins.bytes.length;
+      let len, err;
+      try { len = decode(buf, mode, ins.addr - base).length; } catch (e) { err = e; }
+      if (len === ins.bytes.length) { agree++; continue; }
+      const hexb = ins.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const why = err ? `${err.code ?? 'THROW'}` : `len ${len} vs ${ins.bytes.length}`;
+      if (err && !err.code) throw err; // anything but VmmError is a decoder bug: stop loudly
+      if (err) rejected++;
+      note(`${opcodeKey(ins.bytes)} [${ins.text.split(/\s+/)[0]}] ${why}`, `${path}@${ins.addr.toString(16)}: ${hexb}  ${ins.text}`);
+    }
+    start = end;
+  }
+}
+
+const rate = total ? (100 * agree) / total : 0;
+console.log(`mode ${mode}${rawAs ? ` (raw .text bytes as ${rawAs})` : ''}: ${filesDone} files, ${total} instructions, ` +
+  `${agree} same length, agreement ${rate.toFixed(4)}%; of the rest: ${rejected} rejected by the decoder ` +
+  `(ENODEV/EFAULT), ${total - agree - rejected} decoded to another length; objdump '(bad)': ${objdumpBad}`);
+const sorted = [...classes.entries()].sort((a, b) => b[1].count - a[1].count);
+if (sorted.length) console.log('disagreeing classes (opcode bytes [objdump mnemonic] outcome: count, example):');
+for (const [k, v] of sorted.slice(0, Number(process.env.CLASSES ?? 40))) console.log(`  ${k}: ${v.count}   e.g. ${v.example}`);
+console.log(JSON.stringify({ mode, rawAs: rawAs || null, files: filesDone, instructions: total, agree, rate, rejected, objdumpBad, classes: sorted.length }));
