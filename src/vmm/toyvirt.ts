@@ -73,6 +73,9 @@ export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}):
 
     new ExitLoop(cpu, bus, lapic, events, say).run();
     say('Machine execution successful');
+    // The event thread stops the vCPU through its handle: end it before the vCPU goes away.
+    await events.close();
+    events = undefined;
     machine.destroy();
     say('Machine destroyed');
   } finally {

@@ -1,0 +1,31 @@
+/**
+ * toyvirt's event thread on its own: it must tick while the vCPU thread is blocked, post the
+ * events in turn, skip hardware interrupts once CR8 is 15, stop the vCPU each time, and exit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { VcpuStopHandle } from '../../src/api/types.js';
+import { EventThread } from '../../src/vmm/event-thread.js';
+import type { EventKind } from '../../src/vmm/event-requests.js';
+
+test('event thread posts #GP, NMI, interrupt in turn, skips interrupts at CR8 15, and stops the vCPU', async () => {
+  // The soft backend's stop handle is a SharedArrayBuffer flag: usable without a machine.
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const handle: VcpuStopHandle = { backend: 'soft', data: { stop: stopFlag.buffer } };
+  const events = new EventThread(handle, 40);
+  const next = (): EventKind => {
+    events.waitForRequest(); // blocks this thread, as the vCPU loop does on 'halted'
+    const kind = events.take();
+    assert.ok(kind !== undefined);
+    return kind;
+  };
+  try {
+    events.noteCr8(0n);
+    assert.deepEqual([next(), next(), next()], ['gp', 'nmi', 'interrupt']);
+    assert.equal(Atomics.exchange(stopFlag, 0, 0), 1, 'the vCPU was asked to stop');
+    events.noteCr8(15n);
+    assert.deepEqual([next(), next(), next(), next()], ['gp', 'nmi', 'gp', 'nmi']);
+  } finally {
+    await events.close();
+  }
+});
