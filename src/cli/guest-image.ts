@@ -1,0 +1,19 @@
+/**
+ * Guest programs the CLI runs: flat binaries built from guests/*.S by `make -C guests`
+ * (npm run guests), found relative to this package so the bin works from any directory.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { VmmError } from '../api/errors.js';
+
+/** dist/src/cli/ -> the package root. */
+const GUEST_BUILD = fileURLToPath(new URL('../../../guests/build/', import.meta.url));
+
+export function guestImage(name: string): Uint8Array {
+  const path = GUEST_BUILD + `${name}.bin`;
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new VmmError('ENOENT', `guest image ${path} not readable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); build the guests with \`npm run guests\``);
+  }
+}
