@@ -1,0 +1,363 @@
+/**
+ * The soft CPU core: architectural state (state.ts) plus the memory pipeline the executor
+ * sees through ExecContext: segmentation -> TLB (paging.ts on a miss) -> guest RAM, or a
+ * MemoryExitSignal for guest-physical addresses without RAM. Also the instruction fetch with
+ * a decoded-instruction cache per guest-physical page, invalidated by writes to that page.
+ */
+import { decode } from '../../x86/decoder/index.js';
+import type { ExecContext } from '../../x86/exec/context.js';
+import { RIP_LO, X86Fault } from '../../x86/exec/context.js';
+import type { Instruction } from '../../x86/instruction.js';
+import { VmmError } from '../../api/errors.js';
+import type { CpuidConf } from '../../api/types.js';
+import type { PhysMemory } from './memory.js';
+import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from './paging.js';
+import { MemoryExitSignal } from './signals.js';
+import { ATTR_DEF, ATTR_L, CR0_PE, CpuState, EFER_LMA, RFLAGS_VM } from './state.js';
+import { P_RS, P_RU, P_WS, P_WU, P_XS, P_XU, TLB_MASK, Tlb } from './tlb.js';
+
+const TWO32 = 4294967296;
+const CANON = 0x800000000000;
+const SEG_SS = 2;
+
+export class SoftCpu extends CpuState implements ExecContext, PagingHost {
+  mode: 16 | 32 | 64 = 16;
+  stackSize: 2 | 4 | 8 = 2;
+  memHi = 0;
+  repBudget = 4096;
+
+  /** configureCpuid masks and exit leaves, per leaf. */
+  readonly cpuidConf = new Map<number, CpuidConf>();
+  /** configureTpr: exit after an instruction that changed CR8. */
+  tprExitChanged = false;
+  pendingTprExit = false;
+  tscAux = 0;
+  apicId = 0;
+
+  readonly tlb = new Tlb();
+  /** Decoded instructions per guest-physical page, indexed by page offset. */
+  readonly codeCache = new Map<number, (Instruction | undefined)[]>();
+  private tlbGeneration = -1;
+  private readonly fetchBuf = new Uint8Array(15);
+
+  constructor(readonly phys: PhysMemory) {
+    super();
+    this.updateMode();
+  }
+
+  // ---- modes -------------------------------------------------------------------------------
+
+  /** Recomputes mode/stackSize after CS, SS, CR0, EFER or RFLAGS.VM changed. */
+  updateMode(): void {
+    const csAttr = this.segAttr[1]!;
+    if ((this.efer & EFER_LMA) && (csAttr & ATTR_L)) this.mode = 64;
+    else this.mode = csAttr & ATTR_DEF ? 32 : 16;
+    if (!(this.cr0 & CR0_PE)) this.cpl = 0;
+    else if (this.flags & RFLAGS_VM) this.cpl = 3;
+    this.stackSize = this.mode === 64 ? 8 : this.segAttr[SEG_SS]! & ATTR_DEF ? 4 : 2;
+    this.lastFetchPage = NaN;
+  }
+
+  isCodePage(physPage: number): boolean {
+    return this.codeCache.has(physPage);
+  }
+
+  /** Drops cached translations when paging state or the guest-physical map changed. */
+  flushTlb(): void {
+    this.tlb.flush();
+    this.lastFetchPage = NaN;
+  }
+
+  /** Drops cached decoded instructions (e.g. the host may have rewritten guest RAM between runs). */
+  flushCode(): void {
+    this.codeCache.clear();
+    this.lastFetchPage = NaN;
+  }
+
+  private checkPhysGeneration(): void {
+    if (this.tlbGeneration !== this.phys.generation) {
+      this.tlbGeneration = this.phys.generation;
+      this.flushTlb();
+      this.flushCode();
+    }
+  }
+
+  // ---- segmentation --------------------------------------------------------------------------
+
+  /** Effective address -> linear address, with the limit and type checks of the mode. */
+  linear(seg: number, addr: number, size: number, write: boolean): number {
+    if (this.mode === 64) {
+      const lin = seg >= 4 ? addr + this.segBase[seg]! : addr;
+      if (lin >= CANON || lin < -CANON) {
+        throw new X86Fault(seg === SEG_SS ? 12 : 13, 0, `non-canonical address 0x${lin.toString(16)}`);
+      }
+      return lin;
+    }
+    const attr = this.segAttr[seg]!;
+    const limit = this.segLimit[seg]!;
+    if (this.cr0 & CR0_PE && !(this.flags & RFLAGS_VM)) {
+      if (!(attr & 0x80)) throw new X86Fault(seg === SEG_SS ? 12 : 13, 0, `access through null segment ${seg}`);
+      const type = attr & 0xf;
+      if (write ? (type & 8) || !(type & 2) : (type & 0xa) === 8) {
+        throw new X86Fault(seg === SEG_SS ? 12 : 13, 0, `segment ${seg} type ${type} forbids ${write ? 'write' : 'read'}`);
+      }
+      if ((type & 0xc) === 4) { // expand-down data
+        const top = attr & ATTR_DEF ? 0xffffffff : 0xffff;
+        if (addr <= limit || addr + size - 1 > top) {
+          throw new X86Fault(seg === SEG_SS ? 12 : 13, 0, `offset 0x${addr.toString(16)} outside expand-down segment ${seg}`);
+        }
+        return (this.segBase[seg]! + addr) >>> 0;
+      }
+    }
+    if (addr + size - 1 > limit) {
+      throw new X86Fault(seg === SEG_SS ? 12 : 13, 0, `offset 0x${addr.toString(16)} beyond limit 0x${limit.toString(16)} of segment ${seg}`);
+    }
+    return (this.segBase[seg]! + addr) >>> 0;
+  }
+
+  // ---- ExecContext memory ----------------------------------------------------------------
+
+  read(seg: number, addr: number, size: 1 | 2 | 4 | 8): number {
+    return this.readLin(this.linear(seg, addr, size, false), size, this.cpl === 3);
+  }
+
+  write(seg: number, addr: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void {
+    this.writeLin(this.linear(seg, addr, size, true), size, lo, hi, this.cpl === 3);
+  }
+
+  /** Reads at a linear address; user: the access is checked as CPL3 (else supervisor). */
+  readLin(lin: number, size: number, user: boolean): number {
+    const off = lin & 0xfff;
+    const page = (lin - off) / 4096;
+    const t = this.tlb;
+    const i = page & TLB_MASK;
+    if (t.tag[i] === page && (t.perm[i]! & (user ? P_RU : P_RS)) && off + size <= 4096) {
+      const b = t.bytes[i]!;
+      const o = t.base[i]! + off;
+      switch (size) {
+        case 1: return b[o]!;
+        case 2: return b[o]! | (b[o + 1]! << 8);
+        case 4: return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+        default:
+          this.memHi = b[o + 4]! | (b[o + 5]! << 8) | (b[o + 6]! << 16) | (b[o + 7]! << 24);
+          return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+      }
+    }
+    return this.readSlow(lin, size, user);
+  }
+
+  writeLin(lin: number, size: number, lo: number, hi: number, user: boolean): void {
+    const off = lin & 0xfff;
+    const page = (lin - off) / 4096;
+    const t = this.tlb;
+    const i = page & TLB_MASK;
+    if (t.tag[i] === page && (t.perm[i]! & (user ? P_WU : P_WS)) && off + size <= 4096) {
+      const b = t.bytes[i]!;
+      const o = t.base[i]! + off;
+      b[o] = lo;
+      if (size === 1) return;
+      b[o + 1] = lo >>> 8;
+      if (size === 2) return;
+      b[o + 2] = lo >>> 16; b[o + 3] = lo >>> 24;
+      if (size === 4) return;
+      b[o + 4] = hi; b[o + 5] = hi >>> 8; b[o + 6] = hi >>> 16; b[o + 7] = hi >>> 24;
+      return;
+    }
+    this.writeSlow(lin, size, lo, hi, user);
+  }
+
+  /** TLB slot for the page holding lin, walking on a miss or missing right. */
+  private slot(lin: number, access: 0 | 1 | 2, user: boolean, size: number): number {
+    this.checkPhysGeneration();
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const need = access === ACCESS_READ ? (user ? P_RU : P_RS)
+      : access === ACCESS_WRITE ? (user ? P_WU : P_WS) : (user ? P_XU : P_XS);
+    const t = this.tlb;
+    if (t.tag[i] === page && (t.perm[i]! & need)) return i;
+    walk(this, lin, access, user, size);
+    if (t.perm[i]! & need) return i;
+    if (access !== ACCESS_WRITE) throw new Error(`soft: page walk granted no ${access === ACCESS_READ ? 'read' : 'fetch'} right`);
+    // A write the walk allowed but the TLB withholds: read-only RAM, or a page with cached code.
+    const physPage = t.phys[i]!;
+    const region = this.phys.find(physPage * 4096)!;
+    if (!region.writable) {
+      throw new MemoryExitSignal(physPage * 4096 + (lin & 0xfff), true, size, 'w');
+    }
+    this.codeCache.delete(physPage);
+    this.lastFetchPage = NaN;
+    walk(this, lin, access, user, size);
+    return i;
+  }
+
+  private readSlow(lin: number, size: number, user: boolean): number {
+    const off = lin & 0xfff;
+    if (off + size <= 4096) {
+      this.slot(lin, ACCESS_READ, user, size);
+      return this.readLin(lin, size, user);
+    }
+    // Crosses a page: check both pages before reading, then assemble byte by byte.
+    this.slot(lin, ACCESS_READ, user, size);
+    this.slot(lin + size - 1, ACCESS_READ, user, size);
+    let lo = 0, hi = 0;
+    for (let k = 0; k < size; k++) {
+      const i = this.slot(lin + k, ACCESS_READ, user, 1);
+      const v = this.tlb.bytes[i]![this.tlb.base[i]! + ((lin + k) & 0xfff)]!;
+      if (k < 4) lo |= v << (8 * k); else hi |= v << (8 * (k - 4));
+    }
+    this.memHi = hi;
+    return size === 4 || size === 8 ? lo | 0 : lo;
+  }
+
+  private writeSlow(lin: number, size: number, lo: number, hi: number, user: boolean): void {
+    const off = lin & 0xfff;
+    if (off + size <= 4096) {
+      this.slot(lin, ACCESS_WRITE, user, size);
+      this.writeLin(lin, size, lo, hi, user);
+      return;
+    }
+    this.slot(lin, ACCESS_WRITE, user, size);
+    this.slot(lin + size - 1, ACCESS_WRITE, user, size);
+    for (let k = 0; k < size; k++) {
+      const i = this.slot(lin + k, ACCESS_WRITE, user, 1);
+      const v = k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4));
+      this.tlb.bytes[i]![this.tlb.base[i]! + ((lin + k) & 0xfff)] = v;
+    }
+  }
+
+  /** Supervisor (implicit) accesses: descriptor tables, TSS, interrupt stack frames. */
+  readSys(lin: number, size: 1 | 2 | 4 | 8): number {
+    return this.readLin(lin, size, false);
+  }
+  writeSys(lin: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void {
+    this.writeLin(lin, size, lo, hi, false);
+  }
+
+  // ---- registers -------------------------------------------------------------------------
+
+  /** RIP as a number (signed in long mode). */
+  get rip(): number {
+    return this.regs[RIP_LO + 1]! * TWO32 + (this.regs[RIP_LO]! >>> 0);
+  }
+  setRip(v: number): void {
+    const hi = Math.floor(v / TWO32);
+    this.regs[RIP_LO] = v - hi * TWO32;
+    this.regs[RIP_LO + 1] = hi;
+  }
+  /** Register n as a number: low 32 bits unsigned plus the signed high half (exact < 2^53). */
+  reg64(n: number): number {
+    return this.regs[2 * n + 1]! * TWO32 + (this.regs[2 * n]! >>> 0);
+  }
+  setReg64(n: number, v: number): void {
+    const hi = Math.floor(v / TWO32);
+    this.regs[2 * n] = v - hi * TWO32;
+    this.regs[2 * n + 1] = hi;
+  }
+
+  // ---- fetch ------------------------------------------------------------------------------
+
+  private lastFetchPage = NaN;
+  private lastFetchCache: (Instruction | undefined)[] = [];
+  private lastFetchBase = 0;
+  private lastFetchBytes: Uint8Array = new Uint8Array(0);
+
+  /** The linear address of the instruction at RIP (CS limit checked in legacy modes). */
+  fetchLinear(): number {
+    const lo = this.regs[RIP_LO]!;
+    if (this.mode === 64) return this.regs[RIP_LO + 1]! * TWO32 + (lo >>> 0);
+    const eip = lo >>> 0;
+    if (eip > this.segLimit[1]!) throw new X86Fault(13, 0, `EIP 0x${eip.toString(16)} beyond CS limit`);
+    return (this.segBase[1]! + eip) >>> 0;
+  }
+
+  /** Forgets the fetch fast path (after TLB flushes and code invalidation). */
+  resetFetch(): void {
+    this.lastFetchPage = NaN;
+  }
+
+  /** Decodes (or finds cached) the instruction at RIP. */
+  fetch(): Instruction {
+    const lin = this.fetchLinear();
+    const off = lin & 0xfff;
+    const page = (lin - off) / 4096;
+    if (page === this.lastFetchPage) {
+      const c = this.lastFetchCache[off];
+      if (c !== undefined && c.mode === this.mode) return c;
+    }
+    return this.fetchSlow(lin, page, off);
+  }
+
+  private fetchSlow(lin: number, page: number, off: number): Instruction {
+    const user = this.cpl === 3;
+    const i = this.slot(lin, ACCESS_FETCH, user, 1);
+    const t = this.tlb;
+    const physPage = t.phys[i]!;
+    let cache = this.codeCache.get(physPage);
+    if (!cache) {
+      cache = new Array<Instruction | undefined>(4096);
+      this.codeCache.set(physPage, cache);
+      t.revokeWrites(physPage);
+    }
+    this.lastFetchPage = page;
+    this.lastFetchCache = cache;
+    this.lastFetchBytes = t.bytes[i]!;
+    this.lastFetchBase = t.base[i]!;
+    const c = cache[off];
+    if (c !== undefined && c.mode === this.mode) return c;
+    if (off <= 4096 - 15) {
+      const insn = this.decodeAt(this.lastFetchBytes, this.lastFetchBase + off);
+      cache[off] = insn;
+      return insn;
+    }
+    // Near the end of the page: the instruction may continue on the next page.
+    const avail = 4096 - off;
+    const buf = this.fetchBuf;
+    for (let k = 0; k < avail; k++) buf[k] = this.lastFetchBytes[this.lastFetchBase + off + k]!;
+    try {
+      const insn = decode(buf.subarray(0, avail), this.mode, 0);
+      cache[off] = insn;
+      return insn;
+    } catch (e) {
+      if (!(e instanceof VmmError) || e.code !== 'EFAULT') return this.decodeFailed(e, buf.subarray(0, avail));
+    }
+    const j = this.slot(lin + avail, ACCESS_FETCH, user, 1);
+    for (let k = avail; k < 15; k++) buf[k] = t.bytes[j]![t.base[j]! + k - avail]!;
+    // Not cached: it spans two pages and a write to the second would not invalidate it.
+    try {
+      return decode(buf, this.mode, 0);
+    } catch (e) {
+      return this.decodeFailed(e, buf);
+    }
+  }
+
+  private decodeAt(bytes: Uint8Array, at: number): Instruction {
+    try {
+      return decode(bytes, this.mode, at);
+    } catch (e) {
+      return this.decodeFailed(e, bytes.subarray(at, at + 15));
+    }
+  }
+
+  /** Undecodable bytes are #UD, as on hardware. */
+  private decodeFailed(e: unknown, bytes: Uint8Array): never {
+    if (e instanceof VmmError) {
+      throw new X86Fault(6, undefined, `undecodable bytes ${Array.from(bytes.subarray(0, 15), (b) => b.toString(16).padStart(2, '0')).join(' ')}: ${e.message}`);
+    }
+    throw e;
+  }
+
+  /** The bytes of the instruction at RIP for a memory exit (empty if they cannot be read). */
+  instBytes(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    try {
+      const lin = this.fetchLinear();
+      for (let k = 0; k < length; k++) {
+        const i = this.slot(lin + k, ACCESS_FETCH, this.cpl === 3, 1);
+        out[k] = this.tlb.bytes[i]![this.tlb.base[i]! + ((lin + k) & 0xfff)]!;
+      }
+    } catch {
+      return new Uint8Array(0);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * CPUID: the soft CPU's feature table (only what it implements is offered), the per-vCPU
+ * set/del masks of configureCpuid, and configured exit leaves ('cpuid' exit with npc, RIP left
+ * on the instruction for the VMM to complete).
+ */
+import type { CpuidConf } from '../../api/types.js';
+import type { Instruction } from '../../x86/instruction.js';
+import { computeNextRip, nextRipOut } from '../../x86/exec/address.js';
+import type { SoftCpu } from './cpu.js';
+import { MAX_PHYS_ADDR_BITS } from './paging.js';
+import { ExitSignal } from './signals.js';
+import { advance } from './system-common.js';
+
+type Regs = [number, number, number, number]; // eax ebx ecx edx
+
+function ascii4(s: string, at: number): number {
+  let v = 0;
+  for (let k = 0; k < 4; k++) v |= (s.charCodeAt(at + k) || 0) << (8 * k);
+  return v >>> 0;
+}
+
+const VENDOR = 'GenuineIntel';
+const BRAND = 'tsvisor soft x86-64 CPU'.padEnd(48, '\0');
+
+// Leaf 1 EDX: FPU TSC MSR PAE CX8 SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (+ PSE DE).
+const L1_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) |
+  (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+// Leaf 1 ECX: CX16 MOVBE POPCNT, hypervisor present.
+const L1_ECX = (1 << 13) | (1 << 22) | (1 << 23) | (1 << 31);
+// 0x80000001 EDX: SYSCALL NX Page1GB RDTSCP LM; ECX: LAHF/SAHF in 64-bit, ABM (LZCNT).
+const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
+const X1_ECX = (1 << 0) | (1 << 5);
+
+function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
+  switch (leaf) {
+    case 0: return [7, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
+    case 1: return [0x000306a9, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
+    case 0x80000000: return [0x80000008, 0, 0, 0];
+    case 0x80000001: return [0, 0, X1_ECX, X1_EDX | 0];
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const at = (leaf - 0x80000002) * 16;
+      return [ascii4(BRAND, at), ascii4(BRAND, at + 4), ascii4(BRAND, at + 8), ascii4(BRAND, at + 12)];
+    }
+    case 0x80000008: return [(48 << 8) | MAX_PHYS_ADDR_BITS, 0, 0, 0];
+    default: return [0, 0, 0, 0];
+  }
+}
+
+/** The leaf as the guest sees it: the base table with the vCPU's masks applied. */
+export function cpuidValues(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
+  const r = baseLeaf(cpu, leaf, subleaf);
+  const conf: CpuidConf | undefined = cpu.cpuidConf.get(leaf);
+  if (conf) {
+    const names = ['eax', 'ebx', 'ecx', 'edx'] as const;
+    for (let k = 0; k < 4; k++) {
+      r[k] = ((r[k]! & ~(conf.del?.[names[k]!] ?? 0)) | (conf.set?.[names[k]!] ?? 0)) >>> 0;
+    }
+  }
+  return r;
+}
+
+export function cpuid(cpu: SoftCpu, insn: Instruction): void {
+  const leaf = cpu.regs[0]! >>> 0, subleaf = cpu.regs[2]! >>> 0;
+  if (cpu.cpuidConf.get(leaf)?.exit) {
+    computeNextRip(cpu, insn);
+    throw new ExitSignal({ reason: 'cpuid', leaf, subleaf, npc: nextRipOut.hi * 4294967296 + (nextRipOut.lo >>> 0) });
+  }
+  const [a, b, c, d] = cpuidValues(cpu, leaf, subleaf);
+  cpu.regs[0] = a; cpu.regs[1] = 0;
+  cpu.regs[6] = b; cpu.regs[7] = 0;
+  cpu.regs[2] = c; cpu.regs[3] = 0;
+  cpu.regs[4] = d; cpu.regs[5] = 0;
+  advance(cpu, insn);
+}

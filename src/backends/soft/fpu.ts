@@ -1,0 +1,116 @@
+/**
+ * The few x87/SSE-state instructions kernels rely on: FNINIT, FWAIT, FXSAVE, FXRSTOR, LDMXCSR,
+ * STMXCSR, and the fences/cache hints (no-ops on a single in-order CPU, after their checks).
+ * The x87/SSE register file is kept as data (state.ts); arithmetic on it is not implemented and
+ * is reported by the dispatcher as an 'invalid' exit naming the instruction.
+ */
+import type { Instruction } from '../../x86/instruction.js';
+import { X86Fault } from '../../x86/exec/context.js';
+import type { SoftCpu } from './cpu.js';
+import { CR0_EM, CR0_MP, CR0_TS, CR4_OSFXSR } from './state.js';
+import { advance, gp0, memAddress, ud } from './system-common.js';
+
+/** MXCSR bits that may be set (with DAZ). */
+export const MXCSR_MASK = 0xffff;
+
+function deviceNotAvailable(insn: Instruction): X86Fault {
+  return new X86Fault(7, undefined, `${insn.mnemonic} with CR0.TS/EM set`);
+}
+
+function checkFxsr(cpu: SoftCpu, insn: Instruction): void {
+  if ((cpu.cr0 & CR0_EM)) throw ud(insn, 'CR0.EM set');
+  if (cpu.cr0 & CR0_TS) throw deviceNotAvailable(insn);
+}
+
+export function fninit(cpu: SoftCpu, insn: Instruction): void {
+  if (cpu.cr0 & (CR0_EM | CR0_TS)) throw deviceNotAvailable(insn);
+  cpu.fcw = 0x37f; cpu.fsw = 0; cpu.ftw = 0; cpu.fop = 0; cpu.fip = 0n; cpu.fdp = 0n;
+  advance(cpu, insn);
+}
+
+export function fwait(cpu: SoftCpu, insn: Instruction): void {
+  if ((cpu.cr0 & (CR0_TS | CR0_MP)) === (CR0_TS | CR0_MP)) throw deviceNotAvailable(insn);
+  advance(cpu, insn);
+}
+
+function checkAligned(cpu: SoftCpu, insn: Instruction): number {
+  checkFxsr(cpu, insn);
+  const a = memAddress(cpu, insn);
+  if (a % 16 !== 0) throw gp0(`${insn.mnemonic} operand 0x${a.toString(16)} not 16-byte aligned`);
+  return a;
+}
+
+/** The 512-byte FXSAVE image of the current state. */
+function fxImage(cpu: SoftCpu, wide: boolean): Uint8Array {
+  const b = new Uint8Array(512);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, cpu.fcw, true);
+  dv.setUint16(2, cpu.fsw, true);
+  b[4] = cpu.ftw;
+  dv.setUint16(6, cpu.fop, true);
+  dv.setBigUint64(8, wide ? cpu.fip : cpu.fip & 0xffffffffn, true);
+  dv.setBigUint64(16, wide ? cpu.fdp : cpu.fdp & 0xffffffffn, true);
+  dv.setUint32(24, cpu.mxcsr, true);
+  dv.setUint32(28, MXCSR_MASK, true);
+  for (let k = 0; k < 8; k++) b.set(cpu.st[k]!, 32 + 16 * k);
+  const nXmm = cpu.mode === 64 ? 16 : 8;
+  for (let k = 0; k < nXmm; k++) b.set(cpu.xmm[k]!, 160 + 16 * k);
+  return b;
+}
+
+export function fxsave(cpu: SoftCpu, insn: Instruction): void {
+  const a = checkAligned(cpu, insn);
+  const img = fxImage(cpu, insn.opSize === 8);
+  const seg = insn.mem!.seg;
+  // Probe the last byte first so a fault on the second page leaves memory untouched.
+  cpu.write(seg, a + 511, 1, img[511]!, 0);
+  for (let k = 0; k < 512; k += 4) {
+    cpu.write(seg, a + k, 4, img[k]! | (img[k + 1]! << 8) | (img[k + 2]! << 16) | (img[k + 3]! << 24), 0);
+  }
+  advance(cpu, insn);
+}
+
+export function fxrstor(cpu: SoftCpu, insn: Instruction): void {
+  const a = checkAligned(cpu, insn);
+  const seg = insn.mem!.seg;
+  const b = new Uint8Array(512);
+  for (let k = 0; k < 512; k += 4) {
+    const v = cpu.read(seg, a + k, 4);
+    b[k] = v; b[k + 1] = v >>> 8; b[k + 2] = v >>> 16; b[k + 3] = v >>> 24;
+  }
+  const dv = new DataView(b.buffer);
+  const mxcsr = dv.getUint32(24, true);
+  if (mxcsr & ~MXCSR_MASK) throw gp0(`FXRSTOR: reserved MXCSR bits in 0x${mxcsr.toString(16)}`);
+  cpu.fcw = dv.getUint16(0, true); cpu.fsw = dv.getUint16(2, true); cpu.ftw = b[4]!;
+  cpu.fop = dv.getUint16(6, true);
+  cpu.fip = dv.getBigUint64(8, true); cpu.fdp = dv.getBigUint64(16, true);
+  cpu.mxcsr = mxcsr;
+  for (let k = 0; k < 8; k++) cpu.st[k]!.set(b.subarray(32 + 16 * k, 42 + 16 * k));
+  const nXmm = cpu.mode === 64 ? 16 : 8;
+  for (let k = 0; k < nXmm; k++) cpu.xmm[k]!.set(b.subarray(160 + 16 * k, 176 + 16 * k));
+  advance(cpu, insn);
+}
+
+function checkSse(cpu: SoftCpu, insn: Instruction): void {
+  if ((cpu.cr0 & CR0_EM) || !(cpu.cr4 & CR4_OSFXSR)) throw ud(insn, 'CR0.EM set or CR4.OSFXSR clear');
+  if (cpu.cr0 & CR0_TS) throw deviceNotAvailable(insn);
+}
+
+export function ldmxcsr(cpu: SoftCpu, insn: Instruction): void {
+  checkSse(cpu, insn);
+  const v = cpu.read(insn.mem!.seg, memAddress(cpu, insn), 4) >>> 0;
+  if (v & ~MXCSR_MASK) throw gp0(`LDMXCSR: reserved bits in 0x${v.toString(16)}`);
+  cpu.mxcsr = v;
+  advance(cpu, insn);
+}
+
+export function stmxcsr(cpu: SoftCpu, insn: Instruction): void {
+  checkSse(cpu, insn);
+  cpu.write(insn.mem!.seg, memAddress(cpu, insn), 4, cpu.mxcsr, 0);
+  advance(cpu, insn);
+}
+
+/** LFENCE/MFENCE/SFENCE, CLFLUSH, INVD/WBINVD (privileged): ordering and caches are not modelled. */
+export function noOp(cpu: SoftCpu, insn: Instruction): void {
+  advance(cpu, insn);
+}

@@ -1,0 +1,138 @@
+/**
+ * The soft CPU's run loop: fetch (decoded-instruction cache) -> execute (src/x86/exec, then the
+ * system layer) -> retire, with event delivery (injected exceptions, NMIs, interrupts; STI/MOV
+ * SS shadows), interrupt/NMI windows, HLT, and the exits. A stop request (an Atomics flag in a
+ * SharedArrayBuffer, so another thread can set it) is polled every RUN_SLICE instructions.
+ *
+ * TSC determinism: the TSC is tscOffset + instructions retired (cpu.instret), so a guest run
+ * twice from the same state reads the same TSC values.
+ */
+import type { ExitState, VmExit } from '../../api/types.js';
+import { execute } from '../../x86/exec/index.js';
+import { IF, X86Fault } from '../../x86/exec/context.js';
+import type { Instruction } from '../../x86/instruction.js';
+import { takeTprExit } from './control-regs.js';
+import type { SoftCpu } from './cpu.js';
+import { deliverEvent, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
+import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
+import { executeSystem } from './system.js';
+
+/** Instructions between two polls of the stop flag. */
+export const RUN_SLICE = 1 << 16;
+
+export function exitState(cpu: SoftCpu): ExitState {
+  return {
+    rflags: BigInt(cpu.flags >>> 0),
+    cr8: BigInt(cpu.cr8),
+    intShadow: cpu.intShadow,
+    intWindowExiting: cpu.intWindowExiting,
+    nmiWindowExiting: cpu.nmiWindowExiting,
+    evtPending: cpu.pending.length > 0,
+  };
+}
+
+function withState(cpu: SoftCpu, exit: ExitWithoutState): VmExit {
+  return { ...exit, exitState: exitState(cpu) } as VmExit;
+}
+
+/**
+ * Delivers what can be delivered now, or returns the window exit the VMM asked for.
+ * Order as on hardware: exceptions, NMI, external interrupts.
+ */
+function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
+  const shadow = cpu.intShadow;
+  const intOk = (cpu.flags & IF) !== 0 && !shadow;
+  const nmiOk = !cpu.nmiBlocked && !shadow;
+  const pending = cpu.pending;
+  for (let k = 0; k < pending.length; k++) {
+    const ev = pending[k]!;
+    if (ev.kind === 'exception') {
+      pending.splice(k, 1);
+      deliverEvent(cpu, ev.vector, ev.errorCode, SRC_EXCEPTION);
+      return undefined;
+    }
+  }
+  for (let k = 0; k < pending.length; k++) {
+    const ev = pending[k]!;
+    if (ev.kind === 'nmi' && nmiOk) {
+      pending.splice(k, 1);
+      deliverEvent(cpu, 2, undefined, SRC_EXTERNAL);
+      cpu.nmiBlocked = true;
+      return undefined;
+    }
+  }
+  if (cpu.nmiWindowExiting && nmiOk) return { reason: 'nmi-ready' };
+  for (let k = 0; k < pending.length; k++) {
+    const ev = pending[k]!;
+    if (ev.kind === 'interrupt' && intOk) {
+      pending.splice(k, 1);
+      deliverEvent(cpu, ev.vector, undefined, SRC_EXTERNAL);
+      return undefined;
+    }
+  }
+  if (cpu.intWindowExiting && intOk) return { reason: 'int-ready' };
+  return undefined;
+}
+
+/** Runs until an exit. */
+export function runCpu(cpu: SoftCpu, stopFlag: Int32Array): VmExit {
+  // The host may have rewritten guest RAM since the last run: decoded code is re-validated.
+  cpu.flushCode();
+  for (;;) {
+    if (Atomics.load(stopFlag, 0) !== 0) {
+      Atomics.store(stopFlag, 0, 0);
+      return withState(cpu, { reason: 'stopped' });
+    }
+    let insn: Instruction | undefined;
+    try {
+      if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
+        const windowExit = serviceEvents(cpu);
+        if (windowExit) return withState(cpu, windowExit);
+      }
+      if (cpu.halted) {
+        // Nothing could wake it: report the halt; the next run resumes after HLT.
+        cpu.halted = false;
+        return withState(cpu, { reason: 'halted' });
+      }
+      for (let budget = RUN_SLICE; budget > 0; budget--) {
+        insn = undefined;
+        cpu.intShadow = false;
+        insn = cpu.fetch();
+        if (!execute(cpu, insn)) executeSystem(cpu, insn);
+        cpu.instret++;
+        if (cpu.pendingTprExit) takeTprExit(cpu);
+        if (cpu.halted) break;
+        if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) break;
+      }
+    } catch (e) {
+      const exit = handleThrow(cpu, e, insn);
+      if (exit) return withState(cpu, exit);
+    }
+  }
+}
+
+/** Turns what an instruction threw into a delivered fault (undefined) or an exit. */
+function handleThrow(cpu: SoftCpu, e: unknown, insn: Instruction | undefined): ExitWithoutState | undefined {
+  if (e instanceof X86Fault) {
+    try {
+      deliverEvent(cpu, e.vector, e.errorCode, SRC_EXCEPTION);
+      return undefined;
+    } catch (e2) {
+      return handleThrow(cpu, e2, undefined);
+    }
+  }
+  if (e instanceof MemoryExitSignal) {
+    return {
+      reason: 'memory', gpa: e.gpa, write: e.write, size: e.size, prot: e.prot,
+      instBytes: insn && e.prot !== 'x' ? cpu.instBytes(insn.length) : new Uint8Array(0),
+    };
+  }
+  if (e instanceof ExitSignal) {
+    // MONITOR/MWAIT completed before exiting (RIP is past them): they retire.
+    if (e.exit.reason === 'monitor' || e.exit.reason === 'mwait') cpu.instret++;
+    return e.exit;
+  }
+  // A bug in the soft CPU must not take the host down: report it as an invalid exit.
+  const err = e as Error;
+  return { reason: 'invalid', detail: `soft: internal error ${err?.name ?? ''}: ${err?.message ?? String(e)}${insn ? ` (at '${insn.mnemonic}')` : ''}` };
+}

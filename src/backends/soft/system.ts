@@ -1,0 +1,118 @@
+/**
+ * The system-instruction layer of the soft CPU: everything src/x86/exec leaves to the runner
+ * (execute() returned false), dispatched by mnemonic. Instructions that exist but are not
+ * implemented here (x87/SSE arithmetic, VMX/SVM, XSAVE...) produce an 'invalid' exit that
+ * names them; they are never silently skipped.
+ */
+import type { Instruction } from '../../x86/instruction.js';
+import { X86Fault } from '../../x86/exec/context.js';
+import type { SoftCpu } from './cpu.js';
+import { clts, lmsw, movFromCr, movFromDr, movToCr, movToDr, smsw } from './control-regs.js';
+import { cpuid } from './cpuid.js';
+import { lar, lgdt, lidt, lldt, lsl, ltr, sgdt, sidt, sldt, str, verr, verw } from './descriptor-tables.js';
+import { callFar, int1, int3, intN, into, iret, jmpFar, retFar } from './far-transfer.js';
+import { swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
+import { cli, hlt, popf, pushf, sti } from './flags-insns.js';
+import { fninit, fwait, fxrstor, fxsave, ldmxcsr, noOp, stmxcsr } from './fpu.js';
+import { inOut, insOuts } from './io.js';
+import { rdmsr, rdtsc, wrmsr } from './msr.js';
+import { loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
+import { ExitSignal } from './signals.js';
+import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
+
+function invlpg(cpu: SoftCpu, insn: Instruction): void {
+  requireCpl0(cpu, insn);
+  const a = memAddress(cpu, insn);
+  const seg = insn.mem!.seg;
+  const lin = cpu.mode === 64 ? (seg >= 4 ? a + cpu.segBase[seg]! : a) : (cpu.segBase[seg]! + a) >>> 0;
+  cpu.tlb.flushPage(Math.floor(lin / 4096));
+  cpu.resetFetch();
+  advance(cpu, insn);
+}
+
+/** MONITOR/MWAIT: exits for the VMM; RIP moves past them (MWAIT then behaves as a NOP on resume). */
+function monitorExit(reason: 'monitor' | 'mwait'): SystemHandler {
+  return (cpu, insn) => {
+    requireCpl0(cpu, insn);
+    advance(cpu, insn);
+    throw new ExitSignal({ reason });
+  };
+}
+
+function privilegedNoOp(cpu: SoftCpu, insn: Instruction): void {
+  requireCpl0(cpu, insn);
+  advance(cpu, insn);
+}
+
+function clflush(cpu: SoftCpu, insn: Instruction): void {
+  // Checked like a byte read (#PF/#GP as the hardware raises them), then nothing to flush.
+  cpu.read(insn.mem!.seg, memAddress(cpu, insn), 1);
+  advance(cpu, insn);
+}
+
+function undefinedOpcode(cpu: SoftCpu, insn: Instruction): void {
+  void cpu;
+  throw ud(insn, 'undefined opcode');
+}
+
+function rdpmc(cpu: SoftCpu, insn: Instruction): void {
+  void insn;
+  throw new X86Fault(13, 0, `RDPMC: no performance counters (ECX=0x${(cpu.regs[2]! >>> 0).toString(16)})`);
+}
+
+/** Handlers by decoder mnemonic; the MOV forms are told apart by operand kinds. */
+const HANDLERS = new Map<string, SystemHandler>([
+  ['mov', movSystem],
+  ['push', pushSreg], ['pop', popSreg],
+  ['lds', loadFarPointer], ['les', loadFarPointer], ['lss', loadFarPointer], ['lfs', loadFarPointer], ['lgs', loadFarPointer],
+  ['jmpf', jmpFar], ['callf', callFar], ['retf', retFar],
+  ['iret', iret], ['iretd', iret], ['iretq', iret],
+  ['int', intN], ['int3', int3], ['into', into], ['int1', int1],
+  ['pushf', pushf], ['pushfd', pushf], ['pushfq', pushf], ['popf', popf], ['popfd', popf], ['popfq', popf],
+  ['cli', cli], ['sti', sti], ['hlt', hlt],
+  ['in', inOut], ['out', inOut], ['ins', insOuts], ['outs', insOuts],
+  ['lgdt', lgdt], ['lidt', lidt], ['sgdt', sgdt], ['sidt', sidt],
+  ['lldt', lldt], ['ltr', ltr], ['sldt', sldt], ['str', str],
+  ['lar', lar], ['lsl', lsl], ['verr', verr], ['verw', verw],
+  ['smsw', smsw], ['lmsw', lmsw], ['clts', clts], ['invlpg', invlpg],
+  ['syscall', syscall], ['sysret', sysret], ['sysenter', sysenter], ['sysexit', sysexit], ['swapgs', swapgs],
+  ['cpuid', cpuid], ['rdmsr', rdmsr], ['wrmsr', wrmsr], ['rdtsc', rdtsc], ['rdtscp', rdtsc], ['rdpmc', rdpmc],
+  ['monitor', monitorExit('monitor')], ['mwait', monitorExit('mwait')],
+  ['invd', privilegedNoOp], ['wbinvd', privilegedNoOp],
+  ['fninit', fninit], ['fwait', fwait], ['fxsave', fxsave], ['fxrstor', fxrstor],
+  ['ldmxcsr', ldmxcsr], ['stmxcsr', stmxcsr],
+  ['lfence', noOp], ['mfence', noOp], ['sfence', noOp], ['clflush', clflush],
+  ['ud0', undefinedOpcode], ['ud1', undefinedOpcode], ['ud2', undefinedOpcode],
+]);
+
+/** MOV forms that reach the system layer: control/debug registers and segment registers. */
+function movSystem(cpu: SoftCpu, insn: Instruction): void {
+  const [dst, src] = insn.operands;
+  if (dst?.kind === 'cr') return movToCr(cpu, insn);
+  if (src?.kind === 'cr') return movFromCr(cpu, insn);
+  if (dst?.kind === 'dr') return movToDr(cpu, insn);
+  if (src?.kind === 'dr') return movFromDr(cpu, insn);
+  if (dst?.kind === 'seg') return movToSreg(cpu, insn);
+  if (src?.kind === 'seg') return movFromSreg(cpu, insn);
+  throw unsupported(insn);
+}
+
+function unsupported(insn: Instruction): ExitSignal {
+  return new ExitSignal({
+    reason: 'invalid',
+    detail: `soft: instruction '${insn.mnemonic}' (map ${insn.map}, opcode 0x${insn.opcode.toString(16)}, mode ${insn.mode}) is not implemented`,
+  });
+}
+
+/** FNINIT is DB E3 (x87 escape with a fixed ModRM); other x87 forms are not implemented. */
+function isFninit(insn: Instruction): boolean {
+  return insn.map === 0 && insn.opcode === 0xdb && insn.mod === 3 && (insn.reg & 7) === 4 && (insn.rm & 7) === 3;
+}
+
+/** Runs insn as a system instruction; throws an 'invalid' exit for what is not implemented. */
+export function executeSystem(cpu: SoftCpu, insn: Instruction): void {
+  if (insn.mnemonic === 'x87' && isFninit(insn)) return fninit(cpu, insn);
+  const h = HANDLERS.get(insn.mnemonic);
+  if (!h) throw unsupported(insn);
+  h(cpu, insn);
+}

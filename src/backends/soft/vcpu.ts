@@ -1,0 +1,88 @@
+/**
+ * The soft backend's machine and vCPU objects behind the Backend interface (src/backends/backend.ts).
+ */
+import { VmmError } from '../../api/errors.js';
+import type {
+  CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput, VcpuStopHandle, VmExit,
+} from '../../api/types.js';
+import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
+import { SoftCpu } from './cpu.js';
+import { PhysMemory } from './memory.js';
+import { runCpu } from './run.js';
+import { getSoftState, setSoftState } from './state-io.js';
+
+export class SoftVcpu implements BackendVcpu {
+  readonly cpu: SoftCpu;
+  /** Int32 flag, set by stop() from any thread holding the buffer (softStopFromHandle). */
+  private readonly stopBuffer = new SharedArrayBuffer(4);
+  private readonly stopFlag = new Int32Array(this.stopBuffer);
+  private destroyed = false;
+
+  constructor(phys: PhysMemory, readonly id: number) {
+    this.cpu = new SoftCpu(phys);
+    this.cpu.apicId = id;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new VmmError('ENOENT', `soft vCPU ${this.id} was destroyed`);
+  }
+
+  getState(flags: number): Partial<VcpuState> {
+    this.alive();
+    return getSoftState(this.cpu, flags);
+  }
+  setState(state: VcpuStateInput, flags: number): void {
+    this.alive();
+    setSoftState(this.cpu, state, flags);
+  }
+  configureCpuid(leaf: number, conf: CpuidConf): void {
+    this.alive();
+    this.cpu.cpuidConf.set(leaf >>> 0, conf);
+  }
+  configureTpr(conf: TprConf): void {
+    this.alive();
+    this.cpu.tprExitChanged = conf.exitChanged;
+  }
+  inject(event: VcpuEvent): void {
+    this.alive();
+    const p = this.cpu.pending;
+    if (event.type === 'exception') p.push({ kind: 'exception', vector: event.vector, errorCode: event.errorCode });
+    else if (event.type === 'interrupt') p.push({ kind: 'interrupt', vector: event.vector });
+    else p.push({ kind: 'nmi' });
+  }
+  run(): VmExit {
+    this.alive();
+    return runCpu(this.cpu, this.stopFlag);
+  }
+  stop(): void {
+    Atomics.store(this.stopFlag, 0, 1);
+  }
+  stopHandle(): VcpuStopHandle {
+    return { backend: 'soft', data: { stop: this.stopBuffer } };
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+export class SoftMachine implements BackendMachine {
+  readonly phys = new PhysMemory();
+  private readonly vcpus = new Map<number, SoftVcpu>();
+
+  map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
+    this.phys.map(gpa, memory, offset, size, prot);
+  }
+  unmap(gpa: number, size: number): void {
+    this.phys.unmap(gpa, size);
+  }
+  createVcpu(id: number): BackendVcpu {
+    if (this.vcpus.has(id)) throw new VmmError('EEXIST', `soft vCPU ${id} already exists`);
+    const v = new SoftVcpu(this.phys, id);
+    this.vcpus.set(id, v);
+    return v;
+  }
+  destroy(): void {
+    for (const v of this.vcpus.values()) v.destroy();
+    this.vcpus.clear();
+  }
+}
