@@ -141,6 +141,13 @@ export interface IoExit extends ExitBase {
   str: boolean;
   /** RIP of the next instruction. */
   npc: number;
+  /**
+   * Set by backends that complete the instruction themselves on the next run() (KVM: its
+   * in-kernel emulator). The caller then only exchanges data: fills it for IN, reads it for OUT;
+   * data holds all data.length / size elements of a string/REP transfer. Registers, memory and
+   * RIP need no emulation (setState before the next run() still wins: see the KVM backend).
+   */
+  backendCompletes?: boolean;
 }
 export interface MemoryExit extends ExitBase {
   reason: 'memory';
@@ -151,6 +158,13 @@ export interface MemoryExit extends ExitBase {
   prot: 'r' | 'w' | 'x';
   /** Bytes of the faulting instruction when the backend has them (may be empty). */
   instBytes: Uint8Array;
+  /**
+   * With backendCompletes (KVM): the size bytes of the access, aliasing the backend's buffer.
+   * For a write they hold the value written; for a read the caller fills them before run().
+   */
+  data?: Uint8Array;
+  /** See IoExit.backendCompletes. */
+  backendCompletes?: boolean;
 }
 export interface RdmsrExit extends ExitBase { reason: 'rdmsr'; msr: number; npc: number }
 export interface WrmsrExit extends ExitBase { reason: 'wrmsr'; msr: number; value: bigint; npc: number }
