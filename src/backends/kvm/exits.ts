@@ -1,0 +1,218 @@
+/**
+ * kvm_run exit reason -> VmExit, one handler per reason (a table). A handler returns undefined
+ * for exits the backend absorbs (the run loop then re-enters the guest).
+ *
+ * RIP, RFLAGS, the segment/control registers and the interrupt shadow come from the registers
+ * KVM syncs into kvm_run at every exit (no ioctl on the hot path).
+ *
+ * io: kvm_run gives port, direction, size and count but not whether the instruction was a
+ * string one. The backend reads the instruction at CS:RIP (through the guest's page tables) to
+ * get its length (npc) and REP/string prefixes. data holds all count*size bytes of the transfer
+ * (count > 1 only for string I/O, which KVM batches) and aliases KVM's buffer: for IN the caller
+ * fills it and the next run() completes the instruction. Some hosts (the PVM module here)
+ * report OUT exits with RIP already past the instruction: then the bytes at RIP are not a
+ * matching I/O instruction and npc is RIP itself.
+ *
+ * memory: KVM emulates the instruction in the kernel; data aliases kvm_run.mmio.data (fill it
+ * for a read). instBytes are the bytes at CS:RIP for reads (RIP is still at the instruction);
+ * for writes KVM has already moved RIP on, so instBytes is empty.
+ */
+import type { ExitState, IoExit, MemoryExit, VmExit } from '../../api/types.js';
+import { KVM_EXIT, KVM_EXIT_IO_IN, KVM_INTERNAL_ERROR } from './ioctls.js';
+import { EVENTS, REGS_RFLAGS, REGS_RIP, RUN, SEGMENT, SREGS } from './structs.js';
+import type { PagingRegs, PhysMemory } from '../../x86/mmu/index.js';
+import { decodeIoInsn, decodeMsrInsn } from './exit-insn.js';
+import { machinePhysMemory, readGuestLinear } from './guest-fetch.js';
+import { eventInFlight } from './events.js';
+import type { KvmVcpu } from './vcpu.js';
+
+type Handler = (d: ExitDecoder) => VmExit | undefined;
+
+const TWO32 = 4294967296;
+const EFER_LMA = 1 << 10;
+const EXIT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(KVM_EXIT).map(([k, v]) => [v, k]));
+
+const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
+  [KVM_EXIT.IO, (d) => d.io()],
+  [KVM_EXIT.MMIO, (d) => d.mmio()],
+  [KVM_EXIT.HLT, (d) => d.simple('halted')],
+  [KVM_EXIT.SHUTDOWN, (d) => d.simple('shutdown')],
+  [KVM_EXIT.IRQ_WINDOW_OPEN, (d) => d.vcpu.events.onIrqWindow()],
+  [KVM_EXIT.SET_TPR, (d) => d.tpr()],
+  [KVM_EXIT.INTR, () => undefined],
+  [KVM_EXIT.X86_RDMSR, (d) => d.msr(false)],
+  [KVM_EXIT.X86_WRMSR, (d) => d.msr(true)],
+  [KVM_EXIT.INTERNAL_ERROR, (d) => d.internalError()],
+  [KVM_EXIT.FAIL_ENTRY, (d) => d.invalid(`VM entry failed: hardware entry failure reason ${hexq(d.u64(RUN.failEntryReason))}`)],
+  [KVM_EXIT.SYSTEM_EVENT, (d) => d.systemEvent()],
+]);
+
+export class ExitDecoder {
+  readonly vcpu: KvmVcpu;
+  private readonly rv: DataView;
+  private readonly runBytes: Uint8Array;
+  private readonly phys: PhysMemory;
+  private readonly insn = new Uint8Array(15);
+  /** data views into kvm_run, reused while offset and length stay the same. */
+  private ioData: Uint8Array = new Uint8Array(0);
+  private ioDataKey = -1;
+  private mmioData: Uint8Array[] = [];
+
+  constructor(vcpu: KvmVcpu) {
+    this.vcpu = vcpu;
+    this.rv = vcpu.run_.view;
+    this.runBytes = vcpu.run_.bytes;
+    this.phys = machinePhysMemory(vcpu.machine);
+  }
+
+  decode(): VmExit | undefined {
+    const reason = this.rv.getUint32(RUN.exitReason, true);
+    const handler = HANDLERS.get(reason);
+    if (handler) return handler(this);
+    return this.invalid(`unhandled KVM exit reason ${reason} (${EXIT_NAMES[reason] ?? 'unknown'})` +
+      (reason === KVM_EXIT.EXCEPTION ? `: exception ${this.rv.getUint32(RUN.exceptionNr, true)}` : ''));
+  }
+
+  u64(off: number): bigint {
+    return this.rv.getBigUint64(off, true);
+  }
+
+  exitState(): ExitState {
+    const rv = this.rv;
+    const ev = new DataView(rv.buffer, rv.byteOffset + RUN.syncEvents);
+    const events = this.vcpu.events;
+    return {
+      rflags: BigInt(rv.getUint32(RUN.syncRegs + REGS_RFLAGS, true)),
+      cr8: BigInt(rv.getUint32(RUN.cr8, true)),
+      intShadow: ev.getUint8(EVENTS.intShadow) !== 0,
+      intWindowExiting: events.intWindowExiting,
+      nmiWindowExiting: events.nmiWindowExiting,
+      evtPending: events.held() || eventInFlight(ev) || ev.getUint8(EVENTS.nmiPending) !== 0,
+    };
+  }
+
+  simple(reason: 'halted' | 'shutdown' | 'int-ready' | 'nmi-ready' | 'stopped'): VmExit {
+    return { reason, exitState: this.exitState() };
+  }
+
+  invalid(detail: string): VmExit {
+    return { reason: 'invalid', detail: `${detail} (RIP ${hexq(this.u64(RUN.syncRegs + REGS_RIP))})`, exitState: this.exitState() };
+  }
+
+  io(): IoExit {
+    const rv = this.rv;
+    const isIn = rv.getUint8(RUN.ioDirection) === KVM_EXIT_IO_IN;
+    const size = rv.getUint8(RUN.ioSize);
+    const count = rv.getUint32(RUN.ioCount, true);
+    const offset = Number(rv.getBigUint64(RUN.ioDataOffset, true));
+    const length = size * count;
+    const key = offset * 65536 + length;
+    if (key !== this.ioDataKey) {
+      this.ioData = this.runBytes.subarray(offset, offset + length);
+      this.ioDataKey = key;
+    }
+    const rip = this.rip();
+    const got = this.fetchAtRip();
+    const insn = got > 0 ? decodeIoInsn(got === 15 ? this.insn : this.insn.subarray(0, got), this.longCode(), isIn) : undefined;
+    this.vcpu.completionPending = true;
+    return {
+      reason: 'io', port: rv.getUint16(RUN.ioPort, true), in: isIn, size, data: this.ioData,
+      rep: insn ? insn.rep : count > 1, str: insn ? insn.str : count > 1,
+      npc: insn ? rip + insn.length : rip, backendCompletes: true, exitState: this.exitState(),
+    };
+  }
+
+  mmio(): MemoryExit {
+    const rv = this.rv;
+    const len = rv.getUint32(RUN.mmioLen, true);
+    const write = rv.getUint8(RUN.mmioIsWrite) !== 0;
+    const data = this.mmioData[len] ??= this.runBytes.subarray(RUN.mmioData, RUN.mmioData + len);
+    const instBytes = write ? new Uint8Array(0) : this.insn.slice(0, this.fetchAtRip());
+    this.vcpu.completionPending = true;
+    return {
+      reason: 'memory', gpa: Number(rv.getBigUint64(RUN.mmioPhysAddr, true)), write, size: len,
+      prot: write ? 'w' : 'r', instBytes, data, backendCompletes: true, exitState: this.exitState(),
+    };
+  }
+
+  msr(write: boolean): VmExit {
+    const rv = this.rv;
+    const msr = rv.getUint32(RUN.msrIndex, true);
+    const rip = this.rip();
+    const got = this.fetchAtRip();
+    const insn = decodeMsrInsn(this.insn.subarray(0, got), this.longCode(), write ? 0x30 : 0x32);
+    const npc = rip + (insn ? insn.length : 2);
+    // Unless the caller sets the registers itself, KVM completes RDMSR with 0 and WRMSR as accepted.
+    rv.setUint8(RUN.msrError, 0);
+    this.vcpu.completionPending = true;
+    if (!write) {
+      rv.setBigUint64(RUN.msrData, 0n, true);
+      return { reason: 'rdmsr', msr, npc, exitState: this.exitState() };
+    }
+    return { reason: 'wrmsr', msr, value: rv.getBigUint64(RUN.msrData, true), npc, exitState: this.exitState() };
+  }
+
+  tpr(): VmExit | undefined {
+    if (!this.vcpu.tprExit) return undefined;
+    return { reason: 'tpr-changed', cr8: BigInt(this.rv.getUint32(RUN.cr8, true)), exitState: this.exitState() };
+  }
+
+  internalError(): VmExit {
+    const rv = this.rv;
+    const sub = rv.getUint32(RUN.internalSuberror, true);
+    const ndata = Math.min(rv.getUint32(RUN.internalNdata, true), 16);
+    const words: string[] = [];
+    for (let i = 0; i < ndata; i++) words.push(hexq(this.u64(RUN.internalData + i * 8)));
+    let detail = `KVM internal error ${sub} (${KVM_INTERNAL_ERROR[sub] ?? 'unknown suberror'})`;
+    if (words.length) detail += `, data [${words.join(' ')}]`;
+    if (sub === 1 && (rv.getBigUint64(RUN.emulationFlags, true) & 1n) && ndata >= 2) {
+      const n = Math.min(rv.getUint8(RUN.emulationInsnSize), 15);
+      const bytes = [...this.runBytes.subarray(RUN.emulationInsnBytes, RUN.emulationInsnBytes + n)];
+      detail += `, instruction bytes ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+    }
+    return this.invalid(detail);
+  }
+
+  systemEvent(): VmExit {
+    const type = this.rv.getUint32(RUN.systemEventType, true);
+    if (type === 1 || type === 2) return this.simple('shutdown'); // KVM_SYSTEM_EVENT_SHUTDOWN / RESET
+    return this.invalid(`KVM system event ${type}`);
+  }
+
+  /** RIP as a number (exact below 2^53, which covers every address the contract carries). */
+  private rip(): number {
+    const o = RUN.syncRegs + REGS_RIP;
+    return this.rv.getUint32(o + 4, true) * TWO32 + this.rv.getUint32(o, true);
+  }
+
+  /** 64-bit code: long mode active and CS.L. */
+  private longCode(): boolean {
+    const rv = this.rv;
+    return (rv.getUint32(RUN.syncSregs + SREGS.efer, true) & EFER_LMA) !== 0 &&
+      rv.getUint8(RUN.syncSregs + SREGS.cs + SEGMENT.l) !== 0;
+  }
+
+  /** Reads up to 15 bytes at CS:RIP into this.insn; returns how many were readable. */
+  private fetchAtRip(): number {
+    const rv = this.rv;
+    const sr = RUN.syncSregs;
+    const regs: PagingRegs = {
+      cr0: rv.getUint32(sr + SREGS.cr0, true) | 0,
+      cr3Lo: rv.getUint32(sr + SREGS.cr3, true), cr3Hi: rv.getUint32(sr + SREGS.cr3 + 4, true) | 0,
+      cr4: rv.getUint32(sr + SREGS.cr4, true) | 0, efer: rv.getUint32(sr + SREGS.efer, true) | 0,
+      rflags: rv.getUint32(RUN.syncRegs + REGS_RFLAGS, true) | 0, maxPhyAddr: 52,
+    };
+    const ripLo = rv.getUint32(RUN.syncRegs + REGS_RIP, true), ripHi = rv.getUint32(RUN.syncRegs + REGS_RIP + 4, true);
+    let hi = ripHi, lo = ripLo;
+    if (!(regs.efer & EFER_LMA) || !rv.getUint8(sr + SREGS.cs + SEGMENT.l)) {
+      // Outside 64-bit code the CS base applies and addresses wrap at 4 GiB.
+      hi = 0;
+      lo = (rv.getUint32(sr + SREGS.cs + SEGMENT.base, true) + ripLo) >>> 0;
+    }
+    return readGuestLinear(this.vcpu.machine, this.phys, regs, hi, lo, this.insn);
+  }
+}
+
+function hexq(v: bigint): string {
+  return '0x' + v.toString(16);
+}

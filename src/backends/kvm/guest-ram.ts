@@ -1,0 +1,40 @@
+/**
+ * Guest RAM: anonymous mmap'd host memory (never a JS ArrayBuffer), exposed to JS with
+ * koffi.view so that GuestMemory.bytes aliases exactly what the guest sees.
+ *
+ * release() gives the pages back with MADV_DONTNEED but keeps the address range mapped: a
+ * Uint8Array the caller still holds then reads zeros instead of faulting the whole process.
+ */
+import { VmmError, hex } from '../../api/errors.js';
+import type { GuestMemory } from '../backend.js';
+import {
+  MADV_DONTNEED, MAP_ANONYMOUS, MAP_FAILED, MAP_NORESERVE, MAP_PRIVATE, PROT_READ, PROT_WRITE, errno, nativeView, sys,
+} from './libc.js';
+
+class KvmGuestMemory implements GuestMemory {
+  released = false;
+  constructor(readonly addr: bigint, readonly size: number, readonly bytes: Uint8Array) {}
+}
+
+export function allocateRam(size: number): GuestMemory {
+  const addr = sys.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (addr === MAP_FAILED || addr === 0n) {
+    throw new VmmError('ENOMEM', `kvm: cannot map ${hex(size)} bytes of guest RAM (errno ${errno()})`);
+  }
+  return new KvmGuestMemory(addr, size, nativeView(addr, size));
+}
+
+/** The host address of memory from allocateRam (the frontend passes only those back). */
+export function ramAddress(memory: GuestMemory): bigint {
+  if (!(memory instanceof KvmGuestMemory)) {
+    throw new VmmError('EINVAL', 'kvm: guest memory was not allocated by this backend');
+  }
+  if (memory.released) throw new VmmError('ENOENT', `kvm: guest memory at ${hex(memory.addr)} was released`);
+  return memory.addr;
+}
+
+export function releaseRam(memory: GuestMemory): void {
+  if (!(memory instanceof KvmGuestMemory) || memory.released) return;
+  memory.released = true;
+  sys.madvise(memory.addr, memory.size, MADV_DONTNEED);
+}

@@ -1,0 +1,103 @@
+/**
+ * A KVM VM: its fd, its memory slots (one per frontend map() range) and its vCPUs.
+ * prot 'r'/'rx' become KVM_MEM_READONLY slots (guest writes exit as MMIO writes). KVM has no
+ * no-execute slot flag, so 'rw' and 'r' ranges stay executable: the guest's own page tables
+ * (NX) are the only way to forbid fetches there.
+ */
+import { VmmError, hex } from '../../api/errors.js';
+import type { Prot } from '../../api/types.js';
+import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
+import { KVM, KVM_MEM_READONLY } from './ioctls.js';
+import { MEMORY_REGION, MEMORY_REGION_SIZE } from './structs.js';
+import { check, kvmError } from './kvm-error.js';
+import { NativeBlock } from './native-block.js';
+import { sys } from './libc.js';
+import { ramAddress } from './guest-ram.js';
+import type { KvmSystem } from './system.js';
+import { KvmVcpu } from './vcpu.js';
+
+export interface Slot {
+  slot: number;
+  gpa: number;
+  size: number;
+  /** The host bytes of this range (a subarray of the GuestMemory). */
+  bytes: Uint8Array;
+  readonly: boolean;
+}
+
+export class KvmMachine implements BackendMachine {
+  readonly fd: number;
+  readonly system: KvmSystem;
+  readonly slots: Slot[] = [];
+  private readonly vcpus = new Set<KvmVcpu>();
+  private readonly region = new NativeBlock(MEMORY_REGION_SIZE);
+  private destroyed = false;
+
+  constructor(system: KvmSystem) {
+    this.system = system;
+    this.fd = check('KVM_CREATE_VM', sys.ioctl(system.fd, KVM.CREATE_VM, 0));
+    // Intel hosts need a 3-page TSS area below 4 GiB for real-mode emulation; harmless elsewhere.
+    sys.ioctl(this.fd, KVM.SET_TSS_ADDR, 0xfffbd000);
+  }
+
+  map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
+    const readonly = prot === 'r' || prot === 'rx';
+    if (readonly && !this.system.caps.readonlyMem) {
+      throw new VmmError('ENOTSUP', `kvm: read-only mapping at ${hex(gpa)} needs KVM_CAP_READONLY_MEM, which this host lacks`);
+    }
+    const host = ramAddress(memory) + BigInt(offset);
+    const slot = this.freeSlot();
+    this.setRegion(slot, readonly ? KVM_MEM_READONLY : 0, gpa, size, host, `map ${hex(gpa)}+${hex(size)}`);
+    this.slots.push({ slot, gpa, size, bytes: memory.bytes.subarray(offset, offset + size), readonly });
+  }
+
+  unmap(gpa: number, size: number): void {
+    const i = this.slots.findIndex((s) => s.gpa === gpa && s.size === size);
+    if (i < 0) throw new VmmError('ENOENT', `kvm: no mapping at ${hex(gpa)}+${hex(size)}`);
+    const s = this.slots[i]!;
+    this.setRegion(s.slot, 0, gpa, 0, 0n, `unmap ${hex(gpa)}+${hex(size)}`);
+    this.slots.splice(i, 1);
+  }
+
+  /** The host bytes backing gpa, and the offset of gpa in them. */
+  locate(gpa: number): { bytes: Uint8Array; offset: number } | undefined {
+    for (const s of this.slots) {
+      if (gpa >= s.gpa && gpa < s.gpa + s.size) return { bytes: s.bytes, offset: gpa - s.gpa };
+    }
+    return undefined;
+  }
+
+  createVcpu(id: number): BackendVcpu {
+    const vcpu = new KvmVcpu(this, id);
+    this.vcpus.add(vcpu);
+    return vcpu;
+  }
+
+  vcpuGone(vcpu: KvmVcpu): void {
+    this.vcpus.delete(vcpu);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const v of [...this.vcpus]) v.destroy();
+    this.region.free();
+    sys.close(this.fd);
+  }
+
+  private freeSlot(): number {
+    const used = new Set(this.slots.map((s) => s.slot));
+    for (let n = 0; n < this.system.caps.memSlots; n++) if (!used.has(n)) return n;
+    throw new VmmError('ENOBUFS', `kvm: all ${this.system.caps.memSlots} memory slots are in use`);
+  }
+
+  private setRegion(slot: number, flags: number, gpa: number, size: number, host: bigint, what: string): void {
+    const v = this.region.view;
+    v.setUint32(MEMORY_REGION.slot, slot, true);
+    v.setUint32(MEMORY_REGION.flags, flags, true);
+    v.setBigUint64(MEMORY_REGION.guestPhysAddr, BigInt(gpa), true);
+    v.setBigUint64(MEMORY_REGION.memorySize, BigInt(size), true);
+    v.setBigUint64(MEMORY_REGION.userspaceAddr, host, true);
+    if (sys.ioctl(this.fd, KVM.SET_USER_MEMORY_REGION, this.region.addr) < 0) throw kvmError(`KVM_SET_USER_MEMORY_REGION (${what})`);
+  }
+}
