@@ -43,8 +43,8 @@ function stepIndex(ctx: ExecContext, n: number, addrSize: number, delta: number)
 }
 
 function counterZero(ctx: ExecContext, addrSize: number): boolean {
-  if (addrSize === 8) return (ctx.regs[4] | ctx.regs[5]) === 0;
-  return (addrSize === 4 ? ctx.regs[4] : ctx.regs[4] & 0xffff) === 0;
+  if (addrSize === 8) return (ctx.regs[2] | ctx.regs[3]) === 0;
+  return (addrSize === 4 ? ctx.regs[2] : ctx.regs[2] & 0xffff) === 0;
 }
 
 const MOVS = 0, CMPS = 1, STOS = 3, LODS = 4, SCAS = 5;
