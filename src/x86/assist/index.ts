@@ -4,4 +4,5 @@
  * calling the caller's handler for the device side. See io.ts and mem.ts for the exact behaviour.
  */
 export { assistIo, IO_REP_BUDGET } from './io.js';
+export { assistMem, MEM_REP_BUDGET } from './mem.js';
 export { AssistFault } from './assist-fault.js';

@@ -12,6 +12,10 @@
  * guest re-executes it (as after an interrupt on hardware), so a huge count never blocks the host.
  * A #PF on the memory operand: the elements done so far are committed, RIP stays, and an
  * AssistFault (vector, errorCode, cr2) is thrown for the caller to inject.
+ *
+ * Exits with backendCompletes (KVM: the kernel's emulator finishes the instruction on the next
+ * run): only the data is exchanged, one handler call per element of exit.data (which aliases
+ * the backend's buffer); no getState/setState, no memory access.
  */
 import { State, type Gprs, type IoExit, type IoHandler, type VmExit } from '../../api/types.js';
 import { VmmError, hex } from '../../api/errors.js';
@@ -28,12 +32,23 @@ const DF = 1n << 10n;
 export function assistIo(cpu: GuestCpu, exit: VmExit, handler: IoHandler): void {
   if (exit.reason !== 'io') throw new VmmError('EINVAL', `assistIo needs an 'io' exit, got '${exit.reason}'`);
   if (exit.size !== 1 && exit.size !== 2 && exit.size !== 4) throw new VmmError('EINVAL', `io exit size ${exit.size} is not 1, 2 or 4`);
-  if (exit.str) stringIo(cpu, exit, handler);
+  if ((exit as CompletedByBackend).backendCompletes) exchangeOnly(exit, handler);
+  else if (exit.str) stringIo(cpu, exit, handler);
   else if (exit.in) portIn(cpu, exit, handler);
   else {
     handler({ port: exit.port, in: false, size: exit.size, data: exit.data.slice(0, exit.size) });
     cpu.setState({ gprs: { rip: BigInt(exit.npc) } }, State.GPRS);
   }
+}
+
+/** The fields a backend that completes instructions itself adds to io/memory exits (see api/types.ts). */
+export interface CompletedByBackend { backendCompletes?: boolean; data?: Uint8Array }
+
+function exchangeOnly(exit: IoExit, handler: IoHandler): void {
+  const { size, data } = exit;
+  if (data.length % size !== 0 || data.length === 0) throw new VmmError('EINVAL', `io exit data of ${data.length} bytes is not whole ${size}-byte elements`);
+  if (data.length === size) handler({ port: exit.port, in: exit.in, size, data });
+  else for (let at = 0; at < data.length; at += size) handler({ port: exit.port, in: exit.in, size, data: data.subarray(at, at + size) });
 }
 
 function portIn(cpu: GuestCpu, exit: IoExit, handler: IoHandler): void {

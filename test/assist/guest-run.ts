@@ -1,0 +1,95 @@
+/**
+ * Runs an assist test guest through the public API: long mode at CPL3 (IOPL 3) or real mode,
+ * memory exits completed with cpu.assistMem against a byte-array device, I/O exits with
+ * cpu.assistIo (or a done marker on port 0xEF).
+ */
+import { Hypervisor, type IoRequest, type MemRequest, type Machine, type Vcpu, type VcpuStateInput } from '../../src/index.js';
+import { longModeState, realModeState } from '../../src/x86/boot-state.js';
+
+export const DONE_PORT = 0xef;
+export const LONG = { DATA: 0x200000, BUF: 0x170000, LOG: 0x180000, TABLES: 0x100000, STACK: 0x80000, RAM: 0x200000 };
+
+/** A device that behaves like memory: what the handler reads is what was written. */
+export class ByteDevice {
+  readonly bytes: Uint8Array;
+  calls = 0;
+  constructor(readonly base: number, init: Uint8Array) {
+    this.bytes = init.slice();
+  }
+  handle = (req: MemRequest): void => {
+    this.calls++;
+    const off = req.gpa - this.base;
+    if (off < 0 || off + req.size > this.bytes.length) throw new Error(`device access at 0x${req.gpa.toString(16)} outside the device`);
+    if (req.write) this.bytes.set(req.data.subarray(0, req.size), off);
+    else req.data.set(this.bytes.subarray(off, off + req.size));
+  };
+}
+
+export interface RunResult { hv: Hypervisor; ram: Uint8Array; data: Uint8Array; memExits: number; ioExits: number; cpu: Vcpu; machine: Machine }
+
+export interface GuestSetup {
+  backend: 'kvm' | 'soft';
+  image: Uint8Array;
+  /** 'long': 64-bit CPL3 with identity paging; 'real': real mode at 0:0. */
+  mode: 'long' | 'real';
+  /** GPA and initial contents of the data page; mapped as RAM when dataAsRam, else a ByteDevice. */
+  dataGpa: number;
+  dataInit: Uint8Array;
+  dataAsRam: boolean;
+  /** Bytes to pre-load into RAM (gpa -> bytes), e.g. a string buffer. */
+  preload?: [number, Uint8Array][];
+  gprs?: Record<string, bigint>;
+  io?: (req: IoRequest) => void;
+  /** Called after the initial state is set, before the first run. */
+  setup?: (cpu: Vcpu) => void;
+  /** Most exits before the run is declared hung. */
+  maxExits?: number;
+}
+
+export function runGuest(s: GuestSetup): RunResult {
+  const hv = Hypervisor.open({ backend: s.backend });
+  const machine = hv.createMachine();
+  const ramSize = s.mode === 'long' ? LONG.RAM : 0x100000;
+  const ram = machine.allocate(ramSize);
+  ram.bytes.set(s.image, 0);
+  for (const [gpa, bytes] of s.preload ?? []) ram.bytes.set(bytes, gpa);
+  const dataPage = s.dataGpa - (s.dataGpa % 4096);
+  if (s.mode === 'real') {
+    machine.map(0, ram, { size: dataPage });
+    if (dataPage + 4096 < ramSize) machine.map(dataPage + 4096, ram, { offset: dataPage + 4096, size: ramSize - dataPage - 4096 });
+  } else machine.map(0, ram);
+  let data: Uint8Array;
+  const dev = new ByteDevice(s.dataGpa, s.dataInit);
+  if (s.dataAsRam) {
+    const page = machine.allocate(4096);
+    page.bytes.set(s.dataInit);
+    machine.map(s.dataGpa, page);
+    data = page.bytes;
+  } else data = dev.bytes;
+  const cpu = machine.createVcpu(0);
+  const st: VcpuStateInput = s.mode === 'long'
+    ? longModeState({ ram: ram.bytes, ramGpa: 0, tablesGpa: LONG.TABLES, mapBytes: 4 << 20 }, { entry: 0, stack: LONG.STACK, cpl: 3 })
+    : realModeState(0, 0, 0xfffe);
+  st.gprs = { ...st.gprs, rflags: 0x3002n, ...s.gprs };
+  cpu.setState(st);
+  s.setup?.(cpu);
+  let memExits = 0, ioExits = 0;
+  const max = s.maxExits ?? 100000;
+  for (let i = 0; ; i++) {
+    if (i >= max) throw new Error(`guest did not finish in ${max} exits`);
+    const exit = cpu.run();
+    if (exit.reason === 'memory') {
+      memExits++;
+      cpu.assistMem(exit, dev.handle);
+    } else if (exit.reason === 'io' && exit.port === DONE_PORT && !exit.in) {
+      break;
+    } else if (exit.reason === 'io' && s.io) {
+      ioExits++;
+      cpu.assistIo(exit, s.io);
+    } else {
+      const rip = cpu.getState().gprs?.rip;
+      throw new Error(`unexpected exit ${JSON.stringify(exit, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))} at rip 0x${rip?.toString(16)}`);
+    }
+  }
+  return { hv, ram: ram.bytes, data, memExits, ioExits, cpu, machine };
+}
