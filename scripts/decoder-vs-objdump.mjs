@@ -66,7 +66,8 @@ function disassemble(path) {
     if (r.status !== 0) { rmSync(tmp, { recursive: true }); return []; }
     argv = ['-D', '-z', '--insn-width=16', '-b', 'binary', '-m', rawAs, raw];
   } else {
-    argv = ['-d', '-z', '--insn-width=16', '-j', '.text', path];
+    // -M intel64: 66-prefixed near branches keep rel32 in 64-bit mode (Intel), as the decoder does.
+    argv = ['-d', '-z', '--insn-width=16', ...(mode === 64 ? ['-M', 'intel64'] : []), '-j', '.text', path];
   }
   const out = execFileSync('objdump', argv, { maxBuffer: 1 << 30, encoding: 'latin1' });
   if (tmp) rmSync(tmp, { recursive: true });

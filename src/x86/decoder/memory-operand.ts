@@ -36,9 +36,12 @@ export function decodeMemoryOperand(
   } else {
     if (rm === 4) {
       const sib = c.u8();
-      scale = SCALES[sib >> 6];
       const idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
-      if (idx !== SP) index = idx;
+      // Index 100b without REX.X means no index; its scale is then meaningless and reported as 1.
+      if (idx !== SP) {
+        index = idx;
+        scale = SCALES[sib >> 6];
+      }
       const b = sib & 7;
       if (b === 5 && mod === 0) {
         base = REG_NONE;
