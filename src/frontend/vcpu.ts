@@ -9,8 +9,10 @@ import type {
   VcpuStopHandle, VmExit,
 } from '../api/types.js';
 import type { BackendVcpu } from '../backends/backend.js';
+import { assistIo, assistMem } from '../x86/assist/index.js';
 import { translateGva } from '../x86/mmu/index.js';
 import type { GvaAccess } from '../x86/mmu/index.js';
+import { describe } from './describe.js';
 import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
 import { checkStateFlags, checkStateInput } from './state-check.js';
@@ -23,6 +25,11 @@ export interface VcpuHost {
   readonly stateLimits: StateLimits;
   readonly cpuidMaxOps: number;
   vcpuDestroyed(id: number): void;
+}
+
+function checkHandler<H>(what: string, handler: H): H {
+  if (typeof handler !== 'function') throw new VmmError('EINVAL', `${what}: handler must be a function, got ${describe(handler)}`);
+  return handler;
 }
 
 export class Vcpu {
@@ -108,16 +115,16 @@ export class Vcpu {
     return translateGva(this, gva, access);
   }
 
+  /** Emulates the IN/OUT/INS/OUTS behind an 'io' exit (src/x86/assist), calling handler for the device side. */
   assistIo(exit: VmExit, handler: IoHandler): void {
     this.live();
-    void exit; void handler;
-    throw new VmmError('ENOTSUP', 'assistIo: I/O assist not built yet');
+    assistIo(this, exit, checkHandler('assistIo', handler));
   }
 
+  /** Emulates the instruction behind a 'memory' (MMIO) exit (src/x86/assist), calling handler for the device side. */
   assistMem(exit: VmExit, handler: MemHandler): void {
     this.live();
-    void exit; void handler;
-    throw new VmmError('ENOTSUP', 'assistMem: memory assist not built yet');
+    assistMem(this, exit, checkHandler('assistMem', handler));
   }
 
   destroy(): void {

@@ -195,3 +195,21 @@ test('gvaToGpa walks the guest page tables through the machine map (src/x86/mmu)
   assert.throws(() => cpu.gvaToGpa(gva + 0x1000), vmmErrorLike('EFAULT'));
   hv.close();
 });
+
+test('assistIo/assistMem delegate to src/x86/assist after checking the handler', () => {
+  const { fb, hv, cpu } = setup();
+  const exitState = { rflags: 2n, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false };
+  const exit = { reason: 'io', port: 0x80, in: false, size: 1, data: new Uint8Array([0x42]), rep: false, str: false, npc: 0x1002, exitState } as const;
+  const seen: unknown[] = [];
+  cpu.assistIo(exit, (req) => { seen.push({ ...req, data: [...req.data] }); });
+  assert.deepEqual(seen, [{ port: 0x80, in: false, size: 1, data: [0x42] }]);
+  const set = fb.named('vcpu.setState').at(-1)!;
+  assert.equal((set[3] as { gprs: { rip: bigint } }).gprs.rip, 0x1002n, 'RIP advanced to npc');
+  assert.throws(() => cpu.assistIo(exit, 'print' as unknown as () => void), vmmErrorLike('EINVAL', /handler must be a function/));
+  assert.throws(() => cpu.assistMem(exit, null as unknown as () => void), vmmErrorLike('EINVAL', /handler must be a function/));
+  assert.throws(() => cpu.assistMem(exit, () => {}), vmmErrorLike('EINVAL', /'memory' exit/));
+  cpu.destroy();
+  assert.throws(() => cpu.assistIo(exit, () => {}), vmmErrorLike('ENOENT', /destroyed/));
+  assert.throws(() => cpu.gvaToGpa(0), vmmErrorLike('ENOENT', /destroyed/));
+  hv.close();
+});
