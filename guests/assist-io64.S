@@ -2,7 +2,7 @@
  * assist-io64: IN/OUT of every size (DX and imm8 ports) and INS/OUTS with and without REP, both
  * DF directions, an FS override and a 32-bit address size, completed by cpu.assistIo. The test's
  * port handler logs OUTs and answers INs with an incrementing byte sequence from 0x10; the guest
- * stores what it got at rbx (BUF) so the test can check registers and memory. 64-bit, CPL3, IOPL 3.
+ * stores what it got at rbx (BUF) so the test can check registers and memory. 64-bit, CPL0 (PVM does not honour IOPL 3 at CPL3).
  * The host sets rbx = BUF (RAM) and the FS base to 0x10.
  */
 	.intel_syntax noprefix

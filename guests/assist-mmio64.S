@@ -4,7 +4,7 @@
  * the reference) and once with DATA unmapped (every access exits and is emulated by assistMem
  * against a byte-array device). After each instruction REC appends rax..r14 and RFLAGS to the
  * log in RAM; the test compares the two logs and the final data page. Entry at 0, CPL3 (so
- * IOPL=3 lets the final OUT exit). The host sets rbx = DATA, rbp = BUF, r15 = LOG.
+ * the final write to the unmapped DONE page ends the run). The host sets rbx = DATA, rbp = BUF, r15 = LOG.
  */
 	.intel_syntax noprefix
 	.code64
@@ -235,4 +235,4 @@ _start:
 	addr32 rep movsd
 	REC
 
-	out 0xef, al
+	mov [0x3ff000], al		/* DONE_GPA: unmapped, ends the run */

@@ -7,6 +7,8 @@ import { Hypervisor, type IoRequest, type MemRequest, type Machine, type Vcpu, t
 import { longModeState, realModeState } from '../../src/x86/boot-state.js';
 
 export const DONE_PORT = 0xef;
+/** A write here (unmapped GPA) ends a 64-bit guest: PVM does not honour IOPL 3 at CPL3, so OUT would #GP. */
+export const DONE_GPA = 0x3ff000;
 export const LONG = { DATA: 0x200000, BUF: 0x170000, LOG: 0x180000, TABLES: 0x100000, STACK: 0x80000, RAM: 0x200000 };
 
 /** A device that behaves like memory: what the handler reads is what was written. */
@@ -40,6 +42,8 @@ export interface GuestSetup {
   preload?: [number, Uint8Array][];
   gprs?: Record<string, bigint>;
   io?: (req: IoRequest) => void;
+  /** Privilege level of a long-mode guest (default 3: native speed on KVM-PVM). */
+  cpl?: 0 | 3;
   /** Called after the initial state is set, before the first run. */
   setup?: (cpu: Vcpu) => void;
   /** Most exits before the run is declared hung. */
@@ -68,9 +72,10 @@ export function runGuest(s: GuestSetup): RunResult {
   } else data = dev.bytes;
   const cpu = machine.createVcpu(0);
   const st: VcpuStateInput = s.mode === 'long'
-    ? longModeState({ ram: ram.bytes, ramGpa: 0, tablesGpa: LONG.TABLES, mapBytes: 4 << 20 }, { entry: 0, stack: LONG.STACK, cpl: 3 })
+    ? longModeState({ ram: ram.bytes, ramGpa: 0, tablesGpa: LONG.TABLES, mapBytes: 4 << 20 }, { entry: 0, stack: LONG.STACK, cpl: s.cpl ?? 3 })
     : realModeState(0, 0, 0xfffe);
-  st.gprs = { ...st.gprs, rflags: 0x3002n, ...s.gprs };
+  // IF=1, IOPL=0: what PVM forces at CPL3 anyway (so the logged RFLAGS agree across backends).
+  st.gprs = { ...st.gprs, rflags: s.mode === 'long' ? 0x202n : 0x2n, ...s.gprs };
   cpu.setState(st);
   s.setup?.(cpu);
   let memExits = 0, ioExits = 0;
@@ -78,7 +83,9 @@ export function runGuest(s: GuestSetup): RunResult {
   for (let i = 0; ; i++) {
     if (i >= max) throw new Error(`guest did not finish in ${max} exits`);
     const exit = cpu.run();
-    if (exit.reason === 'memory') {
+    if (exit.reason === 'memory' && exit.gpa === DONE_GPA) {
+      break;
+    } else if (exit.reason === 'memory') {
       memExits++;
       cpu.assistMem(exit, dev.handle);
     } else if (exit.reason === 'io' && exit.port === DONE_PORT && !exit.in) {

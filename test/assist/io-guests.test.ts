@@ -39,7 +39,7 @@ for (const b of backendCases()) {
     const buf = LONG.BUF;
     const run = runGuest({
       backend: b.name, image, mode: 'long', dataGpa: LONG.DATA, dataInit: new Uint8Array(4096), dataAsRam: true,
-      gprs: { rbx: BigInt(buf) }, io,
+      gprs: { rbx: BigInt(buf) }, io, cpl: 0,
       setup: (cpu) => {
         const segs = cpu.getState().segs!;
         cpu.setState({ segs: { fs: { ...segs.fs, base: 0x10n } } });
