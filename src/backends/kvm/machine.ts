@@ -7,8 +7,8 @@
 import { VmmError, hex } from '../../api/errors.js';
 import type { Prot } from '../../api/types.js';
 import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
-import { KVM, KVM_MEM_READONLY } from './ioctls.js';
-import { MEMORY_REGION, MEMORY_REGION_SIZE } from './structs.js';
+import { KVM, KVM_CAP, KVM_MEM_READONLY, KVM_MSR_EXIT_REASON_UNKNOWN } from './ioctls.js';
+import { ENABLE_CAP, ENABLE_CAP_SIZE, MEMORY_REGION, MEMORY_REGION_SIZE } from './structs.js';
 import { check, kvmError } from './kvm-error.js';
 import { NativeBlock } from './native-block.js';
 import { sys } from './libc.js';
@@ -38,6 +38,19 @@ export class KvmMachine implements BackendMachine {
     this.fd = check('KVM_CREATE_VM', sys.ioctl(system.fd, KVM.CREATE_VM, 0));
     // Intel hosts need a 3-page TSS area below 4 GiB for real-mode emulation; harmless elsewhere.
     sys.ioctl(this.fd, KVM.SET_TSS_ADDR, 0xfffbd000);
+    if (system.caps.userSpaceMsr) this.enableUserSpaceMsrExits();
+  }
+
+  /** MSRs KVM does not know exit to user space (rdmsr/wrmsr exits) instead of raising #GP. */
+  private enableUserSpaceMsrExits(): void {
+    const cap = new NativeBlock(ENABLE_CAP_SIZE);
+    try {
+      cap.view.setUint32(ENABLE_CAP.cap, KVM_CAP.X86_USER_SPACE_MSR, true);
+      cap.view.setBigUint64(ENABLE_CAP.args, BigInt(KVM_MSR_EXIT_REASON_UNKNOWN), true);
+      if (sys.ioctl(this.fd, KVM.ENABLE_CAP, cap.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
+    } finally {
+      cap.free();
+    }
   }
 
   map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
