@@ -6,11 +6,12 @@
  *   npm run build && npm run guests && node dist/examples/calc.js 3 5
  */
 import { readFileSync } from 'node:fs';
-import { Hypervisor, State } from 'tsvisor';
-import { resetState } from '../src/x86/boot-state.js';
+import { Hypervisor, State, resetState } from 'tsvisor';
 
-const [a, b] = process.argv.slice(2).map((s) => BigInt(s)) as [bigint | undefined, bigint | undefined];
-if (a === undefined || b === undefined) {
+const toBigInt = (s: string): bigint | undefined => (/^(0x[0-9a-f]+|\d+)$/i.test(s) ? BigInt(s) : undefined);
+const [a, b] = process.argv.slice(2).map(toBigInt) as [bigint | undefined, bigint | undefined];
+const isUint32 = (v: bigint | undefined): boolean => v !== undefined && v >= 0n && v <= 0xffffffffn;
+if (!isUint32(a) || !isUint32(b)) {
   console.error('usage: node dist/examples/calc.js <a> <b>   (uint32 operands)');
   process.exit(2);
 }
@@ -25,7 +26,7 @@ machine.map(0xfffff000, mem, { prot: 'rx' });      // the page holding the reset
 
 const cpu = machine.createVcpu(0);
 const reset = resetState();                         // real mode, CS base 0xFFFF0000, IP 0xFFF0
-cpu.setState({ ...reset, gprs: { ...reset.gprs, rax: a, rbx: b, rdx: 0n } });
+cpu.setState({ ...reset, gprs: { ...reset.gprs, rax: a!, rbx: b!, rdx: 0n } });
 
 const exit = cpu.run();
 if (exit.reason !== 'halted') throw new Error(`guest stopped with exit '${exit.reason}'`);

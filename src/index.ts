@@ -6,3 +6,9 @@ export { VmmError, hex } from './api/errors.js';
 export type { VmmErrorCode } from './api/errors.js';
 export type { GuestMemory } from './backends/backend.js';
 export * from './frontend/index.js';
+// Ready-made vCPU states (reset, real mode, flat 32-bit, long mode with its tables).
+export {
+  resetState, realModeState, flat32State, longModeState, writeIdentityPageTables, segment,
+  LONG_MODE_TABLES_SIZE, GDT_SELECTORS,
+} from './x86/boot-state.js';
+export type { LongModeLayout, LongModeOptions } from './x86/boot-state.js';
