@@ -68,9 +68,13 @@ export function walk(host: PagingHost, lin: number, access: Access, user: boolea
     let mem = memCache.get(host.phys);
     if (!mem) { mem = walkerMemory(host.phys); memCache.set(host.phys, mem); }
     const hi = Math.floor(lin / TWO32);
-    const bits = ACCESS_SET_AD | (user ? MMU_USER : 0) |
+    const bits = (user ? MMU_USER : 0) |
       (access === ACCESS_WRITE ? MMU_WRITE : access === ACCESS_FETCH ? MMU_FETCH : 0);
-    const r = mmuWalk(regs, mem, hi | 0, (lin - hi * TWO32) >>> 0, bits);
+    const lo = (lin - hi * TWO32) >>> 0;
+    // First a checking walk, then (only when the access is allowed) one that sets the accessed
+    // and dirty bits: a faulting access leaves the tables untouched, as KVM and the CPUs do.
+    let r = mmuWalk(regs, mem, hi | 0, lo, bits);
+    if (r.ok) r = mmuWalk(regs, mem, hi | 0, lo, bits | ACCESS_SET_AD);
     if (!r.ok) {
       if (r.vector === 14) host.cr2 = lin;
       throw new X86Fault(r.vector, r.errorCode, r.reason);
