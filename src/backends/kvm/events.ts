@@ -5,7 +5,9 @@
  *   (ready_for_interrupt_injection && IF); otherwise the vector is held here and
  *   request_interrupt_window makes KVM exit (IRQ_WINDOW_OPEN) as soon as it can, when it is injected.
  * - NMIs: KVM_NMI queues them in the kernel, which delivers each when NMIs are unmasked.
- * - int-ready: the caller's intWindowExiting, reported from IRQ_WINDOW_OPEN (one-shot, as NVMM).
+ * - int-ready: the caller's intWindowExiting (one-shot, as NVMM), reported from IRQ_WINDOW_OPEN, or
+ *   at once when the last exit already said the guest can take an interrupt. Hosts that only
+ *   notice the window at the guest's next exit (the PVM module) report it there.
  * - nmi-ready: KVM has no NMI-window exit to user space; the backend reports it at the next
  *   entry at which KVM says NMIs are unmasked and none is pending (so a guest that unmasks NMIs
  *   with IRET is seen at its next exit, not at the IRET).
@@ -65,8 +67,14 @@ export class EventQueue {
         injectedException = true;
       }
     }
-    if (this.interrupt >= 0 && !injectedException && !this.readinessStale &&
-        rv.getUint8(RUN.readyForInterruptInjection) && rv.getUint8(RUN.ifFlag)) {
+    const ready = !injectedException && !this.readinessStale &&
+      rv.getUint8(RUN.readyForInterruptInjection) !== 0 && rv.getUint8(RUN.ifFlag) !== 0;
+    if (this.intWindowExiting && ready) {
+      // The window is already open (as of the last exit): report it without entering the guest.
+      this.intWindowExiting = false;
+      return this.vcpu.exitsSimple('int-ready');
+    }
+    if (this.interrupt >= 0 && ready) {
       new DataView(this.interruptArg.buffer).setUint32(0, this.interrupt, true);
       if (sys.ioctlBuf(this.vcpu.fd, KVM.INTERRUPT, this.interruptArg) < 0) throw kvmError(`KVM_INTERRUPT ${this.interrupt}`);
       this.interrupt = -1;
