@@ -4,7 +4,6 @@
  * are accepted and normalized to uint32 with >>> 0, the one conversion the frontend does here,
  * because both spellings mean the same 32 bits.
  */
-import { VmmError } from '../api/errors.js';
 import type { CpuidConf, CpuidRegs, TprConf } from '../api/types.js';
 import { checkBool, checkInt, checkKeys } from './checks.js';
 
@@ -29,12 +28,7 @@ export function checkCpuidConf(conf: unknown): CpuidConf {
   if (obj['set'] !== undefined) out.set = checkRegs('CPUID conf.set', obj['set']);
   if (obj['del'] !== undefined) out.del = checkRegs('CPUID conf.del', obj['del']);
   if (obj['exit'] !== undefined) out.exit = checkBool('CPUID conf.exit', obj['exit']);
-  for (const r of REGS) {
-    const both = (out.set?.[r] ?? 0) & (out.del?.[r] ?? 0);
-    if (both !== 0) {
-      throw new VmmError('EINVAL', `CPUID conf sets and deletes the same ${r} bits 0x${(both >>> 0).toString(16)}`);
-    }
-  }
+  // set and del may overlap: (value & ~del) | set replaces a field, e.g. the APIC id in leaf 1 EBX.
   return out;
 }
 

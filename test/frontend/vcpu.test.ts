@@ -143,11 +143,11 @@ test('configureCpuid: uint32 masks (int32 normalized), bool exit, per-vCPU leaf 
     [1, { del: { r8: 1 } }, /unknown field "r8"/],
     [1, { exit: 'yes' }, /conf\.exit must be a boolean/],
     [1, { exits: true }, /unknown field "exits"/],
-    [1, { set: { eax: 3 }, del: { eax: 6 } }, /sets and deletes the same eax bits 0x2/],
   ];
   for (const [leaf, conf, re] of bad) assert.throws(() => cpu.configureCpuid(leaf as number, conf as object), vmmErrorLike('EINVAL', re));
   // the fake reports cpuidMaxOps = 4: two more distinct leaves fit, reconfiguring one is free, the fifth is ENOBUFS
-  cpu.configureCpuid(2, {});
+  cpu.configureCpuid(2, { del: { ebx: 0xff000000 }, set: { ebx: 120 << 24 } }); // replace a field: set and del overlap
+  assert.deepEqual(fb.named('vcpu.configureCpuid').at(-1)![4], { set: { ebx: 120 << 24 }, del: { ebx: 0xff000000 } });
   cpu.configureCpuid(3, {});
   cpu.configureCpuid(1, { exit: true });
   assert.throws(() => cpu.configureCpuid(4, {}), vmmErrorLike('ENOBUFS', /leaf 0x4/));
