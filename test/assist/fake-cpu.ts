@@ -13,7 +13,8 @@ export class FakeCpu implements GuestCpu {
   setCalls = 0;
   readonly machine: { gpaToHost: (gpa: number) => HostLocation | undefined };
 
-  constructor(readonly ram: Uint8Array, init: VcpuStateInput) {
+  /** gpaToHost: the machine's view of guest-physical memory (default: ram at GPA 0, MMIO above). */
+  constructor(readonly ram: Uint8Array, init: VcpuStateInput, gpaToHost?: (gpa: number) => HostLocation | undefined) {
     this.state = {
       gprs: init.gprs as Gprs,
       segs: init.segs as Segs,
@@ -21,7 +22,7 @@ export class FakeCpu implements GuestCpu {
       msrs: { efer: 0n, star: 0n, lstar: 0n, cstar: 0n, sfmask: 0n, kernelgsbase: 0n, sysenterCs: 0n, sysenterEsp: 0n, sysenterEip: 0n, pat: 0n, tsc: 0n, ...init.msrs },
     };
     const memory = { bytes: ram };
-    this.machine = { gpaToHost: (gpa) => (gpa >= 0 && gpa < ram.length ? { memory, offset: gpa, prot: 'rwx' } : undefined) };
+    this.machine = { gpaToHost: gpaToHost ?? ((gpa) => (gpa >= 0 && gpa < ram.length ? { memory, offset: gpa, prot: 'rwx' } : undefined)) };
   }
 
   getState(): Partial<VcpuState> {
