@@ -1,0 +1,120 @@
+/**
+ * Soft CPU: interrupts and events. IVT delivery in real mode (INT n, #DE), HLT woken by an
+ * injected interrupt, the interrupt window after STI, NMI delivery, triple fault -> shutdown,
+ * stop() before a run and from another thread while the guest loops.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { State, stopVcpu } from '../../src/index.js';
+import { realModeState } from '../../src/x86/boot-state.js';
+import { gprs, load, longMode, runLogged, softVm } from './vm.js';
+
+test('real mode: INT n and #DE through the IVT, HLT woken by an injected interrupt', () => {
+  const vm = softVm();
+  load(vm, 'soft-realint', 0x1000);
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  let r = runLogged(vm.cpu);
+  assert.deepEqual(r.log, [0x11]);
+  assert.equal(r.end.reason, 'halted');
+  assert.equal(gprs(vm.cpu).rbx, 1n, 'INT 0x21 handler ran once');
+  vm.cpu.inject({ type: 'interrupt', vector: 0x30 });
+  r = runLogged(vm.cpu);
+  assert.deepEqual(r.log, [0x30, 0x22], 'the injected interrupt, then the code after HLT');
+  assert.equal(r.end.reason, 'io');
+});
+
+test('interrupt window: int-ready exit once STI and its shadow have passed', () => {
+  const vm = softVm();
+  // cli; nop; sti; nop; nop; hlt
+  vm.ram.set([0xfa, 0x90, 0xfb, 0x90, 0x90, 0xf4], 0x1000);
+  vm.cpu.setState({ ...realModeState(0, 0x1000, 0x8000), intr: { intWindowExiting: true } });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'int-ready');
+  // STI at 0x1002 and the shadowed NOP at 0x1003 ran: RIP is at the second NOP.
+  assert.equal(gprs(vm.cpu).rip, 0x1004n);
+  assert.equal(e.exitState.intWindowExiting, true);
+});
+
+test('an injected interrupt waits while IF=0 and is delivered once the guest enables interrupts', () => {
+  const vm = softVm();
+  // IVT[0x40] -> 0:0x2000 (mov al,0x40; out 0xe9,al; iret); main: cli; nop; sti; nop; out 0xf4; hlt
+  vm.ram.set([0x00, 0x20, 0x00, 0x00], 0x40 * 4);
+  vm.ram.set([0xb0, 0x40, 0xe6, 0xe9, 0xcf], 0x2000);
+  vm.ram.set([0xfa, 0x90, 0xfb, 0x90, 0xe6, 0xf4, 0xf4], 0x1000);
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  vm.cpu.inject({ type: 'interrupt', vector: 0x40 });
+  assert.equal(vm.cpu.getState(State.INTR).intr!.evtPending, true);
+  const r = runLogged(vm.cpu);
+  assert.deepEqual(r.log, [0x40]);
+  assert.equal(r.end.reason, 'io');
+  assert.equal(vm.cpu.getState(State.INTR).intr!.evtPending, false);
+});
+
+test('NMI: delivered through vector 2 even with IF=0', () => {
+  const vm = softVm();
+  vm.ram.set([0x00, 0x20, 0x00, 0x00], 2 * 4);
+  vm.ram.set([0xb0, 0x02, 0xe6, 0xe9, 0xcf], 0x2000);
+  vm.ram.set([0xfa, 0x90, 0xe6, 0xf4], 0x1000);
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  vm.cpu.inject({ type: 'nmi' });
+  const r = runLogged(vm.cpu);
+  assert.deepEqual(r.log, [2]);
+});
+
+test('triple fault: #UD with an empty IDT escalates to a shutdown exit', () => {
+  const vm = softVm();
+  vm.ram.set([0x90, 0x0f, 0x0b], 0x10000); // nop; ud2
+  vm.cpu.setState(longMode(vm, 0x10000));  // IDT limit 0
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'shutdown');
+  assert.equal(gprs(vm.cpu).rip, 0x10001n, 'state left at the faulting instruction');
+});
+
+test('double fault: a #GP while delivering #NP goes to the #DF handler', () => {
+  const vm = softVm();
+  const st = longMode(vm, 0x10000);
+  // IDT at 0x40000: vector 8 -> handler 0x11000 (out 0xf4); vector 6's gate not present; vector 11's empty.
+  const idt = new DataView(vm.ram.buffer, 0x40000, 0x1000);
+  idt.setUint16(8 * 16, 0x1000, true); idt.setUint16(8 * 16 + 2, 0x08, true); idt.setUint16(8 * 16 + 4, 0x8e00, true);
+  idt.setUint16(8 * 16 + 6, 0x0001, true);
+  idt.setUint16(6 * 16 + 2, 0x08, true); idt.setUint16(6 * 16 + 4, 0x0e00, true); // present bit clear
+  vm.ram.set([0xe6, 0xf4, 0xf4], 0x11000);
+  // ud2 -> #UD -> its gate is not present: #NP -> gate 11 is empty: #GP; #NP then #GP -> #DF.
+  vm.ram.set([0x0f, 0x0b], 0x10000);
+  vm.cpu.setState({ ...st, segs: { ...st.segs!, idt: { ...st.segs!.idt!, base: 0x40000n, limit: 16 * 12 - 1 } } });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'io');
+  const g = gprs(vm.cpu);
+  assert.equal(g.rip, 0x11000n);
+  const frame = new DataView(vm.ram.buffer);
+  assert.equal(frame.getBigUint64(Number(g.rsp), true), 0n, '#DF error code 0');
+  assert.equal(frame.getBigUint64(Number(g.rsp) + 8, true), 0x10000n, 'saved RIP: the UD2');
+});
+
+test('stop() before run() returns a stopped exit without running the guest', () => {
+  const vm = softVm();
+  vm.ram.set([0xeb, 0xfe], 0x1000); // jmp $
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  vm.cpu.stop();
+  assert.equal(vm.cpu.run().reason, 'stopped');
+  assert.equal(gprs(vm.cpu).rip, 0x1000n);
+});
+
+test('stop from another thread ends a guest spinning forever', async () => {
+  const vm = softVm();
+  vm.ram.set([0xeb, 0xfe], 0x1000); // jmp $
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  const handle = vm.cpu.stopHandle();
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     setTimeout(() => Atomics.store(new Int32Array(workerData.data.stop), 0, 1), 50);`,
+    { eval: true, workerData: handle },
+  );
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'stopped');
+  await worker.terminate();
+  // The frontend's stopVcpu dispatches to softStopFromHandle.
+  stopVcpu(handle);
+  assert.equal(vm.cpu.run().reason, 'stopped');
+});

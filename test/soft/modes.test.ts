@@ -1,0 +1,49 @@
+/**
+ * Soft CPU: mode switches and protected-mode system behaviour (guests/conf-modes.S,
+ * guests/soft-pm32.S): real -> protected -> long mode, 32-bit IDT delivery with a privilege
+ * change through the TSS, 32-bit paging with a PSE page, #PF error code and CR2, #GP from CPL3.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { State } from '../../src/index.js';
+import { flat32State, realModeState } from '../../src/x86/boot-state.js';
+import { gprs, load, runLogged, softVm } from './vm.js';
+
+test('real mode -> protected mode -> long mode -> compatibility mode and back', () => {
+  const vm = softVm();
+  load(vm, 'conf-modes', 0x1000);
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  const { log, end } = runLogged(vm.cpu);
+  assert.deepEqual(log, [1, 2, 3, 4, 5]);
+  assert.equal(end.reason, 'io');
+  const st = vm.cpu.getState(State.ALL);
+  assert.equal(st.msrs!.efer & 0x500n, 0x500n, 'EFER.LME and LMA');
+  assert.equal(st.crs!.cr0 & 0x80000001n, 0x80000001n, 'CR0.PG and PE');
+  assert.equal(st.segs!.cs.selector, 0x18);
+  assert.equal(st.segs!.cs.l, 1);
+  const dv = new DataView(vm.ram.buffer);
+  assert.equal(dv.getUint16(0x30020, true), 0x1111, 'real-mode store through ES');
+  assert.equal(dv.getUint32(0x30004, true), 0x22222222, '32-bit store');
+  assert.equal(dv.getBigUint64(0x30008, true), 0x3333333344444444n, '64-bit store');
+  assert.equal(dv.getUint32(0x30010, true) & 0x500, 0x500, 'RDMSR EFER in long mode');
+  assert.equal(dv.getUint32(0x30018, true), 0x55555555, 'compatibility-mode store');
+});
+
+test('32-bit protected mode: IDT gates, CPL3 -> CPL0 through the TSS, PSE paging #PF, #GP', () => {
+  const vm = softVm();
+  load(vm, 'soft-pm32', 0x10000);
+  vm.cpu.setState(flat32State(0x10000, 0x9000));
+  const { log, end } = runLogged(vm.cpu);
+  // INT 0x80: caller CS 0x1b, handler on ESP0 (0x9800) minus the 5-dword frame, EBX seen.
+  assert.deepEqual(log.slice(0, 3), [0x1b, 0x9800 - 20, 0x1234]);
+  // #PF: user read of the supervisor 4 MiB page: error code U|P = 5, CR2 = 0x400000.
+  assert.deepEqual(log.slice(3, 5), [5, 0x400000]);
+  // #GP(0) from CLI at CPL3.
+  assert.equal(log[5], 0);
+  assert.equal(end.reason, 'io');
+  const st = vm.cpu.getState(State.SEGS);
+  assert.equal(st.segs!.cs.selector, 0x08);
+  assert.equal(st.segs!.tr.selector, 0x28);
+  assert.equal(st.segs!.tr.type, 0xb, 'LTR marked the TSS busy');
+  assert.equal(gprs(vm.cpu).rsp, BigInt(0x9800 - 24), 'frame with error code on the TSS stack');
+});

@@ -1,0 +1,54 @@
+/**
+ * Soft-backend test fixtures: a machine with RAM at GPA 0, guests loaded from guests/build,
+ * and a run helper that answers port I/O (0xe9 log, 0xf4 end) the way the tests expect.
+ */
+import { Hypervisor, State, type Machine, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
+import { longModeState } from '../../src/x86/boot-state.js';
+import { guestBinary } from '../support.js';
+
+export interface SoftVm { hv: Hypervisor; m: Machine; ram: Uint8Array; cpu: Vcpu }
+
+export const RAM_SIZE = 4 * 2 ** 20;
+
+export function softVm(ramSize = RAM_SIZE): SoftVm {
+  const hv = Hypervisor.open({ backend: 'soft' });
+  const m = hv.createMachine();
+  const mem = m.allocate(ramSize);
+  m.map(0, mem);
+  return { hv, m, ram: mem.bytes, cpu: m.createVcpu(0) };
+}
+
+export function load(vm: SoftVm, name: string, gpa: number): void {
+  vm.ram.set(guestBinary(name), gpa);
+}
+
+/** 64-bit long mode at CPL0 (or 3), identity-mapped RAM, tables at the top of RAM. */
+export function longMode(vm: SoftVm, entry: number, cpl: 0 | 3 = 0): VcpuStateInput {
+  return longModeState(
+    { ram: vm.ram, ramGpa: 0, tablesGpa: vm.ram.length - 0x10000, mapBytes: vm.ram.length },
+    { entry, stack: 0x80000, cpl, kernelStack: 0x88000 },
+  );
+}
+
+export interface RunResult { log: number[]; end: VmExit }
+
+/** Runs until OUT 0xf4 or a non-I/O exit; OUT 0xe9 values are collected in log. */
+export function runLogged(cpu: Vcpu, maxExits = 100): RunResult {
+  const log: number[] = [];
+  for (let n = 0; n < maxExits; n++) {
+    const exit = cpu.run();
+    if (exit.reason === 'io' && !exit.in && exit.port === 0xe9) {
+      let v = 0;
+      for (let k = exit.size - 1; k >= 0; k--) v = v * 256 + exit.data[k]!;
+      log.push(v);
+      cpu.assistIo(exit, () => {});
+      continue;
+    }
+    return { log, end: exit };
+  }
+  throw new Error(`no end after ${maxExits} exits`);
+}
+
+export function gprs(cpu: Vcpu): NonNullable<ReturnType<Vcpu['getState']>['gprs']> {
+  return cpu.getState(State.GPRS).gprs!;
+}
