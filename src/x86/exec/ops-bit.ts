@@ -91,9 +91,9 @@ function bitScan(ctx: ExecContext, insn: Instruction): boolean {
     regWrite(ctx, insn, size, n, 0);
     countFlags(ctx, n === bits, n === 0);
   } else {
-    if (!zero) regWrite(ctx, insn, size, reverse ? highestSet(a, ah, size) : lowestSet(a, ah, size), 0);
-    else if (!BIT_SCAN_ZERO_KEEPS_DEST) regWrite(ctx, insn, size, 0, 0);
-    bitScanFlags(ctx, zero);
+    const index = zero ? 0 : reverse ? highestSet(a, ah, size) : lowestSet(a, ah, size);
+    if (!zero || !BIT_SCAN_ZERO_KEEPS_DEST) regWrite(ctx, insn, size, index, 0);
+    bitScanFlags(ctx, zero, index);
   }
   advance(ctx, insn);
   return true;

@@ -70,7 +70,7 @@ function shiftSmall(op: number, size: number, a: number, c: number, cfIn: number
     case SHR:
       r = a >>> c;
       cf = (a >>> (c - 1)) & 1;
-      of = (a >>> (n - 1)) & 1;
+      of = c === 1 ? (a >>> (n - 1)) & 1 : 0;
       break;
     default: { // SAR
       const s = sext(a, size);
@@ -127,7 +127,7 @@ function shift64(op: number, lo: number, hi: number, c: number, cfIn: number): n
     case SHR:
       rl = shr64(lo, hi, c); rh = pairOut.hi;
       cf = bit64(lo, hi, c - 1);
-      of = hi >>> 31;
+      of = c === 1 ? hi >>> 31 : 0;
       break;
     default:
       rl = sar64(lo, hi, c); rh = pairOut.hi;
@@ -203,7 +203,7 @@ function shiftDouble(ctx: ExecContext, insn: Instruction): boolean {
     }
   }
   const before = ctx.flags;
-  shiftDoubleFlags(ctx, size, c, rl, rh, cf, d, dh);
+  shiftDoubleFlags(ctx, size, left, c, rl, rh, cf);
   commitRm(ctx, insn, size, addr, rl, rh, before);
   advance(ctx, insn);
   return true;
@@ -211,18 +211,21 @@ function shiftDouble(ctx: ExecContext, insn: Instruction): boolean {
 
 const shiftDoubleOut = { cf: 0 };
 
-/** 16-bit SHLD/SHRD for counts 1..31 over the 48-bit pattern (see shiftDouble). */
+/**
+ * 16-bit SHLD/SHRD for counts 1..31. Counts above 16 are undefined in the SDM; AMD shifts a
+ * 48-bit pattern in which the source repeats: dest:src:src (SHLD, top 16 bits kept) and
+ * src:src:dest (SHRD, low 16 bits kept), and reports CF = 0. For counts up to 16 both are the
+ * plain definition.
+ */
 function shiftDouble16(left: boolean, d: number, s: number, c: number): number {
   if (left) {
-    // dest:src:dest, take the top 16 bits after shifting left by c.
-    const hiPart = d * 4294967296 + s * 65536 + d; // 48 bits, exact
-    const shifted = (hiPart * 2 ** c) % 2 ** 48;
-    shiftDoubleOut.cf = Math.floor((hiPart * 2 ** (c - 1)) / 2 ** 47) & 1;
+    const v = d * 4294967296 + s * 65536 + s; // 48 bits, exact
+    const shifted = (v * 2 ** c) % 2 ** 48;
+    shiftDoubleOut.cf = c > 16 ? 0 : Math.floor(v / 2 ** (48 - c)) & 1;
     return Math.floor(shifted / 4294967296) & 0xffff;
   }
-  // dest:src:dest from low to high: value = d | s << 16 | d << 32, shifted right by c.
-  const v = d + s * 65536 + d * 4294967296;
-  shiftDoubleOut.cf = Math.floor(v / 2 ** (c - 1)) & 1;
+  const v = d + s * 65536 + s * 4294967296;
+  shiftDoubleOut.cf = c > 16 ? 0 : Math.floor(v / 2 ** (c - 1)) & 1;
   return Math.floor(v / 2 ** c) & 0xffff;
 }
 

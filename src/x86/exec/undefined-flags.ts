@@ -1,29 +1,29 @@
 /**
- * Where the SDM says a flag (or result) is "undefined", tsvisor does what this host's hardware
- * does, so the executor can be diffed against native execution under KVM. Every such choice is
- * here, in one place, checked by test/exec/native-oracle.test.ts against the CPU running the tests.
+ * Where the SDM says a flag (or result) is "undefined", tsvisor does what this project's
+ * reference hardware does (AMD Zen, the CPU under the KVM the executor is diffed against), so
+ * that the soft CPU and the assists match native execution. Every such choice is here, in one
+ * place, and test/exec/native-diff.test.ts checks them against the CPU running the tests.
+ * (Intel differs in places: e.g. it computes SF/ZF/PF for MUL and clears AF for shifts.)
  */
 import type { ExecContext } from './context.js';
 import { AF, ARITH_FLAGS, CF, OF, PF, SF, ZF } from './context.js';
-import { szp } from './flags.js';
+import { PARITY, szp } from './flags.js';
 
-/**
- * MUL/IMUL: CF = OF = (the high part is significant); SF, ZF, PF from the low result; AF 0.
- */
-export function mulFlags(ctx: ExecContext, size: number, overflow: boolean, lo: number, lohi: number,
+/** MUL/IMUL: CF = OF = (the high part is significant); SF ZF AF PF are left unchanged (AMD). */
+export function mulFlags(ctx: ExecContext, _size: number, overflow: boolean, _lo: number, _lohi: number,
   _hi: number, _hihi: number): void {
-  const f = szp(lo, lohi, size) | (overflow ? CF | OF : 0);
-  ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
+  ctx.flags = (ctx.flags & ~(CF | OF)) | (overflow ? CF | OF : 0);
 }
 
-/** DIV/IDIV: all six arithmetic flags undefined; left unchanged. */
-export function divFlags(_ctx: ExecContext): void {
-  // unchanged
+/** DIV/IDIV (all undefined): AMD keeps CF and OF, clears SF ZF PF and sets AF. */
+export function divFlags(ctx: ExecContext): void {
+  ctx.flags = (ctx.flags & ~(SF | ZF | PF)) | AF;
 }
 
 /**
  * Shifts/rotates with count >= 1: rotates (ROL ROR RCL RCR) change only CF and OF; shifts set
- * SF ZF PF from the result, CF, OF, and AF.
+ * SF ZF PF from the result, CF, OF (computed by the caller for every count: SHL: MSB(result) ^ CF,
+ * SHR: MSB of the operand shifted count - 1 times, SAR: 0), and AF = 1 (AMD).
  */
 export function shiftFlags(ctx: ExecContext, op: number, size: number, _count: number, lo: number, hi: number,
   cf: number, of: number, _a: number, _ah: number): void {
@@ -31,16 +31,21 @@ export function shiftFlags(ctx: ExecContext, op: number, size: number, _count: n
     ctx.flags = (ctx.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
     return;
   }
-  const f = szp(lo, hi, size) | (cf ? CF : 0) | (of ? OF : 0);
+  const f = szp(lo, hi, size) | (cf ? CF : 0) | (of ? OF : 0) | AF;
   ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
 }
 
-/** SHLD/SHRD: SF ZF PF from the result, CF last bit out, OF = sign changed, AF 0. */
-export function shiftDoubleFlags(ctx: ExecContext, size: number, _count: number, lo: number, hi: number,
-  cf: number, d: number, dh: number): void {
-  const signR = size === 8 ? hi < 0 : ((lo >>> (size * 8 - 1)) & 1) === 1;
-  const signD = size === 8 ? dh < 0 : ((d >>> (size * 8 - 1)) & 1) === 1;
-  const f = szp(lo, hi, size) | (cf ? CF : 0) | (signR !== signD ? OF : 0);
+/**
+ * SHLD/SHRD: SF ZF PF from the result, CF the last bit out, AF = 1 (AMD), and for every count
+ * OF = MSB(result) ^ CF (SHLD) or MSB(result) ^ the next bit (SHRD): the sign-change rule of
+ * count 1, extended the way AMD hardware extends it (16-bit SHLD by 16 or more: OF = CF, which is 0 above 16).
+ */
+export function shiftDoubleFlags(ctx: ExecContext, size: number, left: boolean, count: number, lo: number,
+  hi: number, cf: number): void {
+  const top = size === 8 ? hi >>> 30 : (lo >>> (size * 8 - 2)) & 3;
+  let of = left ? (top >> 1) ^ cf : (top >> 1) ^ (top & 1);
+  if (left && size === 2 && count >= 16) of = cf;
+  const f = szp(lo, hi, size) | (cf ? CF : 0) | (of ? OF : 0) | AF;
   ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
 }
 
@@ -49,12 +54,18 @@ export function rotateCountZeroWritesReg(size: number): boolean {
   return size === 4;
 }
 
-/** BSF/BSR: ZF from the source; the others (CF OF SF AF PF) are left unchanged. */
-export function bitScanFlags(ctx: ExecContext, zero: boolean): void {
-  ctx.flags = (ctx.flags & ~ZF) | (zero ? ZF : 0);
+/**
+ * BSF/BSR: ZF = source is zero; AMD clears CF OF SF AF and sets PF from the bit index
+ * (from 0 when the source is zero).
+ */
+export function bitScanFlags(ctx: ExecContext, zero: boolean, index: number): void {
+  ctx.flags = (ctx.flags & ~ARITH_FLAGS) | (zero ? ZF | PF : PARITY[index]);
 }
 
-/** BSF/BSR with a zero source leave the destination unchanged (AMD documents this). */
+/**
+ * BSF/BSR with a zero source leave the destination unchanged, all 64 bits of it even for a
+ * 32-bit operand (AMD documents this).
+ */
 export const BIT_SCAN_ZERO_KEEPS_DEST = true;
 
 /** BT/BTS/BTR/BTC: CF = the bit; OF SF AF PF unchanged. */
@@ -62,11 +73,10 @@ export function bitTestFlags(ctx: ExecContext, bit: number): void {
   ctx.flags = (ctx.flags & ~CF) | (bit ? CF : 0);
 }
 
-export { AF, PF, SF };
 
-/** TZCNT/LZCNT: CF = source was zero, ZF = result is zero; OF SF AF PF left unchanged. */
+/** TZCNT/LZCNT: CF = source was zero, ZF = result is zero; AMD clears SF AF PF, keeps OF. */
 export function countFlags(ctx: ExecContext, cf: boolean, zf: boolean): void {
-  ctx.flags = (ctx.flags & ~(CF | ZF)) | (cf ? CF : 0) | (zf ? ZF : 0);
+  ctx.flags = (ctx.flags & ~(CF | ZF | SF | AF | PF)) | (cf ? CF : 0) | (zf ? ZF : 0);
 }
 
 /** CMOVcc with a false condition still writes (zero-extends) a 32-bit destination register. */
@@ -75,11 +85,11 @@ export function cmovFalseWritesReg(): boolean {
 }
 
 /**
- * CMPXCHG r32, r32 whose comparison fails: the destination register is written back (so a
- * 32-bit one is zero-extended) as well as EAX.
+ * CMPXCHG r32, r32 whose comparison fails: only EAX is written (zero-extended); the destination
+ * register keeps its upper half (AMD; a memory destination is always written back).
  */
-export function cmpxchgFailWritesDest(size: number): boolean {
-  return size === 4;
+export function cmpxchgFailWritesDest(_size: number): boolean {
+  return false;
 }
 
 /** DAA/DAS: OF is undefined; 0 here (to be matched against hardware). */

@@ -1,0 +1,63 @@
+/**
+ * Runs instructions natively on this CPU (test/exec/native/oracle.c, built with gcc at test
+ * time) to get reference results, flags included. Unavailable (no gcc, not x86-64) -> a reason.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir, arch } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from '../support.js';
+
+export const MEM_BASE = 0x10000000;
+export const MEM_SIZE = 256;
+
+export interface NativeCase { bytes: Uint8Array; regs: bigint[]; flags: number; mem: Uint8Array }
+export type NativeResult = { fault: 'DE' | 'UD' | 'SEGV' } | { fault: undefined; regs: bigint[]; flags: number; mem: Uint8Array };
+
+let built: string | undefined;
+let why: string | undefined;
+
+/** Path of the oracle binary, building it on first use; undefined (with oracleUnavailable()) if impossible. */
+function oracle(): string | undefined {
+  if (built || why) return built;
+  if (arch() !== 'x64') { why = `native oracle needs an x86-64 host (this is ${arch()})`; return undefined; }
+  const src = join(REPO, 'test', 'exec', 'native', 'oracle.c');
+  const dir = join(tmpdir(), 'tsvisor-exec-oracle');
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, `oracle-${Math.floor(statSync(src).mtimeMs)}`);
+  if (!existsSync(bin)) {
+    const r = spawnSync('gcc', ['-O1', '-o', bin, src], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) {
+      why = `native oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`;
+      return undefined;
+    }
+  }
+  built = bin;
+  return built;
+}
+
+export function oracleUnavailable(): string | undefined {
+  oracle();
+  return why;
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+export function runNative(cases: NativeCase[]): NativeResult[] {
+  const bin = oracle();
+  if (!bin) throw new Error(why);
+  const input = cases.map((c) =>
+    `${hex(c.bytes)} ${c.regs.map((r) => BigInt.asUintN(64, r).toString(16)).join(' ')} ${c.flags.toString(16)} ${hex(c.mem)}`,
+  ).join('\n') + '\n';
+  const r = spawnSync(bin, [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`native oracle exited ${r.status}: ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  if (lines.length !== cases.length) throw new Error(`native oracle: ${lines.length} results for ${cases.length} cases`);
+  return lines.map((line) => {
+    if (line === 'DE' || line === 'UD' || line === 'SEGV') return { fault: line };
+    const f = line.split(' ');
+    const mem = new Uint8Array(MEM_SIZE);
+    for (let i = 0; i < MEM_SIZE; i++) mem[i] = parseInt(f[17].slice(2 * i, 2 * i + 2), 16);
+    return { fault: undefined, regs: f.slice(0, 16).map((x) => BigInt('0x' + x)), flags: parseInt(f[16], 16), mem };
+  });
+}

@@ -1,0 +1,120 @@
+/*
+ * Native oracle for the executor tests: runs one x86-64 instruction on this CPU with given
+ * registers, flags and a 256-byte memory window, and prints the resulting state.
+ *
+ * stdin, one case per line:  CODEHEX R0 .. R15 FLAGS MEMHEX   (numbers in hex; MEMHEX 512 digits)
+ * stdout, one line per case: R0 .. R15 FLAGS MEMHEX | DE | UD | SEGV
+ * RSP (R4) is never loaded or stored: the instruction under test must not use it.
+ * The memory window lives at MEM_BASE (fixed), so addresses in registers can point into it.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define MEM_BASE 0x10000000UL
+#define MEM_SIZE 256
+
+struct state { uint64_t r[16]; uint64_t flags; };
+
+extern const unsigned char pro_start[], pro_end[], epi_start[], epi_end[];
+__asm__(
+  ".text\n"
+  ".globl pro_start, pro_end, epi_start, epi_end\n"
+  "pro_start:\n"
+  " push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+  " push %rdi\n"
+  " pushq 128(%rdi)\n popfq\n"
+  " mov 0(%rdi),%rax\n mov 8(%rdi),%rcx\n mov 16(%rdi),%rdx\n mov 24(%rdi),%rbx\n"
+  " mov 40(%rdi),%rbp\n mov 48(%rdi),%rsi\n"
+  " mov 64(%rdi),%r8\n mov 72(%rdi),%r9\n mov 80(%rdi),%r10\n mov 88(%rdi),%r11\n"
+  " mov 96(%rdi),%r12\n mov 104(%rdi),%r13\n mov 112(%rdi),%r14\n mov 120(%rdi),%r15\n"
+  " mov 56(%rdi),%rdi\n"
+  "pro_end:\n"
+  "epi_start:\n"
+  " pushfq\n push %rdi\n mov 16(%rsp),%rdi\n"
+  " popq 56(%rdi)\n popq 128(%rdi)\n"
+  " mov %rax,0(%rdi)\n mov %rcx,8(%rdi)\n mov %rdx,16(%rdi)\n mov %rbx,24(%rdi)\n"
+  " mov %rbp,40(%rdi)\n mov %rsi,48(%rdi)\n"
+  " mov %r8,64(%rdi)\n mov %r9,72(%rdi)\n mov %r10,80(%rdi)\n mov %r11,88(%rdi)\n"
+  " mov %r12,96(%rdi)\n mov %r13,104(%rdi)\n mov %r14,112(%rdi)\n mov %r15,120(%rdi)\n"
+  " add $8,%rsp\n"
+  " pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+  " cld\n ret\n"
+  "epi_end:\n");
+
+static sigjmp_buf env;
+static void on_signal(int sig) { siglongjmp(env, sig); }
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static int parse_bytes(const char *s, unsigned char *out, int max) {
+  int n = 0;
+  while (s[0] && s[1] && n < max) {
+    int h = hexval(s[0]), l = hexval(s[1]);
+    if (h < 0 || l < 0) return -1;
+    out[n++] = (unsigned char)(h * 16 + l);
+    s += 2;
+  }
+  return n;
+}
+
+int main(void) {
+  unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  unsigned char *mem = mmap((void *)MEM_BASE, 4096, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (code == MAP_FAILED || mem != (unsigned char *)MEM_BASE) { perror("mmap"); return 2; }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_NODEFER;
+  sigaction(SIGFPE, &sa, NULL);
+  sigaction(SIGILL, &sa, NULL);
+  sigaction(SIGSEGV, &sa, NULL);
+  sigaction(SIGBUS, &sa, NULL);
+
+  size_t pro = (size_t)(pro_end - pro_start), epi = (size_t)(epi_end - epi_start);
+  static char line[8192];
+  char codehex[64], memhex[2 * MEM_SIZE + 8];
+  while (fgets(line, sizeof line, stdin)) {
+    struct state st;
+    unsigned long long v[17];
+    int off = 0, used = 0;
+    if (sscanf(line, "%63s%n", codehex, &used) != 1) continue;
+    off += used;
+    for (int i = 0; i < 17; i++) {
+      if (sscanf(line + off, "%llx%n", &v[i], &used) != 1) { fprintf(stderr, "bad line\n"); return 2; }
+      off += used;
+    }
+    if (sscanf(line + off, "%520s", memhex) != 1) { fprintf(stderr, "bad mem\n"); return 2; }
+    unsigned char insn[16];
+    int n = parse_bytes(codehex, insn, 15);
+    if (n <= 0 || parse_bytes(memhex, mem, MEM_SIZE) != MEM_SIZE) { fprintf(stderr, "bad hex\n"); return 2; }
+    for (int i = 0; i < 16; i++) st.r[i] = v[i];
+    st.flags = v[16] & 0xcd5;            /* arithmetic flags and DF only */
+    memcpy(code, pro_start, pro);
+    memcpy(code + pro, insn, (size_t)n);
+    memcpy(code + pro + n, epi_start, epi);
+    __builtin___clear_cache((char *)code, (char *)code + pro + n + epi);
+    int sig = sigsetjmp(env, 1);
+    if (sig == 0) {
+      ((void (*)(struct state *))code)(&st);
+      for (int i = 0; i < 16; i++) printf("%llx ", (unsigned long long)st.r[i]);
+      printf("%llx ", (unsigned long long)(st.flags & 0xcd5));
+      for (int i = 0; i < MEM_SIZE; i++) printf("%02x", mem[i]);
+      printf("\n");
+    } else {
+      printf("%s\n", sig == SIGFPE ? "DE" : sig == SIGILL ? "UD" : "SEGV");
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,218 @@
+/**
+ * Random instruction instances for the native differential test: each template draws an
+ * encoding (EncSpec) and the register/memory inputs that keep it inside the oracle's memory
+ * window. Names say which instruction form each covers.
+ */
+import type { EncSpec } from './encode.js';
+import { MEM_BASE, MEM_SIZE } from './native-oracle.js';
+import type { Rng } from './rng.js';
+
+export type Size = 1 | 2 | 4 | 8;
+
+/** Inputs a template may constrain: registers (null = random) and the flags mask to randomise. */
+export interface Setup { regs: (bigint | null)[]; flagsMask: number }
+export interface Template {
+  name: string;
+  sizes: readonly Size[];
+  make(size: Size, rng: Rng, setup: Setup): EncSpec;
+}
+
+const ARITH = 0x8d5, DF = 0x400;
+const GPR = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+const ALL = [1, 2, 4, 8] as const, WIDE = [2, 4, 8] as const, W48 = [4, 8] as const;
+
+/** Picks registers for the given roles: byte roles may use AH..BH (no REX) or SPL..DIL (REX). */
+function regs(rng: Rng, n: number, byteRoles: boolean[], exclude: number[] = [], rexW = false): { r: number[]; forceRex: boolean } {
+  const legacy = !rexW && byteRoles.some((b) => b) && rng.int(2) === 0;
+  const r: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let pool = legacy ? [0, 1, 2, 3, 4, 5, 6, 7].filter((x) => byteRoles[i] || x !== 4) : GPR;
+    pool = pool.filter((x) => !exclude.includes(x));
+    r.push(rng.pick(pool));
+  }
+  return { r, forceRex: !legacy && byteRoles.some((b) => b) };
+}
+
+/** A memory operand [base + disp8] with size bytes inside the window; sets the base register. */
+function memOperand(rng: Rng, setup: Setup, size: number, avoid: number[] = []): { rm: number; disp8: number } {
+  const base = rng.pick([3, 5, 6, 7, 8, 9, 13, 15].filter((x) => !avoid.includes(x)));
+  const baseOff = 96 + rng.int(64);
+  const target = rng.int(MEM_SIZE - size + 1 - 32) + 16;
+  let disp = target - baseOff;
+  if (disp < -128 || disp > 127) disp = 0;
+  setup.regs[base] = BigInt(MEM_BASE + baseOff);
+  return { rm: base, disp8: disp };
+}
+
+function imm(bytes: 1 | 2 | 4 | 8, rng: Rng, signExtend = true): EncSpec['imm'] {
+  return { bytes, value: rng.value() & ((1n << BigInt(bytes * 8)) - 1n), signExtend };
+}
+
+function immFor(size: Size, rng: Rng): EncSpec['imm'] {
+  return imm(size === 8 ? 4 : (size as 1 | 2 | 4), rng);
+}
+
+const templates: Template[] = [];
+const add = (t: Template): void => { templates.push(t); };
+
+for (let op = 0; op < 8; op++) {
+  add({ name: `alu/${op} r/m,r`, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+    return { opcode: op * 8 + (s === 1 ? 0 : 1), opSize: s, reg: r[0], rm: r[1], forceRex };
+  } });
+  add({ name: `alu/${op} r,r/m`, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+    return { opcode: op * 8 + (s === 1 ? 2 : 3), opSize: s, reg: r[0], rm: r[1], forceRex };
+  } });
+  add({ name: `alu/${op} acc,imm`, sizes: ALL, make: (s, rng) =>
+    ({ opcode: op * 8 + (s === 1 ? 4 : 5), opSize: s, bare: true, imm: immFor(s, rng) }) });
+  add({ name: `group1/${op} r/m,imm`, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    return { opcode: s === 1 ? 0x80 : 0x81, opSize: s, reg: op, rm: r[0], forceRex, imm: immFor(s, rng) };
+  } });
+  add({ name: `group1/${op} r/m,imm8`, sizes: WIDE, make: (s, rng) =>
+    ({ opcode: 0x83, opSize: s, reg: op, rm: rng.pick(GPR), imm: imm(1, rng) }) });
+  add({ name: `group1/${op} [m],imm`, sizes: ALL, make: (s, rng, setup) =>
+    ({ opcode: s === 1 ? 0x80 : 0x81, opSize: s, reg: op, ...memOperand(rng, setup, s), imm: immFor(s, rng) }) });
+  add({ name: `alu/${op} [m],r`, sizes: ALL, make: (s, rng, setup) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    // AH..BH exist only without REX: then the base must be one of the first eight registers.
+    const legacyHigh = s === 1 && !forceRex && r[0] >= 4;
+    const m = memOperand(rng, setup, s, legacyHigh ? [r[0], 8, 9, 13, 15] : [r[0]]);
+    return { opcode: op * 8 + (s === 1 ? 0 : 1), opSize: s, reg: r[0], ...m, forceRex };
+  } });
+}
+
+add({ name: 'test r/m,r', sizes: ALL, make: (s, rng) => {
+  const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+  return { opcode: s === 1 ? 0x84 : 0x85, opSize: s, reg: r[0], rm: r[1], forceRex };
+} });
+add({ name: 'test acc,imm', sizes: ALL, make: (s, rng) => ({ opcode: s === 1 ? 0xa8 : 0xa9, opSize: s, bare: true, imm: immFor(s, rng) }) });
+for (const [digit, name] of [[0, 'test r/m,imm'], [2, 'not'], [3, 'neg']] as const) {
+  add({ name, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    return { opcode: s === 1 ? 0xf6 : 0xf7, opSize: s, reg: digit, rm: r[0], forceRex, imm: digit === 0 ? immFor(s, rng) : undefined };
+  } });
+}
+for (const [digit, name] of [[0, 'inc'], [1, 'dec']] as const) {
+  add({ name, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    return { opcode: s === 1 ? 0xfe : 0xff, opSize: s, reg: digit, rm: r[0], forceRex };
+  } });
+}
+for (let op = 0; op < 8; op++) {
+  add({ name: `shift/${op} r/m,CL`, sizes: ALL, make: (s, rng, setup) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1], [1]);
+    setup.regs[1] = BigInt(rng.int(3) === 0 ? rng.int(256) : rng.int(70));
+    return { opcode: s === 1 ? 0xd2 : 0xd3, opSize: s, reg: op, rm: r[0], forceRex };
+  } });
+  add({ name: `shift/${op} r/m,imm8`, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    return { opcode: s === 1 ? 0xc0 : 0xc1, opSize: s, reg: op, rm: r[0], forceRex,
+      imm: { bytes: 1, value: BigInt(rng.int(2) ? rng.int(70) : rng.int(256)), signExtend: false } };
+  } });
+  add({ name: `shift/${op} r/m,1`, sizes: ALL, make: (s, rng) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    return { opcode: s === 1 ? 0xd0 : 0xd1, opSize: s, reg: op, rm: r[0], forceRex };
+  } });
+  add({ name: `shift/${op} [m],CL`, sizes: ALL, make: (s, rng, setup) => {
+    setup.regs[1] = BigInt(rng.int(70));
+    return { opcode: s === 1 ? 0xd2 : 0xd3, opSize: s, reg: op, ...memOperand(rng, setup, s, [1]) };
+  } });
+}
+for (const [opcode, name] of [[0xa4, 'shld imm8'], [0xac, 'shrd imm8']] as const) {
+  add({ name, sizes: WIDE, make: (s, rng) => ({ map: 1, opcode, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR),
+    imm: { bytes: 1, value: BigInt(rng.int(2) ? rng.int(70) : rng.int(256)), signExtend: false } }) });
+}
+for (const [opcode, name] of [[0xa5, 'shld CL'], [0xad, 'shrd CL']] as const) {
+  add({ name, sizes: WIDE, make: (s, rng, setup) => {
+    setup.regs[1] = BigInt(rng.int(70));
+    return { map: 1, opcode, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR) };
+  } });
+}
+for (const [opcode, name] of [[0xa3, 'bt'], [0xab, 'bts'], [0xb3, 'btr'], [0xbb, 'btc']] as const) {
+  add({ name: `${name} r,r`, sizes: WIDE, make: (s, rng) => ({ map: 1, opcode, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR) }) });
+  add({ name: `${name} [m],r`, sizes: WIDE, make: (s, rng, setup) => {
+    // Bit-string addressing: the base points at the middle of the window and the signed bit
+    // offset reaches up to 4 operand-size units either way.
+    const base = rng.pick([3, 6, 7, 9]);
+    setup.regs[base] = BigInt(MEM_BASE + 128);
+    const offReg = rng.pick(GPR.filter((x) => x !== base));
+    setup.regs[offReg] = BigInt.asUintN(64, BigInt(rng.int(8 * s * 8) - 4 * s * 8));
+    return { map: 1, opcode, opSize: s, reg: offReg, rm: base, disp8: 0 };
+  } });
+  add({ name: `${name} r,imm8`, sizes: WIDE, make: (s, rng) => ({ map: 1, opcode: 0xba, opSize: s, reg: 4 + ((opcode >> 3) & 3),
+    rm: rng.pick(GPR), imm: { bytes: 1, value: BigInt(rng.int(256)), signExtend: false } }) });
+}
+for (const [opcode, rep, name] of [[0xbc, 0, 'bsf'], [0xbd, 0, 'bsr'], [0xbc, 0xf3, 'tzcnt'], [0xbd, 0xf3, 'lzcnt'], [0xb8, 0xf3, 'popcnt']] as const) {
+  add({ name, sizes: WIDE, make: (s, rng) => ({ map: 1, opcode, opSize: s, rep, reg: rng.pick(GPR), rm: rng.pick(GPR) }) });
+}
+for (const [digit, name] of [[4, 'mul'], [5, 'imul1'], [6, 'div'], [7, 'idiv']] as const) {
+  add({ name, sizes: ALL, make: (s, rng, setup) => {
+    const { r, forceRex } = regs(rng, 1, [s === 1]);
+    if (digit >= 6 && rng.int(2)) {
+      // Mostly dividends that do not overflow: high part small.
+      setup.regs[2] = rng.int(2) ? 0n : BigInt(rng.int(4));
+      if (rng.int(4) === 0) setup.regs[2] = 0xffffffffffffffffn;
+    }
+    return { opcode: s === 1 ? 0xf6 : 0xf7, opSize: s, reg: digit, rm: r[0], forceRex };
+  } });
+}
+add({ name: 'imul r,r/m', sizes: WIDE, make: (s, rng) => ({ map: 1, opcode: 0xaf, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR) }) });
+add({ name: 'imul r,r/m,imm', sizes: WIDE, make: (s, rng) => ({ opcode: 0x69, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR), imm: immFor(s, rng) }) });
+add({ name: 'imul r,r/m,imm8', sizes: WIDE, make: (s, rng) => ({ opcode: 0x6b, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR), imm: imm(1, rng) }) });
+add({ name: 'cmovcc', sizes: WIDE, make: (s, rng) => ({ map: 1, opcode: 0x40 + rng.int(16), opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR) }) });
+add({ name: 'setcc', sizes: [1], make: (_s, rng) => {
+  const { r, forceRex } = regs(rng, 1, [true]);
+  return { map: 1, opcode: 0x90 + rng.int(16), opSize: 1, reg: 0, rm: r[0], forceRex };
+} });
+add({ name: 'cmpxchg r/m,r', sizes: ALL, make: (s, rng, setup) => {
+  const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+  if (rng.int(2)) setup.regs[0] = setup.regs[r[1]] = rng.value();
+  return { map: 1, opcode: s === 1 ? 0xb0 : 0xb1, opSize: s, reg: r[0], rm: r[1], forceRex };
+} });
+add({ name: 'cmpxchg [m],r', sizes: ALL, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, s, [0]);
+  return { map: 1, opcode: s === 1 ? 0xb0 : 0xb1, opSize: s, reg: rng.pick(GPR.filter((x) => x !== m.rm && x < 4)), ...m };
+} });
+add({ name: 'xadd r/m,r', sizes: ALL, make: (s, rng) => {
+  const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+  return { map: 1, opcode: s === 1 ? 0xc0 : 0xc1, opSize: s, reg: r[0], rm: r[1], forceRex };
+} });
+add({ name: 'xchg r/m,r', sizes: ALL, make: (s, rng) => {
+  const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+  return { opcode: s === 1 ? 0x86 : 0x87, opSize: s, reg: r[0], rm: r[1], forceRex };
+} });
+add({ name: 'xchg rAX,r', sizes: WIDE, make: (s, rng) => ({ opcode: 0x90, opSize: s, opReg: rng.pick(GPR.filter((x) => x !== 0)) }) });
+add({ name: 'bswap', sizes: W48, make: (s, rng) => ({ map: 1, opcode: 0xc8, opSize: s, opReg: rng.pick(GPR) }) });
+add({ name: 'movzx/movsx', sizes: WIDE, make: (s, rng) => {
+  const opcode = rng.pick([0xb6, 0xb7, 0xbe, 0xbf]);
+  const { r, forceRex } = regs(rng, 2, [false, (opcode & 1) === 0], [], s === 8);
+  return { map: 1, opcode, opSize: s, reg: r[0], rm: r[1], forceRex };
+} });
+add({ name: 'movsxd', sizes: [4, 8], make: (s, rng) => ({ opcode: 0x63, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR) }) });
+add({ name: 'mov r/m,r', sizes: ALL, make: (s, rng) => {
+  const { r, forceRex } = regs(rng, 2, [s === 1, s === 1]);
+  return { opcode: s === 1 ? 0x88 : 0x89, opSize: s, reg: r[0], rm: r[1], forceRex };
+} });
+add({ name: 'mov r,imm', sizes: ALL, make: (s, rng) => {
+  const { r, forceRex } = regs(rng, 1, [s === 1]);
+  return { opcode: s === 1 ? 0xb0 : 0xb8, opSize: s, opReg: r[0], forceRex, imm: imm(s, rng, false) };
+} });
+add({ name: 'cbw/cwde/cdqe', sizes: WIDE, make: (s) => ({ opcode: 0x98, opSize: s, bare: true }) });
+add({ name: 'cwd/cdq/cqo', sizes: WIDE, make: (s) => ({ opcode: 0x99, opSize: s, bare: true }) });
+for (const opcode of [0x9e, 0x9f, 0xf5, 0xf8, 0xf9]) {
+  add({ name: `flags ${opcode.toString(16)}`, sizes: [4], make: (s) => ({ opcode, opSize: s, bare: true }) });
+}
+for (const [opcode, name] of [[0xa4, 'movs'], [0xa6, 'cmps'], [0xaa, 'stos'], [0xac, 'lods'], [0xae, 'scas']] as const) {
+  add({ name, sizes: ALL, make: (s, rng, setup) => {
+    setup.regs[6] = BigInt(MEM_BASE + 96 + rng.int(64));
+    setup.regs[7] = BigInt(MEM_BASE + 96 + rng.int(64));
+    setup.regs[1] = BigInt(rng.int(9));
+    setup.flagsMask = ARITH | DF;
+    if ((opcode === 0xa6 || opcode === 0xae) && rng.int(2)) setup.regs[0] = 0n;
+    return { opcode: s === 1 ? opcode : opcode + 1, opSize: s, bare: true, rep: rng.pick([0, 0xf3, 0xf2] as const) };
+  } });
+}
+
+export const TEMPLATES: readonly Template[] = templates;
