@@ -61,6 +61,8 @@ const INVALID: [CodeMode, string, string][] = [
   [64, 'c4 e0 78 00 c0', 'VEX map'],
   [64, '62 f4 7c 48 10 c0', 'EVEX map'],
   [32, '0f 01 f8', 'valid only in 64-bit mode'],
+  [64, 'd9 08', 'undefined opcode'],
+  [64, 'dd 28', 'undefined opcode'],
 ];
 
 test('decoder: undefined and misused encodings are ENODEV naming why and the bytes', () => {

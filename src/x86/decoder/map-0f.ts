@@ -21,16 +21,17 @@ const GROUP6 = group(['sldt Er', 'str Er', 'lldt Ew', 'ltr Ew', 'verr Ew', 'verw
 
 /** Group 7 (0F 01): descriptor tables in memory forms; VMX/SVM/misc by ModRM.rm in register forms. */
 const GROUP7 = group(
-  ['sgdt Ms', 'sidt Ms', 'lgdt Ms', 'lidt Ms', 'smsw Er', null, 'lmsw Ew', 'invlpg Mb'],
+  ['sgdt Ms', 'sidt Ms', 'lgdt Ms', 'lidt Ms', 'smsw Er', byPrefix(null, null, 'rstorssp Mq', null), 'lmsw Ew', 'invlpg Mb'],
   [
-    byRm([null, 'vmcall', 'vmlaunch', 'vmresume', 'vmxoff', 'pconfig', 'wrmsrns', null]),
+    byRm(['enclv', 'vmcall', 'vmlaunch', 'vmresume', 'vmxoff', 'pconfig', 'wrmsrns', null]),
     byRm(['monitor', 'mwait', 'clac', 'stac', null, null, null, 'encls']),
     byRm(['xgetbv', 'xsetbv', null, null, 'vmfunc', 'xend', 'xtest', 'enclu']),
     byRm(['vmrun', 'vmmcall', 'vmload', 'vmsave', 'stgi', 'clgi', 'skinit', 'invlpga']),
     'smsw Er',
-    byRm(['serialize', null, null, null, null, null, 'rdpkru', 'wrpkru']),
+    byRm([byPrefix('serialize', null, 'setssbsy', null), null, byPrefix(null, null, 'saveprevssp', null), null, null, null,
+      'rdpkru', 'wrpkru']),
     'lmsw Ew',
-    byRm(['swapgs @o64', 'rdtscp', 'monitorx', 'mwaitx', 'clzero', 'rdpru', null, null]),
+    byRm(['swapgs @o64', 'rdtscp', 'monitorx', 'mwaitx', 'clzero', 'rdpru', 'invlpgb', 'tlbsync']),
   ],
 );
 

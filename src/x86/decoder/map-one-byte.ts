@@ -6,6 +6,7 @@
  */
 import type { EntrySource } from './opcode-entry.js';
 import { byMode, group, opcodeMap } from './opcode-entry.js';
+import { X87_MAP } from './map-x87.js';
 
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const SHIFTS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'];
@@ -32,9 +33,6 @@ function group2(ops: string): EntrySource {
 function eight(text: string): string[] {
   return Array<string>(8).fill(text);
 }
-
-/** x87 escapes D8-DF: every form has a ModRM; only the length and memory operand are decoded. */
-const X87 = 'x87 W';
 
 const SOURCE: EntrySource[] = [
   // 00-3F: ALU rows with segment push/pop, prefixes (handled earlier) and BCD adjusts.
@@ -91,7 +89,7 @@ const SOURCE: EntrySource[] = [
   // D0-DF
   group2('Eb,1'), group2('Ev,1'), group2('Eb,CL'), group2('Ev,CL'),
   'aam Ib @i64', 'aad Ib @i64', null /* SALC: undefined */, 'xlat',
-  X87, X87, X87, X87, X87, X87, X87, X87,
+  ...X87_MAP,
   // E0-EF
   'loopne Jb @f64', 'loope Jb @f64', 'loop Jb @f64', 'jcxz/jecxz/jrcxz Jb @f64 @asz',
   'in AL,Ib', 'in eAX,Ib', 'out Ib,AL', 'out Ib,eAX',

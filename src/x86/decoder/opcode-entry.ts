@@ -100,6 +100,7 @@ export type EntrySource = string | null | Entry;
 
 const FIXED: Record<string, OperandSpec> = {
   AL: { method: Method.Reg, size: 1, reg: 0 },
+  AX: { method: Method.Reg, size: 2, reg: 0 },
   CL: { method: Method.Reg, size: 1, reg: 1 },
   rAX: { method: Method.Reg, size: Size.V, reg: 0 },
   eAX: { method: Method.Reg, size: Size.Z, reg: 0 },
