@@ -18,8 +18,6 @@ export const KVM = {
   SET_REGS: 0x4090ae82,
   GET_SREGS: 0x8138ae83,
   SET_SREGS: 0x4138ae84,
-  GET_FPU: 0x81a0ae8c,
-  SET_FPU: 0x41a0ae8d,
   GET_XCRS: 0x8188aea6,
   SET_XCRS: 0x4188aea7,
   GET_DEBUGREGS: 0x8080aea1,
@@ -33,6 +31,7 @@ export const KVM = {
   SET_CPUID2: 0x4008ae90,
   SET_SIGNAL_MASK: 0x4004ae8b,
   GET_XSAVE: 0x9000aea4,
+  SET_XSAVE: 0x5000aea5,
   SET_TSS_ADDR: 0xae47,
 } as const;
 

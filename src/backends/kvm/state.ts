@@ -5,7 +5,7 @@
  * their values).
  */
 import type { Drs, Fpu, Gprs, Msrs, Segment, Segs, VcpuStateInput } from '../../api/types.js';
-import { DEBUGREGS, DTABLE, FPU, KVM_REGS_ORDER, SEGMENT, SREGS } from './structs.js';
+import { DEBUGREGS, DTABLE, FXSAVE, KVM_REGS_ORDER, SEGMENT, SREGS, XFEATURE_X87_SSE } from './structs.js';
 
 type View = DataView;
 const LE = true;
@@ -129,27 +129,34 @@ export const MSR_TABLE: ReadonlyArray<readonly [Exclude<keyof Msrs, 'efer'>, num
   ['pat', 0x277], ['tsc', 0x10],
 ];
 
-export function readFpu(v: View, mxcsrMask: number): Fpu {
+/**
+ * The FPU group lives in the FXSAVE region of KVM_GET_XSAVE (KVM_GET_FPU is not used: on the
+ * 6.18 PVM host here it reads MXCSR as 0 and ignores writes to it). ftw is the abridged tag byte.
+ */
+export function readFpu(v: View): Fpu {
   const st: Uint8Array[] = [], xmm: Uint8Array[] = [];
   const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  for (let i = 0; i < 8; i++) st.push(bytes.slice(FPU.fpr + i * 16, FPU.fpr + i * 16 + 10));
-  for (let i = 0; i < 16; i++) xmm.push(bytes.slice(FPU.xmm + i * 16, FPU.xmm + i * 16 + 16));
+  for (let i = 0; i < 8; i++) st.push(bytes.slice(FXSAVE.st + i * 16, FXSAVE.st + i * 16 + 10));
+  for (let i = 0; i < 16; i++) xmm.push(bytes.slice(FXSAVE.xmm + i * 16, FXSAVE.xmm + i * 16 + 16));
+  const mask = v.getUint32(FXSAVE.mxcsrMask, LE);
   return {
-    fcw: v.getUint16(FPU.fcw, LE), fsw: v.getUint16(FPU.fsw, LE), ftw: v.getUint8(FPU.ftwx),
-    fop: v.getUint16(FPU.lastOpcode, LE), fip: v.getBigUint64(FPU.lastIp, LE), fdp: v.getBigUint64(FPU.lastDp, LE),
-    mxcsr: v.getUint32(FPU.mxcsr, LE), mxcsrMask, st, xmm,
+    fcw: v.getUint16(FXSAVE.fcw, LE), fsw: v.getUint16(FXSAVE.fsw, LE), ftw: v.getUint8(FXSAVE.ftw),
+    fop: v.getUint16(FXSAVE.fop, LE), fip: v.getBigUint64(FXSAVE.fip, LE), fdp: v.getBigUint64(FXSAVE.fdp, LE),
+    mxcsr: v.getUint32(FXSAVE.mxcsr, LE), mxcsrMask: mask === 0 ? 0xffbf : mask, st, xmm,
   };
 }
 
+/** Changes the fields present and marks x87 + SSE as live in XSTATE_BV so KVM loads them. */
 export function writeFpu(v: View, f: Partial<Fpu>): void {
   const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  if (f.fcw !== undefined) v.setUint16(FPU.fcw, f.fcw, LE);
-  if (f.fsw !== undefined) v.setUint16(FPU.fsw, f.fsw, LE);
-  if (f.ftw !== undefined) v.setUint8(FPU.ftwx, f.ftw);
-  if (f.fop !== undefined) v.setUint16(FPU.lastOpcode, f.fop, LE);
-  if (f.fip !== undefined) v.setBigUint64(FPU.lastIp, BigInt.asUintN(64, f.fip), LE);
-  if (f.fdp !== undefined) v.setBigUint64(FPU.lastDp, BigInt.asUintN(64, f.fdp), LE);
-  if (f.mxcsr !== undefined) v.setUint32(FPU.mxcsr, f.mxcsr >>> 0, LE);
-  f.st?.forEach((r, i) => { bytes.fill(0, FPU.fpr + i * 16, FPU.fpr + i * 16 + 16); bytes.set(r.subarray(0, 10), FPU.fpr + i * 16); });
-  f.xmm?.forEach((r, i) => { bytes.set(r.subarray(0, 16), FPU.xmm + i * 16); });
+  if (f.fcw !== undefined) v.setUint16(FXSAVE.fcw, f.fcw, LE);
+  if (f.fsw !== undefined) v.setUint16(FXSAVE.fsw, f.fsw, LE);
+  if (f.ftw !== undefined) v.setUint8(FXSAVE.ftw, f.ftw);
+  if (f.fop !== undefined) v.setUint16(FXSAVE.fop, f.fop, LE);
+  if (f.fip !== undefined) v.setBigUint64(FXSAVE.fip, BigInt.asUintN(64, f.fip), LE);
+  if (f.fdp !== undefined) v.setBigUint64(FXSAVE.fdp, BigInt.asUintN(64, f.fdp), LE);
+  if (f.mxcsr !== undefined) v.setUint32(FXSAVE.mxcsr, f.mxcsr >>> 0, LE);
+  f.st?.forEach((r, i) => { bytes.fill(0, FXSAVE.st + i * 16, FXSAVE.st + i * 16 + 16); bytes.set(r.subarray(0, 10), FXSAVE.st + i * 16); });
+  f.xmm?.forEach((r, i) => { bytes.set(r.subarray(0, 16), FXSAVE.xmm + i * 16); });
+  v.setBigUint64(FXSAVE.xstateBv, v.getBigUint64(FXSAVE.xstateBv, LE) | XFEATURE_X87_SSE, LE);
 }

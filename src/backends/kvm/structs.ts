@@ -69,12 +69,6 @@ export const SREGS = {
 } as const;
 export const SREGS_SIZE = 312;
 
-/** struct kvm_fpu (416 bytes, FXSAVE-like). */
-export const FPU = {
-  fpr: 0, fcw: 128, fsw: 130, ftwx: 132, lastOpcode: 134, lastIp: 136, lastDp: 144, xmm: 152, mxcsr: 408,
-} as const;
-export const FPU_SIZE = 416;
-
 /** struct kvm_debugregs (128 bytes). */
 export const DEBUGREGS = { db: 0, dr6: 32, dr7: 40, flags: 48 } as const;
 export const DEBUGREGS_SIZE = 128;
@@ -109,6 +103,11 @@ export const MEMORY_REGION_SIZE = 32;
 export const ENABLE_CAP = { cap: 0, flags: 4, args: 8 } as const;
 export const ENABLE_CAP_SIZE = 104;
 
-/** The legacy (FXSAVE) region of the XSAVE area: MXCSR_MASK lives at byte 28. */
-export const XSAVE_MXCSR_MASK = 28;
+/** The legacy (FXSAVE, 64-bit layout) region at the start of the KVM_GET_XSAVE area, then the header. */
+export const FXSAVE = {
+  fcw: 0, fsw: 2, ftw: 4, fop: 6, fip: 8, fdp: 16, mxcsr: 24, mxcsrMask: 28, st: 32, xmm: 160, xstateBv: 512,
+} as const;
+/** XSTATE_BV bits for the x87 and SSE components (what the FPU group covers). */
+export const XFEATURE_X87_SSE = 3n;
+export const XSAVE_MXCSR_MASK = FXSAVE.mxcsrMask;
 export const XSAVE_SIZE = 4096;

@@ -20,8 +20,8 @@ import {
   KVM_VCPUEVENT_VALID_SHADOW,
 } from './ioctls.js';
 import {
-  CPUID2, DEBUGREGS_SIZE, EVENTS, EVENTS_SIZE, FPU_SIZE, MSRS, REGS_SIZE, RUN, SREGS, SREGS_SIZE, XCRS,
-  XCRS_SIZE, XSAVE_MXCSR_MASK, XSAVE_SIZE,
+  CPUID2, DEBUGREGS_SIZE, EVENTS, EVENTS_SIZE, MSRS, REGS_SIZE, RUN, SREGS, SREGS_SIZE, XCRS,
+  XCRS_SIZE, XSAVE_SIZE,
 } from './structs.js';
 import { EINTR, EAGAIN, MAP_FAILED, MAP_SHARED, PROT_READ, PROT_WRITE, errno, nativeView, sys } from './libc.js';
 import { check, kvmError } from './kvm-error.js';
@@ -40,7 +40,7 @@ import type { KvmMachine } from './machine.js';
 
 /** Where each ioctl structure lives in the vCPU's scratch block. */
 const AT = {
-  regs: 0, sregs: 256, fpu: 1024, debugregs: 1536, xcrs: 1792, events: 2304, msrs: 2560, sigmask: 3072,
+  regs: 0, sregs: 256, debugregs: 1536, xcrs: 1792, events: 2304, msrs: 2560, sigmask: 3072,
   interrupt: 3104, xsave: 4096, cpuid: 8192,
 } as const;
 const SCRATCH_SIZE = 65536;
@@ -55,7 +55,7 @@ export class KvmVcpu implements BackendVcpu {
   private readonly runSize: number;
   private readonly scratch: NativeBlock;
   private readonly s: {
-    regs: NativeSlice; sregs: NativeSlice; fpu: NativeSlice; debugregs: NativeSlice; xcrs: NativeSlice;
+    regs: NativeSlice; sregs: NativeSlice; debugregs: NativeSlice; xcrs: NativeSlice;
     events: NativeSlice; msrs: NativeSlice; sigmask: NativeSlice; xsave: NativeSlice; cpuid: NativeSlice;
   };
   private readonly stopShared = new SharedArrayBuffer(STOP_SLOTS * 4);
@@ -86,7 +86,7 @@ export class KvmVcpu implements BackendVcpu {
     this.scratch = new NativeBlock(SCRATCH_SIZE);
     const b = this.scratch;
     this.s = {
-      regs: b.sub(AT.regs, REGS_SIZE), sregs: b.sub(AT.sregs, SREGS_SIZE), fpu: b.sub(AT.fpu, FPU_SIZE),
+      regs: b.sub(AT.regs, REGS_SIZE), sregs: b.sub(AT.sregs, SREGS_SIZE),
       debugregs: b.sub(AT.debugregs, DEBUGREGS_SIZE), xcrs: b.sub(AT.xcrs, XCRS_SIZE),
       events: b.sub(AT.events, EVENTS_SIZE), msrs: b.sub(AT.msrs, MSRS.entries + 16 * MSRS.entrySize),
       sigmask: b.sub(AT.sigmask, 12), xsave: b.sub(AT.xsave, XSAVE_SIZE), cpuid: b.sub(AT.cpuid, SCRATCH_SIZE - AT.cpuid),
@@ -175,8 +175,8 @@ export class KvmVcpu implements BackendVcpu {
     }
     if (flags & State.INTR) out.intr = this.events.intrState(this.getEvents());
     if (flags & State.FPU) {
-      this.ioctlAt('KVM_GET_FPU', KVM.GET_FPU, this.s.fpu);
-      out.fpu = readFpu(this.s.fpu.view, this.mxcsrMask());
+      this.ioctlAt('KVM_GET_XSAVE', KVM.GET_XSAVE, this.s.xsave);
+      out.fpu = readFpu(this.s.xsave.view);
     }
     return out;
   }
@@ -216,9 +216,9 @@ export class KvmVcpu implements BackendVcpu {
       if (mask !== undefined && mask !== this.mxcsrMask()) {
         throw new VmmError('EINVAL', `kvm: mxcsrMask is fixed by the CPU (${hex(this.mxcsrMask())}), cannot set ${hex(mask)}`);
       }
-      this.ioctlAt('KVM_GET_FPU', KVM.GET_FPU, this.s.fpu);
-      writeFpu(this.s.fpu.view, state.fpu);
-      this.ioctlAt('KVM_SET_FPU', KVM.SET_FPU, this.s.fpu);
+      this.ioctlAt('KVM_GET_XSAVE', KVM.GET_XSAVE, this.s.xsave);
+      writeFpu(this.s.xsave.view, state.fpu);
+      this.ioctlAt('KVM_SET_XSAVE', KVM.SET_XSAVE, this.s.xsave);
     }
   }
 
@@ -273,8 +273,7 @@ export class KvmVcpu implements BackendVcpu {
   mxcsrMask(): number {
     if (this.mxcsrMaskValue < 0) {
       this.ioctlAt('KVM_GET_XSAVE', KVM.GET_XSAVE, this.s.xsave);
-      const m = this.s.xsave.view.getUint32(XSAVE_MXCSR_MASK, true);
-      this.mxcsrMaskValue = m === 0 ? 0xffbf : m;
+      this.mxcsrMaskValue = readFpu(this.s.xsave.view).mxcsrMask;
     }
     return this.mxcsrMaskValue;
   }
