@@ -7,6 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execute } from '../../src/x86/exec/index.js';
+import { decode } from '../../src/x86/decoder/index.js';
+import type { Instruction } from '../../src/x86/instruction.js';
 import { X86Fault } from '../../src/x86/exec/context.js';
 import { encode, hexBytes } from './encode.js';
 import type { Encoded } from './encode.js';
@@ -44,7 +46,7 @@ function makeCases(rng: Rng): Case[] {
 }
 
 /** Runs one case through execute(); returns a description of the first difference, or ''. */
-function compare(c: Case, want: NativeResult): string {
+function compare(c: Case, want: NativeResult, insn: Instruction = c.enc.insn): string {
   const ctx = new FlatContext(c.native.mem.slice(), MEM_BASE);
   c.native.regs.forEach((v, i) => ctx.set(i, v));
   ctx.rip = RIP0;
@@ -52,7 +54,7 @@ function compare(c: Case, want: NativeResult): string {
   let fault: X86Fault | undefined;
   let handled = false;
   try {
-    handled = execute(ctx, c.enc.insn);
+    handled = execute(ctx, insn);
   } catch (e) {
     if (!(e instanceof X86Fault)) throw e;
     fault = e;
@@ -80,7 +82,7 @@ function compare(c: Case, want: NativeResult): string {
 const skip = oracleUnavailable();
 if (skip) console.log(`# SKIP native differential test: ${skip}`);
 
-test('executor matches this CPU on random instances of every covered form', { skip: skip ?? false }, () => {
+function check(viaDecoder: boolean): void {
   const seed = testSeed();
   const rng = new Rng(seed);
   const cases = makeCases(rng);
@@ -88,7 +90,14 @@ test('executor matches this CPU on random instances of every covered form', { sk
   const failures: string[] = [];
   const failedForms = new Set<string>();
   cases.forEach((c, i) => {
-    const d = compare(c, results[i]);
+    let d: string;
+    if (viaDecoder) {
+      let insn: Instruction | undefined;
+      try { insn = decode(c.enc.bytes, 64); } catch (e) { d = `decode failed: ${(e as Error).message}`; }
+      d = insn ? compare(c, results[i], insn) : d!;
+    } else {
+      d = compare(c, results[i]);
+    }
     if (d && !failedForms.has(c.name)) {
       failedForms.add(c.name);
       const n = c.native;
@@ -96,4 +105,12 @@ test('executor matches this CPU on random instances of every covered form', { sk
     }
   });
   assert.equal(failures.length, 0, `seed ${seed}: ${failures.length} forms differ of ${cases.length} cases:\n${failures.join('\n')}`);
+}
+
+test('executor matches this CPU on random instances of every covered form', { skip: skip ?? false }, () => {
+  check(false);
+});
+
+test('decoder + executor match this CPU on the same instances', { skip: skip ?? false }, () => {
+  check(true);
 });

@@ -56,3 +56,12 @@ export function immediate(insn: Instruction, size: number): number {
 export function requireMemory(insn: Instruction): void {
   if (insn.mod === 3 || insn.mem === null) throw new X86Fault(6, undefined, `${insn.mnemonic} needs a memory operand`);
 }
+
+/**
+ * The segment of an implicit DS-relative operand (string source, XLAT): the override if any,
+ * except that in 64-bit mode only FS and GS overrides mean anything.
+ */
+export function dataSegment(ctx: ExecContext, insn: Instruction): number {
+  const o = insn.segOverride;
+  return o >= 0 && (ctx.mode !== 64 || o >= 4) ? o : 3;
+}

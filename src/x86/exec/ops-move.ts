@@ -7,7 +7,7 @@ import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { advance, effectiveAddress, wrapAddress } from './address.js';
 import { condition } from './flags.js';
-import { memRead, regRead, regWrite, requireMemory, rmAddress, rmRead, rmWrite, immediate } from './operands.js';
+import { dataSegment, memRead, regRead, regWrite, requireMemory, rmAddress, rmRead, rmWrite, immediate } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
 import { lockable, on, range } from './table.js';
 import { cmovFalseWritesReg } from './undefined-flags.js';
@@ -209,7 +209,7 @@ function convertAccWide(ctx: ExecContext, insn: Instruction): boolean {
 
 /** D7 XLAT: AL = [seg:rBX + AL]. */
 function xlat(ctx: ExecContext, insn: Instruction): boolean {
-  const seg = insn.segOverride >= 0 ? insn.segOverride : 3;
+  const seg = dataSegment(ctx, insn);
   const al = ctx.regs[0] & 0xff;
   let base: number;
   if (insn.addrSize === 8) base = ctx.regs[7] * TWO32 + (ctx.regs[6] >>> 0);

@@ -13,11 +13,12 @@ import { DF, ZF } from './context.js';
 import { advance } from './address.js';
 import { sub } from './alu.js';
 import { decrementCounter } from './ops-control.js';
+import { dataSegment } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
 import { on, range } from './table.js';
 
 const TWO32 = 4294967296;
-const RSI = 6, RDI = 7, SEG_DS = 3, SEG_ES = 0;
+const RSI = 6, RDI = 7, SEG_ES = 0;
 
 /** Register n as an address of the given address size. */
 function indexAddress(ctx: ExecContext, n: number, addrSize: number): number {
@@ -93,7 +94,7 @@ function stringOp(ctx: ExecContext, insn: Instruction): boolean {
   const kind = (insn.opcode - 0xa4) >> 1;
   const size = insn.opSize;
   const delta = ctx.flags & DF ? -size : size;
-  const srcSeg = insn.segOverride >= 0 ? insn.segOverride : SEG_DS;
+  const srcSeg = dataSegment(ctx, insn);
   if (insn.rep === 0) {
     iteration(ctx, insn, kind, size, delta, srcSeg);
     advance(ctx, insn);
