@@ -1,0 +1,178 @@
+/**
+ * Soft CPU: SYSCALL/SYSRET round trips (guests/soft-syscall.S), self-modifying code
+ * (guests/soft-smc.S), and the exits a VMM sees: MMIO 'memory' exits completed by assistMem,
+ * writes to read-only RAM, CPUID masks and exit leaves, unknown MSRs, CR8 changes, and an
+ * unimplemented instruction reported as an 'invalid' exit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { State } from '../../src/index.js';
+import { realModeState } from '../../src/x86/boot-state.js';
+import { gprs, load, longMode, runLogged, softVm } from './vm.js';
+
+test('SYSCALL/SYSRET: 200 round trips between CPL3 and CPL0', () => {
+  const vm = softVm();
+  load(vm, 'soft-syscall', 0x10000);
+  vm.cpu.setState(longMode(vm, 0x10000));
+  const { log, end } = runLogged(vm.cpu);
+  assert.equal(end.reason, 'io');
+  let sum = 0;
+  for (let i = 1; i <= 200; i++) sum += i * i;
+  assert.deepEqual(log, [sum, 200]);
+  const g = gprs(vm.cpu);
+  // RCX after each SYSCALL = its return RIP, 10 bytes past the loop label (mov, imul, std, syscall).
+  assert.equal(g.r8, 200n * 10n);
+  // R11 = RFLAGS at the last SYSCALL (after CLD): IF set, DF clear; the kernel ran with SFMASK applied.
+  assert.equal(g.r11 & 0x600n, 0x200n);
+  const segs = vm.cpu.getState(State.SEGS).segs!;
+  assert.equal(segs.cs.selector, 0x08, 'back in the kernel after the final SYSCALL');
+});
+
+test('self-modifying code: patched immediates and overwritten instructions take effect', () => {
+  const vm = softVm();
+  load(vm, 'soft-smc', 0x1000);
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'io');
+  const g = gprs(vm.cpu);
+  assert.equal(g.rbx, 55n, 'every patched immediate was executed');
+  assert.equal(g.rsi, 2n, 'the two NOPs became INC SI');
+});
+
+test('host writes to guest RAM between runs are seen (decoded code revalidated per run)', () => {
+  const vm = softVm();
+  vm.ram.set([0xb0, 0x01, 0xe6, 0xe9, 0xf4], 0x1000); // mov al,1; out 0xe9; hlt
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  assert.deepEqual(runLogged(vm.cpu).log, [1]);
+  vm.ram[0x1001] = 7;
+  vm.cpu.setState({ gprs: { rip: 0x1000n } });
+  assert.deepEqual(runLogged(vm.cpu).log, [7]);
+});
+
+test('MMIO: reads and writes outside RAM exit with gpa/size/write, assistMem completes them', () => {
+  const vm = softVm();
+  // 64-bit: mov rax, 0x7766554433221100; mov [0x500000], rax; mov ebx, [0x500010]; out 0xf4, al
+  const code = [0x48, 0xb8, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+    0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00,
+    0x8b, 0x1c, 0x25, 0x10, 0x00, 0x50, 0x00,
+    0xe6, 0xf4];
+  vm.ram.set(code, 0x10000);
+  // Identity map covers 4 MiB of RAM; map 8 MiB of GPA so 0x500000 is mapped by paging but has no RAM.
+  const st = longMode(vm, 0x10000);
+  vm.cpu.setState(st);
+  // Extend the identity map (2 MiB pages) to 8 MiB: PD entries 2 and 3.
+  const cr3 = Number(st.crs!.cr3!);
+  const dv = new DataView(vm.ram.buffer);
+  const pd = dv.getUint32(cr3 + 0x1000, true) & ~0xfff;
+  dv.setUint32(pd + 16, 0x400000 | 0x87, true);
+  dv.setUint32(pd + 24, 0x600000 | 0x87, true);
+  const writes: [number, number[]][] = [];
+  let e = vm.cpu.run();
+  assert.equal(e.reason, 'memory');
+  if (e.reason !== 'memory') return;
+  assert.deepEqual([e.gpa, e.write, e.size], [0x500000, true, 8]);
+  assert.deepEqual(Array.from(e.instBytes), code.slice(10, 18));
+  vm.cpu.assistMem(e, (req) => { writes.push([req.gpa, Array.from(req.data)]); });
+  e = vm.cpu.run();
+  assert.equal(e.reason, 'memory');
+  if (e.reason !== 'memory') return;
+  assert.deepEqual([e.gpa, e.write, e.size], [0x500010, false, 4]);
+  vm.cpu.assistMem(e, (req) => { req.data.set([0xef, 0xbe, 0xad, 0xde]); });
+  e = vm.cpu.run();
+  assert.equal(e.reason, 'io');
+  assert.deepEqual(writes, [[0x500000, [0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77]]]);
+  assert.equal(gprs(vm.cpu).rbx, 0xdeadbeefn);
+});
+
+test('a write to read-only RAM is a memory exit; reads are served from RAM', () => {
+  const vm = softVm();
+  const rom = vm.m.allocate(0x1000);
+  rom.bytes[0x10] = 0x5a;
+  vm.m.map(0x800000, rom, { prot: 'rx' });
+  // 32-bit flat, paging off: mov al,[0x800010]; mov [0x800020],al
+  vm.ram.set([0xa0, 0x10, 0x00, 0x80, 0x00, 0xa2, 0x20, 0x00, 0x80, 0x00], 0x1000);
+  vm.cpu.setState({
+    ...realModeState(0, 0x1000),
+    crs: { cr0: 0x11n },
+    segs: Object.fromEntries(['cs', 'ds', 'es', 'ss', 'fs', 'gs'].map((n) => [n, {
+      selector: n === 'cs' ? 8 : 0x10, base: 0n, limit: 0xffffffff, type: n === 'cs' ? 0xb : 3, s: 1, dpl: 0, p: 1,
+      avl: 0, l: 0, def: 1, g: 1,
+    }])),
+  });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'memory');
+  if (e.reason !== 'memory') return;
+  assert.deepEqual([e.gpa, e.write, e.size, e.prot], [0x800020, true, 1, 'w']);
+  assert.equal(gprs(vm.cpu).rax & 0xffn, 0x5an);
+  assert.equal(gprs(vm.cpu).rip, 0x1005n, 'RIP on the faulting store');
+});
+
+test('CPUID: set/del masks apply; exit leaves leave RIP on the instruction with npc', () => {
+  const vm = softVm();
+  vm.ram.set([0x0f, 0xa2, 0xf4, 0x0f, 0xa2, 0xf4], 0x1000); // cpuid; hlt; cpuid; hlt
+  vm.cpu.setState({ ...realModeState(0, 0x1000), gprs: { rax: 1n, rip: 0x1000n } });
+  vm.cpu.configureCpuid(1, { set: { ecx: 0x10 }, del: { edx: 0x1 } });
+  vm.cpu.configureCpuid(0x40000000, { exit: true });
+  // First CPUID: leaf 1 with the masks. Then the second asks for the exit leaf.
+  let e = vm.cpu.run();
+  assert.equal(e.reason, 'halted');
+  let g = gprs(vm.cpu);
+  assert.equal(g.rcx & 0x10n, 0x10n, 'set mask');
+  assert.equal(g.rdx & 1n, 0n, 'del mask');
+  vm.cpu.setState({ gprs: { ...g, rax: 0x40000000n, rip: 0x1003n } });
+  e = vm.cpu.run();
+  assert.equal(e.reason, 'cpuid');
+  if (e.reason !== 'cpuid') return;
+  assert.deepEqual([e.leaf, e.npc], [0x40000000, 0x1005]);
+  g = gprs(vm.cpu);
+  assert.equal(g.rip, 0x1003n);
+});
+
+test('RDMSR/WRMSR: platform MSRs in the CPU, others exit with npc', () => {
+  const vm = softVm();
+  // wrmsr (ecx=0xc0000082 LSTAR); rdmsr (ecx=0x1234)
+  vm.ram.set([0x0f, 0x30, 0xb9, 0x34, 0x12, 0x00, 0x00, 0x0f, 0x32, 0xf4], 0x10000);
+  vm.cpu.setState({ ...longMode(vm, 0x10000), gprs: { rip: 0x10000n, rcx: 0xc0000082n, rax: 0x12345678n, rdx: 0xffffffffn, rsp: 0x80000n, rflags: 2n } });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'rdmsr');
+  if (e.reason !== 'rdmsr') return;
+  assert.deepEqual([e.msr, e.npc], [0x1234, 0x10009]);
+  assert.equal(vm.cpu.getState(State.MSRS).msrs!.lstar, 0xffffffff12345678n);
+});
+
+test('CR8 writes exit as tpr-changed when configured', () => {
+  const vm = softVm();
+  // mov rax, 5; mov cr8, rax; hlt
+  vm.ram.set([0x48, 0xc7, 0xc0, 0x05, 0x00, 0x00, 0x00, 0x44, 0x0f, 0x22, 0xc0, 0xf4], 0x10000);
+  vm.cpu.setState(longMode(vm, 0x10000));
+  vm.cpu.configureTpr({ exitChanged: true });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'tpr-changed');
+  if (e.reason !== 'tpr-changed') return;
+  assert.equal(e.cr8, 5n);
+  assert.equal(gprs(vm.cpu).rip, 0x1000bn, 'after the MOV');
+});
+
+test('an unimplemented instruction is an invalid exit naming it, never a silent skip', () => {
+  const vm = softVm();
+  vm.ram.set([0x0f, 0x58, 0xc1, 0xf4], 0x10000); // addps xmm0, xmm1
+  vm.cpu.setState(longMode(vm, 0x10000));
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'invalid');
+  if (e.reason !== 'invalid') return;
+  assert.match(e.detail, /not implemented/);
+  assert.equal(gprs(vm.cpu).rip, 0x10000n);
+});
+
+test('getState/setState round trip of every group', () => {
+  const vm = softVm();
+  const st = longMode(vm, 0x10000);
+  vm.cpu.setState(st);
+  const all = vm.cpu.getState(State.ALL);
+  const again = softVm();
+  again.cpu.setState(all);
+  const back = again.cpu.getState(State.ALL);
+  assert.deepEqual({ ...back, msrs: { ...back.msrs, tsc: 0n } }, { ...all, msrs: { ...all.msrs, tsc: 0n } });
+  assert.equal(all.segs!.cs.l, 1);
+  assert.equal(all.crs!.cr3, st.crs!.cr3);
+});
