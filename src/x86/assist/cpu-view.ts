@@ -34,19 +34,30 @@ export function pagingOf(cpu: GuestCpu, gprs: Gprs): PagingRegs {
   return pagingRegsOf({ crs: st.crs, msrs: st.msrs, gprs });
 }
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO32 = 4294967296;
+
+/** Stores a uint64 bigint as [lo, hi] int32 halves; one BigInt comparison for the usual values. */
+function splitInto(v: bigint, out: Int32Array, i: number): void {
+  if (v >= 0n && v <= SAFE) {
+    const n = Number(v);
+    out[i] = n | 0;   // ToInt32 is modulo 2^32: exact for n < 2^53
+    out[i + 1] = Math.floor(n / TWO32) | 0;
+  } else {
+    out[i] = Number(BigInt.asIntN(32, v));
+    out[i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+  }
+}
+
 /** Loads GPRs and RIP into [lo, hi] int32 pairs (regs[32..33] = RIP). */
 export function loadRegs(gprs: Gprs, regs: Int32Array): void {
-  for (let i = 0; i < 16; i++) {
-    const v = gprs[GPR_NAMES[i]!];
-    regs[2 * i] = Number(BigInt.asIntN(32, v));
-    regs[2 * i + 1] = Number(BigInt.asIntN(32, v >> 32n));
-  }
-  regs[32] = Number(BigInt.asIntN(32, gprs.rip));
-  regs[33] = Number(BigInt.asIntN(32, gprs.rip >> 32n));
+  for (let i = 0; i < 16; i++) splitInto(gprs[GPR_NAMES[i]!], regs, 2 * i);
+  splitInto(gprs.rip, regs, 32);
 }
 
 export function pairToBigint(lo: number, hi: number): bigint {
-  return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  if (hi >= 0 && hi < 0x200000) return BigInt(hi * TWO32 + (lo >>> 0));
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 /** The registers whose halves differ from before, as a partial gprs for setState. */

@@ -15,21 +15,34 @@ import { stackSizeOf } from './cpu-view.js';
 
 export class EmulContext implements ExecContext {
   readonly regs = new Int32Array(34);
+  /** The registers as loaded, to write back only what changed. */
+  readonly before = new Int32Array(34);
   flags = 0;
   memHi = 0;
-  readonly stackSize: 2 | 4 | 8;
-  cpl: number;
-  repBudget: number;
+  stackSize: 2 | 4 | 8 = 8;
+  cpl = 0;
+  repBudget = 0;
   /** When set, every access is the MMIO access at this GPA (fast route). */
   directGpa: number | undefined;
+  /** True while an assist is using this context (a handler that re-enters gets a fresh one). */
+  busy = false;
   private directLinear = NaN;
+  private lin!: GuestLinear;
+  private handler!: MemHandler;
   private readonly scratch = new Uint8Array(8);
   private readonly view = new DataView(this.scratch.buffer);
 
-  constructor(readonly lin: GuestLinear, segs: Segs, private readonly handler: MemHandler, repBudget: number) {
+  /** Prepares the context for one instruction (contexts are reused: no allocation per assist). */
+  reset(lin: GuestLinear, segs: Segs, handler: MemHandler, repBudget: number): this {
+    this.lin = lin;
+    this.handler = handler;
     this.stackSize = stackSizeOf(segs, lin.mode);
     this.cpl = lin.cpl;
     this.repBudget = repBudget;
+    this.directGpa = undefined;
+    this.directLinear = NaN;
+    this.memHi = 0;
+    return this;
   }
 
   get mode(): 16 | 32 | 64 {

@@ -20,12 +20,10 @@ export interface HostBytes { bytes: Uint8Array; off: number }
 
 export class GuestLinear {
   private paging: PagingRegs | undefined;
-  private readonly phys: PhysMemory;
+  private phys: PhysMemory | undefined;
 
   constructor(readonly cpu: GuestCpu, private readonly gprs: Gprs, readonly segs: Segs,
-    readonly mode: 16 | 32 | 64, readonly cpl: number) {
-    this.phys = physMemoryOf((gpa) => cpu.machine.gpaToHost(gpa));
-  }
+    readonly mode: 16 | 32 | 64, readonly cpl: number) {}
 
   /** Linear address of seg:offset (offset already wrapped to the address size). */
   linear(seg: number, offset: number): number {
@@ -38,6 +36,7 @@ export class GuestLinear {
   /** GPA of a linear address for a data write/read or a fetch; AssistFault for #PF/#GP. */
   translate(linear: number, write: boolean, fetch = false): number {
     this.paging ??= pagingOf(this.cpu, this.gprs);
+    this.phys ??= physMemoryOf((gpa) => this.cpu.machine.gpaToHost(gpa));
     const hi = Math.floor(linear / TWO32);
     const access = (write ? ACCESS_WRITE : 0) | (fetch ? ACCESS_FETCH : 0) | (this.cpl === 3 ? ACCESS_USER : 0) | ACCESS_SET_AD;
     const r = walk(this.paging, this.phys, hi | 0, (linear - hi * TWO32) >>> 0, access);

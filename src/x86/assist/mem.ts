@@ -34,6 +34,9 @@ import type { CompletedByBackend } from './io.js';
 
 export const MEM_REP_BUDGET = 4096;
 
+/** One reusable context (the assist is synchronous; a handler that re-enters gets its own). */
+const shared = new EmulContext();
+
 /** Instructions whose only memory access is their one memory operand (read and/or write). */
 const DIRECT_MNEMONICS = new Set([
   'mov', 'movzx', 'movsx', 'movsxd', 'add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp', 'test', 'xchg',
@@ -67,23 +70,26 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   const lin = new GuestLinear(cpu, gprs, segs, mode, cplOf(segs));
   const rip = Number(mode === 64 ? BigInt.asIntN(64, gprs.rip) : gprs.rip & 0xffffffffn);
   const insn = decodeAt(exit, lin, rip);
-  const ctx = new EmulContext(lin, segs, handler, MEM_REP_BUDGET);
+  const ctx = (shared.busy ? new EmulContext() : shared).reset(lin, segs, handler, MEM_REP_BUDGET);
   loadRegs(gprs, ctx.regs);
-  const before = ctx.regs.slice();
+  ctx.before.set(ctx.regs);
   const flagsBefore = Number(gprs.rflags & 0xffffffffn) | 0;
   ctx.flags = flagsBefore;
   if (insn.mem && insn.rep === 0 && DIRECT_MNEMONICS.has(insn.mnemonic)) ctx.directGpa = exit.gpa;
   let failure: unknown;
   let handled = false;
+  ctx.busy = true;
   try {
     handled = execute(ctx, insn);
   } catch (e) {
     failure = e instanceof X86Fault ? new AssistFault('EFAULT', `${e.message} (emulating '${insn.mnemonic}' at RIP ${hex(rip)})`, e.vector, e.errorCode) : e;
+  } finally {
+    ctx.busy = false;
   }
   if (!handled && failure === undefined) {
     throw new VmmError('ENOTSUP', `assistMem: '${insn.mnemonic}' (${showBytes(exit.instBytes.length ? exit.instBytes.subarray(0, insn.length) : lin.fetch(rip, insn.length))}) at RIP ${hex(rip)} is not emulated`);
   }
-  const out = changedRegs(before, ctx.regs);
+  const out = changedRegs(ctx.before, ctx.regs);
   if ((ctx.flags | 0) !== flagsBefore) out.rflags = (gprs.rflags & ~0xffffffffn) | BigInt(ctx.flags >>> 0);
   if (Object.keys(out).length > 0) cpu.setState({ gprs: out }, State.GPRS);
   if (failure !== undefined) throw failure;
