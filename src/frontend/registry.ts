@@ -13,12 +13,13 @@
  *   a reaper lock, so two processes can never both decide to delete and recreate the same id.
  */
 import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync, writeSync,
+  closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { VmmError } from '../api/errors.js';
 import type { BackendName } from '../api/types.js';
 import { processAlive, processStartTime } from './process-liveness.js';
+import { MAX_MACHINES } from './limits.js';
 import { ensureRuntimeDir, runtimeDirPath } from './runtime-dir.js';
 
 /** One live machine as other processes see it. */
@@ -94,15 +95,22 @@ function withReaperLock(dir: string, fn: () => void): boolean {
   return true;
 }
 
-/** Removes an entry if (checked again under the lock) its owner is gone; true if it is gone now. */
-function reap(dir: string, id: number): boolean {
-  let gone = false;
+/** The ids that have an entry file (live, stale, or being created). */
+function entryIds(dir: string): Set<number> {
+  const ids = new Set<number>();
+  for (const name of readdirSync(dir)) {
+    const m = ENTRY.exec(name);
+    if (m !== null) ids.add(Number(m[1]));
+  }
+  return ids;
+}
+
+/** Removes an entry if (checked again under the lock) its owner is gone. */
+function reap(dir: string, id: number): void {
   withReaperLock(dir, () => {
     const e = readEntry(dir, id);
     if (e !== undefined && !isLive(e)) unlinkSync(join(dir, entryName(id)));
-    gone = e === undefined || !existsSync(join(dir, entryName(id)));
   });
-  return gone;
 }
 
 export class MachineRegistry {
@@ -115,22 +123,29 @@ export class MachineRegistry {
     this.dir = dir;
   }
 
-  /** Claims the smallest free id and publishes an entry for it. */
+  /**
+   * Claims the smallest id without an entry file and publishes an entry for it. Stale entries are
+   * not read here (that costs a file read and a /proc read per entry on every create): listMachines
+   * reaps them, and so does register once the directory holds MAX_MACHINES or more entries.
+   */
   register(backend: BackendName): number {
     const entry: MachineEntry = { id: 0, pid: process.pid, backend, vcpus: 0, ram: 0, created: Date.now() };
     if (this.pidStart !== undefined) entry.pidStart = this.pidStart;
-    for (let id = 0; ; id++) {
+    for (let attempt = 0; ; attempt++) {
+      const taken = entryIds(this.dir);
+      if (taken.size >= MAX_MACHINES && attempt === 0) {
+        listMachines(this.dir);
+        continue;
+      }
+      let id = 0;
+      while (taken.has(id)) id++;
       let fd: number;
       try {
         // O_EXCL without O_TRUNC: on ext4, writeFileSync's O_TRUNC makes close() flush (~0.2 ms, measured).
         fd = openSync(join(this.dir, entryName(id)), 'wx', 0o600);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new VmmError('EPERM', `machine registry ${this.dir}: cannot register machine ${id} (${(e as Error).message})`);
-        }
-        const other = readEntry(this.dir, id);
-        if (other !== undefined && !isLive(other) && reap(this.dir, id)) id--; // the id is free again: retry it
-        continue;
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process took it meanwhile
+        throw new VmmError('EPERM', `machine registry ${this.dir}: cannot register machine ${id} (${(e as Error).message})`);
       }
       const mine = { entry: { ...entry, id }, fd };
       this.mine.set(id, mine);

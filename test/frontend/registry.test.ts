@@ -51,24 +51,34 @@ test('entries follow the machine: created, updated on map/createVcpu/unmap, remo
   hv.close();
 });
 
-test('stale entries (dead owner, or a reused pid) are left out, removed, and their ids reused', () => {
+test('stale entries (dead owner, or a reused pid) are left out, removed by list, and their ids reused', () => {
   const dead = deadPid();
   writeFileSync(join(DIR, 'machine-0.json'), JSON.stringify({ pid: dead, backend: 'kvm', vcpus: 1, ram: 4096, created: 1 }));
   // our own pid but another start time: the pid was reused, the owner is gone
   const reused = { pid: process.pid, pidStart: 'not-' + String(processStartTime(process.pid)), backend: 'kvm', vcpus: 1, ram: 4096, created: 1 };
   writeFileSync(join(DIR, 'machine-1.json'), JSON.stringify(reused));
+  writeFileSync(join(DIR, 'machine-6.json'), 'not json');
   const hv = Hypervisor.fromBackend(fakeBackend());
   const a = hv.createMachine();
-  const b = hv.createMachine();
-  assert.deepEqual([a.id, b.id], [0, 1], 'the stale ids were reclaimed');
-  assert.deepEqual(listMachines(DIR).map((e) => [e.id, e.pid]), [[0, process.pid], [1, process.pid]]);
-  hv.close();
-  writeFileSync(join(DIR, 'machine-5.json'), JSON.stringify({ pid: dead, backend: 'kvm', vcpus: 0, ram: 0, created: 1 }));
-  writeFileSync(join(DIR, 'machine-6.json'), 'not json');
-  assert.deepEqual(listMachines(DIR), []);
-  assert.ok(!existsSync(join(DIR, 'machine-5.json')), 'list removed the stale entry');
+  assert.equal(a.id, 2, 'creating reads no entries: the first id without a file');
+  assert.deepEqual(listMachines(DIR).map((e) => [e.id, e.pid]), [[2, process.pid]]);
+  assert.ok(!existsSync(join(DIR, 'machine-0.json')) && !existsSync(join(DIR, 'machine-1.json')), 'list removed the stale entries');
   assert.ok(existsSync(join(DIR, 'machine-6.json')), 'a file that is not an entry is left alone');
+  assert.deepEqual([hv.createMachine().id, hv.createMachine().id, hv.createMachine().id], [0, 1, 3], 'freed ids are reused');
+  hv.close();
+  assert.deepEqual(listMachines(DIR), []);
   assert.deepEqual(readdirSync(DIR).filter((n) => n.startsWith('.')), [], 'no temp files or locks left behind');
+});
+
+test('a crowded directory (>= 128 entries) is swept for stale entries before an id is chosen', () => {
+  const dead = deadPid();
+  for (let id = 0; id < 130; id++) {
+    writeFileSync(join(DIR, `machine-${id}.json`), JSON.stringify({ pid: dead, backend: 'soft', vcpus: 0, ram: 0, created: 1 }));
+  }
+  const hv = Hypervisor.fromBackend(fakeBackend());
+  assert.equal(hv.createMachine().id, 0);
+  assert.deepEqual(readdirSync(DIR).filter((n) => n.startsWith('machine-')).sort(), ['machine-0.json'], 'the garbage file 6 was overwritten by a stale entry, then reaped');
+  hv.close();
 });
 
 test('two processes get distinct ids; killing one removes its entries from the list', async () => {
