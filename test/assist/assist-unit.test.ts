@@ -190,3 +190,15 @@ test('exits the backend completes (KVM): data exchange only, per element, no sta
   assert.throws(() => assistMem(cpu, { ...memExit(0x200008, false, 4), data: new Uint8Array(2), backendCompletes: true } as MemoryExit, dev.handle),
     (e: unknown) => e instanceof VmmError && e.code === 'EINVAL');
 });
+
+test('assistMem: an operand crossing from RAM into the MMIO page is split between RAM and the handler', () => {
+  const cpu = longModeCpu();
+  const dev = new Device(0x200000);
+  cpu.code(0x1000, [0x48, 0x89, 0x03]);         // mov [rbx], rax
+  cpu.setRegs({ rax: 0x8877665544332211n, rbx: 0x1ffffcn });
+  // The hardware exit names the MMIO part (GPA 0x200000), not the operand's first byte.
+  assistMem(cpu, memExit(0x200000, true, 4, [0x48, 0x89, 0x03]), dev.handle);
+  assert.deepEqual(Array.from(cpu.ram.subarray(0x1ffffc, 0x200000)), [0x11, 0x22, 0x33, 0x44]);
+  assert.deepEqual(Array.from(dev.bytes.subarray(0, 4)), [0x55, 0x66, 0x77, 0x88]);
+  assert.deepEqual(dev.log, ['w 200000/4']);
+});

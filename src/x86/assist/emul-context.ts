@@ -71,9 +71,17 @@ export class EmulContext implements ExecContext {
   /** Moves size bytes between scratch and guest memory at linear. */
   private access(linear: number, size: number, write: boolean): void {
     if (this.directGpa !== undefined) {
-      if (Number.isNaN(this.directLinear)) this.directLinear = linear;
-      this.toHandler(this.directGpa + (linear - this.directLinear), 0, size, write);
-      return;
+      // The exit's GPA is the operand's first byte only if the page offsets agree and the access
+      // stays in one page; otherwise (a page-crossing operand) walk the page tables instead.
+      if (Number.isNaN(this.directLinear)) {
+        const inPage = ((linear % PAGE) + PAGE) % PAGE;
+        if (inPage === this.directGpa % PAGE && inPage + size <= PAGE) this.directLinear = linear;
+        else this.directGpa = undefined;
+      }
+      if (this.directGpa !== undefined) {
+        this.toHandler(this.directGpa + (linear - this.directLinear), 0, size, write);
+        return;
+      }
     }
     let done = 0;
     while (done < size) {
