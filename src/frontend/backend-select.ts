@@ -28,12 +28,27 @@ export function effectiveChoice(choice: unknown, env: NodeJS.ProcessEnv = proces
   return forced as BackendChoice;
 }
 
-export function openBackend(choice: BackendChoice): Backend {
-  if (choice !== 'auto') return OPENERS[choice]();
-  const kvmWhy = kvmUnusableReason();
-  if (kvmWhy === undefined) return openKvmBackend();
+/** The backend modules' entry points (a parameter so the selection logic can be tested alone). */
+export interface BackendModules {
+  open: Record<BackendName, () => Backend>;
+  kvmUnusableReason: () => string | undefined;
+}
+const MODULES: BackendModules = { open: OPENERS, kvmUnusableReason };
+
+/** Opens the chosen backend; for 'auto', KVM unless it is unusable (or refuses with ENODEV), then soft. */
+export function openBackend(choice: BackendChoice, modules: BackendModules = MODULES): Backend {
+  if (choice !== 'auto') return modules.open[choice]();
+  let kvmWhy = modules.kvmUnusableReason();
+  if (kvmWhy === undefined) {
+    try {
+      return modules.open.kvm();
+    } catch (e) {
+      if (!(e instanceof VmmError && e.code === 'ENODEV')) throw e;
+      kvmWhy = e.message;
+    }
+  }
   try {
-    return openSoftBackend();
+    return modules.open.soft();
   } catch (e) {
     if (e instanceof VmmError && e.code === 'ENODEV') {
       throw new VmmError('ENODEV', `no backend usable: kvm: ${kvmWhy}; soft: ${e.message}`);

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hypervisor, MAX_MACHINES, VmmError } from '../../src/index.js';
-import { effectiveChoice } from '../../src/frontend/backend-select.js';
+import { effectiveChoice, openBackend } from '../../src/frontend/backend-select.js';
+import type { BackendModules } from '../../src/frontend/backend-select.js';
+import type { Backend } from '../../src/backends/backend.js';
 import { stopVcpu } from '../../src/index.js';
 import { fakeBackend, useTempRundir, fakeCapability, vmmErrorLike } from './fake-backend.js';
 
@@ -20,6 +22,24 @@ test('TSVISOR_BACKEND replaces auto only, and is validated', () => {
   assert.equal(effectiveChoice('kvm', { TSVISOR_BACKEND: 'soft' }), 'kvm');
   assert.equal(effectiveChoice('soft', { TSVISOR_BACKEND: 'kvm' }), 'soft');
   assert.throws(() => effectiveChoice('auto', { TSVISOR_BACKEND: 'vmx' }), vmmErrorLike('EINVAL', /TSVISOR_BACKEND.*"vmx"/));
+});
+
+test("'auto' takes KVM when usable, else soft; neither -> ENODEV naming both reasons", () => {
+  const kvm = fakeBackend(), soft = fakeBackend();
+  const refuse = (why: string) => (): Backend => { throw new VmmError('ENODEV', why); };
+  const modules = (kvmWhy: string | undefined, kvmOpen: () => Backend, softOpen: () => Backend): BackendModules =>
+    ({ open: { kvm: kvmOpen, soft: softOpen }, kvmUnusableReason: () => kvmWhy });
+  assert.equal(openBackend('auto', modules(undefined, () => kvm, () => soft)), kvm);
+  assert.equal(openBackend('auto', modules('no /dev/kvm', () => kvm, () => soft)), soft);
+  assert.equal(openBackend('auto', modules(undefined, refuse('KVM_CREATE_VM failed'), () => soft)), soft, 'KVM refusing with ENODEV falls back too');
+  assert.throws(() => openBackend('auto', modules('no /dev/kvm', () => kvm, refuse('soft CPU not built'))),
+    vmmErrorLike('ENODEV', /no backend usable: kvm: no \/dev\/kvm; soft: ENODEV: soft CPU not built/));
+  // an explicit choice never falls back
+  assert.throws(() => openBackend('kvm', modules(undefined, refuse('KVM_CREATE_VM failed'), () => soft)), vmmErrorLike('ENODEV', /KVM_CREATE_VM/));
+  assert.equal(openBackend('soft', modules(undefined, () => kvm, () => soft)), soft);
+  // other errors are not swallowed by the fallback
+  const boom = (): Backend => { throw new VmmError('EPERM', 'no access'); };
+  assert.throws(() => openBackend('auto', modules(undefined, boom, () => soft)), vmmErrorLike('EPERM'));
 });
 
 test('capability: the frontend owns version and limits, a backend can only lower them', () => {
