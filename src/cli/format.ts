@@ -30,3 +30,9 @@ export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** ctime(3) style, as nvmmctl prints creation times: "Sat Nov 21 18:55:38 2026" (local time). */
+export function ctime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.toDateString().slice(0, 10)} ${d.toTimeString().slice(0, 8)} ${d.getFullYear()}`;
+}

@@ -121,6 +121,11 @@ export class MachineRegistry {
 
   constructor(dir: string = ensureRuntimeDir()) {
     this.dir = dir;
+    // A process that exits with machines still alive takes its entries with it (a crash leaves
+    // them stale instead, for listMachines to reap).
+    process.once('exit', () => {
+      for (const id of [...this.mine.keys()]) this.unregister(id);
+    });
   }
 
   /**

@@ -81,6 +81,14 @@ test('a crowded directory (>= 128 entries) is swept for stale entries before an 
   hv.close();
 });
 
+test('a process that exits with live machines removes its entries', () => {
+  const child = join(fileURLToPath(new URL('.', import.meta.url)), 'registry-child.js');
+  const r = spawnSync(process.execPath, [child, '3', 'exit'], { env: { ...process.env, TSVISOR_RUNDIR: DIR }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as number[]).length, 3);
+  assert.deepEqual(readdirSync(DIR).filter((n) => n.startsWith('machine-')), []);
+});
+
 test('two processes get distinct ids; killing one removes its entries from the list', async () => {
   const child = join(fileURLToPath(new URL('.', import.meta.url)), 'registry-child.js');
   const env = { ...process.env, TSVISOR_RUNDIR: DIR };

@@ -1,7 +1,7 @@
 /** `tsvisor list [--json]`: the live machines of every process on this host, as nvmmctl list. */
 import { Command } from 'commander';
 import { listMachines } from '../../frontend/registry.js';
-import { humanBytes, table } from '../format.js';
+import { ctime, humanBytes, table } from '../format.js';
 
 export function listCommand(): Command {
   return new Command('list')
@@ -17,7 +17,7 @@ export function listCommand(): Command {
       }
       process.stdout.write(table(
         ['Machine ID', 'Backend', 'VCPUs', 'RAM', 'Owner PID', 'Creation Time'],
-        machines.map((m) => [String(m.id), m.backend, String(m.vcpus), humanBytes(m.ram), String(m.pid), new Date(m.created).toString()]),
+        machines.map((m) => [String(m.id), m.backend, String(m.vcpus), humanBytes(m.ram), String(m.pid), ctime(m.created)]),
       ));
     });
 }
