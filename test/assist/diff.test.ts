@@ -1,6 +1,7 @@
 /**
  * The seeded differential test in the suite: a few hundred random instances of the supported
- * forms, native on RAM at CPL3 under KVM vs assistMem against MMIO (see diff/diff-machine.ts).
+ * forms, half in 64-bit mode and half in 32-bit code (compatibility mode), native on RAM at CPL3
+ * under KVM vs assistMem against MMIO (see diff/diff-machine.ts).
  * The long run (>= 10^5 cases) is scripts/assist-diff.ts. TSVISOR_SEED overrides the seed.
  */
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ import { FORMS } from './diff/forms.js';
 import { Rng } from './seeded.js';
 
 const SEED = process.env.TSVISOR_SEED ? Number(process.env.TSVISOR_SEED) : 0xa55157;
-const CASES = 400;
+const CASES = 600;
 
 test(`assistMem agrees with the CPU on ${CASES} random instructions (seed ${SEED})`, { skip: skipUnlessKvm() }, () => {
   const rng = new Rng(SEED);
@@ -21,13 +22,13 @@ test(`assistMem agrees with the CPU on ${CASES} random instructions (seed ${SEED
   const bad: string[] = [];
   try {
     for (let i = 0; i < CASES; i++) {
-      const c = generateCase(rng);
-      seen.add(c.form.name);
+      const c = generateCase(rng, i % 2 ? 32 : 64);
+      seen.add(`${c.mode} ${c.form.name}`);
       for (const x of m.run(c)) bad.push(`case ${i}: ${x.desc}: ${x.what}`);
     }
   } finally {
     m.close();
   }
   assert.deepEqual(bad.slice(0, 10), [], `${bad.length} mismatches (seed ${SEED})`);
-  assert.ok(seen.size > FORMS.length * 0.9, `only ${seen.size} of ${FORMS.length} forms drawn`);
+  assert.ok(seen.size > FORMS.length * 2 * 0.8, `only ${seen.size} of ~${FORMS.length * 2} mode/form pairs drawn`);
 });
