@@ -1,0 +1,38 @@
+// Without a working /dev/kvm, 'auto' must fall back to the soft CPU and calc must still work.
+// Simulated by bind-mounting an empty file over /dev/kvm in a private mount namespace (needs
+// root and unshare; skipped visibly elsewhere).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backendSkip } from '../frontend/real-backends.js';
+import { BIN } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsvisor-nokvm-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const fakeKvm = join(dir, 'not-kvm');
+const NODE = `${process.execPath} ${BIN}`;
+writeFileSync(fakeKvm, '');
+
+/** Runs a shell command with /dev/kvm replaced by an empty file, or returns why it cannot. */
+function withoutKvm(cmd: string): { out: string; status: number | null } | string {
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind ${fakeKvm} /dev/kvm && ${cmd}`], { encoding: 'utf8', env: { ...process.env, TSVISOR_BACKEND: '' } });
+  if (r.error) return `unshare not available (${r.error.message})`;
+  if (/unshare:|mount:/.test(r.stderr)) return `cannot make a private mount namespace here: ${r.stderr.trim().split('\n')[0]}`;
+  return { out: r.stdout + r.stderr, status: r.status };
+}
+
+const probe = withoutKvm('true');
+const skip = typeof probe === 'string' ? probe : backendSkip('soft', 'the no-KVM fallback');
+if (typeof probe === 'string') console.log(`# SKIP no-KVM fallback: ${probe}`);
+
+test('with /dev/kvm unusable, auto picks soft: identify says so and calc prints the sum', { skip }, () => {
+  const r = withoutKvm(`${NODE} identify && ${NODE} calc 3 5 && ${NODE} calc 3 5 --backend kvm`);
+  assert.ok(typeof r !== 'string');
+  assert.match(r.out, /^tsvisor: Backend soft$/m);
+  assert.match(r.out, /^Result: 8$/m);
+  assert.match(r.out, /^tsvisor calc: ENODEV: .*kvm/m, 'an explicit kvm choice fails with ENODEV instead of falling back');
+  assert.equal(r.status, 1);
+});
