@@ -1,23 +1,18 @@
 /**
- * `tsvisor toyvirt <elf> [--interval ms] [--backend kvm|soft|auto]`: runs a 64-bit ELF kernel
- * under toyvirt (src/vmm/toyvirt.ts). Any failure is one line on stderr and exit code 1.
+ * `tsvisor toyvirt <elf> [--interval ms] [--backend auto|kvm|soft]`: runs a 64-bit ELF kernel
+ * under toyvirt (src/vmm/toyvirt.ts). A bad image or a failure is a VmmError, which main.ts
+ * prints as one line with exit code 1.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { VmmError } from '../../api/errors.js';
 import type { BackendChoice } from '../../api/types.js';
 import { DEFAULT_INTERVAL_MS, runToyvirt } from '../../vmm/toyvirt.js';
-
-const BACKENDS: readonly string[] = ['auto', 'kvm', 'soft'];
+import { backendOption } from '../backend-option.js';
 
 function parseInterval(text: string): number {
   if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`expected whole milliseconds, got ${JSON.stringify(text)}`);
   return Number(text);
-}
-
-function parseBackend(text: string): BackendChoice {
-  if (!BACKENDS.includes(text)) throw new InvalidArgumentError(`expected auto, kvm or soft, got ${JSON.stringify(text)}`);
-  return text as BackendChoice;
 }
 
 function readElf(path: string): Uint8Array {
@@ -33,14 +28,8 @@ export function toyvirtCommand(): Command {
     .description('run a 64-bit ELF kernel (e.g. guests/build/smallkern) in a VM with a console, a LAPIC and injected events')
     .argument('<elf>', '64-bit ELF executable; PT_LOAD segments are placed at p_vaddr as guest-physical addresses')
     .option('--interval <ms>', 'milliseconds between injected events (#GP, NMI, interrupt 200, in turn)', parseInterval, DEFAULT_INTERVAL_MS)
-    .option('--backend <name>', 'auto, kvm or soft', parseBackend, 'auto' as BackendChoice)
+    .addOption(backendOption())
     .action(async (elf: string, opts: { interval: number; backend: BackendChoice }) => {
-      try {
-        await runToyvirt(readElf(elf), { intervalMs: opts.interval, backend: opts.backend });
-      } catch (e) {
-        if (!(e instanceof VmmError)) throw e;
-        process.stderr.write(`tsvisor toyvirt: ${e.message}\n`);
-        process.exitCode = 1;
-      }
+      await runToyvirt(readElf(elf), { intervalMs: opts.interval, backend: opts.backend });
     });
 }
