@@ -55,7 +55,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     if (!(this.cr0 & CR0_PE)) this.cpl = 0;
     else if (this.flags & RFLAGS_VM) this.cpl = 3;
     this.stackSize = this.mode === 64 ? 8 : this.segAttr[SEG_SS]! & ATTR_DEF ? 4 : 2;
-    this.lastFetchPage = NaN;
+    this.lastFetchLin = NaN;
   }
 
   isCodePage(physPage: number): boolean {
@@ -65,13 +65,13 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** Drops cached translations when paging state or the guest-physical map changed. */
   flushTlb(): void {
     this.tlb.flush();
-    this.lastFetchPage = NaN;
+    this.lastFetchLin = NaN;
   }
 
   /** Drops cached decoded instructions (e.g. the host may have rewritten guest RAM between runs). */
   flushCode(): void {
     this.codeCache.clear();
-    this.lastFetchPage = NaN;
+    this.lastFetchLin = NaN;
   }
 
   private checkPhysGeneration(): void {
@@ -185,7 +185,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       throw new MemoryExitSignal(physPage * 4096 + (lin & 0xfff), true, size, 'w');
     }
     this.codeCache.delete(physPage);
-    this.lastFetchPage = NaN;
+    this.lastFetchLin = NaN;
     walk(this, lin, access, user, size);
     return i;
   }
@@ -256,7 +256,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   // ---- fetch ------------------------------------------------------------------------------
 
-  private lastFetchPage = NaN;
+  /** Linear address of the page the fetch fast path serves (NaN: none). */
+  private lastFetchLin = NaN;
   private lastFetchCache: (Instruction | undefined)[] = [];
   private lastFetchBase = 0;
   private lastFetchBytes: Uint8Array = new Uint8Array(0);
@@ -272,19 +273,26 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /** Forgets the fetch fast path (after TLB flushes and code invalidation). */
   resetFetch(): void {
-    this.lastFetchPage = NaN;
+    this.lastFetchLin = NaN;
   }
 
   /** Decodes (or finds cached) the instruction at RIP. */
   fetch(): Instruction {
-    const lin = this.fetchLinear();
-    const off = lin & 0xfff;
-    const page = (lin - off) / 4096;
-    if (page === this.lastFetchPage) {
-      const c = this.lastFetchCache[off];
+    const lo = this.regs[RIP_LO]!;
+    let lin: number;
+    if (this.mode === 64) lin = this.regs[RIP_LO + 1]! * TWO32 + (lo >>> 0);
+    else {
+      const eip = lo >>> 0;
+      if (eip > this.segLimit[1]!) throw new X86Fault(13, 0, `EIP 0x${eip.toString(16)} beyond CS limit`);
+      lin = (this.segBase[1]! + eip) >>> 0;
+    }
+    const d = lin - this.lastFetchLin;
+    if (d >= 0 && d < 4096) {
+      const c = this.lastFetchCache[d];
       if (c !== undefined && c.mode === this.mode) return c;
     }
-    return this.fetchSlow(lin, page, off);
+    const off = lin & 0xfff;
+    return this.fetchSlow(lin, (lin - off) / 4096, off);
   }
 
   private fetchSlow(lin: number, page: number, off: number): Instruction {
@@ -298,7 +306,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       this.codeCache.set(physPage, cache);
       t.revokeWrites(physPage);
     }
-    this.lastFetchPage = page;
+    this.lastFetchLin = page * 4096;
     this.lastFetchCache = cache;
     this.lastFetchBytes = t.bytes[i]!;
     this.lastFetchBase = t.base[i]!;

@@ -94,15 +94,18 @@ export function runCpu(cpu: SoftCpu, stopFlag: Int32Array): VmExit {
         cpu.halted = false;
         return withState(cpu, { reason: 'halted' });
       }
-      for (let budget = RUN_SLICE; budget > 0; budget--) {
+      // With events or windows to watch, go one instruction at a time; else a whole slice.
+      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting;
+      for (let budget = watch ? 1 : RUN_SLICE; budget > 0; budget--) {
         insn = undefined;
-        cpu.intShadow = false;
+        if (cpu.intShadow) cpu.intShadow = false;
         insn = cpu.fetch();
         if (!execute(cpu, insn)) executeSystem(cpu, insn);
         cpu.instret++;
-        if (cpu.pendingTprExit) takeTprExit(cpu);
-        if (cpu.halted) break;
-        if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) break;
+        if (cpu.halted || cpu.pendingTprExit) {
+          if (cpu.pendingTprExit) takeTprExit(cpu);
+          break;
+        }
       }
     } catch (e) {
       const exit = handleThrow(cpu, e, insn);
