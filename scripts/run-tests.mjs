@@ -1,6 +1,6 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node:test.
 // Node 20's --test takes no globs, so the file list is gathered here.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -15,7 +15,12 @@ function collect(dir) {
 }
 
 const filter = process.argv.slice(2);
-let files = collect('dist/test');
+// A compiled test whose source is gone (renamed or deleted since the last build) is not run.
+const hasSource = (f) => existsSync(f.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts'));
+const all = collect('dist/test');
+const stale = all.filter((f) => !hasSource(f));
+for (const f of stale) console.log(`# run-tests: not running ${f}: its source is gone (stale build output)`);
+let files = all.filter(hasSource);
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
 if (files.length === 0) {
   console.error('run-tests: no test files found under dist/test (did the build run?)');
