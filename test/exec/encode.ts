@@ -16,6 +16,8 @@ export interface EncSpec {
   rm?: number;
   /** Memory form [rm + disp8] (rm must not be 4/12). */
   disp8?: number;
+  /** Memory form with a SIB byte: [base + index * scale + disp32] (base -1: none, index -1: none). */
+  sib?: { base: number; index: number; scale: 1 | 2 | 4 | 8; disp32: number };
   /** Opcode-register form (B8+r, 50+r...): no ModRM. */
   opReg?: number;
   /** No ModRM and no register in the opcode (CBW, LAHF, string ops...). */
@@ -47,7 +49,9 @@ export function encode(s: EncSpec): Encoded {
   let rex = 0;
   if (s.opSize === 8 && !s.noRexW) rex |= 0x48;
   if (!s.bare && s.opReg === undefined && reg >= 8) rex |= 0x44;
-  if (!s.bare && rm >= 8) rex |= 0x41;
+  if (!s.bare && s.sib === undefined && rm >= 8) rex |= 0x41;
+  if (s.sib && s.sib.base >= 8) rex |= 0x41;
+  if (s.sib && s.sib.index >= 8) rex |= 0x42;
   if (s.forceRex) rex |= 0x40;
   if (rex) out.push(rex);
   if (map >= 1) out.push(0x0f);
@@ -56,7 +60,16 @@ export function encode(s: EncSpec): Encoded {
   const hasModrm = !s.bare && s.opReg === undefined;
   let mem: MemoryOperand | null = null;
   let mod = 0;
-  if (hasModrm) {
+  if (hasModrm && s.sib) {
+    const { base, index, scale, disp32 } = s.sib;
+    // mod 10 + SIB, or mod 00 with SIB.base 101 (no base, disp32).
+    mod = base < 0 ? 0 : 2;
+    out.push((mod << 6) | ((reg & 7) << 3) | 4);
+    out.push(([1, 2, 4, 8].indexOf(scale) << 6) | ((index < 0 ? 4 : index & 7) << 3) | (base < 0 ? 5 : base & 7));
+    for (let i = 0; i < 4; i++) out.push((disp32 >>> (8 * i)) & 0xff);
+    mem = { seg: base === 4 || base === 5 ? SEG_SS : SEG_DS, base: base < 0 ? REG_NONE : base,
+      index: index < 0 ? REG_NONE : index, scale, disp: disp32 | 0 };
+  } else if (hasModrm) {
     if (s.disp8 === undefined) {
       mod = 3;
       out.push(0xc0 | ((reg & 7) << 3) | (rm & 7));

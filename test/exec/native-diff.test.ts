@@ -30,13 +30,13 @@ function makeCases(rng: Rng): Case[] {
   for (const t of TEMPLATES) {
     for (const size of t.sizes) {
       for (let i = 0; i < CASES_PER_FORM; i++) {
-        const setup: Setup = { regs: new Array<bigint | null>(16).fill(null), flagsMask: 0x8d5 };
+        const mem = new Uint8Array(MEM_SIZE);
+        for (let k = 0; k < MEM_SIZE; k++) mem[k] = rng.int(4) === 0 ? rng.pick([0, 0xff, 0x80, 0x7f]) : rng.int(256);
+        const setup: Setup = { regs: new Array<bigint | null>(16).fill(null), flagsMask: 0x8d5, mem };
         const spec = t.make(size, rng, setup);
         const enc = encode(spec);
         const regs = setup.regs.map((v) => v ?? rng.value());
         regs[4] = 0n;
-        const mem = new Uint8Array(MEM_SIZE);
-        for (let k = 0; k < MEM_SIZE; k++) mem[k] = rng.int(4) === 0 ? rng.pick([0, 0xff, 0x80, 0x7f]) : rng.int(256);
         const flags = (rng.int(0x1000) & setup.flagsMask) | 2;
         out.push({ name: `${t.name} (size ${size})`, enc, native: { bytes: enc.bytes, regs, flags, mem } });
       }

@@ -9,8 +9,11 @@ import type { Rng } from './rng.js';
 
 export type Size = 1 | 2 | 4 | 8;
 
-/** Inputs a template may constrain: registers (null = random) and the flags mask to randomise. */
-export interface Setup { regs: (bigint | null)[]; flagsMask: number }
+/**
+ * Inputs a template may constrain: registers (null = random), the flags mask to randomise, and
+ * the memory window (already random; a template may read it or patch it).
+ */
+export interface Setup { regs: (bigint | null)[]; flagsMask: number; mem: Uint8Array }
 export interface Template {
   name: string;
   sizes: readonly Size[];
@@ -212,6 +215,110 @@ for (const [opcode, name] of [[0xa4, 'movs'], [0xa6, 'cmps'], [0xaa, 'stos'], [0
     setup.flagsMask = ARITH | DF;
     if ((opcode === 0xa6 || opcode === 0xae) && rng.int(2)) setup.regs[0] = 0n;
     return { opcode: s === 1 ? opcode : opcode + 1, opSize: s, bare: true, rep: rng.pick([0, 0xf3, 0xf2] as const) };
+  } });
+}
+
+/** Little-endian value of n bytes of the window at offset. */
+function memValue(setup: Setup, offset: number, n: number): bigint {
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(setup.mem[offset + i]);
+  return v;
+}
+
+/** A random upper half, for registers whose low 32 bits address the window under addr32. */
+const upper = (rng: Rng): bigint => (rng.int(2) ? rng.u32() << 32n : 0n);
+
+for (const [digit, name] of [[0, 'test [m],imm'], [2, 'not [m]'], [3, 'neg [m]'], [4, 'mul [m]'], [5, 'imul1 [m]'], [6, 'div [m]'], [7, 'idiv [m]']] as const) {
+  add({ name, sizes: ALL, make: (s, rng, setup) => {
+    if (digit >= 6) setup.regs[2] = BigInt(rng.int(3));
+    return { opcode: s === 1 ? 0xf6 : 0xf7, opSize: s, reg: digit, ...memOperand(rng, setup, s, [0, 2]),
+      imm: digit === 0 ? immFor(s, rng) : undefined };
+  } });
+}
+for (const [digit, name] of [[0, 'inc [m]'], [1, 'dec [m]']] as const) {
+  add({ name, sizes: ALL, make: (s, rng, setup) => ({ opcode: s === 1 ? 0xfe : 0xff, opSize: s, reg: digit, ...memOperand(rng, setup, s) }) });
+}
+for (let op = 0; op < 8; op++) {
+  add({ name: `shift/${op} [m],imm8`, sizes: ALL, make: (s, rng, setup) => ({ opcode: s === 1 ? 0xc0 : 0xc1, opSize: s, reg: op,
+    ...memOperand(rng, setup, s), imm: { bytes: 1, value: BigInt(rng.int(40)), signExtend: false } }) });
+}
+add({ name: 'shld/shrd [m],r,CL', sizes: WIDE, make: (s, rng, setup) => {
+  setup.regs[1] = BigInt(rng.int(40));
+  const m = memOperand(rng, setup, s, [1]);
+  return { map: 1, opcode: rng.pick([0xa5, 0xad]), opSize: s, reg: rng.pick(GPR.filter((x) => x !== m.rm)), ...m };
+} });
+add({ name: 'bt* [m],imm8', sizes: WIDE, make: (s, rng, setup) => ({ map: 1, opcode: 0xba, opSize: s, reg: 4 + rng.int(4),
+  ...memOperand(rng, setup, s), imm: { bytes: 1, value: BigInt(rng.int(256)), signExtend: false } }) });
+add({ name: 'xadd [m],r', sizes: ALL, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, s);
+  return { map: 1, opcode: s === 1 ? 0xc0 : 0xc1, opSize: s, reg: rng.pick(GPR.filter((x) => x !== m.rm && x < 4)), ...m };
+} });
+add({ name: 'xchg [m],r', sizes: ALL, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, s);
+  return { opcode: s === 1 ? 0x86 : 0x87, opSize: s, reg: rng.pick(GPR.filter((x) => x !== m.rm && x < 4)), ...m };
+} });
+add({ name: 'cmpxchg8b/16b [m]', sizes: [4, 8], make: (s, rng, setup) => {
+  const wide = s === 8, n = wide ? 16 : 8;
+  const base = rng.pick([6, 7, 9]);
+  const off = 16 * (1 + rng.int(12));
+  setup.regs[base] = BigInt(MEM_BASE + off);
+  if (rng.int(2)) {
+    // Make the comparison succeed: rDX:rAX = the memory operand.
+    const half = n / 2;
+    setup.regs[0] = memValue(setup, off, half);
+    setup.regs[2] = memValue(setup, off + half, half);
+  }
+  return { map: 1, opcode: 0xc7, opSize: s, reg: 1, rm: base, disp8: 0 };
+} });
+add({ name: 'movbe', sizes: WIDE, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, s);
+  return { map: 2, opcode: rng.pick([0xf0, 0xf1]), opSize: s, reg: rng.pick(GPR.filter((x) => x !== m.rm)), ...m };
+} });
+add({ name: 'cmovcc r,[m]', sizes: WIDE, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, s);
+  return { map: 1, opcode: 0x40 + rng.int(16), opSize: s, reg: rng.pick(GPR.filter((x) => x !== m.rm)), ...m };
+} });
+add({ name: 'setcc [m]', sizes: [1], make: (_s, rng, setup) => ({ map: 1, opcode: 0x90 + rng.int(16), opSize: 1, reg: 0, ...memOperand(rng, setup, 1) }) });
+add({ name: 'movzx/movsx r,[m]', sizes: WIDE, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, 2);
+  return { map: 1, opcode: rng.pick([0xb6, 0xb7, 0xbe, 0xbf]), opSize: s, reg: rng.pick(GPR), ...m };
+} });
+add({ name: 'mov [m],imm', sizes: ALL, make: (s, rng, setup) => ({ opcode: s === 1 ? 0xc6 : 0xc7, opSize: s, reg: 0, ...memOperand(rng, setup, s), imm: immFor(s, rng) }) });
+add({ name: 'mov r,[m]', sizes: ALL, make: (s, rng, setup) => {
+  const m = memOperand(rng, setup, s, [4, 5, 6, 7, 8, 9, 13, 15].filter(() => s === 1));
+  const { r, forceRex } = regs(rng, 1, [s === 1], [m.rm]);
+  if (s === 1 && !forceRex && r[0] >= 4 && m.rm >= 8) return { opcode: 0x8a, opSize: s, reg: r[0] & 3, ...m };
+  return { opcode: s === 1 ? 0x8a : 0x8b, opSize: s, reg: r[0], ...m, forceRex };
+} });
+add({ name: 'lea (SIB, disp32)', sizes: WIDE, make: (s, rng) => {
+  const base = rng.int(5) === 0 ? -1 : rng.pick(GPR.concat([4]).filter((x) => x !== 4));
+  const index = rng.int(4) === 0 ? -1 : rng.pick(GPR);
+  return { opcode: 0x8d, opSize: s, reg: rng.pick(GPR), sib: { base, index, scale: rng.pick([1, 2, 4, 8] as const),
+    disp32: Number(BigInt.asIntN(32, rng.value())) }, addrSize: rng.int(3) === 0 ? 4 : 8 };
+} });
+add({ name: 'mov r,[SIB] addr32', sizes: [4, 8], make: (s, rng, setup) => {
+  const base = rng.pick([3, 6, 7, 10]);
+  let index = rng.pick([1, 2, 8, 11]);
+  const scale = rng.pick([1, 2, 4, 8] as const);
+  const ix = rng.int(8);
+  setup.regs[index] = BigInt(ix) | upper(rng);
+  const target = 64 + rng.int(120);
+  const disp32 = rng.int(64) - 32;
+  setup.regs[base] = BigInt(MEM_BASE + target - disp32 - ix * scale) | upper(rng);
+  if (rng.int(4) === 0) index = -1, setup.regs[base] = BigInt(MEM_BASE + target - disp32);
+  return { opcode: 0x8b, opSize: s, reg: 0, sib: { base, index, scale, disp32 }, addrSize: 4 };
+} });
+add({ name: 'xlat', sizes: [1], make: (_s, rng, setup) => {
+  setup.regs[3] = BigInt(MEM_BASE + rng.int(MEM_SIZE - 256 + 1));
+  return { opcode: 0xd7, opSize: 1, bare: true };
+} });
+for (const [opcode, name] of [[0xa4, 'movs'], [0xa6, 'cmps'], [0xaa, 'stos'], [0xac, 'lods'], [0xae, 'scas']] as const) {
+  add({ name: `${name} addr32`, sizes: ALL, make: (s, rng, setup) => {
+    setup.regs[6] = BigInt(MEM_BASE + 96 + rng.int(64)) | upper(rng);
+    setup.regs[7] = BigInt(MEM_BASE + 96 + rng.int(64)) | upper(rng);
+    setup.regs[1] = BigInt(rng.int(9)) | upper(rng);
+    setup.flagsMask = ARITH | DF;
+    return { opcode: s === 1 ? opcode : opcode + 1, opSize: s, bare: true, rep: rng.pick([0, 0xf3, 0xf2] as const), addrSize: 4 };
   } });
 }
 

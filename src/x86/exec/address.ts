@@ -63,38 +63,55 @@ function dispHigh(disp: number): number {
   return Math.floor(disp / TWO32) | 0;
 }
 
+/** The last effectiveAddressPair() result. */
+export const eaOut = { lo: 0, hi: 0 };
+
+/**
+ * The effective address as an exact (lo, hi) pair in eaOut, wrapped to the address size (hi 0
+ * for 16/32-bit). LEA needs this: a 64-bit EA need not be canonical, so it may not fit a number.
+ */
+export function effectiveAddressPair(ctx: ExecContext, insn: Instruction): void {
+  const m = insn.mem!;
+  const r = ctx.regs;
+  if (insn.addrSize !== 8) {
+    eaOut.lo = effectiveAddress(ctx, insn) | 0;
+    eaOut.hi = 0;
+    return;
+  }
+  let lo = m.disp >>> 0;
+  let hi = dispHigh(m.disp);
+  if (m.base !== REG_NONE) {
+    if (m.base === REG_RIP) {
+      computeNextRip(ctx, insn);
+      lo += nextRipOut.lo >>> 0;
+      hi += nextRipOut.hi;
+    } else {
+      lo += r[m.base << 1] >>> 0;
+      hi += r[(m.base << 1) + 1];
+    }
+  }
+  if (m.index !== REG_NONE) {
+    lo += (r[m.index << 1] >>> 0) * m.scale;
+    hi += Math.imul(r[(m.index << 1) + 1], m.scale);
+  }
+  // lo < 2^36 here: fold the carries into hi.
+  eaOut.hi = (hi + Math.floor(lo / TWO32)) | 0;
+  eaOut.lo = lo | 0;
+}
+
 /**
  * The effective address (offset within the segment) of insn's memory operand:
  * base + index * scale + disp, wrapped to the address size. RIP-relative uses the next
  * instruction's RIP. insn.mem must be non-null.
  */
 export function effectiveAddress(ctx: ExecContext, insn: Instruction): number {
-  const m = insn.mem!;
-  const r = ctx.regs;
   const size = insn.addrSize;
   if (size === 8) {
-    let lo = m.disp >>> 0;
-    let hi = dispHigh(m.disp);
-    if (m.base !== REG_NONE) {
-      if (m.base === REG_RIP) {
-        computeNextRip(ctx, insn);
-        lo += nextRipOut.lo >>> 0;
-        hi += nextRipOut.hi;
-      } else {
-        lo += r[m.base << 1] >>> 0;
-        hi += r[(m.base << 1) + 1];
-      }
-    }
-    if (m.index !== REG_NONE) {
-      const ilo = r[m.index << 1] >>> 0;
-      const ihi = r[(m.index << 1) + 1];
-      lo += ilo * m.scale;
-      hi += Math.imul(ihi, m.scale);
-    }
-    // lo < 2^36 here: fold the carries into hi.
-    const carry = Math.floor(lo / TWO32);
-    return ((hi + carry) | 0) * TWO32 + (lo >>> 0);
+    effectiveAddressPair(ctx, insn);
+    return eaOut.hi * TWO32 + (eaOut.lo >>> 0);
   }
+  const m = insn.mem!;
+  const r = ctx.regs;
   let a = m.disp | 0;
   if (m.base !== REG_NONE) {
     if (m.base === REG_RIP) {

@@ -55,7 +55,7 @@ function cmpxchgWide(ctx: ExecContext, insn: Instruction): boolean {
   const seg = insn.mem!.seg;
   const addr = effectiveAddress(ctx, insn);
   const r = ctx.regs;
-  if (insn.opSize === 8) {
+  if ((insn.rex & 8) !== 0) {
     if (addr % 16 !== 0) throw new X86Fault(13, 0, `cmpxchg16b: unaligned address ${addr.toString(16)}`);
     const lo = memRead(ctx, seg, addr, 8), loh = half.hi;
     const hi = memRead(ctx, seg, addr + 8, 8), hih = half.hi;

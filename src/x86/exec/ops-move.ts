@@ -5,7 +5,7 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { advance, effectiveAddress, wrapAddress } from './address.js';
+import { advance, eaOut, effectiveAddress, effectiveAddressPair, wrapAddress } from './address.js';
 import { condition } from './flags.js';
 import { dataSegment, memRead, regRead, regWrite, requireMemory, rmAddress, rmRead, rmWrite, immediate } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
@@ -90,10 +90,8 @@ function movsxd(ctx: ExecContext, insn: Instruction): boolean {
 /** 8D LEA: the effective address, truncated or zero-extended to the operand size. */
 function lea(ctx: ExecContext, insn: Instruction): boolean {
   requireMemory(insn);
-  const ea = effectiveAddress(ctx, insn);
-  const lo = ea >>> 0 | 0;
-  const hi = insn.addrSize === 8 ? Math.floor(ea / TWO32) | 0 : 0;
-  regWrite(ctx, insn, insn.opSize, lo, hi);
+  effectiveAddressPair(ctx, insn);
+  regWrite(ctx, insn, insn.opSize, eaOut.lo, eaOut.hi);
   advance(ctx, insn);
   return true;
 }
