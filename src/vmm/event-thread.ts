@@ -17,7 +17,6 @@ export class EventThread {
     this.worker = new Worker(new URL('./event-thread-worker.js', import.meta.url), {
       workerData: { shared: this.ctl.buffer, stop, intervalMs },
     });
-    this.worker.unref();
     // Failures reach the vCPU loop through SLOT.FAILED (it may be blocked and miss events).
     this.worker.on('error', () => {});
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
