@@ -62,6 +62,22 @@ test('NMI: delivered through vector 2 even with IF=0', () => {
   assert.deepEqual(r.log, [2]);
 });
 
+test('TF single-step: a #DB trap after every instruction that starts with TF set', () => {
+  const vm = softVm();
+  // IVT[1] -> 0:0x2000: inc si; iret
+  vm.ram.set([0x00, 0x20, 0x00, 0x00], 1 * 4);
+  vm.ram.set([0x46, 0xcf], 0x2000);
+  // pushf; pop ax; or ax,0x100; push ax; popf; nop; nop; nop; pushf; pop ax; and ax,0xfeff; push ax; popf; out 0xf4,al
+  vm.ram.set([0x9c, 0x58, 0x0d, 0x00, 0x01, 0x50, 0x9d, 0x90, 0x90, 0x90,
+    0x9c, 0x58, 0x25, 0xff, 0xfe, 0x50, 0x9d, 0xe6, 0xf4], 0x1000);
+  vm.cpu.setState(realModeState(0, 0x1000, 0x8000));
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'io');
+  // Traps after: nop nop nop pushf pop and push popf (the POPF that clears TF still traps).
+  assert.equal(gprs(vm.cpu).rsi, 8n);
+  assert.equal(vm.cpu.getState(State.DRS).drs!.dr6 & 0x4000n, 0x4000n, 'DR6.BS');
+});
+
 test('triple fault: #UD with an empty IDT escalates to a shutdown exit', () => {
   const vm = softVm();
   vm.ram.set([0x90, 0x0f, 0x0b], 0x10000); // nop; ud2

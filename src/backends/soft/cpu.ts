@@ -56,6 +56,26 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     else if (this.flags & RFLAGS_VM) this.cpl = 3;
     this.stackSize = this.mode === 64 ? 8 : this.segAttr[SEG_SS]! & ATTR_DEF ? 4 : 2;
     this.lastFetchLin = NaN;
+    this.refreshSegments();
+  }
+
+  /**
+   * Largest offset (access end) each data-segment slot allows for reads/writes on the fast path
+   * (-1: always take the checking path). Recomputed whenever a segment, CR0 or the mode changes.
+   */
+  readonly segReadMax = new Float64Array(6);
+  readonly segWriteMax = new Float64Array(6);
+
+  refreshSegments(): void {
+    const checked = (this.cr0 & CR0_PE) !== 0 && !(this.flags & RFLAGS_VM);
+    for (let s = 0; s < 6; s++) {
+      const attr = this.segAttr[s]!, limit = this.segLimit[s]!;
+      if (!checked) { this.segReadMax[s] = limit; this.segWriteMax[s] = limit; continue; }
+      const type = attr & 0xf;
+      const usable = (attr & 0x80) !== 0 && (type & 0xc) !== 4; // present, not expand-down data
+      this.segReadMax[s] = usable && (type & 0xa) !== 8 ? limit : -1;
+      this.segWriteMax[s] = usable && !(type & 8) && (type & 2) !== 0 ? limit : -1;
+    }
   }
 
   isCodePage(physPage: number): boolean {
@@ -86,6 +106,20 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /** Effective address -> linear address, with the limit and type checks of the mode. */
   linear(seg: number, addr: number, size: number, write: boolean): number {
+    if (this.mode !== 64) {
+      const max = write ? this.segWriteMax[seg]! : this.segReadMax[seg]!;
+      if (addr + size - 1 <= max) return (this.segBase[seg]! + addr) >>> 0;
+      return this.linearChecked(seg, addr, size, write);
+    }
+    const lin = seg >= 4 ? addr + this.segBase[seg]! : addr;
+    if (lin >= CANON || lin < -CANON) {
+      throw new X86Fault(seg === SEG_SS ? 12 : 13, 0, `non-canonical address 0x${lin.toString(16)}`);
+    }
+    return lin;
+  }
+
+  /** The legacy-mode path with every check, for what the fast limits do not cover. */
+  private linearChecked(seg: number, addr: number, size: number, write: boolean): number {
     if (this.mode === 64) {
       const lin = seg >= 4 ? addr + this.segBase[seg]! : addr;
       if (lin >= CANON || lin < -CANON) {

@@ -9,13 +9,16 @@
  */
 import type { ExitState, VmExit } from '../../api/types.js';
 import { execute } from '../../x86/exec/index.js';
-import { IF, X86Fault } from '../../x86/exec/context.js';
+import { IF, TF, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { SoftCpu } from './cpu.js';
 import { deliverEvent, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
+
+/** DR6.BS: the #DB was a single-step trap. */
+const DR6_BS = 1 << 14;
 
 /** Instructions between two polls of the stop flag. */
 export const RUN_SLICE = 1 << 16;
@@ -94,15 +97,29 @@ export function runCpu(cpu: SoftCpu, stopFlag: Int32Array): VmExit {
         cpu.halted = false;
         return withState(cpu, { reason: 'halted' });
       }
-      // With events or windows to watch, go one instruction at a time; else a whole slice.
-      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting;
-      for (let budget = watch ? 1 : RUN_SLICE; budget > 0; budget--) {
+      // With events, windows or single-stepping (TF) to watch, go one instruction at a time.
+      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting || (cpu.flags & TF) !== 0;
+      if (watch) {
+        const stepping = (cpu.flags & TF) !== 0;
+        if (cpu.intShadow) cpu.intShadow = false;
+        insn = cpu.fetch();
+        if (!execute(cpu, insn)) executeSystem(cpu, insn);
+        cpu.instret++;
+        if (cpu.pendingTprExit) takeTprExit(cpu);
+        if (stepping) {
+          // TF was set when the instruction started: a single-step #DB trap after it.
+          cpu.dr6 |= DR6_BS;
+          deliverEvent(cpu, 1, undefined, SRC_EXCEPTION);
+        }
+        continue;
+      }
+      for (let budget = RUN_SLICE; budget > 0; budget--) {
         insn = undefined;
         if (cpu.intShadow) cpu.intShadow = false;
         insn = cpu.fetch();
         if (!execute(cpu, insn)) executeSystem(cpu, insn);
         cpu.instret++;
-        if (cpu.halted || cpu.pendingTprExit) {
+        if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
           break;
         }

@@ -73,6 +73,7 @@ export function setSegment(cpu: SoftCpu, slot: number, sel: number, d: Descripto
   cpu.segBase[slot] = d.base;
   cpu.segLimit[slot] = d.limit;
   cpu.segAttr[slot] = d.attr;
+  cpu.refreshSegments();
 }
 
 /** A null selector in a data segment register: loads fine, faults on use. */
@@ -81,6 +82,7 @@ export function setNullSegment(cpu: SoftCpu, slot: number, sel: number): void {
   cpu.segBase[slot] = 0;
   cpu.segLimit[slot] = 0;
   cpu.segAttr[slot] = 0;
+  cpu.refreshSegments();
 }
 
 /** Real-mode / virtual-8086 load: base = selector << 4, limit and attributes kept (as hardware). */
@@ -93,6 +95,7 @@ export function setRealSegment(cpu: SoftCpu, slot: number, sel: number): void {
   } else if (!(cpu.segAttr[slot]! & ATTR_P)) {
     cpu.segAttr[slot] = ATTR_P | ATTR_S | (slot === SEG_CS ? 0xb : 3);
   }
+  cpu.refreshSegments();
 }
 
 /** MOV/POP to DS, ES, FS, GS, SS (and LDS-family): the data-segment load checks. */
@@ -200,5 +203,6 @@ export function setStackSegment(cpu: SoftCpu, sel: number, d: Descriptor | null,
   } else {
     setNullSegment(cpu, SEG_SS, sel);
     cpu.segAttr[SEG_SS] = (cpl << 5) | ATTR_DEF;
+    cpu.refreshSegments();
   }
 }
