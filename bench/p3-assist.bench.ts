@@ -9,6 +9,8 @@
  *              own cost; what a backend that hands the instruction to the caller pays);
  *   and a second figure with the vCPU state read/written through KVM (getState/setState ioctls)
  *   around the same emulation, the cost when the assist runs on a parked KVM vCPU.
+ * And on the soft backend, which leaves the instruction to the caller (no backendCompletes): the
+ * same guest, each exit's cpu.run() and the cpu.assistMem() that completes it timed side by side.
  * Each figure is the best of 5 rounds of N calls.
  */
 import { Hypervisor, type MemoryExit, type MemRequest } from '../src/index.js';
@@ -33,13 +35,11 @@ function line(figure: string, tsvisor: number, reference: number): void {
   console.log(JSON.stringify({ figure, tsvisor: +tsvisor.toFixed(3), reference: +reference.toFixed(3), unit: 'us', ratio: +(tsvisor / reference).toFixed(4) }));
 }
 
-const why = kvmUnavailableReason();
-if (why) {
-  console.log(`p3-assist: SKIP, KVM not usable: ${why}`);
-  process.exit(0);
-}
-const hv = Hypervisor.open({ backend: 'kvm' });
-try {
+let sink = 0;
+const handler = (r: MemRequest): void => { sink += r.data[0]!; };
+
+/** A machine running guests/assist-bench on backend. */
+function benchGuest(hv: Hypervisor) {
   const m = hv.createMachine();
   const ram = m.allocate(0x200000);
   ram.bytes.set(guestBinary('assist-bench'), 0);
@@ -48,8 +48,49 @@ try {
   st.gprs = { ...st.gprs, rbx: BigInt(DATA), rflags: 0x202n };
   const cpu = m.createVcpu(0);
   cpu.setState(st);
-  let sink = 0;
-  const handler = (r: MemRequest): void => { sink += r.data[0]!; };
+  return { m, ram, st, cpu };
+}
+
+function softFigure(): void {
+  let hv: Hypervisor;
+  try {
+    hv = Hypervisor.open({ backend: 'soft' });
+  } catch (e) {
+    console.log(`p3-assist: soft figure SKIPPED: ${(e as Error).message}`);
+    return;
+  }
+  try {
+    const { cpu } = benchGuest(hv);
+    let runNs = Infinity, assistNs = Infinity;
+    for (let r = 0; r < ROUNDS; r++) {
+      let tr = 0n, ta = 0n;
+      for (let i = 0; i < N; i++) {
+        const t0 = process.hrtime.bigint();
+        const e = cpu.run();
+        const t1 = process.hrtime.bigint();
+        if (e.reason !== 'memory') throw new Error(`unexpected exit '${e.reason}' on soft`);
+        cpu.assistMem(e, handler);
+        ta += process.hrtime.bigint() - t1;
+        tr += t1 - t0;
+      }
+      runNs = Math.min(runNs, Number(tr) / N);
+      assistNs = Math.min(assistNs, Number(ta) / N);
+    }
+    line('p3 assistMem vs the memory exit it completes, soft backend (run() alone)', assistNs / 1000, runNs / 1000);
+  } finally {
+    hv.close();
+  }
+}
+
+softFigure();
+const why = kvmUnavailableReason();
+if (why) {
+  console.log(`p3-assist: KVM figures SKIPPED, KVM not usable: ${why}`);
+  process.exit(0);
+}
+const hv = Hypervisor.open({ backend: 'kvm' });
+try {
+  const { m, ram, st, cpu } = benchGuest(hv);
 
   // The exit round trip on KVM.
   let last: MemoryExit | undefined;
@@ -76,7 +117,7 @@ try {
     assistMem(cpu, emulated, handler);
   });
   line('p3 assistMem with KVM getState/setState (parked vCPU) vs one KVM memory exit round trip', kvmAssistUs, exitUs);
-  if (sink < 0) console.log(sink);
 } finally {
   hv.close();
 }
+if (sink < 0) console.log(sink);
