@@ -35,7 +35,7 @@ test(`assistMem/assistIo on random bytes and registers throw only VmmError (seed
   for (let i = 0; i < 3000; i++) {
     const cpu = cpus[i % 4]!;
     for (const r of ['rax', 'rcx', 'rdx', 'rbx', 'rsi', 'rdi', 'rbp', 'r8'] as const) cpu.gprs[r] = edgyValue(rng);
-    cpu.gprs.rflags = 2n | BigInt(rng.u32() & 0xcd5);
+    cpu.gprs.rflags = 2n | BigInt(rng.u32n() & 0xcd5);
     const bytes = randomInsn(rng);
     cpu.code(0x1000, Array.from(bytes));
     const mem: MemoryExit = { reason: 'memory', gpa: 0x200000 + rng.below(0x1000), write: rng.below(2) === 1, size: 1 << rng.below(4), prot: 'r', instBytes: rng.below(2) ? bytes : new Uint8Array(0), exitState };
@@ -60,10 +60,10 @@ test(`the walker never throws on random page tables and control registers (seed 
     // Point tables mostly inside the 32 KiB of random "RAM" so walks go several levels deep.
     if (i % 64 === 0) for (let j = 0; j < 0x8000; j += 8) bytes[j + 1] = bytes[j + 1]! & 0x7f, bytes[j + 4] = rng.below(4) ? 0 : bytes[j + 4]!;
     const r: PagingRegs = {
-      cr0: (rng.below(4) ? 1 << 31 : 0) | (rng.u32() & 0x10000), cr3Lo: rng.below(8) * 0x1000, cr3Hi: rng.below(8) ? 0 : rng.u32(),
-      cr4: rng.u32() & 0x301030, efer: rng.u32() & 0xd00, rflags: rng.u32() & 0x40000, maxPhyAddr: rng.pick([36, 39, 40, 46, 52]),
+      cr0: (rng.below(4) ? 1 << 31 : 0) | (rng.u32n() & 0x10000), cr3Lo: rng.below(8) * 0x1000, cr3Hi: rng.below(8) ? 0 : rng.u32n(),
+      cr4: rng.u32n() & 0x301030, efer: rng.u32n() & 0xd00, rflags: rng.u32n() & 0x40000, maxPhyAddr: rng.pick([36, 39, 40, 46, 52]),
     };
-    const res = walk(r, mem, rng.u32() | 0, rng.u32(), (rng.u32() & 0x716) | (rng.below(4) ? 0 : ACCESS_SET_AD));
+    const res = walk(r, mem, rng.u32n() | 0, rng.u32n(), (rng.u32n() & 0x716) | (rng.below(4) ? 0 : ACCESS_SET_AD));
     if (res.ok) assert.ok(Number.isSafeInteger(res.gpa) && res.gpa >= 0, `gpa ${res.gpa}`);
     else assert.ok(res.vector === 13 || res.vector === 14);
   }

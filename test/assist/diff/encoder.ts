@@ -62,7 +62,7 @@ function encodeMem(rng: Rng, mode: DiffMode, linear: bigint, addr: 4 | 8, gprs: 
   const scaleBits = rng.below(4), scale = 1n << BigInt(scaleBits);
   const pickIndex = (avoid: number): number => { for (;;) { const i = rng.below(nregs); if (i !== 4 && i !== avoid) return i; } };
   const disp8 = (): number => rng.below(256) - 128;
-  const disp32 = (): number => rng.u32() | 0;
+  const disp32 = (): number => rng.u32n() | 0;
   const d32 = (v: number): number[] => le(BigInt.asUintN(32, BigInt(v)), 4);
   switch (rng.below(7)) {
     case 0: case 1: case 2: {
@@ -137,7 +137,7 @@ export function generateCase(rng: Rng, mode: DiffMode = 64, forms: readonly Form
   const regMask = mode === 64 ? M64 : 0xffffffffn;
   const gprs = Array.from({ length: 16 }, (_, i) => (i >= 8 && mode === 32 ? 0n : edgyValue(rng) & regMask));
   gprs[4] = BigInt(DIFF_LAYOUT.STACK);
-  let rflags = 0x202n | BigInt(rng.u32() & ARITH_FLAGS);
+  let rflags = 0x202n | BigInt(rng.u32n() & ARITH_FLAGS);
   if (rng.below(2)) rflags |= BigInt(DF);
   const opSize = form.byteOp ? 1 : rng.pick((form.sizes ?? [2, 4, 8]).filter((x) => mode === 64 || x !== 8));
   const altAddr = rng.below(mode === 64 ? 8 : 4) === 0;
