@@ -18,12 +18,14 @@ export class FlatContext implements ExecContext {
   readonly log: Access[] = [];
   /** Addresses at or above this limit fault too (to test mid-instruction faults). */
   faultFrom = Infinity;
+  /** Writes at or above this address fault (reads succeed): a write that fails after its read. */
+  writeFaultFrom = Infinity;
 
   constructor(readonly mem: Uint8Array, readonly base: number) {}
 
   private offset(addr: number, size: number, write: boolean): number {
     const o = addr - this.base;
-    if (o < 0 || o + size > this.mem.length || addr + size > this.faultFrom) {
+    if (o < 0 || o + size > this.mem.length || addr + size > this.faultFrom || (write && addr + size > this.writeFaultFrom)) {
       throw new X86Fault(14, write ? 2 : 0, `flat context: ${write ? 'write' : 'read'} at 0x${addr.toString(16)}`);
     }
     return o;
