@@ -32,6 +32,8 @@ export interface EncSpec {
   /** 66 prefix emitted although opSize is not 2 (mandatory-prefix forms), or suppressed. */
   noOpsizePrefix?: boolean;
   addrSize?: 4 | 8;
+  /** A mandatory 66 prefix (it does not change opSize). */
+  prefix66?: boolean;
   mnemonic?: string;
 }
 
@@ -43,7 +45,7 @@ export function encode(s: EncSpec): Encoded {
   const reg = s.reg ?? 0, rm = s.opReg ?? s.rm ?? 0;
   const opsizePrefix = s.opSize === 2 && !s.noOpsizePrefix;
   const addrSize = s.addrSize ?? 8;
-  if (opsizePrefix) out.push(0x66);
+  if (opsizePrefix || s.prefix66) out.push(0x66);
   if (addrSize === 4) out.push(0x67);
   if (s.rep) out.push(s.rep);
   let rex = 0;
@@ -93,7 +95,7 @@ export function encode(s: EncSpec): Encoded {
   }
   const insn: Instruction = {
     length: out.length, mode: 64, map, opcode: s.opcode, mnemonic: s.mnemonic ?? 'encoded',
-    opSize: s.opSize, addrSize, lock: false, rep: s.rep ?? 0, segOverride: -1, opsizePrefix,
+    opSize: s.opSize, addrSize, lock: false, rep: s.rep ?? 0, segOverride: -1, opsizePrefix: opsizePrefix || !!s.prefix66,
     addrsizePrefix: addrSize === 4, rex, hasModrm, mod: hasModrm ? mod : 0,
     reg: hasModrm ? reg : 0, rm: hasModrm ? rm : 0, mem, imm, immHi, imm2: 0, operands: [], vex: 0,
   };

@@ -321,5 +321,14 @@ for (const [opcode, name] of [[0xa4, 'movs'], [0xa6, 'cmps'], [0xaa, 'stos'], [0
     return { opcode: s === 1 ? opcode : opcode + 1, opSize: s, bare: true, rep: rng.pick([0, 0xf3, 0xf2] as const), addrSize: 4 };
   } });
 }
+add({ name: 'adcx/adox', sizes: [4, 8], make: (s, rng) => {
+  const adox = rng.int(2) === 1;
+  return { map: 2, opcode: 0xf6, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR), rep: adox ? 0xf3 : 0, prefix66: !adox };
+} });
+add({ name: 'crc32', sizes: [1, 2, 4, 8], make: (s, rng) => {
+  // Operand size here is the source's; the destination is 32-bit (64 with REX.W).
+  const { r, forceRex } = regs(rng, 2, [false, s === 1], [], s === 8);
+  return { map: 2, opcode: s === 1 ? 0xf0 : 0xf1, opSize: s, reg: r[0], rm: r[1], rep: 0xf2, forceRex };
+} });
 
 export const TEMPLATES: readonly Template[] = templates;

@@ -16,6 +16,7 @@ import './ops-arith.js';
 import './ops-atomic.js';
 import './ops-bcd.js';
 import './ops-bit.js';
+import './ops-carry-chain.js';
 import './ops-control.js';
 import './ops-flags.js';
 import './ops-move.js';

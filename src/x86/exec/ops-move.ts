@@ -7,6 +7,7 @@ import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair, wrapAddress } from './address.js';
 import { condition } from './flags.js';
+import { crc32 } from './ops-crc32.js';
 import { dataSegment, memRead, regRead, regWrite, requireMemory, rmAddress, rmRead, rmWrite, immediate } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
 import { lockable, on, range } from './table.js';
@@ -164,9 +165,9 @@ function byteSwap(size: number, v: number, vh: number): number {
   return size === 4 ? bswap32(v) : ((v & 0xff) << 8) | ((v >> 8) & 0xff);
 }
 
-/** 0F 38 F0 MOVBE reg, m; 0F 38 F1 MOVBE m, reg (with F2: CRC32, not handled). */
+/** 0F 38 F0 MOVBE reg, m; 0F 38 F1 MOVBE m, reg (with F2: CRC32). */
 function movbe(ctx: ExecContext, insn: Instruction): boolean {
-  if (insn.rep === 0xf2) return false;
+  if (insn.rep === 0xf2) return crc32(ctx, insn);
   requireMemory(insn);
   const size = insn.opSize;
   const addr = effectiveAddress(ctx, insn);
@@ -218,7 +219,7 @@ function xlat(ctx: ExecContext, insn: Instruction): boolean {
   return true;
 }
 
-/** Hint-space NOPs (0F 18-1F: multi-byte NOP, prefetch hints, ENDBR). */
+/** Hint-space NOPs (0F 0D PREFETCHW, 0F 18-1F: multi-byte NOP, prefetch hints, ENDBR). */
 function nop(ctx: ExecContext, insn: Instruction): boolean {
   advance(ctx, insn);
   return true;
@@ -241,4 +242,4 @@ on(2, [0xf0, 0xf1], movbe);
 on(0, 0x98, convertAcc);
 on(0, 0x99, convertAccWide);
 on(0, 0xd7, xlat);
-on(1, range(0x18, 0x1f), nop);
+on(1, [0x0d, ...range(0x18, 0x1f)], nop);
