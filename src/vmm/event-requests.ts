@@ -19,8 +19,10 @@ export const SLOT = {
   QUIT: 2,
   /** Set by the event thread when it failed (it then exits). */
   FAILED: 3,
+  /** Requests the vCPU loop has taken (the ring holds POSTED - TAKEN of them). */
+  TAKEN: 4,
   /** First slot of the ring of posted kinds (indexes into EVENT_KINDS). */
-  RING: 4,
+  RING: 5,
 } as const;
 export const RING_SIZE = 8;
 export const SHARED_BYTES = (SLOT.RING + RING_SIZE) * 4;

@@ -20,6 +20,8 @@ try {
     if (Atomics.wait(ctl, SLOT.QUIT, 0, intervalMs) !== 'timed-out') break;
     if (EVENT_KINDS[next] === 'interrupt' && Atomics.load(ctl, SLOT.CR8) >= CR8_BLOCKS_INTERRUPTS) continue;
     const posted = Atomics.load(ctl, SLOT.POSTED);
+    // A guest that takes no events leaves requests queued: skip ticks rather than overrun the ring.
+    if (posted - Atomics.load(ctl, SLOT.TAKEN) >= RING_SIZE) continue;
     Atomics.store(ctl, SLOT.RING + (posted % RING_SIZE), next);
     Atomics.store(ctl, SLOT.POSTED, posted + 1);
     Atomics.notify(ctl, SLOT.POSTED);

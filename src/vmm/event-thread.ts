@@ -27,26 +27,28 @@ export class EventThread {
     Atomics.store(this.ctl, SLOT.CR8, Number(cr8 & 0xfn));
   }
 
+  /** True when a posted request has not been taken yet. */
+  waiting(): boolean {
+    this.checkHealthy();
+    return Atomics.load(this.ctl, SLOT.POSTED) !== this.taken;
+  }
+
   /** The oldest request not yet taken, if any. */
   take(): EventKind | undefined {
-    this.checkHealthy();
-    const posted = Atomics.load(this.ctl, SLOT.POSTED);
-    if (posted === this.taken) return undefined;
-    if (posted - this.taken > RING_SIZE) {
-      throw new VmmError('EIO', `event thread posted ${posted - this.taken} requests the vCPU loop did not take (ring of ${RING_SIZE})`);
-    }
+    if (!this.waiting()) return undefined;
     const kind = EVENT_KINDS[Atomics.load(this.ctl, SLOT.RING + (this.taken % RING_SIZE))]!;
     this.taken++;
+    Atomics.store(this.ctl, SLOT.TAKEN, this.taken);
     return kind;
   }
 
-  /** Blocks this thread until a request is waiting (the guest is halted: nothing else can happen). */
-  waitForRequest(): void {
+  /** Blocks this thread until the event thread posts its next request. */
+  waitForNextPost(): void {
+    const seen = Atomics.load(this.ctl, SLOT.POSTED);
     for (;;) {
       this.checkHealthy();
-      const posted = Atomics.load(this.ctl, SLOT.POSTED);
-      if (posted !== this.taken) return;
-      Atomics.wait(this.ctl, SLOT.POSTED, posted, 1000);
+      if (Atomics.load(this.ctl, SLOT.POSTED) !== seen) return;
+      Atomics.wait(this.ctl, SLOT.POSTED, seen, 1000);
     }
   }
 

@@ -7,7 +7,7 @@
 import { writeSync } from 'node:fs';
 import { VmmError, hex } from '../api/errors.js';
 import { State } from '../api/types.js';
-import type { BackendChoice, RdmsrExit, VcpuEvent, VmExit, WrmsrExit } from '../api/types.js';
+import type { BackendChoice, ExitState, RdmsrExit, VcpuEvent, VmExit, WrmsrExit } from '../api/types.js';
 import { Hypervisor } from '../frontend/index.js';
 import type { Machine, Vcpu } from '../frontend/index.js';
 import { flat32State } from '../x86/boot-state.js';
@@ -145,12 +145,12 @@ class ExitLoop {
         this.refuseMsr(exit);
         return true;
       case 'stopped':
-        this.deliverOne(exit.exitState.cr8);
+        this.deliverOne(exit.exitState);
         return true;
       case 'halted':
-        // Only an event can wake the guest: sleep until the event thread posts one.
-        this.events.waitForRequest();
-        this.deliverOne(exit.exitState.cr8);
+        // Only an event can wake the guest: sleep until the event thread has one to deliver.
+        if (exit.exitState.evtPending || !this.events.waiting()) this.events.waitForNextPost();
+        this.deliverOne(exit.exitState);
         return true;
       case 'int-ready':
       case 'nmi-ready':
@@ -170,8 +170,12 @@ class ExitLoop {
     }
   }
 
-  /** One request per wake-up, so a guest that halts between events sees them one by one. */
-  private deliverOne(cr8: bigint): void {
+  /**
+   * One request per wake-up, so a guest that halts between events sees them one by one; none
+   * while the backend still holds an earlier event (the request waits for a later wake-up).
+   */
+  private deliverOne({ evtPending, cr8 }: ExitState): void {
+    if (evtPending) return;
     const kind = this.events.take();
     if (kind === undefined) return;
     if (kind === 'interrupt' && cr8 >= BigInt(CR8_BLOCKS_INTERRUPTS)) {
