@@ -28,6 +28,8 @@ export const sys = {
     (sig: number, act: Uint8Array | null, oldact: Uint8Array | null) => number,
   pthreadSigmask: libc.func('int pthread_sigmask(int how, void *set, void *oldset)') as
     (how: number, set: Uint8Array | null, oldset: Uint8Array | null) => number,
+  sigtimedwait: libc.func('int sigtimedwait(void *set, void *info, void *timeout)') as
+    (set: Uint8Array, info: Uint8Array | null, timeout: Uint8Array) => number,
   strerror: libc.func('const char *strerror(int errnum)') as (errnum: number) => string,
 };
 

@@ -5,6 +5,9 @@
  * ioctl fail with EINTR at once; outside it the signal stays pending and the next KVM_RUN returns
  * EINTR as soon as it starts, so no window exists where the request is lost. run() turns EINTR
  * into { reason: 'stopped' } when the flag is set and simply re-enters otherwise.
+ * KVM restores the thread's mask before returning, so the signal is never delivered: it stays
+ * pending (and would fail every later KVM_RUN) until consumeStopSignals() takes it with
+ * sigtimedwait, as QEMU does for its IPI signal.
  *
  * The handler must exist (an ignored signal would not interrupt KVM_RUN) and must do nothing.
  * It cannot be JavaScript (a signal handler runs on any stack at any moment), so it is a libc
@@ -64,6 +67,14 @@ export function prepareThread(): { tid: number; runMask: Uint8Array } {
   threadTid = sys.gettid();
   threadRunMask = runMask;
   return { tid: threadTid, runMask };
+}
+
+const STOP_SET = sigset(STOP_SIGNAL);
+const ZERO_TIMEOUT = new Uint8Array(16);
+
+/** Takes every pending STOP_SIGNAL of this thread (after KVM_RUN returned EINTR). */
+export function consumeStopSignals(): void {
+  while (sys.sigtimedwait(STOP_SET, null, ZERO_TIMEOUT) === STOP_SIGNAL) { /* taken */ }
 }
 
 /** Layout of the SharedArrayBuffer behind a vCPU's stop handle (Int32 slots). */

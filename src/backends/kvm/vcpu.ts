@@ -33,7 +33,7 @@ import {
 } from './state.js';
 import { CpuidTable } from './cpuid.js';
 import { writeCpuidEntries } from './system.js';
-import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, prepareThread } from './stop-signal.js';
+import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, consumeStopSignals, prepareThread } from './stop-signal.js';
 import { EventQueue } from './events.js';
 import { ExitDecoder } from './exits.js';
 import type { KvmMachine } from './machine.js';
@@ -143,6 +143,7 @@ export class KvmVcpu implements BackendVcpu {
     const err = rc < 0 ? errno() : 0;
     v.setUint8(RUN.immediateExit, 0);
     if (rc < 0 && err !== EINTR && err !== EAGAIN) throw kvmError('KVM_RUN (completing the last exit)', err);
+    if (rc < 0) consumeStopSignals();
   }
 
   // ---- state ---------------------------------------------------------------------------------
@@ -331,7 +332,10 @@ export class KvmVcpu implements BackendVcpu {
       this.completionPending = false;
       if (rc < 0) {
         const err = errno();
-        if (err === EINTR || err === EAGAIN) continue; // stop request (checked above) or a stray signal
+        if (err === EINTR || err === EAGAIN) {
+          consumeStopSignals(); // stop request (the flag is checked above) or a stray signal
+          continue;
+        }
         return this.exits.invalid(`KVM_RUN failed: ${sys.strerror(err)} (errno ${err})`);
       }
       const exit = this.exits.decode();
