@@ -154,7 +154,8 @@ class ExitLoop {
         return true;
       case 'int-ready':
       case 'nmi-ready':
-        // The backend holds an injected event until the guest can take it, and delivers it now.
+        // toyvirt asks for no window exits: the backend holds an injected event until the guest
+        // can take it (API contract). A backend that reports the window anyway is said and ignored.
         this.say('Machine ready to INT/NMI');
         return true;
       case 'shutdown':
