@@ -24,6 +24,13 @@ function sext(v: number, size: number): number {
  */
 function product(size: number, signed: boolean, a: number, ah: number, b: number, bh: number): boolean {
   if (size === 8) {
+    // Fast path: both operands fit 32 bits (signed or unsigned as the op), so the product fits 64.
+    if (signed ? ah === a >> 31 && bh === b >> 31 : (ah | bh) === 0) {
+      if (signed) mulS32(a, b); else mulU32(a, b);
+      const ext = signed && wide.w1 < 0 ? -1 : 0;
+      wide.w2 = ext; wide.w3 = ext;
+      return false;
+    }
     if (signed) mulS64(a, ah, b, bh); else mulU64(a, ah, b, bh);
     if (signed) {
       const ext = wide.w1 < 0 ? -1 : 0;
