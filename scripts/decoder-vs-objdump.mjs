@@ -3,10 +3,15 @@
 //
 //   node scripts/decoder-vs-objdump.mjs [--mode 64|32|16] [--max-bytes N] [--as i386|i8086] [FILE...]
 //   node scripts/decoder-vs-objdump.mjs --random N [--seed S] --mode 64|32|16
+//   node scripts/decoder-vs-objdump.mjs --exhaustive [--prefix HEX] --mode 64|32|16
 //
 // --random: instead of real code, N bytes of random instruction-shaped strings (the fuzz
 // generator) written to a raw file and swept by objdump -b binary: exotic encodings, prefix
 // piles and undefined opcodes that real binaries never contain.
+// --exhaustive: every opcode of the one-byte, 0F, 0F 38 and 0F 3A maps with every second byte
+// (ModRM) 00-FF, optionally after a prefix (--prefix 66, 67, f3, 48...), each followed by ten
+// 0x90 bytes: they serve as SIB/displacement/immediate and, past the instruction, decode as
+// one-byte NOPs, so objdump's sweep is back in step at the next candidate.
 // Without FILEs: 64-bit mode takes ELF x86-64 executables from /usr/bin; 32-bit mode takes the
 // 32-bit ELF programs that exist on the machine (valgrind's *-x86-linux tools) or, with
 // --as i386 / --as i8086, re-reads 64-bit .text bytes as raw 32/16-bit code (objdump -b binary -m).
@@ -24,6 +29,7 @@ import { randomCode } from '../dist/src/x86/decoder/random-code.js';
 
 const args = process.argv.slice(2);
 let mode = 64, maxBytes = 8 << 20, rawAs = '', randomBytes = 0, seed = Date.now() >>> 0;
+let exhaustive = false, prefix = [];
 const files = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--mode') mode = Number(args[++i]);
@@ -31,6 +37,8 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--as') rawAs = args[++i];
   else if (args[i] === '--random') randomBytes = Number(args[++i]);
   else if (args[i] === '--seed') seed = Number(args[++i]) >>> 0;
+  else if (args[i] === '--exhaustive') exhaustive = true;
+  else if (args[i] === '--prefix') prefix = args[++i].match(/../g).map((h) => parseInt(h, 16));
   else files.push(args[i]);
 }
 if (rawAs === 'i386') mode = 32;
@@ -76,6 +84,23 @@ function randomBuffer(size, s) {
   return out.subarray(0, size);
 }
 
+/** Every (map, opcode, next byte) candidate, each followed by ten NOPs; starts recorded in CANDIDATES. */
+const CANDIDATES = new Set();
+function exhaustiveBuffer() {
+  const out = [];
+  for (const esc of [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]]) {
+    for (let op = 0; op < 256; op++) {
+      if (esc.length === 0 && op === 0x0f) continue;
+      if (esc.length === 1 && (op === 0x38 || op === 0x3a)) continue;
+      for (let b = 0; b < 256; b++) {
+        CANDIDATES.add(out.length);
+        out.push(...prefix, ...esc, op, b, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90);
+      }
+    }
+  }
+  return Uint8Array.from(out);
+}
+
 const LINE = /^\s*([0-9a-f]+):\t((?:[0-9a-f]{2} )+)\s*\t?(.*)$/;
 
 /** Runs objdump, returns [{addr, bytes: number[], text}] in address order. */
@@ -85,7 +110,7 @@ function disassemble(path) {
   if (path === RANDOM) {
     tmp = mkdtempSync(join(tmpdir(), 'dec-objdump-'));
     const raw = join(tmp, 'random.bin');
-    writeFileSync(raw, randomBuffer(randomBytes, seed));
+    writeFileSync(raw, exhaustive ? exhaustiveBuffer() : randomBuffer(randomBytes, seed));
     const machine = mode === 64 ? ['-m', 'i386:x86-64', '-M', 'intel64'] : ['-m', mode === 32 ? 'i386' : 'i8086'];
     argv = ['-D', '-z', '--insn-width=16', '-b', 'binary', ...machine, raw];
   } else if (rawAs) {
@@ -126,7 +151,7 @@ function opcodeKey(bytes) {
   return k || 'prefix-only';
 }
 
-const list = randomBytes ? [RANDOM] : files.length ? files : defaultFiles();
+const list = randomBytes || exhaustive ? [RANDOM] : files.length ? files : defaultFiles();
 for (const path of list) {
   if (bytesDone >= maxBytes) break;
   const insns = disassemble(path);
@@ -143,6 +168,7 @@ for (const path of list) {
     for (let i = start; i < end; i++) buf.set(insns[i].bytes, insns[i].addr - base);
     for (let i = start; i < end; i++) {
       const ins = insns[i];
+      if (exhaustive && !CANDIDATES.has(ins.addr)) continue; // filler NOPs
       if (ins.text.includes('(bad)')) { objdumpBad++; continue; }
       // objdump prints a prefix it considers ignored (REX before a legacy prefix, a prefix before
       // an opcode it rejects) as an instruction of its own; the CPU counts it in the next one.
@@ -152,11 +178,11 @@ for (const path of list) {
       let len, err;
       try { len = decode(buf, mode, ins.addr - base).length; } catch (e) { err = e; }
       if (len === ins.bytes.length) { agree++; continue; }
-      // objdump prints FWAIT (9B) and a following x87 instruction as one ('finit' = fwait; fninit);
-      // architecturally they are two instructions. Count the pair apart when the rest matches.
-      if (len === 1 && ins.bytes[0] === 0x9b && ins.bytes.length > 1) {
+      // objdump prints FWAIT (9B, maybe prefixed) and a following x87 instruction as one ('finit' =
+      // fwait; fninit); architecturally they are two. Count the pair apart when the rest matches.
+      if (len !== undefined && len < ins.bytes.length && ins.bytes[len - 1] === 0x9b) {
         try {
-          if (decode(buf, mode, ins.addr - base + 1).length === ins.bytes.length - 1) { fusedFwait++; continue; }
+          if (decode(buf, mode, ins.addr - base + len).length === ins.bytes.length - len) { fusedFwait++; continue; }
         } catch { /* falls through to a disagreement */ }
       }
       const hexb = ins.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -170,7 +196,7 @@ for (const path of list) {
 }
 
 const rate = total ? (100 * agree) / total : 0;
-console.log(`mode ${mode}${rawAs ? ` (raw .text bytes as ${rawAs})` : ''}${randomBytes ? ` (random code, seed ${seed})` : ''}: ${filesDone} files, ${total} instructions, ` +
+console.log(`mode ${mode}${rawAs ? ` (raw .text bytes as ${rawAs})` : ''}${randomBytes ? ` (random code, seed ${seed})` : ''}${exhaustive ? ` (exhaustive, prefix '${prefix.map((b) => b.toString(16)).join(' ')}')` : ''}: ${filesDone} files, ${total} instructions, ` +
   `${agree} same length, agreement ${rate.toFixed(4)}%; of the rest: ${fusedFwait} FWAIT+x87 pairs objdump prints as ` +
   `one (decoder: 1 + rest, matching), ${rejected} rejected by the decoder (ENODEV/EFAULT), ` +
   `${total - agree - rejected - fusedFwait} decoded to another length; not compared: objdump '(bad)' ${objdumpBad}, ` +

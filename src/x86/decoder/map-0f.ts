@@ -55,6 +55,14 @@ const GROUP15 = group(
   ],
 );
 
+/** VIA PadLock (0F A6 / 0F A7 with ModRM C0..E8), usually with REP. */
+const PADLOCK_A6 = group(Array<EntrySource>(8).fill(null),
+  [byRm(['montmul', null, null, null, null, null, null, null]), byRm(['xsha1', null, null, null, null, null, null, null]),
+    byRm(['xsha256', null, null, null, null, null, null, null]), null, null, null, null, null]);
+const PADLOCK_A7 = group(Array<EntrySource>(8).fill(null),
+  ['xstore', 'xcrypt-ecb', 'xcrypt-cbc', 'xcrypt-ctr', 'xcrypt-cfb', 'xcrypt-ofb', null, null]
+    .map((n) => (n === null ? null : byRm([n, null, null, null, null, null, null, null]))));
+
 const SOURCE_0F: EntrySource[] = [
   // 00-0F
   GROUP6, GROUP7, 'lar Gv,Ew', 'lsl Gv,Ew', null, 'syscall', 'clts', 'sysret',
@@ -80,7 +88,7 @@ const SOURCE_0F: EntrySource[] = [
   // 90-9F
   ...CONDITION_CODES.map((cc) => `set${cc} Eb`),
   // A0-AF
-  'push FS @d64', 'pop FS @d64', 'cpuid', 'bt Ev,Gv', 'shld Ev,Gv,Ib', 'shld Ev,Gv,CL', null, null,
+  'push FS @d64', 'pop FS @d64', 'cpuid', 'bt Ev,Gv', 'shld Ev,Gv,Ib', 'shld Ev,Gv,CL', PADLOCK_A6, PADLOCK_A7,
   'push GS @d64', 'pop GS @d64', 'rsm', 'bts Ev,Gv @lk', 'shrd Ev,Gv,Ib', 'shrd Ev,Gv,CL', GROUP15, 'imul Gv,Ev',
   // B0-BF
   'cmpxchg Eb,Gb @lk', 'cmpxchg Ev,Gv @lk', 'lss Gv,Mp', 'btr Ev,Gv @lk', 'lfs Gv,Mp', 'lgs Gv,Mp',
