@@ -4,7 +4,8 @@
  * REX.W), registers (REX.R/X/B, AH..BH vs SPL..DIL), addressing forms ([base], [base+disp8/32],
  * SIB with index*scale, index without base, absolute disp32, RIP-relative; with 67: 32-bit
  * addressing in 64-bit mode and the 16-bit forms [bx+si]... in 32-bit code, with garbage in the
- * register bits above the address size), random operand values, flags and DF, REP/REPE/REPNE.
+ * register bits above the address size), random operand values, flags and DF, REP/REPE/REPNE,
+ * LOCK on the read-modify-write forms.
  * Every memory operand lands in the mode's data page (RAM in the native run, MMIO in the
  * emulated one); string instructions use the data page and the mode's RAM buffer.
  */
@@ -149,6 +150,8 @@ export function generateCase(rng: Rng, mode: DiffMode = 64, forms: readonly Form
   if (altAddr) prefixes.push(0x67);
   // Segment prefixes: ignored in 64-bit mode; in 32-bit code only the writable flat ones (ES SS DS).
   if (rng.below(8) === 0) prefixes.push(rng.pick(mode === 64 ? [0x26, 0x2e, 0x36, 0x3e] : [0x26, 0x36, 0x3e]));
+  const lock = form.lockable === true && rng.below(6) === 0;
+  if (lock) prefixes.push(0xf0);
   let rex = opSize === 8 ? 0x48 : 0;
   if (mode === 64 && form.byteOp && rng.below(3) === 0) rex |= 0x40;
   const op = form.twoByte ? [0x0f, form.opcode] : [form.opcode];
@@ -203,5 +206,5 @@ export function generateCase(rng: Rng, mode: DiffMode = 64, forms: readonly Form
     bytes.set(le(BigInt.asUintN(32, linear - next), 4), ripFix);
   }
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return { mode, form, desc: `[${mode}-bit] ${form.name} size=${opSize} a${addr * 8} ${what} (${hex})`, bytes, gprs, rflags, dataInit, bufInit };
+  return { mode, form, desc: `[${mode}-bit] ${lock ? 'lock ' : ''}${form.name} size=${opSize} a${addr * 8} ${what} (${hex})`, bytes, gprs, rflags, dataInit, bufInit };
 }

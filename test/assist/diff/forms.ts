@@ -25,6 +25,8 @@ export interface Form {
   /** Operand sizes allowed (default 2, 4, 8; byte forms 1). */
   sizes?: (2 | 4 | 8)[];
   undefinedFlags: number;
+  /** A LOCK prefix is legal (memory-destination read-modify-write forms). */
+  lockable?: boolean;
   /** String forms: which of rsi/rdi may point at the MMIO page. */
   str?: 'movs' | 'cmps' | 'stos' | 'lods';
 }
@@ -36,15 +38,15 @@ const undef = (op: string): number => (LOGIC.has(op) ? AF : 0);
 function aluForms(): Form[] {
   const out: Form[] = [];
   ALU.forEach((op, i) => {
-    const u = undef(op);
+    const u = undef(op), lockable = op !== 'cmp';
     out.push(
-      { name: `${op} Eb,Gb`, kind: 'EG', opcode: i * 8, byteOp: true, undefinedFlags: u },
-      { name: `${op} Ev,Gv`, kind: 'EG', opcode: i * 8 + 1, byteOp: false, undefinedFlags: u },
+      { name: `${op} Eb,Gb`, kind: 'EG', opcode: i * 8, byteOp: true, undefinedFlags: u, lockable },
+      { name: `${op} Ev,Gv`, kind: 'EG', opcode: i * 8 + 1, byteOp: false, undefinedFlags: u, lockable },
       { name: `${op} Gb,Eb`, kind: 'GE', opcode: i * 8 + 2, byteOp: true, undefinedFlags: u },
       { name: `${op} Gv,Ev`, kind: 'GE', opcode: i * 8 + 3, byteOp: false, undefinedFlags: u },
-      { name: `${op} Eb,Ib (80)`, kind: 'EI', opcode: 0x80, digit: i, byteOp: true, imm: 'b', undefinedFlags: u },
-      { name: `${op} Ev,Iz (81)`, kind: 'EI', opcode: 0x81, digit: i, byteOp: false, imm: 'z', undefinedFlags: u },
-      { name: `${op} Ev,Ib (83)`, kind: 'EI', opcode: 0x83, digit: i, byteOp: false, imm: 'bs', undefinedFlags: u },
+      { name: `${op} Eb,Ib (80)`, kind: 'EI', opcode: 0x80, digit: i, byteOp: true, imm: 'b', undefinedFlags: u, lockable },
+      { name: `${op} Ev,Iz (81)`, kind: 'EI', opcode: 0x81, digit: i, byteOp: false, imm: 'z', undefinedFlags: u, lockable },
+      { name: `${op} Ev,Ib (83)`, kind: 'EI', opcode: 0x83, digit: i, byteOp: false, imm: 'bs', undefinedFlags: u, lockable },
     );
   });
   return out;
@@ -56,8 +58,8 @@ export const FORMS: readonly Form[] = [
   { name: 'test Ev,Gv', kind: 'EG', opcode: 0x85, byteOp: false, undefinedFlags: AF },
   { name: 'test Eb,Ib', kind: 'EI', opcode: 0xf6, digit: 0, byteOp: true, imm: 'b', undefinedFlags: AF },
   { name: 'test Ev,Iz', kind: 'EI', opcode: 0xf7, digit: 0, byteOp: false, imm: 'z', undefinedFlags: AF },
-  { name: 'xchg Eb,Gb', kind: 'EG', opcode: 0x86, byteOp: true, undefinedFlags: 0 },
-  { name: 'xchg Ev,Gv', kind: 'EG', opcode: 0x87, byteOp: false, undefinedFlags: 0 },
+  { name: 'xchg Eb,Gb', kind: 'EG', opcode: 0x86, byteOp: true, undefinedFlags: 0, lockable: true },
+  { name: 'xchg Ev,Gv', kind: 'EG', opcode: 0x87, byteOp: false, undefinedFlags: 0, lockable: true },
   { name: 'mov Eb,Gb', kind: 'EG', opcode: 0x88, byteOp: true, undefinedFlags: 0 },
   { name: 'mov Ev,Gv', kind: 'EG', opcode: 0x89, byteOp: false, undefinedFlags: 0 },
   { name: 'mov Gb,Eb', kind: 'GE', opcode: 0x8a, byteOp: true, undefinedFlags: 0 },
