@@ -9,57 +9,27 @@
  * is thrown, and no byte beyond offset + 14 is ever read.
  */
 import { VmmError } from '../../api/errors.js';
-import type { CodeMode, Instruction, MemoryOperand, Operand, OpcodeMap } from '../instruction.js';
-import { REG_NONE, SEG_CS, SEG_DS } from '../instruction.js';
+import type { CodeMode, Instruction, MemoryOperand, OpcodeMap } from '../instruction.js';
 import { ByteCursor } from './cursor.js';
 import { decodeMemoryOperand } from './memory-operand.js';
-import { Method, Size, FLAG_BITS } from './opcode-entry.js';
+import { Method, FLAG_BITS } from './opcode-entry.js';
 import type { Entry, LeafEntry } from './opcode-entry.js';
 import { ONE_BYTE_MAP } from './map-one-byte.js';
 import { MAP_0F38, MAP_0F3A, TWO_BYTE_MAP } from './map-0f.js';
-import { prefixes, scanPrefixes, hasVexForbiddenPrefix } from './prefixes.js';
-import { isVexEscape, scanVex, vexForm } from './vex.js';
-import {
-  CONSTANT_ONE, FAR_OPERAND, PORT_DX, crOperand, drOperand, immOperand, memOperand, regOperand,
-  relOperand, segOperand, stringDestination, stringSource,
-} from './operand-objects.js';
+import { decodeOperands, decoded, operandContext, resolveSize } from './operand-decoder.js';
+import { prefixes, scanPrefixes } from './prefixes.js';
+import { decodeVex, isVexEscape } from './vex.js';
 
 export { MAX_INSN_LENGTH } from './cursor.js';
 
 const I64 = FLAG_BITS.i64, O64 = FLAG_BITS.o64, D64 = FLAG_BITS.d64, F64 = FLAG_BITS.f64;
-const LK = FLAG_BITS.lk, SX = FLAG_BITS.sx, OCR = FLAG_BITS.ocr, N66 = FLAG_BITS.n66;
+const LK = FLAG_BITS.lk, OCR = FLAG_BITS.ocr, N66 = FLAG_BITS.n66;
 const ASZ = FLAG_BITS.asz, NAT = FLAG_BITS.nat;
 
 const MAPS: readonly (readonly Entry[])[] = [ONE_BYTE_MAP, TWO_BYTE_MAP, MAP_0F38, MAP_0F3A];
-const TWO32 = 4294967296;
 
 /** One cursor for all calls: decoding is synchronous and never re-enters itself. */
 const cursor = new ByteCursor();
-
-/** Immediate accumulation across the operand loop (first immediate -> imm/immHi, second -> imm2). */
-let immCount = 0, imm = 0, immHi = 0, imm2 = 0;
-
-function setImmediate(lo: number, hi: number): void {
-  if (immCount++ === 0) {
-    imm = lo;
-    immHi = hi;
-  } else imm2 = lo;
-}
-
-/** Resolves a size code against the operand size, mode and ModRM form. */
-function resolveSize(code: number, os: number, mode: CodeMode, regForm: boolean): number {
-  if (code >= 0) return code;
-  switch (code) {
-    case Size.V: return os;
-    case Size.Z: return os === 2 ? 2 : 4;
-    case Size.Y: return os === 8 ? 8 : 4;
-    case Size.P: return os + 2;
-    case Size.S: return mode === 64 ? 10 : 6;
-    case Size.A: return os * 2;
-    case Size.C: return os === 8 ? 16 : 8;
-    default: return regForm ? os : 2; // Size.R
-  }
-}
 
 export function decode(bytes: Uint8Array, mode: CodeMode, offset = 0): Instruction {
   if (mode !== 16 && mode !== 32 && mode !== 64) {
@@ -124,110 +94,13 @@ export function decode(bytes: Uint8Array, mode: CodeMode, offset = 0): Instructi
     c.invalid(`LOCK prefix not allowed with ${leaf.names[1]}${mem === null ? ' (no memory destination)' : ''}`);
   }
 
-  immCount = 0; imm = 0; immHi = 0; imm2 = 0;
-  let moffs: MemoryOperand | null = null;
-  const operands: Operand[] = [];
-  for (let i = 0; i < specs.length; i++) {
-    const s = specs[i];
-    switch (s.method) {
-      case Method.E:
-        operands.push(mem === null ? regOperand(rmField, resolveSize(s.size, os, mode, true), rex) : memOperand(resolveSize(s.size, os, mode, false)));
-        break;
-      case Method.G:
-        operands.push(regOperand(regField, resolveSize(s.size, os, mode, true), rex));
-        break;
-      case Method.M:
-        if (mem === null) c.invalid(`${leaf.names[1]} needs a memory operand`);
-        operands.push(memOperand(resolveSize(s.size, os, mode, false)));
-        break;
-      case Method.R:
-        if (!regForm) c.invalid(`${leaf.names[1]} needs a register operand`);
-        operands.push(regOperand(rmField, resolveSize(s.size, os, mode, true), rex));
-        break;
-      case Method.W:
-        if (mem !== null) operands.push(memOperand(0));
-        break;
-      case Method.Z:
-        operands.push(regOperand((b & 7) | ((rex & 1) << 3), resolveSize(s.size, os, mode, true), rex));
-        break;
-      case Method.Reg:
-        operands.push(regOperand(s.reg, resolveSize(s.size, os, mode, true), rex));
-        break;
-      case Method.S: {
-        const sreg = (modrm >> 3) & 7;
-        if (sreg > 5 || (i === 0 && sreg === SEG_CS)) c.invalid(`segment register ${sreg}`);
-        operands.push(segOperand(sreg));
-        break;
-      }
-      case Method.Seg:
-        operands.push(segOperand(s.reg));
-        break;
-      case Method.C: {
-        const n = regField | (p.lock ? 8 : 0);
-        if (n !== 0 && n !== 2 && n !== 3 && n !== 4 && n !== 8) c.invalid(`control register cr${n}`);
-        operands.push(crOperand(n));
-        break;
-      }
-      case Method.D:
-        if (regField > 7) c.invalid(`debug register dr${regField}`);
-        operands.push(drOperand(regField));
-        break;
-      case Method.I: {
-        const size = resolveSize(s.size, os, mode, false);
-        if (size === 1) {
-          if (f & SX) { const v = c.i8(); setImmediate(v, v >> 31); } else setImmediate(c.u8(), 0);
-        } else if (size === 2) setImmediate(c.u16(), 0);
-        else if (size === 4) {
-          const v = c.i32();
-          setImmediate(v, os === 8 ? v >> 31 : 0); // Iz at operand size 64 is sign-extended
-        } else {
-          const lo = c.i32();
-          setImmediate(lo, c.i32());
-        }
-        operands.push(immOperand(size));
-        break;
-      }
-      case Method.J: {
-        const size = s.size === 1 ? 1 : os === 2 ? 2 : 4;
-        const v = size === 1 ? c.i8() : size === 2 ? c.i16() : c.i32();
-        setImmediate(v, v >> 31);
-        operands.push(relOperand(size));
-        break;
-      }
-      case Method.O: {
-        let disp: number;
-        if (addrSize === 2) disp = c.u16();
-        else if (addrSize === 4) disp = c.i32();
-        else {
-          const lo = c.i32();
-          disp = c.i32() * TWO32 + (lo >>> 0);
-        }
-        moffs = { seg: memSeg >= 0 ? memSeg : SEG_DS, base: REG_NONE, index: REG_NONE, scale: 1, disp };
-        operands.push(memOperand(resolveSize(s.size, os, mode, false)));
-        break;
-      }
-      case Method.A: {
-        const off = os === 2 ? c.u16() : c.i32();
-        setImmediate(off, 0);
-        imm2 = c.u16();
-        operands.push(FAR_OPERAND);
-        break;
-      }
-      case Method.X:
-        operands.push(stringSource(resolveSize(s.size, os, mode, false)));
-        break;
-      case Method.Y:
-        operands.push(stringDestination(resolveSize(s.size, os, mode, false)));
-        break;
-      case Method.PortDx:
-        operands.push(PORT_DX);
-        break;
-      default: // Method.One
-        operands.push(CONSTANT_ONE);
-    }
-  }
+  const x = operandContext;
+  x.mode = mode; x.os = os; x.addrSize = addrSize; x.rex = rex; x.opcode = b; x.modrm = modrm;
+  x.regForm = regForm; x.regField = regField; x.rmField = rmField; x.mem = mem; x.memSeg = memSeg; x.lock = p.lock;
+  const operands = decodeOperands(c, leaf, x);
 
-  let mnemonic = leaf.names[(f & ASZ ? addrSize : os) === 2 ? 0 : (f & ASZ ? addrSize : os) === 4 ? 1 : 2];
+  const nameSize = f & ASZ ? addrSize : os;
+  let mnemonic = leaf.names[nameSize === 2 ? 0 : nameSize === 4 ? 1 : 2];
   // 90 is XCHG rAX,rAX only with REX.B (xchg r8, rax); otherwise NOP, or PAUSE with F3.
   if (map === 0 && b === 0x90 && (rex & 1) === 0) {
     mnemonic = p.rep === 0xf3 ? 'pause' : 'nop';
@@ -257,50 +130,11 @@ export function decode(bytes: Uint8Array, mode: CodeMode, offset = 0): Instructi
     mod: modrm < 0 ? 0 : regForm ? 3 : modrm >> 6,
     reg: regField,
     rm: rmField,
-    mem: mem ?? moffs,
-    imm,
-    immHi,
-    imm2,
+    mem: mem ?? decoded.moffs,
+    imm: decoded.imm,
+    immHi: decoded.immHi,
+    imm2: decoded.imm2,
     operands,
     vex: 0,
-  };
-}
-
-/** A VEX/EVEX/XOP instruction: length, map, opcode, memory operand; mnemonic 'vex'/'evex'/'xop'. */
-function decodeVex(c: ByteCursor, first: number, mode: CodeMode, offset: number, addrSize: 2 | 4 | 8, memSeg: number): Instruction {
-  if (hasVexForbiddenPrefix()) c.invalid('66/F2/F3/F0/REX before a VEX/EVEX/XOP prefix');
-  const why = scanVex(c, first, mode);
-  if (why !== null) c.invalid(why);
-  const v = vexForm;
-  const modrm = v.modrm ? c.u8() : -1;
-  const mem = modrm >= 0 && modrm < 0xc0 ? decodeMemoryOperand(c, modrm, addrSize, mode, v.rex, memSeg) : null;
-  let immLo = 0;
-  if (v.immBytes === 1) immLo = c.u8();
-  else if (v.immBytes === 4) immLo = c.i32();
-  const p = prefixes;
-  return {
-    length: c.pos - offset,
-    mode,
-    map: v.map,
-    opcode: v.opcode,
-    mnemonic: v.mnemonic,
-    opSize: v.rex & 8 ? 8 : 4,
-    addrSize,
-    lock: false,
-    rep: 0,
-    segOverride: p.seg,
-    opsizePrefix: false,
-    addrsizePrefix: p.addrsize,
-    rex: 0,
-    hasModrm: modrm >= 0,
-    mod: modrm < 0 ? 0 : modrm >> 6,
-    reg: modrm < 0 ? 0 : ((modrm >> 3) & 7) | ((v.rex & 4) << 1),
-    rm: modrm < 0 ? 0 : modrm >= 0xc0 ? (modrm & 7) | ((v.rex & 1) << 3) : modrm & 7,
-    mem,
-    imm: immLo,
-    immHi: 0,
-    imm2: 0,
-    operands: mem === null ? [] : [memOperand(0)],
-    vex: v.prefixBytes,
   };
 }

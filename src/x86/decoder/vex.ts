@@ -4,8 +4,11 @@
  * a memory operand, so that encoding space was free); 8F is XOP only when its map field is >= 8
  * (POP Ev has ModRM.reg = 0).
  */
-import type { CodeMode, OpcodeMap } from '../instruction.js';
+import type { CodeMode, Instruction, OpcodeMap } from '../instruction.js';
 import type { ByteCursor } from './cursor.js';
+import { decodeMemoryOperand } from './memory-operand.js';
+import { memOperand } from './operand-objects.js';
+import { hasVexForbiddenPrefix, prefixes } from './prefixes.js';
 
 export interface VexForm {
   /** Prefix length: 2 (C5), 3 (C4, XOP), 4 (EVEX). */
@@ -94,4 +97,43 @@ export function scanVex(c: ByteCursor, first: number, mode: CodeMode): string | 
     v.immBytes = v.map === 3 || (v.map === 1 && IMM8_0F[op] === 1) ? 1 : 0;
   }
   return null;
+}
+
+/** A VEX/EVEX/XOP instruction: length, map, opcode, memory operand; mnemonic 'vex'/'evex'/'xop'. */
+export function decodeVex(c: ByteCursor, first: number, mode: CodeMode, offset: number, addrSize: 2 | 4 | 8, memSeg: number): Instruction {
+  if (hasVexForbiddenPrefix()) c.invalid('66/F2/F3/F0/REX before a VEX/EVEX/XOP prefix');
+  const why = scanVex(c, first, mode);
+  if (why !== null) c.invalid(why);
+  const v = vexForm;
+  const modrm = v.modrm ? c.u8() : -1;
+  const mem = modrm >= 0 && modrm < 0xc0 ? decodeMemoryOperand(c, modrm, addrSize, mode, v.rex, memSeg) : null;
+  let immLo = 0;
+  if (v.immBytes === 1) immLo = c.u8();
+  else if (v.immBytes === 4) immLo = c.i32();
+  const p = prefixes;
+  return {
+    length: c.pos - offset,
+    mode,
+    map: v.map,
+    opcode: v.opcode,
+    mnemonic: v.mnemonic,
+    opSize: v.rex & 8 ? 8 : 4,
+    addrSize,
+    lock: false,
+    rep: 0,
+    segOverride: p.seg,
+    opsizePrefix: false,
+    addrsizePrefix: p.addrsize,
+    rex: 0,
+    hasModrm: modrm >= 0,
+    mod: modrm < 0 ? 0 : modrm >> 6,
+    reg: modrm < 0 ? 0 : ((modrm >> 3) & 7) | ((v.rex & 4) << 1),
+    rm: modrm < 0 ? 0 : modrm >= 0xc0 ? (modrm & 7) | ((v.rex & 1) << 3) : modrm & 7,
+    mem,
+    imm: immLo,
+    immHi: 0,
+    imm2: 0,
+    operands: mem === null ? [] : [memOperand(0)],
+    vex: v.prefixBytes,
+  };
 }
