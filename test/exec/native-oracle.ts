@@ -11,7 +11,8 @@ import { REPO } from '../support.js';
 export const MEM_BASE = 0x10000000;
 export const MEM_SIZE = 256;
 
-export interface NativeCase { bytes: Uint8Array; regs: bigint[]; flags: number; mem: Uint8Array }
+/** compat: run in 32-bit compatibility mode (EAX..EDI loaded and returned, ESP excluded). */
+export interface NativeCase { bytes: Uint8Array; regs: bigint[]; flags: number; mem: Uint8Array; compat?: boolean }
 export type NativeResult = { fault: 'DE' | 'UD' | 'SEGV' } | { fault: undefined; regs: bigint[]; flags: number; mem: Uint8Array };
 
 let built: string | undefined;
@@ -47,7 +48,7 @@ export function runNative(cases: NativeCase[]): NativeResult[] {
   const bin = oracle();
   if (!bin) throw new Error(why);
   const input = cases.map((c) =>
-    `${hex(c.bytes)} ${c.regs.map((r) => BigInt.asUintN(64, r).toString(16)).join(' ')} ${c.flags.toString(16)} ${hex(c.mem)}`,
+    `${c.compat ? '32:' : ''}${hex(c.bytes)} ${c.regs.map((r) => BigInt.asUintN(64, r).toString(16)).join(' ')} ${c.flags.toString(16)} ${hex(c.mem)}`,
   ).join('\n') + '\n';
   const r = spawnSync(bin, [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`native oracle exited ${r.status}: ${r.stderr}`);

@@ -40,16 +40,13 @@ function decimalAdjust(ctx: ExecContext, insn: Instruction): boolean {
 function asciiAdjust(ctx: ExecContext, insn: Instruction): boolean {
   if (ctx.mode === 64) return false;
   const aas = insn.opcode === 0x3f;
-  let ax = ctx.regs[0] & 0xffff;
-  const adjust = (ax & 0x0f) > 9 || (ctx.flags & AF) !== 0;
-  const oldAl = ax & 0xff;
-  if (adjust) {
-    // Current SDM (and hardware): AAA adds 106H to AX; AAS subtracts 6 from AX, then 1 from AH.
-    ax = aas ? (ax - 6 - 0x100) & 0xffff : (ax + 0x106) & 0xffff;
-  }
-  ax = (ax & 0xff00) | (ax & 0x0f);
-  ctx.regs[0] = (ctx.regs[0] & ~0xffff) | ax;
-  ctx.flags = (ctx.flags & ~ARITH_FLAGS) | (adjust ? AF | CF : 0) | asciiAdjustFlags(aas, oldAl, adjust, ax & 0xff);
+  const ax0 = ctx.regs[0] & 0xffff;
+  const adjust = (ax0 & 0x0f) > 9 || (ctx.flags & AF) !== 0;
+  // Current SDM (and hardware): AAA adds 106H to AX; AAS subtracts 6 from AX, then 1 from AH.
+  const delta = adjust ? 0x106 : 0;
+  const sum = (aas ? ax0 - delta : ax0 + delta) & 0xffff;
+  ctx.regs[0] = (ctx.regs[0] & ~0xffff) | (sum & 0xff0f);
+  ctx.flags = (ctx.flags & ~ARITH_FLAGS) | (adjust ? AF | CF : 0) | asciiAdjustFlags(aas, ax0, delta, sum);
   advance(ctx, insn);
   return true;
 }

@@ -92,12 +92,16 @@ export function cmpxchgFailWritesDest(_size: number): boolean {
   return false;
 }
 
-/** DAA/DAS: OF is undefined; 0 here (to be matched against hardware). */
-export function decimalAdjustOf(_das: boolean, _oldAl: number, _al: number): number {
-  return 0;
+/** DAA/DAS: OF (undefined) is set when AL went from positive to negative (DAA) or back (DAS), as AMD does. */
+export function decimalAdjustOf(das: boolean, oldAl: number, al: number): number {
+  return (das ? oldAl & ~al : ~oldAl & al) & 0x80 ? OF : 0;
 }
 
-/** AAA/AAS: OF SF ZF PF undefined; from the resulting AL here (to be matched against hardware). */
-export function asciiAdjustFlags(_aas: boolean, _oldAl: number, _adjust: boolean, al: number): number {
-  return szp(al, 0, 1);
+/**
+ * AAA/AAS: SF ZF PF OF (undefined) are those of the 16-bit ADD/SUB of AX and the adjustment
+ * (0x106 or 0) before AL is masked, as AMD does. a: AX before, b: the adjustment, r: the sum.
+ */
+export function asciiAdjustFlags(aas: boolean, a: number, b: number, r: number): number {
+  const ov = aas ? (a ^ b) & (a ^ r) : ~(a ^ b) & (a ^ r);
+  return szp(r, 0, 2) | (ov & 0x8000 ? OF : 0);
 }

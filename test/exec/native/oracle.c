@@ -6,6 +6,10 @@
  * stdout, one line per case: R0 .. R15 FLAGS MEMHEX | DE | UD | SEGV
  * RSP (R4) is never loaded or stored: the instruction under test must not use it.
  * The memory window lives at MEM_BASE (fixed), so addresses in registers can point into it.
+ *
+ * CODEHEX prefixed with "32:" runs the instruction in 32-bit compatibility mode (Linux's user
+ * code selector 0x23, entered and left with far returns); only EAX..EDI (not ESP) are loaded
+ * and stored, and R8..R15 come back unchanged.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -47,6 +51,49 @@ __asm__(
   " cld\n ret\n"
   "epi_end:\n");
 
+/* Compatibility-mode runner: state, saved RSP and a stack below 4 GiB, code emitted per case. */
+struct state32 { uint64_t r[16]; uint64_t flags; uint64_t saved_rsp; };
+static unsigned char *code32;
+static struct state32 *st32;
+
+static unsigned char *emit(unsigned char *p, const char *bytes, int n) { memcpy(p, bytes, (size_t)n); return p + n; }
+static unsigned char *emit32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); return p + 4; }
+
+/* Builds: 64-bit entry -> far return to 32-bit code -> instruction -> far return to 64-bit exit. */
+static void build32(const unsigned char *insn, int n) {
+  uint32_t S = (uint32_t)(uintptr_t)st32;
+  unsigned char *p = code32;
+  p = emit(p, "\x53\x55\x41\x54\x41\x55\x41\x56\x41\x57", 10);   /* push rbx rbp r12-r15 */
+  p = emit(p, "\x48\x89\x24\x25", 4); p = emit32(p, S + 136);       /* mov [saved_rsp], rsp */
+  p = emit(p, "\xbc", 1); p = emit32(p, S + 4096);                   /* mov esp, top of page */
+  unsigned char *push_entry = p + 2 + 1;
+  p = emit(p, "\x6a\x23\x68\0\0\0\0\x48\xcb", 9);                 /* push 0x23; push entry; retfq */
+  uint32_t entry = (uint32_t)(uintptr_t)p;
+  memcpy(push_entry, &entry, 4);
+  p = emit(p, "\x6a\x2b\x1f\x6a\x2b\x07", 6);                      /* ds = es = 0x2b (null in 64-bit code) */
+  p = emit(p, "\xff\x35", 2); p = emit32(p, S + 128); p = emit(p, "\x9d", 1); /* push [flags]; popfd */
+  p = emit(p, "\xa1", 1); p = emit32(p, S + 0);                      /* mov eax, [r0] */
+  static const unsigned char ld[] = { 0x0d, 0x15, 0x1d, 0, 0x2d, 0x35, 0x3d };
+  for (int i = 1; i < 8; i++) {
+    if (i == 4) continue;
+    p = emit(p, "\x8b", 1); *p++ = ld[i - 1]; p = emit32(p, S + 8 * (uint32_t)i);
+  }
+  p = emit(p, (const char *)insn, n);
+  p = emit(p, "\x9c\x8f\x05", 3); p = emit32(p, S + 128);           /* pushfd; pop [flags] */
+  p = emit(p, "\xa3", 1); p = emit32(p, S + 0);                      /* mov [r0], eax */
+  for (int i = 1; i < 8; i++) {
+    if (i == 4) continue;
+    p = emit(p, "\x89", 1); *p++ = ld[i - 1]; p = emit32(p, S + 8 * (uint32_t)i);
+  }
+  unsigned char *push_back = p + 2 + 1;
+  p = emit(p, "\x6a\x33\x68\0\0\0\0\xcb", 8);                     /* push 0x33; push back; retf */
+  uint32_t back = (uint32_t)(uintptr_t)p;
+  memcpy(push_back, &back, 4);
+  p = emit(p, "\x48\x8b\x24\x25", 4); p = emit32(p, S + 136);       /* mov rsp, [saved_rsp] */
+  p = emit(p, "\x41\x5f\x41\x5e\x41\x5d\x41\x5c\x5d\x5b\xfc\xc3", 12); /* pops; cld; ret */
+  __builtin___clear_cache((char *)code32, (char *)p);
+}
+
 static sigjmp_buf env;
 static void on_signal(int sig) { siglongjmp(env, sig); }
 
@@ -76,11 +123,19 @@ int main(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
-  sa.sa_flags = SA_NODEFER;
+  /* Signals may arrive on the small compatibility-mode stack: handle them on their own stack. */
+  static char altstack[1 << 16];
+  stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+  sigaltstack(&ss, NULL);
+  sa.sa_flags = SA_NODEFER | SA_ONSTACK;
   sigaction(SIGFPE, &sa, NULL);
   sigaction(SIGILL, &sa, NULL);
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
+
+  code32 = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  st32 = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  if (code32 == MAP_FAILED || (void *)st32 == MAP_FAILED) { perror("mmap32"); return 2; }
 
   size_t pro = (size_t)(pro_end - pro_start), epi = (size_t)(epi_end - epi_start);
   static char line[8192];
@@ -97,17 +152,30 @@ int main(void) {
     }
     if (sscanf(line + off, "%520s", memhex) != 1) { fprintf(stderr, "bad mem\n"); return 2; }
     unsigned char insn[16];
-    int n = parse_bytes(codehex, insn, 15);
+    int compat = strncmp(codehex, "32:", 3) == 0;
+    int n = parse_bytes(codehex + (compat ? 3 : 0), insn, 15);
     if (n <= 0 || parse_bytes(memhex, mem, MEM_SIZE) != MEM_SIZE) { fprintf(stderr, "bad hex\n"); return 2; }
     for (int i = 0; i < 16; i++) st.r[i] = v[i];
     st.flags = v[16] & 0xcd5;            /* arithmetic flags and DF only */
-    memcpy(code, pro_start, pro);
-    memcpy(code + pro, insn, (size_t)n);
-    memcpy(code + pro + n, epi_start, epi);
-    __builtin___clear_cache((char *)code, (char *)code + pro + n + epi);
+    if (compat) {
+      for (int i = 0; i < 16; i++) st32->r[i] = st.r[i];
+      st32->flags = st.flags;
+      build32(insn, n);
+    } else {
+      memcpy(code, pro_start, pro);
+      memcpy(code + pro, insn, (size_t)n);
+      memcpy(code + pro + n, epi_start, epi);
+      __builtin___clear_cache((char *)code, (char *)code + pro + n + epi);
+    }
     int sig = sigsetjmp(env, 1);
     if (sig == 0) {
-      ((void (*)(struct state *))code)(&st);
+      if (compat) {
+        ((void (*)(void))code32)();
+        for (int i = 0; i < 16; i++) st.r[i] = i < 8 ? (uint32_t)st32->r[i] : st32->r[i];
+        st.flags = st32->flags;
+      } else {
+        ((void (*)(struct state *))code)(&st);
+      }
       for (int i = 0; i < 16; i++) printf("%llx ", (unsigned long long)st.r[i]);
       printf("%llx ", (unsigned long long)(st.flags & 0xcd5));
       for (int i = 0; i < MEM_SIZE; i++) printf("%02x", mem[i]);
