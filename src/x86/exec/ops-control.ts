@@ -85,11 +85,17 @@ function callRel(ctx: ExecContext, insn: Instruction): boolean {
   return true;
 }
 
-/** FF /2 CALL r/m (near indirect). */
-export function callIndirect(ctx: ExecContext, insn: Instruction): boolean {
+/** Reads and checks an FF /2 or /4 target into targetOut; returns the branch size. */
+function indirectTarget(ctx: ExecContext, insn: Instruction): number {
   const size = branchSize(ctx, insn);
   const t = rmRead(ctx, insn, size, rmAddress(ctx, insn)), th = half.hi;
   checkedTarget(ctx, t, th, size);
+  return size;
+}
+
+/** FF /2 CALL r/m (near indirect). */
+export function callIndirect(ctx: ExecContext, insn: Instruction): boolean {
+  const size = indirectTarget(ctx, insn);
   const tlo = targetOut.lo, thi = targetOut.hi;
   computeNextRip(ctx, insn);
   push(ctx, size, nextRipOut.lo, nextRipOut.hi);
@@ -99,9 +105,7 @@ export function callIndirect(ctx: ExecContext, insn: Instruction): boolean {
 
 /** FF /4 JMP r/m (near indirect). */
 export function jmpIndirect(ctx: ExecContext, insn: Instruction): boolean {
-  const size = branchSize(ctx, insn);
-  const t = rmRead(ctx, insn, size, rmAddress(ctx, insn)), th = half.hi;
-  checkedTarget(ctx, t, th, size);
+  indirectTarget(ctx, insn);
   setRip(ctx, targetOut.lo, targetOut.hi);
   return true;
 }
