@@ -107,3 +107,37 @@ test('decoder: bad arguments are EINVAL', () => {
   assertVmmError(() => decode(hexBytes('90'), 64, 0.5), 'EINVAL', 'offset 0.5');
   assertVmmError(() => decode([0x90] as unknown as Uint8Array, 64), 'EINVAL', 'plain array');
 });
+
+/**
+ * The whole one-byte and 0F maps: with a given second byte (ModRM) and zeros after it, exactly
+ * these opcodes are ENODEV; every other opcode decodes. Reviewed against the SDM opcode tables.
+ */
+const UNDEFINED_BY_MODRM: [number, CodeMode, string, string][] = [
+  [0x00, 64, '06 07 0e 16 17 1e 1f 27 2f 37 3f 60 61 62 82 9a c4 ce d4 d5 d6 ea',
+    '04 0a 0c 24 25 26 27 36 39 3b 3c 3d 3e 3f 7a 7b a6 a7 b8 ba c7'],
+  [0x00, 32, 'd6', '04 0a 0c 24 25 26 27 36 39 3b 3c 3d 3e 3f 7a 7b a6 a7 b8 ba c7'],
+  [0xc0, 64, '06 07 0e 16 17 1e 1f 27 2f 37 3f 60 61 62 82 8d 9a c4 ce d4 d5 d6 ea f0',
+    '04 0a 0c 24 25 26 27 36 39 3b 3c 3d 3e 3f 7a 7b ae b2 b4 b5 b8 ba c3 c7'],
+  [0xc0, 32, '62 8d c4 d6 f0', '04 0a 0c 24 25 26 27 36 39 3b 3c 3d 3e 3f 7a 7b ae b2 b4 b5 b8 ba c3 c7'],
+  [0x0f, 64, '06 07 0e 16 17 1e 1f 27 2f 37 3f 60 61 62 82 8e 8f 9a c4 c6 c7 ce d4 d5 d6 d9 ea f0',
+    '04 0a 0c 20 22 24 25 26 27 36 39 3b 3c 3d 3e 3f 7a 7b a6 a7 b8 ba'],
+  [0x0f, 32, '8e 8f c6 c7 d6 d9 f0', '04 0a 0c 20 22 24 25 26 27 36 39 3b 3c 3d 3e 3f 7a 7b a6 a7 b8 ba'],
+];
+
+test('decoder: the one-byte and 0F maps are complete (only the undefined opcodes are ENODEV)', () => {
+  for (const [modrm, mode, oneByte, twoByte] of UNDEFINED_BY_MODRM) {
+    for (const [escape, want] of [[[], oneByte], [[0x0f], twoByte]] as [number[], string][]) {
+      const bad: string[] = [];
+      for (let op = 0; op < 256; op++) {
+        const bytes = Uint8Array.from([...escape, op, modrm, ...new Array<number>(13).fill(0)]);
+        try {
+          decode(bytes, mode);
+        } catch (e) {
+          bad.push(op.toString(16).padStart(2, '0'));
+          assert.equal((e as { code?: string }).code, 'ENODEV', `${mode}-bit ${escape.length ? '0f ' : ''}${op.toString(16)}`);
+        }
+      }
+      assert.equal(bad.join(' '), want, `${mode}-bit ${escape.length ? '0F map' : 'one-byte map'}, ModRM ${modrm.toString(16)}`);
+    }
+  }
+});
