@@ -22,7 +22,9 @@ import { KVM_EXIT, KVM_EXIT_IO_IN, KVM_INTERNAL_ERROR } from './ioctls.js';
 import { EVENTS, REGS_RFLAGS, REGS_RIP, RUN, SEGMENT, SREGS } from './structs.js';
 import type { PagingRegs, PhysMemory } from '../../x86/mmu/index.js';
 import { decodeIoInsn, decodeMsrInsn } from './exit-insn.js';
+import type { ExitInsn } from './exit-insn.js';
 import { machinePhysMemory, readGuestLinear } from './guest-fetch.js';
+import type { HostSpan } from './guest-fetch.js';
 import { eventInFlight } from './events.js';
 import type { KvmVcpu } from './vcpu.js';
 
@@ -63,7 +65,11 @@ export class ExitDecoder {
     this.rv = vcpu.run_.view;
     this.runBytes = vcpu.run_.bytes;
     this.phys = machinePhysMemory(vcpu.machine);
+    this.syncEvents = new DataView(this.rv.buffer, this.rv.byteOffset + RUN.syncEvents, 64);
   }
+
+  /** The kvm_vcpu_events KVM copies into kvm_run at every exit. */
+  private readonly syncEvents: DataView;
 
   decode(): VmExit | undefined {
     const reason = this.rv.getUint32(RUN.exitReason, true);
@@ -79,7 +85,7 @@ export class ExitDecoder {
 
   exitState(): ExitState {
     const rv = this.rv;
-    const ev = new DataView(rv.buffer, rv.byteOffset + RUN.syncEvents);
+    const ev = this.syncEvents;
     const events = this.vcpu.events;
     return {
       rflags: BigInt(rv.getUint32(RUN.syncRegs + REGS_RFLAGS, true)),
@@ -104,7 +110,7 @@ export class ExitDecoder {
     const isIn = rv.getUint8(RUN.ioDirection) === KVM_EXIT_IO_IN;
     const size = rv.getUint8(RUN.ioSize);
     const count = rv.getUint32(RUN.ioCount, true);
-    const offset = Number(rv.getBigUint64(RUN.ioDataOffset, true));
+    const offset = rv.getUint32(RUN.ioDataOffset, true); // within the kvm_run mapping: < 2^32
     const length = size * count;
     const key = offset * 65536 + length;
     if (key !== this.ioDataKey) {
@@ -112,8 +118,7 @@ export class ExitDecoder {
       this.ioDataKey = key;
     }
     const rip = this.rip();
-    const got = this.fetchAtRip();
-    const insn = got > 0 ? decodeIoInsn(got === 15 ? this.insn : this.insn.subarray(0, got), this.longCode(), isIn) : undefined;
+    const insn = this.ioInsnAtRip(isIn);
     this.vcpu.completionPending = true;
     return {
       reason: 'io', port: rv.getUint16(RUN.ioPort, true), in: isIn, size, data: this.ioData,
@@ -179,6 +184,36 @@ export class ExitDecoder {
     return this.invalid(`KVM system event ${type}`);
   }
 
+  /**
+   * The I/O instruction at CS:RIP (or undefined when the bytes there are not one), with a
+   * one-entry cache: a guest exiting in a loop exits from the same RIP every time. The cache is
+   * keyed by the linear RIP, CR3, mode and direction, and a hit also requires the instruction's
+   * bytes in host memory to be unchanged (self-modifying code is seen); only a remapping of that
+   * code page by the guest without a CR3 change could go unnoticed.
+   */
+  private ioInsnAtRip(isIn: boolean): ExitInsn | undefined {
+    const rv = this.rv, sr = RUN.syncSregs;
+    const ripLo = rv.getUint32(RUN.syncRegs + REGS_RIP, true), ripHi = rv.getUint32(RUN.syncRegs + REGS_RIP + 4, true);
+    const cr3 = rv.getUint32(sr + SREGS.cr3, true);
+    const mode = (this.longCode() ? 1 : 0) | (isIn ? 2 : 0) | (rv.getUint32(sr + SREGS.cs + SEGMENT.base, true) * 4);
+    const c = this.ioCache;
+    if (c.n > 0 && c.ripLo === ripLo && c.ripHi === ripHi && c.cr3 === cr3 && c.mode === mode && sameBytes(c)) return c.insn;
+    const got = this.fetchAtRip(this.span);
+    const insn = got > 0 ? decodeIoInsn(got === 15 ? this.insn : this.insn.subarray(0, got), this.longCode(), isIn) : undefined;
+    const n = this.span.n;
+    c.n = 0;
+    if (n > 0 && (insn ? insn.length <= n : n === got)) {
+      Object.assign(c, { ripLo, ripHi, cr3, mode, insn, host: this.span.bytes, offset: this.span.offset, n: insn ? insn.length : n });
+      c.copy.set(this.span.bytes.subarray(this.span.offset, this.span.offset + c.n));
+    }
+    return insn;
+  }
+
+  private readonly span: HostSpan = { bytes: new Uint8Array(0), offset: 0, n: 0 };
+  private readonly ioCache: IoInsnCache = {
+    ripLo: 0, ripHi: 0, cr3: 0, mode: 0, insn: undefined, host: new Uint8Array(0), offset: 0, n: 0, copy: new Uint8Array(15),
+  };
+
   /** RIP as a number (exact below 2^53, which covers every address the contract carries). */
   private rip(): number {
     const o = RUN.syncRegs + REGS_RIP;
@@ -193,7 +228,7 @@ export class ExitDecoder {
   }
 
   /** Reads up to 15 bytes at CS:RIP into this.insn; returns how many were readable. */
-  private fetchAtRip(): number {
+  private fetchAtRip(first?: HostSpan): number {
     const rv = this.rv;
     const sr = RUN.syncSregs;
     const regs: PagingRegs = {
@@ -209,8 +244,19 @@ export class ExitDecoder {
       hi = 0;
       lo = (rv.getUint32(sr + SREGS.cs + SEGMENT.base, true) + ripLo) >>> 0;
     }
-    return readGuestLinear(this.vcpu.machine, this.phys, regs, hi, lo, this.insn);
+    return readGuestLinear(this.vcpu.machine, this.phys, regs, hi, lo, this.insn, first);
   }
+}
+
+interface IoInsnCache {
+  ripLo: number; ripHi: number; cr3: number; mode: number; insn: ExitInsn | undefined;
+  /** Host memory holding the bytes the decode looked at (n of them), and a copy of them. */
+  host: Uint8Array; offset: number; n: number; copy: Uint8Array;
+}
+
+function sameBytes(c: IoInsnCache): boolean {
+  for (let i = 0; i < c.n; i++) if (c.host[c.offset + i] !== c.copy[i]) return false;
+  return true;
 }
 
 function hexq(v: bigint): string {

@@ -23,8 +23,11 @@ export function machinePhysMemory(machine: KvmMachine): PhysMemory {
  * Copies up to out.length bytes from the guest linear address hi:lo (two 32-bit halves, so
  * high-half kernel addresses stay exact) into out; returns how many could be read.
  */
-export function readGuestLinear(machine: KvmMachine, phys: PhysMemory, regs: PagingRegs, hi: number, lo: number, out: Uint8Array): number {
+export function readGuestLinear(
+  machine: KvmMachine, phys: PhysMemory, regs: PagingRegs, hi: number, lo: number, out: Uint8Array, first?: HostSpan,
+): number {
   let done = 0;
+  if (first) first.n = 0;
   while (done < out.length) {
     const sum = (lo >>> 0) + done;
     const aLo = sum >>> 0, aHi = (hi + (sum > 0xffffffff ? 1 : 0)) | 0;
@@ -35,7 +38,11 @@ export function readGuestLinear(machine: KvmMachine, phys: PhysMemory, regs: Pag
     const inPage = 4096 - (aLo & 0xfff);
     const n = Math.min(out.length - done, inPage, at.bytes.length - at.offset);
     out.set(at.bytes.subarray(at.offset, at.offset + n), done);
+    if (first && done === 0) { first.bytes = at.bytes; first.offset = at.offset; first.n = n; }
     done += n;
   }
   return done;
 }
+
+/** Where the first contiguous piece of a readGuestLinear() came from in host memory. */
+export interface HostSpan { bytes: Uint8Array; offset: number; n: number }

@@ -52,6 +52,11 @@ function installHandler(): void {
   handlerInstalled = true;
 }
 
+/** This thread's id once prepareThread() ran in it, else 0 (a cheap "already prepared" test). */
+export function preparedThreadTid(): number {
+  return threadTid;
+}
+
 /**
  * Prepares the calling thread to run vCPUs: handler installed, STOP_SIGNAL blocked here.
  * Returns the thread id and the 8-byte kernel sigset KVM should use while in the guest

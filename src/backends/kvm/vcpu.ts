@@ -33,7 +33,7 @@ import {
 } from './state.js';
 import { CpuidTable } from './cpuid.js';
 import { writeCpuidEntries } from './system.js';
-import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, consumeStopSignals, prepareThread } from './stop-signal.js';
+import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, consumeStopSignals, prepareThread, preparedThreadTid } from './stop-signal.js';
 import { EventQueue } from './events.js';
 import { ExitDecoder } from './exits.js';
 import type { KvmMachine } from './machine.js';
@@ -299,6 +299,7 @@ export class KvmVcpu implements BackendVcpu {
 
   /** The signal mask KVM uses while this vCPU is in the guest (set once per running thread). */
   private enterThread(): void {
+    if (this.threadTid !== 0 && preparedThreadTid() === this.threadTid) return;
     const { tid, runMask } = prepareThread();
     if (tid === this.threadTid) return;
     const v = this.s.sigmask.view;

@@ -1,0 +1,61 @@
+/**
+ * P2: VM lifecycle. Create a machine, allocate and map a read-only 4 KiB ROM with guests/calc
+ * at 0xFFFFF000, create vCPU 0, set RAX/RBX, run from the reset vector to HLT, read RBX, destroy
+ * the machine: through the tsvisor API (KVM backend, including the frontend's checks and its
+ * cross-process machine registry) vs bench/c/p2-lifecycle.c making the same KVM calls, alternated
+ * round by round. Per lifecycle: this thread's CPU time and wall clock, best round of ROUNDS.
+ * Goal: ratio <= 1.2 and under 0.5 ms.
+ */
+import { Hypervisor, State } from '../src/index.js';
+import { GUEST_BUILD, guestBinary, kvmUnavailableReason } from '../test/support.js';
+import { join } from 'node:path';
+import { best, buildReference, median, now, printFigure, runReference } from './p1-p2-reference.js';
+
+const ITER = Number(process.env.P2_ITER ?? 100);
+const ROUNDS = Number(process.env.P2_ROUNDS ?? 7);
+
+const why = kvmUnavailableReason();
+if (why) {
+  console.error(`p2-lifecycle: skipped: ${why}`);
+  process.exit(0);
+}
+
+const reference = buildReference('p2-lifecycle');
+const calc = guestBinary('calc');
+const hv = Hypervisor.open({ backend: 'kvm' });
+
+function lifecycle(a: bigint, b: bigint): bigint {
+  const m = hv.createMachine();
+  const rom = m.allocate(4096);
+  rom.bytes.set(calc);
+  m.map(0xfffff000, rom, { prot: 'rx' });
+  const cpu = m.createVcpu(0);
+  cpu.setState({ gprs: { rax: a, rbx: b, rdx: 0n } });
+  const e = cpu.run();
+  if (e.reason !== 'halted') throw new Error(`p2: unexpected exit ${e.reason}`);
+  const sum = cpu.getState(State.GPRS).gprs!.rbx;
+  m.destroy();
+  return sum;
+}
+
+function tsvisorRound(): { wall: number; cpu: number } {
+  const t0 = now();
+  for (let i = 0; i < ITER; i++) if (lifecycle(3n, 5n) !== 8n) throw new Error('p2: calc gave a wrong sum');
+  const t1 = now();
+  return { wall: (t1.wall - t0.wall) / ITER, cpu: (t1.cpu - t0.cpu) / ITER };
+}
+
+tsvisorRound(); // warm-up
+const ts: { wall: number; cpu: number }[] = [];
+const ref: { wall: number; cpu: number }[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  ref.push(...runReference(reference, [join(GUEST_BUILD, 'calc.bin'), String(ITER), '1']).map((x) => ({ wall: x.wall * 1000, cpu: x.cpu * 1000 })));
+  ts.push(tsvisorRound());
+}
+hv.close();
+
+const ms = (xs: number[]): string => xs.map((x) => (x / 1e6).toFixed(3)).join(' ');
+console.error(`p2: ${ITER} lifecycles x ${ROUNDS} rounds; ms cpu tsvisor [${ms(ts.map((x) => x.cpu))}] C [${ms(ref.map((x) => x.cpu))}]`);
+console.error(`p2: medians cpu ${(median(ts.map((x) => x.cpu)) / 1e6).toFixed(3)} vs ${(median(ref.map((x) => x.cpu)) / 1e6).toFixed(3)} ms`);
+printFigure('P2 VM lifecycle (CPU time, best round)', best(ts.map((x) => x.cpu)) / 1e6, best(ref.map((x) => x.cpu)) / 1e6, 'ms');
+printFigure('P2 VM lifecycle (wall clock, best round)', best(ts.map((x) => x.wall)) / 1e6, best(ref.map((x) => x.wall)) / 1e6, 'ms');
