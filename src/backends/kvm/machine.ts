@@ -8,9 +8,9 @@ import { VmmError, hex } from '../../api/errors.js';
 import type { Prot } from '../../api/types.js';
 import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
 import { KVM, KVM_CAP, KVM_MEM_READONLY, KVM_MSR_EXIT_REASON_UNKNOWN } from './ioctls.js';
-import { ENABLE_CAP, ENABLE_CAP_SIZE, MEMORY_REGION, MEMORY_REGION_SIZE } from './structs.js';
+import { ENABLE_CAP, ENABLE_CAP_SIZE, MEMORY_REGION } from './structs.js';
 import { check, kvmError } from './kvm-error.js';
-import { NativeBlock } from './native-block.js';
+import { sharedScratch } from './native-block.js';
 import { sys } from './libc.js';
 import { ramAddress } from './guest-ram.js';
 import type { KvmSystem } from './system.js';
@@ -30,7 +30,6 @@ export class KvmMachine implements BackendMachine {
   readonly system: KvmSystem;
   readonly slots: Slot[] = [];
   private readonly vcpus = new Set<KvmVcpu>();
-  private readonly region = new NativeBlock(MEMORY_REGION_SIZE);
   private destroyed = false;
 
   constructor(system: KvmSystem) {
@@ -43,14 +42,11 @@ export class KvmMachine implements BackendMachine {
 
   /** MSRs KVM does not know exit to user space (rdmsr/wrmsr exits) instead of raising #GP. */
   private enableUserSpaceMsrExits(): void {
-    const cap = new NativeBlock(ENABLE_CAP_SIZE);
-    try {
-      cap.view.setUint32(ENABLE_CAP.cap, KVM_CAP.X86_USER_SPACE_MSR, true);
-      cap.view.setBigUint64(ENABLE_CAP.args, BigInt(KVM_MSR_EXIT_REASON_UNKNOWN), true);
-      if (sys.ioctl(this.fd, KVM.ENABLE_CAP, cap.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
-    } finally {
-      cap.free();
-    }
+    const cap = sharedScratch();
+    cap.zero(ENABLE_CAP_SIZE);
+    cap.view.setUint32(ENABLE_CAP.cap, KVM_CAP.X86_USER_SPACE_MSR, true);
+    cap.view.setBigUint64(ENABLE_CAP.args, BigInt(KVM_MSR_EXIT_REASON_UNKNOWN), true);
+    if (sys.ioctl(this.fd, KVM.ENABLE_CAP, cap.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
   }
 
   map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
@@ -94,7 +90,6 @@ export class KvmMachine implements BackendMachine {
     if (this.destroyed) return;
     this.destroyed = true;
     for (const v of [...this.vcpus]) v.destroy();
-    this.region.free();
     sys.close(this.fd);
   }
 
@@ -105,12 +100,13 @@ export class KvmMachine implements BackendMachine {
   }
 
   private setRegion(slot: number, flags: number, gpa: number, size: number, host: bigint, what: string): void {
-    const v = this.region.view;
+    const region = sharedScratch();
+    const v = region.view;
     v.setUint32(MEMORY_REGION.slot, slot, true);
     v.setUint32(MEMORY_REGION.flags, flags, true);
     v.setBigUint64(MEMORY_REGION.guestPhysAddr, BigInt(gpa), true);
     v.setBigUint64(MEMORY_REGION.memorySize, BigInt(size), true);
     v.setBigUint64(MEMORY_REGION.userspaceAddr, host, true);
-    if (sys.ioctl(this.fd, KVM.SET_USER_MEMORY_REGION, this.region.addr) < 0) throw kvmError(`KVM_SET_USER_MEMORY_REGION (${what})`);
+    if (sys.ioctl(this.fd, KVM.SET_USER_MEMORY_REGION, region.addr) < 0) throw kvmError(`KVM_SET_USER_MEMORY_REGION (${what})`);
   }
 }

@@ -32,7 +32,6 @@ import {
   writeSregsCrs,
 } from './state.js';
 import { CpuidTable } from './cpuid.js';
-import { writeCpuidEntries } from './system.js';
 import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, consumeStopSignals, prepareThread, preparedThreadTid } from './stop-signal.js';
 import { EventQueue } from './events.js';
 import { ExitDecoder } from './exits.js';
@@ -83,7 +82,7 @@ export class KvmVcpu implements BackendVcpu {
       sys.close(this.fd);
       throw e;
     }
-    this.scratch = new NativeBlock(SCRATCH_SIZE);
+    this.scratch = NativeBlock.take(SCRATCH_SIZE);
     const b = this.scratch;
     this.s = {
       regs: b.sub(AT.regs, REGS_SIZE), sregs: b.sub(AT.sregs, SREGS_SIZE),
@@ -94,7 +93,7 @@ export class KvmVcpu implements BackendVcpu {
     // Registers, segments/CRs and pending events are copied into kvm_run at every exit, so an
     // exit's RIP, RFLAGS and interrupt shadow cost no extra ioctl.
     this.run_.view.setBigUint64(RUN.validRegs, BigInt(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS), true);
-    this.cpuid = new CpuidTable(machine.system.supportedCpuid(), id);
+    this.cpuid = new CpuidTable(machine.system, id);
     this.loadCpuid();
     this.events = new EventQueue(this);
     this.exits = new ExitDecoder(this);
@@ -120,10 +119,10 @@ export class KvmVcpu implements BackendVcpu {
   }
 
   private loadCpuid(): void {
-    if (this.cpuid.entries.length > CPUID_CAPACITY) {
-      throw new VmmError('E2BIG', `kvm: ${this.cpuid.entries.length} CPUID entries exceed the ${CPUID_CAPACITY} this backend passes`);
+    if (this.cpuid.count > CPUID_CAPACITY) {
+      throw new VmmError('E2BIG', `kvm: ${this.cpuid.count} CPUID entries exceed the ${CPUID_CAPACITY} this backend passes`);
     }
-    writeCpuidEntries(this.s.cpuid.view, this.cpuid.entries);
+    this.cpuid.write(this.s.cpuid.view);
     if (sys.ioctl(this.fd, KVM.SET_CPUID2, this.s.cpuid.addr) < 0) {
       const err = errno();
       if (err === 16 /* EBUSY */ || err === 22 /* EINVAL */) {
@@ -359,7 +358,7 @@ export class KvmVcpu implements BackendVcpu {
     this.destroyed = true;
     Atomics.store(this.stopFlags, STOP_ALIVE, 0);
     sys.munmap(this.run_.addr, this.runSize);
-    this.scratch.free();
+    NativeBlock.give(this.scratch);
     sys.close(this.fd);
     this.machine.vcpuGone(this);
   }
