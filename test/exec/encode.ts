@@ -24,6 +24,8 @@ export interface EncSpec {
   bare?: boolean;
   /** Immediate: size in bytes, whether the decoder sign-extends it to the operand size. */
   imm?: { bytes: 1 | 2 | 4 | 8; value: bigint; signExtend: boolean };
+  /** A second immediate byte (ENTER's nesting level). */
+  imm2?: number;
   rep?: 0 | 0xf2 | 0xf3;
   /** Emit a REX prefix even when no bit is needed (byte registers SPL..DIL instead of AH..BH). */
   forceRex?: boolean;
@@ -93,11 +95,12 @@ export function encode(s: EncSpec): Encoded {
     imm = Number(BigInt.asIntN(32, full & 0xffffffffn));
     immHi = s.opSize === 8 || bytes === 8 ? Number(BigInt.asIntN(32, full >> 32n)) : 0;
   }
+  if (s.imm2 !== undefined) out.push(s.imm2 & 0xff);
   const insn: Instruction = {
     length: out.length, mode: 64, map, opcode: s.opcode, mnemonic: s.mnemonic ?? 'encoded',
     opSize: s.opSize, addrSize, lock: false, rep: s.rep ?? 0, segOverride: -1, opsizePrefix: opsizePrefix || !!s.prefix66,
     addrsizePrefix: addrSize === 4, rex, hasModrm, mod: hasModrm ? mod : 0,
-    reg: hasModrm ? reg : 0, rm: hasModrm ? rm : 0, mem, imm, immHi, imm2: 0, operands: [], vex: 0,
+    reg: hasModrm ? reg : 0, rm: hasModrm ? rm : 0, mem, imm, immHi, imm2: s.imm2 ?? 0, operands: [], vex: 0,
   };
   return { bytes: new Uint8Array(out), insn };
 }

@@ -13,7 +13,8 @@ import { X86Fault } from '../../src/x86/exec/context.js';
 import { encode, hexBytes } from './encode.js';
 import type { Encoded } from './encode.js';
 import { FlatContext } from './flat-context.js';
-import { MEM_BASE, MEM_SIZE, oracleUnavailable, runNative } from './native-oracle.js';
+import { MEM_BASE, MEM_SIZE, STACK_RIP, oracleUnavailable, runNative } from './native-oracle.js';
+import { IF } from '../../src/x86/exec/context.js';
 import type { NativeCase, NativeResult } from './native-oracle.js';
 import { Rng, testSeed } from './rng.js';
 import { TEMPLATES } from './templates.js';
@@ -36,9 +37,9 @@ function makeCases(rng: Rng): Case[] {
         const spec = t.make(size, rng, setup);
         const enc = encode(spec);
         const regs = setup.regs.map((v) => v ?? rng.value());
-        regs[4] = 0n;
+        if (!t.stack) regs[4] = 0n;
         const flags = (rng.int(0x1000) & setup.flagsMask) | 2;
-        out.push({ name: `${t.name} (size ${size})`, enc, native: { bytes: enc.bytes, regs, flags, mem } });
+        out.push({ name: `${t.name} (size ${size})`, enc, native: { bytes: enc.bytes, regs, flags, mem, stack: t.stack } });
       }
     }
   }
@@ -49,8 +50,13 @@ function makeCases(rng: Rng): Case[] {
 function compare(c: Case, want: NativeResult, insn: Instruction = c.enc.insn): string {
   const ctx = new FlatContext(c.native.mem.slice(), MEM_BASE);
   c.native.regs.forEach((v, i) => ctx.set(i, v));
-  ctx.rip = RIP0;
+  const rip0 = c.native.stack ? BigInt(STACK_RIP) : RIP0;
+  ctx.rip = rip0;
   ctx.flags = c.native.flags;
+  if (c.native.stack) {
+    ctx.cpl = 3; // the oracle runs as a Linux process: CPL 3, IOPL 0, IF set
+    ctx.flags |= IF;
+  }
   let fault: X86Fault | undefined;
   let handled = false;
   try {
@@ -74,7 +80,7 @@ function compare(c: Case, want: NativeResult, insn: Instruction = c.enc.insn): s
     if (ctx.mem[k] !== want.mem[k]) { diffs.push(`mem[${k}] got ${ctx.mem[k].toString(16)} want ${want.mem[k].toString(16)}`); break; }
   }
   const rep = c.enc.insn.rep !== 0 && c.enc.insn.opcode >= 0xa4 && c.enc.insn.opcode <= 0xaf;
-  const wantRip = RIP0 + BigInt(c.enc.insn.length);
+  const wantRip = rip0 + BigInt(c.enc.insn.length);
   if (ctx.rip !== wantRip && !rep) diffs.push(`rip got ${ctx.rip.toString(16)} want ${wantRip.toString(16)}`);
   return diffs.join('; ');
 }

@@ -3,16 +3,23 @@
  * time) to get reference results, flags included. Unavailable (no gcc, not x86-64) -> a reason.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { tmpdir, arch } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../support.js';
 
 export const MEM_BASE = 0x10000000;
 export const MEM_SIZE = 256;
+/** Where stack-mode cases run natively (and so the RIP execute() must start from). */
+export const STACK_RIP = 0x20000800;
 
-/** compat: run in 32-bit compatibility mode (EAX..EDI loaded and returned, ESP excluded). */
-export interface NativeCase { bytes: Uint8Array; regs: bigint[]; flags: number; mem: Uint8Array; compat?: boolean }
+/**
+ * compat: run in 32-bit compatibility mode (EAX..EDI loaded and returned, ESP excluded).
+ * stack: 64-bit with RSP loaded and returned too, the instruction at STACK_RIP.
+ */
+export interface NativeCase {
+  bytes: Uint8Array; regs: bigint[]; flags: number; mem: Uint8Array; compat?: boolean; stack?: boolean;
+}
 export type NativeResult = { fault: 'DE' | 'UD' | 'SEGV' } | { fault: undefined; regs: bigint[]; flags: number; mem: Uint8Array };
 
 let built: string | undefined;
@@ -27,11 +34,14 @@ function oracle(): string | undefined {
   mkdirSync(dir, { recursive: true });
   const bin = join(dir, `oracle-${Math.floor(statSync(src).mtimeMs)}`);
   if (!existsSync(bin)) {
-    const r = spawnSync('gcc', ['-O1', '-o', bin, src], { encoding: 'utf8' });
+    // Test files run in parallel: build under a private name, then rename (atomic) into place.
+    const tmp = `${bin}.${process.pid}.tmp`;
+    const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {
       why = `native oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`;
       return undefined;
     }
+    renameSync(tmp, bin);
   }
   built = bin;
   return built;
@@ -48,7 +58,7 @@ export function runNative(cases: NativeCase[]): NativeResult[] {
   const bin = oracle();
   if (!bin) throw new Error(why);
   const input = cases.map((c) =>
-    `${c.compat ? '32:' : ''}${hex(c.bytes)} ${c.regs.map((r) => BigInt.asUintN(64, r).toString(16)).join(' ')} ${c.flags.toString(16)} ${hex(c.mem)}`,
+    `${c.compat ? '32:' : c.stack ? 'S:' : ''}${hex(c.bytes)} ${c.regs.map((r) => BigInt.asUintN(64, r).toString(16)).join(' ')} ${c.flags.toString(16)} ${hex(c.mem)}`,
   ).join('\n') + '\n';
   const r = spawnSync(bin, [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`native oracle exited ${r.status}: ${r.stderr}`);

@@ -127,6 +127,16 @@ test('enter with nesting copies frame pointers; leave undoes it', () => {
   assert.equal(ctx.get(RBP), TOP + 0x40n);
 });
 
+test('enter probes the new stack top: an allocation reaching unmapped memory faults', () => {
+  const ctx = context(64);
+  ctx.set(RSP, BigInt(BASE + 0x10));
+  const s = snapshot(ctx);
+  assert.throws(() => step(ctx, 'c8090000'), (e: unknown) => e instanceof X86Fault && e.vector === 14);
+  assert.equal(snapshot(ctx), s);
+  step(ctx, 'c8080000');
+  assert.equal(ctx.get(RSP), BigInt(BASE));
+});
+
 test('pushf/popf: RF/VM never pushed; IF and IOPL change only with privilege; no cpl -> not handled', () => {
   const ctx = context(64);
   ctx.set(RSP, TOP);

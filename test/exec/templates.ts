@@ -4,7 +4,7 @@
  * window. Names say which instruction form each covers.
  */
 import type { EncSpec } from './encode.js';
-import { MEM_BASE, MEM_SIZE } from './native-oracle.js';
+import { MEM_BASE, MEM_SIZE, STACK_RIP } from './native-oracle.js';
 import type { Rng } from './rng.js';
 
 export type Size = 1 | 2 | 4 | 8;
@@ -16,6 +16,8 @@ export type Size = 1 | 2 | 4 | 8;
 export interface Setup { regs: (bigint | null)[]; flagsMask: number; mem: Uint8Array }
 export interface Template {
   name: string;
+  /** Runs with RSP under test (native stack mode, from STACK_RIP); else RSP is 0 and unused. */
+  stack?: boolean;
   sizes: readonly Size[];
   make(size: Size, rng: Rng, setup: Setup): EncSpec;
 }
@@ -329,6 +331,64 @@ add({ name: 'crc32', sizes: [1, 2, 4, 8], make: (s, rng) => {
   // Operand size here is the source's; the destination is 32-bit (64 with REX.W).
   const { r, forceRex } = regs(rng, 2, [false, s === 1], [], s === 8);
   return { map: 2, opcode: s === 1 ? 0xf0 : 0xf1, opSize: s, reg: r[0], rm: r[1], rep: 0xf2, forceRex };
+} });
+
+// Stack and near-branch forms (stack mode): every branch target is the next instruction, so the
+// native run falls through to the oracle's epilogue.
+const S28 = [2, 8] as const;
+/** Points RSP into the window (sometimes misaligned) and returns its window offset. */
+function stackTop(rng: Rng, setup: Setup): number {
+  const off = 96 + 8 * rng.int(12) + (rng.int(4) === 0 ? rng.int(8) : 0);
+  setup.regs[4] = BigInt(MEM_BASE + off);
+  return off;
+}
+function putQword(setup: Setup, off: number, v: bigint): void {
+  for (let i = 0; i < 8; i++) setup.mem[off + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+}
+const stack = (t: Template): void => add({ ...t, stack: true });
+
+stack({ name: 'push r', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0x50, opSize: s, noRexW: true, opReg: rng.int(16) }; } });
+stack({ name: 'pop r', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0x58, opSize: s, noRexW: true, opReg: rng.int(16) }; } });
+stack({ name: 'push imm', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return rng.int(2) ? { opcode: 0x6a, opSize: s, noRexW: true, bare: true, imm: imm(1, rng) }
+    : { opcode: 0x68, opSize: s, noRexW: true, bare: true, imm: imm(s === 2 ? 2 : 4, rng) }; } });
+stack({ name: 'push [m]', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0xff, opSize: s, noRexW: true, reg: 6, ...memOperand(rng, setup, s, [4]) }; } });
+stack({ name: 'pop [rsp+disp]', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0x8f, opSize: s, noRexW: true, reg: 0, sib: { base: 4, index: -1, scale: 1, disp32: rng.int(32) - 16 } }; } });
+stack({ name: 'pop [m]', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0x8f, opSize: s, noRexW: true, reg: 0, ...memOperand(rng, setup, s, [4]) }; } });
+stack({ name: 'pushf', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0x9c, opSize: s, noRexW: true, bare: true }; } });
+stack({ name: 'popf', sizes: S28, make: (s, rng, setup) => {
+  // Only flags a CPL3 program may flip without side effects: arithmetic, DF, and IF (ignored).
+  const off = stackTop(rng, setup);
+  putQword(setup, off, BigInt(rng.int(0x1000) & 0xed5) | (rng.u32() << 32n & (s === 8 ? 0n : 0xffffffff00000000n)));
+  return { opcode: 0x9d, opSize: s, noRexW: true, bare: true };
+} });
+stack({ name: 'call rel32', sizes: [8], make: (_s, rng, setup) => { stackTop(rng, setup);
+  return { opcode: 0xe8, opSize: 8, noRexW: true, bare: true, imm: { bytes: 4, value: 0n, signExtend: true } }; } });
+stack({ name: 'call r', sizes: [8], make: (_s, rng, setup) => { stackTop(rng, setup);
+  const r = rng.pick(GPR);
+  setup.regs[r] = BigInt(STACK_RIP + (r >= 8 ? 3 : 2));
+  return { opcode: 0xff, opSize: 8, noRexW: true, reg: 2, rm: r }; } });
+stack({ name: 'ret / ret imm16', sizes: [8], make: (_s, rng, setup) => {
+  const off = stackTop(rng, setup);
+  const withImm = rng.int(2) === 1;
+  putQword(setup, off, BigInt(STACK_RIP + (withImm ? 3 : 1)));
+  return withImm ? { opcode: 0xc2, opSize: 8, noRexW: true, bare: true, imm: { bytes: 2, value: BigInt(rng.int(64)), signExtend: false } }
+    : { opcode: 0xc3, opSize: 8, noRexW: true, bare: true };
+} });
+stack({ name: 'enter', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  setup.regs[5] = BigInt(MEM_BASE + 160 + rng.int(64));
+  return { opcode: 0xc8, opSize: s, noRexW: true, bare: true, imm: { bytes: 2, value: BigInt(rng.pick([0, 1, 8, 0x20, 0x30])), signExtend: false },
+    imm2: rng.pick([0, 1, 2, 3, 4, 33]) };
+} });
+stack({ name: 'leave', sizes: S28, make: (s, rng, setup) => { stackTop(rng, setup);
+  setup.regs[5] = BigInt(MEM_BASE + 64 + rng.int(128));
+  return { opcode: 0xc9, opSize: s, noRexW: true, bare: true };
 } });
 
 export const TEMPLATES: readonly Template[] = templates;

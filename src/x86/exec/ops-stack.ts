@@ -188,6 +188,9 @@ function enter(ctx: ExecContext, insn: Instruction): boolean {
     }
     stackPointerPlus(ctx, -alloc);
     const nlo = spOut.lo, nhi = spOut.hi;
+    // Hardware probes the new stack top: ENTER with an allocation reaching an unmapped page
+    // faults (seen natively). Modelled as a one-byte read at SS:new rSP.
+    if (alloc > 0) ctx.read(2, spOut.addr, 1);
     if (ctx.stackSize === 8) { r[10] = frameLo; r[11] = frameHi; }
     else if (ctx.stackSize === 4) { r[10] = frameLo; r[11] = 0; }
     else r[10] = (r[10] & ~0xffff) | (frameLo & 0xffff);

@@ -7,6 +7,8 @@
  * RSP (R4) is never loaded or stored: the instruction under test must not use it.
  * The memory window lives at MEM_BASE (fixed), so addresses in registers can point into it.
  *
+ * CODEHEX prefixed with "S:" runs it in 64-bit mode with RSP loaded and stored too (the stack
+ * is then in the window), from the fixed address STACK_RIP so pushed return addresses are known.
  * CODEHEX prefixed with "32:" runs the instruction in 32-bit compatibility mode (Linux's user
  * code selector 0x23, entered and left with far returns); only EAX..EDI (not ESP) are loaded
  * and stored, and R8..R15 come back unchanged.
@@ -22,6 +24,9 @@
 
 #define MEM_BASE 0x10000000UL
 #define MEM_SIZE 256
+
+#define STACK_CODE 0x20000000UL
+#define STACK_RIP (STACK_CODE + 0x800)
 
 struct state { uint64_t r[16]; uint64_t flags; };
 
@@ -94,6 +99,37 @@ static void build32(const unsigned char *insn, int n) {
   __builtin___clear_cache((char *)code32, (char *)p);
 }
 
+/* 64-bit runner with RSP under test: code emitted at STACK_CODE, the instruction at STACK_RIP. */
+static unsigned char *stack_code;
+
+/* mov r64, [abs32] (load) or mov [abs32], r64 (store). */
+static unsigned char *mov_abs(unsigned char *p, int reg, uint32_t addr, int store) {
+  *p++ = (unsigned char)(0x48 | (reg >= 8 ? 4 : 0));
+  *p++ = store ? 0x89 : 0x8b;
+  *p++ = (unsigned char)(0x04 | ((reg & 7) << 3));
+  *p++ = 0x25;
+  return emit32(p, addr);
+}
+
+static void build_stack(const unsigned char *insn, int n) {
+  uint32_t S = (uint32_t)(uintptr_t)st32;
+  unsigned char *p = stack_code;
+  p = emit(p, "\x53\x55\x41\x54\x41\x55\x41\x56\x41\x57", 10);   /* push rbx rbp r12-r15 */
+  p = mov_abs(p, 4, S + 136, 1);                                      /* save the real rsp */
+  p = emit(p, "\xff\x34\x25", 3); p = emit32(p, S + 128); p = emit(p, "\x9d", 1); /* push [flags]; popfq */
+  for (int i = 0; i < 16; i++) if (i != 4) p = mov_abs(p, i, S + 8 * (uint32_t)i, 0);
+  p = mov_abs(p, 4, S + 32, 0);                                       /* rsp under test, last */
+  unsigned char *at = stack_code + 0x800;
+  while (p < at) *p++ = 0x90;                                         /* nop sled up to STACK_RIP */
+  p = emit(p, (const char *)insn, n);
+  p = mov_abs(p, 4, S + 32, 1);
+  p = mov_abs(p, 4, S + 136, 0);                                      /* back on the real stack */
+  p = emit(p, "\x9c\x8f\x04\x25", 4); p = emit32(p, S + 128);        /* pushfq; pop [flags] */
+  for (int i = 0; i < 16; i++) if (i != 4) p = mov_abs(p, i, S + 8 * (uint32_t)i, 1);
+  p = emit(p, "\x41\x5f\x41\x5e\x41\x5d\x41\x5c\x5d\x5b\xfc\xc3", 12); /* pops; cld; ret */
+  __builtin___clear_cache((char *)stack_code, (char *)p);
+}
+
 static sigjmp_buf env;
 static void on_signal(int sig) { siglongjmp(env, sig); }
 
@@ -135,7 +171,11 @@ int main(void) {
 
   code32 = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
   st32 = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-  if (code32 == MAP_FAILED || (void *)st32 == MAP_FAILED) { perror("mmap32"); return 2; }
+  stack_code = mmap((void *)STACK_CODE, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (code32 == MAP_FAILED || (void *)st32 == MAP_FAILED || stack_code != (unsigned char *)STACK_CODE) {
+    perror("mmap32"); return 2;
+  }
 
   size_t pro = (size_t)(pro_end - pro_start), epi = (size_t)(epi_end - epi_start);
   static char line[8192];
@@ -152,15 +192,15 @@ int main(void) {
     }
     if (sscanf(line + off, "%520s", memhex) != 1) { fprintf(stderr, "bad mem\n"); return 2; }
     unsigned char insn[16];
-    int compat = strncmp(codehex, "32:", 3) == 0;
-    int n = parse_bytes(codehex + (compat ? 3 : 0), insn, 15);
+    int compat = strncmp(codehex, "32:", 3) == 0, stackmode = strncmp(codehex, "S:", 2) == 0;
+    int n = parse_bytes(codehex + (compat ? 3 : stackmode ? 2 : 0), insn, 15);
     if (n <= 0 || parse_bytes(memhex, mem, MEM_SIZE) != MEM_SIZE) { fprintf(stderr, "bad hex\n"); return 2; }
     for (int i = 0; i < 16; i++) st.r[i] = v[i];
     st.flags = v[16] & 0xcd5;            /* arithmetic flags and DF only */
-    if (compat) {
+    if (compat || stackmode) {
       for (int i = 0; i < 16; i++) st32->r[i] = st.r[i];
       st32->flags = st.flags;
-      build32(insn, n);
+      if (compat) build32(insn, n); else build_stack(insn, n);
     } else {
       memcpy(code, pro_start, pro);
       memcpy(code + pro, insn, (size_t)n);
@@ -169,9 +209,9 @@ int main(void) {
     }
     int sig = sigsetjmp(env, 1);
     if (sig == 0) {
-      if (compat) {
-        ((void (*)(void))code32)();
-        for (int i = 0; i < 16; i++) st.r[i] = i < 8 ? (uint32_t)st32->r[i] : st32->r[i];
+      if (compat || stackmode) {
+        ((void (*)(void))(compat ? code32 : stack_code))();
+        for (int i = 0; i < 16; i++) st.r[i] = compat && i < 8 ? (uint32_t)st32->r[i] : st32->r[i];
         st.flags = st32->flags;
       } else {
         ((void (*)(struct state *))code)(&st);
