@@ -202,3 +202,19 @@ test('assistMem: an operand crossing from RAM into the MMIO page is split betwee
   assert.deepEqual(Array.from(dev.bytes.subarray(0, 4)), [0x55, 0x66, 0x77, 0x88]);
   assert.deepEqual(dev.log, ['w 200000/4']);
 });
+
+test('segment limits outside 64-bit mode: #GP past DS limit, #SS for SS, nothing changed', () => {
+  const rm = realModeCpu();
+  const dev = new Device(0x80000);
+  rm.state.segs.ds = { ...rm.state.segs.ds, selector: 0x8000, base: 0x80000n };
+  rm.code(0x1000, [0x89, 0x07]);                 // mov [bx], ax
+  rm.setRegs({ rax: 0x1234n, rbx: 0xffffn });
+  assert.throws(() => assistMem(rm, memExit(0x8ffff, true, 2), dev.handle),
+    (e: unknown) => e instanceof AssistFault && e.vector === 13 && e.errorCode === 0);
+  assert.equal(rm.gprs.rip, 0x1000n);
+  assert.deepEqual(dev.log, []);
+  rm.state.segs.ss = { ...rm.state.segs.ss, base: 0x80000n, limit: 0x0fff };
+  rm.code(0x1000, [0x89, 0x46, 0x00]);           // mov [bp+0], ax (SS)
+  rm.setRegs({ rbp: 0x1000n });
+  assert.throws(() => assistMem(rm, memExit(0x81000, true, 2), dev.handle), (e: unknown) => e instanceof AssistFault && e.vector === 12);
+});

@@ -50,6 +50,7 @@ export class EmulContext implements ExecContext {
   }
 
   read(seg: number, addr: number, size: 1 | 2 | 4 | 8): number {
+    this.lin.checkLimit(seg, addr, size);
     this.access(this.lin.linear(seg, addr), size, false);
     const v = this.view;
     switch (size) {
@@ -65,6 +66,7 @@ export class EmulContext implements ExecContext {
   write(seg: number, addr: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void {
     this.view.setInt32(0, lo, true);
     this.view.setInt32(4, hi, true);
+    this.lin.checkLimit(seg, addr, size);
     this.access(this.lin.linear(seg, addr), size, true);
   }
 

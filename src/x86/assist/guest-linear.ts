@@ -11,7 +11,7 @@ import { physMemoryOf, type PhysMemory } from '../mmu/phys-memory.js';
 import { ACCESS_FETCH, ACCESS_SET_AD, ACCESS_USER, ACCESS_WRITE, type PagingRegs } from '../mmu/paging-regs.js';
 import { walk } from '../mmu/walker.js';
 import { AssistFault } from './assist-fault.js';
-import { pagingOf, segmentBase } from './cpu-view.js';
+import { pagingOf, segmentBase, segmentOf } from './cpu-view.js';
 
 const TWO32 = 4294967296;
 export const PAGE = 4096;
@@ -31,6 +31,25 @@ export class GuestLinear {
     if (this.mode !== 64) return sum >>> 0;
     if (sum >= -(2 ** 63) && sum < 2 ** 63) return sum;
     return sum >= 0 ? sum - 2 ** 64 : sum + 2 ** 64;
+  }
+
+  /**
+   * Segment limit check outside 64-bit mode, as the CPU makes it before the access: an offset
+   * range beyond the limit of an expand-up segment (or inside the limit of an expand-down one)
+   * raises #SS(0) for SS and #GP(0) otherwise. 64-bit mode has no limits (canonical checks are
+   * the walker's).
+   */
+  checkLimit(seg: number, offset: number, size: number): void {
+    if (this.mode === 64) return;
+    const s = segmentOf(this.segs, seg);
+    const last = offset + size - 1;
+    const expandDown = s.s === 1 && (s.type & 0xc) === 0x4;
+    const top = s.def ? 0xffffffff : 0xffff;
+    const ok = expandDown ? offset > s.limit && last <= top : last <= s.limit;
+    if (!ok) {
+      const vector = seg === 2 ? 12 : 13;
+      throw new AssistFault('EFAULT', `${vector === 12 ? '#SS' : '#GP'}(0): offset ${hex(offset)}+${size} is outside segment ${seg} (limit ${hex(s.limit)}${expandDown ? ', expand-down' : ''})`, vector, 0);
+    }
   }
 
   /** GPA of a linear address for a data write/read or a fetch; AssistFault for #PF/#GP. */

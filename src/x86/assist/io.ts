@@ -91,7 +91,9 @@ function stringIo(cpu: GuestCpu, exit: IoExit, handler: IoHandler): void {
   };
   try {
     for (; done < todo; done++) {
-      const linear = lin.linear(seg, wrap(start + (down ? -done : done) * size));
+      const offset = wrap(start + (down ? -done : done) * size);
+      lin.checkLimit(seg, offset, size);
+      const linear = lin.linear(seg, offset);
       const data = new Uint8Array(size);
       if (exit.in) {
         handler({ port: exit.port, in: true, size, data });
