@@ -9,6 +9,7 @@
 _start:
 	movb	$0x41, %al
 	outb	%al, $0x10		/* OUT imm8, 1 byte */
+	outb	%al, $0x15		/* a second OUT right after: npc must not skip it */
 	inb	$0x11, %al		/* IN imm8, 1 byte */
 	movb	%al, %bl
 	movw	$0x12, %dx

@@ -26,11 +26,13 @@ test('io: OUT/IN imm8 and dx, REP OUTSB/INSB, data both ways, npc, rep/str', { s
     assert.deepEqual([...io.data], [0x41]);
     assert.equal(io.rep, false);
     assert.equal(io.str, false);
-    // OUT imm8 is the 3rd instruction (mov al, imm8 is 2 bytes): npc is the IN after it.
+    // mov al, imm8 (2 bytes), OUT imm8 at +2, OUT imm8 at +4, IN imm8 at +6.
     assert.equal(io.npc, LOAD + 4);
+    io = expectIo(runTo(cpu), 0x15, false, 1);
+    assert.equal(io.npc, LOAD + 6, 'back-to-back OUTs');
 
     io = expectIo(runTo(cpu), 0x11, true, 1);
-    assert.equal(io.npc, LOAD + 6);
+    assert.equal(io.npc, LOAD + 8);
     io.data[0] = 0x5a;
     io = expectIo(runTo(cpu), 0x12, false, 2);
     assert.deepEqual([...io.data], [0xef, 0xbe]);
@@ -42,14 +44,18 @@ test('io: OUT/IN imm8 and dx, REP OUTSB/INSB, data both ways, npc, rep/str', { s
     let e = runTo(cpu);
     assert.equal(gpr(cpu, 'r8'), 0x12345678n, 'IN eax, dx delivered 4 bytes');
     const out: number[] = [];
+    const strFlags: boolean[] = [];
     while (e.reason === 'io' && e.port === 0x13) {
       io = expectIo(e, 0x13, false, 1);
-      assert.equal(io.str, true);
-      assert.equal(io.rep, true);
+      assert.equal(io.str, io.rep);
+      strFlags.push(io.str);
       out.push(...io.data);
       e = runTo(cpu);
     }
     assert.equal(Buffer.from(out).toString('latin1'), 'tsvi', 'REP OUTSB: every element, in order');
+    // Every exit but the last is seen as REP OUTS; the last one too unless the host has already
+    // moved RIP past it (hosts that emulate port I/O, see exits.ts).
+    assert.ok(strFlags.slice(0, -1).every((f) => f), `str flags ${strFlags}`);
     const fill = [7, 8, 9];
     while (e.reason === 'io' && e.port === 0x14) {
       io = expectIo(e, 0x14, true, 1);

@@ -9,9 +9,10 @@
  * string one. The backend reads the instruction at CS:RIP (through the guest's page tables) to
  * get its length (npc) and REP/string prefixes. data holds all count*size bytes of the transfer
  * (count > 1 only for string I/O, which KVM batches) and aliases KVM's buffer: for IN the caller
- * fills it and the next run() completes the instruction. Some hosts (the PVM module here)
- * report OUT exits with RIP already past the instruction: then the bytes at RIP are not a
- * matching I/O instruction and npc is RIP itself.
+ * fills it and the next run() completes the instruction. Hosts that emulate port I/O (the PVM
+ * module here; found by probe.ts) report OUT exits with RIP already past the instruction: npc
+ * is then RIP itself, and the OUT is reported as non-string unless a REP OUTS is still going
+ * (RIP stays on it while RCX != 0), so the last element of a REP OUTS shows str/rep false there.
  *
  * memory: KVM emulates the instruction in the kernel; data aliases kvm_run.mmio.data (fill it
  * for a read). instBytes are the bytes at CS:RIP for reads (RIP is still at the instruction);
@@ -66,6 +67,7 @@ export class ExitDecoder {
     this.runBytes = vcpu.run_.bytes;
     this.phys = machinePhysMemory(vcpu.machine);
     this.syncEvents = new DataView(this.rv.buffer, this.rv.byteOffset + RUN.syncEvents, 64);
+    this.outAdvancesRip = vcpu.outAdvancesRip;
   }
 
   /** The kvm_vcpu_events KVM copies into kvm_run at every exit. */
@@ -118,7 +120,12 @@ export class ExitDecoder {
       this.ioDataKey = key;
     }
     const rip = this.rip();
-    const insn = this.ioInsnAtRip(isIn);
+    let insn = this.ioInsnAtRip(isIn);
+    if (!isIn && insn && this.outAdvancesRip && !(insn.rep && this.rcxLow() !== 0)) {
+      // RIP is already past this OUT: what sits there is the next instruction (which may be
+      // another OUT). Only a REP OUTS with RCX left is still at its own address.
+      insn = undefined;
+    }
     this.vcpu.completionPending = true;
     return {
       reason: 'io', port: rv.getUint16(RUN.ioPort, true), in: isIn, size, data: this.ioData,
@@ -213,6 +220,13 @@ export class ExitDecoder {
   private readonly ioCache: IoInsnCache = {
     ripLo: 0, ripHi: 0, cr3: 0, mode: 0, insn: undefined, host: new Uint8Array(0), offset: 0, n: 0, copy: new Uint8Array(15),
   };
+
+  private readonly outAdvancesRip: boolean;
+
+  /** Low 32 bits of RCX at the exit (REP count). */
+  private rcxLow(): number {
+    return this.rv.getUint32(RUN.syncRegs + 2 * 8 /* rcx */, true);
+  }
 
   /** RIP as a number (exact below 2^53, which covers every address the contract carries). */
   private rip(): number {

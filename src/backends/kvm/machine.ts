@@ -77,7 +77,15 @@ export class KvmMachine implements BackendMachine {
   }
 
   createVcpu(id: number): BackendVcpu {
-    const vcpu = new KvmVcpu(this, id);
+    return this.addVcpu(new KvmVcpu(this, id));
+  }
+
+  /** A vCPU for the host probes of probe.ts (which must not run the probes themselves). */
+  createProbeVcpu(id: number): KvmVcpu {
+    return this.addVcpu(new KvmVcpu(this, id, true));
+  }
+
+  private addVcpu(vcpu: KvmVcpu): KvmVcpu {
     this.vcpus.add(vcpu);
     return vcpu;
   }

@@ -1,7 +1,11 @@
 /** Host figures that need a throwaway vCPU to read (once per process). */
+import { State } from '../../api/types.js';
+import { KVM } from './ioctls.js';
+import { kvmError } from './kvm-error.js';
+import { sys } from './libc.js';
+import { allocateRam, releaseRam } from './guest-ram.js';
 import { KvmMachine } from './machine.js';
 import type { KvmSystem } from './system.js';
-import { KvmVcpu } from './vcpu.js';
 
 let mxcsrMask: number | undefined;
 
@@ -10,10 +14,43 @@ export function probeMxcsrMask(system: KvmSystem): number {
   if (mxcsrMask !== undefined) return mxcsrMask;
   const m = new KvmMachine(system);
   try {
-    const v = m.createVcpu(0) as KvmVcpu;
+    const v = m.createProbeVcpu(0);
     mxcsrMask = v.mxcsrMask();
   } finally {
     m.destroy();
   }
   return mxcsrMask;
+}
+
+let outAdvances: boolean | undefined;
+
+/**
+ * Whether this host reports an OUT exit with RIP already past the instruction. VT-x/AMD-V's
+ * fast port-I/O path leaves RIP on the OUT (KVM skips it when the caller re-enters); hosts that
+ * emulate port I/O (the PVM module here) have finished the OUT when they exit. Seen once per
+ * thread with a throwaway 32-bit guest: OUT; OUT; HLT.
+ */
+export function probeOutAdvancesRip(system: KvmSystem): boolean {
+  if (outAdvances !== undefined) return outAdvances;
+  const m = new KvmMachine(system);
+  const ram = allocateRam(4096);
+  try {
+    ram.bytes.set([0xe6, 0x10, 0xe6, 0x10, 0xf4], 0);
+    m.map(0, ram, 0, 4096, 'rwx');
+    const v = m.createProbeVcpu(0);
+    const flat = { base: 0n, limit: 0xffffffff, s: 1, dpl: 0, p: 1, avl: 0, l: 0, def: 1, g: 1 };
+    const data = { ...flat, selector: 0x10, type: 3 };
+    v.setState({
+      segs: { cs: { ...flat, selector: 0x08, type: 11 }, ds: data, es: data, ss: data, fs: data, gs: data },
+      crs: { cr0: 0x11n },
+      gprs: { rip: 0n, rflags: 2n },
+    }, State.SEGS | State.CRS | State.GPRS);
+    if (sys.ioctl(v.fd, KVM.RUN, 0) < 0) throw kvmError('KVM_RUN (OUT probe)');
+    const rip = v.getState(State.GPRS).gprs!.rip;
+    outAdvances = rip !== 0n;
+  } finally {
+    m.destroy();
+    releaseRam(ram);
+  }
+  return outAdvances;
 }

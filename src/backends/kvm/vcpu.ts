@@ -35,6 +35,7 @@ import { CpuidTable } from './cpuid.js';
 import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, consumeStopSignals, prepareThread, preparedThreadTid } from './stop-signal.js';
 import { EventQueue } from './events.js';
 import { ExitDecoder } from './exits.js';
+import { probeOutAdvancesRip } from './probe.js';
 import type { KvmMachine } from './machine.js';
 
 /** Where each ioctl structure lives in the vCPU's scratch block. */
@@ -66,9 +67,12 @@ export class KvmVcpu implements BackendVcpu {
   /** KVM will finish the last exit's instruction on the next KVM_RUN. */
   completionPending = false;
   tprExit = false;
+  /** This host reports OUT exits with RIP past the instruction (probe.ts). */
+  readonly outAdvancesRip: boolean;
   private destroyed = false;
 
-  constructor(machine: KvmMachine, id: number) {
+  /** probing: a throwaway vCPU of probe.ts itself (it must not probe again). */
+  constructor(machine: KvmMachine, id: number, probing = false) {
     this.machine = machine;
     this.id = id;
     this.fd = check(`KVM_CREATE_VCPU ${id}`, sys.ioctl(machine.fd, KVM.CREATE_VCPU, id));
@@ -96,6 +100,7 @@ export class KvmVcpu implements BackendVcpu {
     this.cpuid = new CpuidTable(machine.system, id);
     this.loadCpuid();
     this.events = new EventQueue(this);
+    this.outAdvancesRip = probing ? false : probeOutAdvancesRip(machine.system);
     this.exits = new ExitDecoder(this);
     Atomics.store(this.stopFlags, STOP_ALIVE, 1);
   }
