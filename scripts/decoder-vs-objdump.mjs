@@ -130,7 +130,12 @@ function disassemble(path) {
     const m = LINE.exec(line);
     if (!m) continue;
     const bytes = m[2].trim().split(' ').map((h) => parseInt(h, 16));
-    insns.push({ addr: parseInt(m[1], 16), bytes, text: m[3].trim() });
+    const text = m[3].trim();
+    const prev = insns[insns.length - 1];
+    // A line without text continues the previous instruction (objdump wraps past --insn-width,
+    // for prefix piles longer than the architectural 15 bytes).
+    if (text === '' && prev && parseInt(m[1], 16) === prev.addr + prev.bytes.length) prev.bytes.push(...bytes);
+    else insns.push({ addr: parseInt(m[1], 16), bytes, text });
   }
   return insns;
 }
@@ -181,6 +186,7 @@ for (const path of list) {
       // objdump prints FWAIT (9B, maybe prefixed) and a following x87 instruction as one ('finit' =
       // fwait; fninit); architecturally they are two. Count the pair apart when the rest matches.
       if (len !== undefined && len < ins.bytes.length && ins.bytes[len - 1] === 0x9b) {
+        if (opcodeKey(ins.bytes.slice(len)) === 'prefix-only') { fusedFwait++; continue; } // FWAIT + a prefix objdump printed with it
         try {
           if (decode(buf, mode, ins.addr - base + len).length === ins.bytes.length - len) { fusedFwait++; continue; }
         } catch { /* falls through to a disagreement */ }
