@@ -16,7 +16,7 @@ import { VmmError } from '../../api/errors.js';
 import type { Intr, VcpuEvent, VmExit } from '../../api/types.js';
 import { KVM } from './ioctls.js';
 import { EVENTS, RUN } from './structs.js';
-import { kvmError } from './kvm-error.js';
+import { kvmError, ioctlRetry } from './kvm-error.js';
 import { sys } from './libc.js';
 import type { KvmVcpu } from './vcpu.js';
 
@@ -45,7 +45,7 @@ export class EventQueue {
         this.interrupt = event.vector;
         return;
       case 'nmi':
-        if (sys.ioctl(this.vcpu.fd, KVM.NMI, 0) < 0) throw kvmError('KVM_NMI');
+        if (ioctlRetry(this.vcpu.fd, KVM.NMI, 0) < 0) throw kvmError('KVM_NMI');
         return;
     }
   }

@@ -3,7 +3,10 @@
  * koffi.view so that GuestMemory.bytes aliases exactly what the guest sees.
  *
  * release() gives the pages back with MADV_DONTNEED but keeps the address range mapped: a
- * Uint8Array the caller still holds then reads zeros instead of faulting the whole process.
+ * Uint8Array the caller still holds (say, to read results after destroying the machine) then
+ * reads zeros instead of faulting the whole process. Only the last RETAINED released ranges
+ * stay mapped (the process's count of mappings is limited); older ones are unmapped, so a view
+ * kept across more than RETAINED later releases must not be touched.
  */
 import { VmmError, hex } from '../../api/errors.js';
 import type { GuestMemory } from '../backend.js';
@@ -33,8 +36,16 @@ export function ramAddress(memory: GuestMemory): bigint {
   return memory.addr;
 }
 
+const RETAINED = 1024;
+const retained: KvmGuestMemory[] = [];
+
 export function releaseRam(memory: GuestMemory): void {
   if (!(memory instanceof KvmGuestMemory) || memory.released) return;
   memory.released = true;
   sys.madvise(memory.addr, memory.size, MADV_DONTNEED);
+  retained.push(memory);
+  if (retained.length > RETAINED) {
+    const old = retained.shift()!;
+    sys.munmap(old.addr, old.size);
+  }
 }

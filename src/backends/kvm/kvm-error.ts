@@ -18,3 +18,15 @@ export function check(what: string, rc: number): number {
   if (rc < 0) throw kvmError(what);
   return rc;
 }
+
+/**
+ * Calls ioctl(fd, request, arg), again while it fails with EINTR: a signal the process handles
+ * (a profiler's SIGPROF, say) can interrupt slow calls such as KVM_CREATE_VM. Not for KVM_RUN,
+ * whose EINTR means "stop requested".
+ */
+export function ioctlRetry(fd: number, request: number, arg: number | bigint): number {
+  for (;;) {
+    const rc = sys.ioctl(fd, request, arg);
+    if (rc >= 0 || errno() !== 4 /* EINTR */) return rc;
+  }
+}

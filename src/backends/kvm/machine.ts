@@ -9,7 +9,7 @@ import type { Prot } from '../../api/types.js';
 import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
 import { KVM, KVM_CAP, KVM_MEM_READONLY, KVM_MSR_EXIT_REASON_UNKNOWN } from './ioctls.js';
 import { ENABLE_CAP, ENABLE_CAP_SIZE, MEMORY_REGION } from './structs.js';
-import { check, kvmError } from './kvm-error.js';
+import { check, kvmError, ioctlRetry } from './kvm-error.js';
 import { sharedScratch } from './native-block.js';
 import { sys } from './libc.js';
 import { ramAddress } from './guest-ram.js';
@@ -34,9 +34,9 @@ export class KvmMachine implements BackendMachine {
 
   constructor(system: KvmSystem) {
     this.system = system;
-    this.fd = check('KVM_CREATE_VM', sys.ioctl(system.fd, KVM.CREATE_VM, 0));
+    this.fd = check('KVM_CREATE_VM', ioctlRetry(system.fd, KVM.CREATE_VM, 0));
     // Intel hosts need a 3-page TSS area below 4 GiB for real-mode emulation; harmless elsewhere.
-    sys.ioctl(this.fd, KVM.SET_TSS_ADDR, 0xfffbd000);
+    ioctlRetry(this.fd, KVM.SET_TSS_ADDR, 0xfffbd000);
     if (system.caps.userSpaceMsr) this.enableUserSpaceMsrExits();
   }
 
@@ -46,7 +46,7 @@ export class KvmMachine implements BackendMachine {
     cap.zero(ENABLE_CAP_SIZE);
     cap.view.setUint32(ENABLE_CAP.cap, KVM_CAP.X86_USER_SPACE_MSR, true);
     cap.view.setBigUint64(ENABLE_CAP.args, BigInt(KVM_MSR_EXIT_REASON_UNKNOWN), true);
-    if (sys.ioctl(this.fd, KVM.ENABLE_CAP, cap.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
+    if (ioctlRetry(this.fd, KVM.ENABLE_CAP, cap.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
   }
 
   map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
@@ -115,6 +115,6 @@ export class KvmMachine implements BackendMachine {
     v.setBigUint64(MEMORY_REGION.guestPhysAddr, BigInt(gpa), true);
     v.setBigUint64(MEMORY_REGION.memorySize, BigInt(size), true);
     v.setBigUint64(MEMORY_REGION.userspaceAddr, host, true);
-    if (sys.ioctl(this.fd, KVM.SET_USER_MEMORY_REGION, region.addr) < 0) throw kvmError(`KVM_SET_USER_MEMORY_REGION (${what})`);
+    if (ioctlRetry(this.fd, KVM.SET_USER_MEMORY_REGION, region.addr) < 0) throw kvmError(`KVM_SET_USER_MEMORY_REGION (${what})`);
   }
 }

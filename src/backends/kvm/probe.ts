@@ -1,8 +1,7 @@
 /** Host figures that need a throwaway vCPU to read (once per process). */
 import { State } from '../../api/types.js';
 import { KVM } from './ioctls.js';
-import { kvmError } from './kvm-error.js';
-import { sys } from './libc.js';
+import { ioctlRetry, kvmError } from './kvm-error.js';
 import { allocateRam, releaseRam } from './guest-ram.js';
 import { KvmMachine } from './machine.js';
 import type { KvmSystem } from './system.js';
@@ -45,7 +44,7 @@ export function probeOutAdvancesRip(system: KvmSystem): boolean {
       crs: { cr0: 0x11n },
       gprs: { rip: 0n, rflags: 2n },
     }, State.SEGS | State.CRS | State.GPRS);
-    if (sys.ioctl(v.fd, KVM.RUN, 0) < 0) throw kvmError('KVM_RUN (OUT probe)');
+    if (ioctlRetry(v.fd, KVM.RUN, 0) < 0) throw kvmError('KVM_RUN (OUT probe)');
     const rip = v.getState(State.GPRS).gprs!.rip;
     outAdvances = rip !== 0n;
   } finally {

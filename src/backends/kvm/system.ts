@@ -5,7 +5,7 @@
 import { VmmError } from '../../api/errors.js';
 import { KVM, KVM_CAP } from './ioctls.js';
 import { CPUID2, CPUID_ENTRY } from './structs.js';
-import { check, kvmError } from './kvm-error.js';
+import { check, kvmError, ioctlRetry } from './kvm-error.js';
 import { NativeBlock } from './native-block.js';
 import { O_CLOEXEC, O_RDWR, errno, sys } from './libc.js';
 
@@ -32,14 +32,14 @@ export class KvmSystem {
 
   private constructor(fd: number) {
     this.fd = fd;
-    const version = sys.ioctl(fd, KVM.GET_API_VERSION, 0);
+    const version = ioctlRetry(fd, KVM.GET_API_VERSION, 0);
     if (version !== KVM_API_VERSION) {
       throw new VmmError('ENODEV', `kvm: /dev/kvm API version is ${version}, this backend speaks ${KVM_API_VERSION}`);
     }
     for (const [cap, what] of REQUIRED_CAPS) {
       if (this.extension(KVM_CAP[cap]) <= 0) throw new VmmError('ENODEV', `kvm: host lacks KVM_CAP_${cap} (${what})`);
     }
-    this.vcpuMmapSize = check('KVM_GET_VCPU_MMAP_SIZE', sys.ioctl(fd, KVM.GET_VCPU_MMAP_SIZE, 0));
+    this.vcpuMmapSize = check('KVM_GET_VCPU_MMAP_SIZE', ioctlRetry(fd, KVM.GET_VCPU_MMAP_SIZE, 0));
     this.caps = {
       readonlyMem: this.extension(KVM_CAP.READONLY_MEM) > 0,
       userSpaceMsr: this.extension(KVM_CAP.X86_USER_SPACE_MSR) > 0,
@@ -50,7 +50,7 @@ export class KvmSystem {
   }
 
   extension(cap: number): number {
-    return sys.ioctl(this.fd, KVM.CHECK_EXTENSION, cap);
+    return ioctlRetry(this.fd, KVM.CHECK_EXTENSION, cap);
   }
 
   /** KVM_GET_SUPPORTED_CPUID, fetched once. */
@@ -60,7 +60,7 @@ export class KvmSystem {
       const block = new NativeBlock(CPUID2.entries + n * CPUID2.entrySize);
       try {
         block.view.setUint32(CPUID2.nent, n, true);
-        if (sys.ioctl(this.fd, KVM.GET_SUPPORTED_CPUID, block.addr) < 0) {
+        if (ioctlRetry(this.fd, KVM.GET_SUPPORTED_CPUID, block.addr) < 0) {
           if (errno() === 7 /* E2BIG */) continue;
           throw kvmError('KVM_GET_SUPPORTED_CPUID');
         }

@@ -24,7 +24,7 @@ import {
   XCRS_SIZE, XSAVE_SIZE,
 } from './structs.js';
 import { EINTR, EAGAIN, MAP_FAILED, MAP_SHARED, PROT_READ, PROT_WRITE, errno, nativeView, sys } from './libc.js';
-import { check, kvmError } from './kvm-error.js';
+import { check, kvmError, ioctlRetry } from './kvm-error.js';
 import { NativeBlock } from './native-block.js';
 import type { NativeSlice } from './native-block.js';
 import {
@@ -75,7 +75,7 @@ export class KvmVcpu implements BackendVcpu {
   constructor(machine: KvmMachine, id: number, probing = false) {
     this.machine = machine;
     this.id = id;
-    this.fd = check(`KVM_CREATE_VCPU ${id}`, sys.ioctl(machine.fd, KVM.CREATE_VCPU, id));
+    this.fd = check(`KVM_CREATE_VCPU ${id}`, ioctlRetry(machine.fd, KVM.CREATE_VCPU, id));
     try {
       this.runSize = machine.system.vcpuMmapSize;
       const runAddr = sys.mmap(null, this.runSize, PROT_READ | PROT_WRITE, MAP_SHARED, this.fd, 0);
@@ -108,7 +108,7 @@ export class KvmVcpu implements BackendVcpu {
   // ---- ioctl helpers -------------------------------------------------------------------------
 
   ioctlAt(what: string, request: number, slice: NativeSlice): void {
-    if (sys.ioctl(this.fd, request, slice.addr) < 0) throw kvmError(`${what} (vCPU ${this.id})`);
+    if (ioctlRetry(this.fd, request, slice.addr) < 0) throw kvmError(`${what} (vCPU ${this.id})`);
   }
 
   getEvents(): DataView {
@@ -128,7 +128,7 @@ export class KvmVcpu implements BackendVcpu {
       throw new VmmError('E2BIG', `kvm: ${this.cpuid.count} CPUID entries exceed the ${CPUID_CAPACITY} this backend passes`);
     }
     this.cpuid.write(this.s.cpuid.view);
-    if (sys.ioctl(this.fd, KVM.SET_CPUID2, this.s.cpuid.addr) < 0) {
+    if (ioctlRetry(this.fd, KVM.SET_CPUID2, this.s.cpuid.addr) < 0) {
       const err = errno();
       if (err === 16 /* EBUSY */ || err === 22 /* EINVAL */) {
         throw new VmmError('EBUSY', `kvm: vCPU ${this.id}: CPUID can only be changed before the first run() (KVM_SET_CPUID2: errno ${err})`);
@@ -263,7 +263,7 @@ export class KvmVcpu implements BackendVcpu {
       n++;
     }
     v.setUint32(MSRS.n, n, true);
-    const done = sys.ioctl(this.fd, write ? KVM.SET_MSRS : KVM.GET_MSRS, this.s.msrs.addr);
+    const done = ioctlRetry(this.fd, write ? KVM.SET_MSRS : KVM.GET_MSRS, this.s.msrs.addr);
     if (done < 0) throw kvmError(write ? 'KVM_SET_MSRS' : 'KVM_GET_MSRS');
     if (done !== n) {
       throw new VmmError('EINVAL', `kvm: vCPU ${this.id}: MSR ${names[done]} (${hex(MSR_TABLE.find(([x]) => x === names[done])![1])}) was refused by KVM`);
