@@ -4,6 +4,8 @@
 //   node scripts/decoder-vs-objdump.mjs [--mode 64|32|16] [--max-bytes N] [--as i386|i8086] [FILE...]
 //   node scripts/decoder-vs-objdump.mjs --random N [--seed S] --mode 64|32|16
 //   node scripts/decoder-vs-objdump.mjs --exhaustive [--prefix HEX] --mode 64|32|16
+//   add --operands to any of these: where lengths agree, also compare the decoded operands with
+//   objdump's text (memory operand, registers, immediate, branch target; decoder-operand-check.mjs)
 //
 // --random: instead of real code, N bytes of random instruction-shaped strings (the fuzz
 // generator) written to a raw file and swept by objdump -b binary: exotic encodings, prefix
@@ -26,10 +28,13 @@ import { tmpdir } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { decode } from '../dist/src/x86/decoder/index.js';
 import { randomCode } from '../dist/src/x86/decoder/random-code.js';
+import { checkOperands } from './decoder-operand-check.mjs';
 
 const args = process.argv.slice(2);
 let mode = 64, maxBytes = 8 << 20, rawAs = '', randomBytes = 0, seed = Date.now() >>> 0;
-let exhaustive = false, prefix = [];
+let exhaustive = false, prefix = [], operands = false;
+const operandStats = {};
+const operandClasses = new Map();
 const files = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--mode') mode = Number(args[++i]);
@@ -38,6 +43,7 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--random') randomBytes = Number(args[++i]);
   else if (args[i] === '--seed') seed = Number(args[++i]) >>> 0;
   else if (args[i] === '--exhaustive') exhaustive = true;
+  else if (args[i] === '--operands') operands = true;
   else if (args[i] === '--prefix') prefix = args[++i].match(/../g).map((h) => parseInt(h, 16));
   else files.push(args[i]);
 }
@@ -180,9 +186,20 @@ for (const path of list) {
       if (opcodeKey(ins.bytes) === 'prefix-only') { prefixSplit++; continue; }
       total++;
       bytesDone += ins.bytes.length;
-      let len, err;
-      try { len = decode(buf, mode, ins.addr - base).length; } catch (e) { err = e; }
-      if (len === ins.bytes.length) { agree++; continue; }
+      let len, err, insn;
+      try { insn = decode(buf, mode, ins.addr - base); len = insn.length; } catch (e) { err = e; }
+      if (len === ins.bytes.length) {
+        agree++;
+        if (operands) {
+          for (const why of checkOperands(insn, ins.text, ins.addr, mode, operandStats)) {
+            const key = `${insn.mnemonic} ${why.split(':')[0]}`;
+            const c = operandClasses.get(key) ?? { count: 0, example: `${path}@${ins.addr.toString(16)}: ${why}  [${ins.text}]` };
+            c.count++;
+            operandClasses.set(key, c);
+          }
+        }
+        continue;
+      }
       // objdump prints FWAIT (9B, maybe prefixed) and a following x87 instruction as one ('finit' =
       // fwait; fninit); architecturally they are two. Count the pair apart when the rest matches.
       if (len !== undefined && len < ins.bytes.length && ins.bytes[len - 1] === 0x9b) {
@@ -210,4 +227,10 @@ console.log(`mode ${mode}${rawAs ? ` (raw .text bytes as ${rawAs})` : ''}${rando
 const sorted = [...classes.entries()].sort((a, b) => b[1].count - a[1].count);
 if (sorted.length) console.log('disagreeing classes (opcode bytes [objdump mnemonic] outcome: count, example):');
 for (const [k, v] of sorted.slice(0, Number(process.env.CLASSES ?? 40))) console.log(`  ${k}: ${v.count}   e.g. ${v.example}`);
+if (operands) {
+  console.log(`operands vs objdump text: ${Object.entries(operandStats).map(([k, v]) => `${k} ${v.checked - v.wrong}/${v.checked}`).join(', ')}`);
+  for (const [k, v] of [...operandClasses.entries()].sort((a, b) => b[1].count - a[1].count).slice(0, 30)) {
+    console.log(`  ${k}: ${v.count}   e.g. ${v.example}`);
+  }
+}
 console.log(JSON.stringify({ mode, rawAs: rawAs || null, files: filesDone, instructions: total, agree, rate, fusedFwait, rejected, prefixSplit, objdumpBad, classes: sorted.length }));

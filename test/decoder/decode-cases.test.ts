@@ -196,7 +196,9 @@ const CASES: Case[] = [
   [64, '41 90', { mnemonic: 'xchg', operands: [r(8, 4), r(0, 4)] }],
   [64, '0f 1f 44 00 00', { length: 5, mnemonic: 'nop' }],
   [64, '66 2e 0f 1f 84 00 00 00 00 00', { length: 10, mnemonic: 'nop' }],
-  [64, 'f3 0f 1e fa', { length: 4, mnemonic: 'nop' }],
+  [64, 'f3 0f 1e fa', { length: 4, mnemonic: 'endbr64', operands: [] }],
+  [32, 'f3 0f 1e fb', { length: 4, mnemonic: 'endbr32' }],
+  [64, '0f 1e fa', { length: 3, mnemonic: 'nop' }],
   // System instructions.
   [64, '0f 01 10', { mnemonic: 'lgdt', operands: [m(10)] }],
   [32, '0f 01 18', { mnemonic: 'lidt', operands: [m(6)] }],

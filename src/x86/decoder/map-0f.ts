@@ -63,12 +63,17 @@ const PADLOCK_A7 = group(Array<EntrySource>(8).fill(null),
   ['xstore', 'xcrypt-ecb', 'xcrypt-cbc', 'xcrypt-ctr', 'xcrypt-cfb', 'xcrypt-ofb', null, null]
     .map((n) => (n === null ? null : byRm([n, null, null, null, null, null, null, null]))));
 
+/** 0F 1E: a hint NOP, except the CET forms under F3 (NOPs too while CET is off). */
+const NOP = 'nop Ev';
+const HINT_NOP_1E = byPrefix(NOP, NOP, group(run(NOP, 8), [NOP, 'rdsspd/rdsspd/rdsspq Ry', NOP, NOP, NOP, NOP, NOP,
+  byRm([NOP, NOP, 'endbr64', 'endbr32', NOP, NOP, NOP, NOP])]), NOP);
+
 const SOURCE_0F: EntrySource[] = [
   // 00-0F
   GROUP6, GROUP7, 'lar Gv,Ew', 'lsl Gv,Ew', null, 'syscall', 'clts', 'sysret',
   'invd', 'wbinvd', null, 'ud2', null, 'prefetch Eb', 'femms', '3dnow W,Ib',
   // 10-1F: SSE moves, prefetch hints (group 16), hint NOPs (0F 1E FA with F3 is ENDBR64)
-  ...run(SSE, 8), 'prefetch Eb', ...run('nop Ev', 7),
+  ...run(SSE, 8), 'prefetch Eb', ...run('nop Ev', 5), HINT_NOP_1E, 'nop Ev',
   // 20-2F
   'mov Rv,Cv @ocr', 'mov Rv,Dv @ocr', 'mov Cv,Rv @ocr', 'mov Dv,Rv @ocr', null, null, null, null,
   ...run(SSE, 8),
