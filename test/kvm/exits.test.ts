@@ -189,23 +189,33 @@ test('invalid: executing from a GPA without RAM is reported with the detail, not
   }
 });
 
-test('tpr: CR8 changes are visible, and lowering it exits when configured (where the host intercepts CR8)', { skip }, () => {
+test('tpr: a CR8 change exits tpr-changed (before the exit it was noticed at), and not again', { skip }, () => {
   const g = longGuest('kvm-tpr');
   try {
     const { cpu } = g;
     cpu.configureTpr({ exitChanged: true });
+    // The guest raises CR8 to 9 then lowers it to 3 without exiting in between: VT-x/AMD-V
+    // exit on the lowering (KVM_EXIT_SET_TPR); the PVM module does not, and the change is seen
+    // at the next exit (the OUT). Either way the caller gets tpr-changed with 3, then the OUT.
     let e = runTo(cpu);
-    const seen: string[] = [e.reason];
-    if (e.reason === 'tpr-changed') {
-      assert.equal(e.cr8, 3n);
-      e = runTo(cpu);
-      seen.push(e.reason);
-    }
-    assert.equal(e.reason, 'io', `exits seen: ${seen.join(', ')}`);
+    assert.equal(e.reason, 'tpr-changed');
+    if (e.reason === 'tpr-changed') assert.equal(e.cr8, 3n);
+    e = runTo(cpu);
+    assert.equal(e.reason, 'io');
     assert.equal(e.exitState.cr8, 3n);
     assert.equal(cpu.getState(State.CRS).crs!.cr8, 3n);
     assert.equal(runTo(cpu).reason, 'halted');
-    console.log(`# kvm tpr: exits seen before the marker: ${seen.join(', ')}`);
+  } finally {
+    g.done();
+  }
+});
+
+test('tpr: without exitChanged, CR8 changes are only visible in the state', { skip }, () => {
+  const g = longGuest('kvm-tpr');
+  try {
+    const e = runTo(g.cpu);
+    assert.equal(e.reason, 'io');
+    assert.equal(e.exitState.cr8, 3n);
   } finally {
     g.done();
   }

@@ -164,9 +164,21 @@ export class ExitDecoder {
     return { reason: 'wrmsr', msr, value: rv.getBigUint64(RUN.msrData, true), npc, exitState: this.exitState() };
   }
 
+  /** KVM_EXIT_SET_TPR: the guest lowered CR8 (hosts that intercept CR8 writes). */
   tpr(): VmExit | undefined {
-    if (!this.vcpu.tprExit) return undefined;
-    return { reason: 'tpr-changed', cr8: BigInt(this.rv.getUint32(RUN.cr8, true)), exitState: this.exitState() };
+    return this.tprChanged();
+  }
+
+  /**
+   * A tpr-changed exit when configured and CR8 differs from the last value reported or set,
+   * else undefined. KVM exits by itself only when the guest lowers CR8 (and only where CR8
+   * writes are intercepted); other changes are noticed here at the guest's next exit.
+   */
+  tprChanged(): VmExit | undefined {
+    const cr8 = this.rv.getUint32(RUN.cr8, true);
+    if (!this.vcpu.tprExit || cr8 === this.vcpu.lastCr8) return undefined;
+    this.vcpu.lastCr8 = cr8;
+    return { reason: 'tpr-changed', cr8: BigInt(cr8), exitState: this.exitState() };
   }
 
   internalError(): VmExit {

@@ -67,6 +67,10 @@ export class KvmVcpu implements BackendVcpu {
   /** KVM will finish the last exit's instruction on the next KVM_RUN. */
   completionPending = false;
   tprExit = false;
+  /** CR8 as last reported in a tpr-changed exit or set by the caller. */
+  lastCr8 = 0;
+  /** An exit held back while a tpr-changed exit noticed with it is returned first. */
+  private deferred: VmExit | undefined;
   /** This host reports OUT exits with RIP past the instruction (probe.ts). */
   readonly outAdvancesRip: boolean;
   private destroyed = false;
@@ -205,6 +209,7 @@ export class KvmVcpu implements BackendVcpu {
       const sv = this.s.sregs.view;
       if (segs) writeSegs(sv, 0, segs);
       if (crs) writeSregsCrs(sv, 0, crs);
+      if (crs?.cr8 !== undefined) this.lastCr8 = Number(crs.cr8 & 0xfn);
       if (msrs?.efer !== undefined) sv.setBigUint64(SREGS.efer, BigInt.asUintN(64, msrs.efer), true);
       this.s.sregs.bytes.fill(0, SREGS.interruptBitmap, SREGS.interruptBitmap + 32);
       this.ioctlAt('KVM_SET_SREGS', KVM.SET_SREGS, this.s.sregs);
@@ -294,6 +299,7 @@ export class KvmVcpu implements BackendVcpu {
   configureTpr(conf: TprConf): void {
     this.live();
     this.tprExit = conf.exitChanged;
+    if (conf.exitChanged) this.lastCr8 = Number(this.getState(State.CRS).crs!.cr8);
   }
 
   inject(event: VcpuEvent): void {
@@ -325,6 +331,11 @@ export class KvmVcpu implements BackendVcpu {
     this.enterThread();
     const flags = this.stopFlags;
     const fd = this.fd;
+    if (this.deferred) {
+      const held = this.deferred;
+      this.deferred = undefined;
+      return held;
+    }
     for (;;) {
       if (Atomics.load(flags, STOP_FLAG) !== 0) {
         Atomics.store(flags, STOP_FLAG, 0);
@@ -344,6 +355,13 @@ export class KvmVcpu implements BackendVcpu {
         return this.exits.invalid(`KVM_RUN failed: ${sys.strerror(err)} (errno ${err})`);
       }
       const exit = this.exits.decode();
+      if (this.tprExit && exit && exit.reason !== 'tpr-changed') {
+        const tpr = this.exits.tprChanged();
+        if (tpr) {
+          this.deferred = exit;
+          return tpr;
+        }
+      }
       if (exit) return exit;
     }
   }
