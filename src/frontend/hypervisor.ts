@@ -1,6 +1,7 @@
 /**
  * The entry point of the API: opens a backend and creates machines, enforcing the live-machine
- * limit (MAX_MACHINES per process, across all Hypervisor instances, as NVMM's global limit).
+ * limit (MAX_MACHINES live machines per JS thread -- module state is per worker -- across all
+ * Hypervisor instances, as NVMM has one global limit).
  */
 import { VmmError } from '../api/errors.js';
 import type { BackendChoice, BackendName, Capability } from '../api/types.js';

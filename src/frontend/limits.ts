@@ -3,7 +3,7 @@
  * NVMM_MAX_VCPUS). A backend may report lower figures; capability() gives the smaller of the two.
  */
 export const API_VERSION = 1;
-/** Live machines per process (all Hypervisor instances together). */
+/** Live machines per JS thread (module state: each worker_thread counts its own), all Hypervisor instances together. */
 export const MAX_MACHINES = 128;
 /** vCPU ids are 0..MAX_VCPUS-1 on each machine. */
 export const MAX_VCPUS = 128;
