@@ -2,6 +2,7 @@
  * The `tsvisor` command (bin/tsvisor.js imports this). Each command lives in commands/<name>.ts
  * and exports a factory; adding a command is one line in COMMANDS.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { VmmError } from '../api/errors.js';
 import { calcCommand } from './commands/calc.js';
@@ -11,8 +12,12 @@ import { toyvirtCommand } from './commands/toyvirt.js';
 
 const COMMANDS: (() => Command)[] = [identifyCommand, listCommand, calcCommand, toyvirtCommand];
 
+/** dist/src/cli/ -> the package root's package.json. */
+const PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('tsvisor')
   .description('a hypervisor platform for TypeScript (NVMM design): KVM and soft x86-64 backends')
+  .version(PACKAGE.version)
   .showHelpAfterError();
 for (const make of COMMANDS) program.addCommand(make());
 

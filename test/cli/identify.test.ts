@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKEND_NAMES, backendSkip } from '../frontend/real-backends.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../support.js';
 import { tsvisor } from './run-cli.js';
 
 for (const name of BACKEND_NAMES) {
@@ -43,4 +46,10 @@ test('TSVISOR_BACKEND with a bad value is one line on stderr, exit 1', () => {
   const r = tsvisor(['identify'], { TSVISOR_BACKEND: 'xen' });
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'tsvisor identify: EINVAL: TSVISOR_BACKEND must be \'auto\', \'kvm\' or \'soft\', got "xen"\n');
+});
+
+test('--version prints the package version', () => {
+  const r = tsvisor(['--version']);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, `${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`);
 });
