@@ -12,22 +12,12 @@ import { VmmError } from '../../src/index.js';
 import type { Vcpu, VmExit } from '../../src/index.js';
 import { skipUnlessKvm } from '../support.js';
 import { LOAD, kvm, longState, RAM_SIZE } from './kvm-guest.js';
+import { Rng } from '../exec/rng.js';
 
 const skip = skipUnlessKvm();
 const SEED = Number(process.env['KVM_FUZZ_SEED'] ?? 20261121);
 const PROGRAMS = Number(process.env['KVM_FUZZ_PROGRAMS'] ?? 24);
 const MAX_EXITS = 40;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What a monitor does with each exit; returns false when the guest is finished. */
 function answer(e: VmExit, cpu: Vcpu): boolean {
@@ -42,7 +32,8 @@ function answer(e: VmExit, cpu: Vcpu): boolean {
 }
 
 test(`random guest code at CPL0 and CPL3 never escapes as anything but VmmError (seed ${SEED})`, { skip }, async () => {
-  const rand = mulberry32(SEED);
+  const rng = new Rng(SEED);
+  const rand = (): number => rng.next();
   const watchdog = new Worker(new URL('./watchdog-worker.js', import.meta.url));
   await once(watchdog, 'online');
   const reasons = new Map<string, number>();
