@@ -12,6 +12,7 @@ import type { BackendVcpu } from '../backends/backend.js';
 import { assistIo, assistMem } from '../x86/assist/index.js';
 import { translateGva } from '../x86/mmu/index.js';
 import type { GvaAccess } from '../x86/mmu/index.js';
+import { checkBool, checkKeys } from './checks.js';
 import { describe } from './describe.js';
 import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
@@ -26,6 +27,8 @@ export interface VcpuHost {
   readonly cpuidMaxOps: number;
   vcpuDestroyed(id: number): void;
 }
+
+const GVA_ACCESS_FIELDS = ['write', 'exec', 'user', 'implicit', 'setAccessedDirty'];
 
 function checkHandler<H>(what: string, handler: H): H {
   if (typeof handler !== 'function') throw new VmmError('EINVAL', `${what}: handler must be a function, got ${describe(handler)}`);
@@ -112,6 +115,13 @@ export class Vcpu {
    */
   gvaToGpa(gva: number | bigint, access?: GvaAccess): GvaTranslation {
     this.live();
+    if (typeof gva !== 'number' && typeof gva !== 'bigint') {
+      throw new VmmError('EINVAL', `gva must be a number or a bigint, got ${describe(gva)}`);
+    }
+    if (access !== undefined) {
+      const obj = checkKeys('gvaToGpa access', access, GVA_ACCESS_FIELDS);
+      for (const [k, v] of Object.entries(obj)) if (v !== undefined) checkBool(`gvaToGpa access.${k}`, v);
+    }
     return translateGva(this, gva, access);
   }
 

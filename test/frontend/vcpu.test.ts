@@ -193,6 +193,13 @@ test('gvaToGpa walks the guest page tables through the machine map (src/x86/mmu)
   assert.equal(t.prot.write, true);
   assert.equal(t.prot.user, false, 'the PTE has no U bit');
   assert.throws(() => cpu.gvaToGpa(gva + 0x1000), vmmErrorLike('EFAULT'));
+  assert.equal(cpu.gvaToGpa(BigInt(gva)).gpa, 0x3123, 'a bigint GVA works too');
+  assert.equal(cpu.gvaToGpa(gva, { write: true }).gpa, 0x3123);
+  assert.throws(() => cpu.gvaToGpa(gva, { user: true }), vmmErrorLike('EFAULT'), 'a user access to a supervisor page faults');
+  assert.throws(() => cpu.gvaToGpa(Object.create(null) as number), vmmErrorLike('EINVAL', /gva must be a number or a bigint/));
+  assert.throws(() => cpu.gvaToGpa('0x1000' as unknown as number), vmmErrorLike('EINVAL', /gva/));
+  assert.throws(() => cpu.gvaToGpa(gva, { wirte: true } as object), vmmErrorLike('EINVAL', /unknown field "wirte"/));
+  assert.throws(() => cpu.gvaToGpa(gva, { write: 1 } as object), vmmErrorLike('EINVAL', /access\.write must be a boolean/));
   hv.close();
 });
 
