@@ -16,6 +16,7 @@ import { checkBool, checkKeys } from './checks.js';
 import { describe } from './describe.js';
 import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
+import { checkIoExit, checkMemoryExit } from './exit-check.js';
 import { checkStateFlags, checkStateInput } from './state-check.js';
 import type { StateLimits } from './state-check.js';
 import type { Machine } from './machine.js';
@@ -128,13 +129,13 @@ export class Vcpu {
   /** Emulates the IN/OUT/INS/OUTS behind an 'io' exit (src/x86/assist), calling handler for the device side. */
   assistIo(exit: VmExit, handler: IoHandler): void {
     this.live();
-    assistIo(this, exit, checkHandler('assistIo', handler));
+    assistIo(this, checkIoExit(exit), checkHandler('assistIo', handler));
   }
 
   /** Emulates the instruction behind a 'memory' (MMIO) exit (src/x86/assist), calling handler for the device side. */
   assistMem(exit: VmExit, handler: MemHandler): void {
     this.live();
-    assistMem(this, exit, checkHandler('assistMem', handler));
+    assistMem(this, checkMemoryExit(exit), checkHandler('assistMem', handler));
   }
 
   destroy(): void {

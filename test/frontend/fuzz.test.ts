@@ -87,6 +87,24 @@ test('machine calls with arbitrary arguments', () => {
   hv.close();
 });
 
+const exitState = { rflags: 2n, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false };
+const exitLike = fc.oneof(
+  fc.record({ reason: fc.constant('io'), port: edgy, in: edgy, size: edgy, data: fc.oneof(fc.uint8Array({ maxLength: 8 }), anything), rep: edgy, str: edgy, npc: edgy, exitState: fc.constant(exitState) }, { requiredKeys: ['reason'] }),
+  fc.record({ reason: fc.constant('memory'), gpa: edgy, write: edgy, size: edgy, instBytes: fc.oneof(fc.uint8Array({ maxLength: 15 }), anything), data: anything, exitState: fc.constant(exitState) }, { requiredKeys: ['reason'] }),
+  anything,
+);
+
+test('assists with arbitrary exit objects', () => {
+  const { fb, hv } = setup();
+  const cpu = hv.createMachine().createVcpu(0);
+  fb.vcpuState = { gprs: { rax: 0n, rcx: 1n, rdx: 0n, rbx: 0n, rsp: 0n, rbp: 0n, rsi: 0n, rdi: 0n, r8: 0n, r9: 0n, r10: 0n, r11: 0n, r12: 0n, r13: 0n, r14: 0n, r15: 0n, rip: 0n, rflags: 2n } };
+  fc.assert(fc.property(exitLike, (exit) => {
+    onlyVmmErrors(() => cpu.assistIo(exit as never, (req) => { req.data.fill(0x5a); }));
+    onlyVmmErrors(() => cpu.assistMem(exit as never, (req) => { req.data.fill(0x5a); }));
+  }), { seed: SEED, numRuns: RUNS });
+  hv.close();
+});
+
 test('vCPU calls with arbitrary arguments', () => {
   const { hv } = setup();
   const cpu = hv.createMachine().createVcpu(0);
@@ -98,6 +116,8 @@ test('vCPU calls with arbitrary arguments', () => {
     onlyVmmErrors(() => cpu.configureTpr(conf as never));
     onlyVmmErrors(() => cpu.gvaToGpa(leaf as number));
     onlyVmmErrors(() => stopVcpu(conf as never));
+    onlyVmmErrors(() => cpu.assistIo(conf as never, () => {}));
+    onlyVmmErrors(() => cpu.assistMem(conf as never, () => {}));
     // option parsing without opening a real backend
     onlyVmmErrors(() => effectiveChoice(conf, { TSVISOR_BACKEND: typeof leaf === 'string' ? leaf : undefined }));
   }), { seed: SEED, numRuns: RUNS });
