@@ -1,6 +1,7 @@
 /*
  * P2 reference: the VM lifecycle of bench/p2-lifecycle in C, with the same KVM calls the tsvisor
- * KVM backend makes: create the VM (+ TSS area, user-space MSR exits), map one read-only 4 KiB
+ * KVM backend makes: create the VM (+ TSS area, user-space MSR exits and the MSR filter that
+ * leaves IA32_APIC_BASE to user space), map one read-only 4 KiB
  * ROM page holding guests/calc at 0xFFFFF000, create vCPU 0 and map its kvm_run, load CPUID,
  * set RAX/RBX, run from the reset vector to HLT, read RBX, destroy everything.
  * Prints the microseconds per lifecycle of each round: wall clock, then this thread's CPU time.
@@ -32,8 +33,12 @@ static uint64_t lifecycle(int kvm, int run_size, uint64_t a, uint64_t b) {
 	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0) die("KVM_CREATE_VM");
 	ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000);
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_UNKNOWN } };
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER } };
 	if (ioctl(vm, KVM_ENABLE_CAP, &cap)) die("KVM_ENABLE_CAP");
+	static uint8_t deny = 0;
+	struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = 0x1b, .bitmap = &deny } } };
+	if (ioctl(vm, KVM_X86_SET_MSR_FILTER, &filter)) die("KVM_X86_SET_MSR_FILTER");
 	uint8_t *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED) die("mmap");
 	memcpy(mem, rom, sizeof rom);

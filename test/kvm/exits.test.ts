@@ -122,7 +122,7 @@ test('memory: MMIO read (instruction bytes, data in), MMIO write (data out), wri
   }
 });
 
-test('rdmsr/wrmsr of an unknown MSR exit; the caller completes them with setState', { skip }, () => {
+test('rdmsr/wrmsr of an unknown MSR and of IA32_APIC_BASE exit; the caller completes them with setState', { skip }, () => {
   const g = longGuest('kvm-msr');
   try {
     const { cpu } = g;
@@ -140,7 +140,13 @@ test('rdmsr/wrmsr of an unknown MSR exit; the caller completes them with setStat
     assert.equal(gpr(cpu, 'r8'), 0xcafef00dn);
     assert.equal(gpr(cpu, 'r9'), 0x1234n);
     cpu.setState({ gprs: { rip: BigInt(wr.npc) } });
+    const apic = runTo(cpu);
+    assert.equal(apic.reason, 'rdmsr', 'IA32_APIC_BASE is the caller\'s (no in-kernel local APIC)');
+    if (apic.reason !== 'rdmsr') return;
+    assert.equal(apic.msr, 0x1b);
+    cpu.setState({ gprs: { rax: 0xfee00900n, rdx: 0n, rip: BigInt(apic.npc) } });
     assert.equal(runTo(cpu).reason, 'halted');
+    assert.equal(gpr(cpu, 'r10'), 0xfee00900n);
   } finally {
     g.done();
   }

@@ -7,8 +7,13 @@
 import { VmmError, hex } from '../../api/errors.js';
 import type { Prot } from '../../api/types.js';
 import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
-import { KVM, KVM_CAP, KVM_MEM_READONLY, KVM_MSR_EXIT_REASON_UNKNOWN } from './ioctls.js';
-import { ENABLE_CAP, ENABLE_CAP_SIZE, MEMORY_REGION } from './structs.js';
+import {
+  KVM, KVM_CAP, KVM_MEM_READONLY, KVM_MSR_EXIT_REASON_FILTER, KVM_MSR_EXIT_REASON_UNKNOWN,
+} from './ioctls.js';
+import { ENABLE_CAP, ENABLE_CAP_SIZE, KVM_MSR_FILTER_READ_WRITE, MEMORY_REGION, MSR_FILTER } from './structs.js';
+
+/** MSRs that always exit to the caller: IA32_APIC_BASE (no in-kernel local APIC here). */
+export const USER_MSRS: readonly number[] = [0x1b];
 import { check, kvmError, ioctlRetry } from './kvm-error.js';
 import { sharedScratch } from './native-block.js';
 import { sys } from './libc.js';
@@ -40,13 +45,30 @@ export class KvmMachine implements BackendMachine {
     if (system.caps.userSpaceMsr) this.enableUserSpaceMsrExits();
   }
 
-  /** MSRs KVM does not know exit to user space (rdmsr/wrmsr exits) instead of raising #GP. */
+  /**
+   * MSRs KVM does not know exit to user space (rdmsr/wrmsr exits) instead of raising #GP, and so
+   * do the MSRs that belong to the platform rather than the CPU (USER_MSRS): with no in-kernel
+   * local APIC, IA32_APIC_BASE is the VMM's business, as on NVMM (an MSR filter denies KVM
+   * those, which makes them exit).
+   */
   private enableUserSpaceMsrExits(): void {
-    const cap = sharedScratch();
-    cap.zero(ENABLE_CAP_SIZE);
-    cap.view.setUint32(ENABLE_CAP.cap, KVM_CAP.X86_USER_SPACE_MSR, true);
-    cap.view.setBigUint64(ENABLE_CAP.args, BigInt(KVM_MSR_EXIT_REASON_UNKNOWN), true);
-    if (ioctlRetry(this.fd, KVM.ENABLE_CAP, cap.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
+    const block = sharedScratch();
+    block.zero(ENABLE_CAP_SIZE);
+    block.view.setUint32(ENABLE_CAP.cap, KVM_CAP.X86_USER_SPACE_MSR, true);
+    block.view.setBigUint64(ENABLE_CAP.args, BigInt(KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER), true);
+    if (ioctlRetry(this.fd, KVM.ENABLE_CAP, block.addr) < 0) throw kvmError('KVM_ENABLE_CAP(X86_USER_SPACE_MSR)');
+    if (!this.system.caps.msrFilter) return;
+    const BITMAP = 1024; // one all-zero (deny) bit per range, after the filter structure
+    block.zero(BITMAP + 8);
+    const v = block.view;
+    USER_MSRS.forEach((msr, i) => {
+      const r = MSR_FILTER.ranges + i * MSR_FILTER.rangeSize;
+      v.setUint32(r + MSR_FILTER.rangeFlags, KVM_MSR_FILTER_READ_WRITE, true);
+      v.setUint32(r + MSR_FILTER.rangeNmsrs, 1, true);
+      v.setUint32(r + MSR_FILTER.rangeBase, msr, true);
+      v.setBigUint64(r + MSR_FILTER.rangeBitmap, block.addr + BigInt(BITMAP + i), true);
+    });
+    if (ioctlRetry(this.fd, KVM.X86_SET_MSR_FILTER, block.addr) < 0) throw kvmError('KVM_X86_SET_MSR_FILTER');
   }
 
   map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {

@@ -111,3 +111,9 @@ export const FXSAVE = {
 export const XFEATURE_X87_SSE = 3n;
 export const XSAVE_MXCSR_MASK = FXSAVE.mxcsrMask;
 export const XSAVE_SIZE = 4096;
+
+/** struct kvm_msr_filter: flags, then 16 ranges { u32 flags, u32 nmsrs, u32 base, u8 *bitmap }. */
+export const MSR_FILTER = { flags: 0, ranges: 8, rangeSize: 24, rangeFlags: 0, rangeNmsrs: 4, rangeBase: 8, rangeBitmap: 16 } as const;
+export const MSR_FILTER_SIZE = 392;
+/** kvm_msr_filter_range.flags: the range applies to reads and writes. */
+export const KVM_MSR_FILTER_READ_WRITE = 3;
