@@ -213,8 +213,13 @@ test('assistIo/assistMem delegate to src/x86/assist after checking the handler',
   const set = fb.named('vcpu.setState').at(-1)!;
   assert.equal((set[3] as { gprs: { rip: bigint } }).gprs.rip, 0x1002n, 'RIP advanced to npc');
   assert.throws(() => cpu.assistIo(exit, 'print' as unknown as () => void), vmmErrorLike('EINVAL', /handler must be a function/));
-  assert.throws(() => cpu.assistMem(exit, null as unknown as () => void), vmmErrorLike('EINVAL', /handler must be a function/));
+  const memExit = { reason: 'memory', gpa: 0x1000, write: false, size: 4, prot: 'r', instBytes: new Uint8Array(0), exitState } as const;
+  assert.throws(() => cpu.assistMem(memExit, null as unknown as () => void), vmmErrorLike('EINVAL', /handler must be a function/));
   assert.throws(() => cpu.assistMem(exit, () => {}), vmmErrorLike('EINVAL', /'memory' exit/));
+  assert.throws(() => cpu.assistIo(memExit, () => {}), vmmErrorLike('EINVAL', /'io' exit/));
+  assert.throws(() => cpu.assistIo({ ...exit, size: 3 }, () => {}), vmmErrorLike('EINVAL', /size must be 1, 2 or 4/));
+  assert.throws(() => cpu.assistIo({ ...exit, data: new Uint8Array(0) }, () => {}), vmmErrorLike('EINVAL', /data holds 0 bytes/));
+  assert.throws(() => cpu.assistMem({ ...memExit, instBytes: [0x90] as unknown as Uint8Array }, () => {}), vmmErrorLike('EINVAL', /instBytes must be a Uint8Array/));
   cpu.destroy();
   assert.throws(() => cpu.assistIo(exit, () => {}), vmmErrorLike('ENOENT', /destroyed/));
   assert.throws(() => cpu.gvaToGpa(0), vmmErrorLike('ENOENT', /destroyed/));
