@@ -23,7 +23,7 @@ function baseName(reg, addrSize) {
 }
 
 const MEM = /(?:%([a-z]{2}):)?(-?0x[0-9a-f]+)?\((%[a-z0-9]+)?(?:,(%[a-z0-9]+))?(?:,([1248]))?\)/;
-const ABS = /(?:^|[\s,])(?:%([a-z]{2}):)?(-?0x[0-9a-f]+)(?=,|$)/;
+const ABS = /(?:^|[\s,*])(?:%([a-z]{2}):)?(-?0x[0-9a-f]+)(?=,|$)/;
 
 function signedHex(s) {
   return s.startsWith('-') ? -BigInt(s.slice(1)) : BigInt(s);
@@ -59,7 +59,10 @@ export function checkOperands(insn, text, addr, mode, stats) {
       const a = ABS.exec(body.replace(/^\S+\s+/, ' '));
       if (a && m.base === REG_NONE && m.index === REG_NONE) {
         const segOk = !a[1] || (mode === 64 && a[1] !== 'fs' && a[1] !== 'gs') || SEGS[m.seg] === a[1];
-        count('memory', (signedHex(a[2]) & mask(abits)) === (BigInt(m.disp) & mask(abits)) && segOk, `${JSON.stringify(m)} vs '${a[0]}'`);
+        // A 64-bit moffs is a JS number: exact for canonical addresses, rounded (still non-canonical) otherwise.
+        const v = signedHex(a[2]) & mask(abits);
+        const dispOk = abits === 64 ? Number(BigInt.asIntN(64, v)) === m.disp : v === (BigInt(m.disp) & mask(abits));
+        count('memory', dispOk && segOk, `${JSON.stringify(m)} vs '${a[0]}'`);
       } else count('memory', false, `${JSON.stringify(m)} not found in '${body}'`);
     }
   }

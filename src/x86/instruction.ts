@@ -76,7 +76,11 @@ export interface Instruction {
   /** Prefixes as seen. rep: 0, 0xF3 (REP/REPE) or 0xF2 (REPNE), the last of them. */
   lock: boolean;
   rep: 0 | 0xf2 | 0xf3;
-  /** Segment override prefix as a segment number, or -1. */
+  /**
+   * Segment override prefix as a segment number, or -1. The one in effect: the last one; in 64-bit
+   * mode ES/CS/SS/DS prefixes are null prefixes (no effect, and they do not cancel FS/GS), so only
+   * FS/GS appear here.
+   */
   segOverride: number;
   opsizePrefix: boolean;
   addrsizePrefix: boolean;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../src/x86/decoder/index.js';
 import type { CodeMode, Instruction, MemoryOperand, Operand } from '../../src/x86/instruction.js';
-import { REG_NONE, REG_RIP, SEG_DS, SEG_ES, SEG_FS, SEG_SS } from '../../src/x86/instruction.js';
+import { REG_NONE, REG_RIP, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from '../../src/x86/instruction.js';
 import { hexBytes } from './helpers.js';
 
 const r = (reg: number, size: 1 | 2 | 4 | 8, high = false): Operand => ({ kind: 'reg', reg, size, high });
@@ -67,7 +67,11 @@ const CASES: Case[] = [
   [64, '8b 0c 4d 00 00 00 00', { length: 7, mem: mem(N, 1, 2, 0) }],
   [64, '8b 0c 65 00 00 00 00', { length: 7, mem: mem(N, N, 1, 0) }],
   [64, '64 48 8b 04 25 28 00 00 00', { length: 9, segOverride: SEG_FS, mem: mem(N, N, 1, 0x28, SEG_FS) }],
-  [64, '2e 8b 00', { segOverride: 1, mem: mem(0, N, 1, 0, SEG_DS) }],
+  [64, '2e 8b 00', { segOverride: -1, mem: mem(0, N, 1, 0, SEG_DS) }],
+  [64, '64 2e 8b 00', { segOverride: SEG_FS, mem: mem(0, N, 1, 0, SEG_FS) }],
+  [64, '64 36 8b 45 00', { segOverride: SEG_FS, mem: mem(5, N, 1, 0, SEG_FS) }],
+  [64, '65 64 8b 00', { segOverride: SEG_FS }],
+  [32, '64 2e 8b 00', { segOverride: 1, mem: mem(0, N, 1, 0, 1) }],
   [64, '36 8b 00', { mem: mem(0, N, 1, 0, SEG_DS) }],
   [32, '26 8b 00', { segOverride: SEG_ES, mem: mem(0, N, 1, 0, SEG_ES) }],
   [32, '3e 8b 45 00', { mem: mem(5, N, 1, 0, SEG_DS) }],
@@ -147,7 +151,8 @@ const CASES: Case[] = [
   [64, 'f3 f2 a4', { rep: 0xf2 }],
   [32, 'aa', { mnemonic: 'stos', opSize: 1 }],
   [32, '66 ad', { mnemonic: 'lods', opSize: 2 }],
-  [64, '2e a6', { mnemonic: 'cmps', segOverride: 1 }],
+  [32, '2e a6', { mnemonic: 'cmps', segOverride: 1 }],
+  [64, '65 a6', { mnemonic: 'cmps', segOverride: SEG_GS }],
   // I/O.
   [64, 'e4 60', { mnemonic: 'in', opSize: 1, imm: 0x60, operands: [r(0, 1), i(1)] }],
   [64, 'e7 80', { mnemonic: 'out', opSize: 4, imm: 0x80 }],
@@ -167,6 +172,8 @@ const CASES: Case[] = [
   [64, '0f b6 c0', { mnemonic: 'movzx', opSize: 4, operands: [r(0, 4), r(0, 1)] }],
   [64, '48 0f bf c0', { mnemonic: 'movsx', opSize: 8, operands: [r(0, 8), r(0, 2)] }],
   [64, '48 63 c1', { mnemonic: 'movsxd', opSize: 8, operands: [r(0, 8), r(1, 4)] }],
+  [64, '63 c1', { mnemonic: 'movsxd', opSize: 4, operands: [r(0, 4), r(1, 4)] }],
+  [64, '66 63 c1', { mnemonic: 'movsxd', opSize: 2, operands: [r(0, 2), r(1, 2)] }],
   [32, '63 c1', { mnemonic: 'arpl' }],
   [64, '0f 44 c1', { mnemonic: 'cmove' }],
   [64, '0f 94 c0', { mnemonic: 'sete', opSize: 1, operands: [r(0, 1)] }],
@@ -215,14 +222,18 @@ const CASES: Case[] = [
   [64, '0f 01 30', { mnemonic: 'lmsw', operands: [m(2)] }],
   [64, '0f 00 d8', { mnemonic: 'ltr', operands: [r(0, 2)] }],
   [64, '0f 00 00', { mnemonic: 'sldt', operands: [m(2)] }],
-  [64, '0f 03 c1', { mnemonic: 'lsl' }],
+  [64, '0f 03 c1', { mnemonic: 'lsl', operands: [r(0, 4), r(1, 4)] }],
+  [64, '0f 03 01', { mnemonic: 'lsl', operands: [r(0, 4), m(2)] }],
+  [64, '0f 0d 08', { mnemonic: 'prefetch' }],
+  [64, '0f 18 c0', { mnemonic: 'nop', operands: [r(0, 4)] }],
   [64, '0f 02 c1', { mnemonic: 'lar' }],
   [64, '0f 20 d8', { mnemonic: 'mov', opSize: 8, operands: [r(0, 8), { kind: 'cr', n: 3 }] }],
   [64, '44 0f 22 c0', { operands: [{ kind: 'cr', n: 8 }, r(0, 8)] }],
   [32, 'f0 0f 20 c0', { operands: [r(0, 4), { kind: 'cr', n: 8 }], opSize: 4 }],
   [64, '0f 20 18', { mod: 3, operands: [r(0, 8), { kind: 'cr', n: 3 }] }],
   [64, '0f 23 f8', { operands: [{ kind: 'dr', n: 7 }, r(0, 8)] }],
-  [64, '8e d8', { mnemonic: 'mov', operands: [{ kind: 'seg', seg: SEG_DS }, r(0, 2)] }],
+  [64, '8e d8', { mnemonic: 'mov', operands: [{ kind: 'seg', seg: SEG_DS }, r(0, 4)] }],
+  [64, '8e 18', { mnemonic: 'mov', operands: [{ kind: 'seg', seg: SEG_DS }, m(2)] }],
   [64, '8c d8', { operands: [r(0, 4), { kind: 'seg', seg: SEG_DS }], opSize: 4 }],
   [64, '8c 18', { operands: [m(2), { kind: 'seg', seg: SEG_DS }], opSize: 2 }],
   [64, '0f 05', { mnemonic: 'syscall' }],

@@ -45,8 +45,7 @@ export function decode(bytes: Uint8Array, mode: CodeMode, offset = 0): Instructi
   const p = prefixes;
   let b = scanPrefixes(c, mode);
   const rex = p.rex;
-  // In 64-bit mode only FS and GS overrides take part in addressing.
-  const memSeg = mode === 64 && p.seg < 4 ? -1 : p.seg;
+  const memSeg = p.seg;
   const addrSize: 2 | 4 | 8 = mode === 64 ? (p.addrsize ? 4 : 8) : (mode === 16) !== p.addrsize ? 2 : 4;
 
   let map: OpcodeMap = 0;

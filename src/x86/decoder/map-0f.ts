@@ -42,7 +42,8 @@ const GROUP8 = group([null, null, null, null, 'bt Ev,Ib', 'bts Ev,Ib @lk', 'btr 
 const GROUP9 = group(
   [null, 'cmpxchg8b/cmpxchg8b/cmpxchg16b Mc @lk', null, 'xrstors M', 'xsavec M', 'xsaves M',
     byPrefix('vmptrld Mq', 'vmclear Mq', 'vmxon Mq', null), 'vmptrst Mq'],
-  [null, null, null, null, null, null, 'rdrand Rv', byPrefix('rdseed Rv', 'rdseed Rv', 'rdpid Ry @nat', null)],
+  [null, null, null, null, null, null, byPrefix('rdrand Rv', 'rdrand Rv', 'senduipi Rq', null),
+    byPrefix('rdseed Rv', 'rdseed Rv', 'rdpid Ry @nat', null)],
 );
 
 /** Group 15 (0F AE): FXSAVE & co. in memory; FS/GS base access and fences in registers. */
@@ -63,6 +64,9 @@ const PADLOCK_A7 = group(Array<EntrySource>(8).fill(null),
   ['xstore', 'xcrypt-ecb', 'xcrypt-cbc', 'xcrypt-ctr', 'xcrypt-cfb', 'xcrypt-ofb', null, null]
     .map((n) => (n === null ? null : byRm([n, null, null, null, null, null, null, null]))));
 
+/** 0F 0D and 0F 18: prefetch hints in memory forms; the register forms are hint NOPs. */
+const PREFETCH = group(run('prefetch Mb', 8), run('nop Ev', 8));
+
 /** 0F 1E: a hint NOP, except the CET forms under F3 (NOPs too while CET is off). */
 const NOP = 'nop Ev';
 const HINT_NOP_1E = byPrefix(NOP, NOP, group(run(NOP, 8), [NOP, 'rdsspd/rdsspd/rdsspq Ry', NOP, NOP, NOP, NOP, NOP,
@@ -70,10 +74,10 @@ const HINT_NOP_1E = byPrefix(NOP, NOP, group(run(NOP, 8), [NOP, 'rdsspd/rdsspd/r
 
 const SOURCE_0F: EntrySource[] = [
   // 00-0F
-  GROUP6, GROUP7, 'lar Gv,Ew', 'lsl Gv,Ew', null, 'syscall', 'clts', 'sysret',
-  'invd', 'wbinvd', null, 'ud2', null, 'prefetch Eb', 'femms', '3dnow W,Ib',
+  GROUP6, GROUP7, 'lar Gv,Er', 'lsl Gv,Er', null, 'syscall', 'clts', 'sysret',
+  'invd', 'wbinvd', null, 'ud2', null, PREFETCH, 'femms', '3dnow W,Ib',
   // 10-1F: SSE moves, prefetch hints (group 16), hint NOPs (0F 1E FA with F3 is ENDBR64)
-  ...run(SSE, 8), 'prefetch Eb', ...run('nop Ev', 5), HINT_NOP_1E, 'nop Ev',
+  ...run(SSE, 8), PREFETCH, ...run('nop Ev', 5), HINT_NOP_1E, 'nop Ev',
   // 20-2F
   'mov Rv,Cv @ocr', 'mov Rv,Dv @ocr', 'mov Cv,Rv @ocr', 'mov Dv,Rv @ocr', null, null, null, null,
   ...run(SSE, 8),

@@ -53,7 +53,7 @@ const SOURCE: EntrySource[] = [
   // 60-6F
   'pusha/pushad/pushad @i64', 'popa/popad/popad @i64',
   'bound Gv,Ma @i64' /* EVEX in 64-bit mode and for mod=3 */,
-  byMode('arpl Ew,Gw', 'movsxd Gv,Ed'),
+  byMode('arpl Ew,Gw', 'movsxd Gv,Ez'),
   null, null, null, null, // FS: GS: 66 67
   'push Iz @d64', 'imul Gv,Ev,Iz', 'push Ib @d64 @sx', 'imul Gv,Ev,Ib @sx',
   'ins Yb,DX', 'ins Yz,DX', 'outs DX,Xb', 'outs DX,Xz',
@@ -63,7 +63,7 @@ const SOURCE: EntrySource[] = [
   group1('Eb,Ib'), group1('Ev,Iz'), group1('Eb,Ib', ' @i64'), group1('Ev,Ib', ' @sx'),
   'test Eb,Gb', 'test Ev,Gv', 'xchg Eb,Gb @lk', 'xchg Ev,Gv @lk',
   'mov Eb,Gb', 'mov Ev,Gv', 'mov Gb,Eb', 'mov Gv,Ev',
-  'mov Er,Sw', 'lea Gv,M', 'mov Sw,Ew',
+  'mov Er,Sw', 'lea Gv,M', 'mov Sw,Er',
   group(['pop Ev @d64', null, null, null, null, null, null, null]) /* reg != 0: XOP, handled earlier */,
   // 90-9F (90 without REX.B is NOP/PAUSE: the decoder renames it)
   ...eight('xchg Zv,rAX'),

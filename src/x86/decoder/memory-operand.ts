@@ -14,7 +14,7 @@ const SCALES: readonly (1 | 2 | 4 | 8)[] = [1, 2, 4, 8];
 
 /**
  * Decodes the memory operand of ModRM byte `modrm` (mod != 3), reading SIB and displacement.
- * segOverride: the override that applies (already -1 for ES/CS/SS/DS in 64-bit mode), or -1.
+ * segOverride: the override in effect (in 64-bit mode only FS/GS ever are), or -1.
  */
 export function decodeMemoryOperand(
   c: ByteCursor, modrm: number, addrSize: 2 | 4 | 8, mode: CodeMode, rex: number, segOverride: number,

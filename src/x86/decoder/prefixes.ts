@@ -26,7 +26,7 @@ export interface PrefixState {
   addrsize: boolean;
   lock: boolean;
   rep: 0 | 0xf2 | 0xf3;
-  /** The last segment override as seen, or -1. */
+  /** The segment override in effect (the last one; in 64-bit mode the last FS/GS), or -1. */
   seg: number;
   /** The REX byte in effect (0 if none, or if a legacy prefix followed it). */
   rex: number;
@@ -49,7 +49,9 @@ export function scanPrefixes(c: ByteCursor, mode: CodeMode): number {
     if (k !== 0) {
       // A REX prefix only counts when it is the last prefix before the opcode.
       p.rex = 0;
-      if (k >= SEG) p.seg = k - SEG;
+      // In 64-bit mode ES/CS/SS/DS overrides are null prefixes (AMD APM 1.2.4): they neither
+      // take effect nor cancel an earlier FS/GS override.
+      if (k >= SEG) { if (mode !== 64 || k >= SEG + 4) p.seg = k - SEG; }
       else if (k === OPSIZE) p.opsize = true;
       else if (k === ADDRSIZE) p.addrsize = true;
       else if (k === LOCK) p.lock = true;
