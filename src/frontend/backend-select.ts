@@ -6,7 +6,7 @@
 import { VmmError } from '../api/errors.js';
 import type { BackendChoice, BackendName, VcpuStopHandle } from '../api/types.js';
 import type { Backend, StopFromHandle } from '../backends/backend.js';
-import { kvmStopFromHandle, kvmUnusableReason, openKvmBackend } from '../backends/kvm/index.js';
+import { kvmStopFromHandle, kvmUnusableReason, openKvmBackend } from './kvm-module.js';
 import { openSoftBackend, softStopFromHandle } from '../backends/soft/index.js';
 import { checkKeys } from './checks.js';
 import { describe } from './describe.js';
