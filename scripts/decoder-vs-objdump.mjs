@@ -5,7 +5,7 @@
 //   node scripts/decoder-vs-objdump.mjs --random N [--seed S] --mode 64|32|16
 //   node scripts/decoder-vs-objdump.mjs --exhaustive [--prefix HEX] --mode 64|32|16
 //   add --operands to any of these: where lengths agree, also compare the decoded operands with
-//   objdump's text (memory operand, registers, immediate, branch target; decoder-operand-check.mjs)
+//   objdump's text (memory operand, registers, immediate, branch target; decoder-operand-check.ts)
 //
 // --random: instead of real code, N bytes of random instruction-shaped strings (the fuzz
 // generator) written to a raw file and swept by objdump -b binary: exotic encodings, prefix
@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { decode } from '../dist/src/x86/decoder/index.js';
 import { randomCode } from '../dist/src/x86/decoder/random-code.js';
-import { checkOperands } from './decoder-operand-check.mjs';
+import { checkOperands } from '../dist/scripts/decoder-operand-check.js';
 
 const args = process.argv.slice(2);
 let mode = 64, maxBytes = 8 << 20, rawAs = '', randomBytes = 0, seed = Date.now() >>> 0;

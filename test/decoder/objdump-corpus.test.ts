@@ -2,7 +2,9 @@
  * Fixed-corpus agreement with a reference disassembler: test/decoder/corpus/forms-{64,32,16}.S
  * (hundreds of instruction forms: GP, system, x87, SSE, AVX, AVX-512, XOP, prefix mixes) are
  * assembled with GNU as at test time and disassembled with objdump; the decoder must find the
- * same length at every instruction boundary (100%). Skipped, visibly, without binutils.
+ * same length at every instruction boundary (100%), and operands that match objdump's text
+ * (memory operand, registers, immediate, branch target: scripts/decoder-operand-check.ts).
+ * Skipped, visibly, without binutils.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { decode } from '../../src/x86/decoder/index.js';
 import type { CodeMode } from '../../src/x86/instruction.js';
 import { REPO } from '../support.js';
+import { checkOperands } from '../../scripts/decoder-operand-check.js';
+import type { OperandStats } from '../../scripts/decoder-operand-check.js';
 
 function missingTools(): string | false {
   for (const tool of ['as', 'objdump']) {
@@ -60,15 +64,19 @@ for (const mode of [64, 32, 16] as CodeMode[]) {
     const { bytes, insns } = assembleAndDisassemble(mode);
     assert.ok(insns.length > (mode === 64 ? 250 : 50), `corpus has ${insns.length} instructions`);
     const wrong: string[] = [];
+    const stats: OperandStats = {};
     for (const ins of insns) {
       const hex = Buffer.from(bytes.subarray(ins.addr, ins.addr + ins.length)).toString('hex');
       try {
-        const got = decode(bytes, mode, ins.addr).length;
-        if (got !== ins.length) wrong.push(`${hex} (${ins.text}): decoder ${got}, objdump ${ins.length}`);
+        const insn = decode(bytes, mode, ins.addr);
+        if (insn.length !== ins.length) wrong.push(`${hex} (${ins.text}): decoder ${insn.length}, objdump ${ins.length}`);
+        else for (const why of checkOperands(insn, ins.text, ins.addr, mode, stats)) wrong.push(`${hex} (${ins.text}): ${why}`);
       } catch (e) {
         wrong.push(`${hex} (${ins.text}): ${String(e)}`);
       }
     }
     assert.deepEqual(wrong, [], `${wrong.length} of ${insns.length} disagree`);
+    // The operand comparison must actually have run on a good share of the corpus.
+    assert.ok((stats.memory?.checked ?? 0) >= 20 && (stats.register?.checked ?? 0) >= 20, JSON.stringify(stats));
   });
 }

@@ -1,7 +1,13 @@
-// Checks a decoded Instruction's operands against objdump's AT&T text for the same bytes:
-// memory operand (segment, base, index, scale, displacement), general/segment/control/debug
-// registers, the immediate (at the operand size) and branch targets. Used by
-// decoder-vs-objdump.mjs --operands. Returns a list of mismatch descriptions (empty: agrees).
+/**
+ * Checks a decoded Instruction's operands against objdump's AT&T text for the same bytes:
+ * memory operand (segment, base, index, scale, displacement), general/segment/control/debug
+ * registers, the immediate (at the operand size) and branch targets. Used by
+ * scripts/decoder-vs-objdump.mjs --operands and by test/decoder/objdump-corpus.test.ts.
+ */
+import type { CodeMode, Instruction } from '../src/x86/instruction.js';
+
+/** Per check kind: how many were compared and how many disagreed. */
+export type OperandStats = Record<string, { checked: number; wrong: number }>;
 const R64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', ...R64.slice(8).map((r) => `${r}d`)];
 const R16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di', ...R64.slice(8).map((r) => `${r}w`)];
@@ -12,12 +18,12 @@ const REG_RIP = 16, REG_NONE = -1;
 const STRING_OPS = new Set(['movs', 'cmps', 'stos', 'lods', 'scas', 'ins', 'outs', 'xlat', 'in', 'out']);
 const GENERIC = new Set(['sse', '3dnow', 'x87', 'vex', 'evex', 'xop']);
 
-function regName(reg, size, high) {
+function regName(reg: number, size: number, high: boolean): string {
   if (high) return R8H[reg];
   return (size === 8 ? R64 : size === 4 ? R32 : size === 2 ? R16 : R8)[reg];
 }
 
-function baseName(reg, addrSize) {
+function baseName(reg: number, addrSize: number): string {
   if (reg === REG_RIP) return addrSize === 8 ? 'rip' : 'eip';
   return (addrSize === 8 ? R64 : addrSize === 4 ? R32 : R16)[reg];
 }
@@ -25,22 +31,22 @@ function baseName(reg, addrSize) {
 const MEM = /(?:%([a-z]{2}):)?(-?0x[0-9a-f]+)?\((%[a-z0-9]+)?(?:,(%[a-z0-9]+))?(?:,([1248]))?\)/;
 const ABS = /(?:^|[\s,*])(?:%([a-z]{2}):)?(-?0x[0-9a-f]+)(?=,|$)/;
 
-function signedHex(s) {
+function signedHex(s: string): bigint {
   return s.startsWith('-') ? -BigInt(s.slice(1)) : BigInt(s);
 }
 
-/** insn: decoded Instruction; text: objdump's text; addr: its address; mode: 16/32/64. */
-export function checkOperands(insn, text, addr, mode, stats) {
-  const bad = [];
+/** Compares insn (decoded at addr) with objdump's text for it; returns the mismatches (empty: agrees). */
+export function checkOperands(insn: Instruction, text: string, addr: number, mode: CodeMode, stats: OperandStats): string[] {
+  const bad: string[] = [];
   const body = text.replace(/\s+#.*$/, '').replace(/<[^>]*>/g, '').trim();
-  const count = (what, ok, detail) => {
+  const count = (what: string, ok: boolean, detail: string): void => {
     stats[what] = stats[what] ?? { checked: 0, wrong: 0 };
     stats[what].checked++;
     if (!ok) { stats[what].wrong++; bad.push(`${what}: ${detail}`); }
   };
   if (insn.vex) return bad;
   const m = insn.mem;
-  const mask = (bits) => (1n << BigInt(bits)) - 1n;
+  const mask = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
   if (m && !STRING_OPS.has(insn.mnemonic)) {
     const p = MEM.exec(body);
     const abits = insn.addrSize * 8;
@@ -68,7 +74,7 @@ export function checkOperands(insn, text, addr, mode, stats) {
   }
   if (GENERIC.has(insn.mnemonic) || insn.mnemonic.startsWith('f')) return bad;
   for (const o of insn.operands) {
-    let name = null;
+    let name: string | null = null;
     if (o.kind === 'reg') name = regName(o.reg, o.size, o.high);
     else if (o.kind === 'seg') name = SEGS[o.seg];
     else if (o.kind === 'cr') name = `cr${o.n}`;
