@@ -203,34 +203,21 @@ export class ExitDecoder {
     return this.invalid(`KVM system event ${type}`);
   }
 
-  /**
-   * The I/O instruction at CS:RIP (or undefined when the bytes there are not one), with a
-   * one-entry cache: a guest exiting in a loop exits from the same RIP every time. The cache is
-   * keyed by the linear RIP, CR3, mode and direction, and a hit also requires the instruction's
-   * bytes in host memory to be unchanged (self-modifying code is seen); only a remapping of that
-   * code page by the guest without a CR3 change could go unnoticed.
-   */
+  /** The I/O instruction at CS:RIP, or undefined when the bytes there are not one. */
   private ioInsnAtRip(isIn: boolean): ExitInsn | undefined {
-    const rv = this.rv, sr = RUN.syncSregs;
-    const ripLo = rv.getUint32(RUN.syncRegs + REGS_RIP, true), ripHi = rv.getUint32(RUN.syncRegs + REGS_RIP + 4, true);
-    const cr3 = rv.getUint32(sr + SREGS.cr3, true);
-    const mode = (this.longCode() ? 1 : 0) | (isIn ? 2 : 0) | (rv.getUint32(sr + SREGS.cs + SEGMENT.base, true) * 4);
-    const c = this.ioCache;
-    if (c.n > 0 && c.ripLo === ripLo && c.ripHi === ripHi && c.cr3 === cr3 && c.mode === mode && sameBytes(c)) return c.insn;
-    const got = this.fetchAtRip(this.span);
-    const insn = got > 0 ? decodeIoInsn(got === 15 ? this.insn : this.insn.subarray(0, got), this.longCode(), isIn) : undefined;
-    const n = this.span.n;
-    c.n = 0;
-    if (n > 0 && (insn ? insn.length <= n : n === got)) {
-      Object.assign(c, { ripLo, ripHi, cr3, mode, insn, host: this.span.bytes, offset: this.span.offset, n: insn ? insn.length : n });
-      c.copy.set(this.span.bytes.subarray(this.span.offset, this.span.offset + c.n));
-    }
-    return insn;
+    const got = this.fetchAtRip();
+    return got > 0 ? decodeIoInsn(got === 15 ? this.insn : this.insn.subarray(0, got), this.longCode(), isIn) : undefined;
   }
 
   private readonly span: HostSpan = { bytes: new Uint8Array(0), offset: 0, n: 0 };
-  private readonly ioCache: IoInsnCache = {
-    ripLo: 0, ripHi: 0, cr3: 0, mode: 0, insn: undefined, host: new Uint8Array(0), offset: 0, n: 0, copy: new Uint8Array(15),
+  /**
+   * A one-entry translation cache for the code page at CS:RIP: a guest exiting in a loop exits
+   * from the same page every time. Keyed by the linear page, CR3, CR0, CR4 and EFER, so any
+   * paging change the guest makes through those is seen; only an edit of the page tables that
+   * remaps that code page without touching CR3 could go unnoticed.
+   */
+  private readonly codePage = {
+    valid: false, pageHi: 0, pageLo: 0, cr3Lo: 0, cr3Hi: 0, cr0: 0, cr4: 0, efer: 0, host: new Uint8Array(0), offset: 0,
   };
 
   private readonly outAdvancesRip: boolean;
@@ -254,35 +241,35 @@ export class ExitDecoder {
   }
 
   /** Reads up to 15 bytes at CS:RIP into this.insn; returns how many were readable. */
-  private fetchAtRip(first?: HostSpan): number {
+  private fetchAtRip(): number {
     const rv = this.rv;
     const sr = RUN.syncSregs;
-    const regs: PagingRegs = {
-      cr0: rv.getUint32(sr + SREGS.cr0, true) | 0,
-      cr3Lo: rv.getUint32(sr + SREGS.cr3, true), cr3Hi: rv.getUint32(sr + SREGS.cr3 + 4, true) | 0,
-      cr4: rv.getUint32(sr + SREGS.cr4, true) | 0, efer: rv.getUint32(sr + SREGS.efer, true) | 0,
-      rflags: rv.getUint32(RUN.syncRegs + REGS_RFLAGS, true) | 0, maxPhyAddr: 52,
-    };
+    const cr0 = rv.getUint32(sr + SREGS.cr0, true) | 0, cr4 = rv.getUint32(sr + SREGS.cr4, true) | 0;
+    const efer = rv.getUint32(sr + SREGS.efer, true) | 0;
+    const cr3Lo = rv.getUint32(sr + SREGS.cr3, true), cr3Hi = rv.getUint32(sr + SREGS.cr3 + 4, true) | 0;
     const ripLo = rv.getUint32(RUN.syncRegs + REGS_RIP, true), ripHi = rv.getUint32(RUN.syncRegs + REGS_RIP + 4, true);
-    let hi = ripHi, lo = ripLo;
-    if (!(regs.efer & EFER_LMA) || !rv.getUint8(sr + SREGS.cs + SEGMENT.l)) {
+    let hi = ripHi | 0, lo = ripLo;
+    if (!(efer & EFER_LMA) || !rv.getUint8(sr + SREGS.cs + SEGMENT.l)) {
       // Outside 64-bit code the CS base applies and addresses wrap at 4 GiB.
       hi = 0;
       lo = (rv.getUint32(sr + SREGS.cs + SEGMENT.base, true) + ripLo) >>> 0;
     }
-    return readGuestLinear(this.vcpu.machine, this.phys, regs, hi, lo, this.insn, first);
+    const inPage = lo & 0xfff, pageLo = (lo - inPage) >>> 0;
+    const c = this.codePage;
+    if (c.valid && inPage <= 4096 - 15 && c.pageLo === pageLo && c.pageHi === hi && c.cr3Lo === cr3Lo &&
+        c.cr3Hi === cr3Hi && c.cr0 === cr0 && c.cr4 === cr4 && c.efer === efer) {
+      this.insn.set(c.host.subarray(c.offset + inPage, c.offset + inPage + 15));
+      return 15;
+    }
+    const regs: PagingRegs = {
+      cr0, cr3Lo, cr3Hi, cr4, efer, rflags: rv.getUint32(RUN.syncRegs + REGS_RFLAGS, true) | 0, maxPhyAddr: 52,
+    };
+    const got = readGuestLinear(this.vcpu.machine, this.phys, regs, hi, lo, this.insn, this.span);
+    const start = this.span.offset - inPage;
+    c.valid = this.span.n > 0 && start >= 0 && start + 4096 <= this.span.bytes.length;
+    if (c.valid) Object.assign(c, { pageHi: hi, pageLo, cr3Lo, cr3Hi, cr0, cr4, efer, host: this.span.bytes, offset: start });
+    return got;
   }
-}
-
-interface IoInsnCache {
-  ripLo: number; ripHi: number; cr3: number; mode: number; insn: ExitInsn | undefined;
-  /** Host memory holding the bytes the decode looked at (n of them), and a copy of them. */
-  host: Uint8Array; offset: number; n: number; copy: Uint8Array;
-}
-
-function sameBytes(c: IoInsnCache): boolean {
-  for (let i = 0; i < c.n; i++) if (c.host[c.offset + i] !== c.copy[i]) return false;
-  return true;
 }
 
 function hexq(v: bigint): string {
