@@ -36,3 +36,16 @@ test('with /dev/kvm unusable, auto picks soft: identify says so and calc prints 
   assert.match(r.out, /^tsvisor calc: ENODEV: .*kvm/m, 'an explicit kvm choice fails with ENODEV instead of falling back');
   assert.equal(r.status, 1);
 });
+
+test('with the KVM backend module failing to load (no glibc), tsvisor still works on soft', { skip: backendSkip('soft', 'the KVM-load-failure fallback') }, () => {
+  const register = new URL('./kvm-load-failure-register.js', import.meta.url).href;
+  const run = (args: string[]) => spawnSync(process.execPath, ['--import', register, BIN, ...args], { encoding: 'utf8', env: { ...process.env, TSVISOR_BACKEND: '' } });
+  const calc = run(['calc', '3', '5']);
+  assert.equal(calc.stdout, 'Result: 8\n', calc.stderr);
+  assert.match(run(['identify']).stdout, /^tsvisor: Backend soft$/m);
+  const kvm = run(['identify', '--backend', 'kvm']);
+  assert.equal(kvm.status, 1);
+  // the stub fails at link time (missing exports) or at evaluation: either way the module does not load
+  assert.match(kvm.stderr, /^tsvisor identify: ENODEV: kvm backend module does not load here: .*(simulated|libc)/);
+  assert.equal(kvm.stderr.split('\n').length, 2, 'one line');
+});
