@@ -54,14 +54,21 @@ export function oracleUnavailable(): string | undefined {
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
+/** Runs the cases natively, in batches (one oracle process each) to bound the output size. */
 export function runNative(cases: NativeCase[]): NativeResult[] {
+  const out: NativeResult[] = [];
+  for (let i = 0; i < cases.length; i += 20000) out.push(...runBatch(cases.slice(i, i + 20000)));
+  return out;
+}
+
+function runBatch(cases: NativeCase[]): NativeResult[] {
   const bin = oracle();
   if (!bin) throw new Error(why);
   const input = cases.map((c) =>
     `${c.compat ? '32:' : c.stack ? 'S:' : ''}${hex(c.bytes)} ${c.regs.map((r) => BigInt.asUintN(64, r).toString(16)).join(' ')} ${c.flags.toString(16)} ${hex(c.mem)}`,
   ).join('\n') + '\n';
   const r = spawnSync(bin, [], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`native oracle exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`native oracle exited ${r.status ?? r.signal}: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   if (lines.length !== cases.length) throw new Error(`native oracle: ${lines.length} results for ${cases.length} cases`);
   return lines.map((line) => {
