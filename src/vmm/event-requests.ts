@@ -21,11 +21,16 @@ export const SLOT = {
   FAILED: 3,
   /** Requests the vCPU loop has taken (the ring holds POSTED - TAKEN of them). */
   TAKEN: 4,
+  /** Set by the event thread once its code runs (a worker that fails to load never sets it). */
+  STARTED: 5,
   /** First slot of the ring of posted kinds (indexes into EVENT_KINDS). */
-  RING: 5,
+  RING: 6,
 } as const;
 export const RING_SIZE = 8;
 export const SHARED_BYTES = (SLOT.RING + RING_SIZE) * 4;
 
 /** The guest takes hardware interrupts only below this CR8 (smallkern raises CR8 to 15 to stop them). */
 export const CR8_BLOCKS_INTERRUPTS = 15;
+
+/** How long the vCPU loop waits for a worker that has not started before giving up. */
+export const START_TIMEOUT_MS = 10_000;

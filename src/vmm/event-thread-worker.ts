@@ -13,6 +13,7 @@ interface EventThreadData { shared: SharedArrayBuffer; stop: VcpuStopHandle; int
 
 const { shared, stop, intervalMs } = workerData as EventThreadData;
 const ctl = new Int32Array(shared);
+Atomics.store(ctl, SLOT.STARTED, 1);
 
 try {
   for (let next = 0; ; next = (next + 1) % EVENT_KINDS.length) {

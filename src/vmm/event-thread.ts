@@ -5,13 +5,14 @@
 import { Worker } from 'node:worker_threads';
 import { VmmError } from '../api/errors.js';
 import type { VcpuStopHandle } from '../api/types.js';
-import { EVENT_KINDS, RING_SIZE, SHARED_BYTES, SLOT, type EventKind } from './event-requests.js';
+import { EVENT_KINDS, RING_SIZE, SHARED_BYTES, SLOT, START_TIMEOUT_MS, type EventKind } from './event-requests.js';
 
 export class EventThread {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(SHARED_BYTES));
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private taken = 0;
+  private readonly createdAt = Date.now();
 
   constructor(stop: VcpuStopHandle, intervalMs: number) {
     this.worker = new Worker(new URL('./event-thread-worker.js', import.meta.url), {
@@ -62,6 +63,9 @@ export class EventThread {
   private checkHealthy(): void {
     if (Atomics.load(this.ctl, SLOT.FAILED) !== 0) {
       throw new VmmError('EIO', 'the event thread failed (its error is on stderr)');
+    }
+    if (Atomics.load(this.ctl, SLOT.STARTED) === 0 && Date.now() - this.createdAt > START_TIMEOUT_MS) {
+      throw new VmmError('EIO', `the event thread did not start within ${START_TIMEOUT_MS} ms`);
     }
   }
 }
