@@ -60,11 +60,6 @@ export function writeGpr(ctx: ExecContext, n: number, size: number, rex: number,
   }
 }
 
-/** Reads a full 64-bit register as a signed JS number (exact below 2^53 in magnitude). */
-export function gprNumber(ctx: ExecContext, n: number): number {
-  return ctx.regs[(n << 1) + 1] * 4294967296 + (ctx.regs[n << 1] >>> 0);
-}
-
 /** Sets RIP from a (lo, hi) pair. */
 export function setRip(ctx: ExecContext, lo: number, hi: number): void {
   ctx.regs[RIP_LO] = lo;
