@@ -53,7 +53,10 @@ function checkFarTarget(cpu: SoftCpu, sel: number, offset: number, what: string)
   const d = readDescriptor(cpu, sel);
   if (!(d.attr & 0x10)) {
     const type = d.attr & 0xf;
-    throw unsupported(`${what} through a system descriptor of type ${type} (call gate / task switch)`);
+    // Call gates (4, 0xc), task gates (5) and TSSs (1, 9) are real features the soft CPU lacks;
+    // any other system descriptor is simply not a valid target.
+    if ([1, 4, 5, 9, 0xc].includes(type)) throw unsupported(`${what} through a system descriptor of type ${type} (call gate / task switch)`);
+    throw new X86Fault(13, sel & 0xfffc, `${what}: selector 0x${sel.toString(16)} is a system descriptor of type ${type}`);
   }
   if (!(d.attr & 4) && (sel & 3) > cpu.cpl) throw new X86Fault(13, sel & 0xfffc, `${what}: RPL ${sel & 3} > CPL ${cpu.cpl}`);
   checkCodeSegment(d, sel, cpu.cpl, what);

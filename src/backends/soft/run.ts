@@ -21,7 +21,12 @@ import { executeSystem } from './system.js';
 const DR6_BS = 1 << 14;
 
 /** Instructions between two polls of the stop flag. */
-export const RUN_SLICE = 1 << 16;
+export let RUN_SLICE = 1 << 16;
+
+/** Sets the stop-poll interval (tests use small slices to bound fuzzed runs). */
+export function setRunSlice(n: number): void {
+  RUN_SLICE = n;
+}
 
 export function exitState(cpu: SoftCpu): ExitState {
   return {
@@ -77,12 +82,28 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
   return undefined;
 }
 
-/** Runs until an exit. */
-export function runCpu(cpu: SoftCpu, stopFlag: Int32Array): VmExit {
+/**
+ * Runs until an exit. maxInstructions (tests and fuzzing only; the API has none): after about
+ * that many instructions the run ends with a 'stopped' exit, as if stop() had been called.
+ */
+export function runCpu(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions = Infinity): VmExit {
+  // Guest faults travel as X86Fault (an Error): capturing a host stack trace for each would
+  // dominate fault-heavy guests, and says nothing about the guest. Off while the guest runs.
+  const traceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return runLoop(cpu, stopFlag, maxInstructions);
+  } finally {
+    Error.stackTraceLimit = traceLimit;
+  }
+}
+
+function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): VmExit {
   // The host may have rewritten guest RAM since the last run: decoded code is re-validated.
   cpu.flushCode();
+  const limit = cpu.instret + maxInstructions;
   for (;;) {
-    if (Atomics.load(stopFlag, 0) !== 0) {
+    if (Atomics.load(stopFlag, 0) !== 0 || cpu.instret >= limit) {
       Atomics.store(stopFlag, 0, 0);
       return withState(cpu, { reason: 'stopped' });
     }

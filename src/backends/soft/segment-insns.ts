@@ -6,7 +6,9 @@ import type { Instruction } from '../../x86/instruction.js';
 import type { SoftCpu } from './cpu.js';
 import { loadDataSegment, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './segmentation.js';
 import { getRsp, setRsp, stackOffset } from './stack.js';
-import { advance, memAddress, rmRead, rmWrite, effectiveAddress, ud, writeGpr } from './system-common.js';
+import { advance, memAddress, readGpr, rmRead, rmWrite, effectiveAddress, ud, writeGpr } from './system-common.js';
+import { ZF } from '../../x86/exec/context.js';
+import { RFLAGS_VM } from './state.js';
 
 function segOperand(insn: Instruction, which: number): number {
   const op = insn.operands[which];
@@ -79,4 +81,19 @@ export function loadFarPointer(cpu: SoftCpu, insn: Instruction): void {
   writeGpr(cpu, insn.reg, size, insn.rex, off, offHi);
   advance(cpu, insn);
   if (seg === SEG_SS) cpu.intShadow = true;
+}
+
+/** ARPL r/m16, r16 (protected mode, not 64-bit): raises the destination selector's RPL. */
+export function arpl(cpu: SoftCpu, insn: Instruction): void {
+  if (!(cpu.cr0 & 1) || (cpu.flags & RFLAGS_VM)) throw ud(insn, 'not available in real or virtual-8086 mode');
+  const addr = insn.mod === 3 ? 0 : effectiveAddress(cpu, insn);
+  const dst = rmRead(cpu, insn, 2, addr) & 0xffff;
+  const src = readGpr(cpu, insn.reg, 2, insn.rex) & 0xffff;
+  if ((dst & 3) < (src & 3)) {
+    rmWrite(cpu, insn, 2, addr, (dst & ~3) | (src & 3), 0);
+    cpu.flags |= ZF;
+  } else {
+    cpu.flags &= ~ZF;
+  }
+  advance(cpu, insn);
 }

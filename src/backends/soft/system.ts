@@ -16,7 +16,7 @@ import { cli, hlt, popf, pushf, sti } from './flags-insns.js';
 import { fninit, fwait, fxrstor, fxsave, ldmxcsr, noOp, stmxcsr } from './fpu.js';
 import { inOut, insOuts } from './io.js';
 import { rdmsr, rdtsc, wrmsr } from './msr.js';
-import { loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
+import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
 import { ExitSignal } from './signals.js';
 import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
 
@@ -73,7 +73,7 @@ const HANDLERS = new Map<string, SystemHandler>([
   ['in', inOut], ['out', inOut], ['ins', insOuts], ['outs', insOuts],
   ['lgdt', lgdt], ['lidt', lidt], ['sgdt', sgdt], ['sidt', sidt],
   ['lldt', lldt], ['ltr', ltr], ['sldt', sldt], ['str', str],
-  ['lar', lar], ['lsl', lsl], ['verr', verr], ['verw', verw],
+  ['arpl', arpl], ['lar', lar], ['lsl', lsl], ['verr', verr], ['verw', verw],
   ['smsw', smsw], ['lmsw', lmsw], ['clts', clts], ['invlpg', invlpg],
   ['syscall', syscall], ['sysret', sysret], ['sysenter', sysenter], ['sysexit', sysexit], ['swapgs', swapgs],
   ['cpuid', cpuid], ['rdmsr', rdmsr], ['wrmsr', wrmsr], ['rdtsc', rdtsc], ['rdtscp', rdtsc], ['rdpmc', rdpmc],

@@ -54,6 +54,11 @@ export class SoftVcpu implements BackendVcpu {
     this.alive();
     return runCpu(this.cpu, this.stopFlag);
   }
+  /** run() that also stops after about maxInstructions (tests and fuzzing; not in the API). */
+  runBounded(maxInstructions: number): VmExit {
+    this.alive();
+    return runCpu(this.cpu, this.stopFlag, maxInstructions);
+  }
   stop(): void {
     Atomics.store(this.stopFlag, 0, 1);
   }
