@@ -7,7 +7,7 @@
 import { writeSync } from 'node:fs';
 import { VmmError, hex } from '../api/errors.js';
 import { State } from '../api/types.js';
-import type { BackendChoice, ExitState, RdmsrExit, VcpuEvent, VmExit, WrmsrExit } from '../api/types.js';
+import type { BackendChoice, ExitState, MemoryExit, RdmsrExit, VcpuEvent, VmExit, WrmsrExit } from '../api/types.js';
 import { Hypervisor } from '../frontend/index.js';
 import type { Machine, Vcpu } from '../frontend/index.js';
 import { flat32State } from '../x86/boot-state.js';
@@ -136,7 +136,7 @@ class ExitLoop {
         this.cpu.assistIo(exit, (req) => this.bus.dispatchIo(req));
         return true;
       case 'memory':
-        this.cpu.assistMem(exit, (req) => this.bus.dispatchMem(req));
+        this.emulateMmio(exit);
         return true;
       case 'rdmsr':
         this.rdmsr(exit);
@@ -185,6 +185,22 @@ class ExitLoop {
     }
     this.say(EVENTS[kind].says);
     this.cpu.inject(EVENTS[kind].event);
+  }
+
+  /**
+   * The assist emulates the instruction and calls the bus for its device access. An exit the
+   * instruction does not explain (e.g. the CPU itself reading an IDT or GDT outside RAM) would
+   * otherwise be skipped silently: it ends the run instead.
+   */
+  private emulateMmio(exit: MemoryExit): void {
+    let accessed = false;
+    this.cpu.assistMem(exit, (req) => {
+      accessed = true;
+      this.bus.dispatchMem(req);
+    });
+    if (!accessed) {
+      throw new VmmError('EFAULT', `guest-physical ${hex(exit.gpa)} (${exit.prot}) is outside RAM and no device; the instruction at rip ${hex(this.rip())} does not access it`);
+    }
   }
 
   private rdmsr(exit: RdmsrExit): void {
