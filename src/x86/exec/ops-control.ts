@@ -125,8 +125,8 @@ function ret(ctx: ExecContext, insn: Instruction): boolean {
   return true;
 }
 
-/** The count register at the address size, as a number (0 test only). */
-function counterIsZero(ctx: ExecContext, addrSize: number): boolean {
+/** Whether rCX (CX, ECX or RCX by the address size) is zero. */
+export function counterIsZero(ctx: ExecContext, addrSize: number): boolean {
   if (addrSize === 8) return (ctx.regs[2] | ctx.regs[3]) === 0;
   return (addrSize === 4 ? ctx.regs[2] : ctx.regs[2] & 0xffff) === 0;
 }

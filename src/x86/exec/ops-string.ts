@@ -12,7 +12,7 @@ import type { ExecContext } from './context.js';
 import { DF, ZF } from './context.js';
 import { advance } from './address.js';
 import { sub } from './alu.js';
-import { decrementCounter } from './ops-control.js';
+import { counterIsZero, decrementCounter } from './ops-control.js';
 import { dataSegment } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
 import { on, range } from './table.js';
@@ -41,11 +41,6 @@ function stepIndex(ctx: ExecContext, n: number, addrSize: number, delta: number)
   } else {
     r[i] = (r[i] & ~0xffff) | ((r[i] + delta) & 0xffff);
   }
-}
-
-function counterZero(ctx: ExecContext, addrSize: number): boolean {
-  if (addrSize === 8) return (ctx.regs[2] | ctx.regs[3]) === 0;
-  return (addrSize === 4 ? ctx.regs[2] : ctx.regs[2] & 0xffff) === 0;
 }
 
 const MOVS = 0, CMPS = 1, STOS = 3, LODS = 4, SCAS = 5;
@@ -106,7 +101,7 @@ function stringOp(ctx: ExecContext, insn: Instruction): boolean {
   const wantZf = insn.rep === 0xf3;
   let budget = ctx.repBudget ?? Infinity;
   for (;;) {
-    if (counterZero(ctx, as)) break;
+    if (counterIsZero(ctx, as)) break;
     if (budget-- <= 0) return true; // resume later: RIP stays on the instruction
     iteration(ctx, insn, kind, size, delta, srcSeg);
     decrementCounter(ctx, as);
