@@ -320,9 +320,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       if (eip > this.segLimit[1]!) throw new X86Fault(13, 0, `EIP 0x${eip.toString(16)} beyond CS limit`);
       lin = (this.segBase[1]! + eip) >>> 0;
     }
-    const d = lin - this.lastFetchLin;
-    if (d >= 0 && d < 4096) {
-      const c = this.lastFetchCache[d];
+    const base = this.lastFetchLin;
+    if (lin >= base && lin - base < 4096) {
+      // Index with an int32 (lin may exceed the Smi range): keeps the keyed load on its fast path.
+      const c = this.lastFetchCache[lin & 0xfff];
       if (c !== undefined && c.mode === this.mode) return c;
     }
     const off = lin & 0xfff;
