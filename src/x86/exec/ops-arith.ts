@@ -15,7 +15,13 @@ import { lockable, on, range } from './table.js';
 /** op r/m, reg (forms 0/1) and op reg, r/m (forms 2/3) and op acc, imm (forms 4/5). */
 function aluRow(ctx: ExecContext, insn: Instruction): boolean {
   const op = (insn.opcode >> 3) & 7, form = insn.opcode & 7, size = insn.opSize;
-  if (form <= 1) {
+  if (form <= 1 && insn.mod === 3) {
+    // Register destination: no address, no rollback (the hot case in compiled code).
+    const b = readGpr(ctx, insn.reg, size, insn.rex), bh = half.hi;
+    const a = readGpr(ctx, insn.rm, size, insn.rex), ah = half.hi;
+    const r = alu(ctx, op, size, a, ah, b, bh), rh = half.hi;
+    if (op !== OP_CMP) writeGpr(ctx, insn.rm, size, insn.rex, r, rh);
+  } else if (form <= 1) {
     const addr = rmAddress(ctx, insn);
     const b = regRead(ctx, insn, size), bh = half.hi;
     const a = rmRead(ctx, insn, size, addr), ah = half.hi;
@@ -40,8 +46,15 @@ function aluRow(ctx: ExecContext, insn: Instruction): boolean {
 /** Group 1: op r/m, imm (80, 81, 82 = 80 outside 64-bit mode, 83 = sign-extended imm8). */
 function group1(ctx: ExecContext, insn: Instruction): boolean {
   const op = insn.reg & 7, size = insn.opSize;
-  const addr = rmAddress(ctx, insn);
   const b = immediate(insn, size), bh = half.hi;
+  if (insn.mod === 3) {
+    const a = readGpr(ctx, insn.rm, size, insn.rex), ah = half.hi;
+    const r = alu(ctx, op, size, a, ah, b, bh), rh = half.hi;
+    if (op !== OP_CMP) writeGpr(ctx, insn.rm, size, insn.rex, r, rh);
+    advance(ctx, insn);
+    return true;
+  }
+  const addr = rmAddress(ctx, insn);
   const a = rmRead(ctx, insn, size, addr), ah = half.hi;
   const before = ctx.flags;
   const r = alu(ctx, op, size, a, ah, b, bh), rh = half.hi;
