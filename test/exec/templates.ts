@@ -189,7 +189,7 @@ add({ name: 'xchg r/m,r', sizes: ALL, make: (s, rng) => {
   return { opcode: s === 1 ? 0x86 : 0x87, opSize: s, reg: r[0], rm: r[1], forceRex };
 } });
 add({ name: 'xchg rAX,r', sizes: WIDE, make: (s, rng) => ({ opcode: 0x90, opSize: s, opReg: rng.pick(GPR.filter((x) => x !== 0)) }) });
-add({ name: 'bswap', sizes: W48, make: (s, rng) => ({ map: 1, opcode: 0xc8, opSize: s, opReg: rng.pick(GPR) }) });
+add({ name: 'bswap', sizes: WIDE, make: (s, rng) => ({ map: 1, opcode: 0xc8, opSize: s, opReg: rng.pick(GPR) }) });
 add({ name: 'movzx/movsx', sizes: WIDE, make: (s, rng) => {
   const opcode = rng.pick([0xb6, 0xb7, 0xbe, 0xbf]);
   const { r, forceRex } = regs(rng, 2, [false, (opcode & 1) === 0], [], s === 8);
