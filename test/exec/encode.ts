@@ -24,6 +24,8 @@ export interface EncSpec {
   bare?: boolean;
   /** Immediate: size in bytes, whether the decoder sign-extends it to the operand size. */
   imm?: { bytes: 1 | 2 | 4 | 8; value: bigint; signExtend: boolean };
+  /** MOV A0-A3: the absolute offset (8 bytes, or 4 with addrSize 4). */
+  moffs?: number;
   /** A second immediate byte (ENTER's nesting level). */
   imm2?: number;
   rep?: 0 | 0xf2 | 0xf3;
@@ -84,6 +86,12 @@ export function encode(s: EncSpec): Encoded {
       out.push(s.disp8 & 0xff);
       mem = { seg: (rm & 7) === 5 ? SEG_SS : SEG_DS, base: rm, index: REG_NONE, scale: 1, disp: s.disp8 };
     }
+  }
+  if (s.moffs !== undefined) {
+    const n = addrSize === 8 ? 8 : 4;
+    let v = BigInt(s.moffs);
+    for (let i = 0; i < n; i++) { out.push(Number(v & 0xffn)); v >>= 8n; }
+    mem = { seg: SEG_DS, base: REG_NONE, index: REG_NONE, scale: 1, disp: s.moffs };
   }
   let imm = 0, immHi = 0;
   if (s.imm) {

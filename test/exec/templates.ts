@@ -323,6 +323,15 @@ for (const [opcode, name] of [[0xa4, 'movs'], [0xa6, 'cmps'], [0xaa, 'stos'], [0
     return { opcode: s === 1 ? opcode : opcode + 1, opSize: s, bare: true, rep: rng.pick([0, 0xf3, 0xf2] as const), addrSize: 4 };
   } });
 }
+add({ name: 'mov acc<->moffs', sizes: ALL, make: (s, rng) => {
+  const opcode = (s === 1 ? 0xa0 : 0xa1) + (rng.int(2) ? 2 : 0);
+  return { opcode, opSize: s, bare: true, moffs: MEM_BASE + 16 + rng.int(MEM_SIZE - 32), addrSize: rng.int(3) === 0 ? 4 : 8 };
+} });
+add({ name: 'loop/loope/loopne/jrcxz (rel 0)', sizes: [8], make: (_s, rng, setup) => {
+  setup.regs[1] = rng.int(2) ? BigInt(rng.int(3)) : rng.value();
+  return { opcode: rng.pick([0xe0, 0xe1, 0xe2, 0xe3]), opSize: 8, noRexW: true, bare: true,
+    imm: { bytes: 1, value: 0n, signExtend: true }, addrSize: rng.int(2) ? 4 : 8 };
+} });
 add({ name: 'adcx/adox', sizes: [4, 8], make: (s, rng) => {
   const adox = rng.int(2) === 1;
   return { map: 2, opcode: 0xf6, opSize: s, reg: rng.pick(GPR), rm: rng.pick(GPR), rep: adox ? 0xf3 : 0, prefix66: !adox };
