@@ -6,17 +6,16 @@
  */
 import { writeSync } from 'node:fs';
 import { VmmError, hex } from '../api/errors.js';
-import { State } from '../api/types.js';
-import type { BackendChoice, ExitState, MemoryExit, RdmsrExit, VcpuEvent, VmExit, WrmsrExit } from '../api/types.js';
+import type { BackendChoice } from '../api/types.js';
 import { Hypervisor } from '../frontend/index.js';
 import type { Machine, Vcpu } from '../frontend/index.js';
 import { flat32State } from '../x86/boot-state.js';
 import { DeviceBus } from './bus.js';
 import { ConsoleDevice } from './devices/console.js';
-import { LAPIC_BASE, LapicDevice, MSR_IA32_APIC_BASE } from './devices/lapic.js';
+import { LAPIC_BASE, LapicDevice } from './devices/lapic.js';
 import { copyElfImage, parseElf64, type ElfImage } from './elf.js';
-import { CR8_BLOCKS_INTERRUPTS, type EventKind } from './event-requests.js';
 import { EventThread } from './event-thread.js';
+import { ExitLoop } from './exit-loop.js';
 
 export const TOYVIRT_VCPU_ID = 120;
 /** Pages of zeroed RAM after the image, for the kernel's page tables, stacks and heap. */
@@ -24,7 +23,6 @@ export const FREE_PAGES_AFTER_IMAGE = 64;
 export const DEFAULT_INTERVAL_MS = 3000;
 const PAGE = 4096;
 const CPUID_NX = 1 << 20;
-const VECTOR_GP = 13, VECTOR_TOYVIRT_INTERRUPT = 200;
 
 export interface ToyvirtOptions {
   backend?: BackendChoice;
@@ -34,11 +32,6 @@ export interface ToyvirtOptions {
   print?: (text: string) => void;
 }
 
-const EVENTS: Record<EventKind, { event: VcpuEvent; says: string }> = {
-  gp: { event: { type: 'exception', vector: VECTOR_GP, errorCode: 0 }, says: 'Inject #GP event' },
-  nmi: { event: { type: 'nmi' }, says: 'Inject NMI event' },
-  interrupt: { event: { type: 'interrupt', vector: VECTOR_TOYVIRT_INTERRUPT }, says: 'Inject hardware interrupt event' },
-};
 
 /** Runs the ELF image until the guest shuts down. Bad images and failures throw VmmError. */
 export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}): Promise<void> {
@@ -109,118 +102,4 @@ function loadImage(machine: Machine, image: ElfImage): void {
   const ram = machine.allocate(end - start);
   copyElfImage(image, ram.bytes, start);
   machine.map(start, ram);
-}
-
-class ExitLoop {
-  constructor(
-    private readonly cpu: Vcpu,
-    private readonly bus: DeviceBus,
-    private readonly lapic: LapicDevice,
-    private readonly events: EventThread,
-    private readonly say: (line: string) => void,
-  ) {}
-
-  /** Runs until the guest shuts down. */
-  run(): void {
-    for (;;) {
-      const exit = this.cpu.run();
-      this.events.noteCr8(exit.exitState.cr8);
-      if (!this.handle(exit)) return;
-    }
-  }
-
-  /** Handles one exit; false when the machine is done. */
-  private handle(exit: VmExit): boolean {
-    switch (exit.reason) {
-      case 'io':
-        this.cpu.assistIo(exit, (req) => this.bus.dispatchIo(req));
-        return true;
-      case 'memory':
-        this.emulateMmio(exit);
-        return true;
-      case 'rdmsr':
-        this.rdmsr(exit);
-        return true;
-      case 'wrmsr':
-        this.refuseMsr(exit);
-        return true;
-      case 'stopped':
-        this.deliverOne(exit.exitState);
-        return true;
-      case 'halted':
-        // Only an event can wake the guest: sleep until the event thread has one to deliver.
-        if (exit.exitState.evtPending || !this.events.waiting()) this.events.waitForNextPost();
-        this.deliverOne(exit.exitState);
-        return true;
-      case 'int-ready':
-      case 'nmi-ready':
-        // toyvirt asks for no window exits: the backend holds an injected event until the guest
-        // can take it (API contract). A backend that reports the window anyway is said and ignored.
-        this.say('Machine ready to INT/NMI');
-        return true;
-      case 'shutdown':
-        this.say('Machine received shutdown');
-        return false;
-      case 'invalid':
-        throw new VmmError('EIO', `invalid exit at rip ${hex(this.rip())}: ${exit.detail}`);
-      case 'cpuid':
-      case 'tpr-changed':
-      case 'monitor':
-      case 'mwait':
-        throw new VmmError('ENOTSUP', `unexpected ${exit.reason} exit at rip ${hex(this.rip())} (toyvirt did not ask for it)`);
-    }
-  }
-
-  /**
-   * One request per wake-up, so a guest that halts between events sees them one by one; none
-   * while the backend still holds an earlier event (the request waits for a later wake-up).
-   */
-  private deliverOne({ evtPending, cr8 }: ExitState): void {
-    if (evtPending) return;
-    const kind = this.events.take();
-    if (kind === undefined) return;
-    if (kind === 'interrupt' && cr8 >= BigInt(CR8_BLOCKS_INTERRUPTS)) {
-      this.say(`Hardware interrupt not injected: the guest raised CR8 to ${cr8}`);
-      return;
-    }
-    this.say(EVENTS[kind].says);
-    this.cpu.inject(EVENTS[kind].event);
-  }
-
-  /**
-   * The assist emulates the instruction and calls the bus for its device access. An exit the
-   * instruction does not explain (e.g. the CPU itself reading an IDT or GDT outside RAM) would
-   * otherwise be skipped silently: it ends the run instead.
-   */
-  private emulateMmio(exit: MemoryExit): void {
-    let accessed = false;
-    this.cpu.assistMem(exit, (req) => {
-      accessed = true;
-      this.bus.dispatchMem(req);
-    });
-    if (!accessed) {
-      throw new VmmError('EFAULT', `guest-physical ${hex(exit.gpa)} (${exit.prot}) is outside RAM and no device; the instruction at rip ${hex(this.rip())} does not access it`);
-    }
-  }
-
-  private rdmsr(exit: RdmsrExit): void {
-    if (exit.msr !== MSR_IA32_APIC_BASE) {
-      this.refuseMsr(exit);
-      return;
-    }
-    const value = this.lapic.apicBaseMsr;
-    this.cpu.setState({
-      gprs: { rax: value & 0xffffffffn, rdx: value >> 32n, rip: BigInt(exit.npc) },
-    }, State.GPRS);
-  }
-
-  /** What hardware does for an MSR it does not have: #GP(0) at the instruction. */
-  private refuseMsr(exit: RdmsrExit | WrmsrExit): void {
-    this.say(`${exit.reason === 'rdmsr' ? 'RDMSR' : 'WRMSR'} of MSR ${hex(exit.msr)} not supported: injecting #GP`);
-    this.cpu.inject({ type: 'exception', vector: VECTOR_GP, errorCode: 0 });
-  }
-
-  private rip(): bigint {
-    return this.cpu.getState(State.GPRS).gprs?.rip ?? 0n;
-  }
 }
