@@ -1,6 +1,22 @@
 /**
  * The soft backend: a pure-TypeScript x86-64 CPU behind the Backend interface, the embedded
  * default wherever KVM is missing. Entry points wired into Hypervisor.open by the frontend.
+ *
+ * Layout: state.ts (registers as int32 halves) + cpu.ts (segmentation, TLB-backed memory access,
+ * fetch with a decoded-instruction cache per guest-physical page, invalidated by writes to it)
+ * + paging.ts/tlb.ts (the shared walker in src/x86/mmu fills a direct-mapped TLB) + run.ts (run
+ * loop, events, windows, stop) + exceptions.ts (IVT/IDT delivery, #DF, triple fault) + the
+ * system instructions (system.ts dispatches to control-regs, descriptor-tables, segment-insns,
+ * far-transfer, fast-syscall, flags-insns, io, msr, cpuid, fpu). General-purpose instructions
+ * are src/x86/exec's; decoding is src/x86/decoder's.
+ *
+ * Exits follow the KVM backend's fields: io/rdmsr/wrmsr/cpuid leave RIP on the instruction with
+ * npc (assistIo and the VMM complete them); 'memory' is raised before the instruction has any
+ * side effect; HLT exits 'halted' with RIP past it; MONITOR/MWAIT exit with RIP past them.
+ * Deterministic: TSC = tscOffset + instructions retired. Not implemented (reported as 'invalid'
+ * exits naming them, never skipped): x87/SSE/AVX arithmetic, XSAVE, hardware task switches,
+ * call gates, virtual-8086 mode, BOUND; debug-register breakpoints are stored but do not fire
+ * (TF single-step does).
  */
 import { VmmError } from '../../api/errors.js';
 import type { Capability, VcpuStopHandle } from '../../api/types.js';
