@@ -4,7 +4,7 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { AF, ARITH_FLAGS, CF, X86Fault } from './context.js';
+import { AF, ARITH_FLAGS, CF, OF, X86Fault } from './context.js';
 import { advance } from './address.js';
 import { szp } from './flags.js';
 import { on } from './table.js';
@@ -60,14 +60,14 @@ function asciiMulDiv(ctx: ExecContext, insn: Instruction): boolean {
     if (base === 0) throw new X86Fault(0, undefined, 'aam with base 0');
     res = al % base;
     ctx.regs[0] = (ctx.regs[0] & ~0xffff) | ((Math.floor(al / base) & 0xff) << 8) | res;
-    ctx.flags = (ctx.flags & ~ARITH_FLAGS) | szp(res, 0, 1);
+    ctx.flags = (ctx.flags & ~ARITH_FLAGS) | szp(res, 0, 1); // undefined CF OF AF: 0 on AMD
   } else {
     const sum = al + ((ah * base) & 0xff);
     res = sum & 0xff;
     ctx.regs[0] = (ctx.regs[0] & ~0xffff) | res;
     // AAD's undefined CF/OF/AF: hardware computes them as the 8-bit ADD al + ah*imm.
     const f = szp(res, 0, 1) | (sum > 0xff ? CF : 0) | ((al ^ (ah * base) ^ res) & AF)
-      | ((~(al ^ (ah * base)) & (al ^ res) & 0x80) ? 1 << 11 : 0);
+      | ((~(al ^ (ah * base)) & (al ^ res) & 0x80) ? OF : 0);
     ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
   }
   advance(ctx, insn);

@@ -64,7 +64,7 @@ export function mulAcc(ctx: ExecContext, insn: Instruction): boolean {
     writeGpr(ctx, 0, size, 0, lo, lohi);
     writeGpr(ctx, 2, size, 0, wide.w2, wide.w3);
   }
-  mulFlags(ctx, size, ovf, lo, lohi, wide.w2, wide.w3);
+  mulFlags(ctx, ovf);
   advance(ctx, insn);
   return true;
 }
@@ -78,7 +78,7 @@ function imulReg(ctx: ExecContext, insn: Instruction): boolean {
   const ovf = product(size, true, a, ah, b, bh);
   const lo = wide.w0, lohi = wide.w1;
   regWrite(ctx, insn, size, lo, lohi);
-  mulFlags(ctx, size, ovf, lo, lohi, wide.w2, wide.w3);
+  mulFlags(ctx, ovf);
   advance(ctx, insn);
   return true;
 }

@@ -154,7 +154,7 @@ function group2(ctx: ExecContext, insn: Instruction): boolean {
   const cfIn = ctx.flags & CF;
   const r = size === 8 ? shift64(op, a, ah, c, cfIn) : shiftSmall(op, size, a, c, cfIn);
   const before = ctx.flags;
-  shiftFlags(ctx, op, size, c, r, shiftOut.hi, shiftOut.cf, shiftOut.of, a, ah);
+  shiftFlags(ctx, op, size, r, shiftOut.hi, shiftOut.cf, shiftOut.of);
   commitRm(ctx, insn, size, addr, r, shiftOut.hi, before);
   advance(ctx, insn);
   return true;

@@ -1,17 +1,19 @@
 /**
  * Where the SDM says a flag (or result) is "undefined", tsvisor does what this project's
  * reference hardware does (AMD Zen, the CPU under the KVM the executor is diffed against), so
- * that the soft CPU and the assists match native execution. Every such choice is here, in one
- * place, and test/exec/native-diff.test.ts checks them against the CPU running the tests.
- * (Intel differs in places: e.g. it computes SF/ZF/PF for MUL and clears AF for shifts.)
+ * that the soft CPU and the assists match native execution. The flag choices are here, in one
+ * place (the undefined *results* live with their instructions: 16-bit SHLD/SHRD counts above 16
+ * in ops-shift.ts, BSWAP r16 in ops-move.ts, AAM/AAD flags in ops-bcd.ts); all of them were
+ * derived from and are checked against this CPU by test/exec/native-diff*.test.ts (seeded random
+ * instances, 64-bit and 32-bit code). Intel CPUs differ in several of these; those tests are
+ * skipped on non-AMD hosts.
  */
 import type { ExecContext } from './context.js';
 import { AF, ARITH_FLAGS, CF, OF, PF, SF, ZF } from './context.js';
 import { PARITY, szp } from './flags.js';
 
 /** MUL/IMUL: CF = OF = (the high part is significant); SF ZF AF PF are left unchanged (AMD). */
-export function mulFlags(ctx: ExecContext, _size: number, overflow: boolean, _lo: number, _lohi: number,
-  _hi: number, _hihi: number): void {
+export function mulFlags(ctx: ExecContext, overflow: boolean): void {
   ctx.flags = (ctx.flags & ~(CF | OF)) | (overflow ? CF | OF : 0);
 }
 
@@ -25,8 +27,8 @@ export function divFlags(ctx: ExecContext): void {
  * SF ZF PF from the result, CF, OF (computed by the caller for every count: SHL: MSB(result) ^ CF,
  * SHR: MSB of the operand shifted count - 1 times, SAR: 0), and AF = 1 (AMD).
  */
-export function shiftFlags(ctx: ExecContext, op: number, size: number, _count: number, lo: number, hi: number,
-  cf: number, of: number, _a: number, _ah: number): void {
+export function shiftFlags(ctx: ExecContext, op: number, size: number, lo: number, hi: number,
+  cf: number, of: number): void {
   if (op < 4) {
     ctx.flags = (ctx.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
     return;
@@ -38,13 +40,13 @@ export function shiftFlags(ctx: ExecContext, op: number, size: number, _count: n
 /**
  * SHLD/SHRD: SF ZF PF from the result, CF the last bit out, AF = 1 (AMD), and for every count
  * OF = MSB(result) ^ CF (SHLD) or MSB(result) ^ the next bit (SHRD): the sign-change rule of
- * count 1, extended the way AMD hardware extends it (16-bit SHLD by 16 or more: OF = CF, which is 0 above 16).
+ * count 1, extended the way AMD hardware extends it.
  */
 export function shiftDoubleFlags(ctx: ExecContext, size: number, left: boolean, count: number, lo: number,
   hi: number, cf: number): void {
   const top = size === 8 ? hi >>> 30 : (lo >>> (size * 8 - 2)) & 3;
   let of = left ? (top >> 1) ^ cf : (top >> 1) ^ (top & 1);
-  if (left && size === 2 && count >= 16) of = cf;
+  if (left && size === 2 && count >= 16) of = cf; // 16-bit SHLD by 16 or more (0 above 16)
   const f = szp(lo, hi, size) | (cf ? CF : 0) | (of ? OF : 0) | AF;
   ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
 }
@@ -73,7 +75,6 @@ export function bitTestFlags(ctx: ExecContext, bit: number): void {
   ctx.flags = (ctx.flags & ~CF) | (bit ? CF : 0);
 }
 
-
 /** TZCNT/LZCNT: CF = source was zero, ZF = result is zero; AMD clears SF AF PF, keeps OF. */
 export function countFlags(ctx: ExecContext, cf: boolean, zf: boolean): void {
   ctx.flags = (ctx.flags & ~(CF | ZF | SF | AF | PF)) | (cf ? CF : 0) | (zf ? ZF : 0);
@@ -92,7 +93,7 @@ export function cmpxchgFailWritesDest(_size: number): boolean {
   return false;
 }
 
-/** DAA/DAS: OF (undefined) is set when AL went from positive to negative (DAA) or back (DAS), as AMD does. */
+/** DAA/DAS: OF (undefined) is set when AL went positive -> negative (DAA) or back (DAS), as on AMD. */
 export function decimalAdjustOf(das: boolean, oldAl: number, al: number): number {
   return (das ? oldAl & ~al : ~oldAl & al) & 0x80 ? OF : 0;
 }
