@@ -57,6 +57,22 @@ static void check_lapic_id(uint32_t cpuid_id)
 	check(id == cpuid_id, "LAPIC id matches CPUID");
 }
 
+/*
+ * Idles with IF clear until the next trap (an exception or NMI still gets in): a hardware
+ * interrupt sent meanwhile must wait for the window that opens at the STI after it.
+ */
+static void wait_with_interrupts_off(void)
+{
+	unsigned seen = ntraps;
+
+	idle_with_interrupts_off = 0;
+	puts("waiting with interrupts disabled until the next trap\n");
+	__asm__ volatile("cli" ::: "memory");
+	while (ntraps == seen)
+		__asm__ volatile("hlt" ::: "memory");
+	puts("enabling interrupts\n");
+}
+
 void main(void)
 {
 	puts("smallkern: 64-bit long mode, identity-mapped, CPL0\n");
@@ -71,6 +87,9 @@ void main(void)
 	puts("executing ud2\n");
 	__asm__ volatile("ud2");
 	puts("waiting for events\n");
-	for (;;)
+	for (;;) {
+		if (idle_with_interrupts_off)
+			wait_with_interrupts_off();
 		__asm__ volatile("sti; hlt" ::: "memory");
+	}
 }

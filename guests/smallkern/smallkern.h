@@ -41,6 +41,8 @@ int fpu_intact(void);
 
 /* trap.c */
 void trap(struct trapframe *tf);
+extern volatile unsigned ntraps;
+extern volatile int idle_with_interrupts_off;
 
 static inline void outb(uint16_t port, uint8_t v)
 {

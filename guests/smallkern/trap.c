@@ -1,7 +1,8 @@
 /*
- * The trap handler: reports each event, checks the FPU state, raises CR8 to 15 on the first
- * hardware interrupt (so that toyvirt stops sending them), and after TRAPS_BEFORE_SHUTDOWN
- * traps triple-faults, which toyvirt sees as a shutdown.
+ * The trap handler: reports each event, checks the FPU state, has main() idle once with
+ * interrupts disabled after the first NMI, raises CR8 to 15 on the first hardware interrupt (so
+ * that toyvirt stops sending them), and after TRAPS_BEFORE_SHUTDOWN traps triple-faults, which
+ * toyvirt sees as a shutdown.
  */
 #include "smallkern.h"
 
@@ -11,8 +12,12 @@
 #define T_TOYVIRT_INTR	200
 #define UD2_LENGTH	2
 
-static unsigned ntraps;
+volatile unsigned ntraps;
+/* Set on the first NMI: main() then waits once with interrupts disabled, so that the next
+ * hardware interrupt finds the guest unable to take it and toyvirt must wait for the window. */
+volatile int idle_with_interrupts_off;
 static int cr8_raised;
+static int nmi_seen;
 
 static const char *trap_name(uint64_t vector)
 {
@@ -49,6 +54,10 @@ void trap(struct trapframe *tf)
 		}
 		break;
 	case T_NMI:
+		if (!nmi_seen) {
+			nmi_seen = 1;
+			idle_with_interrupts_off = 1;
+		}
 		break;
 	case T_TOYVIRT_INTR:
 		if (!cr8_raised) {

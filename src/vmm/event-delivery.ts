@@ -57,6 +57,8 @@ export class EventDelivery {
   windowOpen(state: ExitState): void {
     if (!this.interruptHeld) throw new VmmError('EIO', 'int-ready exit with no interrupt held (toyvirt did not ask for it)');
     this.interruptHeld = false;
+    // NVMM's window exit is one-shot; disarm it explicitly so no backend reports it twice.
+    this.cpu.setState({ intr: { intWindowExiting: false } }, State.INTR);
     this.say('Machine ready to INT/NMI');
     this.offerInterrupt(state);
   }
