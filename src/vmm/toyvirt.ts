@@ -2,7 +2,8 @@
  * toyvirt: the NVMM demonstrator monitor. It runs a 64-bit ELF kernel (smallkern) in a VM with
  * one vCPU (id 120), a console on port 123 and a LAPIC page, answers IA32_APIC_BASE, and has a
  * second thread bother the guest with a #GP, an NMI and a hardware interrupt, in turn, until the
- * guest shuts down. The exit loop is one switch with one case per exit reason.
+ * guest shuts down. This file sets the machine up; exit-loop.ts runs it (one switch, one case per
+ * exit reason), event-delivery.ts injects the events, event-thread*.ts is the second thread.
  */
 import { writeSync } from 'node:fs';
 import { VmmError, hex } from '../api/errors.js';
