@@ -16,6 +16,13 @@ import { MemoryExitSignal } from './signals.js';
 import { ATTR_DEF, ATTR_L, CR0_PE, CpuState, EFER_LMA, RFLAGS_VM } from './state.js';
 import { P_RS, P_RU, P_WS, P_WU, P_XS, P_XU, TLB_MASK, Tlb } from './tlb.js';
 
+/** Decoded instructions of one guest-physical page, with the bytes they were decoded from. */
+interface CodePage {
+  insns: (Instruction | undefined)[];
+  snapshot: Uint8Array;
+  epoch: number;
+}
+
 const TWO32 = 4294967296;
 const CANON = 0x800000000000;
 const SEG_SS = 2;
@@ -36,7 +43,9 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   readonly tlb = new Tlb();
   /** Decoded instructions per guest-physical page, indexed by page offset. */
-  readonly codeCache = new Map<number, (Instruction | undefined)[]>();
+  readonly codeCache = new Map<number, CodePage>();
+  /** Bumped at each run(): cached pages are re-checked against guest RAM once per run. */
+  private runEpoch = 0;
   private tlbGeneration = -1;
   private readonly fetchBuf = new Uint8Array(15);
 
@@ -88,7 +97,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     this.lastFetchLin = NaN;
   }
 
-  /** Drops cached decoded instructions (e.g. the host may have rewritten guest RAM between runs). */
+  /**
+   * Called as run() starts: guest RAM may have been written by the host since the last run, so
+   * each cached code page is compared with its snapshot on its first use in this run.
+   */
+  beginRun(): void {
+    this.runEpoch++;
+    this.lastFetchLin = NaN;
+  }
+
+  /** Drops every cached decoded instruction (state loads that change how code decodes). */
   flushCode(): void {
     this.codeCache.clear();
     this.lastFetchLin = NaN;
@@ -335,12 +353,23 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const i = this.slot(lin, ACCESS_FETCH, user, 1);
     const t = this.tlb;
     const physPage = t.phys[i]!;
-    let cache = this.codeCache.get(physPage);
-    if (!cache) {
-      cache = new Array<Instruction | undefined>(4096);
-      this.codeCache.set(physPage, cache);
+    const bytes = t.bytes[i]!, base = t.base[i]!;
+    let cp = this.codeCache.get(physPage);
+    if (!cp) {
+      cp = { insns: new Array<Instruction | undefined>(4096), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
+      this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
+    } else if (cp.epoch !== this.runEpoch) {
+      // First use in this run: the host may have written the page since (guest writes drop
+      // the page at once). Same bytes: the decoded instructions stay valid.
+      cp.epoch = this.runEpoch;
+      const now = bytes.subarray(base, base + 4096);
+      if (Buffer.compare(cp.snapshot, now) !== 0) {
+        cp.insns = new Array<Instruction | undefined>(4096);
+        cp.snapshot.set(now);
+      }
     }
+    const cache = cp.insns;
     this.lastFetchLin = page * 4096;
     this.lastFetchCache = cache;
     this.lastFetchBytes = t.bytes[i]!;

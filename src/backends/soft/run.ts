@@ -100,7 +100,7 @@ export function runCpu(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions = Inf
 
 function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): VmExit {
   // The host may have rewritten guest RAM since the last run: decoded code is re-validated.
-  cpu.flushCode();
+  cpu.beginRun();
   const limit = cpu.instret + maxInstructions;
   for (;;) {
     if (Atomics.load(stopFlag, 0) !== 0 || cpu.instret >= limit) {

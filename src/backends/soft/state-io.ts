@@ -187,6 +187,7 @@ export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): v
   // CPL follows SS.DPL in protected mode (as VMX defines it); real mode is CPL 0.
   if (flags & (State.SEGS | State.CRS)) cpu.cpl = cpu.cr0 & CR0_PE ? (cpu.segAttr[2]! >>> 5) & 3 : 0;
   cpu.updateMode();
-  cpu.flushTlb();
-  cpu.flushCode();
+  // Translations depend on CR0/CR3/CR4/EFER; decoded code needs no flush (it is keyed by
+  // guest-physical page and mode, and re-checked against RAM at each run).
+  if (flags & (State.CRS | State.MSRS)) cpu.flushTlb();
 }
