@@ -8,25 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VmmError } from '../../src/api/errors.js';
-import { Hypervisor } from '../../src/frontend/index.js';
-import { skipUnlessKvm } from '../support.js';
 import { buildElf } from './elf-builder.js';
-import { runCli, skipUnlessCli } from './cli-run.js';
+import { runCli, skipUnlessBackend, skipUnlessCli } from './cli-run.js';
 
 /** 32-bit code: out 'H' to the console (port 123), then out to port 0x80, which has no device. */
 const CODE = new Uint8Array([0xb0, 0x48, 0xe6, 0x7b, 0xb0, 0x41, 0xe6, 0x80, 0xf4]);
-
-function usable(backend: 'kvm' | 'soft'): string | false {
-  if (backend === 'kvm' && skipUnlessKvm()) return 'no usable /dev/kvm';
-  try {
-    Hypervisor.open({ backend }).close();
-    return false;
-  } catch (e) {
-    if (e instanceof VmmError) return `${backend} backend not usable here: ${e.message}`;
-    throw e;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'toyvirt-guest-'));
 const path = join(dir, 'unknown-port');
@@ -36,7 +22,7 @@ const spin = join(dir, 'spin');
 writeFileSync(spin, buildElf({ entry: 0x1000, segments: [{ vaddr: 0x1000, bytes: new Uint8Array([0xeb, 0xfe]) }] }));
 
 for (const backend of ['kvm', 'soft'] as const) {
-  test(`toyvirt on ${backend}: a guest OUT to a port with no device is one error line, exit 1`, { skip: skipUnlessCli() || usable(backend) }, () => {
+  test(`toyvirt on ${backend}: a guest OUT to a port with no device is one error line, exit 1`, { skip: skipUnlessCli() || skipUnlessBackend(backend) }, () => {
     const r = runCli(['toyvirt', path, '--backend', backend, '--interval', '60000']);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /\[\+\] State set: 32-bit protected mode, paging off, entry 0x1000\n.*\nmach>\tH$/);
@@ -45,7 +31,7 @@ for (const backend of ['kvm', 'soft'] as const) {
 }
 
 for (const backend of ['kvm', 'soft'] as const) {
-  test(`toyvirt on ${backend}: a #GP sent to a guest without an IDT ends the run`, { skip: skipUnlessCli() || usable(backend) }, () => {
+  test(`toyvirt on ${backend}: a #GP sent to a guest without an IDT ends the run`, { skip: skipUnlessCli() || skipUnlessBackend(backend) }, () => {
     const r = runCli(['toyvirt', spin, '--backend', backend, '--interval', '20'], 20_000);
     assert.ok(r.stdout.includes('[+] Inject #GP event\n'), r.stdout);
     if (r.status === 0) {

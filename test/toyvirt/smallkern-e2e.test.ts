@@ -8,33 +8,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendName } from '../../src/api/types.js';
-import { VmmError } from '../../src/api/errors.js';
-import { Hypervisor } from '../../src/frontend/index.js';
-import { GUEST_BUILD, REPO, skipUnlessKvm } from '../support.js';
-import { runCli, skipUnlessCli } from './cli-run.js';
+import { GUEST_BUILD, REPO } from '../support.js';
+import { runCli, skipUnlessBackend, skipUnlessCli } from './cli-run.js';
 
 const KERNEL = join(GUEST_BUILD, 'smallkern');
 /** Long enough that smallkern boots (~60 ms on soft, ~40 ms on PVM) and handles each event well before the next one. */
 const INTERVAL_MS = 250;
 
-function backendUnusable(backend: BackendName): string | false {
-  if (backend === 'kvm') {
-    const why = skipUnlessKvm();
-    if (why) return why;
-  }
-  try {
-    Hypervisor.open({ backend }).close();
-    return false;
-  } catch (e) {
-    if (!(e instanceof VmmError)) throw e;
-    console.log(`# SKIP ${backend} half: ${e.message}`);
-    return `${backend} backend not usable here: ${e.message}`;
-  }
-}
-
 function skipReason(backend: BackendName): string | false {
   if (!existsSync(KERNEL)) return 'guests/build/smallkern not built (make -C guests)';
-  return skipUnlessCli() || backendUnusable(backend);
+  return skipUnlessCli() || skipUnlessBackend(backend);
 }
 
 function expected(backend: BackendName): string {
