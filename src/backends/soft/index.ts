@@ -52,7 +52,11 @@ class SoftBackend implements Backend {
   allocate(size: number): GuestMemory {
     this.open();
     // Shared so that other threads (a monitor's workers) can see the same guest RAM.
-    return { bytes: new Uint8Array(new SharedArrayBuffer(size)), size };
+    try {
+      return { bytes: new Uint8Array(new SharedArrayBuffer(size)), size };
+    } catch (e) {
+      throw new VmmError('ENOMEM', `soft backend: cannot allocate ${size} bytes of guest RAM (${(e as Error).message})`);
+    }
   }
 
   release(_memory: GuestMemory): void {
