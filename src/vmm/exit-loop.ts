@@ -91,6 +91,11 @@ export class ExitLoop {
     }
   }
 
+  /**
+   * IA32_APIC_BASE is the monitor's, as on NVMM. kvm: the backend filters MSR 0x1B to user space,
+   * so the guest's RDMSR arrives here. soft: the backend answers it itself with the same value
+   * (0xFEE00900), so this is not reached. smallkern checks what the guest actually reads.
+   */
   private rdmsr(exit: RdmsrExit): void {
     if (exit.msr !== MSR_IA32_APIC_BASE) {
       this.refuseMsr(exit);
