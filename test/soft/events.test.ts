@@ -134,3 +134,21 @@ test('stop from another thread ends a guest spinning forever', async () => {
   stopVcpu(handle);
   assert.equal(vm.cpu.run().reason, 'stopped');
 });
+
+test('an injected #GP is delivered with its error code through the 64-bit IDT', () => {
+  const vm = softVm();
+  const st = longMode(vm, 0x10000);
+  const idt = new DataView(vm.ram.buffer, 0x40000, 0x1000);
+  idt.setUint16(13 * 16, 0x1000, true); idt.setUint16(13 * 16 + 2, 0x08, true); idt.setUint16(13 * 16 + 4, 0x8e00, true);
+  idt.setUint16(13 * 16 + 6, 0x0001, true);
+  vm.ram.set([0xe6, 0xf4, 0xf4], 0x11000); // handler: out 0xf4; hlt
+  vm.ram.set([0x90, 0xf4], 0x10000);
+  vm.cpu.setState({ ...st, segs: { ...st.segs!, idt: { ...st.segs!.idt!, base: 0x40000n, limit: 0xfff } } });
+  vm.cpu.inject({ type: 'exception', vector: 13, errorCode: 0x18 });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'io');
+  const g = gprs(vm.cpu);
+  const dv = new DataView(vm.ram.buffer);
+  assert.equal(dv.getBigUint64(Number(g.rsp), true), 0x18n, 'error code');
+  assert.equal(dv.getBigUint64(Number(g.rsp) + 8, true), 0x10000n, 'saved RIP: where the guest was');
+});

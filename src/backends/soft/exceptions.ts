@@ -8,8 +8,7 @@
 import { IF, RIP_LO, TF, X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import {
-  checkStackSegment, decodeDescriptor, readDescriptor, setCodeSegment, setRealSegment, setSegment,
-  setStackSegment, type Descriptor,
+  checkStackSegment, readDescriptor, setCodeSegment, setRealSegment, setStackSegment, type Descriptor,
 } from './segmentation.js';
 import { ExitSignal } from './signals.js';
 import { push } from './stack.js';
@@ -119,7 +118,7 @@ function gateTarget(cpu: SoftCpu, gate: Gate, source: EventSource): { d: Descrip
   return { d, cpl: newCpl };
 }
 
-function errorCodeOf(vector: number, ec: number | undefined, source: EventSource): number | undefined {
+function errorCodeOf(ec: number | undefined, source: EventSource): number | undefined {
   if (source === SRC_SOFTWARE) return undefined;
   return ec;
 }
@@ -128,7 +127,7 @@ function deliverProtected(cpu: SoftCpu, vector: number, ecIn: number | undefined
   const gate = readGate(cpu, vector, source, false);
   const { d, cpl: newCpl } = gateTarget(cpu, gate, source);
   const size = gate.type & 8 ? 4 : 2;
-  const ec = errorCodeOf(vector, ecIn, source);
+  const ec = errorCodeOf(ecIn, source);
   const oldFlags = cpu.flags, oldCs = cpu.segSel[SEG_CS]!, oldEip = cpu.regs[RIP_LO]! >>> 0;
   const frame: number[] = [];
   let ssSel = cpu.segSel[SEG_SS]!, ssDesc: Descriptor | undefined;
@@ -178,7 +177,7 @@ function deliverLong(cpu: SoftCpu, vector: number, ecIn: number | undefined, sou
   if (!(d.attr & ATTR_L) || (d.attr & ATTR_DEF)) {
     throw new X86Fault(13, gate.sel & 0xfffc, `interrupt gate target 0x${gate.sel.toString(16)} is not 64-bit code`);
   }
-  const ec = errorCodeOf(vector, ecIn, source);
+  const ec = errorCodeOf(ecIn, source);
   const trBase = cpu.segBase[SLOT_TR]!;
   let rsp: number;
   if (gate.ist) rsp = readSys64(cpu, trBase + 0x24 + (gate.ist - 1) * 8);

@@ -13,7 +13,7 @@ import { IF, TF, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { SoftCpu } from './cpu.js';
-import { deliverEvent, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
+import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
 
@@ -56,7 +56,8 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
     const ev = pending[k]!;
     if (ev.kind === 'exception') {
       pending.splice(k, 1);
-      deliverEvent(cpu, ev.vector, ev.errorCode, SRC_EXCEPTION);
+      // The frame has an error code exactly for the vectors whose exceptions push one.
+      deliverEvent(cpu, ev.vector, HAS_ERROR_CODE.has(ev.vector) ? ev.errorCode ?? 0 : undefined, SRC_EXCEPTION);
       return undefined;
     }
   }
