@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { State, stopVcpu } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
-import { gprs, load, longMode, runLogged, softVm } from './vm.js';
+import { gprs, load, longMode, runLogged, setGate64, softVm } from './vm.js';
 
 test('real mode: INT n and #DE through the IVT, HLT woken by an injected interrupt', () => {
   const vm = softVm();
@@ -91,10 +91,8 @@ test('double fault: a #GP while delivering #NP goes to the #DF handler', () => {
   const vm = softVm();
   const st = longMode(vm, 0x10000);
   // IDT at 0x40000: vector 8 -> handler 0x11000 (out 0xf4); vector 6's gate not present; vector 11's empty.
-  const idt = new DataView(vm.ram.buffer, 0x40000, 0x1000);
-  idt.setUint16(8 * 16, 0x1000, true); idt.setUint16(8 * 16 + 2, 0x08, true); idt.setUint16(8 * 16 + 4, 0x8e00, true);
-  idt.setUint16(8 * 16 + 6, 0x0001, true);
-  idt.setUint16(6 * 16 + 2, 0x08, true); idt.setUint16(6 * 16 + 4, 0x0e00, true); // present bit clear
+  setGate64(vm, 0x40000, 8, 0x11000);
+  setGate64(vm, 0x40000, 6, 0x11000, false);
   vm.ram.set([0xe6, 0xf4, 0xf4], 0x11000);
   // ud2 -> #UD -> its gate is not present: #NP -> gate 11 is empty: #GP; #NP then #GP -> #DF.
   vm.ram.set([0x0f, 0x0b], 0x10000);
@@ -138,9 +136,7 @@ test('stop from another thread ends a guest spinning forever', async () => {
 test('an injected #GP is delivered with its error code through the 64-bit IDT', () => {
   const vm = softVm();
   const st = longMode(vm, 0x10000);
-  const idt = new DataView(vm.ram.buffer, 0x40000, 0x1000);
-  idt.setUint16(13 * 16, 0x1000, true); idt.setUint16(13 * 16 + 2, 0x08, true); idt.setUint16(13 * 16 + 4, 0x8e00, true);
-  idt.setUint16(13 * 16 + 6, 0x0001, true);
+  setGate64(vm, 0x40000, 13, 0x11000);
   vm.ram.set([0xe6, 0xf4, 0xf4], 0x11000); // handler: out 0xf4; hlt
   vm.ram.set([0x90, 0xf4], 0x10000);
   vm.cpu.setState({ ...st, segs: { ...st.segs!, idt: { ...st.segs!.idt!, base: 0x40000n, limit: 0xfff } } });

@@ -52,3 +52,13 @@ export function runLogged(cpu: Vcpu, maxExits = 100): RunResult {
 export function gprs(cpu: Vcpu): NonNullable<ReturnType<Vcpu['getState']>['gprs']> {
   return cpu.getState(State.GPRS).gprs!;
 }
+
+/** Writes a 64-bit IDT gate at idtBase for vector -> handler (kernel CS 0x08); present unless told. */
+export function setGate64(vm: SoftVm, idtBase: number, vector: number, handler: number, present = true): void {
+  const g = new DataView(vm.ram.buffer, idtBase + vector * 16, 16);
+  g.setUint16(0, handler & 0xffff, true);
+  g.setUint16(2, 0x08, true);
+  g.setUint16(4, present ? 0x8e00 : 0x0e00, true);
+  g.setUint16(6, (handler >>> 16) & 0xffff, true);
+  g.setUint32(8, Math.floor(handler / 2 ** 32), true);
+}
