@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backendSkip } from '../frontend/real-backends.js';
 import { testSeed } from '../exec/rng.js';
-import { DiffRunner, differential } from './random-diff.js';
+import { DiffRunner, differential, KVM_EMULATOR_GAPS } from './random-diff.js';
 
 test('random CPL3 instruction blocks: soft matches KVM', { skip: backendSkip('kvm', 'random differential') }, () => {
   const seed = testSeed();
@@ -16,6 +16,20 @@ test('random CPL3 instruction blocks: soft matches KVM', { skip: backendSkip('kv
     const r = differential(soft, kvm, seed, 40, 100);
     assert.ok(r.instructions > 1000, `only ${r.instructions} instructions ran`);
     console.log(`# random differential: seed ${seed}, ${r.instructions} instructions, ${r.mismatches.length} mismatches`);
+    assert.deepEqual(r.mismatches, [], `seed ${seed} (replay with TSVISOR_SEED=${seed})`);
+  } finally {
+    soft.close();
+    kvm.close();
+  }
+});
+
+test('random compatibility-mode (32-bit CPL3) blocks: soft matches KVM', { skip: backendSkip('kvm', 'random differential (compat)') }, () => {
+  const seed = testSeed();
+  const soft = new DiffRunner('soft');
+  const kvm = new DiffRunner('kvm');
+  try {
+    const r = differential(soft, kvm, seed, 20, 50, 32, KVM_EMULATOR_GAPS);
+    assert.ok(r.instructions > 300, `only ${r.instructions} instructions ran`);
     assert.deepEqual(r.mismatches, [], `seed ${seed} (replay with TSVISOR_SEED=${seed})`);
   } finally {
     soft.close();
