@@ -47,3 +47,25 @@ test('32-bit protected mode: IDT gates, CPL3 -> CPL0 through the TSS, PSE paging
   assert.equal(st.segs!.tr.type, 0xb, 'LTR marked the TSS busy');
   assert.equal(gprs(vm.cpu).rsp, BigInt(0x9800 - 24), 'frame with error code on the TSS stack');
 });
+
+test('PAE paging: 2 MiB and 4 KiB pages, a not-present page faults with CR2', () => {
+  const vm = softVm();
+  const dv = new DataView(vm.ram.buffer);
+  // PDPT 0x20000 -> PD 0x21000: PD[0] = 2 MiB identity page, PD[1] -> PT 0x22000 with PT[0] = 0x300000.
+  dv.setUint32(0x20000, 0x21000 | 1, true);
+  dv.setUint32(0x21000, 0x83, true);
+  dv.setUint32(0x21008, 0x22000 | 3, true);
+  dv.setUint32(0x22000, 0x300000 | 3, true);
+  dv.setUint32(0x300000, 0xfeedf00d, true);
+  // mov eax,[0x200000]; mov ebx,[0x201000] (not present: #PF with no IDT -> shutdown)
+  vm.ram.set([0xa1, 0x00, 0x00, 0x20, 0x00, 0x8b, 0x1d, 0x00, 0x10, 0x20, 0x00, 0xf4], 0x1000);
+  const st = flat32State(0x1000, 0x8000);
+  vm.cpu.setState({ ...st, crs: { ...st.crs, cr0: 0x80000011n, cr3: 0x20000n, cr4: 0x20n } });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'shutdown');
+  const all = vm.cpu.getState(State.GPRS | State.CRS);
+  assert.equal(all.gprs!.rax, 0xfeedf00dn, 'through the 4 KiB page');
+  assert.equal(all.gprs!.rip, 0x1005n, 'stopped at the faulting load');
+  assert.equal(all.crs!.cr2, 0x201000n);
+  assert.equal(dv.getUint32(0x22000, true) & 0x20, 0x20, 'accessed bit set in the PTE');
+});
