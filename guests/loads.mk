@@ -6,3 +6,5 @@ LOAD_soft-smc := 0x1000
 LOAD_soft-realint := 0x1000
 LOAD_soft-pm32 := 0x10000
 LOAD_soft-bench := 0xffff0000
+LOAD_conf-system := 0x10000
+LOAD_soft-probes := 0x10000

@@ -176,3 +176,20 @@ test('getState/setState round trip of every group', () => {
   assert.equal(all.segs!.cs.l, 1);
   assert.equal(all.crs!.cr3, st.crs!.cr3);
 });
+
+test('LAR/LSL/VERW and the MXCSR/FXSAVE/FXRSTOR group give the architectural values', () => {
+  const vm = softVm();
+  load(vm, 'soft-probes', 0x10000);
+  vm.cpu.setState(longMode(vm, 0x10000));
+  const { log, end } = runLogged(vm.cpu);
+  assert.equal(end.reason, 'io');
+  assert.deepEqual(log, [
+    0x00a09b00, // LAR 0x08: P, DPL 0, code execute/read accessed, G, L
+    0xffffffff, // LSL 0x10: 4 GiB flat limit
+    1, 0,       // VERW: data writable, code not
+    0x1f80,     // MXCSR at reset
+    0x1fa0,     // after LDMXCSR
+    0x1f80,     // restored by FXRSTOR
+    0x37f,      // FCW in the FXSAVE image
+  ]);
+});
