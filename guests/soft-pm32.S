@@ -2,9 +2,10 @@
  * Soft-CPU test guest (32-bit protected mode, flat, linked and loaded at 0x10000, entered at
  * CPL0 with paging off): builds a GDT (with ring-3 segments and a 32-bit TSS), an IDT with
  * 32-bit gates, 32-bit paging with one 4 MiB page (PSE) plus a 4 KiB page table for the low
- * 4 MiB, then IRETs to CPL3. There, INT 0x80 (DPL3 gate) logs the caller's CS and the stack
- * switch (ESP0 from the TSS); an access to a supervisor page raises #PF (error code 5, CR2
- * logged), and a CLI raises #GP(0), whose handler ends the run with OUT 0xf4.
+ * 4 MiB, then far-returns to CPL3. There, INT 0x80 (DPL3 gate) logs the caller's CS and the
+ * stack switch (ESP0 from the TSS); an access to a supervisor page raises #PF (error code 5,
+ * CR2 logged); SYSENTER/SYSEXIT go to CPL0 and back (CS and ESP logged); a CLI raises #GP(0),
+ * whose handler ends the run with OUT 0xf4.
  */
 	.code32
 	.globl _start
@@ -72,13 +73,23 @@ _start:
 	mov %cr0, %eax
 	or $0x80010000, %eax		/* PG | WP */
 	mov %eax, %cr0
-	/* to CPL3 */
+	/* SYSENTER target: CS 0x08 (SS 0x10), ESP 0x9400, EIP sysenter_entry */
+	mov $0x174, %ecx
+	mov $0x08, %eax
+	xor %edx, %edx
+	wrmsr
+	mov $0x175, %ecx
+	mov $0x9400, %eax
+	wrmsr
+	mov $0x176, %ecx
+	mov $sysenter_entry, %eax
+	wrmsr
+	/* to CPL3 with a far return to an outer privilege level (pops SS:ESP too) */
 	pushl $0x23
 	pushl $0x70000
-	pushl $0x202
 	pushl $0x1b
 	pushl $user
-	iret
+	lret
 
 user:
 	mov $0x23, %ax			/* IRET to CPL3 nulled the DPL0 data segments */
@@ -86,8 +97,18 @@ user:
 	mov $0x1234, %ebx
 	int $0x80
 	mov 0x400000, %eax		/* supervisor 4 MiB page: #PF(5) */
-	cli				/* #GP(0) */
+	mov $1f, %edx			/* SYSEXIT returns to EDX with ESP = ECX */
+	mov %esp, %ecx
+	sysenter
+1:	cli				/* #GP(0) */
 	jmp user
+
+sysenter_entry:
+	mov %cs, %eax
+	out %eax, $0xe9
+	mov %esp, %eax
+	out %eax, $0xe9
+	sysexit
 
 /* gate(vector eax, handler edx, type ecx) */
 gate:

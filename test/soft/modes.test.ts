@@ -29,7 +29,7 @@ test('real mode -> protected mode -> long mode -> compatibility mode and back', 
   assert.equal(dv.getUint32(0x30018, true), 0x55555555, 'compatibility-mode store');
 });
 
-test('32-bit protected mode: IDT gates, CPL3 -> CPL0 through the TSS, PSE paging #PF, #GP', () => {
+test('32-bit protected mode: RETF/IRET to CPL3, IDT gates via the TSS, PSE paging #PF, SYSENTER/SYSEXIT, #GP', () => {
   const vm = softVm();
   load(vm, 'soft-pm32', 0x10000);
   vm.cpu.setState(flat32State(0x10000, 0x9000));
@@ -38,8 +38,10 @@ test('32-bit protected mode: IDT gates, CPL3 -> CPL0 through the TSS, PSE paging
   assert.deepEqual(log.slice(0, 3), [0x1b, 0x9800 - 20, 0x1234]);
   // #PF: user read of the supervisor 4 MiB page: error code U|P = 5, CR2 = 0x400000.
   assert.deepEqual(log.slice(3, 5), [5, 0x400000]);
-  // #GP(0) from CLI at CPL3.
-  assert.equal(log[5], 0);
+  // SYSENTER: CS 0x08, ESP from SYSENTER_ESP; SYSEXIT back to CPL3.
+  assert.deepEqual(log.slice(5, 7), [0x08, 0x9400]);
+  // #GP(0) from CLI at CPL3 (so SYSEXIT did return to CPL3).
+  assert.equal(log[7], 0);
   assert.equal(end.reason, 'io');
   const st = vm.cpu.getState(State.SEGS);
   assert.equal(st.segs!.cs.selector, 0x08);
