@@ -2,7 +2,8 @@
  * Control and debug registers: MOV to/from CR0/CR2/CR3/CR4/CR8 and DR0-7, LMSW, SMSW, CLTS,
  * with the architectural checks (#GP for reserved bits and forbidden combinations) and the
  * side effects: long-mode activation (EFER.LMA), TLB flushes, CR8/TPR change exits.
- * Debug registers are stored but breakpoints are not implemented (documented limitation).
+ * Debug registers are stored; enabling a hardware breakpoint in DR7 is an 'invalid' exit (the
+ * soft CPU does not implement them), TF single-stepping is implemented in run.ts.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
@@ -128,7 +129,13 @@ export function movToDr(cpu: SoftCpu, insn: Instruction): void {
   else {
     if (hi) throw gp0(`DR${n} bits 63:32 set`);
     if (n === 6) cpu.dr6 = ((lo | 0xffff0ff0) >>> 0);
-    else cpu.dr7 = ((lo | 0x400) & ~0xd000) >>> 0;
+    else {
+      // Breakpoints would never fire: say so rather than accept them silently.
+      if (lo & 0xff) {
+        throw new ExitSignal({ reason: 'invalid', detail: `soft: hardware breakpoints (DR7 = 0x${(lo >>> 0).toString(16)}) are not supported` });
+      }
+      cpu.dr7 = ((lo | 0x400) & ~0xd000) >>> 0;
+    }
   }
   advance(cpu, insn);
 }

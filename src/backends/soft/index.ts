@@ -15,8 +15,8 @@
  * side effect; HLT exits 'halted' with RIP past it; MONITOR/MWAIT exit with RIP past them.
  * Deterministic: TSC = tscOffset + instructions retired. Not implemented (reported as 'invalid'
  * exits naming them, never skipped): x87/SSE/AVX arithmetic, XSAVE, hardware task switches,
- * call gates, virtual-8086 mode, BOUND; debug-register breakpoints are stored but do not fire
- * (TF single-step does).
+ * call gates, virtual-8086 mode, BOUND, hardware breakpoints (a MOV to DR7 enabling one);
+ * TF single-stepping is implemented.
  */
 import { VmmError } from '../../api/errors.js';
 import type { Capability, VcpuStopHandle } from '../../api/types.js';
