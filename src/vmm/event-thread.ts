@@ -10,9 +10,7 @@ import { EVENT_KINDS, RING_SIZE, SHARED_BYTES, SLOT, START_TIMEOUT_MS, type Even
 export class EventThread {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(SHARED_BYTES));
   private readonly worker: Worker;
-  private readonly exited: Promise<void>;
   private taken = 0;
-  private readonly createdAt = Date.now();
 
   constructor(stop: VcpuStopHandle, intervalMs: number) {
     this.worker = new Worker(new URL('./event-thread-worker.js', import.meta.url), {
@@ -20,7 +18,20 @@ export class EventThread {
     });
     // Failures reach the vCPU loop through SLOT.FAILED (it may be blocked and miss events).
     this.worker.on('error', () => {});
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  /**
+   * Blocks until the worker runs: a guest that never exits must not be started before the only
+   * thread that can stop it (and the first interval counts from here, not from thread start-up).
+   */
+  waitUntilStarted(): void {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Atomics.load(this.ctl, SLOT.STARTED) === 0) {
+      this.checkHealthy();
+      const left = deadline - Date.now();
+      if (left <= 0) throw new VmmError('EIO', `the event thread did not start within ${START_TIMEOUT_MS} ms`);
+      Atomics.wait(this.ctl, SLOT.STARTED, 0, left);
+    }
   }
 
   /** Records the guest's CR8 as of the latest exit. */
@@ -53,19 +64,16 @@ export class EventThread {
     }
   }
 
-  /** Asks the worker to exit and waits until it has. */
+  /** Ends the worker (whatever state it is in) and waits until it has exited. */
   async close(): Promise<void> {
     Atomics.store(this.ctl, SLOT.QUIT, 1);
     Atomics.notify(this.ctl, SLOT.QUIT);
-    await this.exited;
+    await this.worker.terminate();
   }
 
   private checkHealthy(): void {
     if (Atomics.load(this.ctl, SLOT.FAILED) !== 0) {
       throw new VmmError('EIO', 'the event thread failed (its error is on stderr)');
-    }
-    if (Atomics.load(this.ctl, SLOT.STARTED) === 0 && Date.now() - this.createdAt > START_TIMEOUT_MS) {
-      throw new VmmError('EIO', `the event thread did not start within ${START_TIMEOUT_MS} ms`);
     }
   }
 }

@@ -63,6 +63,7 @@ export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}):
     cpu.setState(flat32State(image.entry));
     say(`State set: 32-bit protected mode, paging off, entry ${hex(image.entry)}`);
     events = new EventThread(cpu.stopHandle(), intervalMs);
+    events.waitUntilStarted();
     say(`Event thread started: one event every ${intervalMs} ms`);
 
     new ExitLoop(cpu, bus, lapic, events, say).run();
