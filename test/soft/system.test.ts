@@ -193,3 +193,22 @@ test('LAR/LSL/VERW and the MXCSR/FXSAVE/FXRSTOR group give the architectural val
     0x37f,      // FCW in the FXSAVE image
   ]);
 });
+
+test('WRFSBASE/RDFSBASE with CR4.FSGSBASE; #UD without it', () => {
+  const vm = softVm();
+  vm.ram.set([
+    0x0f, 0x20, 0xe0, 0x48, 0x0d, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x22, 0xe0, // rax = cr4 | FSGSBASE; cr4 = rax
+    0x48, 0xb8, 0x00, 0x10, 0x34, 0x12, 0x00, 0x00, 0x00, 0x00,             // mov rax, 0x12341000
+    0xf3, 0x48, 0x0f, 0xae, 0xd0,                                           // wrfsbase rax
+    0xf3, 0x48, 0x0f, 0xae, 0xc3,                                           // rdfsbase rbx
+    0xe6, 0xf4,
+  ], 0x10000);
+  vm.cpu.setState(longMode(vm, 0x10000));
+  assert.equal(vm.cpu.run().reason, 'io');
+  assert.equal(gprs(vm.cpu).rbx, 0x12341000n);
+  assert.equal(vm.cpu.getState(State.SEGS).segs!.fs.base, 0x12341000n);
+  // Without CR4.FSGSBASE: #UD, and with no IDT a shutdown at the WRFSBASE.
+  vm.cpu.setState({ ...longMode(vm, 0x10000), gprs: { rip: 0x10016n, rsp: 0x80000n, rflags: 2n } });
+  assert.equal(vm.cpu.run().reason, 'shutdown');
+  assert.equal(gprs(vm.cpu).rip, 0x10016n);
+});

@@ -31,10 +31,12 @@ const L1_ECX = (1 << 13) | (1 << 22) | (1 << 23) | (1 << 31);
 const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
 const X1_ECX = (1 << 0) | (1 << 5);
 
-function baseLeaf(cpu: SoftCpu, leaf: number): Regs {
+function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
   switch (leaf) {
     case 0: return [7, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
     case 1: return [0x000306a9, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
+    // Leaf 7.0 EBX: FSGSBASE.
+    case 7: return subleaf === 0 ? [0, 1, 0, 0] : [0, 0, 0, 0];
     case 0x80000000: return [0x80000008, 0, 0, 0];
     case 0x80000001: return [0, 0, X1_ECX, X1_EDX | 0];
     case 0x80000002: case 0x80000003: case 0x80000004: {
@@ -47,9 +49,8 @@ function baseLeaf(cpu: SoftCpu, leaf: number): Regs {
 }
 
 /** The leaf as the guest sees it: the base table with the vCPU's masks applied. */
-/** Leaves with subleaves (7, 0xd) are not offered, so the subleaf does not matter. */
-export function cpuidValues(cpu: SoftCpu, leaf: number): Regs {
-  const r = baseLeaf(cpu, leaf);
+export function cpuidValues(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
+  const r = baseLeaf(cpu, leaf, subleaf);
   const conf: CpuidConf | undefined = cpu.cpuidConf.get(leaf);
   if (conf) {
     const names = ['eax', 'ebx', 'ecx', 'edx'] as const;
@@ -66,7 +67,7 @@ export function cpuid(cpu: SoftCpu, insn: Instruction): void {
     computeNextRip(cpu, insn);
     throw new ExitSignal({ reason: 'cpuid', leaf, subleaf, npc: nextRipOut.hi * 4294967296 + (nextRipOut.lo >>> 0) });
   }
-  const [a, b, c, d] = cpuidValues(cpu, leaf);
+  const [a, b, c, d] = cpuidValues(cpu, leaf, subleaf);
   cpu.regs[0] = a; cpu.regs[1] = 0;
   cpu.regs[6] = b; cpu.regs[7] = 0;
   cpu.regs[2] = c; cpu.regs[3] = 0;

@@ -1,15 +1,15 @@
 /**
  * The fast system-call instructions: SYSCALL/SYSRET (STAR/LSTAR/CSTAR/SFMASK) and
  * SYSENTER/SYSEXIT (SYSENTER_CS/ESP/EIP), which load flat CS/SS without reading the GDT, and
- * SWAPGS. Legacy-mode SYSCALL/SYSRET (AMD) are supported as well.
+ * SWAPGS and the FS/GS-base instructions. Legacy-mode SYSCALL/SYSRET (AMD) are supported as well.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { IF, RIP_LO } from '../../x86/exec/context.js';
 import { computeNextRip, nextRipOut } from '../../x86/exec/address.js';
 import type { SoftCpu } from './cpu.js';
 import { SEG_CS, SEG_SS } from './segmentation.js';
-import { ATTR_DEF, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR0_PE, EFER_SCE, RFLAGS_RF, RFLAGS_VM } from './state.js';
-import { gp0, requireCpl0, ud } from './system-common.js';
+import { ATTR_DEF, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR0_PE, CR4_FSGSBASE, EFER_SCE, RFLAGS_RF, RFLAGS_VM } from './state.js';
+import { gp0, half, readGpr, requireCpl0, ud, writeGpr } from './system-common.js';
 
 const TWO32 = 4294967296;
 const CANON = 0x800000000000;
@@ -114,6 +114,25 @@ export function swapgs(cpu: SoftCpu, insn: Instruction): void {
   const gs = cpu.segBase[5]!;
   cpu.segBase[5] = cpu.kernelGsBase;
   cpu.kernelGsBase = gs;
+  computeNextRip(cpu, insn);
+  cpu.regs[RIP_LO] = nextRipOut.lo; cpu.regs[RIP_LO + 1] = nextRipOut.hi;
+}
+
+/** RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (64-bit mode, CR4.FSGSBASE): the segment bases directly. */
+export function fsGsBase(cpu: SoftCpu, insn: Instruction): void {
+  if (cpu.mode !== 64 || !(cpu.cr4 & CR4_FSGSBASE)) throw ud(insn, 'needs 64-bit mode and CR4.FSGSBASE');
+  const slot = insn.mnemonic.includes('fs') ? 4 : 5;
+  const size = insn.opSize === 8 ? 8 : 4;
+  if (insn.mnemonic.startsWith('rd')) {
+    const v = cpu.segBase[slot]!;
+    const hi = Math.floor(v / TWO32);
+    writeGpr(cpu, insn.rm, size, insn.rex, v - hi * TWO32, size === 8 ? hi : 0);
+  } else {
+    const lo = readGpr(cpu, insn.rm, size, insn.rex);
+    const v = size === 8 ? half.hi * TWO32 + (lo >>> 0) : lo >>> 0;
+    if (v >= CANON || v < -CANON) throw gp0(`${insn.mnemonic} with non-canonical 0x${v.toString(16)}`);
+    cpu.segBase[slot] = v;
+  }
   computeNextRip(cpu, insn);
   cpu.regs[RIP_LO] = nextRipOut.lo; cpu.regs[RIP_LO + 1] = nextRipOut.hi;
 }

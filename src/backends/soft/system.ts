@@ -11,7 +11,7 @@ import { clts, lmsw, movFromCr, movFromDr, movToCr, movToDr, smsw } from './cont
 import { cpuid } from './cpuid.js';
 import { lar, lgdt, lidt, lldt, lsl, ltr, sgdt, sidt, sldt, str, verr, verw } from './descriptor-tables.js';
 import { callFar, int1, int3, intN, into, iret, jmpFar, retFar } from './far-transfer.js';
-import { swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
+import { fsGsBase, swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
 import { cli, hlt, popf, pushf, sti } from './flags-insns.js';
 import { fninit, fwait, fxrstor, fxsave, ldmxcsr, noOp, stmxcsr } from './fpu.js';
 import { inOut, insOuts } from './io.js';
@@ -76,6 +76,7 @@ const HANDLERS = new Map<string, SystemHandler>([
   ['arpl', arpl], ['lar', lar], ['lsl', lsl], ['verr', verr], ['verw', verw],
   ['smsw', smsw], ['lmsw', lmsw], ['clts', clts], ['invlpg', invlpg],
   ['syscall', syscall], ['sysret', sysret], ['sysenter', sysenter], ['sysexit', sysexit], ['swapgs', swapgs],
+  ['rdfsbase', fsGsBase], ['rdgsbase', fsGsBase], ['wrfsbase', fsGsBase], ['wrgsbase', fsGsBase],
   ['cpuid', cpuid], ['rdmsr', rdmsr], ['wrmsr', wrmsr], ['rdtsc', rdtsc], ['rdtscp', rdtsc], ['rdpmc', rdpmc],
   ['monitor', monitorExit('monitor')], ['mwait', monitorExit('mwait')],
   ['invd', privilegedNoOp], ['wbinvd', privilegedNoOp],
