@@ -84,6 +84,9 @@ const HANDLERS = new Map<string, SystemHandler>([
   ['ldmxcsr', ldmxcsr], ['stmxcsr', stmxcsr],
   ['lfence', noOp], ['mfence', noOp], ['sfence', noOp], ['clflush', clflush],
   ['ud0', undefinedOpcode], ['ud1', undefinedOpcode], ['ud2', undefinedOpcode],
+  // XSAVE is not offered (CPUID.1:ECX.XSAVE = 0) and CR4.OSXSAVE cannot be set: #UD, as then on hardware.
+  ...['xgetbv', 'xsetbv', 'xsave', 'xrstor', 'xsaveopt', 'xsavec', 'xsaves', 'xrstors'].map(
+    (n): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, 'CR4.OSXSAVE is clear'); }]),
 ]);
 
 /** MOV forms that reach the system layer: control/debug registers and segment registers. */
