@@ -12,3 +12,6 @@ export {
   LONG_MODE_TABLES_SIZE, GDT_SELECTORS,
 } from './x86/boot-state.js';
 export type { LongModeLayout, LongModeOptions } from './x86/boot-state.js';
+// The x86 assists' building blocks, for emulators that want them directly.
+export { decode } from './x86/decoder/index.js';
+export type { Instruction, MemoryOperand, Operand, CodeMode } from './x86/instruction.js';
