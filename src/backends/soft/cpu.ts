@@ -8,6 +8,7 @@ import { decode } from '../../x86/decoder/index.js';
 import type { ExecContext } from '../../x86/exec/context.js';
 import { RIP_LO, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
+import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
@@ -19,9 +20,28 @@ import { P_RS, P_RU, P_WS, P_WU, P_XS, P_XU, TLB_MASK, Tlb } from './tlb.js';
 /** Decoded instructions of one guest-physical page, with the bytes they were decoded from. */
 interface CodePage {
   insns: (Instruction | undefined)[];
+  /** Straight-line blocks starting at each page offset (built on first execution there). */
+  blocks: (Block | undefined)[];
   snapshot: Uint8Array;
   epoch: number;
 }
+
+/**
+ * A straight-line run of decoded instructions within one page, each compiled once
+ * (src/x86/exec/compile.ts); only the last may branch or leave the executor's set.
+ */
+export interface Block {
+  mode: 16 | 32 | 64;
+  insns: Instruction[];
+  fns: Compiled[];
+  /** Offset of the last instruction's first byte from the block's start. */
+  lastOffset: number;
+  /** Bytes from the block's start to its end. */
+  bytes: number;
+}
+
+/** Most instructions in one block. */
+const BLOCK_MAX = 64;
 
 const TWO32 = 4294967296;
 const CANON = 0x800000000000;
@@ -48,6 +68,11 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   private runEpoch = 0;
   private tlbGeneration = -1;
   private readonly fetchBuf = new Uint8Array(15);
+  /**
+   * Bumped whenever decoded code is dropped (a guest write to a code page, flushes): a block
+   * runner stops after the instruction that did it.
+   */
+  codeGen = 0;
 
   constructor(readonly phys: PhysMemory) {
     super();
@@ -95,6 +120,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   flushTlb(): void {
     this.tlb.flush();
     this.lastFetchLin = NaN;
+    this.codeGen++;
   }
 
   /**
@@ -110,6 +136,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   flushCode(): void {
     this.codeCache.clear();
     this.lastFetchLin = NaN;
+    this.codeGen++;
   }
 
   private checkPhysGeneration(): void {
@@ -238,6 +265,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     }
     this.codeCache.delete(physPage);
     this.lastFetchLin = NaN;
+    this.codeGen++;
     walk(this, lin, access, user, size);
     return i;
   }
@@ -311,6 +339,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** Linear address of the page the fetch fast path serves (NaN: none). */
   private lastFetchLin = NaN;
   private lastFetchCache: (Instruction | undefined)[] = [];
+  private lastFetchBlocks: (Block | undefined)[] = [];
   private lastFetchBase = 0;
   private lastFetchBytes: Uint8Array = new Uint8Array(0);
 
@@ -326,6 +355,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** Forgets the fetch fast path (after TLB flushes and code invalidation). */
   resetFetch(): void {
     this.lastFetchLin = NaN;
+    this.codeGen++;
   }
 
   /** Decodes (or finds cached) the instruction at RIP. */
@@ -348,6 +378,64 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     return this.fetchSlow(lin, (lin - off) / 4096, off);
   }
 
+  /**
+   * The block starting at RIP, built on first use; undefined where the fetch path must go one
+   * instruction at a time (the page's last 14 bytes, a block that would run past the CS limit
+   * or wrap IP). Faults exactly as fetch() for the first instruction.
+   */
+  fetchBlock(): Block | undefined {
+    const lo = this.regs[RIP_LO]!;
+    let lin: number, eip = 0;
+    if (this.mode === 64) lin = this.regs[RIP_LO + 1]! * TWO32 + (lo >>> 0);
+    else {
+      eip = lo >>> 0;
+      if (eip > this.segLimit[1]!) throw new X86Fault(13, 0, `EIP 0x${eip.toString(16)} beyond CS limit`);
+      lin = (this.segBase[1]! + eip) >>> 0;
+    }
+    const base = this.lastFetchLin;
+    let b: Block | undefined;
+    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks[lin & 0xfff];
+    if (b === undefined || b.mode !== this.mode) {
+      const off = lin & 0xfff;
+      if (off > 4096 - 15) return undefined;
+      this.fetchSlow(lin, (lin - off) / 4096, off);
+      b = this.lastFetchBlocks[off];
+      if (b === undefined || b.mode !== this.mode) {
+        b = this.buildBlock(off);
+        this.lastFetchBlocks[off] = b;
+      }
+    }
+    if (this.mode !== 64 && (eip + b.lastOffset > this.segLimit[1]! || (this.mode === 16 && eip + b.bytes > 0x10000))) {
+      return undefined;
+    }
+    return b;
+  }
+
+  /** Decodes straight-line code from page offset off (the page fetchSlow just made current). */
+  private buildBlock(off: number): Block {
+    const cache = this.lastFetchCache, mode = this.mode;
+    const insns: Instruction[] = [], fns: Compiled[] = [];
+    let o = off, last = 0;
+    while (o <= 4096 - 15 && insns.length < BLOCK_MAX) {
+      let insn = cache[o];
+      if (insn === undefined || insn.mode !== mode) {
+        try {
+          insn = decode(this.lastFetchBytes, mode, this.lastFetchBase + o);
+        } catch (e) {
+          if (insns.length === 0) throw e; // not reached: fetchSlow decoded it already
+          break;
+        }
+        cache[o] = insn;
+      }
+      insns.push(insn);
+      fns.push(compile(insn));
+      last = o - off;
+      o += insn.length;
+      if (endsBlock(insn)) break;
+    }
+    return { mode, insns, fns, lastOffset: last, bytes: o - off };
+  }
+
   private fetchSlow(lin: number, page: number, off: number): Instruction {
     const user = this.cpl === 3;
     const i = this.slot(lin, ACCESS_FETCH, user, 1);
@@ -356,7 +444,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
-      cp = { insns: new Array<Instruction | undefined>(4096), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
+      cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Array<Block | undefined>(4096), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
       this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
     } else if (cp.epoch !== this.runEpoch) {
@@ -366,12 +454,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       const now = bytes.subarray(base, base + 4096);
       if (Buffer.compare(cp.snapshot, now) !== 0) {
         cp.insns = new Array<Instruction | undefined>(4096);
+        cp.blocks = new Array<Block | undefined>(4096);
         cp.snapshot.set(now);
       }
     }
     const cache = cp.insns;
     this.lastFetchLin = page * 4096;
     this.lastFetchCache = cache;
+    this.lastFetchBlocks = cp.blocks;
     this.lastFetchBytes = t.bytes[i]!;
     this.lastFetchBase = t.base[i]!;
     const c = cache[off];

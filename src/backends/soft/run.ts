@@ -135,12 +135,36 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         }
         continue;
       }
-      for (let budget = RUN_SLICE; budget > 0; budget--) {
+      for (let budget = RUN_SLICE; budget > 0;) {
         insn = undefined;
         if (cpu.intShadow) cpu.intShadow = false;
-        insn = cpu.fetch();
-        if (!execute(cpu, insn)) executeSystem(cpu, insn);
-        cpu.instret++;
+        const block = cpu.fetchBlock();
+        if (block === undefined) {
+          insn = cpu.fetch();
+          if (!execute(cpu, insn)) executeSystem(cpu, insn);
+          cpu.instret++;
+          budget--;
+        } else {
+          // Straight-line code: only a system instruction (declined by the compiled form), the
+          // block's last instruction or a write that dropped decoded code can end it early.
+          const { insns, fns } = block;
+          const n = insns.length < budget ? insns.length : budget;
+          const gen = cpu.codeGen;
+          let k = 0;
+          while (k < n) {
+            insn = insns[k]!;
+            const handled = fns[k]!(cpu);
+            k++;
+            if (!handled) {
+              executeSystem(cpu, insn);
+              cpu.instret++;
+              break;
+            }
+            cpu.instret++;
+            if (cpu.codeGen !== gen) break;
+          }
+          budget -= k;
+        }
         if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
           break;

@@ -1,0 +1,243 @@
+/**
+ * Specialised forms for the hottest instruction shapes (see compile.ts): the operand kinds,
+ * register indices, sizes and immediates are resolved at decode time, and the function calls
+ * the same semantic code as the table handler (alu.ts for results and flags, address.ts for
+ * effective addresses and RIP, commit.ts for rollback), in the same order, so it does exactly
+ * what execute() does. The shapes: 32/64-bit operands in registers or memory for the ALU rows,
+ * group 1, INC/DEC, MOV, LEA, and Jcc. undefined: no specialised form (the handler is used).
+ *
+ * Each shape is its own function literal, so the engine keeps its call sites monomorphic.
+ */
+import type { Instruction } from '../instruction.js';
+import type { ExecContext } from './context.js';
+import { RIP_LO } from './context.js';
+import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
+import { alu, incDec, OP_CMP } from './alu.js';
+import { commitRm } from './commit.js';
+import { condition } from './flags.js';
+import { half } from './regs.js';
+import { HANDLERS, MAP_SIZE } from './table.js';
+
+type Compiled = (ctx: ExecContext) => boolean;
+
+export function specialise(insn: Instruction): Compiled | undefined {
+  const size = insn.opSize;
+  if (size !== 4 && size !== 8) return undefined;
+  if (insn.map === 0) {
+    const op = insn.opcode;
+    if (op < 0x40 && (op & 7) <= 5) return aluRow(insn, (op >> 3) & 7, op & 7, size);
+    if (op >= 0x80 && op <= 0x83 && op !== 0x82) return group1(insn, insn.reg & 7, size);
+    if (op >= 0x40 && op <= 0x4f) return incDecReg(insn, op & 7, op >= 0x48, size);
+    if (op === 0xff && (insn.reg & 7) < 2) return insn.mod === 3 ? incDecReg(insn, insn.rm, (insn.reg & 1) === 1, size) : undefined;
+    if (op === 0x89 || op === 0x8b) return movRmReg(insn, op === 0x89, size);
+    if (op >= 0xb8 && op <= 0xbf) return movRegImm(insn, (op & 7) | ((insn.rex & 1) << 3), size);
+    if (op === 0xc7 && (insn.reg & 7) === 0) return movRmImm(insn, size);
+    if (op === 0x8d) return lea(insn, size);
+    if (op >= 0x70 && op <= 0x7f) return jcc(insn);
+  } else if (insn.map === 1 && insn.opcode >= 0x80 && insn.opcode <= 0x8f) {
+    return jcc(insn);
+  }
+  return undefined;
+}
+
+/** Memory operand fields, resolved once (insn.mem is non-null for mod != 3). */
+function seg(insn: Instruction): number {
+  return insn.mem!.seg;
+}
+
+/** ADD OR ADC SBB AND SUB XOR CMP: forms 0/1 r/m,reg; 2/3 reg,r/m; 4/5 acc,imm (aluRow). */
+function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compiled | undefined {
+  const write = op !== OP_CMP;
+  if (form === 5) return accImm(insn, op, size, write);
+  if (form !== 1 && form !== 3) return undefined;
+  const reg = insn.reg << 1;
+  if (insn.mod === 3) {
+    // a = destination, b = source, as the handler orders them.
+    const d = form === 1 ? insn.rm << 1 : reg, s = form === 1 ? reg : insn.rm << 1;
+    if (size === 4) {
+      return (ctx) => {
+        const r = ctx.regs;
+        const v = alu(ctx, op, 4, r[d]!, 0, r[s]!, 0);
+        if (write) { r[d] = v; r[d + 1] = 0; }
+        advance(ctx, insn);
+        return true;
+      };
+    }
+    return (ctx) => {
+      const r = ctx.regs;
+      const v = alu(ctx, op, 8, r[d]!, r[d + 1]!, r[s]!, r[s + 1]!), vh = half.hi;
+      if (write) { r[d] = v; r[d + 1] = vh; }
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  const sg = seg(insn);
+  if (form === 3) {
+    return (ctx) => {
+      const b = ctx.read(sg, effectiveAddress(ctx, insn), size);
+      const bh = size === 8 ? ctx.memHi : 0;
+      const r = ctx.regs;
+      const v = alu(ctx, op, size, r[reg]!, size === 8 ? r[reg + 1]! : 0, b, bh), vh = half.hi;
+      if (write) { r[reg] = v; r[reg + 1] = vh; }
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  return aluMemDest(insn, op, size, reg, 0, 0);
+}
+
+/**
+ * op [mem], src: src is register index srcReg (regs index), or the immediate (b, bh) when
+ * srcReg < 0. Order as the handlers: address, source, memory read, flags, commit (rollback).
+ */
+function aluMemDest(insn: Instruction, op: number, size: 4 | 8, srcReg: number, imm: number, immHi: number): Compiled {
+  const write = op !== OP_CMP, sg = seg(insn);
+  return (ctx) => {
+    const addr = effectiveAddress(ctx, insn);
+    const r = ctx.regs;
+    const b = srcReg < 0 ? imm : r[srcReg]!, bh = size !== 8 ? 0 : srcReg < 0 ? immHi : r[srcReg + 1]!;
+    const a = ctx.read(sg, addr, size);
+    const ah = size === 8 ? ctx.memHi : 0;
+    const before = ctx.flags;
+    const v = alu(ctx, op, size, a, ah, b, bh), vh = half.hi;
+    if (write) commitRm(ctx, insn, size, addr, v, vh, before);
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** op eAX/rAX, imm (forms 4/5). */
+function accImm(insn: Instruction, op: number, size: 4 | 8, write: boolean): Compiled {
+  const b = insn.imm, bh = size === 8 ? insn.immHi : 0;
+  return (ctx) => {
+    const r = ctx.regs;
+    const v = alu(ctx, op, size, r[0]!, size === 8 ? r[1]! : 0, b, bh), vh = half.hi;
+    if (write) { r[0] = v; r[1] = vh; }
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** Group 1: op r/m, imm. */
+function group1(insn: Instruction, op: number, size: 4 | 8): Compiled {
+  const write = op !== OP_CMP;
+  const b = insn.imm, bh = size === 8 ? insn.immHi : 0;
+  if (insn.mod === 3) {
+    const d = insn.rm << 1;
+    return (ctx) => {
+      const r = ctx.regs;
+      const v = alu(ctx, op, size, r[d]!, size === 8 ? r[d + 1]! : 0, b, bh), vh = half.hi;
+      if (write) { r[d] = v; r[d + 1] = vh; }
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  return aluMemDest(insn, op, size, -1, b, bh);
+}
+
+/** INC/DEC on a register (40-4F outside 64-bit mode; FF /0 /1 register forms). */
+function incDecReg(insn: Instruction, n: number, dec: boolean, size: 4 | 8): Compiled {
+  const d = n << 1;
+  return (ctx) => {
+    const r = ctx.regs;
+    const v = incDec(ctx, size, r[d]!, size === 8 ? r[d + 1]! : 0, dec), vh = half.hi;
+    r[d] = v; r[d + 1] = vh;
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** 89 MOV r/m, reg; 8B MOV reg, r/m. */
+function movRmReg(insn: Instruction, toRm: boolean, size: 4 | 8): Compiled {
+  const reg = insn.reg << 1;
+  if (insn.mod === 3) {
+    const d = toRm ? insn.rm << 1 : reg, s = toRm ? reg : insn.rm << 1;
+    return (ctx) => {
+      const r = ctx.regs;
+      r[d] = r[s]!; r[d + 1] = size === 8 ? r[s + 1]! : 0;
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  const sg = seg(insn);
+  if (toRm) {
+    return (ctx) => {
+      const r = ctx.regs;
+      ctx.write(sg, effectiveAddress(ctx, insn), size, r[reg]!, size === 8 ? r[reg + 1]! : 0);
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  return (ctx) => {
+    const v = ctx.read(sg, effectiveAddress(ctx, insn), size);
+    const r = ctx.regs;
+    r[reg + 1] = size === 8 ? ctx.memHi : 0;
+    r[reg] = v;
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** B8+r MOV r, imm32/imm64. */
+function movRegImm(insn: Instruction, n: number, size: 4 | 8): Compiled {
+  const d = n << 1, v = insn.imm, vh = size === 8 ? insn.immHi : 0;
+  return (ctx) => {
+    const r = ctx.regs;
+    r[d] = v; r[d + 1] = vh;
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** C7 /0 MOV r/m, imm32 (sign-extended to 64). */
+function movRmImm(insn: Instruction, size: 4 | 8): Compiled {
+  const v = insn.imm, vh = size === 8 ? insn.immHi : 0;
+  if (insn.mod === 3) return movRegImm(insn, insn.rm, size);
+  const sg = seg(insn);
+  return (ctx) => {
+    ctx.write(sg, effectiveAddress(ctx, insn), size, v, vh);
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** 8D LEA (register forms are #UD: left to the handler). */
+function lea(insn: Instruction, size: 4 | 8): Compiled | undefined {
+  if (insn.mod === 3 || insn.mem === null) return undefined;
+  const d = insn.reg << 1;
+  if (insn.addrSize !== 8) {
+    return (ctx) => {
+      const r = ctx.regs;
+      r[d] = effectiveAddress(ctx, insn) | 0; r[d + 1] = 0;
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  return (ctx) => {
+    effectiveAddressPair(ctx, insn);
+    const r = ctx.regs;
+    r[d] = eaOut.lo; r[d + 1] = size === 8 ? eaOut.hi : 0;
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/**
+ * Jcc in 32-bit code with a 32-bit operand size: the target is EIP + length + rel, wrapped to
+ * 32 bits (ops-control's relativeTarget for size 4). Other modes use the handler.
+ */
+function jcc(insn: Instruction): Compiled | undefined {
+  if (insn.mode !== 32 || insn.opSize !== 4) return undefined;
+  const cc = insn.opcode & 15, delta = (insn.length + insn.imm) | 0;
+  const handler = HANDLERS[insn.map * MAP_SIZE + insn.opcode]!;
+  return (ctx) => {
+    if (ctx.mode !== 32) return handler(ctx, insn);
+    if (condition(ctx.flags, cc)) {
+      const r = ctx.regs;
+      r[RIP_LO] = (r[RIP_LO]! + delta) | 0; r[RIP_LO + 1] = 0;
+    } else {
+      advance(ctx, insn);
+    }
+    return true;
+  };
+}
