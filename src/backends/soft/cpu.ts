@@ -9,6 +9,7 @@ import type { ExecContext } from '../../x86/exec/context.js';
 import { RIP_LO, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
+import type { BlockFn } from './block-compile.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
@@ -38,6 +39,10 @@ export interface Block {
   lastOffset: number;
   /** Bytes from the block's start to its end. */
   bytes: number;
+  /** Times run through the one-at-a-time loop; at HOT_BLOCK_RUNS it gets fn. */
+  runs: number;
+  /** The block as one function (block-compile.ts), once hot. */
+  fn: BlockFn | undefined;
 }
 
 /** Most instructions in one block. */
@@ -433,7 +438,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       o += insn.length;
       if (endsBlock(insn)) break;
     }
-    return { mode, insns, fns, lastOffset: last, bytes: o - off };
+    return { mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined };
   }
 
   private fetchSlow(lin: number, page: number, off: number): Instruction {

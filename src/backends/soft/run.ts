@@ -12,7 +12,8 @@ import { execute } from '../../x86/exec/index.js';
 import { IF, TF, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
-import type { SoftCpu } from './cpu.js';
+import type { Block, SoftCpu } from './cpu.js';
+import { compileBlock, HOT_BLOCK_RUNS } from './block-compile.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
@@ -109,6 +110,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       return withState(cpu, { reason: 'stopped' });
     }
     let insn: Instruction | undefined;
+    // A compiled block in progress: a throw from it is at instruction (instret - hotStart).
+    let hot: Block | undefined, hotStart = 0;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
         const windowExit = serviceEvents(cpu);
@@ -148,6 +151,24 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           // Straight-line code: only a system instruction (declined by the compiled form), the
           // block's last instruction or a write that dropped decoded code can end it early.
           const { insns, fns } = block;
+          if (block.fn === undefined && ++block.runs >= HOT_BLOCK_RUNS) block.fn = compileBlock(fns);
+          if (block.fn !== undefined && insns.length <= budget) {
+            hot = block;
+            hotStart = cpu.instret;
+            const r = block.fn(cpu);
+            hot = undefined;
+            if (r < 0) {
+              insn = insns[-r - 1]!;
+              executeSystem(cpu, insn);
+              cpu.instret++;
+            }
+            budget -= r < 0 ? -r : r;
+            if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
+              if (cpu.pendingTprExit) takeTprExit(cpu);
+              break;
+            }
+            continue;
+          }
           const n = insns.length < budget ? insns.length : budget;
           const gen = cpu.codeGen;
           let k = 0;
@@ -171,6 +192,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         }
       }
     } catch (e) {
+      if (hot !== undefined) insn = hot.insns[cpu.instret - hotStart];
       const exit = handleThrow(cpu, e, insn);
       if (exit) return withState(cpu, exit);
     }

@@ -1,0 +1,38 @@
+/**
+ * Hot straight-line blocks (cpu.ts Block) become one JS function that calls the block's compiled
+ * instructions (src/x86/exec/compile.ts) in order. The generated text is glue only, the same for
+ * every block of a length: the instructions' semantics stay in src/x86/exec. Each block's
+ * function is a separate script, so each call inside it sees exactly one compiled instruction
+ * and the engine can inline it (one shared loop over fns[k] would be a megamorphic call).
+ *
+ * Contract of the returned function, run on a CPU whose RIP is the block's start:
+ * - it runs instructions in order, counting each retired one in cpu.instret;
+ * - after an instruction that dropped decoded code (cpu.codeGen changed) it stops: returns the
+ *   number retired;
+ * - when instruction k is declined by the executor (a system instruction) it returns -(k + 1)
+ *   with instructions 0..k-1 retired and k not run;
+ * - a fault thrown by instruction k propagates with 0..k-1 retired (cpu.instret tells k).
+ */
+import type { Compiled } from '../../x86/exec/compile.js';
+import type { SoftCpu } from './cpu.js';
+
+export type BlockFn = (cpu: SoftCpu) => number;
+
+/** Runs of a block before it is compiled (most code runs a few times; compiling costs ~0.1 ms). */
+export const HOT_BLOCK_RUNS = 16;
+
+type Factory = (fns: readonly Compiled[]) => BlockFn;
+
+export function compileBlock(fns: readonly Compiled[]): BlockFn {
+  const n = fns.length;
+  const lines: string[] = [];
+  for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}];`);
+  lines.push('return function block(cpu) {', '  const g = cpu.codeGen;');
+  for (let k = 0; k < n; k++) {
+    lines.push(`  if (!f${k}(cpu)) return ${-(k + 1)};`, '  cpu.instret++;');
+    if (k < n - 1) lines.push(`  if (cpu.codeGen !== g) return ${k + 1};`);
+  }
+  lines.push(`  return ${n};`, '};');
+  const factory = new Function('fns', lines.join('\n')) as Factory;
+  return factory(fns);
+}
