@@ -46,7 +46,13 @@ test('random code in every mode ends in a well-formed exit, never an internal er
         }
       }
       for (let r = 0; r < 5; r++) {
-        const exit = cpu.runBounded(2000);
+        let exit;
+        try {
+          exit = cpu.runBounded(2000);
+        } catch (e) {
+          // Anything escaping run() is a host-side failure: say which case to replay.
+          assert.fail(`seed ${seed} (TSVISOR_SEED=${seed}) case ${c} run ${r}: run() threw ${(e as Error).stack ?? String(e)}`);
+        }
         reasons.set(exit.reason, (reasons.get(exit.reason) ?? 0) + 1);
         if (exit.reason === 'invalid') {
           assert.doesNotMatch(exit.detail, /internal error/, `seed ${seed} case ${c}: ${exit.detail}`);
