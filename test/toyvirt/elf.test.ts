@@ -28,7 +28,8 @@ test('copyElfImage places bytes at p_vaddr and zero-fills to p_memsz', () => {
   assert.deepEqual([...ram.subarray(0x1000, 0x1006)], [1, 2, 3, 4, 0, 0]);
   assert.equal(ram[0x2fff], 0);
   assert.equal(ram[0x3000], 0xaa);
-  assert.throws(() => copyElfImage(img, new Uint8Array(0x1000), 0x100000), VmmError);
+  assert.throws(() => copyElfImage(img, new Uint8Array(0x1000), 0x100000),
+    (e: unknown) => e instanceof VmmError && e.code === 'EINVAL' && /does not fit guest RAM 0x100000\+0x1000/.test(e.message));
 });
 
 test('ignores non-LOAD and empty segments', () => {
