@@ -16,7 +16,11 @@ export const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB =
 /** a + b + carry with flags. */
 export function add(ctx: ExecContext, size: number, a: number, ah: number, b: number, bh: number, carry: number): number {
   let f: number, lo: number, hi = 0;
-  if (size === 8) {
+  if (size === 4) {
+    // int32 arithmetic only: carry out of bit 31 = majority(a, b, carry into bit 31).
+    lo = (a + b + carry) | 0;
+    f = szp(lo, 0, 4) | (((a & b) | ((a | b) & ~lo)) >>> 31) | (((a ^ lo) & (b ^ lo)) < 0 ? OF : 0);
+  } else if (size === 8) {
     const l = (a >>> 0) + (b >>> 0) + carry;
     const h = (ah >>> 0) + (bh >>> 0) + (l > 0xffffffff ? 1 : 0);
     lo = l | 0;
@@ -38,7 +42,11 @@ export function add(ctx: ExecContext, size: number, a: number, ah: number, b: nu
 /** a - b - borrow with flags. */
 export function sub(ctx: ExecContext, size: number, a: number, ah: number, b: number, bh: number, borrow: number): number {
   let f: number, lo: number, hi = 0;
-  if (size === 8) {
+  if (size === 4) {
+    // int32 arithmetic only: borrow out of bit 31 = majority(~a, b, borrow into bit 31).
+    lo = (a - b - borrow) | 0;
+    f = szp(lo, 0, 4) | (((~a & b) | ((~a | b) & lo)) >>> 31) | (((a ^ b) & (a ^ lo)) < 0 ? OF : 0);
+  } else if (size === 8) {
     const l = (a >>> 0) - (b >>> 0) - borrow;
     const h = (ah >>> 0) - (bh >>> 0) - (l < 0 ? 1 : 0);
     lo = l | 0;

@@ -22,7 +22,7 @@ function sext(v: number, size: number): number {
  * w2/w3 = high size-part (lo, hi). Returns whether the high part is significant
  * (CF/OF: unsigned high != 0, signed high != sign extension of the low part).
  */
-function product(size: number, signed: boolean, a: number, ah: number, b: number, bh: number): boolean {
+export function product(size: number, signed: boolean, a: number, ah: number, b: number, bh: number): boolean {
   if (size === 8) {
     // Fast path: both operands fit 32 bits (signed or unsigned as the op), so the product fits 64.
     if (signed ? ah === a >> 31 && bh === b >> 31 : (ah | bh) === 0) {

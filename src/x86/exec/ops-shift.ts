@@ -25,7 +25,7 @@ function sext(v: number, size: number): number {
 export const shiftOut = { hi: 0, cf: 0, of: 0 };
 
 /** Shift/rotate a (size 1/2/4, zero-extended or int32) by masked count c >= 1. */
-function shiftSmall(op: number, size: number, a: number, c: number, cfIn: number): number {
+export function shiftSmall(op: number, size: number, a: number, c: number, cfIn: number): number {
   const n = size * 8, mask = SIZE_MASK[size];
   a = size === 4 ? a >>> 0 : a;
   let r: number, cf: number, of: number;
@@ -84,7 +84,7 @@ function shiftSmall(op: number, size: number, a: number, c: number, cfIn: number
 }
 
 /** The same for 64-bit operands (count 1..63). */
-function shift64(op: number, lo: number, hi: number, c: number, cfIn: number): number {
+export function shift64(op: number, lo: number, hi: number, c: number, cfIn: number): number {
   let rl: number, rh: number, cf: number, of: number;
   switch (op) {
     case ROL: {

@@ -10,11 +10,15 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { RIP_LO } from './context.js';
+import { CF, RIP_LO } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
 import { alu, incDec, OP_CMP } from './alu.js';
 import { commitRm } from './commit.js';
 import { condition } from './flags.js';
+import { product } from './ops-muldiv.js';
+import { shift64, shiftOut, shiftSmall } from './ops-shift.js';
+import { mulFlags, shiftFlags } from './undefined-flags.js';
+import { wide } from './wide.js';
 import { half } from './regs.js';
 import { HANDLERS, MAP_SIZE } from './table.js';
 
@@ -34,8 +38,11 @@ export function specialise(insn: Instruction): Compiled | undefined {
     if (op === 0xc7 && (insn.reg & 7) === 0) return movRmImm(insn, size);
     if (op === 0x8d) return lea(insn, size);
     if (op >= 0x70 && op <= 0x7f) return jcc(insn);
-  } else if (insn.map === 1 && insn.opcode >= 0x80 && insn.opcode <= 0x8f) {
-    return jcc(insn);
+    if (op === 0xc1 || op === 0xd1) return shiftImmReg(insn, insn.reg & 7, size, op === 0xd1 ? 1 : insn.imm & 0xff);
+    if (op === 0x69 || op === 0x6b) return imulReg(insn, size, insn.imm, size === 8 ? insn.immHi : 0, -1);
+  } else if (insn.map === 1) {
+    if (insn.opcode >= 0x80 && insn.opcode <= 0x8f) return jcc(insn);
+    if (insn.opcode === 0xaf) return imulReg(insn, size, 0, 0, insn.reg << 1);
   }
   return undefined;
 }
@@ -238,6 +245,41 @@ function jcc(insn: Instruction): Compiled | undefined {
     } else {
       advance(ctx, insn);
     }
+    return true;
+  };
+}
+
+/** Group 2 (C1 imm8, D1 by 1) on a register, count != 0 after masking (group2 in ops-shift). */
+function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): Compiled | undefined {
+  const c = raw & (size === 8 ? 0x3f : 0x1f);
+  if (insn.mod !== 3 || c === 0) return undefined;
+  const d = insn.rm << 1;
+  return (ctx) => {
+    const r = ctx.regs;
+    const cfIn = ctx.flags & CF;
+    const v = size === 8 ? shift64(op, r[d]!, r[d + 1]!, c, cfIn) : shiftSmall(op, 4, r[d]!, c, cfIn);
+    shiftFlags(ctx, op, size, v, shiftOut.hi, shiftOut.cf, shiftOut.of);
+    r[d] = v; r[d + 1] = size === 8 ? shiftOut.hi : 0;
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/**
+ * IMUL reg, r/m, imm (69/6B: srcReg < 0, the immediate b:bh) and IMUL reg, r/m (0F AF: the
+ * reg operand, srcReg its regs index), register r/m only (imulReg in ops-muldiv).
+ */
+function imulReg(insn: Instruction, size: 4 | 8, b: number, bh: number, srcReg: number): Compiled | undefined {
+  if (insn.mod !== 3) return undefined;
+  const s = insn.rm << 1, d = insn.reg << 1;
+  return (ctx) => {
+    const r = ctx.regs;
+    const ovf = srcReg < 0
+      ? product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, b, bh)
+      : product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, r[srcReg]!, size === 8 ? r[srcReg + 1]! : 0);
+    r[d] = wide.w0; r[d + 1] = size === 8 ? wide.w1 : 0;
+    mulFlags(ctx, ovf);
+    advance(ctx, insn);
     return true;
   };
 }
