@@ -5,6 +5,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { Hypervisor, VmmError } from '../src/index.js';
+import type { BackendName } from '../src/index.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GUEST_BUILD = join(REPO, 'guests', 'build');
@@ -29,4 +31,29 @@ export function skipUnlessKvm(): string | false {
   const why = kvmUnavailableReason();
   if (why) console.log(`# SKIP kvm half: ${why}`);
   return why ?? false;
+}
+
+const backendSkips = new Map<BackendName, string | false>();
+
+/**
+ * For node:test's { skip } option on a test that needs a real backend: false when name opens
+ * here, else the reason, printed as a "# SKIP <what> on <name>: <why>" line. An error other
+ * than VmmError from Hypervisor.open is a bug, not a reason to skip: it is thrown.
+ */
+export function backendSkip(name: BackendName, what: string): string | false {
+  if (!backendSkips.has(name)) {
+    let why: string | false = name === 'kvm' ? kvmUnavailableReason() ?? false : false;
+    if (!why) {
+      try {
+        Hypervisor.open({ backend: name }).close();
+      } catch (e) {
+        if (!(e instanceof VmmError)) throw e;
+        why = `${name} backend does not open: ${e.message}`;
+      }
+    }
+    backendSkips.set(name, why);
+  }
+  const why = backendSkips.get(name)!;
+  if (why) console.log(`# SKIP ${what} on ${name}: ${why}`);
+  return why;
 }

@@ -3,9 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendName } from '../../src/api/types.js';
-import { VmmError } from '../../src/api/errors.js';
-import { Hypervisor } from '../../src/frontend/index.js';
-import { REPO, skipUnlessKvm } from '../support.js';
+import { REPO, backendSkip } from '../support.js';
 
 export interface CliResult { status: number | null; stdout: string; stderr: string }
 
@@ -31,16 +29,5 @@ export function runCli(args: string[], timeoutMs = 60_000): CliResult {
 
 /** Why a backend cannot run here (said on the test output), or false. */
 export function skipUnlessBackend(backend: BackendName): string | false {
-  if (backend === 'kvm') {
-    const why = skipUnlessKvm();
-    if (why) return why;
-  }
-  try {
-    Hypervisor.open({ backend }).close();
-    return false;
-  } catch (e) {
-    if (!(e instanceof VmmError)) throw e;
-    console.log(`# SKIP ${backend} half: ${e.message}`);
-    return `${backend} backend not usable here: ${e.message}`;
-  }
+  return backendSkip(backend, 'toyvirt');
 }
