@@ -4,7 +4,8 @@
  * C program bench/c/p1-io-exit.c doing the same KVM_RUN loop, alternated round by round in the
  * same run. Per exit: this thread's CPU time (robust against the other load of a shared
  * machine; the guest's own time is accounted to the vCPU thread too) and wall-clock time.
- * Each figure is the best round of ROUNDS; goal: ratio <= 1.05.
+ * Each figure is the best round of ROUNDS (15: a round is ~0.1 s, and on a shared machine one
+ * round in several is slowed by other load on either side); goal: ratio <= 1.05.
  */
 import { Hypervisor, type VmExit } from '../src/index.js';
 import { longState, LOAD, RAM_SIZE } from '../test/kvm/kvm-guest.js';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { best, buildReference, median, now, printFigure, runReference } from './p1-p2-reference.js';
 
 const EXITS = Number(process.env.P1_EXITS ?? 3000);
-const ROUNDS = Number(process.env.P1_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.P1_ROUNDS ?? 15);
 
 const why = kvmUnavailableReason();
 if (why) {

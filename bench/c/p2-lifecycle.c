@@ -3,7 +3,8 @@
  * KVM backend makes: create the VM (+ TSS area, user-space MSR exits and the MSR filter that
  * leaves IA32_APIC_BASE to user space), map one read-only 4 KiB
  * ROM page holding guests/calc at 0xFFFFF000, create vCPU 0 and map its kvm_run, load CPUID,
- * set RAX/RBX, run from the reset vector to HLT, read RBX, destroy everything.
+ * give KVM the signal mask to use in the guest (tsvisor needs it for stop(); the P1 reference
+ * does the same), set RAX/RBX, run from the reset vector to HLT, read RBX, destroy everything.
  * Prints the microseconds per lifecycle of each round: wall clock, then this thread's CPU time.
  * Usage: p2-lifecycle CALC.bin ITERATIONS ROUNDS
  */
@@ -50,6 +51,8 @@ static uint64_t lifecycle(int kvm, int run_size, uint64_t a, uint64_t b) {
 	struct kvm_run *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, cpu, 0);
 	if (run == MAP_FAILED) die("mmap kvm_run");
 	if (ioctl(cpu, KVM_SET_CPUID2, cpuid)) die("KVM_SET_CPUID2");
+	struct { uint32_t len; uint8_t set[8]; } mask = { 8, { 0 } };
+	if (ioctl(cpu, KVM_SET_SIGNAL_MASK, &mask)) die("KVM_SET_SIGNAL_MASK");
 	struct kvm_regs regs;
 	if (ioctl(cpu, KVM_GET_REGS, &regs)) die("KVM_GET_REGS");
 	regs.rax = a;
