@@ -6,7 +6,7 @@
  */
 import { decode } from '../../x86/decoder/index.js';
 import type { ExecContext } from '../../x86/exec/context.js';
-import { RIP_LO, X86Fault } from '../../x86/exec/context.js';
+import { RIP_LO as RIP_LO_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import type { BlockFn } from './block-compile.js';
@@ -15,8 +15,14 @@ import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from './paging.js';
 import { MemoryExitSignal } from './signals.js';
-import { ATTR_DEF, ATTR_L, CR0_PE, CpuState, EFER_LMA, RFLAGS_VM } from './state.js';
-import { P_RS, P_RU, P_WS, P_WU, P_XS, P_XU, TLB_MASK, Tlb } from './tlb.js';
+import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_ } from './state.js';
+import { P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU as P_WU_, P_XS as P_XS_, P_XU as P_XU_, TLB_MASK as TLB_MASK_, Tlb } from './tlb.js';
+
+// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
+// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
+const P_RS = P_RS_, P_RU = P_RU_, P_WS = P_WS_, P_WU = P_WU_, P_XS = P_XS_, P_XU = P_XU_, TLB_MASK = TLB_MASK_;
+const ATTR_DEF = ATTR_DEF_, ATTR_L = ATTR_L_, CR0_PE = CR0_PE_, EFER_LMA = EFER_LMA_, RFLAGS_VM = RFLAGS_VM_;
+const RIP_LO = RIP_LO_;
 
 /** Decoded instructions of one guest-physical page, with the bytes they were decoded from. */
 interface CodePage {

@@ -9,7 +9,7 @@
  */
 import type { ExitState, VmExit } from '../../api/types.js';
 import { execute } from '../../x86/exec/index.js';
-import { IF, TF, X86Fault } from '../../x86/exec/context.js';
+import { IF as IF_, TF as TF_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
@@ -17,6 +17,10 @@ import { compileBlock, HOT_BLOCK_RUNS } from './block-compile.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
+
+// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
+// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
+const IF = IF_, TF = TF_;
 
 /** DR6.BS: the #DB was a single-step trap. */
 const DR6_BS = 1 << 14;
@@ -71,7 +75,11 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       return undefined;
     }
   }
-  if (cpu.nmiWindowExiting && nmiOk) return { reason: 'nmi-ready' };
+  // Window exits are one-shot, as on NVMM and the KVM backend: reporting one clears the request.
+  if (cpu.nmiWindowExiting && nmiOk) {
+    cpu.nmiWindowExiting = false;
+    return { reason: 'nmi-ready' };
+  }
   for (let k = 0; k < pending.length; k++) {
     const ev = pending[k]!;
     if (ev.kind === 'interrupt' && intOk) {
@@ -80,7 +88,10 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       return undefined;
     }
   }
-  if (cpu.intWindowExiting && intOk) return { reason: 'int-ready' };
+  if (cpu.intWindowExiting && intOk) {
+    cpu.intWindowExiting = false;
+    return { reason: 'int-ready' };
+  }
   return undefined;
 }
 

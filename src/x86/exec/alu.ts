@@ -7,9 +7,13 @@
  * Logic ops clear CF, OF and AF (AF is "undefined" in the SDM; Intel and AMD hardware clear it).
  */
 import type { ExecContext } from './context.js';
-import { AF, ARITH_FLAGS, CF, OF } from './context.js';
+import { AF as AF_, ARITH_FLAGS as ARITH_FLAGS_, CF as CF_, OF as OF_ } from './context.js';
 import { szp } from './flags.js';
 import { half, SIZE_MASK, SIZE_SIGN } from './regs.js';
+
+// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
+// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
+const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_;
 
 export const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
 

@@ -2,7 +2,11 @@
  * Flag helpers: parity, sign/zero/parity of a result, and the condition codes (Jcc/SETcc/CMOVcc).
  * Flags are computed eagerly: each instruction leaves ctx.flags exact.
  */
-import { AF, CF, OF, PF, SF, ZF } from './context.js';
+import { AF as AF_, CF as CF_, OF as OF_, PF as PF_, SF as SF_, ZF as ZF_ } from './context.js';
+
+// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
+// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
+const AF = AF_, CF = CF_, OF = OF_, PF = PF_, SF = SF_, ZF = ZF_;
 
 /** PF for each low byte: set when the byte has an even number of 1 bits. */
 export const PARITY = new Uint8Array(256);

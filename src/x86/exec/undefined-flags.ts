@@ -9,8 +9,12 @@
  * skipped on non-AMD hosts.
  */
 import type { ExecContext } from './context.js';
-import { AF, ARITH_FLAGS, CF, OF, PF, SF, ZF } from './context.js';
+import { AF as AF_, ARITH_FLAGS as ARITH_FLAGS_, CF as CF_, OF as OF_, PF as PF_, SF as SF_, ZF as ZF_ } from './context.js';
 import { PARITY, szp } from './flags.js';
+
+// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
+// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
+const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_, PF = PF_, SF = SF_, ZF = ZF_;
 
 /** MUL/IMUL: CF = OF = (the high part is significant); SF ZF AF PF are left unchanged (AMD). */
 export function mulFlags(ctx: ExecContext, overflow: boolean): void {
