@@ -75,11 +75,7 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       return undefined;
     }
   }
-  // Window exits are one-shot, as on NVMM and the KVM backend: reporting one clears the request.
-  if (cpu.nmiWindowExiting && nmiOk) {
-    cpu.nmiWindowExiting = false;
-    return { reason: 'nmi-ready' };
-  }
+  if (cpu.nmiWindowExiting && nmiOk) return { reason: 'nmi-ready' };
   for (let k = 0; k < pending.length; k++) {
     const ev = pending[k]!;
     if (ev.kind === 'interrupt' && intOk) {
@@ -88,10 +84,7 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       return undefined;
     }
   }
-  if (cpu.intWindowExiting && intOk) {
-    cpu.intWindowExiting = false;
-    return { reason: 'int-ready' };
-  }
+  if (cpu.intWindowExiting && intOk) return { reason: 'int-ready' };
   return undefined;
 }
 
