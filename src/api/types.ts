@@ -55,7 +55,13 @@ export interface Msrs {
 }
 export interface Intr {
   intShadow: boolean;
+  /**
+   * Request an 'int-ready' exit as soon as the guest can take an external interrupt (IF set, no
+   * STI/MOV SS shadow). One-shot, as on NVMM: the backend clears it when it reports the exit, so
+   * a caller that wants another window sets it again. Every backend behaves the same.
+   */
   intWindowExiting: boolean;
+  /** Request an 'nmi-ready' exit once NMIs are unmasked; one-shot like intWindowExiting. */
   nmiWindowExiting: boolean;
   /** An event (injected or in flight) is pending delivery. */
   evtPending: boolean;
@@ -171,6 +177,7 @@ export interface WrmsrExit extends ExitBase { reason: 'wrmsr'; msr: number; valu
 export interface CpuidExit extends ExitBase { reason: 'cpuid'; leaf: number; subleaf: number; npc: number }
 export interface TprChangedExit extends ExitBase { reason: 'tpr-changed'; cr8: bigint }
 export interface InvalidExit extends ExitBase { reason: 'invalid'; detail: string }
+/** int-ready / nmi-ready: the window asked for with Intr.intWindowExiting / nmiWindowExiting (now cleared). */
 export interface SimpleExit extends ExitBase {
   reason: 'halted' | 'shutdown' | 'int-ready' | 'nmi-ready' | 'monitor' | 'mwait' | 'stopped';
 }

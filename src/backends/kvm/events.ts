@@ -6,19 +6,26 @@
  *   request_interrupt_window makes KVM exit (IRQ_WINDOW_OPEN) as soon as it can, when it is injected.
  * - NMIs: KVM_NMI queues them in the kernel, which delivers each when NMIs are unmasked.
  * - int-ready: the caller's intWindowExiting (one-shot, as NVMM), reported from IRQ_WINDOW_OPEN, or
- *   at once when the last exit already said the guest can take an interrupt. Hosts that only
- *   notice the window at the guest's next exit (the PVM module) report it there.
+ *   at once when the guest can already take an interrupt: as of the last exit, or, after a
+ *   setState, as read back from the vCPU (RFLAGS.IF, shadow, nothing in flight). Without that
+ *   read-back a window opened before the setState was seen only at the guest's next exit on hosts
+ *   that never exit with IRQ_WINDOW_OPEN while the guest runs (the PVM module): int-ready came
+ *   late, after the guest had run on. Windows that open while the guest runs are still noticed
+ *   there only at its next exit (a host limit).
  * - nmi-ready: KVM has no NMI-window exit to user space; the backend reports it at the next
  *   entry at which KVM says NMIs are unmasked and none is pending (so a guest that unmasks NMIs
  *   with IRET is seen at its next exit, not at the IRET).
  */
 import { VmmError } from '../../api/errors.js';
+import { State } from '../../api/types.js';
 import type { Intr, VcpuEvent, VmExit } from '../../api/types.js';
 import { KVM } from './ioctls.js';
 import { EVENTS, RUN } from './structs.js';
 import { kvmError, ioctlRetry } from './kvm-error.js';
 import { sys } from './libc.js';
 import type { KvmVcpu } from './vcpu.js';
+
+const RFLAGS_IF = 0x200n;
 
 export class EventQueue {
   private exception: { vector: number; errorCode: number | undefined } | undefined;
@@ -67,8 +74,7 @@ export class EventQueue {
         injectedException = true;
       }
     }
-    const ready = !injectedException && !this.readinessStale &&
-      rv.getUint8(RUN.readyForInterruptInjection) !== 0 && rv.getUint8(RUN.ifFlag) !== 0;
+    const ready = !injectedException && (this.intWindowExiting || this.interrupt >= 0) && this.canTakeInterrupt();
     if (this.intWindowExiting && ready) {
       // The window is already open (as of the last exit): report it without entering the guest.
       this.intWindowExiting = false;
@@ -89,6 +95,21 @@ export class EventQueue {
     rv.setUint8(RUN.requestInterruptWindow, this.interrupt >= 0 || this.intWindowExiting ? 1 : 0);
     this.readinessStale = false;
     return undefined;
+  }
+
+  /**
+   * Whether the guest can take an external interrupt now: kvm_run's flags when they describe the
+   * guest (no setState since the last exit), else the state read back (IF set, no STI/MOV SS
+   * shadow, no event in flight), which is what KVM computes for ready_for_interrupt_injection.
+   */
+  private canTakeInterrupt(): boolean {
+    if (!this.readinessStale) {
+      const rv = this.vcpu.run_.view;
+      return rv.getUint8(RUN.readyForInterruptInjection) !== 0 && rv.getUint8(RUN.ifFlag) !== 0;
+    }
+    const ev = this.vcpu.getEvents();
+    if (ev.getUint8(EVENTS.intShadow) !== 0 || eventInFlight(ev)) return false;
+    return (this.vcpu.getState(State.GPRS).gprs!.rflags & RFLAGS_IF) !== 0n;
   }
 
   /** KVM_EXIT_IRQ_WINDOW_OPEN: the caller's int-ready, or re-enter to inject the held vector. */

@@ -75,7 +75,11 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       return undefined;
     }
   }
-  if (cpu.nmiWindowExiting && nmiOk) return { reason: 'nmi-ready' };
+  // Window exits are one-shot, as on NVMM and the KVM backend: reporting one clears the request.
+  if (cpu.nmiWindowExiting && nmiOk) {
+    cpu.nmiWindowExiting = false;
+    return { reason: 'nmi-ready' };
+  }
   for (let k = 0; k < pending.length; k++) {
     const ev = pending[k]!;
     if (ev.kind === 'interrupt' && intOk) {
@@ -84,7 +88,10 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       return undefined;
     }
   }
-  if (cpu.intWindowExiting && intOk) return { reason: 'int-ready' };
+  if (cpu.intWindowExiting && intOk) {
+    cpu.intWindowExiting = false;
+    return { reason: 'int-ready' };
+  }
   return undefined;
 }
 
