@@ -136,7 +136,25 @@ export function checkStateInput(state: unknown, flags: unknown, limits: StateLim
   return present;
 }
 
+const CR0_PE = 1n, CR0_NW = 1n << 29n, CR0_CD = 1n << 30n, CR0_PG = 1n << 31n;
+
+/**
+ * CR0 combinations that MOV CR0 refuses with #GP: paging without protection, not-write-through
+ * without cache-disable. KVM's KVM_SET_SREGS rejects them too, with a bare EINVAL, while the
+ * soft CPU would run them; refusing here gives one answer, naming the value, on every backend.
+ */
+function checkCr0(cr0: bigint | undefined): void {
+  if (cr0 === undefined) return;
+  if ((cr0 & CR0_PG) !== 0n && (cr0 & CR0_PE) === 0n) {
+    throw new VmmError('EINVAL', `state.crs.cr0 0x${cr0.toString(16)} sets PG (bit 31) without PE (bit 0)`);
+  }
+  if ((cr0 & CR0_NW) !== 0n && (cr0 & CR0_CD) === 0n) {
+    throw new VmmError('EINVAL', `state.crs.cr0 0x${cr0.toString(16)} sets NW (bit 29) without CD (bit 30)`);
+  }
+}
+
 function checkBackendLimits(state: VcpuStateInput, limits: StateLimits): void {
+  checkCr0(state.crs?.cr0);
   const xcr0 = state.crs?.xcr0;
   if (xcr0 !== undefined) {
     // XCR0 bit 0 (x87) must always be set, and only features the backend supports may be enabled.

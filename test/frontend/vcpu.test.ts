@@ -69,6 +69,8 @@ test('setState: value types and ranges per field', () => {
     [{ segs: { gdt: seg({ limit: 0x10000 }) } }, /segs\.gdt\.limit.*65535/],
     [{ segs: { fs: seg({ g: true as unknown as number }) } }, /segs\.fs\.g/],
     [{ crs: { cr0: 1n << 32n } }, /crs\.cr0/],
+    [{ crs: { cr0: 0x80000000n } }, /cr0 0x80000000 sets PG \(bit 31\) without PE/],
+    [{ crs: { cr0: 0x20000011n } }, /cr0 0x20000011 sets NW \(bit 29\) without CD/],
     [{ crs: { cr8: 16n } }, /crs\.cr8/],
     [{ crs: { xcr0: 0x2n } }, /xcr0 must have bit 0/],
     [{ crs: { xcr0: 0xfn } }, /xcr0 0xf enables features outside xcr0Mask 0x7/],
