@@ -162,7 +162,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           // Straight-line code: only a system instruction (declined by the compiled form), the
           // block's last instruction or a write that dropped decoded code can end it early.
           const { insns, fns } = block;
-          if (block.fn === undefined && ++block.runs >= HOT_BLOCK_RUNS) block.fn = compileBlock(fns);
+          if (block.fn === undefined && ++block.runs >= HOT_BLOCK_RUNS) block.fn = compileBlock(insns, fns);
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;
