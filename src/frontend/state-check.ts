@@ -73,8 +73,8 @@ const segFields = (): Record<string, Checker> => {
 const GROUPS: Record<keyof VcpuState, { flag: number; fields: Record<string, Checker> }> = {
   gprs: { flag: State.GPRS, fields: gprFields() },
   segs: { flag: State.SEGS, fields: segFields() },
-  // CR0 bits 63:32 are reserved zero; CR8 holds a 4-bit priority.
-  crs: { flag: State.CRS, fields: { cr0: uBig(32), cr2: u64, cr3: u64, cr4: u64, cr8: uBig(4), xcr0: u64 } },
+  // CR0 and CR4 bits 63:32 are reserved zero; CR8 holds a 4-bit priority.
+  crs: { flag: State.CRS, fields: { cr0: uBig(32), cr2: u64, cr3: u64, cr4: uBig(32), cr8: uBig(4), xcr0: u64 } },
   // DR6/DR7 bits 63:32 are reserved zero (KVM refuses them too).
   drs: { flag: State.DRS, fields: { dr0: u64, dr1: u64, dr2: u64, dr3: u64, dr6: uBig(32), dr7: uBig(32) } },
   msrs: {
@@ -136,25 +136,7 @@ export function checkStateInput(state: unknown, flags: unknown, limits: StateLim
   return present;
 }
 
-const CR0_PE = 1n, CR0_NW = 1n << 29n, CR0_CD = 1n << 30n, CR0_PG = 1n << 31n;
-
-/**
- * CR0 combinations that MOV CR0 refuses with #GP: paging without protection, not-write-through
- * without cache-disable. KVM's KVM_SET_SREGS rejects them too, with a bare EINVAL, while the
- * soft CPU would run them; refusing here gives one answer, naming the value, on every backend.
- */
-function checkCr0(cr0: bigint | undefined): void {
-  if (cr0 === undefined) return;
-  if ((cr0 & CR0_PG) !== 0n && (cr0 & CR0_PE) === 0n) {
-    throw new VmmError('EINVAL', `state.crs.cr0 0x${cr0.toString(16)} sets PG (bit 31) without PE (bit 0)`);
-  }
-  if ((cr0 & CR0_NW) !== 0n && (cr0 & CR0_CD) === 0n) {
-    throw new VmmError('EINVAL', `state.crs.cr0 0x${cr0.toString(16)} sets NW (bit 29) without CD (bit 30)`);
-  }
-}
-
 function checkBackendLimits(state: VcpuStateInput, limits: StateLimits): void {
-  checkCr0(state.crs?.cr0);
   const xcr0 = state.crs?.xcr0;
   if (xcr0 !== undefined) {
     // XCR0 bit 0 (x87) must always be set, and only features the backend supports may be enabled.

@@ -18,6 +18,7 @@ import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
 import { checkIoExit, checkMemoryExit } from './exit-check.js';
 import { checkStateFlags, checkStateInput } from './state-check.js';
+import { checkModeControls } from './mode-check.js';
 import type { StateLimits } from './state-check.js';
 import type { Machine } from './machine.js';
 
@@ -70,7 +71,9 @@ export class Vcpu {
   /** Sets the groups present in state (fields left out keep their value). flags, if given, must name exactly those groups. */
   setState(state: VcpuStateInput, flags?: number): void {
     const impl = this.live();
-    impl.setState(state, checkStateInput(state, flags, this.host.stateLimits));
+    const groups = checkStateInput(state, flags, this.host.stateLimits);
+    checkModeControls(state, () => impl.getState(State.CRS | State.MSRS));
+    impl.setState(state, groups);
   }
 
   configureCpuid(leaf: number, conf: CpuidConf): void {
