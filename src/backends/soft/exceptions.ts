@@ -4,13 +4,18 @@
  * mode), with privilege changes through the TSS, IST stacks, error codes, double faults and
  * triple faults (-> 'shutdown' exit). The frame is written before any register changes, so a
  * fault while delivering leaves the interrupted state intact for the double-fault logic.
+ *
+ * Delivery that touches guest-physical memory without RAM (IVT/IDT, GDT/LDT, TSS or the stack
+ * in MMIO space) is never a 'memory' exit: the VMM cannot emulate the CPU's own accesses, and the
+ * event would be lost. It is a #GP of the delivery instead, escalating as any delivery fault (so
+ * usually #DF, then a triple fault: 'shutdown', which is what KVM here reports).
  */
 import { IF, RIP_LO, TF, X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import {
   checkStackSegment, readDescriptor, setCodeSegment, setRealSegment, setStackSegment, type Descriptor,
 } from './segmentation.js';
-import { ExitSignal } from './signals.js';
+import { ExitSignal, MemoryExitSignal } from './signals.js';
 import { push } from './stack.js';
 import { ATTR_DEF, ATTR_L, ATTR_P, ATTR_S, CR0_PE, RFLAGS_AC, RFLAGS_NT, RFLAGS_RF, RFLAGS_VM, SLOT_TR } from './state.js';
 
@@ -32,14 +37,14 @@ export const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 export function deliverEvent(cpu: SoftCpu, vector: number, errorCode: number | undefined, source: EventSource,
   noEscalate = false): void {
   if (noEscalate) {
-    deliverOnce(cpu, vector, errorCode, source);
+    deliverFromRam(cpu, vector, errorCode, source);
     cpu.halted = false;
     return;
   }
   let v = vector, ec = errorCode, src = source;
   for (;;) {
     try {
-      deliverOnce(cpu, v, ec, src);
+      deliverFromRam(cpu, v, ec, src);
       cpu.halted = false;
       return;
     } catch (e) {
@@ -54,6 +59,16 @@ export function deliverEvent(cpu: SoftCpu, vector: number, errorCode: number | u
       }
       src = SRC_EXCEPTION;
     }
+  }
+}
+
+/** deliverOnce, with an access outside RAM turned into a #GP of the delivery (see the header). */
+function deliverFromRam(cpu: SoftCpu, vector: number, ec: number | undefined, source: EventSource): void {
+  try {
+    deliverOnce(cpu, vector, ec, source);
+  } catch (e) {
+    if (!(e instanceof MemoryExitSignal)) throw e;
+    throw new X86Fault(13, 0, `delivering vector ${vector} ${e.write ? 'writes' : 'reads'} guest-physical 0x${e.gpa.toString(16)}, which is not RAM`);
   }
 }
 

@@ -13,6 +13,8 @@
  * Exits follow the KVM backend's fields: io/rdmsr/wrmsr/cpuid leave RIP on the instruction with
  * npc (assistIo and the VMM complete them); 'memory' is raised before the instruction has any
  * side effect; HLT exits 'halted' with RIP past it; MONITOR/MWAIT exit with RIP past them.
+ * As on KVM, executing from a guest-physical address without RAM is an 'invalid' exit, and event
+ * delivery that needs memory outside RAM (IDT, GDT, TSS, stack) faults (#DF, triple fault).
  * Deterministic: TSC = tscOffset + instructions retired. Not implemented (reported as 'invalid'
  * exits naming them, never skipped): x87/SSE/AVX arithmetic, XSAVE, hardware task switches,
  * call gates, virtual-8086 mode, BOUND, hardware breakpoints (a MOV to DR7 enabling one);

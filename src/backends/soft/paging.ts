@@ -10,7 +10,7 @@ import {
   ACCESS_WRITE as MMU_WRITE, PROT_EXEC, PROT_USER, PROT_WRITE, type PagingRegs, type PhysMemory as MmuPhys,
 } from '../../x86/mmu/index.js';
 import type { PhysMemory } from './memory.js';
-import { MemoryExitSignal } from './signals.js';
+import { ExitSignal, MemoryExitSignal } from './signals.js';
 import { CR0_PG, CR0_WP, type CpuState } from './state.js';
 import { P_RS, P_RU, P_WS, P_WU, P_XS, P_XU, TLB_MASK, type Tlb } from './tlb.js';
 
@@ -89,9 +89,14 @@ export function walk(host: PagingHost, lin: number, access: Access, user: boolea
   const physPage = Math.floor(gpa / 4096);
   const region = host.phys.find(physPage * 4096);
   if (!region) {
+    if (access === ACCESS_FETCH) {
+      // Code cannot run from MMIO: KVM reports this as an internal (emulation) error, and so an
+      // 'invalid' exit here too, RIP on the instruction (never a memory exit no assist can serve).
+      const gva = lin === gpa ? '' : ` (linear 0x${lin.toString(16)})`;
+      throw new ExitSignal({ reason: 'invalid', detail: `soft: instruction fetch from guest-physical 0x${gpa.toString(16)}${gva}, which is not RAM` });
+    }
     // MMIO: never cached in the TLB, every access exits.
-    throw new MemoryExitSignal(gpa, access === ACCESS_WRITE, size,
-      access === ACCESS_WRITE ? 'w' : access === ACCESS_FETCH ? 'x' : 'r');
+    throw new MemoryExitSignal(gpa, access === ACCESS_WRITE, size, access === ACCESS_WRITE ? 'w' : 'r');
   }
   if (!region.writable || host.isCodePage(physPage)) perm &= ~(P_WS | P_WU);
   const t = host.tlb;
