@@ -218,3 +218,22 @@ test('segment limits outside 64-bit mode: #GP past DS limit, #SS for SS, nothing
   rm.setRegs({ rbp: 0x1000n });
   assert.throws(() => assistMem(rm, memExit(0x81000, true, 2), dev.handle), (e: unknown) => e instanceof AssistFault && e.vector === 12);
 });
+
+test('assistMem: an instruction that does not access the exit GPA is EFAULT naming both, registers unchanged, no handler call', () => {
+  const cpu = longModeCpu();
+  const dev = new Device(0x200000);
+  const cases: [string, number[]][] = [
+    ['jmp', [0xeb, 0xfe]],               // jmp $: no memory access (e.g. the CPU itself read an IDT outside RAM)
+    ['push', [0x50]],                    // push rax: a stack write to RAM
+    ['movs', [0xf3, 0xa4]],              // rep movsb, RAM -> RAM
+  ];
+  for (const [mnemonic, bytes] of cases) {
+    cpu.code(0x1000, bytes);
+    cpu.setRegs({ rip: 0x1000n, rsp: 0x8000n, rsi: 0x5000n, rdi: 0x6000n, rcx: 4n });
+    assert.throws(() => assistMem(cpu, memExit(0x200010, false, 4), dev.handle),
+      (e: unknown) => e instanceof VmmError && e.code === 'EFAULT' && e.message.includes(`'${mnemonic}'`) && /0x200010/.test(e.message),
+      mnemonic);
+    assert.deepEqual([cpu.gprs.rip, cpu.gprs.rsp, cpu.gprs.rsi, cpu.gprs.rcx], [0x1000n, 0x8000n, 0x5000n, 4n], mnemonic);
+  }
+  assert.deepEqual(dev.log, []);
+});

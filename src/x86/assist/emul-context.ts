@@ -26,6 +26,9 @@ export class EmulContext implements ExecContext {
   directGpa: number | undefined;
   /** True while an assist is using this context (a handler that re-enters gets a fresh one). */
   busy = false;
+  /** The GPA of the exit being emulated, and whether a handler access covered it. */
+  private exitGpa = NaN;
+  exitGpaAccessed = false;
   private directLinear = NaN;
   private lin!: GuestLinear;
   private handler!: MemHandler;
@@ -33,8 +36,10 @@ export class EmulContext implements ExecContext {
   private readonly view = new DataView(this.scratch.buffer);
 
   /** Prepares the context for one instruction (contexts are reused: no allocation per assist). */
-  reset(lin: GuestLinear, segs: Segs, handler: MemHandler, repBudget: number): this {
+  reset(lin: GuestLinear, segs: Segs, handler: MemHandler, repBudget: number, exitGpa = NaN): this {
     this.lin = lin;
+    this.exitGpa = exitGpa;
+    this.exitGpaAccessed = false;
     this.handler = handler;
     this.stackSize = stackSizeOf(segs, lin.mode);
     this.cpl = lin.cpl;
@@ -102,6 +107,7 @@ export class EmulContext implements ExecContext {
 
   private toHandler(gpa: number, from: number, size: number, write: boolean): void {
     const data = write ? this.scratch.slice(from, from + size) : new Uint8Array(size);
+    if (gpa <= this.exitGpa && this.exitGpa < gpa + size) this.exitGpaAccessed = true;
     this.handler({ gpa, write, size, data });
     if (!write) this.scratch.set(data.subarray(0, size), from);
   }

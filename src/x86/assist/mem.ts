@@ -13,6 +13,9 @@
  * An exception raised by the instruction (a #PF on its RAM operand, #GP, #UD...) throws
  * AssistFault with vector/errorCode/cr2; the iterations of a REP already done are committed.
  * An instruction the executor does not implement throws VmmError 'ENOTSUP' showing its bytes.
+ * An instruction that does not access the exit's GPA through the handler (the guest state no
+ * longer matches the exit, or the exit was not this instruction's) throws VmmError 'EFAULT' naming
+ * both, with the registers left as they were: never a silent return without a handler call.
  *
  * Exits with backendCompletes and data (KVM: its in-kernel emulator finishes the instruction on
  * the next run): one handler call on exit.data (filled for a read), nothing else: no state
@@ -70,7 +73,7 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   const lin = new GuestLinear(cpu, gprs, segs, mode, cplOf(segs));
   const rip = Number(mode === 64 ? BigInt.asIntN(64, gprs.rip) : gprs.rip & 0xffffffffn);
   const insn = decodeAt(exit, lin, rip);
-  const ctx = (shared.busy ? new EmulContext() : shared).reset(lin, segs, handler, MEM_REP_BUDGET);
+  const ctx = (shared.busy ? new EmulContext() : shared).reset(lin, segs, handler, MEM_REP_BUDGET, exit.gpa);
   loadRegs(gprs, ctx.regs);
   ctx.before.set(ctx.regs);
   const flagsBefore = Number(gprs.rflags & 0xffffffffn) | 0;
@@ -88,6 +91,10 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   }
   if (!handled && failure === undefined) {
     throw new VmmError('ENOTSUP', `assistMem: '${insn.mnemonic}' (${showBytes(exit.instBytes.length ? exit.instBytes.subarray(0, insn.length) : lin.fetch(rip, insn.length))}) at RIP ${hex(rip)} is not emulated`);
+  }
+  if (failure === undefined && !ctx.exitGpaAccessed) {
+    throw new VmmError('EFAULT', `assistMem: '${insn.mnemonic}' at RIP ${hex(rip)} does not access guest-physical ${hex(exit.gpa)} ` +
+      `(the exit's ${exit.size}-byte ${exit.write ? 'write' : 'read'}): the exit does not come from this instruction; registers left unchanged`);
   }
   const out = changedRegs(ctx.before, ctx.regs);
   if ((ctx.flags | 0) !== flagsBefore) out.rflags = (gprs.rflags & ~0xffffffffn) | BigInt(ctx.flags >>> 0);
