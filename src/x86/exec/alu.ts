@@ -76,18 +76,27 @@ export function logicResult(ctx: ExecContext, size: number, lo: number, hi: numb
   return lo;
 }
 
+/** A group-1 operation on (a, b) at size: sets the flags, returns the result (hi in half.hi). */
+export type AluOp = (ctx: ExecContext, size: number, a: number, ah: number, b: number, bh: number) => number;
+
+/**
+ * The eight group-1 operations in ModRM.reg order; CMP computes flags and returns a (no write).
+ * Specialised code (specialise.ts) picks one at decode time instead of dispatching per run.
+ */
+export const ALU_OPS: readonly AluOp[] = [
+  (ctx, size, a, ah, b, bh) => add(ctx, size, a, ah, b, bh, 0),
+  (ctx, size, a, ah, b, bh) => logicResult(ctx, size, a | b, ah | bh),
+  (ctx, size, a, ah, b, bh) => add(ctx, size, a, ah, b, bh, ctx.flags & CF),
+  (ctx, size, a, ah, b, bh) => sub(ctx, size, a, ah, b, bh, ctx.flags & CF),
+  (ctx, size, a, ah, b, bh) => logicResult(ctx, size, a & b, ah & bh),
+  (ctx, size, a, ah, b, bh) => sub(ctx, size, a, ah, b, bh, 0),
+  (ctx, size, a, ah, b, bh) => logicResult(ctx, size, a ^ b, ah ^ bh),
+  (ctx, size, a, ah, b, bh) => sub(ctx, size, a, ah, b, bh, 0),
+];
+
 /** One of the eight group-1 operations on (a, b); CMP computes flags and returns a (no write). */
 export function alu(ctx: ExecContext, op: number, size: number, a: number, ah: number, b: number, bh: number): number {
-  switch (op) {
-    case OP_ADD: return add(ctx, size, a, ah, b, bh, 0);
-    case OP_OR: return logicResult(ctx, size, a | b, ah | bh);
-    case OP_ADC: return add(ctx, size, a, ah, b, bh, ctx.flags & CF);
-    case OP_SBB: return sub(ctx, size, a, ah, b, bh, ctx.flags & CF);
-    case OP_AND: return logicResult(ctx, size, a & b, ah & bh);
-    case OP_SUB: return sub(ctx, size, a, ah, b, bh, 0);
-    case OP_XOR: return logicResult(ctx, size, a ^ b, ah ^ bh);
-    default: return sub(ctx, size, a, ah, b, bh, 0);
-  }
+  return ALU_OPS[op & 7]!(ctx, size, a, ah, b, bh);
 }
 
 /** INC/DEC: like ADD/SUB 1 but CF is preserved. */

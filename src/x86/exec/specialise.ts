@@ -12,7 +12,7 @@ import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { CF as CF_, RIP_LO as RIP_LO_ } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
-import { alu, incDec, OP_CMP } from './alu.js';
+import { ALU_OPS, incDec, OP_CMP } from './alu.js';
 import { commitRm } from './commit.js';
 import { condition } from './flags.js';
 import { product } from './ops-muldiv.js';
@@ -58,7 +58,7 @@ function seg(insn: Instruction): number {
 
 /** ADD OR ADC SBB AND SUB XOR CMP: forms 0/1 r/m,reg; 2/3 reg,r/m; 4/5 acc,imm (aluRow). */
 function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compiled | undefined {
-  const write = op !== OP_CMP;
+  const write = op !== OP_CMP, f = ALU_OPS[op]!;
   if (form === 5) return accImm(insn, op, size, write);
   if (form !== 1 && form !== 3) return undefined;
   const reg = insn.reg << 1;
@@ -68,7 +68,7 @@ function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compi
     if (size === 4) {
       return (ctx) => {
         const r = ctx.regs;
-        const v = alu(ctx, op, 4, r[d]!, 0, r[s]!, 0);
+        const v = f(ctx, 4, r[d]!, 0, r[s]!, 0);
         if (write) { r[d] = v; r[d + 1] = 0; }
         advance(ctx, insn);
         return true;
@@ -76,7 +76,7 @@ function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compi
     }
     return (ctx) => {
       const r = ctx.regs;
-      const v = alu(ctx, op, 8, r[d]!, r[d + 1]!, r[s]!, r[s + 1]!), vh = half.hi;
+      const v = f(ctx, 8, r[d]!, r[d + 1]!, r[s]!, r[s + 1]!), vh = half.hi;
       if (write) { r[d] = v; r[d + 1] = vh; }
       advance(ctx, insn);
       return true;
@@ -88,7 +88,7 @@ function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compi
       const b = ctx.read(sg, effectiveAddress(ctx, insn), size);
       const bh = size === 8 ? ctx.memHi : 0;
       const r = ctx.regs;
-      const v = alu(ctx, op, size, r[reg]!, size === 8 ? r[reg + 1]! : 0, b, bh), vh = half.hi;
+      const v = f(ctx, size, r[reg]!, size === 8 ? r[reg + 1]! : 0, b, bh), vh = half.hi;
       if (write) { r[reg] = v; r[reg + 1] = vh; }
       advance(ctx, insn);
       return true;
@@ -102,7 +102,7 @@ function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compi
  * srcReg < 0. Order as the handlers: address, source, memory read, flags, commit (rollback).
  */
 function aluMemDest(insn: Instruction, op: number, size: 4 | 8, srcReg: number, imm: number, immHi: number): Compiled {
-  const write = op !== OP_CMP, sg = seg(insn);
+  const write = op !== OP_CMP, sg = seg(insn), f = ALU_OPS[op]!;
   return (ctx) => {
     const addr = effectiveAddress(ctx, insn);
     const r = ctx.regs;
@@ -110,7 +110,7 @@ function aluMemDest(insn: Instruction, op: number, size: 4 | 8, srcReg: number, 
     const a = ctx.read(sg, addr, size);
     const ah = size === 8 ? ctx.memHi : 0;
     const before = ctx.flags;
-    const v = alu(ctx, op, size, a, ah, b, bh), vh = half.hi;
+    const v = f(ctx, size, a, ah, b, bh), vh = half.hi;
     if (write) commitRm(ctx, insn, size, addr, v, vh, before);
     advance(ctx, insn);
     return true;
@@ -119,10 +119,11 @@ function aluMemDest(insn: Instruction, op: number, size: 4 | 8, srcReg: number, 
 
 /** op eAX/rAX, imm (forms 4/5). */
 function accImm(insn: Instruction, op: number, size: 4 | 8, write: boolean): Compiled {
+  const f = ALU_OPS[op]!;
   const b = insn.imm, bh = size === 8 ? insn.immHi : 0;
   return (ctx) => {
     const r = ctx.regs;
-    const v = alu(ctx, op, size, r[0]!, size === 8 ? r[1]! : 0, b, bh), vh = half.hi;
+    const v = f(ctx, size, r[0]!, size === 8 ? r[1]! : 0, b, bh), vh = half.hi;
     if (write) { r[0] = v; r[1] = vh; }
     advance(ctx, insn);
     return true;
@@ -131,13 +132,13 @@ function accImm(insn: Instruction, op: number, size: 4 | 8, write: boolean): Com
 
 /** Group 1: op r/m, imm. */
 function group1(insn: Instruction, op: number, size: 4 | 8): Compiled {
-  const write = op !== OP_CMP;
+  const write = op !== OP_CMP, f = ALU_OPS[op]!;
   const b = insn.imm, bh = size === 8 ? insn.immHi : 0;
   if (insn.mod === 3) {
     const d = insn.rm << 1;
     return (ctx) => {
       const r = ctx.regs;
-      const v = alu(ctx, op, size, r[d]!, size === 8 ? r[d + 1]! : 0, b, bh), vh = half.hi;
+      const v = f(ctx, size, r[d]!, size === 8 ? r[d + 1]! : 0, b, bh), vh = half.hi;
       if (write) { r[d] = v; r[d + 1] = vh; }
       advance(ctx, insn);
       return true;

@@ -3,12 +3,20 @@
  * (every partial product and column sum stays below 2^53). Results land in `wide`.
  */
 
+const TWO53 = 2 ** 53;
+
 /** The last product: w0 (lowest) .. w3 (highest) int32 words. */
 export const wide = { w0: 0, w1: 0, w2: 0, w3: 0 };
 
 /** Unsigned a * b (uint32 values) -> wide.w0 (lo), wide.w1 (hi). */
 export function mulU32(a: number, b: number): void {
   a >>>= 0; b >>>= 0;
+  const p = a * b;
+  if (p < TWO53) {
+    wide.w0 = Math.imul(a, b);
+    wide.w1 = Math.floor(p / 4294967296) | 0;
+    return;
+  }
   const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
   const ll = al * bl;
   const mid = al * bh + ah * bl + Math.floor(ll / 65536);
@@ -18,6 +26,14 @@ export function mulU32(a: number, b: number): void {
 
 /** Signed a * b (int32 values) -> wide.w0, wide.w1. */
 export function mulS32(a: number, b: number): void {
+  // The double product is exact while it stays below 2^53 in magnitude (and rounding cannot
+  // carry a larger product below that bound), so most products skip the limb arithmetic.
+  const p = (a | 0) * (b | 0);
+  if (p < TWO53 && p > -TWO53) {
+    wide.w0 = Math.imul(a, b);
+    wide.w1 = Math.floor(p / 4294967296) | 0;
+    return;
+  }
   mulU32(a, b);
   let hi = wide.w1;
   if (a < 0) hi -= b;
