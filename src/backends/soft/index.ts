@@ -26,6 +26,9 @@ import type { Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { MXCSR_MASK } from './fpu.js';
 import { SoftMachine } from './vcpu.js';
 
+/** XCR0 state-component bits (Intel SDM vol. 1, 13.1). */
+const XCR0_X87 = 1n, XCR0_SSE = 2n;
+
 /** Largest guest RAM per machine: what a SharedArrayBuffer-backed Uint8Array can hold comfortably. */
 const MAX_RAM = 4 * 2 ** 30;
 /** NVMM's sizeof(struct nvmm_x64_state), the serialized state size the contract reports. */
@@ -44,7 +47,9 @@ class SoftBackend implements Backend {
       maxRam: MAX_RAM,
       arch: {
         vcpuConf: { cpuid: true, tpr: true },
-        xcr0Mask: 1n,
+        // The state components the soft CPU keeps: x87 and SSE (XMM, MXCSR; FXSAVE/FXRSTOR,
+        // LDMXCSR/STMXCSR). Nothing XSAVE-managed beyond them: XSAVE/XSETBV are #UD.
+        xcr0Mask: XCR0_X87 | XCR0_SSE,
         mxcsrMask: MXCSR_MASK,
         cpuidMaxOps: 64,
       },
