@@ -11,7 +11,7 @@ import { Hypervisor, type VmExit } from '../src/index.js';
 import { longState, LOAD, RAM_SIZE } from '../test/kvm/kvm-guest.js';
 import { GUEST_BUILD, guestBinary, kvmUnavailableReason } from '../test/support.js';
 import { join } from 'node:path';
-import { best, buildReference, median, now, printFigure, runReference } from './p1-p2-reference.js';
+import { best, buildReference, median, now, pairedRatio, printFigure, runReference } from './p1-p2-reference.js';
 
 const EXITS = Number(process.env.P1_EXITS ?? 3000);
 const ROUNDS = Number(process.env.P1_ROUNDS ?? 15);
@@ -54,6 +54,7 @@ hv.close();
 
 const ms = (xs: number[]): string => xs.map((x) => (x / 1000).toFixed(1)).join(' ');
 console.error(`p1: ${EXITS} exits x ${ROUNDS} rounds; us/exit cpu tsvisor [${ms(ts.map((x) => x.cpu))}] C [${ms(ref.map((x) => x.cpu))}]`);
-console.error(`p1: medians cpu ${(median(ts.map((x) => x.cpu)) / 1000).toFixed(2)} vs ${(median(ref.map((x) => x.cpu)) / 1000).toFixed(2)} us`);
+console.error(`p1: medians cpu ${(median(ts.map((x) => x.cpu)) / 1000).toFixed(2)} vs ${(median(ref.map((x) => x.cpu)) / 1000).toFixed(2)} us; ` +
+  `median of per-round ratios: cpu ${pairedRatio(ts.map((x) => x.cpu), ref.map((x) => x.cpu)).toFixed(3)}, wall ${pairedRatio(ts.map((x) => x.wall), ref.map((x) => x.wall)).toFixed(3)}`);
 printFigure('P1 IO exit round trip (CPU time, best round)', best(ts.map((x) => x.cpu)) / 1000, best(ref.map((x) => x.cpu)) / 1000, 'us');
 printFigure('P1 IO exit round trip (wall clock, best round)', best(ts.map((x) => x.wall)) / 1000, best(ref.map((x) => x.wall)) / 1000, 'us');

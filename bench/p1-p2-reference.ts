@@ -56,6 +56,14 @@ export function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/**
+ * The median of the per-round ratios a[i] / b[i]: rounds alternate the two sides, so each pair
+ * ran under the same background load, which the best-of-each-side figures cannot promise.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}
+
 export function printFigure(figure: string, tsvisor: number, reference: number, unit: string): void {
   console.log(JSON.stringify({
     figure, tsvisor: +tsvisor.toFixed(3), reference: +reference.toFixed(3), unit, ratio: +(tsvisor / reference).toFixed(4),

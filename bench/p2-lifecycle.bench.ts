@@ -21,7 +21,7 @@ import { Hypervisor, State } from '../src/index.js';
 import { openKvmBackend } from '../src/backends/kvm/index.js';
 import { GUEST_BUILD, guestBinary, kvmUnavailableReason } from '../test/support.js';
 import { join } from 'node:path';
-import { best, buildReference, median, now, printFigure, runReference } from './p1-p2-reference.js';
+import { best, buildReference, median, now, pairedRatio, printFigure, runReference } from './p1-p2-reference.js';
 import { nodeFloorLifecycle } from './p2-node-floor.js';
 
 const ITER = Number(process.env.P2_ITER ?? 100);
@@ -100,6 +100,10 @@ console.error(`p2: medians cpu ${(median(ts.map((x) => x.cpu)) / 1e6).toFixed(3)
   `best cpu: API ${(best(ts.map((x) => x.cpu)) / 1e6).toFixed(3)}, backend ${(best(be.map((x) => x.cpu)) / 1e6).toFixed(3)}, ` +
   `Node floor ${(best(floor.map((x) => x.cpu)) / 1e6).toFixed(3)}, C ${(best(ref.map((x) => x.cpu)) / 1e6).toFixed(3)} ms` +
   (process.env.P2_BACKGROUND === '0' ? ' (no background machine)' : ' (background machine held)'));
+const cpuOf = (xs: { cpu: number }[]): number[] => xs.map((x) => x.cpu);
+console.error(`p2: median of per-round cpu ratios to C: API ${pairedRatio(cpuOf(ts), cpuOf(ref)).toFixed(3)}, ` +
+  `backend ${pairedRatio(cpuOf(be), cpuOf(ref)).toFixed(3)}, Node floor ${pairedRatio(cpuOf(floor), cpuOf(ref)).toFixed(3)}; ` +
+  `API to backend ${pairedRatio(cpuOf(ts), cpuOf(be)).toFixed(3)}, backend to Node floor ${pairedRatio(cpuOf(be), cpuOf(floor)).toFixed(3)}`);
 printFigure('P2 VM lifecycle (CPU time, best round)', best(ts.map((x) => x.cpu)) / 1e6, best(ref.map((x) => x.cpu)) / 1e6, 'ms');
 printFigure('P2 VM lifecycle (wall clock, best round)', best(ts.map((x) => x.wall)) / 1e6, best(ref.map((x) => x.wall)) / 1e6, 'ms');
 printFigure('P2 VM lifecycle, KVM backend layer only (CPU time, best round)', best(be.map((x) => x.cpu)) / 1e6, best(ref.map((x) => x.cpu)) / 1e6, 'ms');

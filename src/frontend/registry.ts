@@ -46,15 +46,25 @@ const RECORD_SIZE = 256;
 const READ_TRIES = 3;
 
 /**
- * The entry minus its id (the file name carries it), as a fixed-size record written into `out`
- * (one buffer per entry, reused by every rewrite: no allocation per update).
+ * The entry minus its id (the file name carries it) as a fixed-size record, in the entry's own
+ * buffer (reused by every rewrite). Only vcpus and ram change after creation, so the JSON around
+ * them is built once (recordParts): the same text JSON.stringify gives, without serialising the
+ * whole object at every map() and createVcpu().
  */
-function record(entry: MachineEntry, out: Buffer): Buffer {
-  const { pid, backend, vcpus, ram, created, pidStart } = entry;
-  const json = JSON.stringify({ pid, backend, vcpus, ram, created, pidStart });
+function record(mine: Mine): Buffer {
+  const json = `${mine.head}${mine.entry.vcpus},"ram":${mine.entry.ram},${mine.tail}`;
   if (json.length > RECORD_SIZE) throw new VmmError('E2BIG', `machine registry record is ${json.length} bytes, over ${RECORD_SIZE}`);
-  out.fill(0x20, out.write(json, 0, 'latin1'));
-  return out;
+  mine.buf.fill(0x20, mine.buf.write(json, 0, 'latin1'));
+  return mine.buf;
+}
+
+/** The fixed JSON before vcpus (`{"pid":..,"backend":..,"vcpus":`) and after ram (`"created":..}`). */
+function recordParts(entry: MachineEntry): { head: string; tail: string } {
+  const { pid, backend, created, pidStart } = entry;
+  return {
+    head: `{"pid":${pid},"backend":${JSON.stringify(backend)},"vcpus":`,
+    tail: `"created":${created}${pidStart === undefined ? '' : `,"pidStart":${JSON.stringify(pidStart)}`}}`,
+  };
 }
 
 function readEntry(dir: string, id: number): MachineEntry | undefined {
@@ -75,11 +85,13 @@ function readEntry(dir: string, id: number): MachineEntry | undefined {
   return undefined;
 }
 
-/** One of this process's entries: the descriptor it is rewritten through and its record buffer. */
+/** One of this process's entries: the descriptor it is rewritten through, its record buffer and fixed JSON. */
 interface Mine {
   entry: MachineEntry;
   fd: number;
   buf: Buffer;
+  head: string;
+  tail: string;
 }
 
 const isLive = (e: MachineEntry): boolean => processAlive(e.pid, e.pidStart);
@@ -169,7 +181,7 @@ export class MachineRegistry {
         }
         throw new VmmError('EPERM', `machine registry ${this.dir}: cannot register machine ${id} (${(e as Error).message})`);
       }
-      const mine: Mine = { entry: { ...entry, id }, fd, buf: Buffer.allocUnsafe(RECORD_SIZE) };
+      const mine: Mine = { entry: { ...entry, id }, fd, buf: Buffer.allocUnsafe(RECORD_SIZE), ...recordParts(entry) };
       this.mine.set(id, mine);
       this.write(mine);
       return id;
@@ -178,7 +190,7 @@ export class MachineRegistry {
 
   private write(mine: Mine): void {
     try {
-      writeSync(mine.fd, record(mine.entry, mine.buf), 0, RECORD_SIZE, 0);
+      writeSync(mine.fd, record(mine), 0, RECORD_SIZE, 0);
     } catch (e) {
       throw new VmmError('EIO', `machine registry ${this.dir}: cannot write machine ${mine.entry.id} (${(e as Error).message})`);
     }
