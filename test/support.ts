@@ -2,11 +2,12 @@
  * Shared test fixtures: where guest binaries are, and which backends this machine can run.
  * Backends that cannot run here are skipped with a visible message, never faked.
  */
+import assert from 'node:assert/strict';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Hypervisor, VmmError } from '../src/index.js';
-import type { BackendName } from '../src/index.js';
+import type { BackendName, VmExit } from '../src/index.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GUEST_BUILD = join(REPO, 'guests', 'build');
@@ -56,4 +57,20 @@ export function backendSkip(name: BackendName, what: string): string | false {
   const why = backendSkips.get(name)!;
   if (why) console.log(`# SKIP ${what} on ${name}: ${why}`);
   return why;
+}
+
+const EXIT_STATE_TYPES = {
+  rflags: 'bigint', cr8: 'bigint', intShadow: 'boolean', intWindowExiting: 'boolean',
+  nmiWindowExiting: 'boolean', evtPending: 'boolean',
+} as const;
+
+/** The contract: every exit carries exitState with exactly these fields and types. */
+export function assertExitState(e: VmExit, context = ''): void {
+  const at = `${context}${e.reason} exit`;
+  assert.ok(e.exitState, `${at} carries exitState`);
+  assert.deepEqual(Object.keys(e.exitState).sort(), Object.keys(EXIT_STATE_TYPES).sort(), `${at}: exitState fields`);
+  for (const [k, t] of Object.entries(EXIT_STATE_TYPES)) {
+    assert.equal(typeof e.exitState[k as keyof typeof EXIT_STATE_TYPES], t, `${at}: exitState.${k} is a ${t}`);
+  }
+  assert.equal(e.exitState.rflags & 2n, 2n, `${at}: exitState.rflags has the always-one bit 1`);
 }

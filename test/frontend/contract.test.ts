@@ -9,6 +9,7 @@ import { Hypervisor, State, VmmError, flat32State, segment } from '../../src/ind
 import type { Vcpu, VmExit } from '../../src/index.js';
 import { useTempRundir } from './fake-backend.js';
 import { BACKEND_NAMES, backendSkip } from './real-backends.js';
+import { assertExitState } from '../support.js';
 
 useTempRundir();
 
@@ -26,24 +27,10 @@ const GUEST = [
   0xf4,                         // 1011 hlt (never reached: the injected #UD shuts the machine down)
 ];
 
-const EXIT_STATE_TYPES = {
-  rflags: 'bigint', cr8: 'bigint', intShadow: 'boolean', intWindowExiting: 'boolean',
-  nmiWindowExiting: 'boolean', evtPending: 'boolean',
-} as const;
-
-function checkExitState(e: VmExit): void {
-  assert.ok(e.exitState, `${e.reason} exit carries exitState`);
-  assert.deepEqual(Object.keys(e.exitState).sort(), Object.keys(EXIT_STATE_TYPES).sort(), `${e.reason}: exitState fields`);
-  for (const [k, t] of Object.entries(EXIT_STATE_TYPES)) {
-    assert.equal(typeof e.exitState[k as keyof typeof EXIT_STATE_TYPES], t, `${e.reason}: exitState.${k} is a ${t}`);
-  }
-  assert.equal(e.exitState.rflags & 2n, 2n, `${e.reason}: exitState.rflags has the always-one bit 1`);
-}
-
 function run(cpu: Vcpu, reason: VmExit['reason']): VmExit {
   const e = cpu.run();
   assert.equal(e.reason, reason, `expected a ${reason} exit, got ${JSON.stringify(e, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v)}`);
-  checkExitState(e);
+  assertExitState(e);
   return e;
 }
 

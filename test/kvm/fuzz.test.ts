@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { VmmError } from '../../src/index.js';
 import type { Vcpu, VmExit } from '../../src/index.js';
-import { skipUnlessKvm } from '../support.js';
+import { assertExitState, skipUnlessKvm } from '../support.js';
 import { LOAD, kvm, longState, RAM_SIZE } from './kvm-guest.js';
 import { Rng } from '../exec/rng.js';
 
@@ -54,6 +54,7 @@ test(`random guest code at CPL0 and CPL3 never escapes as anything but VmmError 
         try {
           for (let n = 0; n < MAX_EXITS; n++) {
             const e = cpu.run();
+            assertExitState(e, `seed ${SEED} program ${p}: `);
             reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
             if (!answer(e, cpu)) break;
           }

@@ -12,6 +12,7 @@ import { openSoftBackend } from '../../src/backends/soft/index.js';
 import { setRunSlice } from '../../src/backends/soft/run.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
 import { Rng, testSeed } from '../exec/rng.js';
+import { assertExitState } from '../support.js';
 
 const RAM = 2 * 2 ** 20;
 const CASES = 100;
@@ -53,6 +54,7 @@ test('random code in every mode ends in a well-formed exit, never an internal er
           // Anything escaping run() is a host-side failure: say which case to replay.
           assert.fail(`seed ${seed} (TSVISOR_SEED=${seed}) case ${c} run ${r}: run() threw ${(e as Error).stack ?? String(e)}`);
         }
+        assertExitState(exit, `seed ${seed} case ${c}: `);
         reasons.set(exit.reason, (reasons.get(exit.reason) ?? 0) + 1);
         if (exit.reason === 'invalid') {
           assert.doesNotMatch(exit.detail, /internal error/, `seed ${seed} case ${c}: ${exit.detail}`);
