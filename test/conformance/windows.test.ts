@@ -11,6 +11,7 @@ import { backendSkip, BACKEND_NAMES } from '../frontend/real-backends.js';
 import { describeExit, RAM_SIZE, setupState } from './harness.js';
 
 const LOAD = 0x10000;
+const IDT = 0x30000, HANDLER_40 = 0x11000;
 /** cli; out 0x30; sti; nop; out 0x31; out 0x32; out 0x33; hlt (64-bit, CPL0). */
 const CODE = [0xfa, 0xe6, 0x30, 0xfb, 0x90, 0xe6, 0x31, 0xe6, 0x32, 0xe6, 0x33, 0xf4];
 
@@ -24,8 +25,17 @@ function withGuest(backend: BackendName, body: (cpu: Vcpu, next: () => Step) => 
     const ram = m.allocate(RAM_SIZE);
     m.map(0, ram);
     ram.bytes.set(CODE, LOAD);
+    // Vector 0x40 -> out 0x40, al; iretq (64-bit interrupt gate, kernel CS 0x08).
+    ram.bytes.set([0xe6, 0x40, 0x48, 0xcf], HANDLER_40);
+    const gate = new DataView(ram.bytes.buffer, ram.bytes.byteOffset + IDT + 0x40 * 16, 16);
+    gate.setUint16(0, HANDLER_40 & 0xffff, true);
+    gate.setUint16(2, 0x08, true);
+    gate.setUint16(4, 0x8e00, true);
+    gate.setUint16(6, HANDLER_40 >>> 16, true);
     const cpu = m.createVcpu(0);
     setupState(cpu, ram.bytes, { name: 'windows', start: 'long-kernel', load: LOAD, compare: [] });
+    const idt = cpu.getState(State.SEGS).segs!.idt;
+    cpu.setState({ segs: { idt: { ...idt, base: BigInt(IDT), limit: 0xfff } } }, State.SEGS);
     const next = (): Step => {
       const e: VmExit = cpu.run();
       if (e.reason === 'io' && !e.in) {
@@ -87,6 +97,20 @@ for (const backend of BACKEND_NAMES) {
     withGuest(backend, (cpu, next) => {
       cpu.setState({ intr: { nmiWindowExiting: true } }, State.INTR);
       assert.deepEqual(runToHalt(next), ['nmi-ready', 'io:30', 'io:31', 'io:32', 'io:33', 'halted']);
+    });
+  });
+}
+
+for (const backend of BACKEND_NAMES) {
+  test(`${backend}: with an interrupt held and a window requested, int-ready comes before the interrupt is taken`, { skip: backendSkip(backend, 'window-exit conformance') }, () => {
+    withGuest(backend, (cpu, next) => {
+      assert.equal(next(), 'io:30');
+      cpu.inject({ type: 'interrupt', vector: 0x40 });
+      cpu.setState({ intr: { intWindowExiting: true } }, State.INTR);
+      const steps = runToHalt(next);
+      assert.equal(steps.filter((s) => s === 'int-ready').length, 1, steps.join(' '));
+      assert.equal(steps.filter((s) => s === 'io:40').length, 1, steps.join(' '));
+      assert.ok(steps.indexOf('int-ready') < steps.indexOf('io:40'), steps.join(' '));
     });
   });
 }

@@ -80,6 +80,12 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
     cpu.nmiWindowExiting = false;
     return { reason: 'nmi-ready' };
   }
+  // A requested window is reported before a held interrupt goes in (as the KVM backend does), so
+  // the VMM sees the window it asked for; the interrupt is delivered at the next run().
+  if (cpu.intWindowExiting && intOk) {
+    cpu.intWindowExiting = false;
+    return { reason: 'int-ready' };
+  }
   for (let k = 0; k < pending.length; k++) {
     const ev = pending[k]!;
     if (ev.kind === 'interrupt' && intOk) {
@@ -87,10 +93,6 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
       deliverEvent(cpu, ev.vector, undefined, SRC_EXTERNAL);
       return undefined;
     }
-  }
-  if (cpu.intWindowExiting && intOk) {
-    cpu.intWindowExiting = false;
-    return { reason: 'int-ready' };
   }
   return undefined;
 }
