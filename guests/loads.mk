@@ -8,3 +8,4 @@ LOAD_soft-pm32 := 0x10000
 LOAD_soft-bench := 0xffff0000
 LOAD_conf-system := 0x10000
 LOAD_soft-probes := 0x10000
+LOAD_soft-smc-hot := 0x1000

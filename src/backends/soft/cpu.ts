@@ -49,6 +49,13 @@ export interface Block {
   runs: number;
   /** The block as one function (block-compile.ts), once hot. */
   fn: BlockFn | undefined;
+  /**
+   * Successor links (nextBlock): the last two blocks that ran after this one and the RIP
+   * (lo, hi) each started at; valid while cpu.codeGen === linkGen.
+   */
+  next0: Block | undefined; nextLo0: number; nextHi0: number;
+  next1: Block | undefined; nextLo1: number; nextHi1: number;
+  linkGen: number;
 }
 
 /** Most instructions in one block. */
@@ -422,6 +429,28 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     return b;
   }
 
+  /**
+   * The block at RIP right after prev ran to its end through the executor: prev's link when it
+   * names this RIP and no decoded code was dropped since (nothing an executor instruction does
+   * can change the mode, CS, paging or privilege that fetchBlock checks); else fetchBlock, linked.
+   */
+  nextBlock(prev: Block): Block | undefined {
+    const lo = this.regs[RIP_LO]!, hi = this.regs[RIP_LO + 1]!;
+    if (prev.linkGen === this.codeGen) {
+      if (prev.nextLo0 === lo && prev.nextHi0 === hi && prev.next0 !== undefined) return prev.next0;
+      if (prev.nextLo1 === lo && prev.nextHi1 === hi && prev.next1 !== undefined) return prev.next1;
+    } else {
+      prev.next0 = prev.next1 = undefined;
+      prev.linkGen = this.codeGen;
+    }
+    const b = this.fetchBlock();
+    if (b !== undefined && prev.linkGen === this.codeGen) {
+      prev.next1 = prev.next0; prev.nextLo1 = prev.nextLo0; prev.nextHi1 = prev.nextHi0;
+      prev.next0 = b; prev.nextLo0 = lo; prev.nextHi0 = hi;
+    }
+    return b;
+  }
+
   /** Decodes straight-line code from page offset off (the page fetchSlow just made current). */
   private buildBlock(off: number): Block {
     const cache = this.lastFetchCache, mode = this.mode;
@@ -444,7 +473,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       o += insn.length;
       if (endsBlock(insn)) break;
     }
-    return { mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined };
+    return {
+      mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined,
+      next0: undefined, nextLo0: 0, nextHi0: 0, next1: undefined, nextLo1: 0, nextHi1: 0, linkGen: -1,
+    };
   }
 
   private fetchSlow(lin: number, page: number, off: number): Instruction {

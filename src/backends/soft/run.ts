@@ -151,10 +151,13 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         }
         continue;
       }
+      // The compiled block that just ran to its end (its successor link is followed).
+      let prev: Block | undefined;
       for (let budget = RUN_SLICE; budget > 0;) {
         insn = undefined;
         if (cpu.intShadow) cpu.intShadow = false;
-        const block = cpu.fetchBlock();
+        const block = prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
+        prev = undefined;
         if (block === undefined) {
           insn = cpu.fetch();
           if (!execute(cpu, insn)) executeSystem(cpu, insn);
@@ -176,6 +179,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
               cpu.instret++;
             }
             budget -= r < 0 ? -r : r;
+            if (r === insns.length) prev = block;
             if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
