@@ -24,7 +24,9 @@ export const HOT_BLOCK_RUNS = 16;
 
 type Factory = (fns: readonly Compiled[]) => BlockFn;
 
-export function compileBlock(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn {
+/** undefined when the host forbids code generation from strings: blocks then run uncompiled. */
+export function compileBlock(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
+  if (!codegenAllowed) return undefined;
   const n = fns.length;
   const lines: string[] = [];
   for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}];`);
@@ -35,9 +37,17 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
     if (k < n - 1 && mayWriteMemory(insns[k]!)) lines.push(`    if (cpu.codeGen !== g) return ${k + 1};`);
   }
   lines.push(`    return ${n};`, '  } finally {', '    cpu.instret += k;', '  }', '};');
-  const factory = new Function('fns', lines.join('\n')) as Factory;
+  let factory: Factory;
+  try {
+    factory = new Function('fns', lines.join('\n')) as Factory;
+  } catch {
+    codegenAllowed = false; // --disallow-code-generation-from-strings
+    return undefined;
+  }
   return factory(fns);
 }
+
+let codegenAllowed = true;
 
 /**
  * Whether an instruction may write guest memory (and so drop decoded code): anything but a

@@ -41,7 +41,13 @@ const binders = new Map<Handler, Binder>();
 function bind(handler: Handler, insn: Instruction): Compiled {
   let b = binders.get(handler);
   if (b === undefined) {
-    b = new Function('handler', 'insn', 'return (ctx) => handler(ctx, insn);') as Binder;
+    try {
+      b = new Function('handler', 'insn', 'return (ctx) => handler(ctx, insn);') as Binder;
+    } catch {
+      // Code generation from strings disallowed (--disallow-code-generation-from-strings):
+      // one shared closure, correct but megamorphic.
+      b = (h, i) => (ctx) => h(ctx, i);
+    }
     binders.set(handler, b);
   }
   return b(handler, insn);
