@@ -3,8 +3,9 @@
  * default wherever KVM is missing. Entry points wired into Hypervisor.open by the frontend.
  *
  * Layout: state.ts (registers as int32 halves) + cpu.ts (segmentation, TLB-backed memory access,
- * fetch with a decoded-instruction cache per guest-physical page, invalidated by writes to it)
- * + paging.ts/tlb.ts (the shared walker in src/x86/mmu fills a direct-mapped TLB) + run.ts (run
+ * fetch with a decoded-instruction cache per guest-physical page, invalidated by writes to it,
+ * holding straight-line blocks of instructions compiled by src/x86/exec/compile.ts; hot blocks
+ * become one generated function, block-compile.ts, and link to their successors) + paging.ts/tlb.ts (the shared walker in src/x86/mmu fills a direct-mapped TLB) + run.ts (run
  * loop, events, windows, stop) + exceptions.ts (IVT/IDT delivery, #DF, triple fault) + the
  * system instructions (system.ts dispatches to control-regs, descriptor-tables, segment-insns,
  * far-transfer, fast-syscall, flags-insns, io, msr, cpuid, fpu). General-purpose instructions

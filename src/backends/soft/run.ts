@@ -1,6 +1,9 @@
 /**
  * The soft CPU's run loop: fetch (decoded-instruction cache) -> execute (src/x86/exec, then the
- * system layer) -> retire, with event delivery (injected exceptions, NMIs, interrupts; STI/MOV
+ * system layer) -> retire, a straight-line block at a time (cpu.ts fetchBlock/nextBlock: each
+ * instruction compiled once by src/x86/exec/compile.ts; a hot block runs as one generated
+ * function, block-compile.ts), one instruction at a time while events, windows or TF are
+ * watched; with event delivery (injected exceptions, NMIs, interrupts; STI/MOV
  * SS shadows), interrupt/NMI windows, HLT, and the exits. A stop request (an Atomics flag in a
  * SharedArrayBuffer, so another thread can set it) is polled every RUN_SLICE instructions.
  *
