@@ -48,7 +48,7 @@ export function nativeView(addr: bigint, length: number): Uint8Array {
 }
 
 export const PROT_READ = 1, PROT_WRITE = 2;
-export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
 export const MAP_FAILED = 0xffffffffffffffffn;
 export const MADV_DONTNEED = 4;
 export const O_RDWR = 2, O_CLOEXEC = 0o2000000;

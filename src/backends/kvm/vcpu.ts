@@ -34,6 +34,7 @@ import {
 import { CpuidTable } from './cpuid.js';
 import { STOP_ALIVE, STOP_FLAG, STOP_SLOTS, STOP_TID, consumeStopSignals, prepareThread, preparedThreadTid } from './stop-signal.js';
 import { EventQueue } from './events.js';
+import { retireMapping } from './guest-ram.js';
 import { ExitDecoder } from './exits.js';
 import { probeOutAdvancesRip } from './probe.js';
 import type { KvmMachine } from './machine.js';
@@ -380,7 +381,8 @@ export class KvmVcpu implements BackendVcpu {
     if (this.destroyed) return;
     this.destroyed = true;
     Atomics.store(this.stopFlags, STOP_ALIVE, 0);
-    sys.munmap(this.run_.addr, this.runSize);
+    // Exits' data views alias kvm_run: zero pages replace it, so reading one later cannot crash.
+    retireMapping(this.run_.addr, this.runSize);
     NativeBlock.give(this.scratch);
     sys.close(this.fd);
     this.machine.vcpuGone(this);
