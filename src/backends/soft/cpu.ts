@@ -27,8 +27,11 @@ const RIP_LO = RIP_LO_;
 /** Decoded instructions of one guest-physical page, with the bytes they were decoded from. */
 interface CodePage {
   insns: (Instruction | undefined)[];
-  /** Straight-line blocks starting at each page offset (built on first execution there). */
-  blocks: (Block | undefined)[];
+  /**
+   * Straight-line blocks by the page offset they start at (built on first execution there); a
+   * Map, as blocks start at few offsets (a 4096-slot array would add 32 KiB per code page).
+   */
+  blocks: Map<number, Block>;
   snapshot: Uint8Array;
   epoch: number;
 }
@@ -357,7 +360,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** Linear address of the page the fetch fast path serves (NaN: none). */
   private lastFetchLin = NaN;
   private lastFetchCache: (Instruction | undefined)[] = [];
-  private lastFetchBlocks: (Block | undefined)[] = [];
+  private lastFetchBlocks = new Map<number, Block>();
   private lastFetchBase = 0;
   private lastFetchBytes: Uint8Array = new Uint8Array(0);
 
@@ -412,15 +415,15 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     }
     const base = this.lastFetchLin;
     let b: Block | undefined;
-    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks[lin & 0xfff];
+    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks.get(lin & 0xfff);
     if (b === undefined || b.mode !== this.mode) {
       const off = lin & 0xfff;
       if (off > 4096 - 15) return undefined;
       this.fetchSlow(lin, (lin - off) / 4096, off);
-      b = this.lastFetchBlocks[off];
+      b = this.lastFetchBlocks.get(off);
       if (b === undefined || b.mode !== this.mode) {
         b = this.buildBlock(off);
-        this.lastFetchBlocks[off] = b;
+        this.lastFetchBlocks.set(off, b);
       }
     }
     if (this.mode !== 64 && (eip + b.lastOffset > this.segLimit[1]! || (this.mode === 16 && eip + b.bytes > 0x10000))) {
@@ -487,7 +490,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
-      cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Array<Block | undefined>(4096), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
+      cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
       this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
     } else if (cp.epoch !== this.runEpoch) {
@@ -497,7 +500,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       const now = bytes.subarray(base, base + 4096);
       if (Buffer.compare(cp.snapshot, now) !== 0) {
         cp.insns = new Array<Instruction | undefined>(4096);
-        cp.blocks = new Array<Block | undefined>(4096);
+        cp.blocks = new Map();
         cp.snapshot.set(now);
       }
     }
