@@ -41,29 +41,34 @@ export function mulS32(a: number, b: number): void {
   wide.w1 = hi | 0;
 }
 
-const limbsA = new Float64Array(4), limbsB = new Float64Array(4), col = new Float64Array(8);
-
-/** Unsigned 64 x 64 -> 128: (alo, ahi) * (blo, bhi) -> wide.w0..w3. */
+/**
+ * Unsigned 64 x 64 -> 128: (alo, ahi) * (blo, bhi) -> wide.w0..w3, column by column over 16-bit
+ * limbs (straight-line: no arrays, loops or divisions by non-powers of two).
+ */
 export function mulU64(alo: number, ahi: number, blo: number, bhi: number): void {
-  limbsA[0] = alo & 0xffff; limbsA[1] = alo >>> 16; limbsA[2] = ahi & 0xffff; limbsA[3] = ahi >>> 16;
-  limbsB[0] = blo & 0xffff; limbsB[1] = blo >>> 16; limbsB[2] = bhi & 0xffff; limbsB[3] = bhi >>> 16;
-  col.fill(0);
-  for (let i = 0; i < 4; i++) {
-    const ai = limbsA[i];
-    if (ai === 0) continue;
-    for (let j = 0; j < 4; j++) col[i + j] += ai * limbsB[j];
-  }
-  // Propagate carries: each column < 4 * 2^32 plus carry, exact in doubles.
-  let carry = 0;
-  for (let k = 0; k < 8; k++) {
-    const v = col[k] + carry;
-    carry = Math.floor(v / 65536);
-    col[k] = v - carry * 65536;
-  }
-  wide.w0 = (col[0] + col[1] * 65536) | 0;
-  wide.w1 = (col[2] + col[3] * 65536) | 0;
-  wide.w2 = (col[4] + col[5] * 65536) | 0;
-  wide.w3 = (col[6] + col[7] * 65536) | 0;
+  const a0 = alo & 0xffff, a1 = alo >>> 16, a2 = ahi & 0xffff, a3 = ahi >>> 16;
+  const b0 = blo & 0xffff, b1 = blo >>> 16, b2 = bhi & 0xffff, b3 = bhi >>> 16;
+  // Each column sum is below 2^35: exact in doubles; `& 0xffff` keeps its low limb (ToInt32 wraps
+  // by a multiple of 2^16) and (v - limb) / 65536 is the exact carry.
+  let v = a0 * b0;
+  const r0 = v & 0xffff;
+  v = (v - r0) / 65536 + a0 * b1 + a1 * b0;
+  const r1 = v & 0xffff;
+  v = (v - r1) / 65536 + a0 * b2 + a1 * b1 + a2 * b0;
+  const r2 = v & 0xffff;
+  v = (v - r2) / 65536 + a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+  const r3 = v & 0xffff;
+  v = (v - r3) / 65536 + a1 * b3 + a2 * b2 + a3 * b1;
+  const r4 = v & 0xffff;
+  v = (v - r4) / 65536 + a2 * b3 + a3 * b2;
+  const r5 = v & 0xffff;
+  v = (v - r5) / 65536 + a3 * b3;
+  const r6 = v & 0xffff;
+  const r7 = (v - r6) / 65536;
+  wide.w0 = r0 | (r1 << 16);
+  wide.w1 = r2 | (r3 << 16);
+  wide.w2 = r4 | (r5 << 16);
+  wide.w3 = r6 | (r7 << 16);
 }
 
 /** Signed 64 x 64 -> 128 (two's complement halves). */
