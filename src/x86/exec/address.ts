@@ -111,12 +111,29 @@ export function effectiveAddressPair(ctx: ExecContext, insn: Instruction): void 
  */
 export function effectiveAddress(ctx: ExecContext, insn: Instruction): number {
   const size = insn.addrSize;
-  if (size === 8) {
-    effectiveAddressPair(ctx, insn);
-    return eaOut.hi * TWO32 + (eaOut.lo >>> 0);
-  }
   const m = insn.mem!;
   const r = ctx.regs;
+  if (size === 8) {
+    // Fast path: a 32-bit displacement and base/index registers below 2^48 in magnitude (high
+    // halves in [-2^16, 2^16), as canonical 48-bit addresses are): the exact sum stays below
+    // 2^52, so the double is exact and no 64-bit wrap-around can happen.
+    const b = m.base, x = m.index;
+    if (b !== REG_RIP && (m.disp | 0) === m.disp) {
+      let a = m.disp;
+      if (b !== REG_NONE) {
+        const hi = r[(b << 1) + 1]!;
+        if (hi < -65536 || hi >= 65536) return effectiveAddressWide(ctx, insn);
+        a += hi * TWO32 + (r[b << 1]! >>> 0);
+      }
+      if (x !== REG_NONE) {
+        const hi = r[(x << 1) + 1]!;
+        if (hi < -65536 || hi >= 65536) return effectiveAddressWide(ctx, insn);
+        a += (hi * TWO32 + (r[x << 1]! >>> 0)) * m.scale;
+      }
+      return a;
+    }
+    return effectiveAddressWide(ctx, insn);
+  }
   let a = m.disp | 0;
   if (m.base !== REG_NONE) {
     if (m.base === REG_RIP) {
@@ -128,4 +145,10 @@ export function effectiveAddress(ctx: ExecContext, insn: Instruction): number {
   }
   if (m.index !== REG_NONE) a += Math.imul(r[m.index << 1], m.scale);
   return size === 4 ? a >>> 0 : a & 0xffff;
+}
+
+/** A 64-bit effective address through the exact (lo, hi) pair arithmetic. */
+function effectiveAddressWide(ctx: ExecContext, insn: Instruction): number {
+  effectiveAddressPair(ctx, insn);
+  return eaOut.hi * TWO32 + (eaOut.lo >>> 0);
 }
