@@ -3,7 +3,7 @@
  * at 0xFFFFF000, create vCPU 0, set RAX/RBX, run from the reset vector to HLT, read RBX, destroy
  * the machine: through the tsvisor API (KVM backend, including the frontend's checks and its
  * cross-process machine registry) vs bench/c/p2-lifecycle.c making the same KVM calls, alternated
- * round by round. Per lifecycle: this thread's CPU time and wall clock, best round of ROUNDS.
+ * round by round. Per lifecycle: this thread's CPU time and wall clock, best round of ROUNDS (15).
  * Goal: ratio <= 1.2 and under 0.5 ms.
  * A third figure runs the same lifecycle on the KVM Backend object directly (no frontend: no
  * argument checks, no machine registry), to show what each layer costs; stderr also gives the
@@ -25,7 +25,7 @@ import { best, buildReference, median, now, pairedRatio, printFigure, runReferen
 import { nodeFloorLifecycle } from './p2-node-floor.js';
 
 const ITER = Number(process.env.P2_ITER ?? 100);
-const ROUNDS = Number(process.env.P2_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.P2_ROUNDS ?? 15);
 
 const why = kvmUnavailableReason();
 if (why) {
