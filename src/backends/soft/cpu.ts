@@ -277,7 +277,12 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     if (t.tag[i] === page && (t.perm[i]! & need)) return i;
     walk(this, lin, access, user, size);
     if (t.perm[i]! & need) return i;
-    if (access !== ACCESS_WRITE) throw new Error(`soft: page walk granted no ${access === ACCESS_READ ? 'read' : 'fetch'} right`);
+    if (access !== ACCESS_WRITE) {
+      // Not guest-reachable: a walk that succeeds grants the read or fetch right it was asked
+      // for (it faults otherwise). A bug if seen; run() reports it as an 'invalid' exit.
+      const right = access === ACCESS_READ ? 'read' : 'fetch';
+      throw new VmmError('EIO', `soft: page walk of linear 0x${lin.toString(16)} (${user ? 'user' : 'supervisor'}) granted no ${right} right`);
+    }
     // A write the walk allowed but the TLB withholds: read-only RAM, or a page with cached code.
     const physPage = t.phys[i]!;
     const region = this.phys.find(physPage * 4096)!;
