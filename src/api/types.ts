@@ -105,6 +105,10 @@ export interface Capability {
     mxcsrMask: number;
     /** How many CPUID leaves can be configured per vCPU. */
     cpuidMaxOps: number;
+    /** The CR4 bits the backend supports (bits 63:32 are reserved); setState refuses others (EINVAL). */
+    cr4Mask: bigint;
+    /** The EFER bits the backend supports; setState refuses others (EINVAL). */
+    eferMask: bigint;
   };
 }
 

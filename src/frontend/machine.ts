@@ -67,7 +67,9 @@ export class Machine {
     this.id = id;
     this.impl = impl;
     const arch = owner.capability.arch;
-    const stateLimits: StateLimits = { xcr0Mask: arch.xcr0Mask, mxcsrMask: arch.mxcsrMask };
+    const stateLimits: StateLimits = {
+      xcr0Mask: arch.xcr0Mask, mxcsrMask: arch.mxcsrMask, cr4Mask: arch.cr4Mask, eferMask: arch.eferMask,
+    };
     this.vcpuHost = {
       machine: this,
       stateLimits,

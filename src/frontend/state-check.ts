@@ -111,7 +111,7 @@ export function flagsOf(state: VcpuStateInput): number {
 }
 
 /** Limits that depend on the backend (from its capability). */
-export interface StateLimits { xcr0Mask: bigint; mxcsrMask: number }
+export interface StateLimits { xcr0Mask: bigint; mxcsrMask: number; cr4Mask: bigint; eferMask: bigint }
 
 /**
  * Checks a setState input and returns the flags to pass to the backend. When flags are given they
@@ -145,8 +145,17 @@ function checkBackendLimits(state: VcpuStateInput, limits: StateLimits): void {
       throw new VmmError('EINVAL', `state.crs.xcr0 0x${xcr0.toString(16)} enables features outside xcr0Mask 0x${limits.xcr0Mask.toString(16)}`);
     }
   }
+  // Control bits the backend does not support: one EINVAL on every backend (KVM's own answer
+  // is a bare errno from KVM_SET_SREGS, the soft CPU's would be to run with the bit ignored).
+  checkMask('state.crs.cr4', state.crs?.cr4, limits.cr4Mask, 'cr4Mask');
+  checkMask('state.msrs.efer', state.msrs?.efer, limits.eferMask, 'eferMask');
   const mxcsr = state.fpu?.mxcsr;
   if (mxcsr !== undefined && (mxcsr & ~limits.mxcsrMask) !== 0) {
     throw new VmmError('EINVAL', `state.fpu.mxcsr 0x${mxcsr.toString(16)} sets bits outside mxcsrMask 0x${limits.mxcsrMask.toString(16)}`);
   }
+}
+
+function checkMask(what: string, value: bigint | undefined, mask: bigint, maskName: string): void {
+  if (value === undefined || (value & ~mask) === 0n) return;
+  throw new VmmError('EINVAL', `${what} 0x${value.toString(16)} sets bits 0x${(value & ~mask).toString(16)} the backend does not support (${maskName} 0x${mask.toString(16)})`);
 }

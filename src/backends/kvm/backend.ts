@@ -6,7 +6,8 @@ import { totalmem } from 'node:os';
 import { KvmSystem } from './system.js';
 import { KvmMachine } from './machine.js';
 import { allocateRam, releaseRam } from './guest-ram.js';
-import { probeMxcsrMask } from './probe.js';
+import { probeCr4Mask, probeMxcsrMask } from './probe.js';
+import { kvmEferMask } from './control-bits.js';
 
 /** Size of NVMM's struct nvmm_x64_state: 10 segments x 16, 18 GPRs, 6 CRs, 6 DRs, 11 MSRs, intr, 512-byte FXSAVE. */
 export const NVMM_X64_STATE_SIZE = 10 * 16 + 18 * 8 + 6 * 8 + 6 * 8 + 11 * 8 + 8 + 512;
@@ -43,6 +44,8 @@ export class KvmBackend implements Backend {
         xcr0Mask,
         mxcsrMask: probeMxcsrMask(this.system),
         cpuidMaxOps: CPUID_MAX_OPS,
+        cr4Mask: probeCr4Mask(this.system),
+        eferMask: kvmEferMask(cpuid),
       },
     };
     return this.cap;

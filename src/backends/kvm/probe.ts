@@ -1,4 +1,5 @@
 /** Host figures that need a throwaway vCPU to read (once per process). */
+import { VmmError } from '../../api/errors.js';
 import { State } from '../../api/types.js';
 import { KVM } from './ioctls.js';
 import { ioctlRetry, kvmError } from './kvm-error.js';
@@ -19,6 +20,39 @@ export function probeMxcsrMask(system: KvmSystem): number {
     m.destroy();
   }
   return mxcsrMask;
+}
+
+let cr4Mask: bigint | undefined;
+
+/**
+ * The CR4 bits (below 32) KVM_SET_SREGS accepts on this host, tried one at a time on a throwaway
+ * vCPU in long mode (CR4.PAE kept set). KVM's rule is the guest CPUID plus its own limits
+ * (__cr4_reserved_bits, the vendor module's is_valid_cr4), and modules such as PVM add their
+ * own; asking KVM itself gives its real answer, which setState then gives for every refused bit
+ * with a message naming it instead of a bare errno.
+ */
+export function probeCr4Mask(system: KvmSystem): bigint {
+  if (cr4Mask !== undefined) return cr4Mask;
+  const CR4_PAE = 1n << 5n;
+  const m = new KvmMachine(system);
+  try {
+    const v = m.createProbeVcpu(0);
+    v.setState({ crs: { cr0: 0x80000011n, cr3: 0n, cr4: CR4_PAE }, msrs: { efer: 0x500n } }, State.CRS | State.MSRS);
+    let mask = CR4_PAE;
+    for (let bit = 0n; bit < 32n; bit++) {
+      if (1n << bit === CR4_PAE) continue;
+      try {
+        v.setState({ crs: { cr4: CR4_PAE | (1n << bit) } }, State.CRS);
+        mask |= 1n << bit;
+      } catch (e) {
+        if (!(e instanceof VmmError) || e.code !== 'EINVAL') throw e;
+      }
+    }
+    cr4Mask = mask;
+  } finally {
+    m.destroy();
+  }
+  return cr4Mask;
 }
 
 let outAdvances: boolean | undefined;

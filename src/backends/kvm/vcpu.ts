@@ -213,7 +213,9 @@ export class KvmVcpu implements BackendVcpu {
       if (crs?.cr8 !== undefined) this.lastCr8 = Number(crs.cr8 & 0xfn);
       if (msrs?.efer !== undefined) sv.setBigUint64(SREGS.efer, BigInt.asUintN(64, msrs.efer), true);
       this.s.sregs.bytes.fill(0, SREGS.interruptBitmap, SREGS.interruptBitmap + 32);
-      this.ioctlAt('KVM_SET_SREGS', KVM.SET_SREGS, this.s.sregs);
+      // KVM answers a refused combination with a bare EINVAL: the message names what was asked for.
+      const asked = (['cr0', 'cr3', 'cr4'] as const).map((n) => `${n.toUpperCase()} ${hex(sv.getBigUint64(SREGS[n], true))}`);
+      this.ioctlAt(`KVM_SET_SREGS (${asked.join(', ')}, EFER ${hex(sv.getBigUint64(SREGS.efer, true))})`, KVM.SET_SREGS, this.s.sregs);
     }
     if (msrs && MSR_TABLE.some(([n]) => msrs[n] !== undefined)) this.msrAccess(true, msrs);
     if (state.drs && (flags & State.DRS)) {

@@ -25,6 +25,7 @@ import { VmmError } from '../../api/errors.js';
 import type { Capability, VcpuStopHandle } from '../../api/types.js';
 import type { Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { MXCSR_MASK } from './fpu.js';
+import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
 import { SoftMachine } from './vcpu.js';
 
 /** XCR0 state-component bits (Intel SDM vol. 1, 13.1). */
@@ -53,6 +54,9 @@ class SoftBackend implements Backend {
         xcr0Mask: XCR0_X87 | XCR0_SSE,
         mxcsrMask: MXCSR_MASK,
         cpuidMaxOps: 64,
+        // What MOV CR4 / WRMSR EFER accept in the guest (state.ts), so setState agrees with them.
+        cr4Mask: BigInt(CR4_SUPPORTED >>> 0),
+        eferMask: BigInt(EFER_SUPPORTED >>> 0),
       },
     };
   }

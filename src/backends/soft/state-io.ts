@@ -5,6 +5,7 @@
 import {
   GPR_NAMES, State, type Fpu, type Segment, type SegName, type VcpuState, type VcpuStateInput,
 } from '../../api/types.js';
+import { VmmError } from '../../api/errors.js';
 import { RIP_LO } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import {
@@ -112,6 +113,11 @@ export function getSoftState(cpu: SoftCpu, flags: number): Partial<VcpuState> {
 }
 
 export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): void {
+  if ((flags & State.INTR) && st.intr?.evtPending === true && cpu.pending.length === 0) {
+    // As on KVM: pending events come from inject(); setState cannot make one up (checked first,
+    // so a refused call changes nothing).
+    throw new VmmError('EINVAL', 'soft: intr.evtPending = true with no event pending: use inject() to queue one');
+  }
   if ((flags & State.CRS) && st.crs) {
     const c = st.crs;
     if (c.cr0 !== undefined) cpu.cr0 = Number(c.cr0 & 0xffffffffn) | 0;

@@ -43,9 +43,20 @@ export class SoftVcpu implements BackendVcpu {
     this.alive();
     this.cpu.tprExitChanged = conf.exitChanged;
   }
+  /**
+   * One held exception and one held interrupt at a time, as on KVM (kvm/events.ts): a second one
+   * before the first is delivered is refused with EBUSY rather than queued, so the caller sees the
+   * same answers on both backends. NMIs queue (KVM_NMI has no such limit).
+   */
   inject(event: VcpuEvent): void {
     this.alive();
     const p = this.cpu.pending;
+    if (event.type !== 'nmi') {
+      const held = p.find((e) => e.kind === event.type);
+      if (held && held.kind !== 'nmi') {
+        throw new VmmError('EBUSY', `soft: ${held.kind} ${held.vector} is still waiting for delivery`);
+      }
+    }
     if (event.type === 'exception') p.push({ kind: 'exception', vector: event.vector, errorCode: event.errorCode });
     else if (event.type === 'interrupt') p.push({ kind: 'interrupt', vector: event.vector });
     else p.push({ kind: 'nmi' });

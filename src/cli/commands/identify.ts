@@ -20,7 +20,10 @@ export function identifyCommand(): Command {
         process.stdout.write(JSON.stringify({
           backend: hv.backend, version: cap.version, stateSize: cap.stateSize, maxMachines: cap.maxMachines,
           maxVcpus: cap.maxVcpus, maxRam: cap.maxRam,
-          arch: { ...cap.arch, xcr0Mask: hex(cap.arch.xcr0Mask), guestFpuStates: fpu },
+          arch: {
+            ...cap.arch, xcr0Mask: hex(cap.arch.xcr0Mask), guestFpuStates: fpu,
+            cr4Mask: hex(cap.arch.cr4Mask), eferMask: hex(cap.arch.eferMask),
+          },
         }) + '\n');
         return;
       }
