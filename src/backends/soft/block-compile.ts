@@ -5,19 +5,26 @@
  * function is a separate script, so each call inside it sees exactly one compiled instruction
  * and the engine can inline it (one shared loop over fns[k] would be a megamorphic call).
  *
- * Contract of the returned function, run on a CPU whose RIP is the block's start:
- * - it runs instructions in order; cpu.instret counts the retired ones when it returns or throws;
+ * A block ending in a relative branch runs again while the branch goes back to its start (a
+ * loop), as long as no decoded code was dropped and the whole block fits in the budget again.
+ *
+ * Contract of the returned function fn(cpu, budget), run on a CPU whose RIP is the block's start,
+ * with budget >= the block's length; R below counts instructions retired by this call (passes
+ * through the block times its length, plus the instructions of the last pass):
+ * - it runs instructions in order; cpu.instret has R added when it returns or throws;
  * - after an instruction that dropped decoded code (cpu.codeGen changed; only instructions that
- *   may write memory can) it stops: returns the number retired;
- * - when instruction k is declined by the executor (a system instruction) it returns -(k + 1)
- *   with instructions 0..k-1 retired and k not run;
- * - a fault thrown by instruction k propagates with 0..k-1 retired (cpu.instret tells k).
+ *   may write memory can) it stops: returns R;
+ * - after the last instruction it returns R (a multiple of the length) unless it loops;
+ * - when instruction R % length is declined by the executor (a system instruction) it returns
+ *   -(R + 1), that instruction not run;
+ * - a fault thrown by instruction R % length propagates (cpu.instret tells R).
  */
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
+import { RIP_LO } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 
-export type BlockFn = (cpu: SoftCpu) => number;
+export type BlockFn = (cpu: SoftCpu, budget: number) => number;
 
 /** Runs of a block before it is compiled (most code runs a few times; compiling costs ~0.1 ms). */
 export const HOT_BLOCK_RUNS = 16;
@@ -31,12 +38,21 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   const lines: string[] = [];
   for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}];`);
   // k counts retired instructions in a local; the finally adds it to instret however the block ends.
-  lines.push('return function block(cpu) {', '  const g = cpu.codeGen;', '  let k = 0;', '  try {');
+  const loops = isRelativeBranch(insns[n - 1]!);
+  lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0;');
+  if (loops) lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
+  lines.push('  try {');
+  if (loops) lines.push('    for (;;) {');
   for (let k = 0; k < n; k++) {
-    lines.push(`    if (!f${k}(cpu)) return ${-(k + 1)};`, `    k = ${k + 1};`);
-    if (k < n - 1 && mayWriteMemory(insns[k]!)) lines.push(`    if (cpu.codeGen !== g) return ${k + 1};`);
+    lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
+    if (k < n - 1 && mayWriteMemory(insns[k]!)) lines.push('    if (cpu.codeGen !== g) return k;');
   }
-  lines.push(`    return ${n};`, '  } finally {', '    cpu.instret += k;', '  }', '};');
+  if (loops) {
+    lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
+  } else {
+    lines.push('    return k;');
+  }
+  lines.push('  } finally {', '    cpu.instret += k;', '  }', '};');
   let factory: Factory;
   try {
     factory = new Function('fns', lines.join('\n')) as Factory;
@@ -48,6 +64,14 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
 }
 
 let codegenAllowed = true;
+
+/** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */
+function isRelativeBranch(insn: Instruction): boolean {
+  const op = insn.opcode;
+  if (insn.vex !== 0) return false;
+  if (insn.map === 1) return op >= 0x80 && op <= 0x8f;
+  return insn.map === 0 && ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe9 || op === 0xeb);
+}
 
 /**
  * Whether an instruction may write guest memory (and so drop decoded code): anything but a

@@ -126,7 +126,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       return withState(cpu, { reason: 'stopped' });
     }
     let insn: Instruction | undefined;
-    // A compiled block in progress: a throw from it is at instruction (instret - hotStart).
+    // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
     let hot: Block | undefined, hotStart = 0;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
@@ -174,15 +174,18 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;
-            const r = block.fn(cpu);
+            const r = block.fn(cpu, budget);
             hot = undefined;
+            let retired = r;
             if (r < 0) {
-              insn = insns[-r - 1]!;
+              retired = -r - 1;
+              insn = insns[retired % insns.length]!;
               executeSystem(cpu, insn);
               cpu.instret++;
+              retired++;
             }
-            budget -= r < 0 ? -r : r;
-            if (r === insns.length) prev = block;
+            budget -= retired;
+            if (r > 0 && r % insns.length === 0) prev = block;
             if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
@@ -212,7 +215,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         }
       }
     } catch (e) {
-      if (hot !== undefined) insn = hot.insns[cpu.instret - hotStart];
+      if (hot !== undefined) insn = hot.insns[(cpu.instret - hotStart) % hot.insns.length];
       const exit = handleThrow(cpu, e, insn);
       if (exit) return withState(cpu, exit);
     }
