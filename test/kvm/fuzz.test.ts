@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from 'node:worker_threads';
+import { startReadyWorker } from './ready-worker.js';
 import { once } from 'node:events';
 import { VmmError } from '../../src/index.js';
 import type { Vcpu, VmExit } from '../../src/index.js';
@@ -34,8 +34,7 @@ function answer(e: VmExit, cpu: Vcpu): boolean {
 test(`random guest code at CPL0 and CPL3 never escapes as anything but VmmError (seed ${SEED})`, { skip }, async () => {
   const rng = new Rng(SEED);
   const rand = (): number => rng.next();
-  const watchdog = new Worker(new URL('./watchdog-worker.js', import.meta.url));
-  await once(watchdog, 'online');
+  const watchdog = await startReadyWorker(new URL('./watchdog-worker.js', import.meta.url));
   const reasons = new Map<string, number>();
   try {
     for (let p = 0; p < PROGRAMS; p++) {

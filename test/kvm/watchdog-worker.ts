@@ -1,11 +1,13 @@
 /**
  * Worker for the KVM fuzz test: for each { handle, ms, done } it receives, it stops the vCPU
- * (stopVcpu) if `done` is not set within ms, so a random guest spinning without exits cannot
- * hang the suite. It answers 'stopped' or 'done'.
+ * (stopVcpu, resent while unanswered: stop-and-await.ts) if `done` is not set within ms, so a
+ * random guest spinning without exits cannot hang the suite. It answers 'stopped' or 'done'.
+ * Posts 'ready' once its modules are loaded (ready-worker.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { stopVcpu } from '../../src/index.js';
 import type { VcpuStopHandle } from '../../src/index.js';
+import { READY } from './ready-worker.js';
+import { stopAndAwait } from './stop-and-await.js';
 
 interface Order { handle: VcpuStopHandle; ms: number; done: SharedArrayBuffer }
 
@@ -15,10 +17,7 @@ parentPort!.on('message', (order: Order) => {
     parentPort!.postMessage('done');
     return;
   }
-  stopVcpu(order.handle);
-  if (Atomics.wait(done, 0, 0, 10_000) === 'timed-out') {
-    console.error('watchdog-worker: run() did not return within 10 s of stopVcpu(); ending the process');
-    process.exit(70);
-  }
+  stopAndAwait(order.handle, done);
   parentPort!.postMessage('stopped');
 });
+parentPort!.postMessage(READY);

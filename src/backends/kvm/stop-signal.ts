@@ -9,6 +9,15 @@
  * pending (and would fail every later KVM_RUN) until consumeStopSignals() takes it with
  * sigtimedwait, as QEMU does for its IPI signal.
  *
+ * Why no stop is lost (test/kvm/stop-stress.test.ts aims stops at every point of run()): the
+ * flag is the request, the signal only a kick. run() reads the flag before every KVM_RUN and
+ * consumes signals only after a KVM_RUN that returned EINTR, before reading the flag again, so a
+ * consumed signal always leaves its flag to be seen. A stop landing after the flag check finds
+ * the signal blocked and pending, and KVM_RUN returns EINTR at entry. The stopper stores the
+ * flag before it reads the thread id, the runner stores the thread id before it reads the flag
+ * (sequentially consistent Atomics): either the stopper signals the thread, or the runner sees
+ * the flag. Stops while a run() is ending coalesce into that run's 'stopped'.
+ *
  * The handler must exist (an ignored signal would not interrupt KVM_RUN) and must do nothing.
  * It cannot be JavaScript (a signal handler runs on any stack at any moment), so it is a libc
  * function that ignores its argument and has no effect: getpid. It is installed process-wide,
