@@ -109,6 +109,8 @@ export interface Capability {
     cr4Mask: bigint;
     /** The EFER bits the backend supports; setState refuses others (EINVAL). */
     eferMask: bigint;
+    /** MAXPHYADDR (CPUID 0x80000008 EAX[7:0]): in long mode setState refuses a CR3 above it (EINVAL). */
+    physAddrBits: number;
   };
 }
 

@@ -69,6 +69,7 @@ export class Machine {
     const arch = owner.capability.arch;
     const stateLimits: StateLimits = {
       xcr0Mask: arch.xcr0Mask, mxcsrMask: arch.mxcsrMask, cr4Mask: arch.cr4Mask, eferMask: arch.eferMask,
+      physAddrBits: arch.physAddrBits,
     };
     this.vcpuHost = {
       machine: this,

@@ -3,7 +3,7 @@
  * a backend: KVM's KVM_SET_SREGS refuses them with a bare EINVAL, while the soft CPU would run
  * them. Refusing here gives one answer on every backend, naming the values.
  * Registers the input leaves out keep their current value, so those are read from the vCPU,
- * only when the input does not already hold all three.
+ * only when the input does not already hold all three (CS.L: only outside long mode).
  */
 import { VmmError, hex } from '../api/errors.js';
 import type { VcpuState, VcpuStateInput } from '../api/types.js';
@@ -17,9 +17,13 @@ function refuse(rule: string, cr0: bigint, cr4: bigint, efer: bigint): never {
 }
 
 /** Throws EINVAL when CR0, CR4 and EFER as they would be after applying state cannot coexist. */
-export function checkModeControls(state: VcpuStateInput, current: () => Partial<VcpuState>): void {
-  const cr0In = state.crs?.cr0, cr4In = state.crs?.cr4, eferIn = state.msrs?.efer;
-  if (cr0In === undefined && cr4In === undefined && eferIn === undefined) return;
+export function checkModeControls(
+  state: VcpuStateInput, current: () => Partial<VcpuState>, currentSegs: () => Partial<VcpuState> = current,
+  physAddrBits = 52,
+): void {
+  const cr0In = state.crs?.cr0, cr4In = state.crs?.cr4, eferIn = state.msrs?.efer, csLIn = state.segs?.cs?.l;
+  const cr3In = state.crs?.cr3;
+  if (cr0In === undefined && cr4In === undefined && eferIn === undefined && csLIn === undefined && cr3In === undefined) return;
   let now: Partial<VcpuState> | undefined;
   const cur = (): Partial<VcpuState> => (now ??= current());
   const cr0 = cr0In ?? cur().crs?.cr0 ?? 0n;
@@ -31,5 +35,11 @@ export function checkModeControls(state: VcpuStateInput, current: () => Partial<
   const longPaging = (efer & EFER_LME) !== 0n && (cr0 & CR0_PG) !== 0n;
   if (longPaging && (cr4 & CR4_PAE) === 0n) refuse('long mode (EFER.LME with CR0.PG) without CR4.PAE', cr0, cr4, efer);
   if (longPaging && (efer & EFER_LMA) === 0n) refuse('EFER.LME with CR0.PG but EFER.LMA clear', cr0, cr4, efer);
+  const cr3 = longPaging ? cr3In ?? cur().crs?.cr3 ?? 0n : 0n;
+  if (cr3 >> BigInt(physAddrBits) !== 0n) {
+    refuse(`CR3 ${hex(cr3)} points beyond the ${physAddrBits}-bit physical address space in long mode`, cr0, cr4, efer);
+  }
   if (!longPaging && (efer & EFER_LMA) !== 0n) refuse('EFER.LMA without EFER.LME and CR0.PG', cr0, cr4, efer);
+  // A 64-bit code segment exists only in long mode (KVM_SET_SREGS refuses it elsewhere).
+  if (!longPaging && (csLIn ?? currentSegs().segs?.cs?.l ?? 0) !== 0) refuse('CS.L (64-bit code segment) outside long mode', cr0, cr4, efer);
 }

@@ -111,7 +111,7 @@ export function flagsOf(state: VcpuStateInput): number {
 }
 
 /** Limits that depend on the backend (from its capability). */
-export interface StateLimits { xcr0Mask: bigint; mxcsrMask: number; cr4Mask: bigint; eferMask: bigint }
+export interface StateLimits { xcr0Mask: bigint; mxcsrMask: number; cr4Mask: bigint; eferMask: bigint; physAddrBits: number }
 
 /**
  * Checks a setState input and returns the flags to pass to the backend. When flags are given they

@@ -72,7 +72,8 @@ export class Vcpu {
   setState(state: VcpuStateInput, flags?: number): void {
     const impl = this.live();
     const groups = checkStateInput(state, flags, this.host.stateLimits);
-    checkModeControls(state, () => impl.getState(State.CRS | State.MSRS));
+    checkModeControls(state, () => impl.getState(State.CRS | State.MSRS), () => impl.getState(State.SEGS),
+      this.host.stateLimits.physAddrBits);
     impl.setState(state, groups);
   }
 

@@ -2,9 +2,11 @@
  * Caller-visible parity of the backends through the public API (every backend usable here):
  * - inject(): one held exception and one held interrupt at a time; a second of the same kind
  *   before delivery is EBUSY with the same message on each backend; intr.evtPending says so.
+ * - NMIs injected together collapse as on hardware and KVM (two at most while unblocked).
  * - setState of CR4/EFER bits a backend does not support: VmmError EINVAL naming the value and
  *   the bits (KVM_SET_SREGS alone answers with a bare errno, the soft CPU used to run with them),
- *   while every bit in the capability's cr4Mask / eferMask is accepted.
+ *   while every bit in the capability's cr4Mask / eferMask is accepted. Likewise CS.L outside
+ *   long mode and a CR3 beyond the backend's MAXPHYADDR in long mode (refused by KVM_SET_SREGS).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,7 @@ import { Hypervisor, State, VmmError, type BackendName, type Vcpu } from '../../
 import { backendSkip, BACKEND_NAMES } from '../frontend/real-backends.js';
 import { RAM_SIZE, setupState } from './harness.js';
 
-function withVcpu(backend: BackendName, body: (cpu: Vcpu, hv: Hypervisor) => void): void {
+function withVcpu(backend: BackendName, body: (cpu: Vcpu, hv: Hypervisor, ram: Uint8Array) => void): void {
   const hv = Hypervisor.open({ backend });
   try {
     const m = hv.createMachine();
@@ -21,7 +23,7 @@ function withVcpu(backend: BackendName, body: (cpu: Vcpu, hv: Hypervisor) => voi
     ram.bytes.set([0xf4], 0x10000); // hlt
     const cpu = m.createVcpu(0);
     setupState(cpu, ram.bytes, { name: 'parity', start: 'long-kernel', load: 0x10000, compare: [] });
-    body(cpu, hv);
+    body(cpu, hv, ram.bytes);
   } finally {
     hv.close();
   }
@@ -39,6 +41,39 @@ function outcome(f: () => void): string {
 }
 
 const evtPending = (cpu: Vcpu): boolean => cpu.getState(State.INTR).intr!.evtPending;
+
+const NMI_HANDLER = 0x11000, IDT = 0x30000;
+
+/**
+ * Guest: nop; out 0x31; hlt, with an NMI handler (out 0x42; iretq) in a 64-bit IDT. Injects
+ * `nmis` NMIs before the first run and returns the exits up to the HLT ('io:<port>' or reason).
+ */
+function nmiSteps(backend: BackendName, nmis: number): string[] {
+  const steps: string[] = [];
+  withVcpu(backend, (cpu, _hv, ram) => {
+    const st = cpu.getState(State.SEGS | State.GPRS);
+    ram.set([0x90, 0xe6, 0x31, 0xf4], Number(st.gprs!.rip));
+    ram.set([0xe6, 0x42, 0x48, 0xcf], NMI_HANDLER);
+    const gate = new DataView(ram.buffer, ram.byteOffset + IDT + 2 * 16, 16);
+    gate.setUint16(0, NMI_HANDLER & 0xffff, true);
+    gate.setUint16(2, 0x08, true);
+    gate.setUint16(4, 0x8e00, true);
+    gate.setUint16(6, NMI_HANDLER >>> 16, true);
+    cpu.setState({ segs: { idt: { ...st.segs!.idt, base: BigInt(IDT), limit: 0xfff } } });
+    for (let k = 0; k < nmis; k++) cpu.inject({ type: 'nmi' });
+    for (let n = 0; n < 10; n++) {
+      const e = cpu.run();
+      if (e.reason === 'io' && !e.in) {
+        cpu.assistIo(e, () => {});
+        steps.push(`io:${e.port.toString(16)}`);
+        continue;
+      }
+      steps.push(e.reason);
+      return;
+    }
+  });
+  return steps;
+}
 
 for (const backend of BACKEND_NAMES) {
   const skip = backendSkip(backend, 'backend parity');
@@ -73,6 +108,31 @@ for (const backend of BACKEND_NAMES) {
       assert.equal(cpu.run().reason, 'halted', 'IF=0: the guest halts, the interrupt stays held');
       assert.equal(evtPending(cpu), true);
       assert.equal(outcome(() => cpu.inject({ type: 'interrupt', vector: 0x41 })), 'EBUSY');
+    });
+  });
+
+  test(`${backend}: NMIs injected together collapse as on hardware (one delivered, one held, the rest dropped)`, { skip }, () => {
+    assert.deepEqual(nmiSteps(backend, 1), ['io:42', 'io:31', 'halted']);
+    // Where the second goes in may differ: a host without NMI-window exits (the PVM module)
+    // delivers it at the guest's next exit after the IRET, not at the IRET.
+    const steps = nmiSteps(backend, 3);
+    assert.equal(steps.filter((s) => s === 'io:42').length, 2, steps.join(' '));
+    assert.deepEqual(steps.filter((s) => s !== 'io:42'), ['io:31', 'halted'], steps.join(' '));
+  });
+
+  test(`${backend}: CS.L outside long mode and a CR3 beyond MAXPHYADDR in long mode are EINVAL naming them`, { skip }, () => {
+    withVcpu(backend, (cpu, hv) => {
+      const before = cpu.getState(State.SEGS | State.CRS);
+      const cs = before.segs!.cs;
+      const refused = (st: Parameters<Vcpu['setState']>[0], re: RegExp): void =>
+        assert.throws(() => cpu.setState(st), (e: unknown) => e instanceof VmmError && e.code === 'EINVAL' && re.test(e.message), re.source);
+      // Leaving long mode with the 64-bit CS still loaded.
+      refused({ crs: { cr0: 0x11n, cr4: 0x620n }, msrs: { efer: 0n } }, /CS\.L \(64-bit code segment\) outside long mode/);
+      const bits = hv.capability().arch.physAddrBits;
+      refused({ crs: { cr3: 1n << BigInt(bits) } }, new RegExp(`CR3 0x${(1n << BigInt(bits)).toString(16)} points beyond the ${bits}-bit`));
+      assert.deepEqual(cpu.getState(State.SEGS | State.CRS), before, 'refused calls change nothing');
+      // Leaving long mode with a 32-bit CS is fine.
+      cpu.setState({ crs: { cr0: 0x11n, cr4: 0x620n }, msrs: { efer: 0n }, segs: { cs: { ...cs, l: 0, def: 1 } } });
     });
   });
 

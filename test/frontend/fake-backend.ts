@@ -31,7 +31,7 @@ export function fakeCapability(over: Partial<Capability> = {}): Capability {
   return {
     version: 99, stateSize: 1024, maxMachines: 1000, maxVcpus: 1000, maxRam: 64 * 1024 * 1024,
     arch: { vcpuConf: { cpuid: true, tpr: true }, xcr0Mask: 0x7n, mxcsrMask: 0xffff, cpuidMaxOps: 4,
-      cr4Mask: 0xffffffffn, eferMask: 0xffffffffn },
+      cr4Mask: 0xffffffffn, eferMask: 0xffffffffn, physAddrBits: 52 },
     ...over,
   };
 }

@@ -92,7 +92,8 @@ test('setState: value types and ranges per field', () => {
   // the edges of each range are accepted
   cpu.setState({
     gprs: { rax: (1n << 64n) - 1n, rflags: (1n << 22n) - 1n },
-    segs: { cs: seg({ selector: 0xffff, dpl: 3, type: 15 }), gdt: seg({ limit: 0xffff }) },
+    // l: 0: CR0 0xffffffff without EFER.LME is not long mode, where a 64-bit CS is refused.
+    segs: { cs: seg({ selector: 0xffff, dpl: 3, type: 15, l: 0 }), gdt: seg({ limit: 0xffff }) },
     crs: { cr8: 15n, xcr0: 0x7n, cr0: 0xffffffffn },
     fpu: { mxcsr: 0xffff, st: Array.from({ length: 8 }, () => new Uint8Array(10)), ftw: 0xff },
   });

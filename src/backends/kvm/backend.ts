@@ -46,6 +46,7 @@ export class KvmBackend implements Backend {
         cpuidMaxOps: CPUID_MAX_OPS,
         cr4Mask: probeCr4Mask(this.system),
         eferMask: kvmEferMask(cpuid),
+        physAddrBits: physBits,
       },
     };
     return this.cap;

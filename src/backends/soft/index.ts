@@ -26,6 +26,7 @@ import type { Capability, VcpuStopHandle } from '../../api/types.js';
 import type { Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { MXCSR_MASK } from './fpu.js';
 import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
+import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { SoftMachine } from './vcpu.js';
 
 /** XCR0 state-component bits (Intel SDM vol. 1, 13.1). */
@@ -57,6 +58,7 @@ class SoftBackend implements Backend {
         // What MOV CR4 / WRMSR EFER accept in the guest (state.ts), so setState agrees with them.
         cr4Mask: BigInt(CR4_SUPPORTED >>> 0),
         eferMask: BigInt(EFER_SUPPORTED >>> 0),
+        physAddrBits: MAX_PHYS_ADDR_BITS,
       },
     };
   }

@@ -46,7 +46,9 @@ export class SoftVcpu implements BackendVcpu {
   /**
    * One held exception and one held interrupt at a time, as on KVM (kvm/events.ts): a second one
    * before the first is delivered is refused with EBUSY rather than queued, so the caller sees the
-   * same answers on both backends. NMIs queue (KVM_NMI has no such limit).
+   * same answers on both backends. NMIs collapse as on hardware and KVM (process_nmi): at most
+   * two wait while NMIs are unblocked (one goes in, one is held until its IRET), one while they
+   * are blocked; more are dropped, which is what the guest would see on KVM.
    */
   inject(event: VcpuEvent): void {
     this.alive();
@@ -59,7 +61,7 @@ export class SoftVcpu implements BackendVcpu {
     }
     if (event.type === 'exception') p.push({ kind: 'exception', vector: event.vector, errorCode: event.errorCode });
     else if (event.type === 'interrupt') p.push({ kind: 'interrupt', vector: event.vector });
-    else p.push({ kind: 'nmi' });
+    else if (p.filter((e) => e.kind === 'nmi').length < (this.cpu.nmiBlocked ? 1 : 2)) p.push({ kind: 'nmi' });
   }
   run(): VmExit {
     this.alive();
