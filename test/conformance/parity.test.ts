@@ -111,6 +111,16 @@ for (const backend of BACKEND_NAMES) {
     });
   });
 
+  test(`${backend}: an injected NMI shows in evtPending, and evtPending = false drops it`, { skip }, () => {
+    withVcpu(backend, (cpu) => {
+      cpu.inject({ type: 'nmi' });
+      assert.equal(evtPending(cpu), true);
+      cpu.setState({ intr: { evtPending: false } });
+      assert.equal(evtPending(cpu), false);
+      assert.equal(cpu.run().reason, 'halted', 'no NMI handler ran (there is none: it would triple-fault)');
+    });
+  });
+
   test(`${backend}: NMIs injected together collapse as on hardware (one delivered, one held, the rest dropped)`, { skip }, () => {
     assert.deepEqual(nmiSteps(backend, 1), ['io:42', 'io:31', 'halted']);
     // Where the second goes in may differ: a host without NMI-window exits (the PVM module)

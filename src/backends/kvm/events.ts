@@ -150,6 +150,12 @@ export class EventQueue {
     if (intr.evtPending === false) {
       this.exception = undefined;
       this.interrupt = -1;
+      // NMIs wait in the kernel (KVM_NMI): dropped too, as the soft backend drops its queue.
+      const ev = this.vcpu.getEvents();
+      if (ev.getUint8(EVENTS.nmiPending) !== 0) {
+        ev.setUint8(EVENTS.nmiPending, 0);
+        this.vcpu.setEvents();
+      }
     } else if (intr.evtPending === true && !this.held() && !eventInFlight(this.vcpu.getEvents())) {
       throw new VmmError('EINVAL', 'kvm: intr.evtPending = true with no event pending: use inject() to queue one');
     }
