@@ -1,5 +1,5 @@
 /**
- * Worker for stop-stress.test.ts. For each order it waits until the main thread is about to call
+ * Worker for test/conformance/stop-stress.test.ts. For each order it waits until the main thread is about to call
  * run() (`go`), then a random moment (a spin of a few microseconds: inside run()'s entry, a longer
  * spin, or a sleep of up to 2 ms: in the guest), stops the vCPU and waits for run() to return; it
  * answers with the number of stops that had to be resent (stop-and-await.ts). Posts 'ready' once

@@ -9,7 +9,7 @@
  * pending (and would fail every later KVM_RUN) until consumeStopSignals() takes it with
  * sigtimedwait, as QEMU does for its IPI signal.
  *
- * Why no stop is lost (test/kvm/stop-stress.test.ts aims stops at every point of run()): the
+ * Why no stop is lost (test/conformance/stop-stress.test.ts aims stops at every point of run()): the
  * flag is the request, the signal only a kick. run() reads the flag before every KVM_RUN and
  * consumes signals only after a KVM_RUN that returned EINTR, before reading the flag again, so a
  * consumed signal always leaves its flag to be seen. A stop landing after the flag check finds
