@@ -149,9 +149,27 @@ function checkBackendLimits(state: VcpuStateInput, limits: StateLimits): void {
   // is a bare errno from KVM_SET_SREGS, the soft CPU's would be to run with the bit ignored).
   checkMask('state.crs.cr4', state.crs?.cr4, limits.cr4Mask, 'cr4Mask');
   checkMask('state.msrs.efer', state.msrs?.efer, limits.eferMask, 'eferMask');
+  checkCanonicalMsrs(state, limits);
   const mxcsr = state.fpu?.mxcsr;
   if (mxcsr !== undefined && (mxcsr & ~limits.mxcsrMask) !== 0) {
     throw new VmmError('EINVAL', `state.fpu.mxcsr 0x${mxcsr.toString(16)} sets bits outside mxcsrMask 0x${limits.mxcsrMask.toString(16)}`);
+  }
+}
+
+/** CR4.LA57: with it supported, linear addresses (and so canonical MSR values) have 57 bits. */
+const CR4_LA57 = 1n << 12n;
+/** MSRs that hold linear addresses and refuse non-canonical values (WRMSR #GP; KVM refuses them too). */
+const ADDRESS_MSRS = ['lstar', 'cstar', 'kernelgsbase'] as const;
+
+function checkCanonicalMsrs(state: VcpuStateInput, limits: StateLimits): void {
+  const bits = (limits.cr4Mask & CR4_LA57) !== 0n ? 57n : 48n;
+  for (const name of ADDRESS_MSRS) {
+    const v = state.msrs?.[name];
+    if (v === undefined) continue;
+    const top = v >> (bits - 1n);
+    if (top !== 0n && top !== (1n << (65n - bits)) - 1n) {
+      throw new VmmError('EINVAL', `state.msrs.${name} 0x${v.toString(16)} is not a canonical ${bits}-bit address`);
+    }
   }
 }
 

@@ -6,7 +6,8 @@
  * - setState of CR4/EFER bits a backend does not support: VmmError EINVAL naming the value and
  *   the bits (KVM_SET_SREGS alone answers with a bare errno, the soft CPU used to run with them),
  *   while every bit in the capability's cr4Mask / eferMask is accepted. Likewise CS.L outside
- *   long mode and a CR3 beyond the backend's MAXPHYADDR in long mode (refused by KVM_SET_SREGS).
+ *   long mode and a CR3 beyond the backend's MAXPHYADDR in long mode (refused by KVM_SET_SREGS),
+ *   and non-canonical LSTAR/CSTAR/KERNELGSBASE (refused by KVM_SET_MSRS).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -143,6 +144,21 @@ for (const backend of BACKEND_NAMES) {
       assert.deepEqual(cpu.getState(State.SEGS | State.CRS), before, 'refused calls change nothing');
       // Leaving long mode with a 32-bit CS is fine.
       cpu.setState({ crs: { cr0: 0x11n, cr4: 0x620n }, msrs: { efer: 0n }, segs: { cs: { ...cs, l: 0, def: 1 } } });
+    });
+  });
+
+  test(`${backend}: LSTAR, CSTAR and KERNELGSBASE take canonical addresses only`, { skip }, () => {
+    withVcpu(backend, (cpu, hv) => {
+      const bits = ((hv.capability().arch.cr4Mask >> 12n) & 1n) !== 0n ? 57n : 48n; // CR4.LA57
+      const high = ((1n << 64n) - 1n) ^ ((1n << (bits - 1n)) - 1n); // lowest canonical upper-half address
+      for (const name of ['lstar', 'cstar', 'kernelgsbase'] as const) {
+        cpu.setState({ msrs: { [name]: high } });
+        cpu.setState({ msrs: { [name]: (1n << (bits - 1n)) - 1n } });
+        assert.equal(cpu.getState(State.MSRS).msrs![name], (1n << (bits - 1n)) - 1n);
+        const bad = 1n << (bits - 1n);
+        assert.throws(() => cpu.setState({ msrs: { [name]: bad } }), (e: unknown) => e instanceof VmmError && e.code === 'EINVAL' &&
+          e.message.includes(`state.msrs.${name} 0x${bad.toString(16)} is not a canonical`), name);
+      }
     });
   });
 

@@ -274,7 +274,9 @@ export class KvmVcpu implements BackendVcpu {
     const done = ioctlRetry(this.fd, write ? KVM.SET_MSRS : KVM.GET_MSRS, this.s.msrs.addr);
     if (done < 0) throw kvmError(write ? 'KVM_SET_MSRS' : 'KVM_GET_MSRS');
     if (done !== n) {
-      throw new VmmError('EINVAL', `kvm: vCPU ${this.id}: MSR ${names[done]} (${hex(MSR_TABLE.find(([x]) => x === names[done])![1])}) was refused by KVM`);
+      const name = names[done] as keyof VcpuState['msrs'];
+      const value = write ? ` = ${hex(BigInt.asUintN(64, values![name]!))}` : '';
+      throw new VmmError('EINVAL', `kvm: vCPU ${this.id}: MSR ${name} (${hex(MSR_TABLE.find(([x]) => x === name)![1])})${value} was refused by KVM`);
     }
     const out: bigint[] = [];
     for (let i = 0; i < n; i++) out.push(v.getBigUint64(MSRS.entries + i * MSRS.entrySize + MSRS.entryData, true));
