@@ -47,6 +47,14 @@ const AT = {
 const SCRATCH_SIZE = 65536;
 const CPUID_CAPACITY = Math.floor((SCRATCH_SIZE - AT.cpuid - CPUID2.entries) / CPUID2.entrySize);
 
+const CR0_PG = 1n << 31n, EFER_LME = 1n << 8n;
+
+/** The control registers of a kvm_sregs image, for messages. */
+function controlsText(sv: DataView): string {
+  const v = (n: 'cr0' | 'cr3' | 'cr4' | 'efer'): string => hex(sv.getBigUint64(SREGS[n], true));
+  return `CR0 ${v('cr0')}, CR3 ${v('cr3')}, CR4 ${v('cr4')}, EFER ${v('efer')}`;
+}
+
 export class KvmVcpu implements BackendVcpu {
   readonly id: number;
   readonly machine: KvmMachine;
@@ -213,9 +221,13 @@ export class KvmVcpu implements BackendVcpu {
       if (crs?.cr8 !== undefined) this.lastCr8 = Number(crs.cr8 & 0xfn);
       if (msrs?.efer !== undefined) sv.setBigUint64(SREGS.efer, BigInt.asUintN(64, msrs.efer), true);
       this.s.sregs.bytes.fill(0, SREGS.interruptBitmap, SREGS.interruptBitmap + 32);
-      // KVM answers a refused combination with a bare EINVAL: the message names what was asked for.
-      const asked = (['cr0', 'cr3', 'cr4'] as const).map((n) => `${n.toUpperCase()} ${hex(sv.getBigUint64(SREGS[n], true))}`);
-      this.ioctlAt(`KVM_SET_SREGS (${asked.join(', ')}, EFER ${hex(sv.getBigUint64(SREGS.efer, true))})`, KVM.SET_SREGS, this.s.sregs);
+      if (ioctlRetry(this.fd, KVM.SET_SREGS, this.s.sregs.addr) < 0) {
+        // KVM answers a refused combination with a bare EINVAL: the message names what was asked for.
+        const err = errno();
+        throw kvmError(`KVM_SET_SREGS (${controlsText(sv)}) (vCPU ${this.id})`, err);
+      }
+      const cr0 = sv.getBigUint64(SREGS.cr0, true);
+      if ((cr0 & CR0_PG) !== 0n && (sv.getBigUint64(SREGS.efer, true) & EFER_LME) === 0n) this.checkPagingKept(cr0);
     }
     if (msrs && MSR_TABLE.some(([n]) => msrs[n] !== undefined)) this.msrAccess(true, msrs);
     if (state.drs && (flags & State.DRS)) {
@@ -232,6 +244,18 @@ export class KvmVcpu implements BackendVcpu {
       this.ioctlAt('KVM_GET_XSAVE', KVM.GET_XSAVE, this.s.xsave);
       writeFpu(this.s.xsave.view, state.fpu);
       this.ioctlAt('KVM_SET_XSAVE', KVM.SET_XSAVE, this.s.xsave);
+    }
+  }
+
+  /**
+   * Some hosts accept CR0.PG outside long mode (32-bit or PAE paging) in KVM_SET_SREGS and drop it
+   * (the PVM module runs 64-bit guests only): refused here, not left to a guest running unpaged.
+   */
+  private checkPagingKept(asked: bigint): void {
+    this.ioctlAt('KVM_GET_SREGS', KVM.GET_SREGS, this.s.sregs);
+    const now = this.s.sregs.view.getBigUint64(SREGS.cr0, true);
+    if ((now & CR0_PG) === 0n) {
+      throw new VmmError('ENOTSUP', `kvm: this host does not keep paging outside long mode: CR0 ${hex(asked)} was set, ${hex(now)} reads back (32-bit/PAE paging unsupported here)`);
     }
   }
 
