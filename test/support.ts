@@ -17,14 +17,25 @@ export function guestBinary(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(GUEST_BUILD, `${name}.bin`)));
 }
 
-/** Why KVM cannot be used here, or undefined when /dev/kvm opens read-write. */
+let kvmReason: string | false | undefined;
+
+/**
+ * Why KVM cannot be used here, or undefined when it can: /dev/kvm must open read-write and the
+ * KVM backend must really come up (a /dev/kvm that opens but answers no KVM ioctl counts as unusable).
+ */
 export function kvmUnavailableReason(): string | undefined {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return undefined;
-  } catch (e) {
-    return `/dev/kvm not usable (${(e as Error).message})`;
+  if (kvmReason === undefined) {
+    try {
+      accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+      Hypervisor.open({ backend: 'kvm' }).close();
+      kvmReason = false;
+    } catch (e) {
+      if (e instanceof VmmError) kvmReason = `KVM backend does not open: ${e.message}`;
+      else if ((e as NodeJS.ErrnoException).code !== undefined) kvmReason = `/dev/kvm not usable (${(e as Error).message})`;
+      else throw e;
+    }
   }
+  return kvmReason || undefined;
 }
 
 /** For node:test's { skip } option: a visible reason string, or false to run. */
