@@ -7,22 +7,33 @@ import { allocateRam, releaseRam } from './guest-ram.js';
 import { KvmMachine } from './machine.js';
 import type { KvmSystem } from './system.js';
 
-let mxcsrMask: number | undefined;
+type ProbeVcpu = ReturnType<KvmMachine['createProbeVcpu']>;
 
-/** MXCSR_MASK as the host's FXSAVE reports it (KVM_GET_XSAVE on a fresh vCPU). */
-export function probeMxcsrMask(system: KvmSystem): number {
-  if (mxcsrMask !== undefined) return mxcsrMask;
+/** Runs fn on vCPU 0 of a throwaway machine, destroyed afterwards whatever fn does. */
+function withProbeVcpu<T>(system: KvmSystem, fn: (v: ProbeVcpu, m: KvmMachine) => T): T {
   const m = new KvmMachine(system);
   try {
-    const v = m.createProbeVcpu(0);
-    mxcsrMask = v.mxcsrMask();
+    return fn(m.createProbeVcpu(0), m);
   } finally {
     m.destroy();
   }
-  return mxcsrMask;
 }
 
-let cr4Mask: bigint | undefined;
+/** capability()'s host figures, read together on one throwaway vCPU (creating a VM is not free). */
+let vcpuFigures: { mxcsrMask: number; cr4Mask: bigint } | undefined;
+
+function probeVcpuFigures(system: KvmSystem): { mxcsrMask: number; cr4Mask: bigint } {
+  vcpuFigures ??= withProbeVcpu(system, (v) => {
+    const mxcsrMask = v.mxcsrMask(); // from the fresh vCPU, before the CR4 probe changes its state
+    return { mxcsrMask, cr4Mask: cr4MaskOf(v) };
+  });
+  return vcpuFigures;
+}
+
+/** MXCSR_MASK as the host's FXSAVE reports it (KVM_GET_XSAVE on a fresh vCPU). */
+export function probeMxcsrMask(system: KvmSystem): number {
+  return probeVcpuFigures(system).mxcsrMask;
+}
 
 /**
  * The CR4 bits (below 32) KVM_SET_SREGS accepts on this host, tried one at a time on a throwaway
@@ -32,27 +43,23 @@ let cr4Mask: bigint | undefined;
  * with a message naming it instead of a bare errno.
  */
 export function probeCr4Mask(system: KvmSystem): bigint {
-  if (cr4Mask !== undefined) return cr4Mask;
+  return probeVcpuFigures(system).cr4Mask;
+}
+
+function cr4MaskOf(v: ProbeVcpu): bigint {
   const CR4_PAE = 1n << 5n;
-  const m = new KvmMachine(system);
-  try {
-    const v = m.createProbeVcpu(0);
-    v.setState({ crs: { cr0: 0x80000011n, cr3: 0n, cr4: CR4_PAE }, msrs: { efer: 0x500n } }, State.CRS | State.MSRS);
-    let mask = CR4_PAE;
-    for (let bit = 0n; bit < 32n; bit++) {
-      if (1n << bit === CR4_PAE) continue;
-      try {
-        v.setState({ crs: { cr4: CR4_PAE | (1n << bit) } }, State.CRS);
-        mask |= 1n << bit;
-      } catch (e) {
-        if (!(e instanceof VmmError) || e.code !== 'EINVAL') throw e;
-      }
+  v.setState({ crs: { cr0: 0x80000011n, cr3: 0n, cr4: CR4_PAE }, msrs: { efer: 0x500n } }, State.CRS | State.MSRS);
+  let mask = CR4_PAE;
+  for (let bit = 0n; bit < 32n; bit++) {
+    if (1n << bit === CR4_PAE) continue;
+    try {
+      v.setState({ crs: { cr4: CR4_PAE | (1n << bit) } }, State.CRS);
+      mask |= 1n << bit;
+    } catch (e) {
+      if (!(e instanceof VmmError) || e.code !== 'EINVAL') throw e;
     }
-    cr4Mask = mask;
-  } finally {
-    m.destroy();
   }
-  return cr4Mask;
+  return mask;
 }
 
 let outAdvances: boolean | undefined;
@@ -65,24 +72,22 @@ let outAdvances: boolean | undefined;
  */
 export function probeOutAdvancesRip(system: KvmSystem): boolean {
   if (outAdvances !== undefined) return outAdvances;
-  const m = new KvmMachine(system);
   const ram = allocateRam(4096);
   try {
     ram.bytes.set([0xe6, 0x10, 0xe6, 0x10, 0xf4], 0);
-    m.map(0, ram, 0, 4096, 'rwx');
-    const v = m.createProbeVcpu(0);
-    const flat = { base: 0n, limit: 0xffffffff, s: 1, dpl: 0, p: 1, avl: 0, l: 0, def: 1, g: 1 };
-    const data = { ...flat, selector: 0x10, type: 3 };
-    v.setState({
-      segs: { cs: { ...flat, selector: 0x08, type: 11 }, ds: data, es: data, ss: data, fs: data, gs: data },
-      crs: { cr0: 0x11n },
-      gprs: { rip: 0n, rflags: 2n },
-    }, State.SEGS | State.CRS | State.GPRS);
-    if (ioctlRetry(v.fd, KVM.RUN, 0) < 0) throw kvmError('KVM_RUN (OUT probe)');
-    const rip = v.getState(State.GPRS).gprs!.rip;
-    outAdvances = rip !== 0n;
+    outAdvances = withProbeVcpu(system, (v, m) => {
+      m.map(0, ram, 0, 4096, 'rwx');
+      const flat = { base: 0n, limit: 0xffffffff, s: 1, dpl: 0, p: 1, avl: 0, l: 0, def: 1, g: 1 };
+      const data = { ...flat, selector: 0x10, type: 3 };
+      v.setState({
+        segs: { cs: { ...flat, selector: 0x08, type: 11 }, ds: data, es: data, ss: data, fs: data, gs: data },
+        crs: { cr0: 0x11n },
+        gprs: { rip: 0n, rflags: 2n },
+      }, State.SEGS | State.CRS | State.GPRS);
+      if (ioctlRetry(v.fd, KVM.RUN, 0) < 0) throw kvmError('KVM_RUN (OUT probe)');
+      return v.getState(State.GPRS).gprs!.rip !== 0n;
+    });
   } finally {
-    m.destroy();
     releaseRam(ram);
   }
   return outAdvances;
