@@ -1,5 +1,6 @@
 // Without a working /dev/kvm, 'auto' must fall back to the soft CPU and calc must still work.
-// Simulated by bind-mounting an empty file over /dev/kvm in a private mount namespace (needs
+// Where KVM is really unusable the commands run as they are; where it works, its absence is
+// simulated by bind-mounting an empty file over /dev/kvm in a private mount namespace (needs
 // root and unshare; skipped visibly elsewhere).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendSkip } from '../frontend/real-backends.js';
 import { BIN } from './run-cli.js';
+import { kvmUnavailableReason } from '../support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvisor-nokvm-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -16,9 +18,15 @@ const fakeKvm = join(dir, 'not-kvm');
 const NODE = `${process.execPath} ${BIN}`;
 writeFileSync(fakeKvm, '');
 
-/** Runs a shell command with /dev/kvm replaced by an empty file, or returns why it cannot. */
+const kvmAbsent = kvmUnavailableReason();
+if (kvmAbsent) console.log(`# no-KVM fallback runs for real: ${kvmAbsent}`);
+
+/** Runs a shell command where /dev/kvm is unusable (really, or replaced by an empty file), or returns why it cannot. */
 function withoutKvm(cmd: string): { out: string; status: number | null } | string {
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind ${fakeKvm} /dev/kvm && ${cmd}`], { encoding: 'utf8', env: { ...process.env, TSVISOR_BACKEND: '' } });
+  const env = { ...process.env, TSVISOR_BACKEND: '' };
+  const r = kvmAbsent
+    ? spawnSync('sh', ['-c', cmd], { encoding: 'utf8', env })
+    : spawnSync('unshare', ['-m', 'sh', '-c', `mount --bind ${fakeKvm} /dev/kvm && ${cmd}`], { encoding: 'utf8', env });
   if (r.error) return `unshare not available (${r.error.message})`;
   if (/unshare:|mount:/.test(r.stderr)) return `cannot make a private mount namespace here: ${r.stderr.trim().split('\n')[0]}`;
   return { out: r.stdout + r.stderr, status: r.status };

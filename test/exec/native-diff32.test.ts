@@ -12,7 +12,7 @@ import { execute } from '../../src/x86/exec/index.js';
 import { X86Fault } from '../../src/x86/exec/context.js';
 import { hexBytes } from './encode.js';
 import { FlatContext } from './flat-context.js';
-import { MEM_BASE, MEM_SIZE, oracleUnavailable, runNative } from './native-oracle.js';
+import { MEM_BASE, MEM_SIZE, compatUnavailable, runNative } from './native-oracle.js';
 import type { NativeCase, NativeResult } from './native-oracle.js';
 import { Rng, testSeed } from './rng.js';
 
@@ -80,7 +80,7 @@ function run(c: NativeCase, want: NativeResult): string {
   return d.join('; ');
 }
 
-const skip = oracleUnavailable();
+const skip = compatUnavailable();
 if (skip) console.log(`# SKIP 32-bit native differential test: ${skip}`);
 
 test('decoder + executor match this CPU in 32-bit code (BCD, INC/DEC short forms, 16/32-bit ALU)', { skip: skip ?? false }, () => {

@@ -65,6 +65,26 @@ export function oracleUnavailable(): string | undefined {
   return why;
 }
 
+let compatWhy: string | undefined | null = null;
+
+/**
+ * Why 32-bit compatibility-mode cases cannot run here, or undefined when they can. Kernels built or
+ * booted without IA-32 emulation (CONFIG_IA32_EMULATION off, ia32_emulation=0) fault on the first
+ * instruction of a 32-bit code segment, so one NOP is tried before any 32-bit case is trusted.
+ */
+export function compatUnavailable(): string | undefined {
+  if (compatWhy !== null) return compatWhy;
+  compatWhy = oracleUnavailable();
+  if (compatWhy === undefined) {
+    const nop: NativeCase = { bytes: Uint8Array.of(0x90), regs: new Array<bigint>(16).fill(0n), flags: 2, mem: new Uint8Array(MEM_SIZE), compat: true };
+    const [r] = runBatch([nop]);
+    if (r.fault !== undefined) {
+      compatWhy = `this kernel cannot run 32-bit compatibility-mode code (one NOP in a 32-bit code segment gave ${r.fault}; IA-32 emulation is off)`;
+    }
+  }
+  return compatWhy;
+}
+
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Runs the cases natively, in batches (one oracle process each) to bound the output size. */
