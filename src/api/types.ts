@@ -151,8 +151,8 @@ export interface IoExit extends ExitBase {
   data: Uint8Array;
   rep: boolean;
   str: boolean;
-  /** RIP of the next instruction. */
-  npc: number;
+  /** RIP of the next instruction: unsigned, in [0, 2^64) (upper-half kernel addresses are exact). */
+  npc: bigint;
   /**
    * Set by backends that complete the instruction themselves on the next run() (KVM: its
    * in-kernel emulator). The caller then only exchanges data: fills it for IN, reads it for OUT;
@@ -178,9 +178,10 @@ export interface MemoryExit extends ExitBase {
   /** See IoExit.backendCompletes. */
   backendCompletes?: boolean;
 }
-export interface RdmsrExit extends ExitBase { reason: 'rdmsr'; msr: number; npc: number }
-export interface WrmsrExit extends ExitBase { reason: 'wrmsr'; msr: number; value: bigint; npc: number }
-export interface CpuidExit extends ExitBase { reason: 'cpuid'; leaf: number; subleaf: number; npc: number }
+/** npc (rdmsr, wrmsr, cpuid): RIP of the next instruction, unsigned 64-bit; `setState({ gprs: { rip: exit.npc } })` completes it. */
+export interface RdmsrExit extends ExitBase { reason: 'rdmsr'; msr: number; npc: bigint }
+export interface WrmsrExit extends ExitBase { reason: 'wrmsr'; msr: number; value: bigint; npc: bigint }
+export interface CpuidExit extends ExitBase { reason: 'cpuid'; leaf: number; subleaf: number; npc: bigint }
 export interface TprChangedExit extends ExitBase { reason: 'tpr-changed'; cr8: bigint }
 export interface InvalidExit extends ExitBase { reason: 'invalid'; detail: string }
 /** int-ready / nmi-ready: the window asked for with Intr.intWindowExiting / nmiWindowExiting (now cleared). */

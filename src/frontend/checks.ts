@@ -14,6 +14,14 @@ export function checkInt(what: string, v: unknown, lo: number, hi: number): numb
   return v;
 }
 
+/** A bigint in [0, 2^64): an unsigned 64-bit register or address. */
+export function checkU64(what: string, v: unknown): bigint {
+  if (typeof v !== 'bigint' || v < 0n || v >= 1n << 64n) {
+    throw new VmmError('EINVAL', `${what} must be a bigint in [0, 2^64), got ${describe(v)}`);
+  }
+  return v;
+}
+
 /** An integer number in [lo, hi] that is a multiple of the page size. */
 export function checkPageAligned(what: string, v: unknown, lo: number, hi: number): number {
   checkInt(what, v, lo, hi);

@@ -5,7 +5,7 @@
  */
 import { VmmError } from '../api/errors.js';
 import type { IoExit, MemoryExit, VmExit } from '../api/types.js';
-import { checkBool, checkInt } from './checks.js';
+import { checkBool, checkInt, checkU64 } from './checks.js';
 import { describe } from './describe.js';
 
 function checkExitObject(what: string, exit: unknown, reason: string): Record<string, unknown> {
@@ -31,7 +31,7 @@ export function checkIoExit(exit: VmExit): IoExit {
   }
   checkBool('io exit rep', obj['rep']);
   checkBool('io exit str', obj['str']);
-  checkInt('io exit npc', obj['npc'], -(2 ** 53) + 1, 2 ** 64);
+  checkU64('io exit npc', obj['npc']);
   return exit as IoExit;
 }
 

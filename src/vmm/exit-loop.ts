@@ -103,7 +103,7 @@ export class ExitLoop {
     }
     const value = this.lapic.apicBaseMsr;
     this.cpu.setState({
-      gprs: { rax: value & 0xffffffffn, rdx: value >> 32n, rip: BigInt(exit.npc) },
+      gprs: { rax: value & 0xffffffffn, rdx: value >> 32n, rip: exit.npc },
     }, State.GPRS);
   }
 

@@ -11,7 +11,7 @@ import { assistIo, assistMem, AssistFault, IO_REP_BUDGET, MEM_REP_BUDGET } from 
 import { FakeCpu, longModeCpu, realModeCpu } from './fake-cpu.js';
 
 const exitState = { rflags: 2n, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false };
-function ioExit(f: Partial<IoExit> & { port: number; size: number; npc: number }): IoExit {
+function ioExit(f: Partial<IoExit> & { port: number; size: number; npc: bigint }): IoExit {
   return { reason: 'io', in: false, data: new Uint8Array(f.size), rep: false, str: false, exitState, ...f };
 }
 function memExit(gpa: number, write: boolean, size: number, instBytes: number[] = []): MemoryExit {
@@ -43,14 +43,14 @@ test('OUT/IN: no decode, no getState for OUT; IN merges AL/AX and zero-extends E
   const cpu = longModeCpu();
   cpu.setRegs({ rax: 0x1122334455667788n });
   const p = new PortLog();
-  assistIo(cpu, ioExit({ port: 0x60, size: 2, data: new Uint8Array([0x33, 0x22]), npc: 0x1002 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x60, size: 2, data: new Uint8Array([0x33, 0x22]), npc: 0x1002n }), p.handle);
   assert.equal(cpu.getCalls, 0);
   assert.equal(cpu.gprs.rip, 0x1002n);
-  assistIo(cpu, ioExit({ port: 0x61, size: 1, in: true, npc: 0x1004 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x61, size: 1, in: true, npc: 0x1004n }), p.handle);
   assert.equal(cpu.gprs.rax, 0x1122334455667710n);
-  assistIo(cpu, ioExit({ port: 0x61, size: 2, in: true, npc: 0x1006 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x61, size: 2, in: true, npc: 0x1006n }), p.handle);
   assert.equal(cpu.gprs.rax, 0x1122334455661211n);
-  assistIo(cpu, ioExit({ port: 0x62, size: 4, in: true, npc: 0x1008 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x62, size: 4, in: true, npc: 0x1008n }), p.handle);
   assert.equal(cpu.gprs.rax, 0x16151413n);
   assert.equal(cpu.gprs.rip, 0x1008n);
   assert.deepEqual(p.log, ['out 60/2 33,22', 'in 61/1', 'in 61/2', 'in 62/4']);
@@ -63,13 +63,13 @@ test('REP OUTSB / OUTSW from RAM, REP INSW with DF=1, FS override, 32-bit addres
   const p = new PortLog();
   cpu.code(0x1000, [0xf3, 0x6e]);
   cpu.setRegs({ rsi: 0x5000n, rcx: 5n });
-  assistIo(cpu, ioExit({ port: 0x60, size: 1, str: true, rep: true, npc: 0x1002 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x60, size: 1, str: true, rep: true, npc: 0x1002n }), p.handle);
   assert.deepEqual(p.log, ['out 60/1 a0', 'out 60/1 a1', 'out 60/1 a2', 'out 60/1 a3', 'out 60/1 a4']);
   assert.deepEqual([cpu.gprs.rsi, cpu.gprs.rcx, cpu.gprs.rip], [0x5005n, 0n, 0x1002n]);
 
   cpu.code(0x1000, [0xf3, 0x66, 0x6d]);
   cpu.setRegs({ rdi: 0x6004n, rcx: 3n, rflags: 0x402n });
-  assistIo(cpu, ioExit({ port: 0x70, size: 2, in: true, str: true, rep: true, npc: 0x1003 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x70, size: 2, in: true, str: true, rep: true, npc: 0x1003n }), p.handle);
   assert.deepEqual(Array.from(cpu.ram.subarray(0x6000, 0x6006)), [0x14, 0x15, 0x12, 0x13, 0x10, 0x11]);
   assert.deepEqual([cpu.gprs.rdi, cpu.gprs.rcx, cpu.gprs.rip], [0x5ffen, 0n, 0x1003n]);
 
@@ -77,14 +77,14 @@ test('REP OUTSB / OUTSW from RAM, REP INSW with DF=1, FS override, 32-bit addres
   cpu.state.segs.fs.base = 0x4000n;
   cpu.setRegs({ rsi: 0x1002n, rflags: 2n });
   p.log.length = 0;
-  assistIo(cpu, ioExit({ port: 0x60, size: 1, str: true, npc: 0x1002 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x60, size: 1, str: true, npc: 0x1002n }), p.handle);
   assert.deepEqual(p.log, ['out 60/1 a2']);
   assert.equal(cpu.gprs.rsi, 0x1003n);
 
   cpu.code(0x1000, [0x67, 0xf3, 0x6e]);
   cpu.setRegs({ rsi: 0x1_0000_5000n, rcx: 0xffff_ffff_0000_0002n });
   p.log.length = 0;
-  assistIo(cpu, ioExit({ port: 0x60, size: 1, str: true, rep: true, npc: 0x1003 }), p.handle);
+  assistIo(cpu, ioExit({ port: 0x60, size: 1, str: true, rep: true, npc: 0x1003n }), p.handle);
   assert.deepEqual(p.log, ['out 60/1 a0', 'out 60/1 a1']);
   assert.deepEqual([cpu.gprs.rsi, cpu.gprs.rcx], [0x5002n, 0n]);
 });
@@ -96,26 +96,26 @@ test('string I/O: 16-bit SI wraps, REP budget leaves RIP, #PF reported with prog
   rm.code(0x1000, [0xf3, 0x6e]);
   rm.setRegs({ rsi: 0xabcd_ffffn, rcx: 2n });
   const p = new PortLog();
-  assistIo(rm, ioExit({ port: 0x80, size: 1, str: true, rep: true, npc: 0x1002 }), p.handle);
+  assistIo(rm, ioExit({ port: 0x80, size: 1, str: true, rep: true, npc: 0x1002n }), p.handle);
   assert.deepEqual(p.log, ['out 80/1 55', 'out 80/1 66']);
   assert.deepEqual([rm.gprs.rsi, rm.gprs.rcx], [0xabcd_0001n, 0n]);
 
   const cpu = longModeCpu();
   cpu.code(0x1000, [0xf3, 0x6c]);
   cpu.setRegs({ rdi: 0x10000n, rcx: BigInt(IO_REP_BUDGET + 5) });
-  assistIo(cpu, ioExit({ port: 0x60, size: 1, in: true, str: true, rep: true, npc: 0x1002 }), () => undefined);
+  assistIo(cpu, ioExit({ port: 0x60, size: 1, in: true, str: true, rep: true, npc: 0x1002n }), () => undefined);
   assert.deepEqual([cpu.gprs.rcx, cpu.gprs.rip], [5n, 0x1000n]);
 
   // Unmap 2..4 MiB in the page directory: the 3rd element faults, the first two are committed.
   cpu.ram.fill(0, 0x102008, 0x102010);
   cpu.setRegs({ rdi: 0x1ffffen, rcx: 4n });
-  assert.throws(() => assistIo(cpu, ioExit({ port: 0x60, size: 1, in: true, str: true, rep: true, npc: 0x1002 }), () => undefined),
+  assert.throws(() => assistIo(cpu, ioExit({ port: 0x60, size: 1, in: true, str: true, rep: true, npc: 0x1002n }), () => undefined),
     (e: unknown) => e instanceof AssistFault && e.vector === 14 && e.errorCode === 2 && e.cr2 === 0x200000);
   assert.deepEqual([cpu.gprs.rdi, cpu.gprs.rcx, cpu.gprs.rip], [0x200000n, 2n, 0x1000n]);
   const mmio = longModeCpu();
   mmio.code(0x1000, [0xf3, 0x6c]);
   mmio.setRegs({ rdi: 0x200000n, rcx: 1n });
-  assert.throws(() => assistIo(mmio, ioExit({ port: 0x60, size: 1, in: true, str: true, rep: true, npc: 0x1002 }), () => undefined),
+  assert.throws(() => assistIo(mmio, ioExit({ port: 0x60, size: 1, in: true, str: true, rep: true, npc: 0x1002n }), () => undefined),
     (e: unknown) => e instanceof VmmError && e.code === 'ENOTSUP' && /not guest RAM/.test(e.message));
 });
 
@@ -172,14 +172,14 @@ test('assistMem in real mode (16-bit addressing, DS base) and errors: unknown ex
   assert.equal(cpu.gprs.rip, 0x1000n);
   cpu.code(0x1000, [0xff, 0xff]);
   assert.throws(() => assistMem(cpu, memExit(0x200000, false, 4), dev.handle), (e: unknown) => e instanceof VmmError && e.code === 'ENODEV');
-  assert.throws(() => assistMem(cpu, ioExit({ port: 1, size: 1, npc: 0 }), dev.handle), (e: unknown) => e instanceof VmmError && e.code === 'EINVAL');
+  assert.throws(() => assistMem(cpu, ioExit({ port: 1, size: 1, npc: 0n }), dev.handle), (e: unknown) => e instanceof VmmError && e.code === 'EINVAL');
 });
 
 test('exits the backend completes (KVM): data exchange only, per element, no state access', () => {
   const cpu = longModeCpu();
   const p = new PortLog();
   const data = new Uint8Array(6);
-  assistIo(cpu, { ...ioExit({ port: 0x60, size: 2, in: true, str: true, rep: true, npc: 0x1002, data }), backendCompletes: true } as IoExit, p.handle);
+  assistIo(cpu, { ...ioExit({ port: 0x60, size: 2, in: true, str: true, rep: true, npc: 0x1002n, data }), backendCompletes: true } as IoExit, p.handle);
   assert.deepEqual(Array.from(data), [0x10, 0x11, 0x12, 0x13, 0x14, 0x15]);
   assert.deepEqual(p.log, ['in 60/2', 'in 60/2', 'in 60/2']);
   const dev = new Device(0x200000);

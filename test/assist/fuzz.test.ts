@@ -39,7 +39,7 @@ test(`assistMem/assistIo on random bytes and registers throw only VmmError (seed
     const bytes = randomInsn(rng);
     cpu.code(0x1000, Array.from(bytes));
     const mem: MemoryExit = { reason: 'memory', gpa: 0x200000 + rng.below(0x1000), write: rng.below(2) === 1, size: 1 << rng.below(4), prot: 'r', instBytes: rng.below(2) ? bytes : new Uint8Array(0), exitState };
-    const io: IoExit = { reason: 'io', port: rng.below(0x10000), in: rng.below(2) === 1, size: rng.pick([1, 2, 4]), data: new Uint8Array(4), rep: rng.below(2) === 1, str: rng.below(2) === 1, npc: 0x1000 + bytes.length, exitState };
+    const io: IoExit = { reason: 'io', port: rng.below(0x10000), in: rng.below(2) === 1, size: rng.pick([1, 2, 4]), data: new Uint8Array(4), rep: rng.below(2) === 1, str: rng.below(2) === 1, npc: BigInt(0x1000 + bytes.length), exitState };
     for (const run of [() => assistMem(cpu, mem, (r) => r.data.fill(0x5a)), () => assistIo(cpu, io, (r) => r.data.fill(0xa5))]) {
       try {
         run();

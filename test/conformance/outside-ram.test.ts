@@ -108,7 +108,7 @@ function runCase(backend: BackendName, c: Case): { exits: VmExit[]; rip: number;
     const last = exits[exits.length - 1]!;
     const rsp = Number(g.rsp);
     const stack: [bigint, bigint] = rsp + 16 <= RAM_SIZE ? [view.getBigUint64(rsp, true), view.getBigUint64(rsp + 8, true)] : [-1n, -1n];
-    return { exits, rip: last.reason === 'io' ? last.npc : Number(g.rip), stack, described: exits.map(describeExit).join(' | ') };
+    return { exits, rip: Number(last.reason === 'io' ? last.npc : g.rip), stack, described: exits.map(describeExit).join(' | ') };
   } finally {
     hv.close();
   }

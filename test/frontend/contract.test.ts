@@ -107,7 +107,7 @@ for (const name of BACKEND_NAMES) {
 
       const out = run(cpu, 'io');
       assert.ok(out.reason === 'io');
-      assert.deepEqual([out.port, out.in, out.size, out.rep, out.str, out.npc], [0x80, false, 1, false, false, 0x1004]);
+      assert.deepEqual([out.port, out.in, out.size, out.rep, out.str, out.npc], [0x80, false, 1, false, false, 0x1004n]);
       const seen: number[] = [];
       cpu.assistIo(out, (req) => {
         assert.deepEqual([req.port, req.in, req.size], [0x80, false, 1]);
@@ -117,7 +117,7 @@ for (const name of BACKEND_NAMES) {
 
       const inp = run(cpu, 'io');
       assert.ok(inp.reason === 'io');
-      assert.deepEqual([inp.port, inp.in, inp.size, inp.npc], [0x81, true, 1, 0x1006]);
+      assert.deepEqual([inp.port, inp.in, inp.size, inp.npc], [0x81, true, 1, 0x1006n]);
       cpu.assistIo(inp, (req) => { req.data[0] = 0x99; });
 
       const wr = run(cpu, 'memory');

@@ -213,7 +213,7 @@ test('gvaToGpa walks the guest page tables through the machine map (src/x86/mmu)
 test('assistIo/assistMem delegate to src/x86/assist after checking the handler', () => {
   const { fb, hv, cpu } = setup();
   const exitState = { rflags: 2n, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false };
-  const exit = { reason: 'io', port: 0x80, in: false, size: 1, data: new Uint8Array([0x42]), rep: false, str: false, npc: 0x1002, exitState } as const;
+  const exit = { reason: 'io', port: 0x80, in: false, size: 1, data: new Uint8Array([0x42]), rep: false, str: false, npc: 0x1002n, exitState } as const;
   const seen: unknown[] = [];
   cpu.assistIo(exit, (req) => { seen.push({ ...req, data: [...req.data] }); });
   assert.deepEqual(seen, [{ port: 0x80, in: false, size: 1, data: [0x42] }]);

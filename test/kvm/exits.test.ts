@@ -27,12 +27,12 @@ test('io: OUT/IN imm8 and dx, REP OUTSB/INSB, data both ways, npc, rep/str', { s
     assert.equal(io.rep, false);
     assert.equal(io.str, false);
     // mov al, imm8 (2 bytes), OUT imm8 at +2, OUT imm8 at +4, IN imm8 at +6.
-    assert.equal(io.npc, LOAD + 4);
+    assert.equal(io.npc, BigInt(LOAD + 4));
     io = expectIo(runTo(cpu), 0x15, false, 1);
     assert.equal(io.npc, LOAD + 6, 'back-to-back OUTs');
 
     io = expectIo(runTo(cpu), 0x11, true, 1);
-    assert.equal(io.npc, LOAD + 8);
+    assert.equal(io.npc, BigInt(LOAD + 8));
     io.data[0] = 0x5a;
     io = expectIo(runTo(cpu), 0x12, false, 2);
     assert.deepEqual([...io.data], [0xef, 0xbe]);
@@ -78,7 +78,7 @@ test('io from CPL3 (the P1 guest) carries exitState', { skip }, () => {
   try {
     for (let i = 0; i < 3; i++) {
       const io = expectIo(runTo(g.cpu), 0x10, false, 1);
-      assert.equal(io.npc, LOAD + 2);
+      assert.equal(io.npc, BigInt(LOAD + 2));
       assert.equal(io.exitState.rflags & 2n, 2n);
       assert.equal(io.exitState.intShadow, false);
     }
@@ -130,7 +130,7 @@ test('rdmsr/wrmsr of an unknown MSR and of IA32_APIC_BASE exit; the caller compl
     assert.equal(rd.reason, 'rdmsr');
     if (rd.reason !== 'rdmsr') return;
     assert.equal(rd.msr, 0x12345678);
-    assert.equal(rd.npc, LOAD + 7);
+    assert.equal(rd.npc, BigInt(LOAD + 7));
     cpu.setState({ gprs: { rax: 0xcafef00dn, rdx: 0x1234n, rip: BigInt(rd.npc) } });
     const wr = runTo(cpu);
     assert.equal(wr.reason, 'wrmsr');

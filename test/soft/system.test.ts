@@ -123,7 +123,7 @@ test('CPUID: set/del masks apply; exit leaves leave RIP on the instruction with 
   e = vm.cpu.run();
   assert.equal(e.reason, 'cpuid');
   if (e.reason !== 'cpuid') return;
-  assert.deepEqual([e.leaf, e.npc], [0x40000000, 0x1005]);
+  assert.deepEqual([e.leaf, e.npc], [0x40000000, 0x1005n]);
   g = gprs(vm.cpu);
   assert.equal(g.rip, 0x1003n);
 });
@@ -136,7 +136,7 @@ test('RDMSR/WRMSR: platform MSRs in the CPU, others exit with npc', () => {
   const e = vm.cpu.run();
   assert.equal(e.reason, 'rdmsr');
   if (e.reason !== 'rdmsr') return;
-  assert.deepEqual([e.msr, e.npc], [0x1234, 0x10009]);
+  assert.deepEqual([e.msr, e.npc], [0x1234, 0x10009n]);
   assert.equal(vm.cpu.getState(State.MSRS).msrs!.lstar, 0xffffffff12345678n);
 });
 

@@ -31,7 +31,6 @@ import type { KvmVcpu } from './vcpu.js';
 
 type Handler = (d: ExitDecoder) => VmExit | undefined;
 
-const TWO32 = 4294967296;
 const EFER_LMA = 1 << 10;
 const EXIT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(KVM_EXIT).map(([k, v]) => [v, k]));
 
@@ -119,7 +118,6 @@ export class ExitDecoder {
       this.ioData = this.runBytes.subarray(offset, offset + length);
       this.ioDataKey = key;
     }
-    const rip = this.rip();
     let insn = this.ioInsnAtRip(isIn);
     if (!isIn && insn && this.outAdvancesRip && !(insn.rep && this.rcxLow() !== 0)) {
       // RIP is already past this OUT: what sits there is the next instruction (which may be
@@ -130,7 +128,7 @@ export class ExitDecoder {
     return {
       reason: 'io', port: rv.getUint16(RUN.ioPort, true), in: isIn, size, data: this.ioData,
       rep: insn ? insn.rep : count > 1, str: insn ? insn.str : count > 1,
-      npc: insn ? rip + insn.length : rip, backendCompletes: true, exitState: this.exitState(),
+      npc: this.npc(insn ? insn.length : 0), backendCompletes: true, exitState: this.exitState(),
     };
   }
 
@@ -150,10 +148,9 @@ export class ExitDecoder {
   msr(write: boolean): VmExit {
     const rv = this.rv;
     const msr = rv.getUint32(RUN.msrIndex, true);
-    const rip = this.rip();
     const got = this.fetchAtRip();
     const insn = decodeMsrInsn(this.insn.subarray(0, got), this.longCode(), write ? 0x30 : 0x32);
-    const npc = rip + (insn ? insn.length : 2);
+    const npc = this.npc(insn ? insn.length : 2);
     // Unless the caller sets the registers itself, KVM completes RDMSR with 0 and WRMSR as accepted.
     rv.setUint8(RUN.msrError, 0);
     this.vcpu.completionPending = true;
@@ -227,10 +224,15 @@ export class ExitDecoder {
     return this.rv.getUint32(RUN.syncRegs + 2 * 8 /* rcx */, true);
   }
 
-  /** RIP as a number (exact below 2^53, which covers every address the contract carries). */
-  private rip(): number {
-    const o = RUN.syncRegs + REGS_RIP;
-    return this.rv.getUint32(o + 4, true) * TWO32 + this.rv.getUint32(o, true);
+  /**
+   * RIP + length as the CPU computes the next RIP: unsigned 64-bit in 64-bit code; outside it EIP
+   * wraps at 32 bits, and 16-bit code (CS.D clear) keeps IP in 16 bits, as the soft CPU does.
+   */
+  private npc(length: number): bigint {
+    const next = this.u64(RUN.syncRegs + REGS_RIP) + BigInt(length);
+    if (this.longCode()) return BigInt.asUintN(64, next);
+    const sixteen = this.rv.getUint8(RUN.syncSregs + SREGS.cs + SEGMENT.db) === 0 && next - BigInt(length) < 0x10000n;
+    return next & (sixteen ? 0xffffn : 0xffffffffn);
   }
 
   /** 64-bit code: long mode active and CS.L. */

@@ -5,7 +5,7 @@
  */
 import type { CpuidConf } from '../../api/types.js';
 import type { Instruction } from '../../x86/instruction.js';
-import { computeNextRip, nextRipOut } from '../../x86/exec/address.js';
+import { nextRipU64 } from '../../x86/exec/address.js';
 import type { SoftCpu } from './cpu.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { ExitSignal } from './signals.js';
@@ -64,8 +64,7 @@ export function cpuidValues(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
 export function cpuid(cpu: SoftCpu, insn: Instruction): void {
   const leaf = cpu.regs[0]! >>> 0, subleaf = cpu.regs[2]! >>> 0;
   if (cpu.cpuidConf.get(leaf)?.exit) {
-    computeNextRip(cpu, insn);
-    throw new ExitSignal({ reason: 'cpuid', leaf, subleaf, npc: nextRipOut.hi * 4294967296 + (nextRipOut.lo >>> 0) });
+    throw new ExitSignal({ reason: 'cpuid', leaf, subleaf, npc: nextRipU64(cpu, insn) });
   }
   const [a, b, c, d] = cpuidValues(cpu, leaf, subleaf);
   cpu.regs[0] = a; cpu.regs[1] = 0;

@@ -5,7 +5,7 @@
  * mode) the TSS I/O permission bitmap decides, else #GP(0).
  */
 import type { Instruction } from '../../x86/instruction.js';
-import { computeNextRip, nextRipOut } from '../../x86/exec/address.js';
+import { nextRipU64 } from '../../x86/exec/address.js';
 import type { SoftCpu } from './cpu.js';
 import { ExitSignal } from './signals.js';
 import { ATTR_P, CR0_PE, RFLAGS_VM, SLOT_TR } from './state.js';
@@ -29,11 +29,6 @@ function checkIoPermission(cpu: SoftCpu, port: number, size: number): void {
   const bits = cpu.readSys(base + byte, 2);
   const mask = ((1 << size) - 1) << (port & 7);
   if (bits & mask) throw gp0(`I/O to port 0x${port.toString(16)} denied by the TSS I/O bitmap`);
-}
-
-function npc(cpu: SoftCpu, insn: Instruction): number {
-  computeNextRip(cpu, insn);
-  return nextRipOut.hi * TWO32 + (nextRipOut.lo >>> 0);
 }
 
 function ioSize(insn: Instruction): number {
@@ -60,7 +55,7 @@ export function inOut(cpu: SoftCpu, insn: Instruction): void {
   throw new ExitSignal({
     reason: 'io', port, in: isIn, size,
     data: isIn ? new Uint8Array(size) : valueBytes(cpu.regs[0]!, size),
-    rep: false, str: false, npc: npc(cpu, insn),
+    rep: false, str: false, npc: nextRipU64(cpu, insn),
   });
 }
 
@@ -87,5 +82,5 @@ export function insOuts(cpu: SoftCpu, insn: Instruction): void {
     const seg = insn.segOverride >= 0 ? insn.segOverride : SEG_DS;
     data = valueBytes(cpu.read(seg, si, size as 1 | 2 | 4), size);
   }
-  throw new ExitSignal({ reason: 'io', port, in: isIn, size, data, rep, str: true, npc: npc(cpu, insn) });
+  throw new ExitSignal({ reason: 'io', port, in: isIn, size, data, rep, str: true, npc: nextRipU64(cpu, insn) });
 }

@@ -4,7 +4,7 @@
  * Values travel as [lo, hi] uint32 halves; no BigInt except in the exit record.
  */
 import type { Instruction } from '../../x86/instruction.js';
-import { computeNextRip, nextRipOut } from '../../x86/exec/address.js';
+import { nextRipU64 } from '../../x86/exec/address.js';
 import type { SoftCpu } from './cpu.js';
 import { ExitSignal } from './signals.js';
 import { CR0_PG, EFER_LMA, EFER_LME, EFER_SUPPORTED } from './state.js';
@@ -83,16 +83,11 @@ const MSRS = new Map<number, MsrDef>([
   [MSR.TSC_AUX, { read: (c) => [c.tscAux, 0], write: (c, lo, hi) => { if (hi) throw gp0('TSC_AUX bits 63:32'); c.tscAux = lo >>> 0; } }],
 ]);
 
-function npc(cpu: SoftCpu, insn: Instruction): number {
-  computeNextRip(cpu, insn);
-  return nextRipOut.hi * TWO32 + (nextRipOut.lo >>> 0);
-}
-
 export function rdmsr(cpu: SoftCpu, insn: Instruction): void {
   requireCpl0(cpu, insn);
   const msr = cpu.regs[2]! >>> 0;
   const def = MSRS.get(msr);
-  if (!def) throw new ExitSignal({ reason: 'rdmsr', msr, npc: npc(cpu, insn) });
+  if (!def) throw new ExitSignal({ reason: 'rdmsr', msr, npc: nextRipU64(cpu, insn) });
   const [lo, hi] = def.read(cpu);
   cpu.regs[0] = lo; cpu.regs[1] = 0;
   cpu.regs[4] = hi; cpu.regs[5] = 0;
@@ -105,7 +100,7 @@ export function wrmsr(cpu: SoftCpu, insn: Instruction): void {
   const lo = cpu.regs[0]! >>> 0, hi = cpu.regs[4]! >>> 0;
   const def = MSRS.get(msr);
   if (!def) {
-    throw new ExitSignal({ reason: 'wrmsr', msr, value: (BigInt(hi) << 32n) | BigInt(lo), npc: npc(cpu, insn) });
+    throw new ExitSignal({ reason: 'wrmsr', msr, value: (BigInt(hi) << 32n) | BigInt(lo), npc: nextRipU64(cpu, insn) });
   }
   def.write(cpu, lo, hi);
   advance(cpu, insn);

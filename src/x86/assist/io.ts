@@ -37,7 +37,7 @@ export function assistIo(cpu: GuestCpu, exit: VmExit, handler: IoHandler): void 
   else if (exit.in) portIn(cpu, exit, handler);
   else {
     handler({ port: exit.port, in: false, size: exit.size, data: exit.data.slice(0, exit.size) });
-    cpu.setState({ gprs: { rip: BigInt(exit.npc) } }, State.GPRS);
+    cpu.setState({ gprs: { rip: exit.npc } }, State.GPRS);
   }
 }
 
@@ -57,7 +57,7 @@ function portIn(cpu: GuestCpu, exit: IoExit, handler: IoHandler): void {
   const { gprs } = stateOf(cpu, State.GPRS, ['gprs']);
   const v = BigInt(data[0]! | (exit.size > 1 ? data[1]! << 8 : 0)) | (exit.size === 4 ? BigInt(data[2]! | (data[3]! << 8)) << 16n : 0n);
   const keep = exit.size === 4 ? 0n : gprs.rax & ~((1n << BigInt(exit.size * 8)) - 1n);
-  cpu.setState({ gprs: { rax: keep | v, rip: BigInt(exit.npc) } }, State.GPRS);
+  cpu.setState({ gprs: { rax: keep | v, rip: exit.npc } }, State.GPRS);
 }
 
 function stringIo(cpu: GuestCpu, exit: IoExit, handler: IoHandler): void {
@@ -86,7 +86,7 @@ function stringIo(cpu: GuestCpu, exit: IoExit, handler: IoHandler): void {
     const merge = (old: bigint, v: bigint): bigint => (insn.addrSize === 8 ? BigInt.asUintN(64, v) : insn.addrSize === 4 ? v & mask : (old & ~mask) | (v & mask));
     const out: Partial<Gprs> = { [indexName]: merge(gprs[indexName], gprs[indexName] + moved) };
     if (rep) out.rcx = merge(gprs.rcx, (gprs.rcx & mask) - BigInt(done));
-    if (!rep || count === BigInt(done)) out.rip = BigInt(exit.npc);
+    if (!rep || count === BigInt(done)) out.rip = exit.npc;
     cpu.setState({ gprs: out }, State.GPRS);
   };
   try {

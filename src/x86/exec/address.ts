@@ -31,6 +31,12 @@ export function computeNextRip(ctx: ExecContext, insn: Instruction): void {
   }
 }
 
+/** RIP of the instruction after insn as an unsigned 64-bit value: an exit's npc. */
+export function nextRipU64(ctx: ExecContext, insn: Instruction): bigint {
+  computeNextRip(ctx, insn);
+  return (BigInt(nextRipOut.hi >>> 0) << 32n) | BigInt(nextRipOut.lo >>> 0);
+}
+
 /** Moves RIP past insn. */
 export function advance(ctx: ExecContext, insn: Instruction): void {
   const r = ctx.regs;
