@@ -20,7 +20,6 @@ test('execute() never throws anything but X86Fault on random decodable instructi
   const seed = testSeed();
   const rng = new Rng(seed);
   const ctx = new FlatContext(new Uint8Array(0x10000), 0);
-  ctx.repBudget = 64;
   let executed = 0;
   for (let i = 0; i < ROUNDS; i++) {
     const mode = rng.pick([16, 32, 64] as const);
@@ -34,6 +33,7 @@ test('execute() never throws anything but X86Fault on random decodable instructi
       continue;
     }
     ctx.mode = mode;
+    ctx.repBudget = 64;
     ctx.stackSize = mode === 64 ? 8 : mode === 32 ? 4 : 2;
     ctx.cpl = rng.int(2) ? 0 : 3;
     for (let r = 0; r < 34; r++) ctx.regs[r] = rng.int(4) === 0 ? rng.int(0x10000) : (rng.u32() > 0x7fffffffn ? -rng.int(1 << 30) : rng.int(1 << 30));

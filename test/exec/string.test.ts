@@ -48,17 +48,20 @@ test('repe cmpsb stops at the first difference; repne scasb at the first match',
   assert.equal(ctx.flags & ZF, ZF);
 });
 
-test('repBudget bounds iterations; RIP stays until the count is exhausted', () => {
+test('repBudget bounds iterations and is consumed by them; RIP stays until the count is exhausted', () => {
   const ctx = context(64);
   ctx.repBudget = 3;
   ctx.set(RDI, BigInt(BASE + 0x100)); ctx.set(RCX, 7n);
   step(ctx, 'f3aa');
-  assert.equal(ctx.get(RCX), 4n);
-  assert.equal(ctx.rip, 0x100n);
+  assert.deepEqual([ctx.get(RCX), ctx.rip, ctx.repBudget], [4n, 0x100n, 0]);
   step(ctx, 'f3aa');
+  assert.deepEqual([ctx.get(RCX), ctx.rip], [4n, 0x100n], 'an exhausted budget runs no iteration');
+  ctx.repBudget = 3;
   step(ctx, 'f3aa');
-  assert.equal(ctx.get(RCX), 0n);
-  assert.equal(ctx.rip, 0x102n);
+  assert.deepEqual([ctx.get(RCX), ctx.rip, ctx.repBudget], [1n, 0x100n, 0]);
+  ctx.repBudget = 3;
+  step(ctx, 'f3aa');
+  assert.deepEqual([ctx.get(RCX), ctx.rip, ctx.repBudget], [0n, 0x102n, 2]);
   assert.equal(ctx.get(RDI), BigInt(BASE + 0x107));
 });
 

@@ -72,7 +72,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   mode: 16 | 32 | 64 = 16;
   stackSize: 2 | 4 | 8 = 2;
   memHi = 0;
-  repBudget = 4096;
+  /** REP iterations left in the current run slice (run.ts refills it). */
+  repBudget = 0;
 
   /** configureCpuid masks and exit leaves, per leaf. */
   readonly cpuidConf = new Map<number, CpuidConf>();

@@ -5,7 +5,9 @@
  * function, block-compile.ts), one instruction at a time while events, windows or TF are
  * watched; with event delivery (injected exceptions, NMIs, interrupts; STI/MOV
  * SS shadows), interrupt/NMI windows, HLT, and the exits. A stop request (an Atomics flag in a
- * SharedArrayBuffer, so another thread can set it) is polled every RUN_SLICE instructions.
+ * SharedArrayBuffer, so another thread can set it) is polled after every slice: at most
+ * RUN_SLICE instructions and REP_SLICE string iterations (a REP instruction retires once however
+ * many iterations it runs, so instructions alone do not bound the work of a slice).
  *
  * TSC determinism: the TSC is tscOffset + instructions retired (cpu.instret), so a guest run
  * twice from the same state reads the same TSC values.
@@ -30,6 +32,9 @@ const DR6_BS = 1 << 14;
 
 /** Instructions between two polls of the stop flag. */
 export let RUN_SLICE = 1 << 16;
+
+/** REP string iterations between two polls of the stop flag (see ExecContext.repBudget). */
+export const REP_SLICE = 1 << 15;
 
 /** Sets the stop-poll interval (tests use small slices to bound fuzzed runs). */
 export function setRunSlice(n: number): void {
@@ -125,6 +130,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       Atomics.store(stopFlag, 0, 0);
       return withState(cpu, { reason: 'stopped' });
     }
+    cpu.repBudget = REP_SLICE;
     let insn: Instruction | undefined;
     // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
     let hot: Block | undefined, hotStart = 0;
@@ -186,7 +192,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             }
             budget -= retired;
             if (r > 0 && r % insns.length === 0) prev = block;
-            if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
+            if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0 || cpu.repBudget <= 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
             }
@@ -209,7 +215,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           }
           budget -= k;
         }
-        if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0) {
+        if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
           break;
         }

@@ -53,9 +53,10 @@ export interface ExecContext {
    */
   cpl?: number;
   /**
-   * Most REP string iterations one execute() call may run (the soft CPU bounds it to poll for
-   * interrupts). When the budget runs out with RCX != 0, RIP stays on the instruction (as after
-   * an interrupt on hardware) and execute() returns true. Absent: the whole loop runs.
+   * REP string iterations left to run: each iteration consumes one (the soft CPU refills it per
+   * slice of its run loop, so a stop request or an interrupt is not held up by long REP loops).
+   * When it runs out with RCX != 0, RIP stays on the instruction (as after an interrupt on
+   * hardware) and execute() returns true. Absent: the whole loop runs.
    */
   repBudget?: number;
   /** 5-level paging is on (CR4.LA57): near branch targets are checked as 57-bit canonical. */

@@ -5,7 +5,7 @@
  * One call may run the whole REP loop, but each iteration commits rCX/rSI/rDI (and flags) after
  * its memory accesses, so an access that throws mid-loop leaves the state of a hardware
  * interruption between iterations. RIP advances only when the loop is done; ctx.repBudget
- * bounds the iterations per call (RIP then stays on the instruction).
+ * bounds the iterations and is consumed by them (when it runs out, RIP stays on the instruction).
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
@@ -99,15 +99,19 @@ function stringOp(ctx: ExecContext, insn: Instruction): boolean {
   // REPE/REPNE only terminate early for CMPS and SCAS; for the others F2 acts as REP.
   const conditional = kind === CMPS || kind === SCAS;
   const wantZf = insn.rep === 0xf3;
-  let budget = ctx.repBudget ?? Infinity;
+  const bounded = ctx.repBudget !== undefined;
+  let budget = bounded ? ctx.repBudget! : Infinity;
+  let finished = false;
   for (;;) {
-    if (counterIsZero(ctx, as)) break;
-    if (budget-- <= 0) return true; // resume later: RIP stays on the instruction
+    if (counterIsZero(ctx, as)) { finished = true; break; }
+    if (budget <= 0) break; // resume later: RIP stays on the instruction
+    budget--;
     iteration(ctx, insn, kind, size, delta, srcSeg);
     decrementCounter(ctx, as);
-    if (conditional && ((ctx.flags & ZF) !== 0) !== wantZf) break;
+    if (conditional && ((ctx.flags & ZF) !== 0) !== wantZf) { finished = true; break; }
   }
-  advance(ctx, insn);
+  if (bounded) ctx.repBudget = budget;
+  if (finished) advance(ctx, insn);
   return true;
 }
 
