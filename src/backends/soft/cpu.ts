@@ -379,6 +379,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     return (this.segBase[1]! + eip) >>> 0;
   }
 
+  /** After destroy: forgets every view of guest RAM (TLB entries, decoded pages, the fetch path). */
+  dropMemoryReferences(): void {
+    this.tlb.flush();
+    this.tlb.bytes.fill(null);
+    this.codeCache.clear();
+    this.lastFetchBlocks.clear();
+    this.lastFetchBytes = new Uint8Array(0);
+    this.resetFetch();
+  }
+
   /** Forgets the fetch fast path (after TLB flushes and code invalidation). */
   resetFetch(): void {
     this.lastFetchLin = NaN;

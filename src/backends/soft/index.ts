@@ -28,6 +28,7 @@ import { MXCSR_MASK } from './fpu.js';
 import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { SoftMachine } from './vcpu.js';
+import { releasePages } from './ram-release.js';
 
 /** XCR0 state-component bits (Intel SDM vol. 1, 13.1). */
 const XCR0_X87 = 1n, XCR0_SSE = 2n;
@@ -73,8 +74,9 @@ class SoftBackend implements Backend {
     }
   }
 
-  release(_memory: GuestMemory): void {
-    // Garbage-collected: nothing to unmap.
+  /** The pages go back to the host now (ram-release.ts); the buffer itself waits for the GC. */
+  release(memory: GuestMemory): void {
+    releasePages(memory.bytes);
   }
 
   createMachine(): BackendMachine {

@@ -80,6 +80,7 @@ export class SoftVcpu implements BackendVcpu {
   }
   destroy(): void {
     this.destroyed = true;
+    this.cpu.dropMemoryReferences();
   }
 }
 
@@ -99,8 +100,11 @@ export class SoftMachine implements BackendMachine {
     this.vcpus.set(id, v);
     return v;
   }
+  /** Drops every reference to guest RAM, so a Machine object kept by the caller does not keep it alive. */
   destroy(): void {
     for (const v of this.vcpus.values()) v.destroy();
     this.vcpus.clear();
+    this.phys.regions = [];
+    this.phys.generation++;
   }
 }
