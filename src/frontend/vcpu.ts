@@ -12,7 +12,7 @@ import type { BackendVcpu } from '../backends/backend.js';
 import { assistIo, assistMem } from '../x86/assist/index.js';
 import { translateGva } from '../x86/mmu/index.js';
 import type { GvaAccess } from '../x86/mmu/index.js';
-import { checkBool, checkKeys } from './checks.js';
+import { checkBool, checkInt, checkKeys, checkU64 } from './checks.js';
 import { describe } from './describe.js';
 import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
@@ -120,9 +120,9 @@ export class Vcpu {
    */
   gvaToGpa(gva: number | bigint, access?: GvaAccess): GvaTranslation {
     this.live();
-    if (typeof gva !== 'number' && typeof gva !== 'bigint') {
-      throw new VmmError('EINVAL', `gva must be a number or a bigint, got ${describe(gva)}`);
-    }
+    // Unsigned and exact: a number only below 2^53 (beyond it, it no longer names one address).
+    if (typeof gva === 'bigint') checkU64('gva', gva);
+    else checkInt('gva', gva, 0, Number.MAX_SAFE_INTEGER);
     if (access !== undefined) {
       const obj = checkKeys('gvaToGpa access', access, GVA_ACCESS_FIELDS);
       for (const [k, v] of Object.entries(obj)) if (v !== undefined) checkBool(`gvaToGpa access.${k}`, v);

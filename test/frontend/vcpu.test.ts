@@ -203,7 +203,12 @@ test('gvaToGpa walks the guest page tables through the machine map (src/x86/mmu)
   assert.equal(cpu.gvaToGpa(BigInt(gva)).gpa, 0x3123, 'a bigint GVA works too');
   assert.equal(cpu.gvaToGpa(gva, { write: true }).gpa, 0x3123);
   assert.throws(() => cpu.gvaToGpa(gva, { user: true }), vmmErrorLike('EFAULT'), 'a user access to a supervisor page faults');
-  assert.throws(() => cpu.gvaToGpa(Object.create(null) as number), vmmErrorLike('EINVAL', /gva must be a number or a bigint/));
+  assert.throws(() => cpu.gvaToGpa(Object.create(null) as number), vmmErrorLike('EINVAL', /gva must be an integer in/));
+  // Negative, inexact or out-of-range addresses are refused as gpaToHost refuses them, never wrapped.
+  for (const bad of [-1, 2 ** 53 + 1, 2 ** 64, 0.5, NaN, Infinity]) {
+    assert.throws(() => cpu.gvaToGpa(bad), vmmErrorLike('EINVAL', /gva must be an integer in \[0, 9007199254740991\]/), String(bad));
+  }
+  for (const bad of [-1n, 1n << 64n]) assert.throws(() => cpu.gvaToGpa(bad), vmmErrorLike('EINVAL', /gva must be a bigint in \[0, 2\^64\)/), String(bad));
   assert.throws(() => cpu.gvaToGpa('0x1000' as unknown as number), vmmErrorLike('EINVAL', /gva/));
   assert.throws(() => cpu.gvaToGpa(gva, { wirte: true } as object), vmmErrorLike('EINVAL', /unknown field "wirte"/));
   assert.throws(() => cpu.gvaToGpa(gva, { write: 1 } as object), vmmErrorLike('EINVAL', /access\.write must be a boolean/));
