@@ -13,6 +13,7 @@ static void check(int ok, const char *what)
 		return;
 	}
 	puts(": FAILED\n");
+	outb(STATUS_PORT, 1);
 	triple_fault();
 }
 

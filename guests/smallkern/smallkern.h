@@ -8,6 +8,7 @@ typedef unsigned int uint32_t;
 typedef unsigned long uint64_t;
 
 #define CONSOLE_PORT	123		/* toyvirt's console device */
+#define STATUS_PORT	124		/* toyvirt's status port: 0 = work done, else failure */
 #define LAPIC_BASE	0xfee00000UL
 #define LAPIC_ID	0x20		/* ID register: APIC id in bits 31:24 */
 #define MSR_APICBASE	0x1b

@@ -72,6 +72,7 @@ void trap(struct trapframe *tf)
 
 	if (ntraps == TRAPS_BEFORE_SHUTDOWN) {
 		puts("10 traps taken: triple-faulting\n");
+		outb(STATUS_PORT, 0);
 		triple_fault();
 	}
 }

@@ -1,7 +1,7 @@
 /** Error codes follow errno names, as libnvmm does, so callers can switch on them. */
 export type VmmErrorCode =
   | 'EINVAL' | 'EEXIST' | 'ENOENT' | 'ENOBUFS' | 'EFAULT' | 'EPERM' | 'ENODEV'
-  | 'ENOMEM' | 'EBUSY' | 'ENOTSUP' | 'EIO' | 'E2BIG';
+  | 'ENOMEM' | 'EBUSY' | 'ENOTSUP' | 'EIO' | 'E2BIG' | 'EISDIR' | 'EFBIG' | 'EACCES';
 
 /** Every misuse of the API and every unsupported request raises this, never a bare Error. */
 export class VmmError extends Error {

@@ -4,6 +4,7 @@
  * second thread bother the guest with a #GP, an NMI and a hardware interrupt, in turn, until the
  * guest shuts down. This file sets the machine up; exit-loop.ts runs it (one switch, one case per
  * exit reason), event-delivery.ts injects the events, event-thread*.ts is the second thread.
+ * The run succeeds only if the guest reported its work done on the status port before it ended.
  */
 import { writeSync } from 'node:fs';
 import { VmmError, hex } from '../api/errors.js';
@@ -14,6 +15,7 @@ import { flat32State } from '../x86/boot-state.js';
 import { DeviceBus } from './bus.js';
 import { ConsoleDevice } from './devices/console.js';
 import { LAPIC_BASE, LapicDevice } from './devices/lapic.js';
+import { STATUS_PORT, StatusPortDevice } from './devices/status-port.js';
 import { copyElfImage, parseElf64, type ElfImage } from './elf.js';
 import { EventThread } from './event-thread.js';
 import { ExitLoop } from './exit-loop.js';
@@ -38,7 +40,11 @@ export interface ToyvirtOptions {
 export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}): Promise<void> {
   const intervalMs = checkInterval(options.intervalMs ?? DEFAULT_INTERVAL_MS);
   const print = options.print ?? ((text: string) => { writeSync(1, text); });
-  const say = (line: string): void => print(`[+] ${line}\n`);
+  const guestConsole = new ConsoleDevice(print);
+  const say = (line: string): void => {
+    guestConsole.endLine();
+    print(`[+] ${line}\n`);
+  };
   const image = parseElf64(elf);
 
   const hv = Hypervisor.open({ backend: options.backend ?? 'auto' });
@@ -56,9 +62,11 @@ export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}):
 
     const bus = new DeviceBus();
     const lapic = new LapicDevice(TOYVIRT_VCPU_ID);
-    bus.addPortDevice(new ConsoleDevice(print));
+    const status = new StatusPortDevice((code) => say(code === 0 ? 'Guest reported: work done' : `Guest reported failure code ${code}`));
+    bus.addPortDevice(guestConsole);
+    bus.addPortDevice(status);
     bus.addMmioDevice(lapic);
-    say(`Devices: console on port 123, LAPIC at ${hex(lapic.base)}`);
+    say(`Devices: console on port 123, status on port ${STATUS_PORT}, LAPIC at ${hex(lapic.base)}`);
 
     cpu.setState(flat32State(image.entry));
     say(`State set: 32-bit protected mode, paging off, entry ${hex(image.entry)}`);
@@ -67,6 +75,11 @@ export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}):
     say(`Event thread started: one event every ${intervalMs} ms`);
 
     new ExitLoop(cpu, bus, lapic, events, say).run();
+    if (status.code !== 0) {
+      throw new VmmError('EIO', status.code === undefined
+        ? `the guest shut down before reporting its work done on port ${STATUS_PORT}`
+        : `the guest reported failure code ${status.code} on port ${STATUS_PORT}`);
+    }
     say('Machine execution successful');
     // The event thread stops the vCPU through its handle: end it before the vCPU goes away.
     await events.close();

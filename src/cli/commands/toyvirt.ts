@@ -3,10 +3,9 @@
  * under toyvirt (src/vmm/toyvirt.ts). A bad image or a failure is a VmmError, which main.ts
  * prints as one line with exit code 1.
  */
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { VmmError } from '../../api/errors.js';
 import type { BackendChoice } from '../../api/types.js';
+import { readImageFile } from '../../vmm/image-file.js';
 import { DEFAULT_INTERVAL_MS, runToyvirt } from '../../vmm/toyvirt.js';
 import { backendOption } from '../backend-option.js';
 
@@ -15,13 +14,8 @@ function parseInterval(text: string): number {
   return Number(text);
 }
 
-function readElf(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new VmmError('ENOENT', `cannot read ELF file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
+/** toyvirt maps the image below the LAPIC page (4 GiB - 20 MiB): no bigger file can be valid. */
+const MAX_ELF_BYTES = 1 << 30;
 
 export function toyvirtCommand(): Command {
   return new Command('toyvirt')
@@ -30,6 +24,6 @@ export function toyvirtCommand(): Command {
     .option('--interval <ms>', 'milliseconds between injected events (#GP, NMI, interrupt 200, in turn)', parseInterval, DEFAULT_INTERVAL_MS)
     .addOption(backendOption())
     .action(async (elf: string, opts: { interval: number; backend: BackendChoice }) => {
-      await runToyvirt(readElf(elf), { intervalMs: opts.interval, backend: opts.backend });
+      await runToyvirt(readImageFile(elf, 'ELF file', MAX_ELF_BYTES), { intervalMs: opts.interval, backend: opts.backend });
     });
 }

@@ -24,6 +24,12 @@ export class ConsoleDevice implements PortDevice {
     data.fill(0);
   }
 
+  /** Ends the guest's current line, if it left one open, so the monitor's next line starts clean. */
+  endLine(): void {
+    if (!this.atLineStart) this.print('\n');
+    this.atLineStart = true;
+  }
+
   write(_offset: number, data: Uint8Array): void {
     let text = '';
     for (const byte of data) {
