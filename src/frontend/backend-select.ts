@@ -16,7 +16,7 @@ const STOPPERS: Record<BackendName, StopFromHandle> = { kvm: kvmStopFromHandle, 
 const CHOICES: readonly string[] = ['auto', 'kvm', 'soft'];
 
 /** The choice after applying TSVISOR_BACKEND to 'auto'. */
-export function effectiveChoice(choice: unknown, env: NodeJS.ProcessEnv = process.env): BackendChoice {
+export function effectiveChoice(choice: unknown, env: Readonly<Record<string, string | undefined>> = process.env): BackendChoice {
   if (!CHOICES.includes(choice as string)) {
     throw new VmmError('EINVAL', `backend must be 'auto', 'kvm' or 'soft', got ${describe(choice)}`);
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmmError } from '../api/errors.js';
 
-export function runtimeDirPath(env: NodeJS.ProcessEnv = process.env): string {
+export function runtimeDirPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const forced = env['TSVISOR_RUNDIR'];
   if (forced) return forced;
   const xdg = env['XDG_RUNTIME_DIR'];
