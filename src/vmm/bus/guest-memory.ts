@@ -51,7 +51,8 @@ export class RegionGuestMemory implements GuestMemory {
         }
       }
     }
-    throw new VmmError('EFAULT', `guest-physical range ${hex(Math.max(0, Math.trunc(gpa) || 0))}+${hex(Math.max(0, Math.trunc(length) || 0))} is not RAM`);
+    const where = Number.isSafeInteger(gpa) && gpa >= 0 ? hex(gpa) : `${gpa} (not below 2^53)`;
+    throw new VmmError('EFAULT', `guest-physical range ${where}+${Number.isSafeInteger(length) && length >= 0 ? hex(length) : String(length)} is not RAM`);
   }
 }
 
