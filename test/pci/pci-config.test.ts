@@ -211,3 +211,18 @@ test('bad construction is refused with a message naming the value', () => {
   assert.throws(() => fn.addBar(1, { kind: 'mem32', size: 0x1000, handler: h }), /BAR 1 is already in use/);
   assert.throws(() => new PciBus({ intx: [new RecordingLine()] }), /needs 4 lines/);
 });
+
+test('0xCF9 reset control reaches the monitor only when it asks for it', () => {
+  const seen: number[] = [];
+  const bus = new PciBus({ intx: [0, 1, 2, 3].map(() => new RecordingLine()), onResetControl: (v) => seen.push(v) });
+  const io = new ConfigIo(bus.configPorts());
+  io.out(0xcf9, 1, 0x02);
+  io.out(0xcf9, 1, 0x06);
+  assert.deepEqual(seen, [0x02, 0x06]);
+  assert.equal(io.in(0xcf9, 1), 0x06);
+  io.out(0xcf8, 4, 0x80000000);
+  assert.equal(io.in(0xcf8, 4), 0x80000000, 'the dword address register is unaffected');
+  const plain = new ConfigIo(testBus().bus.configPorts());
+  plain.out(0xcf9, 1, 0x06);
+  assert.equal(plain.in(0xcf9, 1), 0xff, 'not decoded without a handler');
+});

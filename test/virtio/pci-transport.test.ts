@@ -139,3 +139,19 @@ test('notifies are not served while Bus Master is off, and are after it is set',
   m.kick(q!);
   assert.equal(q!.takeUsed().length, 1);
 });
+
+test('a configuration change bumps config_generation and raises the configuration vector', () => {
+  const m = new TestMachine(new VirtioRng());
+  m.init({ useMsix: true });
+  const gen = m.common(0x15, 1);
+  m.dev.core.configChanged();
+  assert.equal(m.common(0x15, 1), (gen + 1) & 0xff);
+  assert.deepEqual(m.sink.messages, [{ address: 0xfee00000, data: 0x40 }]);
+  // Without MSI-X it is ISR bit 1 and INTx.
+  const m2 = new TestMachine(new VirtioRng());
+  m2.init();
+  m2.dev.core.configChanged();
+  assert.equal(m2.intx.level, true);
+  assert.equal(m2.readIsr(), 2);
+  assert.equal(m2.intx.level, false);
+});

@@ -35,7 +35,14 @@ export interface PciBusOptions {
   intxGsis?: readonly number[];
   /** Identity of the host bridge at 00:00.0 (default: the id QEMU's generic host bridge uses). */
   hostBridge?: { vendorId: number; deviceId: number };
+  /**
+   * The reset control register at 0xCF9 (as on PIIX/ICH chipsets; Linux writes 0x02 then 0x06 for
+   * reboot=pci): called with each byte written there. Without it the byte is not decoded.
+   */
+  onResetControl?: (value: number) => void;
 }
+
+const RESET_CONTROL_OFFSET = 1;
 
 /** Accesses of up to 8 bytes, split into naturally aligned pieces of 1, 2 or 4 bytes. */
 function pieces(offset: number, length: number, each: (at: number, len: number, index: number) => void): void {
@@ -69,8 +76,11 @@ export class PciBus {
   private memRoutes: BarMapping[] = [];
   private ioRoutes: BarMapping[] = [];
   private configAddress = 0;
+  private resetControl = 0;
+  private readonly onResetControl: ((value: number) => void) | undefined;
 
   constructor(opts: PciBusOptions) {
+    this.onResetControl = opts.onResetControl;
     this.intx = new PciIntxRouter(opts.intx);
     this.gsis = opts.intxGsis ?? [16, 17, 18, 19];
     const id = opts.hostBridge ?? { vendorId: 0x1b36, deviceId: 0x0008 };
@@ -156,6 +166,7 @@ export class PciBus {
           // Only a dword access at 0xCF8 reaches the address register; narrower ones go to
           // whatever else decodes 0xCF8-0xCFB, which here is nothing.
           if (offset === 0 && data.length === 4) putLe(data, 0, 4, this.configAddress);
+          else if (offset === RESET_CONTROL_OFFSET && data.length === 1 && this.onResetControl) data[0] = this.resetControl;
           else data.fill(0xff);
           return;
         }
@@ -166,6 +177,11 @@ export class PciBus {
       write: (offset, data) => {
         if (offset < 4) {
           if (offset === 0 && data.length === 4) this.configAddress = (getLe(data, 0, 4) & CONFIG_ADDRESS_MASK) >>> 0;
+          else if (offset === RESET_CONTROL_OFFSET && data.length === 1 && this.onResetControl) {
+            // Bits 1-3 (system reset, reset CPU, full reset) are what the register holds.
+            this.resetControl = data[0]! & 0x0e;
+            this.onResetControl(data[0]!);
+          }
           return;
         }
         const target = this.configTarget(offset - 4);
