@@ -98,6 +98,27 @@ test('without MSI-X: ISR bit 0 and INTx assert; reading the ISR clears both', ()
   assert.equal(m.intx.level, false);
   assert.equal(m.readIsr(), 0);
   assert.equal(m.sink.messages.length, 0);
+  // A reset withdraws an interrupt the driver never acknowledged. (EVENT_IDX is negotiated:
+  // like Linux, the driver asks for the next interrupt by moving used_event.)
+  q!.usedEvent = 1;
+  q!.add([{ gpa: m.ram.alloc(16), len: 16, write: true }]);
+  m.kick(q!);
+  assert.equal(m.intx.level, true);
+  m.setCommon(0x14, 1, 0);
+  assert.equal(m.intx.level, false);
+  assert.equal(m.readIsr(), 0);
+});
+
+test('with MSI-X on, a queue whose vector is NO_VECTOR raises nothing (and no INTx)', () => {
+  const m = new TestMachine(new VirtioRng());
+  const [q] = m.init({ useMsix: true });
+  m.setCommon(0x16, 2, 0);
+  m.setCommon(0x1a, 2, 0xffff);
+  q!.add([{ gpa: m.ram.alloc(16), len: 16, write: true }]);
+  m.kick(q!);
+  assert.equal(q!.takeUsed().length, 1);
+  assert.equal(m.sink.messages.length, 0);
+  assert.equal(m.intx.level, false);
 });
 
 test('the PCI configuration access capability reaches the BAR registers through config space', () => {

@@ -104,7 +104,7 @@ function fuzzModel(name: string, make: () => VirtioDeviceModel): void {
     const mem = new CountingMemory(new ArrayGuestMemory(guest.bytes));
     const model = make();
     let irqs = 0, resets = 0;
-    const core = new VirtioCore(model, mem, { queue: () => { irqs++; }, config: () => { irqs++; } });
+    const core = new VirtioCore(model, mem, { queue: () => { irqs++; }, config: () => { irqs++; }, reset: () => {} });
     const setup = (): void => {
       core.writeStatus(0);
       const q = core.queues[0]!;

@@ -55,6 +55,10 @@ export class VirtioPciFunction extends PciFunction {
     this.core = new VirtioCore(model, opts.mem, {
       queue: (q) => this.interrupt(q.msixVector, VIRTIO_ISR.QUEUE),
       config: () => this.interrupt(this.core.configVector, VIRTIO_ISR.CONFIG),
+      reset: () => {
+        this.isr = 0;
+        this.setIntx(false);
+      },
     }, () => (this.command & PCI_COMMAND.BUS_MASTER) !== 0);
     this.state = { core: this.core, deviceFeatureSelect: 0, driverFeatureSelect: 0, queueSelect: 0, vectors: model.queueSizes.length + 1 };
 

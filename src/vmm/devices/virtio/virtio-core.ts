@@ -18,6 +18,8 @@ import { VIRTIO_F, VIRTIO_MSI_NO_VECTOR, VIRTIO_STATUS, featureBit } from './con
 export interface VirtioInterrupts {
   queue(q: SplitQueue): void;
   config(): void;
+  /** The device was reset: withdraw any interrupt still asserted. */
+  reset(): void;
 }
 
 /** Feature bits every device here offers on top of its own. */
@@ -146,6 +148,7 @@ export class VirtioCore {
     this.configVector = VIRTIO_MSI_NO_VECTOR;
     for (const q of this.queues) q.reset();
     this.model.reset();
+    this.interrupts.reset();
   }
 
   /** Enters DEVICE_NEEDS_RESET for a guest error, and tells the driver. */
