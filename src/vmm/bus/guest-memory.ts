@@ -65,9 +65,22 @@ export class ArrayGuestMemory extends RegionGuestMemory {
 
 // Little-endian accessors: the guest structures devices read (virtqueues, MSI-X tables) are
 // little-endian, and going through view() keeps every access bounds-checked.
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * 16-bit reads and writes are single aligned atomic accesses when the host allows (little-endian,
+ * aligned view): ring indices are 16-bit, and a vCPU in another thread must neither see a torn
+ * index nor see an index before the ring entries it publishes (Atomics are sequentially consistent).
+ */
+function atomicU16(b: Uint8Array): Uint16Array | undefined {
+  return HOST_LITTLE_ENDIAN && (b.byteOffset & 1) === 0 ? new Uint16Array(b.buffer, b.byteOffset, 1) : undefined;
+}
+
 export function readU16(mem: GuestMemory, gpa: number): number {
   const b = mem.view(gpa, 2);
-  return b[0]! | (b[1]! << 8);
+  const w = atomicU16(b);
+  return w ? Atomics.load(w, 0) : b[0]! | (b[1]! << 8);
 }
 
 export function readU32(mem: GuestMemory, gpa: number): number {
@@ -83,6 +96,11 @@ export function readU64(mem: GuestMemory, gpa: number): number {
 
 export function writeU16(mem: GuestMemory, gpa: number, value: number): void {
   const b = mem.view(gpa, 2);
+  const w = atomicU16(b);
+  if (w) {
+    Atomics.store(w, 0, value & 0xffff);
+    return;
+  }
   b[0] = value & 0xff;
   b[1] = (value >>> 8) & 0xff;
 }
