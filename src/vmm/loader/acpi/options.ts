@@ -27,7 +27,7 @@ export interface AcpiOptions {
   vcpus: number;
   /** Where the tables go (RSDP first, 16-byte aligned); default 0xE0000, the BIOS area Linux scans. */
   gpa?: number;
-  /** Bytes available there; default up to 0x100000. */
+  /** Bytes available there; default up to 1 MiB when below it (the BIOS area), else 64 KiB. */
   limit?: number;
   /** The PM block's ports; default the AcpiPmDevice's at 0x600. */
   pm?: AcpiPmPorts;
@@ -63,6 +63,8 @@ export const IOAPIC_DEFAULT_ADDRESS = 0xfec00000;
 /** The SCI's ISA IRQ, which the MADT keeps at GSI 9. */
 export const SCI_IRQ = 9;
 const FOUR_GIB = 2 ** 32;
+const ONE_MIB = 0x100000;
+const DEFAULT_LIMIT_ABOVE_1M = 0x10000;
 const ECAM_BUS_BYTES = 1 << 20;
 
 function integerIn(what: string, v: number, min: number, max: number): number {
@@ -85,7 +87,7 @@ export function resolveAcpiOptions(o: AcpiOptions): ResolvedAcpiOptions {
   const vcpus = integerIn('vcpus', o.vcpus, 1, 254);
   const gpa = integerIn('gpa', o.gpa ?? DEFAULT_TABLES_GPA, 0, FOUR_GIB - 1);
   if (gpa % 16 !== 0) throw new VmmError('EINVAL', `ACPI option gpa ${hex(gpa)} is not 16-byte aligned (the RSDP must be)`);
-  const limit = integerIn('limit', o.limit ?? Math.max(0, 0x100000 - gpa), 1, FOUR_GIB - gpa);
+  const limit = integerIn('limit', o.limit ?? (gpa < ONE_MIB ? ONE_MIB - gpa : DEFAULT_LIMIT_ABOVE_1M), 1, FOUR_GIB - gpa);
 
   const pm = o.pm ?? acpiPmPorts();
   for (const key of ['pm1aEvent', 'pm1aControl', 'pmTimer', 'reset'] as const) integerIn(`pm.${key}`, pm[key], 1, 0xffff);
