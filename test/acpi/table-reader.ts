@@ -47,7 +47,7 @@ export class GuestTables {
 export function dslFields(dsl: string): { name: string; value: string }[] {
   const out: { name: string; value: string }[] = [];
   for (const line of dsl.split('\n')) {
-    const m = /^\[[0-9A-F]+h \d+ +\d+\] +(.+?) : (.*)$/.exec(line);
+    const m = /^(?:\[[0-9A-F]+h \d+ +\d+\])? *(.+?) : (.*)$/.exec(line);
     if (m) out.push({ name: m[1]!.trim(), value: m[2]!.trim() });
   }
   return out;
