@@ -111,11 +111,8 @@ export class I8042 implements BusDevice {
   }
 
   private push(value: number, source: 'controller' | 'keyboard' | 'aux', timeout = false): void {
-    if (this.output.length >= OUTPUT_QUEUE_LIMIT) {
-      this.droppedBytes++;
-      return;
-    }
-    this.output.push({ value: value & 0xff, aux: source === 'aux', timeout, fromKeyboard: source === 'keyboard' });
+    if (this.output.length >= OUTPUT_QUEUE_LIMIT) this.droppedBytes++;
+    else this.output.push({ value: value & 0xff, aux: source === 'aux', timeout, fromKeyboard: source === 'keyboard' });
     this.updateIrqs();
   }
 
@@ -186,6 +183,7 @@ export class I8042 implements BusDevice {
   /** A byte for the keyboard: a command, or the parameter of the previous one. */
   private keyboardByte(v: number): void {
     this.ram[0]! &= ~CTR_KBDDIS;   // sending to the keyboard enables its interface, as on the 8042
+    this.updateIrqs();
     const reply = (...bytes: number[]): void => { for (const b of bytes) this.push(b, 'keyboard'); };
     if (this.keyboardParam !== undefined) {
       const command = this.keyboardParam;
