@@ -185,16 +185,17 @@ test('fuzz: i8042', () => {
       const before = resets;
       const port = rng.int(2), value = rng.int(3) ? rng.int(256) : rng.pick([0xd3, 0xd4, 0xd1, 0x60, 0x20, 0xaa, 0xa8, 0xfe]);
       const data = new Uint8Array([value]);
-      if (rng.int(2)) kbc.read(port, data); else kbc.write(port, data);
+      const dev = port ? kbc.commandPort : kbc.dataPort;
+      if (rng.int(2)) dev.read(0, data); else dev.write(0, data);
       assert.ok(resets - before <= 1);
       const st = new Uint8Array(1);
-      kbc.read(1, st);
+      kbc.commandPort.read(0, st);
       assert.equal(st[0]! & 0x02, 0, 'the input buffer is never busy');
       if (kbdIrq.level) assert.equal(st[0]! & 0x21, 0x01, 'IRQ1 only with keyboard data waiting');
       if (auxIrq.level) assert.equal(st[0]! & 0x21, 0x21, 'IRQ12 only with AUX data waiting');
       if (!(st[0]! & 1)) {
         const a = new Uint8Array(1), b = new Uint8Array(1);
-        kbc.read(0, a); kbc.read(0, b);
+        kbc.dataPort.read(0, a); kbc.dataPort.read(0, b);
         assert.equal(a[0], b[0], 'an empty output buffer reads the last byte again');
       }
     });

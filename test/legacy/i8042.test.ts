@@ -12,8 +12,8 @@ function setup() {
   let resets = 0;
   const kbc = new I8042({ kbdIrq, auxIrq, onReset: () => resets++ });
   const bus = new DeviceBus();
-  bus.add({ space: 'io', base: 0x60, size: 1 }, { name: 'i8042-data', read: (_o, d) => kbc.read(0, d), write: (_o, d) => kbc.write(0, d) });
-  bus.add({ space: 'io', base: 0x64, size: 1 }, { name: 'i8042-cmd', read: (_o, d) => kbc.read(1, d), write: (_o, d) => kbc.write(1, d) });
+  bus.add({ space: 'io', base: 0x60, size: 1 }, kbc.dataPort);
+  bus.add({ space: 'io', base: 0x64, size: 1 }, kbc.commandPort);
   const io = new PortIo(bus);
   return { kbc, kbdIrq, auxIrq, io, resets: () => resets };
 }

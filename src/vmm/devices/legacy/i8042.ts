@@ -37,8 +37,19 @@ export interface I8042Options {
   onReset: () => void;
 }
 
-export class I8042 implements BusDevice {
-  readonly name = 'i8042';
+export class I8042 {
+  /** Place at I/O 0x60, size 1. */
+  readonly dataPort: BusDevice = {
+    name: 'i8042-data',
+    read: (offset, data) => readByBytes(offset, data, () => this.readData()),
+    write: (offset, data) => writeByBytes(offset, data, (_off, v) => this.writeData(v)),
+  };
+  /** Place at I/O 0x64, size 1: status on read, command on write. */
+  readonly commandPort: BusDevice = {
+    name: 'i8042-command',
+    read: (offset, data) => readByBytes(offset, data, () => this.status()),
+    write: (offset, data) => writeByBytes(offset, data, (_off, v) => this.writeCommand(v)),
+  };
   /** Internal RAM; byte 0 is the command byte. */
   private readonly ram = new Uint8Array(32);
   private outputPort = OUTPORT_RESET | OUTPORT_A20;
@@ -66,14 +77,6 @@ export class I8042 implements BusDevice {
 
   get a20(): boolean {
     return (this.outputPort & OUTPORT_A20) !== 0;
-  }
-
-  read(offset: number, data: Uint8Array): void {
-    readByBytes(offset, data, (off) => (off === 0 ? this.readData() : this.status()));
-  }
-
-  write(offset: number, data: Uint8Array): void {
-    writeByBytes(offset, data, (off, v) => (off === 0 ? this.writeData(v) : this.writeCommand(v)));
   }
 
   /**
