@@ -7,10 +7,21 @@ import { VmmError, hex } from '../api/errors.js';
 import type { IoRequest, MemRequest } from '../api/types.js';
 import type { MmioDevice, PortDevice } from './devices/device.js';
 
+/**
+ * A device as the bus sees it when the caller places it: name and handlers only, offsets relative to
+ * the range it was added at. The legacy PC devices are of this kind; they do not know their base.
+ */
+export type BusDevice = Pick<PortDevice, 'name' | 'read' | 'write'>;
+
+/** Where add() places a device: the I/O port space (0..0xffff) or guest-physical space. */
+export interface BusRange { space: 'io' | 'mmio'; base: number; size: number }
+
+const IO_SPACE_END = 0x10000;
+
 /** A device and the address range it answers, whichever bus it is on. */
 interface Slot<D> { dev: D; name: string; base: number; size: number }
 
-class RangeMap<D> {
+class RangeMap<D extends BusDevice> {
   private readonly slots: Slot<D>[] = [];
   constructor(private readonly what: string) {}
 
@@ -29,8 +40,8 @@ class RangeMap<D> {
 }
 
 export class DeviceBus {
-  private readonly ports = new RangeMap<PortDevice>('I/O port');
-  private readonly mmio = new RangeMap<MmioDevice>('guest-physical');
+  private readonly ports = new RangeMap<BusDevice>('I/O port');
+  private readonly mmio = new RangeMap<BusDevice>('guest-physical');
 
   addPortDevice(dev: PortDevice): void {
     this.ports.add({ dev, name: dev.name, base: dev.base, size: dev.count });
@@ -38,6 +49,18 @@ export class DeviceBus {
 
   addMmioDevice(dev: MmioDevice): void {
     this.mmio.add({ dev, name: dev.name, base: dev.base, size: dev.size });
+  }
+
+  /** Places a device at a range the caller chooses (the bus owns addresses; the device has none). */
+  add(range: BusRange, dev: BusDevice): void {
+    const { space, base, size } = range;
+    const end = space === 'io' ? IO_SPACE_END : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(base) || !Number.isInteger(size) || base < 0 || size < 1 || base + size > end) {
+      throw new VmmError('EINVAL', `${dev.name}: bad ${space} range ${hex(base)}+${size}`);
+    }
+    const slot = { dev, name: dev.name, base, size };
+    if (space === 'io') this.ports.add(slot);
+    else this.mmio.add(slot);
   }
 
   dispatchIo(req: IoRequest): void {
