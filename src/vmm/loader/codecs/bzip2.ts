@@ -25,6 +25,13 @@ export function decompressBzip2(input: Uint8Array, out: Uint8Array): number {
       if (at >= input.length) throw new PastEnd();
       return input[at++]!;
     },
+    read(buf: Uint8Array, off: number, len: number): number {
+      if (at >= input.length) return -1;
+      const n = Math.min(len, input.length - at);
+      buf.set(input.subarray(at, at + n), off);
+      at += n;
+      return n;
+    },
     seek: (p: number): void => { at = p; },
     eof: (): boolean => at >= input.length,
   };
