@@ -3,6 +3,7 @@
  * this machine lacks the tool), plus the hand-written LZ4 legacy decoder on crafted blocks.
  */
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { VmmError } from '../../src/api/errors.js';
 import { decompressLz4Legacy } from '../../src/vmm/loader/codecs/lz4-legacy.js';
@@ -39,6 +40,14 @@ for (const codec of CODECS) {
     assert.throws(() => decompressPayload(kernelPayload(codec, s.subarray(0, s.length >> 1), big.length), 2 ** 24), isVmm);
   });
 }
+
+const code = new Uint8Array(readFileSync(process.execPath).subarray(0x100000, 0x100000 + 3 * 2 ** 20));
+const codeXz = compress('xz', code);
+test('xz with the x86 BCJ filter restores real x86 code (a slice of the node binary) exactly', { skip: typeof codeXz === 'string' ? codeXz : false }, () => {
+  const stream = codeXz as Uint8Array;
+  const out = decompressPayload(kernelPayload('xz', stream, code.length), 2 ** 24);
+  assert.ok(Buffer.from(out.bytes).equals(Buffer.from(code)));
+});
 
 /** Builds a legacy frame from raw blocks. */
 function frame(...blocks: number[][]): Uint8Array {

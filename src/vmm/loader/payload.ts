@@ -10,6 +10,8 @@ import { VmmError, hex } from '../../api/errors.js';
 import { decompressBzip2 } from './codecs/bzip2.js';
 import { decompressGzip } from './codecs/gzip.js';
 import { decompressLz4Legacy } from './codecs/lz4-legacy.js';
+import { decompressLzmaAlone } from './codecs/lzma-alone.js';
+import { decompressXz } from './codecs/xz.js';
 import { decompressZstd } from './codecs/zstd.js';
 
 export type CodecName = 'gzip' | 'bzip2' | 'lzma' | 'xz' | 'lzo' | 'lz4' | 'zstd';
@@ -26,8 +28,8 @@ interface Codec {
 const CODECS: readonly Codec[] = [
   { name: 'gzip', magic: [0x1f, 0x8b], sizeIsPartOfStream: true, decode: decompressGzip },
   { name: 'bzip2', magic: [0x42, 0x5a, 0x68], sizeIsPartOfStream: false, decode: decompressBzip2 },
-  { name: 'lzma', magic: [0x5d, 0x00, 0x00], sizeIsPartOfStream: false },
-  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], sizeIsPartOfStream: false },
+  { name: 'lzma', magic: [0x5d, 0x00, 0x00], sizeIsPartOfStream: false, decode: decompressLzmaAlone },
+  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], sizeIsPartOfStream: false, decode: decompressXz },
   { name: 'lzo', magic: [0x89, 0x4c, 0x5a, 0x4f], sizeIsPartOfStream: false },
   { name: 'lz4', magic: [0x02, 0x21, 0x4c, 0x18], sizeIsPartOfStream: false, decode: decompressLz4Legacy },
   { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], sizeIsPartOfStream: false, decode: decompressZstd },
