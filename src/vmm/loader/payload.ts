@@ -11,6 +11,7 @@ import { decompressBzip2 } from './codecs/bzip2.js';
 import { decompressGzip } from './codecs/gzip.js';
 import { decompressLz4Legacy } from './codecs/lz4-legacy.js';
 import { decompressLzmaAlone } from './codecs/lzma-alone.js';
+import { decompressLzop } from './codecs/lzo.js';
 import { decompressXz } from './codecs/xz.js';
 import { decompressZstd } from './codecs/zstd.js';
 
@@ -30,7 +31,7 @@ const CODECS: readonly Codec[] = [
   { name: 'bzip2', magic: [0x42, 0x5a, 0x68], sizeIsPartOfStream: false, decode: decompressBzip2 },
   { name: 'lzma', magic: [0x5d, 0x00, 0x00], sizeIsPartOfStream: false, decode: decompressLzmaAlone },
   { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], sizeIsPartOfStream: false, decode: decompressXz },
-  { name: 'lzo', magic: [0x89, 0x4c, 0x5a, 0x4f], sizeIsPartOfStream: false },
+  { name: 'lzo', magic: [0x89, 0x4c, 0x5a, 0x4f], sizeIsPartOfStream: false, decode: decompressLzop },
   { name: 'lz4', magic: [0x02, 0x21, 0x4c, 0x18], sizeIsPartOfStream: false, decode: decompressLz4Legacy },
   { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], sizeIsPartOfStream: false, decode: decompressZstd },
 ];
