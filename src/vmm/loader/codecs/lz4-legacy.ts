@@ -1,0 +1,83 @@
+/**
+ * LZ4 "legacy" frames, what `lz4 -l` writes and the kernel build uses for CONFIG_KERNEL_LZ4:
+ * the magic 0x184C2102, then blocks, each a 32-bit little-endian compressed size followed by one
+ * independently compressed LZ4 block of at most 8 MiB of output. A size equal to the magic starts
+ * another concatenated frame. No library handles this container, and the block format is small,
+ * so both are decoded here (format: lz4/doc/lz4_Block_format.md).
+ */
+import { VmmError, hex } from '../../../api/errors.js';
+
+export const LZ4_LEGACY_MAGIC = 0x184c2102;
+/** Legacy blocks decompress to at most 8 MiB each. */
+const LEGACY_BLOCK_MAX = 8 * 2 ** 20;
+const MIN_MATCH = 4;
+
+/** Decodes the whole input into out; returns the number of bytes written. */
+export function decompressLz4Legacy(input: Uint8Array, out: Uint8Array): number {
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  if (input.length < 4 || view.getUint32(0, true) !== LZ4_LEGACY_MAGIC) throw bad('does not start with the legacy magic 0x184c2102');
+  let ip = 4, op = 0;
+  while (ip < input.length) {
+    if (input.length - ip < 4) throw bad(`has ${input.length - ip} stray bytes at offset ${hex(ip)} where a block size belongs`);
+    const size = view.getUint32(ip, true);
+    ip += 4;
+    if (size === LZ4_LEGACY_MAGIC) continue;
+    if (size > input.length - ip) throw bad(`block at offset ${hex(ip - 4)} claims ${hex(size)} bytes, only ${hex(input.length - ip)} remain`);
+    op = decodeBlock(input, ip, ip + size, out, op);
+    ip += size;
+  }
+  return op;
+}
+
+/** One LZ4 block: sequences of (token, literals, offset, match) ending with literals only. */
+function decodeBlock(src: Uint8Array, ip: number, end: number, out: Uint8Array, op: number): number {
+  const blockStart = op;
+  const limit = Math.min(out.length, blockStart + LEGACY_BLOCK_MAX);
+  for (;;) {
+    if (ip >= end) throw bad(`block ending at ${hex(end)} stops inside a sequence`);
+    const token = src[ip++]!;
+    let litLen = token >>> 4;
+    if (litLen === 15) ({ value: litLen, ip } = extendLength(src, ip, end, litLen));
+    if (litLen > end - ip) throw bad(`literal run of ${litLen} bytes at ${hex(ip)} runs past its block`);
+    if (litLen > limit - op) throw overflow(op + litLen, limit, blockStart);
+    out.set(src.subarray(ip, ip + litLen), op);
+    ip += litLen;
+    op += litLen;
+    if (ip === end) return op; // the last sequence has literals only
+    if (end - ip < 2) throw bad(`block ending at ${hex(end)} stops inside a match offset`);
+    const offset = src[ip]! | (src[ip + 1]! << 8);
+    ip += 2;
+    if (offset === 0 || offset > op - blockStart) throw bad(`match offset ${offset} at output ${hex(op)} points before its block`);
+    let matchLen = token & 15;
+    if (matchLen === 15) ({ value: matchLen, ip } = extendLength(src, ip, end, matchLen));
+    matchLen += MIN_MATCH;
+    if (matchLen > limit - op) throw overflow(op + matchLen, limit, blockStart);
+    const from = op - offset;
+    if (offset >= matchLen) {
+      out.copyWithin(op, from, from + matchLen);
+    } else {
+      for (let i = 0; i < matchLen; i++) out[op + i] = out[from + i]!; // overlapping: repeats the last `offset` bytes
+    }
+    op += matchLen;
+  }
+}
+
+/** Lengths of 15 continue in following bytes, each added until one is not 255. */
+function extendLength(src: Uint8Array, ip: number, end: number, value: number): { value: number; ip: number } {
+  for (;;) {
+    if (ip >= end) throw bad(`length at ${hex(ip)} runs past its block`);
+    const b = src[ip++]!;
+    value += b;
+    if (b !== 255) return { value, ip };
+  }
+}
+
+function overflow(need: number, limit: number, blockStart: number): VmmError {
+  return limit - blockStart === LEGACY_BLOCK_MAX
+    ? bad(`block starting at output ${hex(blockStart)} decodes past the 8 MiB legacy block size`)
+    : bad(`decodes to more than the ${hex(limit)} bytes expected (needs ${hex(need)})`);
+}
+
+function bad(what: string): VmmError {
+  return new VmmError('EINVAL', `LZ4 legacy data ${what}`);
+}

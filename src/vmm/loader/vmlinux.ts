@@ -1,0 +1,171 @@
+/**
+ * The ELF vmlinux, as the kernel build leaves it (and as a bzImage payload decompresses to):
+ * an ELF64 x86-64 executable whose PT_LOAD segments are linked at virtual addresses in the
+ * kernel map (0xffffffff8...) but carry their load address in p_paddr, with e_entry the physical
+ * address of startup_64. The toyvirt loader (../elf.ts) places segments at p_vaddr, which is
+ * wrong here (the per-CPU segment even has p_vaddr 0), so this reader uses p_paddr.
+ *
+ * It also reads the PVH entry point from the ELF notes: a note named "Xen" of type
+ * XEN_ELFNOTE_PHYS32_ENTRY (18) whose descriptor is the 32-bit physical entry address.
+ * Trailing bytes after the ELF are allowed (a bzImage payload appends the relocation table).
+ */
+import { VmmError, hex } from '../../api/errors.js';
+
+const EHDR = { SIZE: 64, CLASS: 4, DATA: 5, VERSION: 6, TYPE: 16, MACHINE: 18, ENTRY: 24, PHOFF: 32, PHENTSIZE: 54, PHNUM: 56 } as const;
+const PHDR = { SIZE: 56, TYPE: 0, FLAGS: 4, OFFSET: 8, VADDR: 16, PADDR: 24, FILESZ: 32, MEMSZ: 40 } as const;
+const PT_LOAD = 1, PT_NOTE = 4;
+const ET_EXEC = 2, EM_X86_64 = 62;
+export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+/** More program headers than any kernel has; bounds the work a corrupt e_phnum can cause. */
+const MAX_PHNUM = 256;
+
+export interface KernelSegment {
+  /** Guest-physical load address (p_paddr). */
+  gpa: number;
+  /** p_filesz bytes of the file (a view, not a copy). */
+  bytes: Uint8Array;
+  /** p_memsz: the segment occupies [gpa, gpa + memSize); past bytes.length it is zero. */
+  memSize: number;
+}
+
+export interface Vmlinux {
+  /** e_entry: startup_64's physical address in a vmlinux. */
+  entry: number;
+  segments: KernelSegment[];
+  /** [start, end) covered by the segments. */
+  start: number;
+  end: number;
+  /** The 32-bit PVH entry from the XEN_ELFNOTE_PHYS32_ENTRY note, when the kernel has one. */
+  pvhEntry?: number;
+  /** One past the last byte the ELF structures describe (headers, segment contents). */
+  extent: number;
+}
+
+export interface VmlinuxLimits {
+  /** Segments must end at or below this guest-physical address. */
+  maxAddress: number;
+  /** The segments' memory sizes together may not exceed this. */
+  maxImageBytes: number;
+}
+
+export const DEFAULT_VMLINUX_LIMITS: VmlinuxLimits = { maxAddress: 2 ** 40, maxImageBytes: 1024 * 2 ** 20 };
+
+export function isElf(file: Uint8Array): boolean {
+  return file.length >= 4 && file[0] === 0x7f && file[1] === 0x45 && file[2] === 0x4c && file[3] === 0x46;
+}
+
+export function parseVmlinux(file: Uint8Array, limits: VmlinuxLimits = DEFAULT_VMLINUX_LIMITS): Vmlinux {
+  checkHeader(file);
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const entry = u64(view, EHDR.ENTRY, 'e_entry');
+  const phoff = u64(view, EHDR.PHOFF, 'e_phoff');
+  const phentsize = view.getUint16(EHDR.PHENTSIZE, true);
+  const phnum = view.getUint16(EHDR.PHNUM, true);
+  if (phnum === 0 || phnum > MAX_PHNUM) throw bad(`e_phnum ${phnum} is not in 1..${MAX_PHNUM}`);
+  if (phentsize < PHDR.SIZE) throw bad(`e_phentsize ${phentsize} is smaller than ${PHDR.SIZE}`);
+  let extent = phoff + phnum * phentsize;
+  if (extent > file.length) {
+    throw bad(`program headers (e_phoff ${hex(phoff)}, ${phnum} x ${phentsize} bytes) run past the end of the ${hex(file.length)}-byte file`);
+  }
+
+  const segments: KernelSegment[] = [];
+  let total = 0;
+  let pvhEntry: number | undefined;
+  for (let i = 0; i < phnum; i++) {
+    const ph = phoff + i * phentsize;
+    const type = view.getUint32(ph + PHDR.TYPE, true);
+    if (type !== PT_LOAD && type !== PT_NOTE) continue;
+    const offset = u64(view, ph + PHDR.OFFSET, `segment ${i} p_offset`);
+    const fileSize = u64(view, ph + PHDR.FILESZ, `segment ${i} p_filesz`);
+    if (offset + fileSize > file.length) {
+      throw bad(`is truncated: segment ${i} needs file bytes ${hex(offset)}..${hex(offset + fileSize)}, the file has ${hex(file.length)}`);
+    }
+    extent = Math.max(extent, offset + fileSize);
+    const bytes = file.subarray(offset, offset + fileSize);
+    if (type === PT_NOTE) {
+      const found = findPvhEntry(bytes, i);
+      if (found !== undefined) pvhEntry = found;
+      continue;
+    }
+    const gpa = u64(view, ph + PHDR.PADDR, `segment ${i} p_paddr`);
+    const memSize = u64(view, ph + PHDR.MEMSZ, `segment ${i} p_memsz`);
+    if (fileSize > memSize) throw bad(`segment ${i}: p_filesz ${hex(fileSize)} exceeds p_memsz ${hex(memSize)}`);
+    if (memSize === 0) continue;
+    total += memSize;
+    if (total > limits.maxImageBytes) throw bad(`segments total ${hex(total)} bytes by segment ${i}, over the ${hex(limits.maxImageBytes)}-byte limit`);
+    if (gpa + memSize > limits.maxAddress) {
+      throw bad(`segment ${i} at p_paddr ${hex(gpa)}+${hex(memSize)} ends above ${hex(limits.maxAddress)}`);
+    }
+    segments.push({ gpa, bytes, memSize });
+  }
+  if (segments.length === 0) throw bad('has no PT_LOAD segment with contents');
+  segments.sort((a, b) => a.gpa - b.gpa);
+  for (let i = 1; i < segments.length; i++) {
+    const prev = segments[i - 1]!, cur = segments[i]!;
+    if (cur.gpa < prev.gpa + prev.memSize) throw bad(`segments overlap: ${range(prev)} and ${range(cur)}`);
+  }
+  const inside = (a: number): boolean => segments.some((s) => a >= s.gpa && a < s.gpa + s.memSize);
+  if (!inside(entry)) throw bad(`entry point ${hex(entry)} is outside every loaded segment (${segments.map(range).join(', ')})`);
+  if (pvhEntry !== undefined && !inside(pvhEntry)) throw bad(`PVH entry ${hex(pvhEntry)} (XEN_ELFNOTE_PHYS32_ENTRY) is outside every loaded segment`);
+  const last = segments[segments.length - 1]!;
+  return { entry, segments, start: segments[0]!.gpa, end: last.gpa + last.memSize, pvhEntry, extent };
+}
+
+/**
+ * Walks the notes of one PT_NOTE segment (Elf64_Nhdr: namesz, descsz, type, each 4 bytes; name and
+ * descriptor padded to 4) and returns the PVH entry if a "Xen" PHYS32_ENTRY note is there.
+ */
+function findPvhEntry(notes: Uint8Array, seg: number): number | undefined {
+  const view = new DataView(notes.buffer, notes.byteOffset, notes.byteLength);
+  let at = 0, found: number | undefined;
+  while (at + 12 <= notes.length) {
+    const namesz = view.getUint32(at, true), descsz = view.getUint32(at + 4, true), type = view.getUint32(at + 8, true);
+    const nameAt = at + 12, descAt = nameAt + align4(namesz), next = descAt + align4(descsz);
+    if (next > notes.length) throw bad(`note at offset ${hex(at)} of segment ${seg} (namesz ${namesz}, descsz ${descsz}) runs past the segment`);
+    if (type === XEN_ELFNOTE_PHYS32_ENTRY && isXenName(notes.subarray(nameAt, nameAt + namesz))) {
+      // Linux emits a 4-byte descriptor; Xen's own readers accept 4 or 8 bytes.
+      if (descsz === 4) found = view.getUint32(descAt, true);
+      else if (descsz === 8) found = u64(view, descAt, 'PVH entry note');
+      else throw bad(`XEN_ELFNOTE_PHYS32_ENTRY note has a ${descsz}-byte descriptor, expected 4 or 8`);
+      if (found >= 2 ** 32) throw bad(`PVH entry ${hex(found)} is not a 32-bit physical address`);
+    }
+    at = next;
+  }
+  return found;
+}
+
+/** "Xen" with or without its terminating NUL. */
+function isXenName(name: Uint8Array): boolean {
+  return (name.length === 3 || (name.length === 4 && name[3] === 0)) && name[0] === 0x58 && name[1] === 0x65 && name[2] === 0x6e;
+}
+
+function align4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+function checkHeader(file: Uint8Array): void {
+  if (!isElf(file)) throw new VmmError('EINVAL', 'not an ELF file (no \\x7fELF magic)');
+  if (file.length < EHDR.SIZE) throw bad(`is truncated: ${file.length} bytes, the header alone is ${EHDR.SIZE}`);
+  if (file[EHDR.CLASS] !== 2) throw bad(`class ${file[EHDR.CLASS]} is not ELFCLASS64 (2)`);
+  if (file[EHDR.DATA] !== 1) throw bad(`data encoding ${file[EHDR.DATA]} is not little-endian (1)`);
+  if (file[EHDR.VERSION] !== 1) throw bad(`ELF version ${file[EHDR.VERSION]} is not 1`);
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const type = view.getUint16(EHDR.TYPE, true);
+  if (type !== ET_EXEC) throw bad(`e_type ${type} is not an executable (ET_EXEC = 2)`);
+  const machine = view.getUint16(EHDR.MACHINE, true);
+  if (machine !== EM_X86_64) throw bad(`e_machine ${machine} is not x86-64 (62)`);
+}
+
+function u64(view: DataView, at: number, name: string): number {
+  const v = view.getBigUint64(at, true);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${name} ${hex(v)} is absurdly large`);
+  return Number(v);
+}
+
+function range(s: KernelSegment): string {
+  return `${hex(s.gpa)}..${hex(s.gpa + s.memSize)}`;
+}
+
+function bad(what: string): VmmError {
+  return new VmmError('EINVAL', `vmlinux ELF ${what}`);
+}

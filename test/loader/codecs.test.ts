@@ -1,0 +1,79 @@
+/**
+ * Each payload codec against the real compressor the kernel build uses (skipped visibly where
+ * this machine lacks the tool), plus the hand-written LZ4 legacy decoder on crafted blocks.
+ */
+import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { VmmError } from '../../src/api/errors.js';
+import { decompressLz4Legacy } from '../../src/vmm/loader/codecs/lz4-legacy.js';
+import { loadLinux } from '../../src/vmm/loader/linux.js';
+import { decompressPayload, detectCodec } from '../../src/vmm/loader/payload.js';
+import { buildBzImage, compress, concat, kernelPayload, pattern, pcMemory, sampleVmlinux, type TestCodec } from './images.js';
+
+const vmlinux = sampleVmlinux();
+const big = concat([vmlinux, pattern(300_000, 5), new Uint8Array(200_000), pattern(100_000, 6)]);
+const CODECS: TestCodec[] = ['gzip', 'bzip2', 'lzma', 'xz', 'lzo', 'lz4', 'zstd'];
+
+for (const codec of CODECS) {
+  const stream = compress(codec, vmlinux);
+  test(`${codec}: a bzImage whose payload the kernel build would make boots from the decompressed vmlinux`, { skip: typeof stream === 'string' ? stream : false }, () => {
+    const s = stream as Uint8Array;
+    assert.equal(detectCodec(s), codec);
+    const bz = buildBzImage({ payload: kernelPayload(codec, s, vmlinux.length) });
+    const p = loadLinux({ kernel: bz, cmdline: '', memory: pcMemory(64 * 2 ** 20) });
+    assert.deepEqual(p.decompression, { codec, compressedBytes: kernelPayload(codec, s, vmlinux.length).length, decompressedBytes: vmlinux.length });
+    const text = p.segments.find((x) => x.gpa === 0x1000000)!;
+    assert.deepEqual(Buffer.from(text.bytes), Buffer.from(pattern(0x3000, 1)));
+  });
+  const bigStream = compress(codec, big);
+  test(`${codec}: ${big.length} bytes round-trip exactly; a wrong size trailer or cut stream is a VmmError`, { skip: typeof bigStream === 'string' ? bigStream : false }, () => {
+    const s = bigStream as Uint8Array;
+    const out = decompressPayload(kernelPayload(codec, s, big.length), 2 ** 24);
+    assert.ok(Buffer.from(out.bytes).equals(Buffer.from(big)));
+    const isVmm = (e: unknown): boolean => e instanceof VmmError || assert.fail(`not a VmmError: ${String(e)}`);
+    for (const size of [big.length - 1, big.length + 1]) {
+      const payload = kernelPayload(codec, s, big.length);
+      new DataView(payload.buffer).setUint32(payload.length - 4, size, true); // gzip's ISIZE, or the appended size
+      assert.throws(() => decompressPayload(payload, 2 ** 24), isVmm);
+    }
+    assert.throws(() => decompressPayload(kernelPayload(codec, s.subarray(0, s.length >> 1), big.length), 2 ** 24), isVmm);
+  });
+}
+
+const code = new Uint8Array(readFileSync(process.execPath).subarray(0x100000, 0x100000 + 3 * 2 ** 20));
+const codeXz = compress('xz', code);
+test('xz with the x86 BCJ filter restores real x86 code (a slice of the node binary) exactly', { skip: typeof codeXz === 'string' ? codeXz : false }, () => {
+  const stream = codeXz as Uint8Array;
+  const out = decompressPayload(kernelPayload('xz', stream, code.length), 2 ** 24);
+  assert.ok(Buffer.from(out.bytes).equals(Buffer.from(code)));
+});
+
+/** Builds a legacy frame from raw blocks. */
+function frame(...blocks: number[][]): Uint8Array {
+  const parts: number[] = [0x02, 0x21, 0x4c, 0x18];
+  for (const b of blocks) parts.push(b.length & 0xff, (b.length >> 8) & 0xff, 0, 0, ...b);
+  return new Uint8Array(parts);
+}
+
+test('lz4 legacy: literals, an overlapping match (run), long lengths, and several blocks', () => {
+  // "ab" then a match of 10 at offset 2 (overlapping: repeats "ab"), then literals "Z".
+  const block1 = [0x26, 0x61, 0x62, 0x02, 0x00, 0x10, 0x5a];
+  const out = new Uint8Array(13 + 300);
+  // Second block: 300 literals with an extended length (15 + 255 + 30).
+  const block2 = [0xf0, 255, 30, ...new Array(300).fill(0x41)];
+  assert.equal(decompressLz4Legacy(frame(block1, block2), out), 313);
+  assert.equal(new TextDecoder().decode(out.subarray(0, 13)), 'ababababababZ');
+  assert.ok(out.subarray(13).every((b) => b === 0x41));
+});
+
+test('lz4 legacy: corrupt blocks are VmmErrors naming the fault', () => {
+  const err = (re: RegExp) => (e: unknown): boolean => e instanceof VmmError && e.code === 'EINVAL' && re.test(e.message);
+  const out = new Uint8Array(64);
+  assert.throws(() => decompressLz4Legacy(frame([0x10, 0x61, 0x05, 0x00, 0x00]), out), err(/match offset 5 at output 0x1 points before its block/));
+  assert.throws(() => decompressLz4Legacy(frame([0x50, 0x61]), out), err(/literal run of 5 bytes .* runs past its block/));
+  assert.throws(() => decompressLz4Legacy(frame([0x10, 0x61, 0x01]), out), err(/stops inside a match offset/));
+  assert.throws(() => decompressLz4Legacy(frame([0x1f, 0x61, 0x01, 0x00, 0xff, 0xff, 0xff, 0x00]), out), err(/decodes to more than the 0x40 bytes expected/));
+  assert.throws(() => decompressLz4Legacy(new Uint8Array([0x02, 0x21, 0x4c, 0x18, 9, 0, 0, 0, 1]), out), err(/claims 0x9 bytes, only 0x1 remain/));
+  assert.throws(() => decompressLz4Legacy(new Uint8Array([0x02, 0x21, 0x4c, 0x18, 9, 0]), out), err(/2 stray bytes/));
+});
