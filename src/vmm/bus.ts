@@ -64,16 +64,27 @@ export class DeviceBus {
   }
 
   dispatchIo(req: IoRequest): void {
-    const slot = this.ports.find(req.port, req.size);
-    if (!slot) throw new VmmError('ENODEV', `no device at I/O port ${hex(req.port)} (${req.in ? 'in' : 'out'}, ${req.size} bytes)`);
-    if (req.in) slot.dev.read(req.port - slot.base, req.data);
-    else slot.dev.write(req.port - slot.base, req.data);
+    if (!this.routeIo(req)) throw new VmmError('ENODEV', `no device at I/O port ${hex(req.port)} (${req.in ? 'in' : 'out'}, ${req.size} bytes)`);
   }
 
   dispatchMem(req: MemRequest): void {
+    if (!this.routeMem(req)) throw new VmmError('ENODEV', `no device at guest-physical ${hex(req.gpa)} (${req.write ? 'write' : 'read'}, ${req.size} bytes)`);
+  }
+
+  /** Hands the access to the device owning it; false when none does (the caller decides what an open bus does). */
+  routeIo(req: IoRequest): boolean {
+    const slot = this.ports.find(req.port, req.size);
+    if (!slot) return false;
+    if (req.in) slot.dev.read(req.port - slot.base, req.data);
+    else slot.dev.write(req.port - slot.base, req.data);
+    return true;
+  }
+
+  routeMem(req: MemRequest): boolean {
     const slot = this.mmio.find(req.gpa, req.size);
-    if (!slot) throw new VmmError('ENODEV', `no device at guest-physical ${hex(req.gpa)} (${req.write ? 'write' : 'read'}, ${req.size} bytes)`);
+    if (!slot) return false;
     if (req.write) slot.dev.write(req.gpa - slot.base, req.data);
     else slot.dev.read(req.gpa - slot.base, req.data);
+    return true;
   }
 }

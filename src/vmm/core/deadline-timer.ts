@@ -1,0 +1,50 @@
+/**
+ * Wakes the vCPU at the devices' next deadline. The vCPU thread is inside cpu.run() while the
+ * guest computes, so a timer interrupt due meanwhile needs another thread to stop it: this
+ * worker sleeps until the armed deadline and then calls stopVcpu. The vCPU loop re-arms it after
+ * every exit with the earliest deadline of all devices.
+ */
+import { Worker } from 'node:worker_threads';
+import { VmmError } from '../../api/errors.js';
+import type { VcpuStopHandle } from '../../api/types.js';
+import { TIMER_SLOT, TIMER_WORDS } from './deadline-timer-slots.js';
+
+export class DeadlineTimer {
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(TIMER_WORDS * 4));
+  /** The deadline (ns, host monotonic) as two int32 halves would be awkward: a Float64 view of its own. */
+  private readonly deadline = new Float64Array(new SharedArrayBuffer(8));
+  private readonly worker: Worker;
+  private armed = Infinity;
+
+  constructor(stop: VcpuStopHandle) {
+    this.deadline[0] = Infinity;
+    this.worker = new Worker(new URL('./deadline-timer-worker.js', import.meta.url), {
+      workerData: { ctl: this.ctl.buffer, deadline: this.deadline.buffer, stop },
+    });
+    this.worker.on('error', () => {});
+    this.worker.unref();
+    const until = Date.now() + 10_000;
+    while (Atomics.load(this.ctl, TIMER_SLOT.STARTED) === 0) {
+      if (Atomics.load(this.ctl, TIMER_SLOT.FAILED) !== 0 || Date.now() > until) {
+        throw new VmmError('EIO', 'the deadline timer thread did not start');
+      }
+      Atomics.wait(this.ctl, TIMER_SLOT.STARTED, 0, 50);
+    }
+  }
+
+  /** Arms the timer for ns (Infinity: none). A later deadline than the armed one also takes effect. */
+  arm(ns: number): void {
+    if (ns === this.armed) return;
+    this.armed = ns;
+    this.deadline[0] = ns;
+    Atomics.add(this.ctl, TIMER_SLOT.GENERATION, 1);
+    Atomics.notify(this.ctl, TIMER_SLOT.GENERATION);
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.ctl, TIMER_SLOT.QUIT, 1);
+    Atomics.add(this.ctl, TIMER_SLOT.GENERATION, 1);
+    Atomics.notify(this.ctl, TIMER_SLOT.GENERATION);
+    await this.worker.terminate();
+  }
+}

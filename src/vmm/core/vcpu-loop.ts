@@ -1,0 +1,136 @@
+/**
+ * The monitor's vCPU loop: run, then one case per exit reason in one switch. Before each run it
+ * lets the devices' timers raise what is due, re-arms the deadline timer, takes host input, and
+ * injects the highest pending interrupt when the guest can take it (else asks for the window).
+ * Ports and MMIO nobody decodes behave as an open bus on a PC: reads return all ones, writes
+ * vanish (Linux probes for hardware that way).
+ */
+import { VmmError, hex } from '../../api/errors.js';
+import { State, type ExitState, type MemoryExit, type VmExit } from '../../api/types.js';
+import type { Vcpu } from '../../frontend/index.js';
+import type { Clock } from '../bus/clock.js';
+import type { DeadlineTimer } from './deadline-timer.js';
+import type { Platform, PowerEvent } from './platform.js';
+
+/** Where external interrupts come from: the 8259 pair today, the LAPIC when there is one. */
+export interface InterruptSource {
+  /** An interrupt is waiting to be taken by the CPU. */
+  pending(): boolean;
+  /** The INTA cycle: the vector to deliver now (undefined: it went away). */
+  take(): number | undefined;
+}
+
+export type MachineEnd =
+  | { kind: 'power'; event: PowerEvent }
+  | { kind: 'triple-fault'; rip: bigint };
+
+const RFLAGS_IF = 1n << 9n;
+const VECTOR_GP = 13;
+
+export interface VcpuLoopHooks {
+  /** Host input waiting for the guest (console bytes): handed to the devices before each run. */
+  takeInput?: () => void;
+  /** Blocks until host input may have arrived or timeoutMs passed (halted guest, nothing due). */
+  waitForInput?: (timeoutMs: number) => void;
+  /** The machine should stop (e.g. the user quit): checked before each run. */
+  quitRequested?: () => boolean;
+}
+
+export class VcpuLoop {
+  private last: ExitState | undefined;
+
+  constructor(
+    private readonly cpu: Vcpu,
+    private readonly platform: Platform,
+    private readonly interrupts: InterruptSource,
+    private readonly timer: DeadlineTimer,
+    private readonly clock: Clock,
+    private readonly hooks: VcpuLoopHooks = {},
+  ) {}
+
+  run(): MachineEnd | undefined {
+    for (;;) {
+      if (this.hooks.quitRequested?.()) return undefined;
+      const next = this.service();
+      const power = this.platform.power;
+      if (power) return { kind: 'power', event: power };
+      this.deliver();
+      const exit = this.cpu.run();
+      this.last = exit.exitState;
+      const end = this.handle(exit, next);
+      if (end) return end;
+    }
+  }
+
+  /** Timers and host input; arms the deadline timer; returns the next deadline. */
+  private service(): number {
+    this.hooks.takeInput?.();
+    const next = this.platform.poll(this.clock.now());
+    this.timer.arm(next);
+    return next;
+  }
+
+  private deliver(): void {
+    if (!this.interrupts.pending()) return;
+    const st = this.last;
+    const open = st !== undefined && (st.rflags & RFLAGS_IF) !== 0n && !st.intShadow && !st.evtPending;
+    if (!open) {
+      if (st === undefined || !st.intWindowExiting) this.cpu.setState({ intr: { intWindowExiting: true } }, State.INTR);
+      return;
+    }
+    const vector = this.interrupts.take();
+    if (vector === undefined) return;
+    this.cpu.inject({ type: 'interrupt', vector });
+    this.last = { ...st, evtPending: true };
+  }
+
+  private handle(exit: VmExit, deadline: number): MachineEnd | undefined {
+    switch (exit.reason) {
+      case 'io':
+        this.cpu.assistIo(exit, (req) => {
+          if (!this.platform.bus.routeIo(req) && req.in) req.data.fill(0xff);
+        });
+        return undefined;
+      case 'memory':
+        this.mmio(exit);
+        return undefined;
+      case 'rdmsr':
+      case 'wrmsr':
+        // MSRs neither the CPU nor the monitor has: #GP, as hardware (Linux probes with rdmsr_safe).
+        this.cpu.inject({ type: 'exception', vector: VECTOR_GP, errorCode: 0 });
+        return undefined;
+      case 'halted':
+        this.idle(deadline);
+        return undefined;
+      case 'stopped':
+      case 'int-ready':
+      case 'nmi-ready':
+      case 'tpr-changed':
+        return undefined;
+      case 'shutdown':
+        return { kind: 'triple-fault', rip: this.cpu.getState(State.GPRS).gprs!.rip };
+      case 'invalid':
+        throw new VmmError('EIO', `the vCPU cannot continue at rip ${hex(this.cpu.getState(State.GPRS).gprs!.rip)}: ${exit.detail}`);
+      case 'cpuid':
+      case 'monitor':
+      case 'mwait':
+        throw new VmmError('ENOTSUP', `unexpected ${exit.reason} exit (the monitor did not ask for it)`);
+    }
+  }
+
+  private mmio(exit: MemoryExit): void {
+    this.cpu.assistMem(exit, (req) => {
+      if (!this.platform.bus.routeMem(req) && !req.write) req.data.fill(0xff);
+    });
+  }
+
+  /** HLT: sleep until the next device deadline or host input, unless an interrupt is already waiting. */
+  private idle(deadline: number): void {
+    if (this.interrupts.pending()) return;
+    const left = (deadline - this.clock.now()) / 1e6;
+    if (left <= 0) return;
+    const ms = Math.min(left, 1000);
+    if (this.hooks.waitForInput) this.hooks.waitForInput(ms);
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+}
