@@ -1,0 +1,118 @@
+/** Arithmetic forms: ADD SUB MUL DIV MIN MAX SQRT (PS SS PD SD), SSE3 horizontal/alternating, SSE4.1 ROUND and DP. */
+import { ADD, DIV, MUL, SQRT, SUB, add, mul, type BinaryOp } from './arith.js';
+import { minMax } from './compare.js';
+import { FpContext } from './context.js';
+import { F32, F64, type FloatFormat } from './format.js';
+import type { FloatEnv, SseFloatForm } from './form.js';
+import { getLane, setLane } from './image.js';
+import { roundIntegral } from './round-integral.js';
+
+export type FormEntry = readonly [key: string, form: SseFloatForm];
+
+type Run = SseFloatForm['run'];
+type Lanes = (ctx: FpContext, dst: Uint8Array, src: Uint8Array, imm8: number, out: Uint8Array) => void;
+
+/** A handler from a lane loop: one FpContext per instruction, its raised() flags returned. */
+export function handler(lanes: Lanes): Run {
+  return (env: FloatEnv, dst, src, imm8, out) => {
+    const ctx = new FpContext(env.mxcsr);
+    lanes(ctx, dst, src, imm8, out);
+    return ctx.raised();
+  };
+}
+
+/** An XMM <- XMM/m form; the defaults of the common case. */
+export function xmmForm(mnemonic: string, memSize: 4 | 8 | 16, readsDst: boolean, lanes: Lanes, imm8 = false): SseFloatForm {
+  return { mnemonic, dst: 'xmm', src: 'xmm', memSize, aligned: memSize === 16, registerOnly: false, readsDst, imm8, writes: 'dst', run: handler(lanes) };
+}
+
+const PACKED: readonly [string, string, FloatFormat][] = [['', 'ps', F32], ['66', 'pd', F64]];
+const SCALAR: readonly [string, string, FloatFormat][] = [['f3', 'ss', F32], ['f2', 'sd', F64]];
+
+function lanesOf(f: FloatFormat): number {
+  return 16 / f.bytes;
+}
+
+/** op on every lane (packed) and on lane 0 with the rest of dst kept (scalar), for prefixes none/66/f3/f2. */
+function fourForms(opcode: string, name: string, op: BinaryOp, readsDstPacked = true): FormEntry[] {
+  const out: FormEntry[] = [];
+  for (const [prefix, suffix, f] of PACKED) {
+    out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, 16, readsDstPacked, (ctx, dst, src, _imm, o) => {
+      for (let i = 0; i < lanesOf(f); i++) setLane(o, f, i, op(ctx, f, getLane(dst, f, i), getLane(src, f, i)));
+    })]);
+  }
+  for (const [prefix, suffix, f] of SCALAR) {
+    out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, f.bytes, true, (ctx, dst, src, _imm, o) => {
+      o.set(dst.subarray(0, 16));
+      setLane(o, f, 0, op(ctx, f, getLane(dst, f, 0), getLane(src, f, 0)));
+    })]);
+  }
+  return out;
+}
+
+const MIN: BinaryOp = (ctx, f, a, b) => minMax(ctx, f, a, b, false);
+const MAX: BinaryOp = (ctx, f, a, b) => minMax(ctx, f, a, b, true);
+
+/** HADD/HSUB (pairs within each operand) and ADDSUB (odd lanes add, even lanes subtract). */
+function sse3Forms(): FormEntry[] {
+  const out: FormEntry[] = [];
+  for (const [prefix, suffix, f] of [['f2', 'ps', F32], ['66', 'pd', F64]] as const) {
+    const n = lanesOf(f), half = n / 2;
+    for (const [opcode, name, subtract] of [['7c', 'hadd', false], ['7d', 'hsub', true]] as const) {
+      out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, 16, true, (ctx, dst, src, _imm, o) => {
+        for (let i = 0; i < n; i++) {
+          const from = i < half ? dst : src, j = 2 * (i % half);
+          setLane(o, f, i, add(ctx, f, getLane(from, f, j), getLane(from, f, j + 1), subtract));
+        }
+      })]);
+    }
+    out.push([`${prefix}:1:d0`, xmmForm('addsub' + suffix, 16, true, (ctx, dst, src, _imm, o) => {
+      for (let i = 0; i < n; i++) setLane(o, f, i, add(ctx, f, getLane(dst, f, i), getLane(src, f, i), (i & 1) === 0));
+    })]);
+  }
+  return out;
+}
+
+/** SSE4.1 ROUNDPS/PD/SS/SD (66 0F3A 08..0B). */
+function roundForms(): FormEntry[] {
+  const packed = (name: string, f: FloatFormat): SseFloatForm => xmmForm(name, 16, false, (ctx, _dst, src, imm, o) => {
+    for (let i = 0; i < lanesOf(f); i++) setLane(o, f, i, roundIntegral(ctx, f, getLane(src, f, i), imm));
+  }, true);
+  const scalar = (name: string, f: FloatFormat): SseFloatForm => xmmForm(name, f.bytes, true, (ctx, dst, src, imm, o) => {
+    o.set(dst.subarray(0, 16));
+    setLane(o, f, 0, roundIntegral(ctx, f, getLane(src, f, 0), imm));
+  }, true);
+  return [
+    ['66:3:08', packed('roundps', F32)], ['66:3:09', packed('roundpd', F64)],
+    ['66:3:0a', scalar('roundss', F32)], ['66:3:0b', scalar('roundsd', F64)],
+  ];
+}
+
+/**
+ * SSE4.1 DPPS/DPPD: products of the lanes imm8[7:4] selects (others +0.0), summed pairwise
+ * ((p0+p1)+(p2+p3) for PS), each step rounded by MXCSR; the sum goes to the lanes imm8[3:0]
+ * selects, +0.0 to the others.
+ */
+function dotForms(): FormEntry[] {
+  const dp = (name: string, f: FloatFormat): SseFloatForm => xmmForm(name, 16, true, (ctx, dst, src, imm, o) => {
+    const n = lanesOf(f);
+    const p: bigint[] = [];
+    for (let i = 0; i < n; i++) p.push(imm & (0x10 << i) ? mul(ctx, f, getLane(dst, f, i), getLane(src, f, i)) : 0n);
+    const sum = n === 4 ? add(ctx, f, add(ctx, f, p[0], p[1], false), add(ctx, f, p[2], p[3], false), false) : add(ctx, f, p[0], p[1], false);
+    for (let i = 0; i < n; i++) setLane(o, f, i, imm & (1 << i) ? sum : 0n);
+  }, true);
+  return [['66:3:40', dp('dpps', F32)], ['66:3:41', dp('dppd', F64)]];
+}
+
+export const ARITH_FORMS: readonly FormEntry[] = [
+  ...fourForms('58', 'add', ADD),
+  ...fourForms('59', 'mul', MUL),
+  ...fourForms('5c', 'sub', SUB),
+  ...fourForms('5d', 'min', MIN),
+  ...fourForms('5e', 'div', DIV),
+  ...fourForms('5f', 'max', MAX),
+  ...fourForms('51', 'sqrt', SQRT, false),
+  ...sse3Forms(),
+  ...roundForms(),
+  ...dotForms(),
+];
