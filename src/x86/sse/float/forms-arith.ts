@@ -6,6 +6,7 @@ import { F32, F64, type FloatFormat } from './format.js';
 import type { FloatEnv, SseFloatForm } from './form.js';
 import { getLane, setLane } from './image.js';
 import { roundIntegral } from './round-integral.js';
+import { unmaskedExceptions } from './mxcsr.js';
 
 export type FormEntry = readonly [key: string, form: SseFloatForm];
 
@@ -90,17 +91,40 @@ function roundForms(): FormEntry[] {
 
 /**
  * SSE4.1 DPPS/DPPD: products of the lanes imm8[7:4] selects (others +0.0), summed pairwise
- * ((p0+p1)+(p2+p3) for PS), each step rounded by MXCSR; the sum goes to the lanes imm8[3:0]
- * selects, +0.0 to the others.
+ * ((p0+p1)+(p2+p3) for PS), each step rounded by MXCSR (FTZ applied) and read by the next as an
+ * operand (DAZ applied, DE raised for a subnormal intermediate); the sum goes to the lanes
+ * imm8[3:0] selects, +0.0 to the others. The steps behave as separate instructions for exceptions:
+ * one whose flags include an unmasked exception ends the instruction, later steps report nothing.
  */
 function dotForms(): FormEntry[] {
-  const dp = (name: string, f: FloatFormat): SseFloatForm => xmmForm(name, 16, true, (ctx, dst, src, imm, o) => {
-    const n = lanesOf(f);
-    const p: bigint[] = [];
-    for (let i = 0; i < n; i++) p.push(imm & (0x10 << i) ? mul(ctx, f, getLane(dst, f, i), getLane(src, f, i)) : 0n);
-    const sum = n === 4 ? add(ctx, f, add(ctx, f, p[0], p[1], false), add(ctx, f, p[2], p[3], false), false) : add(ctx, f, p[0], p[1], false);
-    for (let i = 0; i < n; i++) setLane(o, f, i, imm & (1 << i) ? sum : 0n);
-  }, true);
+  const dp = (mnemonic: string, f: FloatFormat): SseFloatForm => ({
+    ...xmmForm(mnemonic, 16, true, () => undefined, true),
+    run: (env: FloatEnv, dst, src, imm, o) => {
+      const n = lanesOf(f);
+      let raised = 0;
+      // One step: run its lanes in a fresh context; true when an unmasked exception stops here.
+      const step = (lanes: (ctx: FpContext) => void): boolean => {
+        const ctx = new FpContext(env.mxcsr);
+        lanes(ctx);
+        const r = ctx.raised();
+        raised |= r;
+        return (r & unmaskedExceptions(env.mxcsr)) !== 0;
+      };
+      let v: bigint[] = [];
+      if (step((ctx) => {
+        for (let i = 0; i < n; i++) v.push(imm & (0x10 << i) ? mul(ctx, f, getLane(dst, f, i), getLane(src, f, i)) : 0n);
+      })) return raised;
+      while (v.length > 1) {
+        const next: bigint[] = [];
+        if (step((ctx) => {
+          for (let i = 0; i < v.length; i += 2) next.push(add(ctx, f, v[i], v[i + 1], false));
+        })) return raised;
+        v = next;
+      }
+      for (let i = 0; i < n; i++) setLane(o, f, i, imm & (1 << i) ? v[0] : 0n);
+      return raised;
+    },
+  });
   return [['66:3:40', dp('dpps', F32)], ['66:3:41', dp('dppd', F64)]];
 }
 
