@@ -4,7 +4,8 @@ import { minMax } from './compare.js';
 import { FpContext } from './context.js';
 import { F32, F64, type FloatFormat } from './format.js';
 import type { FloatEnv, SseFloatForm } from './form.js';
-import { getLane, setLane } from './image.js';
+import { getLane, getU32, setLane, setU32 } from './image.js';
+import { reciprocal, reciprocalSqrt } from './approx.js';
 import { roundIntegral } from './round-integral.js';
 import { unmaskedExceptions } from './mxcsr.js';
 
@@ -128,7 +129,23 @@ function dotForms(): FormEntry[] {
   return [['66:3:40', dp('dpps', F32)], ['66:3:41', dp('dppd', F64)]];
 }
 
+/** RCP and RSQRT (PS and SS): table approximations, no exceptions. */
+function approxForms(): FormEntry[] {
+  const out: FormEntry[] = [];
+  for (const [opcode, name, fn] of [['53', 'rcp', reciprocal], ['52', 'rsqrt', reciprocalSqrt]] as const) {
+    out.push([`:1:${opcode}`, xmmForm(name + 'ps', 16, false, (_ctx, _dst, src, _imm, o) => {
+      for (let i = 0; i < 4; i++) setU32(o, i, fn(getU32(src, i)));
+    })]);
+    out.push([`f3:1:${opcode}`, xmmForm(name + 'ss', 4, true, (_ctx, dst, src, _imm, o) => {
+      o.set(dst.subarray(0, 16));
+      setU32(o, 0, fn(getU32(src, 0)));
+    })]);
+  }
+  return out;
+}
+
 export const ARITH_FORMS: readonly FormEntry[] = [
+  ...approxForms(),
   ...fourForms('58', 'add', ADD),
   ...fourForms('59', 'mul', MUL),
   ...fourForms('5c', 'sub', SUB),
