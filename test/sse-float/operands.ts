@@ -72,10 +72,32 @@ export function floatOperand(rng: Rng, f: FloatFormat): bigint {
   }
 }
 
-/** A second operand related to a (equal, negated, a few ulps away, rescaled) or independent. */
+/** The value of raw bits (f32 or f64) as a JS number. */
+function valueOf(f: FloatFormat, raw: bigint): number {
+  if (f.bytes === 4) { scratch.setUint32(0, Number(raw)); return scratch.getFloat32(0); }
+  scratch.setBigUint64(0, raw);
+  return scratch.getFloat64(0);
+}
+
+/**
+ * An operand that brings a * b (or a / b) near a boundary of the format: the smallest normal
+ * (tininess before/after rounding), the overflow threshold, or the smallest subnormal.
+ */
+function boundaryPartner(rng: Rng, f: FloatFormat, a: bigint, divide: boolean): bigint {
+  const av = valueOf(f, a);
+  const target = rng.pick([2 ** f.emin, 2 ** f.emin * (1 - 2 ** -f.precision), 2 ** (f.emax + 1) * (1 - 2 ** -(f.precision + 1)), 2 ** (f.emin - f.precision + 1)]);
+  const want = divide ? av / target : target / av;
+  if (!Number.isFinite(av) || av === 0 || !Number.isFinite(want) || want === 0) return floatOperand(rng, f);
+  const mask = (1n << BigInt(f.bytes * 8)) - 1n;
+  return (bitsOf(f, want) + BigInt(rng.int(5) - 2)) & mask;
+}
+
+/** A second operand related to a (equal, negated, a few ulps away, rescaled, at a boundary) or independent. */
 export function relatedOperand(rng: Rng, f: FloatFormat, a: bigint): bigint {
   const mask = (1n << BigInt(f.bytes * 8)) - 1n;
-  switch (rng.int(8)) {
+  switch (rng.int(10)) {
+    case 5: return boundaryPartner(rng, f, a, false);
+    case 6: return boundaryPartner(rng, f, a, true);
     case 0: return a;
     case 1: return a ^ f.signBit;
     case 2: return (a + BigInt(rng.int(9) - 4)) & mask;
