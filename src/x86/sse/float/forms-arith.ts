@@ -8,6 +8,7 @@ import { getLane, getU32, setLane, setU32 } from './image.js';
 import { reciprocal, reciprocalSqrt } from './approx.js';
 import { roundIntegral } from './round-integral.js';
 import { unmaskedExceptions } from './mxcsr.js';
+import { FastOp, fastBinary } from './fast.js';
 
 export type FormEntry = readonly [key: string, form: SseFloatForm];
 
@@ -36,20 +37,31 @@ function lanesOf(f: FloatFormat): number {
 }
 
 /** op on every lane (packed) and on lane 0 with the rest of dst kept (scalar), for prefixes none/66/f3/f2. */
-function fourForms(opcode: string, name: string, op: BinaryOp, readsDstPacked = true): FormEntry[] {
+function fourForms(opcode: string, name: string, op: BinaryOp, fast?: FastOp, readsDstPacked = true): FormEntry[] {
   const out: FormEntry[] = [];
+  // Lane i of o from lanes i of a and b: the double fast path when it applies, else exact.
+  const lane = (ctx: FpContext, f: FloatFormat, a: Uint8Array, b: Uint8Array, o: Uint8Array, i: number): void => {
+    if (fast !== undefined && fastBinary(ctx, f, fast, a, i, b, i, o, i)) return;
+    setLane(o, f, i, op(ctx, f, getLane(a, f, i), getLane(b, f, i)));
+  };
   for (const [prefix, suffix, f] of PACKED) {
     out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, 16, readsDstPacked, (ctx, dst, src, _imm, o) => {
-      for (let i = 0; i < lanesOf(f); i++) setLane(o, f, i, op(ctx, f, getLane(dst, f, i), getLane(src, f, i)));
+      for (let i = 0; i < lanesOf(f); i++) lane(ctx, f, dst, src, o, i);
     })]);
   }
   for (const [prefix, suffix, f] of SCALAR) {
     out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, f.bytes, true, (ctx, dst, src, _imm, o) => {
       o.set(dst.subarray(0, 16));
-      setLane(o, f, 0, op(ctx, f, getLane(dst, f, 0), getLane(src, f, 0)));
+      lane(ctx, f, dst, src, o, 0);
     })]);
   }
   return out;
+}
+
+/** a lane ia +/- b lane ib into o lane io, fast path first. */
+function addLane(ctx: FpContext, f: FloatFormat, a: Uint8Array, ia: number, b: Uint8Array, ib: number, o: Uint8Array, io: number, subtract: boolean): void {
+  if (fastBinary(ctx, f, subtract ? FastOp.Sub : FastOp.Add, a, ia, b, ib, o, io)) return;
+  setLane(o, f, io, add(ctx, f, getLane(a, f, ia), getLane(b, f, ib), subtract));
 }
 
 const MIN: BinaryOp = (ctx, f, a, b) => minMax(ctx, f, a, b, false);
@@ -64,12 +76,12 @@ function sse3Forms(): FormEntry[] {
       out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, 16, true, (ctx, dst, src, _imm, o) => {
         for (let i = 0; i < n; i++) {
           const from = i < half ? dst : src, j = 2 * (i % half);
-          setLane(o, f, i, add(ctx, f, getLane(from, f, j), getLane(from, f, j + 1), subtract));
+          addLane(ctx, f, from, j, from, j + 1, o, i, subtract);
         }
       })]);
     }
     out.push([`${prefix}:1:d0`, xmmForm('addsub' + suffix, 16, true, (ctx, dst, src, _imm, o) => {
-      for (let i = 0; i < n; i++) setLane(o, f, i, add(ctx, f, getLane(dst, f, i), getLane(src, f, i), (i & 1) === 0));
+      for (let i = 0; i < n; i++) addLane(ctx, f, dst, i, src, i, o, i, (i & 1) === 0);
     })]);
   }
   return out;
@@ -146,13 +158,13 @@ function approxForms(): FormEntry[] {
 
 export const ARITH_FORMS: readonly FormEntry[] = [
   ...approxForms(),
-  ...fourForms('58', 'add', ADD),
-  ...fourForms('59', 'mul', MUL),
-  ...fourForms('5c', 'sub', SUB),
+  ...fourForms('58', 'add', ADD, FastOp.Add),
+  ...fourForms('59', 'mul', MUL, FastOp.Mul),
+  ...fourForms('5c', 'sub', SUB, FastOp.Sub),
   ...fourForms('5d', 'min', MIN),
-  ...fourForms('5e', 'div', DIV),
+  ...fourForms('5e', 'div', DIV, FastOp.Div),
   ...fourForms('5f', 'max', MAX),
-  ...fourForms('51', 'sqrt', SQRT, false),
+  ...fourForms('51', 'sqrt', SQRT, FastOp.Sqrt, false),
   ...sse3Forms(),
   ...roundForms(),
   ...dotForms(),
