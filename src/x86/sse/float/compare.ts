@@ -75,13 +75,19 @@ const PREDICATES: readonly (readonly [string, boolean, boolean, boolean, boolean
   ['ord', false, true, true, true, false],
 ];
 
-/** CMPPS lane: all ones when predicate imm8[2:0] holds, else zero (legacy SSE reads only those 3 bits). */
-export function comparePredicate(ctx: FpContext, f: FloatFormat, ra: bigint, rb: bigint, imm8: number): bigint {
-  const [, signalling, lt, eq, gt, un] = PREDICATES[imm8 & 7];
-  const r = relate(ctx, f, ra, rb, signalling);
-  const holds = r === 'lt' ? lt : r === 'eq' ? eq : r === 'gt' ? gt : un;
-  return holds ? (1n << BigInt(f.bytes * 8)) - 1n : 0n;
+/** Whether CMPPS predicate imm8[2:0] holds for relation r (legacy SSE reads only those 3 bits). */
+export function predicateHolds(imm8: number, r: Relation): boolean {
+  const [, , lt, eq, gt, un] = PREDICATES[imm8 & 7];
+  return r === 'lt' ? lt : r === 'eq' ? eq : r === 'gt' ? gt : un;
 }
+
+/** CMPPS lane: all ones when predicate imm8[2:0] holds, else zero. */
+export function comparePredicate(ctx: FpContext, f: FloatFormat, ra: bigint, rb: bigint, imm8: number): bigint {
+  const r = relate(ctx, f, ra, rb, PREDICATES[imm8 & 7][1]);
+  return predicateHolds(imm8, r) ? (1n << BigInt(f.bytes * 8)) - 1n : 0n;
+}
+
+export const RELATION_OF: readonly Relation[] = ['lt', 'eq', 'gt'];
 
 /** EFLAGS bits COMISS/UCOMISS set: ZF PF CF; OF SF AF are cleared. */
 export const COMIS_FLAGS: Readonly<Record<Relation, number>> = { un: 0x45, gt: 0, lt: 0x01, eq: 0x40 };

@@ -20,7 +20,7 @@ const f32 = new Float32Array(f64.buffer, 0, 1);
 const u32 = new Uint32Array(f64.buffer);
 
 /** The value of lane i when it is a normal number, else NaN (the caller then takes the slow path). */
-function normalValue(img: Uint8Array, f: FloatFormat, i: number): number {
+export function normalValue(img: Uint8Array, f: FloatFormat, i: number): number {
   if (f.bytes === 4) {
     const bits = getU32(img, i);
     const e = (bits >>> 23) & 0xff;
@@ -32,6 +32,24 @@ function normalValue(img: Uint8Array, f: FloatFormat, i: number): number {
   const e = (hi >>> 20) & 0x7ff;
   if (e === 0 || e === 0x7ff) return NaN;
   u32[0] = getU32(img, 2 * i);
+  u32[1] = hi;
+  return f64[0];
+}
+
+/** The value of lane i when it is zero, normal or infinite; NaN for a NaN or a subnormal. */
+export function plainValue(img: Uint8Array, f: FloatFormat, i: number): number {
+  if (f.bytes === 4) {
+    const bits = getU32(img, i);
+    const e = (bits >>> 23) & 0xff;
+    if ((e === 0 && (bits & 0x7fffff) !== 0) || (e === 0xff && (bits & 0x7fffff) !== 0)) return NaN;
+    u32[0] = bits;
+    return f32[0];
+  }
+  const lo = getU32(img, 2 * i), hi = getU32(img, 2 * i + 1);
+  const e = (hi >>> 20) & 0x7ff;
+  const fracZero = lo === 0 && (hi & 0xfffff) === 0;
+  if ((e === 0 || e === 0x7ff) && !fracZero) return NaN;
+  u32[0] = lo;
   u32[1] = hi;
   return f64[0];
 }
@@ -74,7 +92,7 @@ function stepFloat(v: number, up: boolean): number {
  * Rounds the exact result r + (error of sign errSign) to the format in mode rc; raises PE when
  * inexact. r is the double nearest the exact result.
  */
-function roundFrom(ctx: FpContext, f: FloatFormat, r: number, errSign: number): number {
+export function roundFrom(ctx: FpContext, f: FloatFormat, r: number, errSign: number): number {
   const rc = ctx.rc;
   if (f.bytes === 8) {
     if (errSign === 0) return r;
@@ -97,12 +115,12 @@ function roundFrom(ctx: FpContext, f: FloatFormat, r: number, errSign: number): 
 }
 
 /** The double result's bounds that keep the rounded result normal and finite whatever the mode. */
-function inSafeRange(f: FloatFormat, r: number): boolean {
+export function inSafeRange(f: FloatFormat, r: number): boolean {
   const m = Math.abs(r);
   return f.bytes === 4 ? m >= 2 ** -125 && m <= 2 ** 127 : m >= 2 ** -1021 && m <= 2 ** 1023;
 }
 
-function store(out: Uint8Array, f: FloatFormat, io: number, v: number): void {
+export function store(out: Uint8Array, f: FloatFormat, io: number, v: number): void {
   if (f.bytes === 4) {
     f32[0] = v;
     setU32(out, io, u32[0]);
@@ -113,7 +131,7 @@ function store(out: Uint8Array, f: FloatFormat, io: number, v: number): void {
   }
 }
 
-const sign = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : 0);
+export const sign = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : 0);
 
 /**
  * out lane io = a lane ia (op) b lane ib, when both are normal and the result safely normal.

@@ -9,6 +9,7 @@ import { reciprocal, reciprocalSqrt } from './approx.js';
 import { roundIntegral } from './round-integral.js';
 import { unmaskedExceptions } from './mxcsr.js';
 import { FastOp, fastBinary } from './fast.js';
+import { copyLane, fastCompare } from './fast-lanes.js';
 
 export type FormEntry = readonly [key: string, form: SseFloatForm];
 
@@ -66,6 +67,28 @@ function addLane(ctx: FpContext, f: FloatFormat, a: Uint8Array, ia: number, b: U
 
 const MIN: BinaryOp = (ctx, f, a, b) => minMax(ctx, f, a, b, false);
 const MAX: BinaryOp = (ctx, f, a, b) => minMax(ctx, f, a, b, true);
+
+/** MIN/MAX lanes: plain operands are picked by a double comparison (ties and zeros: the second). */
+function minMaxForms(opcode: string, name: string, max: boolean, exact: BinaryOp): FormEntry[] {
+  const lane = (ctx: FpContext, f: FloatFormat, a: Uint8Array, b: Uint8Array, o: Uint8Array, i: number): void => {
+    const c = fastCompare(f, a, i, b, i);
+    if (c === undefined) setLane(o, f, i, exact(ctx, f, getLane(a, f, i), getLane(b, f, i)));
+    else copyLane(o, (max ? c > 0 : c < 0) ? a : b, f, i);
+  };
+  const out: FormEntry[] = [];
+  for (const [prefix, suffix, f] of PACKED) {
+    out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, 16, true, (ctx, dst, src, _imm, o) => {
+      for (let i = 0; i < lanesOf(f); i++) lane(ctx, f, dst, src, o, i);
+    })]);
+  }
+  for (const [prefix, suffix, f] of SCALAR) {
+    out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, f.bytes, true, (ctx, dst, src, _imm, o) => {
+      o.set(dst.subarray(0, 16));
+      lane(ctx, f, dst, src, o, 0);
+    })]);
+  }
+  return out;
+}
 
 /** HADD/HSUB (pairs within each operand) and ADDSUB (odd lanes add, even lanes subtract). */
 function sse3Forms(): FormEntry[] {
@@ -161,9 +184,9 @@ export const ARITH_FORMS: readonly FormEntry[] = [
   ...fourForms('58', 'add', ADD, FastOp.Add),
   ...fourForms('59', 'mul', MUL, FastOp.Mul),
   ...fourForms('5c', 'sub', SUB, FastOp.Sub),
-  ...fourForms('5d', 'min', MIN),
+  ...minMaxForms('5d', 'min', false, MIN),
   ...fourForms('5e', 'div', DIV, FastOp.Div),
-  ...fourForms('5f', 'max', MAX),
+  ...minMaxForms('5f', 'max', true, MAX),
   ...fourForms('51', 'sqrt', SQRT, FastOp.Sqrt, false),
   ...sse3Forms(),
   ...roundForms(),

@@ -3,7 +3,8 @@ import { FpContext } from './context.js';
 import { convertFloat, floatToInt, intToFloat } from './convert.js';
 import { F32, F64, type FloatFormat } from './format.js';
 import type { OperandKind, SseFloatForm } from './form.js';
-import { getInt, getLane, setInt, setLane } from './image.js';
+import { getInt, getLane, getU32, setInt, setLane, setU32 } from './image.js';
+import { fastConvertFloat, fastFloatToInt32, fastIntToFloat } from './fast-lanes.js';
 import { handler, xmmForm, type FormEntry } from './forms-arith.js';
 
 type Lanes = (ctx: FpContext, dst: Uint8Array, src: Uint8Array, imm8: number, out: Uint8Array) => void;
@@ -16,7 +17,9 @@ function form(mnemonic: string, dst: OperandKind, src: OperandKind, memSize: 4 |
 function floatLanes(from: FloatFormat, to: FloatFormat, n: number): Lanes {
   return (ctx, _dst, src, _imm, o) => {
     o.fill(0, 0, 16);
-    for (let i = 0; i < n; i++) setLane(o, to, i, convertFloat(ctx, from, to, getLane(src, from, i)));
+    for (let i = 0; i < n; i++) {
+      if (!fastConvertFloat(ctx, from, to, src, i, o, i)) setLane(o, to, i, convertFloat(ctx, from, to, getLane(src, from, i)));
+    }
   };
 }
 
@@ -24,7 +27,7 @@ function floatLanes(from: FloatFormat, to: FloatFormat, n: number): Lanes {
 function floatScalar(from: FloatFormat, to: FloatFormat): Lanes {
   return (ctx, dst, src, _imm, o) => {
     o.set(dst.subarray(0, 16));
-    setLane(o, to, 0, convertFloat(ctx, from, to, getLane(src, from, 0)));
+    if (!fastConvertFloat(ctx, from, to, src, 0, o, 0)) setLane(o, to, 0, convertFloat(ctx, from, to, getLane(src, from, 0)));
   };
 }
 
@@ -32,7 +35,7 @@ function floatScalar(from: FloatFormat, to: FloatFormat): Lanes {
 function intLanes(to: FloatFormat, n: number, keep: boolean): Lanes {
   return (ctx, dst, src, _imm, o) => {
     if (keep) o.set(dst.subarray(0, 16)); else o.fill(0, 0, 16);
-    for (let i = 0; i < n; i++) setLane(o, to, i, intToFloat(ctx, to, getInt(src, 4, i)));
+    for (let i = 0; i < n; i++) fastIntToFloat(ctx, to, getU32(src, i) | 0, o, i);
   };
 }
 
@@ -40,7 +43,11 @@ function intLanes(to: FloatFormat, n: number, keep: boolean): Lanes {
 function toIntLanes(from: FloatFormat, n: number, truncate: boolean): Lanes {
   return (ctx, _dst, src, _imm, o) => {
     o.fill(0, 0, 16);
-    for (let i = 0; i < n; i++) setInt(o, 4, i, floatToInt(ctx, from, getLane(src, from, i), 32, truncate));
+    for (let i = 0; i < n; i++) {
+      const v = fastFloatToInt32(ctx, from, src, i, truncate);
+      if (v !== undefined) setU32(o, i, v);
+      else setInt(o, 4, i, floatToInt(ctx, from, getLane(src, from, i), 32, truncate));
+    }
   };
 }
 
@@ -48,7 +55,11 @@ function toIntLanes(from: FloatFormat, n: number, truncate: boolean): Lanes {
 function fromGpr(to: FloatFormat, bytes: 4 | 8): Lanes {
   return (ctx, dst, src, _imm, o) => {
     o.set(dst.subarray(0, 16));
-    setLane(o, to, 0, intToFloat(ctx, to, getInt(src, bytes, 0)));
+    // A 32-bit integer (or a 64-bit one within 2^53) is exact in a double: the fast path takes it.
+    const hi = getU32(src, 1) | 0;
+    if (bytes === 4) fastIntToFloat(ctx, to, getU32(src, 0) | 0, o, 0);
+    else if (hi >= -(2 ** 20) && hi < 2 ** 20) fastIntToFloat(ctx, to, hi * 2 ** 32 + getU32(src, 0), o, 0);
+    else setLane(o, to, 0, intToFloat(ctx, to, getInt(src, bytes, 0)));
   };
 }
 
@@ -56,7 +67,9 @@ function fromGpr(to: FloatFormat, bytes: 4 | 8): Lanes {
 function toGpr(from: FloatFormat, bytes: 4 | 8, truncate: boolean): Lanes {
   return (ctx, _dst, src, _imm, o) => {
     o.fill(0, 0, 8);
-    setInt(o, bytes, 0, floatToInt(ctx, from, getLane(src, from, 0), bytes === 4 ? 32 : 64, truncate));
+    const v = bytes === 4 ? fastFloatToInt32(ctx, from, src, 0, truncate) : undefined;
+    if (v !== undefined) setU32(o, 0, v);
+    else setInt(o, bytes, 0, floatToInt(ctx, from, getLane(src, from, 0), bytes === 4 ? 32 : 64, truncate));
   };
 }
 
