@@ -56,9 +56,9 @@ function fromGpr(to: FloatFormat, bytes: 4 | 8): Lanes {
   return (ctx, dst, src, _imm, o) => {
     o.set(dst.subarray(0, 16));
     // A 32-bit integer (or a 64-bit one within 2^53) is exact in a double: the fast path takes it.
+    if (bytes === 4) { fastIntToFloat(ctx, to, getU32(src, 0) | 0, o, 0); return; }
     const hi = getU32(src, 1) | 0;
-    if (bytes === 4) fastIntToFloat(ctx, to, getU32(src, 0) | 0, o, 0);
-    else if (hi >= -(2 ** 20) && hi < 2 ** 20) fastIntToFloat(ctx, to, hi * 2 ** 32 + getU32(src, 0), o, 0);
+    if (hi >= -(2 ** 20) && hi < 2 ** 20) fastIntToFloat(ctx, to, hi * 2 ** 32 + getU32(src, 0), o, 0);
     else setLane(o, to, 0, intToFloat(ctx, to, getInt(src, bytes, 0)));
   };
 }
