@@ -5,7 +5,7 @@ import { fastCompare } from './fast-lanes.js';
 import { F32, F64, type FloatFormat } from './format.js';
 import type { SseFloatForm } from './form.js';
 import { getLane, getU32, setLane, setU32 } from './image.js';
-import { handler, xmmForm, type FormEntry } from './forms-arith.js';
+import { handler, xmmForm, type FormEntry } from './form-builders.js';
 
 /** CMP lane i: the fast comparison when both operands are plain (no flags possible), else exact. */
 function cmpLane(ctx: FpContext, f: FloatFormat, dst: Uint8Array, src: Uint8Array, imm: number, o: Uint8Array, i: number): void {

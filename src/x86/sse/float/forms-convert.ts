@@ -1,13 +1,10 @@
 /** Conversion forms (0F 2A 2C 2D 5A 5B E6): float <-> float, float <-> int32/int64, XMM, MMX and GPR operands. */
-import { FpContext } from './context.js';
 import { convertFloat, floatToInt, intToFloat } from './convert.js';
 import { F32, F64, type FloatFormat } from './format.js';
 import type { OperandKind, SseFloatForm } from './form.js';
 import { getInt, getLane, getU32, setInt, setLane, setU32 } from './image.js';
 import { fastConvertFloat, fastFloatToInt32, fastIntToFloat } from './fast-lanes.js';
-import { handler, xmmForm, type FormEntry } from './forms-arith.js';
-
-type Lanes = (ctx: FpContext, dst: Uint8Array, src: Uint8Array, imm8: number, out: Uint8Array) => void;
+import { handler, xmmForm, type FormEntry, type Lanes } from './form-builders.js';
 
 function form(mnemonic: string, dst: OperandKind, src: OperandKind, memSize: 4 | 8 | 16, readsDst: boolean, lanes: Lanes, gprBytes?: 4 | 8): SseFloatForm {
   return { mnemonic, dst, src, gprBytes, memSize, aligned: memSize === 16, registerOnly: false, readsDst, imm8: false, writes: 'dst', run: handler(lanes) };

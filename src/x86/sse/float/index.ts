@@ -38,6 +38,7 @@
 import { ARITH_FORMS } from './forms-arith.js';
 import { COMPARE_FORMS } from './forms-compare.js';
 import { CONVERT_FORMS } from './forms-convert.js';
+import { SSE3_SSE41_FORMS } from './forms-sse3-sse41.js';
 import type { SseFloatForm } from './form.js';
 
 export type { FloatEnv, OperandKind, SseFloatForm } from './form.js';
@@ -46,7 +47,7 @@ export * from './mxcsr.js';
 
 function buildTable(): ReadonlyMap<string, SseFloatForm> {
   const table = new Map<string, SseFloatForm>();
-  for (const [key, form] of [...ARITH_FORMS, ...COMPARE_FORMS, ...CONVERT_FORMS]) {
+  for (const [key, form] of [...ARITH_FORMS, ...SSE3_SSE41_FORMS, ...COMPARE_FORMS, ...CONVERT_FORMS]) {
     if (table.has(key)) throw new Error(`SSE float table: ${key} listed twice (${table.get(key)?.mnemonic}, ${form.mnemonic})`);
     table.set(key, form);
   }
