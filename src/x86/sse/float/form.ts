@@ -29,6 +29,12 @@ export interface SseFloatForm {
   readonly readsDst: boolean;
   /** An imm8 follows ModRM. */
   readonly imm8: boolean;
+  /**
+   * The x87-to-MMX transition (TOS = 0, tag word all valid; a pending x87 exception is taken
+   * first as #MF) this form makes: 'always' (CVTPI2PS, CVT(T)PS2PI, CVT(T)PD2PI), only with a
+   * register source ('register', CVTPI2PD: its m64 form touches no x87/MMX state, SDM), or none.
+   */
+  readonly mmxTransition?: 'always' | 'register';
   /** Where out goes: the ModRM.reg register, or EFLAGS (COMIS/UCOMIS; dst is then only read). */
   readonly writes: 'dst' | 'eflags';
   /**

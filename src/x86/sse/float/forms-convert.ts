@@ -95,11 +95,11 @@ export const CONVERT_FORMS: readonly FormEntry[] = [
   ['f2:1:e6', xmmForm('cvtpd2dq', 16, false, toIntLanes(F64, 2, false))],
   ['f3:1:e6', xmmForm('cvtdq2pd', 8, false, intLanes(F64, 2, false))],
   // MMX forms: an MMX image is 8 bytes (out's first 8 bytes for an MMX destination).
-  [':1:2a', form('cvtpi2ps', 'xmm', 'mmx', 8, true, intLanes(F32, 2, true))],
-  ['66:1:2a', form('cvtpi2pd', 'xmm', 'mmx', 8, false, intLanes(F64, 2, false))],
-  [':1:2c', form('cvttps2pi', 'mmx', 'xmm', 8, false, toIntLanes(F32, 2, true))],
-  ['66:1:2c', form('cvttpd2pi', 'mmx', 'xmm', 16, false, toIntLanes(F64, 2, true))],
-  [':1:2d', form('cvtps2pi', 'mmx', 'xmm', 8, false, toIntLanes(F32, 2, false))],
-  ['66:1:2d', form('cvtpd2pi', 'mmx', 'xmm', 16, false, toIntLanes(F64, 2, false))],
+  [':1:2a', { ...form('cvtpi2ps', 'xmm', 'mmx', 8, true, intLanes(F32, 2, true)), mmxTransition: 'always' }],
+  ['66:1:2a', { ...form('cvtpi2pd', 'xmm', 'mmx', 8, false, intLanes(F64, 2, false)), mmxTransition: 'register' }],
+  [':1:2c', { ...form('cvttps2pi', 'mmx', 'xmm', 8, false, toIntLanes(F32, 2, true)), mmxTransition: 'always' }],
+  ['66:1:2c', { ...form('cvttpd2pi', 'mmx', 'xmm', 16, false, toIntLanes(F64, 2, true)), mmxTransition: 'always' }],
+  [':1:2d', { ...form('cvtps2pi', 'mmx', 'xmm', 8, false, toIntLanes(F32, 2, false)), mmxTransition: 'always' }],
+  ['66:1:2d', { ...form('cvtpd2pi', 'mmx', 'xmm', 16, false, toIntLanes(F64, 2, false)), mmxTransition: 'always' }],
   ...gprForms(),
 ];

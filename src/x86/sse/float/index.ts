@@ -26,14 +26,23 @@
  * Which flags `raised` holds when an exception is unmasked follows the hardware: when any lane
  * raises an unmasked pre-computation exception (IE, DE, ZE), the post-computation ones (OE, UE,
  * PE) are not reported, but the pre-computation flags of every lane are; otherwise all lanes'
- * flags are. Forms with an MMX operand (dst or src 'mmx') also do the x87-to-MMX transition
- * (TOS = 0, tag word all valid) and #MF on pending x87 exceptions: that is the dispatcher's.
+ * flags are. Two refinements read from the reference CPU: an unmasked overflow or underflow
+ * reports PE only when the result rounded to the format's precision (exponent unbounded) is
+ * inexact; DPPS/DPPD report their steps (products, then each level of sums) like separate
+ * instructions, a step with an unmasked exception ending the instruction.
+ * form.mmxTransition says when the dispatcher must also make the x87-to-MMX transition.
+ * Exception priorities within a lane (also from the reference CPU): a NaN operand outranks DE;
+ * SQRT of a negative operand raises IE without DE; x/0 raises ZE without DE; MIN/MAX raise IE on
+ * any NaN; conversions to integers and ROUND never raise DE.
  *
- * Exactness: every lane is computed exactly with integer significands and rounded once (round.ts):
- * the four rounding modes, FTZ (flush of tiny results when UE is masked), DAZ (subnormal operands
- * read as zeros, without DE), tininess after rounding, NaN propagation (first source operand
- * first, SNaN quieted, QNaN indefinite for invalid operations), integer indefinite on invalid
- * conversions. Checked against the host CPU by test/sse-float/native-diff.test.ts.
+ * Exactness: a lane is computed exactly with integer significands (bigint) and rounded once
+ * (round.ts), or, when operands and result are safely normal, in doubles with error-free
+ * transformations giving the rounding error's sign (fast.ts, fast-lanes.ts): the four rounding
+ * modes, FTZ (flush of tiny results when UE is masked), DAZ (subnormal operands read as zeros,
+ * without DE), tininess after rounding, NaN propagation (first source operand first, SNaN quieted,
+ * QNaN indefinite for invalid operations), integer indefinite on invalid conversions. RCP/RSQRT
+ * reproduce the reference CPU's tables (approx-tables.ts). Checked against the host CPU by
+ * test/sse-float/native-diff.test.ts and approx.test.ts.
  */
 import { ARITH_FORMS } from './forms-arith.js';
 import { COMPARE_FORMS } from './forms-compare.js';
