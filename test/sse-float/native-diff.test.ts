@@ -5,7 +5,7 @@
  * masked and unmasked exceptions) natively and through its handler; result bits, MXCSR after,
  * EFLAGS (COMIS) and whether #XM happened must match exactly.
  * Seeded: TSVISOR_SEED=<n> reproduces a run; the seed is printed on failure.
- * TSVISOR_SSE_FLOAT_CASES sets the case count (default 120000).
+ * TSVISOR_SSE_FLOAT_CASES sets the case count (default 100000).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { Rng, testSeed } from '../exec/rng.js';
 import { oracleUnavailable, runOracle, type OracleCase, type OracleResult } from './oracle.js';
 import { floatOperand, intOperand, relatedOperand } from './operands.js';
 
-const TOTAL = Number(process.env.TSVISOR_SSE_FLOAT_CASES ?? 120000);
+const TOTAL = Number(process.env.TSVISOR_SSE_FLOAT_CASES ?? 100000);
 
 type LaneKind = FloatFormat | 'int' | 'bits';
 
