@@ -42,15 +42,32 @@ function roundHalfEven(v: number): number {
 }
 
 /**
- * Lane i of format f to a signed 32-bit integer, or undefined when the exact path must decide
- * (NaN, subnormal, infinity, out of range: those raise IE there).
+ * Lane i of format f rounded to an integer in [-limit, limit), or undefined when the exact path
+ * must decide (NaN, subnormal, infinity, out of that range: the exact path raises IE for those
+ * beyond the destination's range). limit is at most 2^53, so the result is exact in a double.
  */
-export function fastFloatToInt32(ctx: FpContext, f: FloatFormat, src: Uint8Array, i: number, truncate: boolean): number | undefined {
+function fastFloatToInteger(ctx: FpContext, f: FloatFormat, src: Uint8Array, i: number, truncate: boolean, limit: number): number | undefined {
   const v = plainValue(src, f, i);
-  if (v !== v || !(Math.abs(v) < 2 ** 32)) return undefined;
+  if (v !== v || !(Math.abs(v) < limit)) return undefined;
   const rc = truncate ? RC_ZERO : ctx.rc;
   const r = rc === RC_NEAREST ? roundHalfEven(v) : rc === RC_DOWN ? Math.floor(v) : rc === RC_UP ? Math.ceil(v) : Math.trunc(v);
-  if (r < -(2 ** 31) || r >= 2 ** 31) return undefined;
+  if (r < -limit || r >= limit) return undefined;
   if (r !== v) ctx.raise(PE);
-  return r | 0;
+  return r;
+}
+
+/** Lane i to a signed 32-bit integer (see fastFloatToInteger). */
+export function fastFloatToInt32(ctx: FpContext, f: FloatFormat, src: Uint8Array, i: number, truncate: boolean): number | undefined {
+  const r = fastFloatToInteger(ctx, f, src, i, truncate, 2 ** 31);
+  return r === undefined ? undefined : r | 0;
+}
+
+/** Lane i to a signed 64-bit integer written to out bytes 0..8, when its magnitude is below 2^53. */
+export function fastFloatToInt64(ctx: FpContext, f: FloatFormat, src: Uint8Array, i: number, truncate: boolean, out: Uint8Array): boolean {
+  const r = fastFloatToInteger(ctx, f, src, i, truncate, 2 ** 53);
+  if (r === undefined) return false;
+  const hi = Math.floor(r / 2 ** 32);
+  setU32(out, 0, (r - hi * 2 ** 32) >>> 0);
+  setU32(out, 1, hi >>> 0);
+  return true;
 }

@@ -3,7 +3,7 @@ import { convertFloat, floatToInt, intToFloat } from './convert.js';
 import { F32, F64, type FloatFormat } from './format.js';
 import type { OperandKind, SseFloatForm } from './form.js';
 import { getInt, getLane, getU32, setInt, setLane, setU32 } from './image.js';
-import { fastConvertFloat, fastFloatToInt32, fastIntToFloat } from './fast-lanes.js';
+import { fastConvertFloat, fastFloatToInt32, fastFloatToInt64, fastIntToFloat } from './fast-lanes.js';
 import { handler, xmmForm, type FormEntry, type Lanes } from './form-builders.js';
 
 function form(mnemonic: string, dst: OperandKind, src: OperandKind, memSize: 4 | 8 | 16, readsDst: boolean, lanes: Lanes, gprBytes?: 4 | 8): SseFloatForm {
@@ -64,9 +64,13 @@ function fromGpr(to: FloatFormat, bytes: 4 | 8): Lanes {
 function toGpr(from: FloatFormat, bytes: 4 | 8, truncate: boolean): Lanes {
   return (ctx, _dst, src, _imm, o) => {
     o.fill(0, 0, 8);
-    const v = bytes === 4 ? fastFloatToInt32(ctx, from, src, 0, truncate) : undefined;
+    if (bytes === 8) {
+      if (!fastFloatToInt64(ctx, from, src, 0, truncate, o)) setInt(o, 8, 0, floatToInt(ctx, from, getLane(src, from, 0), 64, truncate));
+      return;
+    }
+    const v = fastFloatToInt32(ctx, from, src, 0, truncate);
     if (v !== undefined) setU32(o, 0, v);
-    else setInt(o, bytes, 0, floatToInt(ctx, from, getLane(src, from, 0), bytes === 4 ? 32 : 64, truncate));
+    else setInt(o, 4, 0, floatToInt(ctx, from, getLane(src, from, 0), 32, truncate));
   };
 }
 
