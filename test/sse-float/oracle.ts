@@ -1,0 +1,92 @@
+/**
+ * Runs single SSE instructions on this CPU (test/exec/native/sse-float-oracle.c, built with gcc at
+ * test time) to get reference results: MXCSR after, XMM0/MM0/RAX/RFLAGS after, or #XM with the
+ * MXCSR and XMM0 the fault left. Unavailable (no gcc, not x86-64) -> a reason.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from '../support.js';
+
+export interface OracleCase {
+  code: Uint8Array;
+  mxcsr: number;
+  xmm0: Uint8Array;
+  xmm1: Uint8Array;
+  mm0: bigint;
+  mm1: bigint;
+  rax: bigint;
+  flags: number;
+}
+
+export type OracleResult =
+  | { kind: 'ok'; mxcsr: number; xmm0: Uint8Array; mm0: bigint; rax: bigint; flags: number }
+  | { kind: 'xm'; mxcsr: number; xmm0: Uint8Array }
+  | { kind: 'other'; what: string };
+
+let built: string | undefined;
+let why: string | undefined;
+
+function oracle(): string | undefined {
+  if (built || why) return built;
+  if (arch() !== 'x64') { why = `the SSE oracle needs an x86-64 host (this is ${arch()})`; return undefined; }
+  const src = join(REPO, 'test', 'exec', 'native', 'sse-float-oracle.c');
+  const dir = join(tmpdir(), 'tsvisor-sse-float-oracle');
+  mkdirSync(dir, { recursive: true });
+  const bin = join(dir, `oracle-${Math.floor(statSync(src).mtimeMs)}`);
+  if (!existsSync(bin)) {
+    const tmp = `${bin}.${process.pid}.tmp`;
+    const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) {
+      why = `SSE oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`;
+      return undefined;
+    }
+    renameSync(tmp, bin);
+  }
+  built = bin;
+  return built;
+}
+
+/**
+ * Why this host cannot serve as the reference, or undefined when it can: the semantics model the
+ * AMD CPU they were established on (the RCP/RSQRT tables are its own, and the exception-priority
+ * details were read from it), so another vendor's CPU is a visible skip, not a failure.
+ */
+export function oracleUnavailable(): string | undefined {
+  oracle();
+  if (why) return why;
+  let vendor = '';
+  try {
+    vendor = /vendor_id\s*:\s*(\S+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    // unknown vendor: reported below
+  }
+  return vendor === 'AuthenticAMD' ? undefined : `the SSE float semantics model an AMD CPU; this CPU is ${vendor || 'unknown'}`;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+function bytes(h: string): Uint8Array {
+  return new Uint8Array(Buffer.from(h, 'hex'));
+}
+
+export function runOracle(cases: readonly OracleCase[]): OracleResult[] {
+  const bin = oracle();
+  if (!bin) throw new Error(why);
+  const input = cases.map((c) =>
+    `${hex(c.code)} ${c.mxcsr.toString(16)} ${hex(c.xmm0)} ${hex(c.xmm1)} ${c.mm0.toString(16)} ${c.mm1.toString(16)} ${c.rax.toString(16)} ${c.flags.toString(16)}`,
+  ).join('\n') + '\n';
+  const r = spawnSync(bin, [], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`SSE oracle exited ${r.status ?? r.signal}: ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  if (lines.length !== cases.length) throw new Error(`SSE oracle: ${lines.length} results for ${cases.length} cases`);
+  return lines.map((line): OracleResult => {
+    const f = line.split(' ');
+    if (f[0] === 'OK') {
+      return { kind: 'ok', mxcsr: parseInt(f[1], 16), xmm0: bytes(f[2]), mm0: BigInt('0x' + f[3]), rax: BigInt('0x' + f[4]), flags: parseInt(f[5], 16) };
+    }
+    if (f[0] === 'XM') return { kind: 'xm', mxcsr: parseInt(f[1], 16), xmm0: bytes(f[2]) };
+    return { kind: 'other', what: line };
+  });
+}
