@@ -6,7 +6,6 @@
 import { VmmError, hex } from '../../api/errors.js';
 import type { Machine, Vcpu } from '../../frontend/index.js';
 import { Hypervisor } from '../../frontend/index.js';
-import type { Clock } from '../bus/clock.js';
 import { buildAcpiTables } from '../loader/acpi/tables.js';
 import { loadLinux } from '../loader/linux.js';
 import type { LoadPlan } from '../loader/plan.js';
@@ -14,6 +13,7 @@ import { bootVcpuState } from './boot-vcpu.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { GIB, PCI_MMIO32, memoryLayout, type RamBlock } from './memory-layout.js';
 import { Platform } from './platform.js';
+import { HostTimeBase, InstructionTimeBase, type TimeBase } from './time-base.js';
 import { PCI_INTX_GSIS } from './acpi-wiring.js';
 import type { VmConfig } from './vm-config.js';
 import { VcpuLoop, type InterruptSource, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
@@ -50,7 +50,7 @@ function picSource(platform: Platform): InterruptSource {
   return { pending: () => platform.intr.level, take: () => platform.pic.acknowledge() };
 }
 
-export function runMachine(config: VmConfig, io: MachineIo, clock: Clock): RunResult {
+export function runMachine(config: VmConfig, io: MachineIo): RunResult {
   if (config.cpus !== 1) throw new VmmError('ENOTSUP', `--cpus ${config.cpus}: only 1 vCPU is supported so far`);
   const say = io.say ?? (() => {});
   const layout = memoryLayout(config.memBytes);
@@ -71,15 +71,16 @@ export function runMachine(config: VmConfig, io: MachineIo, clock: Clock): RunRe
     copyPlan(plan, rams);
     say(`${hv.backend} backend, ${config.memBytes / 2 ** 20} MiB, kernel ${plan.path}${plan.decompression ? ` (${plan.decompression.codec}, ${plan.decompression.compressedBytes} -> ${plan.decompression.decompressedBytes} bytes)` : ''}, entry ${hex(plan.entry.rip)}`);
 
+    const cpu: Vcpu = m.createVcpu(0);
+    cpu.setState(bootVcpuState(plan, rams[0]!.bytes));
+    const time: TimeBase = hv.backend === 'soft' ? new InstructionTimeBase(cpu) : new HostTimeBase();
     const platform = new Platform({
-      clock, serialOutput: io.serialOutput,
+      clock: time, serialOutput: io.serialOutput,
       ram: { belowFourGiB: layout.ram[0]!.size, aboveFourGiB: layout.ram[1]?.size ?? 0 },
       onPower: () => {},
     });
-    const cpu: Vcpu = m.createVcpu(0);
-    cpu.setState(bootVcpuState(plan, rams[0]!.bytes));
     timer = new DeadlineTimer(cpu.stopHandle());
-    const end = new VcpuLoop(cpu, platform, picSource(platform), timer, clock, io).run();
+    const end = new VcpuLoop(cpu, platform, picSource(platform), timer, time, io).run();
     return { end, backend: hv.backend };
   } finally {
     void timer?.close();

@@ -6,11 +6,12 @@
  * vanish (Linux probes for hardware that way).
  */
 import { VmmError, hex } from '../../api/errors.js';
-import { State, type ExitState, type MemoryExit, type VmExit } from '../../api/types.js';
+import { State, type ExitState, type MemoryExit, type RdmsrExit, type VmExit, type WrmsrExit } from '../../api/types.js';
 import type { Vcpu } from '../../frontend/index.js';
-import type { Clock } from '../bus/clock.js';
 import type { DeadlineTimer } from './deadline-timer.js';
+import type { TimeBase } from './time-base.js';
 import type { Platform, PowerEvent } from './platform.js';
+import { platformMsrs } from './platform-msrs.js';
 
 /** Where external interrupts come from: the 8259 pair today, the LAPIC when there is one. */
 export interface InterruptSource {
@@ -38,13 +39,14 @@ export interface VcpuLoopHooks {
 
 export class VcpuLoop {
   private last: ExitState | undefined;
+  private readonly msrs = platformMsrs();
 
   constructor(
     private readonly cpu: Vcpu,
     private readonly platform: Platform,
     private readonly interrupts: InterruptSource,
     private readonly timer: DeadlineTimer,
-    private readonly clock: Clock,
+    private readonly time: TimeBase,
     private readonly hooks: VcpuLoopHooks = {},
   ) {}
 
@@ -56,6 +58,7 @@ export class VcpuLoop {
       if (power) return { kind: 'power', event: power };
       this.deliver();
       const exit = this.cpu.run();
+      this.time.afterExit();
       this.last = exit.exitState;
       const end = this.handle(exit, next);
       if (end) return end;
@@ -65,8 +68,8 @@ export class VcpuLoop {
   /** Timers and host input; arms the deadline timer; returns the next deadline. */
   private service(): number {
     this.hooks.takeInput?.();
-    const next = this.platform.poll(this.clock.now());
-    this.timer.arm(next);
+    const next = this.platform.poll(this.time.now());
+    this.timer.arm(this.time.hostDeadline(next));
     return next;
   }
 
@@ -96,8 +99,7 @@ export class VcpuLoop {
         return undefined;
       case 'rdmsr':
       case 'wrmsr':
-        // MSRs neither the CPU nor the monitor has: #GP, as hardware (Linux probes with rdmsr_safe).
-        this.cpu.inject({ type: 'exception', vector: VECTOR_GP, errorCode: 0 });
+        this.msr(exit);
         return undefined;
       case 'halted':
         this.idle(deadline);
@@ -118,19 +120,35 @@ export class VcpuLoop {
     }
   }
 
+  /** The platform's MSRs; others (neither the CPU's nor ours) are #GP, as hardware (Linux probes with rdmsr_safe). */
+  private msr(exit: RdmsrExit | WrmsrExit): void {
+    const m = this.msrs.get(exit.msr);
+    if (m && exit.reason === 'rdmsr') {
+      this.cpu.setState({ gprs: { rax: m.value & 0xffffffffn, rdx: m.value >> 32n, rip: exit.npc } }, State.GPRS);
+      return;
+    }
+    if (m && exit.reason === 'wrmsr' && ((exit.value ^ m.value) & ~m.writable) === 0n) {
+      m.value = exit.value;
+      this.cpu.setState({ gprs: { rip: exit.npc } }, State.GPRS);
+      return;
+    }
+    this.cpu.inject({ type: 'exception', vector: VECTOR_GP, errorCode: 0 });
+  }
+
   private mmio(exit: MemoryExit): void {
     this.cpu.assistMem(exit, (req) => {
       if (!this.platform.bus.routeMem(req) && !req.write) req.data.fill(0xff);
     });
   }
 
-  /** HLT: sleep until the next device deadline or host input, unless an interrupt is already waiting. */
+  /** HLT: let time pass until the next device deadline or host input, unless an interrupt is already waiting. */
   private idle(deadline: number): void {
     if (this.interrupts.pending()) return;
-    const left = (deadline - this.clock.now()) / 1e6;
-    if (left <= 0) return;
-    const ms = Math.min(left, 1000);
-    if (this.hooks.waitForInput) this.hooks.waitForInput(ms);
-    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    this.time.idle(deadline, this.hooks.waitForInput ?? sleep);
   }
+}
+
+const nap = new Int32Array(new SharedArrayBuffer(4));
+function sleep(ms: number): void {
+  Atomics.wait(nap, 0, 0, ms);
 }
