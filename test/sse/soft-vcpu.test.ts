@@ -1,0 +1,114 @@
+/**
+ * The SSE/MMX layer on a real soft vCPU: the architectural gates (CR0.EM/TS, CR4.OSFXSR, LOCK,
+ * alignment, VEX and unknown forms -> #UD/#NM/#GP delivered through the guest's IDT), the MMX
+ * <-> x87 register sharing as getState shows it, and the floating-point forms left to the float
+ * module ending the run with an 'invalid' exit that names them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { State } from '../../src/index.js';
+import type { VcpuStateInput } from '../../src/index.js';
+import { longMode, runLogged, setGate64, softVm } from '../soft/vm.js';
+import type { SoftVm } from '../soft/vm.js';
+
+const CODE = 0x10000, IDT = 0x2000, HANDLERS = 0x3000, DATA = 0x5000;
+/** What the snippet's tail reports when no exception happened. */
+const DONE = 0x100;
+const CR0_MP = 1n << 1n, CR0_EM = 1n << 2n, CR0_TS = 1n << 3n, CR4_OSFXSR = 1n << 9n;
+
+/** Runs code (then "report DONE") at CPL0 in long mode; an exception reports its vector instead. */
+function runSnippet(code: number[], tweak: (st: VcpuStateInput) => void = () => {}): { vm: SoftVm; log: number[]; reason: string; detail: string } {
+  const vm = softVm();
+  for (const v of [6, 7, 13, 14, 16]) {
+    // mov eax, v; out 0xe9, eax; out 0xf4, al
+    vm.ram.set([0xb8, v, 0, 0, 0, 0xe7, 0xe9, 0xe6, 0xf4], HANDLERS + 16 * v);
+    setGate64(vm, IDT, v, HANDLERS + 16 * v);
+  }
+  vm.ram.set([...code, 0xb8, DONE & 0xff, DONE >> 8, 0, 0, 0xe7, 0xe9, 0xe6, 0xf4], CODE);
+  const st = longMode(vm, CODE);
+  st.segs = { ...st.segs!, idt: { ...st.segs!.idt!, base: BigInt(IDT), limit: 0xfff } };
+  tweak(st);
+  vm.cpu.setState(st);
+  const { log, end } = runLogged(vm.cpu);
+  const detail = end.reason === 'invalid' ? end.detail : '';
+  return { vm, log, reason: end.reason === 'io' ? `io ${end.port.toString(16)}` : end.reason, detail };
+}
+
+const PXOR_XMM = [0x66, 0x0f, 0xef, 0xc0];        // pxor xmm0, xmm0
+const PXOR_MM = [0x0f, 0xef, 0xc0];               // pxor mm0, mm0
+
+test('gates: CR0.EM -> #UD, CR4.OSFXSR clear -> #UD for SSE only, CR0.TS -> #NM, LOCK -> #UD', () => {
+  const cr0 = (set: bigint, clear = 0n) => (st: VcpuStateInput) => { st.crs = { ...st.crs!, cr0: (st.crs!.cr0! | set) & ~clear }; };
+  assert.deepEqual(runSnippet(PXOR_XMM).log, [DONE]);
+  assert.deepEqual(runSnippet(PXOR_XMM, cr0(CR0_EM)).log, [6]);
+  assert.deepEqual(runSnippet(PXOR_MM, cr0(CR0_EM)).log, [6]);
+  assert.deepEqual(runSnippet(PXOR_XMM, cr0(CR0_TS | CR0_MP)).log, [7]);
+  assert.deepEqual(runSnippet(PXOR_MM, cr0(CR0_TS)).log, [7]);
+  const noFxsr = (st: VcpuStateInput) => { st.crs = { ...st.crs!, cr4: st.crs!.cr4! & ~CR4_OSFXSR }; };
+  assert.deepEqual(runSnippet(PXOR_XMM, noFxsr).log, [6]);
+  assert.deepEqual(runSnippet(PXOR_MM, noFxsr).log, [DONE], 'MMX does not need CR4.OSFXSR');
+  assert.deepEqual(runSnippet([0xf0, ...PXOR_XMM]).log, [6], 'lock pxor');
+});
+
+test('gates: alignment #GP(0) for MOVDQA, none for MOVDQU/scalar; unknown forms, VEX, 3DNow!, SSE4a -> #UD', () => {
+  // mov eax, DATA+off; movdqa/movdqu xmm1, [rax]
+  const load = (off: number, op: number[]) => [0xb8, ...le32(DATA + off), ...op, 0x08];
+  assert.deepEqual(runSnippet(load(0, [0x66, 0x0f, 0x6f])).log, [DONE]);
+  assert.deepEqual(runSnippet(load(8, [0x66, 0x0f, 0x6f])).log, [13], 'movdqa misaligned');
+  assert.deepEqual(runSnippet(load(8, [0xf3, 0x0f, 0x6f])).log, [DONE], 'movdqu misaligned');
+  assert.deepEqual(runSnippet(load(3, [0x66, 0x0f, 0xd6])).log, [DONE], 'movq store misaligned');
+  assert.deepEqual(runSnippet(load(8, [0x66, 0x0f, 0xfe])).log, [13], 'paddd xmm, m128 misaligned');
+  assert.deepEqual(runSnippet(load(1, [0x66, 0x0f, 0x3a, 0x63]).concat([0x0c])).log, [DONE], 'pcmpistri misaligned');
+  assert.deepEqual(runSnippet([0xc5, 0xf8, 0x77]).log, [6], 'vzeroupper (VEX)');
+  assert.deepEqual(runSnippet([0x66, 0x0f, 0x38, 0xdc, 0xc1]).log, [6], 'aesenc: not offered');
+  assert.deepEqual(runSnippet([0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00]).log, [6], 'pclmulqdq: not offered');
+  assert.deepEqual(runSnippet([0x0f, 0x0f, 0xc1, 0x9e]).log, [6], 'pfadd (3DNow!)');
+  assert.deepEqual(runSnippet([0x66, 0x0f, 0x79, 0xc1]).log, [6], 'extrq (SSE4a)');
+  assert.deepEqual(runSnippet([0xf3, 0x0f, 0x38, 0x00, 0xc1]).log, [6], 'F3 0F 38 00: no such form');
+});
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+}
+
+test('MMX shares the x87 registers: TOP -> 0, stack rotated to physical order, tags valid, exponent all ones; EMMS empties', () => {
+  const st0 = Array.from({ length: 8 }, (_, k) => Uint8Array.from({ length: 10 }, (_, b) => 0x10 * k + b));
+  // movq mm1, mm2; then report
+  const r = runSnippet([0x0f, 0x6f, 0xca], (st) => { st.fpu = { fsw: 3 << 11, ftw: 0x81, st: st0 }; });
+  assert.deepEqual(r.log, [DONE]);
+  const f = r.vm.cpu.getState(State.FPU).fpu!;
+  assert.equal((f.fsw >> 11) & 7, 0, 'TOP');
+  assert.equal(f.ftw, 0xff, 'all tags valid');
+  // Physical register p was ST((p - 3) & 7); MM2 = physical 2 = old ST(7).
+  for (const p of [0, 2, 3, 4, 5, 6, 7]) assert.deepEqual([...f.st[p]!], [...st0[(p - 3) & 7]!], `physical ${p}`);
+  assert.deepEqual([...f.st[1]!], [...st0[7]!.subarray(0, 8), 0xff, 0xff], 'MM1 = MM2 with exponent 0xffff');
+
+  const e = runSnippet([0x0f, 0xef, 0xc0, 0x0f, 0x77], (st) => { st.fpu = { fsw: 5 << 11, ftw: 0 }; });
+  assert.deepEqual(e.log, [DONE]);
+  const g = e.vm.cpu.getState(State.FPU).fpu!;
+  assert.equal(g.ftw, 0, 'EMMS: all empty');
+  assert.equal((g.fsw >> 11) & 7, 0, 'TOP stays 0 after EMMS');
+  // A pending unmasked x87 exception (FSW.ES) is #MF for MMX, not for SSE.
+  assert.deepEqual(runSnippet(PXOR_MM, (st) => { st.fpu = { fsw: 0x81 }; }).log, [16]);
+  assert.deepEqual(runSnippet(PXOR_XMM, (st) => { st.fpu = { fsw: 0x81 }; }).log, [DONE]);
+});
+
+test('floating-point forms end the run with an invalid exit naming them (left to src/x86/sse/float)', () => {
+  const r = runSnippet([0x0f, 0x58, 0xc1]); // addps xmm0, xmm1
+  assert.equal(r.reason, 'invalid');
+  assert.match(r.detail, /'addps'/);
+  const c = runSnippet([0x66, 0x0f, 0x3a, 0x0b, 0xc1, 0x04]); // roundsd
+  assert.match(c.detail, /'roundsd'/);
+});
+
+test('SSE results reach the guest: PMOVMSKB after PCMPEQB against memory', () => {
+  const vm0 = runSnippet([
+    0xb8, ...le32(DATA),                 // mov eax, DATA
+    0x66, 0x0f, 0xef, 0xc0,              // pxor xmm0, xmm0
+    0x66, 0x0f, 0x74, 0x00,              // pcmpeqb xmm0, [rax]
+    0x66, 0x0f, 0xd7, 0xc8,              // pmovmskb ecx, xmm0
+    0x89, 0xc8, 0xe7, 0xe9,              // mov eax, ecx; out 0xe9, eax
+  ], (st) => { void st; });
+  // Memory at DATA is zero: every byte equals 0.
+  assert.deepEqual(vm0.log, [0xffff, DONE]);
+});
