@@ -6,13 +6,18 @@
  * cannot load it).
  */
 import { decode } from '../../src/x86/decoder/index.js';
-import { Method, SLOTS } from '../../src/x86/sse/form.js';
+import { FLOAT_NAMES } from '../../src/x86/sse/float-names.js';
+import { formKey, Method, SLOTS } from '../../src/x86/sse/form.js';
 import type { Form } from '../../src/x86/sse/form.js';
 import { MEM_BASE, MEM_SIZE } from './oracle.js';
 import type { VectorCase } from './oracle.js';
 import type { Rng } from '../exec/rng.js';
 
-export interface Case { name: string; form: Form; native: VectorCase; top: number }
+export interface Case {
+  name: string; form: Form; native: VectorCase; top: number;
+  /** An encoding the layer has no form for: #UD expected. */
+  absent?: boolean;
+}
 
 const PREFIX_BYTES = [0, 0x66, 0xf3, 0xf2];
 const GPR_METHODS = new Set([Method.G, Method.E, Method.M]);
@@ -33,14 +38,22 @@ function fill(rng: Rng, n: number, strings: boolean): Uint8Array {
   return b;
 }
 
+/**
+ * Encodings next to the layer's forms that AMD hosts run and the modelled CPU does not offer:
+ * SSE4a's MOVNTSS (F3 0F 2B) and MOVNTSD (F2 0F 2B). #UD is right for the model; no host to ask.
+ */
+const HOST_ONLY = new Set([formKey(1, 0x2b, 2, 0), formKey(1, 0x2b, 3, 0)]);
+
 /** Keys back to their parts: map, opcode, mandatory prefix, ModRM.reg (or -1). */
 function keyParts(key: number): { map: number; opcode: number; prefix: number; group: number } {
   const group = key & 15, prefix = (key >> 4) & 3, mo = key >> 6;
   return { map: mo >> 8, opcode: mo & 0xff, prefix, group: group & 8 ? group & 7 : -1 };
 }
 
-function encode(rng: Rng, key: number, form: Form, memForm: boolean): { bytes: Uint8Array; memOffset: number } {
-  const { map, opcode, prefix, group } = keyParts(key);
+function encode(rng: Rng, key: number, form: Form, memForm: boolean, prefixOverride = -1): { bytes: Uint8Array; memOffset: number } {
+  const parts = keyParts(key);
+  const { map, opcode, group } = parts;
+  const prefix = prefixOverride >= 0 ? prefixOverride : parts.prefix;
   const regIsGpr = GPR_METHODS.has(form.rmOperand === 0 ? form.src.method : form.dst.method);
   const rmIsGpr = GPR_METHODS.has(form.rmOperand === 0 ? form.dst.method : form.src.method);
   let reg: number, rm: number;
@@ -66,8 +79,11 @@ function encode(rng: Rng, key: number, form: Form, memForm: boolean): { bytes: U
   }
   out.push(rng.int(4) === 0 ? rng.pick([0, 0xff, 0x40, 0x1b, 0x0c, 0x08, 0x10, 0x20, 0x30]) : rng.int(256));
   const bytes = Uint8Array.from(out);
-  const insn = decode(bytes, 64);
-  return { bytes: bytes.subarray(0, insn.length), memOffset };
+  try {
+    return { bytes: bytes.subarray(0, decode(bytes, 64).length), memOffset };
+  } catch {
+    return { bytes, memOffset }; // undecodable here (#UD on the soft CPU): the host must agree
+  }
 }
 
 function memSize(form: Form, rex: number): number {
@@ -75,9 +91,36 @@ function memSize(form: Form, rex: number): number {
   return loc.size < 0 ? (rex & 8 ? 8 : 4) : loc.size;
 }
 
-/** casesPerForm random instances of each register and memory form. */
+/**
+ * casesPerForm random instances of each register and memory form, and a few of each encoding
+ * next to them that the layer has no form for (the other mandatory prefixes, the missing
+ * register or memory form), which must be #UD here as on the host.
+ */
 export function makeCases(rng: Rng, casesPerForm: number): Case[] {
   const out: Case[] = [];
+  const state = (bytes: Uint8Array, strings: boolean): VectorCase => {
+    const regs = Array.from({ length: 16 }, () => rng.value());
+    regs[4] = 0n;
+    return { bytes, regs, flags: (rng.int(0x1000) & 0x8d5) | 2, xmm: fill(rng, 256, strings), mm: fill(rng, 64, strings), mem: fill(rng, MEM_SIZE, strings) };
+  };
+  for (const [key, slot] of SLOTS) {
+    const any = (slot.reg ?? slot.mem)!;
+    const { map, opcode, group } = keyParts(key);
+    for (let p = 0; p < 4; p++) {
+      const other = formKey(map, opcode, p, group < 0 ? 0 : group);
+      if (SLOTS.has(other) || FLOAT_NAMES.has(other) || HOST_ONLY.has(other)) continue;
+      for (let i = 0; i < 2; i++) {
+        const memForm = rng.int(2) === 0 ? slot.mem !== undefined : slot.reg === undefined;
+        out.push({ name: `(none) ${any.name} with prefix ${['none', '66', 'F3', 'F2'][p]}`, form: any, native: state(encode(rng, key, any, memForm, p).bytes, false), top: rng.int(8), absent: true });
+      }
+    }
+    for (const [present, memForm] of [[slot.mem, false], [slot.reg, true]] as const) {
+      if (present === undefined || (memForm ? slot.mem : slot.reg) !== undefined) continue;
+      for (let i = 0; i < 2; i++) {
+        out.push({ name: `(none) ${present.name} ${memForm ? 'memory' : 'register'} form`, form: present, native: state(encode(rng, key, present, memForm).bytes, false), top: rng.int(8), absent: true });
+      }
+    }
+  }
   for (const [key, slot] of SLOTS) {
     for (const [form, memForm] of [[slot.reg, false], [slot.mem, true]] as const) {
       if (form === undefined) continue;
