@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../src/x86/decoder/index.js';
 import { CF, OF, SF, ZF } from '../../src/x86/exec/context.js';
-import { executeVector } from '../../src/x86/sse/index.js';
+import { executeVector, vectorFormName } from '../../src/x86/sse/index.js';
 import { FlatVectorContext } from './vector-context.js';
 
 const MEM = 0x1000;
@@ -170,4 +170,16 @@ test('MASKMOVDQU stores the selected bytes at DS:RDI; MMX forms move the x87 top
   assert.equal(ctx.top, 0);
   assert.equal(ctx.ftw, 0xff);
   assert.equal(hex(ctx.st[3]!), '0000000000000000ffff');
+});
+
+test('vectorFormName names what the decoder calls sse', () => {
+  const name = (h: string) => vectorFormName(decode(bytes(h), 64));
+  assert.equal(name('660fefc0'), 'pxor');
+  assert.equal(name('0fefc0'), 'pxor');
+  assert.equal(name('f30f6f00'), 'movdqu');
+  assert.equal(name('0f12c1'), 'movhlps');
+  assert.equal(name('0f1200'), 'movlps');
+  assert.equal(name('660f73f903'), 'pslldq');
+  assert.equal(name('0f58c1'), 'addps');
+  assert.equal(name('f30f3800c1'), undefined);
 });

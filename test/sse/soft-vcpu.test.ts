@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import type { VcpuStateInput } from '../../src/index.js';
+import { flat32State } from '../../src/x86/boot-state.js';
 import { longMode, runLogged, setGate64, softVm } from '../soft/vm.js';
 import type { SoftVm } from '../soft/vm.js';
 
@@ -111,4 +112,31 @@ test('SSE results reach the guest: PMOVMSKB after PCMPEQB against memory', () =>
   ], (st) => { void st; });
   // Memory at DATA is zero: every byte equals 0.
   assert.deepEqual(vm0.log, [0xffff, DONE]);
+});
+
+test('32-bit protected mode: SSE and MMX run without REX; alignment is checked on the linear address (DS base)', () => {
+  const run32 = (code: number[], dsBase = 0n) => {
+    const vm = softVm();
+    vm.ram.set([...code, 0xe6, 0xf4], 0x1000);
+    const st = flat32State(0x1000, 0x8000);
+    st.crs = { ...st.crs!, cr4: CR4_OSFXSR };
+    st.segs = { ...st.segs!, ds: { ...st.segs!.ds!, base: dsBase } };
+    vm.cpu.setState(st);
+    return runLogged(vm.cpu);
+  };
+  const r = run32([
+    0xb8, ...le32(DATA),      // mov eax, DATA
+    0x66, 0x0f, 0xef, 0xc0,   // pxor xmm0, xmm0
+    0x66, 0x0f, 0x74, 0x00,   // pcmpeqb xmm0, [eax]
+    0x66, 0x0f, 0xd7, 0xc8,   // pmovmskb ecx, xmm0
+    0x0f, 0x6e, 0xc9,         // movd mm1, ecx
+    0x0f, 0xfe, 0xc9,         // paddd mm1, mm1
+    0x0f, 0x7e, 0xc8,         // movd eax, mm1
+    0xe7, 0xe9,               // out 0xe9, eax
+  ]);
+  assert.deepEqual(r.log, [0x1fffe]);
+  const aligned = [0xb8, ...le32(DATA), 0x66, 0x0f, 0x6f, 0x00]; // movdqa xmm0, [eax]
+  assert.equal(run32(aligned).end.reason, 'io');
+  assert.equal(run32(aligned, 8n).end.reason, 'shutdown', 'DS base 8: misaligned linear address -> #GP, no IDT -> shutdown');
+  assert.equal(run32([0xb8, ...le32(DATA), 0xf3, 0x0f, 0x6f, 0x00], 8n).end.reason, 'io', 'movdqu: no alignment rule');
 });

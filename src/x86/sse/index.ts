@@ -73,3 +73,14 @@ function pick(slot: Slot | undefined, insn: Instruction): Slot['reg'] {
   if (slot === undefined) return undefined;
   return insn.mod === 3 ? slot.reg : slot.mem;
 }
+
+/**
+ * The Intel mnemonic of a decoded legacy SSE/MMX form ('pxor', 'movdqa', 'addps'...), which the
+ * decoder reports only as 'sse'; undefined for encodings the model has no form for.
+ */
+export function vectorFormName(insn: Instruction): string | undefined {
+  if (insn.vex !== 0) return undefined;
+  if (insn.mnemonic === 'emms') return 'emms';
+  const key = formKey(insn.map, insn.opcode, prefixIndex(insn), insn.reg);
+  return (pick(SLOTS.get(key), insn) ?? pick(FLOAT_FORMS.get(key), insn))?.name ?? FLOAT_NAMES.get(key);
+}
