@@ -140,3 +140,39 @@ test('32-bit protected mode: SSE and MMX run without REX; alignment is checked o
   assert.equal(run32(aligned, 8n).end.reason, 'shutdown', 'DS base 8: misaligned linear address -> #GP, no IDT -> shutdown');
   assert.equal(run32([0xb8, ...le32(DATA), 0xf3, 0x0f, 0x6f, 0x00], 8n).end.reason, 'io', 'movdqu: no alignment rule');
 });
+
+test('CPUID offers exactly the modelled extensions; what it does not offer is #UD, not an invalid exit', () => {
+  const leaf = (n: number) => {
+    const vm = softVm();
+    vm.ram.set([0x0f, 0xa2, 0xe6, 0xf4], CODE); // cpuid; out 0xf4, al
+    const st = longMode(vm, CODE);
+    st.gprs = { ...st.gprs!, rax: BigInt(n), rcx: 0n };
+    vm.cpu.setState(st);
+    vm.cpu.run();
+    const g = vm.cpu.getState(State.GPRS).gprs!;
+    return { a: Number(g.rax), b: Number(g.rbx), c: Number(g.rcx), d: Number(g.rdx) };
+  };
+  const bit = (n: number) => 2 ** n;
+  const has = (v: number, n: number) => Math.floor(v / bit(n)) % 2 === 1;
+  const l1 = leaf(1);
+  assert.equal(l1.a, 0x106a5, 'family 6 model 26 (Nehalem) stepping 5');
+  for (const [n, what] of [[0, 'SSE3'], [9, 'SSSE3'], [13, 'CX16'], [19, 'SSE4.1'], [20, 'SSE4.2'], [22, 'MOVBE'], [23, 'POPCNT']] as const) {
+    assert.ok(has(l1.c, n), `leaf 1 ECX offers ${what}`);
+  }
+  for (const [n, what] of [[1, 'PCLMULQDQ'], [5, 'VMX'], [12, 'FMA'], [25, 'AES'], [26, 'XSAVE'], [28, 'AVX'], [29, 'F16C'], [30, 'RDRAND']] as const) {
+    assert.ok(!has(l1.c, n), `leaf 1 ECX does not offer ${what}`);
+  }
+  for (const [n, what] of [[23, 'MMX'], [24, 'FXSR'], [25, 'SSE'], [26, 'SSE2']] as const) assert.ok(has(l1.d, n), `leaf 1 EDX offers ${what}`);
+  const l7 = leaf(7);
+  assert.equal(l7.b, 1, 'leaf 7 EBX: FSGSBASE only (no AVX2, BMI, SMEP, SMAP, RDSEED...)');
+  assert.equal(l7.c, 0);
+  const x1 = leaf(0x80000001);
+  assert.ok(has(x1.c, 5) && has(x1.c, 0), 'ABM (LZCNT), LAHF/SAHF');
+  assert.ok(!has(x1.c, 6) && !has(x1.c, 2), 'no SSE4a, no SVM');
+
+  assert.deepEqual(runSnippet([0x0f, 0xc7, 0xf0]).log, [6], 'rdrand');
+  assert.deepEqual(runSnippet([0x48, 0x0f, 0xc7, 0xf8]).log, [6], 'rdseed');
+  assert.deepEqual(runSnippet([0x0f, 0x01, 0xc1]).log, [6], 'vmcall');
+  assert.deepEqual(runSnippet([0x0f, 0x01, 0xd8]).log, [6], 'vmrun');
+  assert.deepEqual(runSnippet([0x0f, 0x01, 0xcb]).log, [6], 'stac');
+});

@@ -38,6 +38,35 @@ export const L1_ECX = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | 
 const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
 const X1_ECX = (1 << 0) | (1 << 5);
 
+/**
+ * Instructions the decoder knows whose CPUID feature this model does not offer (or that exist
+ * only in an operating mode the model never enters): #UD in the guest, as on a CPU without them,
+ * never an 'invalid' exit. By decoder mnemonic, with the reason the fault message gives.
+ * (MMX/SSE/AVX encodings are the SSE layer's: src/x86/sse/index.ts.)
+ */
+export const NOT_OFFERED: ReadonlyMap<string, string> = new Map([
+  ...['vmcall', 'vmlaunch', 'vmresume', 'vmxoff', 'vmfunc', 'vmread', 'vmwrite', 'vmptrld', 'vmptrst', 'vmclear', 'vmxon']
+    .map((n): [string, string] => [n, 'no VMX (CPUID.1:ECX.VMX = 0)']),
+  ...['vmrun', 'vmmcall', 'vmload', 'vmsave', 'stgi', 'clgi', 'skinit', 'invlpga']
+    .map((n): [string, string] => [n, 'no SVM (CPUID.80000001h:ECX.SVM = 0)']),
+  ...['encls', 'enclu', 'enclv'].map((n): [string, string] => [n, 'no SGX']),
+  ['getsec', 'no SMX (CPUID.1:ECX.SMX = 0)'],
+  ['rsm', 'not in system-management mode'],
+  ['rdrand', 'no RDRAND (CPUID.1:ECX.RDRAND = 0)'],
+  ['rdseed', 'no RDSEED (CPUID.7:EBX.RDSEED = 0)'],
+  ['rdpid', 'no RDPID (CPUID.7:ECX.RDPID = 0)'],
+  ['clac', 'no SMAP (CPUID.7:EBX.SMAP = 0)'], ['stac', 'no SMAP (CPUID.7:EBX.SMAP = 0)'],
+  ['xend', 'no RTM (CPUID.7:EBX.RTM = 0)'], ['xtest', 'no RTM/HLE'],
+  ['rdpkru', 'no PKU (CPUID.7:ECX.PKU = 0)'], ['wrpkru', 'no PKU (CPUID.7:ECX.PKU = 0)'],
+  ['serialize', 'no SERIALIZE (CPUID.7:EDX.SERIALIZE = 0)'],
+  ['pconfig', 'no PCONFIG'], ['wrmsrns', 'no WRMSRNS'], ['senduipi', 'no user interrupts'],
+  ...['rstorssp', 'setssbsy', 'saveprevssp'].map((n): [string, string] => [n, 'no CET shadow stacks']),
+  ...['monitorx', 'mwaitx', 'clzero', 'rdpru', 'invlpgb', 'tlbsync']
+    .map((n): [string, string] => [n, 'an AMD extension this Intel-style model does not offer']),
+  ...['montmul', 'xsha1', 'xsha256', 'xstore', 'xcrypt-ecb', 'xcrypt-cbc', 'xcrypt-ctr', 'xcrypt-cfb', 'xcrypt-ofb']
+    .map((n): [string, string] => [n, 'VIA PadLock is not offered']),
+]);
+
 function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
   switch (leaf) {
     case 0: return [7, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];

@@ -8,7 +8,7 @@ import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { clts, lmsw, movFromCr, movFromDr, movToCr, movToDr, smsw } from './control-regs.js';
-import { cpuid } from './cpuid.js';
+import { cpuid, NOT_OFFERED } from './cpuid.js';
 import { lar, lgdt, lidt, lldt, lsl, ltr, sgdt, sidt, sldt, str, verr, verw } from './descriptor-tables.js';
 import { callFar, int1, int3, intN, into, iret, jmpFar, retFar } from './far-transfer.js';
 import { fsGsBase, swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
@@ -100,6 +100,7 @@ const HANDLERS = new Map<string, SystemHandler>([
   ...['xgetbv', 'xsetbv', 'xsave', 'xrstor', 'xsaveopt', 'xsavec', 'xsaves', 'xrstors'].map(
     (n): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, 'CR4.OSXSAVE is clear'); }]),
   ...VECTOR_MNEMONICS.map((n): [string, SystemHandler] => [n, vector]),
+  ...[...NOT_OFFERED].map(([n, why]): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, why); }]),
 ]);
 
 /** MOV forms that reach the system layer: control/debug registers and segment registers. */
