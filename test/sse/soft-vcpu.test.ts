@@ -176,3 +176,18 @@ test('CPUID offers exactly the modelled extensions; what it does not offer is #U
   assert.deepEqual(runSnippet([0x0f, 0x01, 0xd8]).log, [6], 'vmrun');
   assert.deepEqual(runSnippet([0x0f, 0x01, 0xcb]).log, [6], 'stac');
 });
+
+test('RDTSCP (offered in 0x80000001 EDX) returns the TSC and TSC_AUX; CRC32/POPCNT/LZCNT/CMPXCHG16B run (native-diffed in test/exec)', () => {
+  const r = runSnippet([
+    0xb9, ...le32(0xc0000103), 0xb8, ...le32(0x1234), 0x31, 0xd2, 0x0f, 0x30, // mov ecx, TSC_AUX; mov eax, 0x1234; xor edx, edx; wrmsr
+    0x0f, 0x01, 0xf9,                                                         // rdtscp
+    0x89, 0xc8, 0xe7, 0xe9,                                                   // mov eax, ecx; out 0xe9, eax
+    0xb8, ...le32(0xf0f0), 0xf3, 0x0f, 0xb8, 0xc0, 0xe7, 0xe9,               // popcnt eax, eax; out
+    0xb8, ...le32(0xff), 0xf3, 0x0f, 0xbd, 0xc0, 0xe7, 0xe9,                 // lzcnt eax, eax; out
+    0x31, 0xc0, 0xb9, ...le32(0x61), 0xf2, 0x0f, 0x38, 0xf0, 0xc1, 0xe7, 0xe9, // xor eax, eax; mov ecx, 'a'; crc32 eax, cl; out
+  ]);
+  // CRC-32C of the byte 'a' from 0, no inversion: computed bitwise here.
+  let crc = 0x61;
+  for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  assert.deepEqual(r.log, [0x1234, 8, 24, crc >>> 0, DONE]);
+});
