@@ -10,6 +10,7 @@ export class FlatVectorContext extends FlatContext implements VectorContext {
   readonly st: Uint8Array[] = Array.from({ length: 8 }, () => new Uint8Array(10));
   fsw = 0;
   ftw = 0;
+  mxcsr = 0x1f80;
   cr0 = 0x80000033;
   cr4 = 0x620;
 

@@ -19,6 +19,8 @@ export interface VectorContext extends ExecContext {
   readonly st: Uint8Array[];
   fsw: number;
   ftw: number;
+  /** MXCSR (the floating-point forms read its controls and set its flags). */
+  mxcsr: number;
   cr0: number;
   cr4: number;
   /** Segment bases (es cs ss ds fs gs), for the alignment check on linear addresses; absent: 0. */

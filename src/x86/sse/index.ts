@@ -19,6 +19,8 @@ import { FLOAT_NAMES } from './float-names.js';
 import { formKey, prefixIndex, SLOTS } from './form.js';
 import type { Slot } from './form.js';
 import { runForm } from './run-form.js';
+import { floatKey, runFloatForm } from './float-hook.js';
+import type { FloatFormShape } from './float-hook.js';
 import './ops-move.js';
 import './ops-int.js';
 import './ops-ssse3.js';
@@ -28,10 +30,13 @@ import './ops-string.js';
 export type { VectorContext } from './context.js';
 
 /* ======================================= FLOAT HOOK ======================================= *
- * The floating-point forms (src/x86/sse/float/) are wired in here and only here: a table with
- * the same keys (formKey) and Slot/Form shape as SLOTS. It is consulted after the integer table
- * and before FLOAT_NAMES turns a known float form into a "not implemented" result.           */
-const FLOAT_FORMS: ReadonlyMap<number, Slot> = new Map();
+ * The floating-point forms (src/x86/sse/float/) are wired in here and only here: replace the
+ * empty map with the float module's table, i.e.
+ *     import { SSE_FLOAT_FORMS } from './float/index.js';
+ *     const FLOAT_TABLE: ReadonlyMap<string, FloatFormShape> = SSE_FLOAT_FORMS;
+ * It is consulted after the integer table; float-hook.ts runs its forms by that module's
+ * protocol. Forms it lacks still end in FLOAT_NAMES' "not implemented" result.               */
+const FLOAT_TABLE: ReadonlyMap<string, FloatFormShape> = new Map();
 /* ========================================================================================== */
 
 /** Decoder mnemonics this layer runs (other than 'sse' forms, these are all #UD here). */
@@ -58,9 +63,14 @@ export function executeVector(ctx: VectorContext, insn: Instruction): string | u
     return undefined;
   }
   const key = formKey(insn.map, insn.opcode, prefixIndex(insn), insn.reg);
-  const form = pick(SLOTS.get(key), insn) ?? pick(FLOAT_FORMS.get(key), insn);
+  const form = pick(SLOTS.get(key), insn);
   if (form !== undefined) {
     runForm(ctx, insn, form);
+    return undefined;
+  }
+  const floatForm = FLOAT_TABLE.size === 0 ? undefined : FLOAT_TABLE.get(floatKey(insn, FLOAT_TABLE));
+  if (floatForm !== undefined) {
+    runFloatForm(ctx, insn, floatForm);
     return undefined;
   }
   const floatName = FLOAT_NAMES.get(key);
@@ -82,5 +92,5 @@ export function vectorFormName(insn: Instruction): string | undefined {
   if (insn.vex !== 0) return undefined;
   if (insn.mnemonic === 'emms') return 'emms';
   const key = formKey(insn.map, insn.opcode, prefixIndex(insn), insn.reg);
-  return (pick(SLOTS.get(key), insn) ?? pick(FLOAT_FORMS.get(key), insn))?.name ?? FLOAT_NAMES.get(key);
+  return pick(SLOTS.get(key), insn)?.name ?? FLOAT_TABLE.get(floatKey(insn, FLOAT_TABLE))?.mnemonic ?? FLOAT_NAMES.get(key);
 }
