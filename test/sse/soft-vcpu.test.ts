@@ -18,8 +18,9 @@ const DONE = 0x100;
 const CR0_MP = 1n << 1n, CR0_EM = 1n << 2n, CR0_TS = 1n << 3n, CR4_OSFXSR = 1n << 9n;
 
 /** Runs code (then "report DONE") at CPL0 in long mode; an exception reports its vector instead. */
-function runSnippet(code: number[], tweak: (st: VcpuStateInput) => void = () => {}): { vm: SoftVm; log: number[]; reason: string; detail: string } {
+function runSnippet(code: number[], tweak: (st: VcpuStateInput) => void = () => {}, data: number[] = []): { vm: SoftVm; log: number[]; reason: string; detail: string } {
   const vm = softVm();
+  vm.ram.set(data, DATA);
   for (const v of [6, 7, 13, 14, 16]) {
     // mov eax, v; out 0xe9, eax; out 0xf4, al
     vm.ram.set([0xb8, v, 0, 0, 0, 0xe7, 0xe9, 0xe6, 0xf4], HANDLERS + 16 * v);
@@ -190,4 +191,18 @@ test('RDTSCP (offered in 0x80000001 EDX) returns the TSC and TSC_AUX; CRC32/POPC
   let crc = 0x61;
   for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
   assert.deepEqual(r.log, [0x1234, 8, 24, crc >>> 0, DONE]);
+});
+
+test('SSE forms run inside blocks: an SSE store over the next instructions of its own block is seen at once', () => {
+  const TARGET = CODE + 18;
+  const newCode = [0xb8, 2, 0, 0, 0, ...Array<number>(11).fill(0x90)]; // mov eax, 2; nops
+  const r = runSnippet([
+    0xb8, ...le32(DATA),               // mov eax, DATA
+    0xf3, 0x0f, 0x6f, 0x08,            // movdqu xmm1, [rax]
+    0xb8, ...le32(TARGET),             // mov eax, TARGET
+    0xf3, 0x0f, 0x7f, 0x08,            // movdqu [rax], xmm1   (rewrites the next 16 bytes)
+    0xb8, 1, 0, 0, 0, ...Array<number>(11).fill(0x90), // TARGET: mov eax, 1; nops
+    0xe7, 0xe9,                        // out 0xe9, eax
+  ], () => {}, newCode);
+  assert.deepEqual(r.log, [2, DONE]);
 });

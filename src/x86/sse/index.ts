@@ -94,3 +94,24 @@ export function vectorFormName(insn: Instruction): string | undefined {
   const key = formKey(insn.map, insn.opcode, prefixIndex(insn), insn.reg);
   return pick(SLOTS.get(key), insn)?.name ?? FLOAT_TABLE.get(floatKey(insn, FLOAT_TABLE))?.mnemonic ?? FLOAT_NAMES.get(key);
 }
+
+/**
+ * Whether a block-building runner may run insn inside a straight-line block through
+ * compileVector: the 'sse' forms, except MASKMOVQ/MASKMOVDQU, whose register form writes memory
+ * (DS:rDI) where a block runner checking only memory-form instructions for code writes would not look.
+ */
+export function vectorRunsInBlock(insn: Instruction): boolean {
+  return insn.mnemonic === 'sse' && insn.vex === 0 && !(insn.map === 1 && insn.opcode === 0xf7);
+}
+
+/**
+ * For a runner that caches decoded code (the soft CPU's blocks): the form resolved once, as a
+ * function of the context alone. It returns false, changing nothing, where executeVector would
+ * report a float form as not implemented (the caller's slow path then reports it). Forms with
+ * no table entry fault the same way executeVector does.
+ */
+export function compileVector(insn: Instruction): (ctx: VectorContext) => boolean {
+  const form = insn.mnemonic === 'sse' && !insn.lock ? pick(SLOTS.get(formKey(insn.map, insn.opcode, prefixIndex(insn), insn.reg)), insn) : undefined;
+  if (form !== undefined) return (ctx) => { runForm(ctx, insn, form); return true; };
+  return (ctx) => executeVector(ctx, insn) === undefined;
+}
