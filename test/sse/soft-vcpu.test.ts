@@ -6,11 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { State } from '../../src/index.js';
 import type { VcpuStateInput } from '../../src/index.js';
 import { flat32State } from '../../src/x86/boot-state.js';
 import { longMode, runLogged, setGate64, softVm } from '../soft/vm.js';
 import type { SoftVm } from '../soft/vm.js';
+import { REPO } from '../support.js';
 
 const CODE = 0x10000, IDT = 0x2000, HANDLERS = 0x3000, DATA = 0x5000;
 /** What the snippet's tail reports when no exception happened. */
@@ -95,7 +98,10 @@ test('MMX shares the x87 registers: TOP -> 0, stack rotated to physical order, t
   assert.deepEqual(runSnippet(PXOR_XMM, (st) => { st.fpu = { fsw: 0x81 }; }).log, [DONE]);
 });
 
-test('floating-point forms end the run with an invalid exit naming them (left to src/x86/sse/float)', () => {
+// Once src/x86/sse/float is in the tree and wired, these forms run (test/sse/float-wiring.test.ts).
+const floatModule = existsSync(join(REPO, 'dist', 'src', 'x86', 'sse', 'float', 'index.js'));
+test('floating-point forms end the run with an invalid exit naming them (left to src/x86/sse/float)',
+  { skip: floatModule ? 'the float module is present: float-wiring.test.ts covers these forms' : undefined }, () => {
   const r = runSnippet([0x0f, 0x58, 0xc1]); // addps xmm0, xmm1
   assert.equal(r.reason, 'invalid');
   assert.match(r.detail, /'addps'/);

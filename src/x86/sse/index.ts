@@ -39,7 +39,7 @@ export type { VectorContext } from './context.js';
 const FLOAT_TABLE: ReadonlyMap<string, FloatFormShape> = new Map();
 /* ========================================================================================== */
 
-/** Decoder mnemonics this layer runs (other than 'sse' forms, these are all #UD here). */
+/** Decoder mnemonics of encodings the modelled CPU lacks: #UD, with the reason. */
 const UNSUPPORTED = new Map<string, string>([
   ['3dnow', '3DNow! is not part of the modelled CPU'],
   ['femms', '3DNow! is not part of the modelled CPU'],
@@ -113,5 +113,7 @@ export function vectorRunsInBlock(insn: Instruction): boolean {
 export function compileVector(insn: Instruction): (ctx: VectorContext) => boolean {
   const form = insn.mnemonic === 'sse' && !insn.lock ? pick(SLOTS.get(formKey(insn.map, insn.opcode, prefixIndex(insn), insn.reg)), insn) : undefined;
   if (form !== undefined) return (ctx) => { runForm(ctx, insn, form); return true; };
+  const floatForm = insn.mnemonic === 'sse' && !insn.lock && FLOAT_TABLE.size !== 0 ? FLOAT_TABLE.get(floatKey(insn, FLOAT_TABLE)) : undefined;
+  if (floatForm !== undefined) return (ctx) => { runFloatForm(ctx, insn, floatForm); return true; };
   return (ctx) => executeVector(ctx, insn) === undefined;
 }
