@@ -9,6 +9,7 @@ import type { ExecContext } from '../../x86/exec/context.js';
 import { RIP_LO as RIP_LO_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
+import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
 import type { BlockFn } from './block-compile.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
@@ -487,10 +488,18 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
         cache[o] = insn;
       }
       insns.push(insn);
-      fns.push(compile(insn));
+      // MMX/SSE forms run inside blocks too: they change no mode, and write memory only through
+      // their memory operand (src/x86/sse vectorRunsInBlock).
+      const inBlock = vectorRunsInBlock(insn);
+      if (inBlock) {
+        const vector = compileVector(insn);
+        fns.push(() => vector(this));
+      } else {
+        fns.push(compile(insn));
+      }
       last = o - off;
       o += insn.length;
-      if (endsBlock(insn)) break;
+      if (!inBlock && endsBlock(insn)) break;
     }
     return {
       mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined,

@@ -2,6 +2,13 @@
  * CPUID: the soft CPU's feature table (only what it implements is offered), the per-vCPU
  * set/del masks of configureCpuid, and configured exit leaves ('cpuid' exit with npc, RIP left
  * on the instruction for the VMM to complete).
+ *
+ * The modelled CPU: a 64-bit Intel-style core with the feature set of QEMU's "Nehalem" model
+ * (x86-64-v2: SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CMPXCHG16B; no AVX, no XSAVE, no AES-NI or
+ * PCLMULQDQ), plus MOVBE, FSGSBASE, LZCNT, RDTSCP and 1 GiB pages, which it also implements.
+ * Signature: family 6, model 26 (Nehalem), stepping 5. Everything it offers is implemented
+ * (MMX/SSE integer and data-movement forms: src/x86/sse; SSE floating-point arithmetic:
+ * src/x86/sse/float when wired in); everything it does not offer raises #UD.
  */
 import type { CpuidConf } from '../../api/types.js';
 import type { Instruction } from '../../x86/instruction.js';
@@ -22,19 +29,48 @@ function ascii4(s: string, at: number): number {
 const VENDOR = 'GenuineIntel';
 const BRAND = 'tsvisor soft x86-64 CPU'.padEnd(48, '\0');
 
-// Leaf 1 EDX: FPU TSC MSR PAE CX8 SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (+ PSE DE).
-const L1_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) |
+/** Leaf 1 EDX: FPU TSC MSR PAE CX8 SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (+ PSE DE). */
+export const L1_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) |
   (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
-// Leaf 1 ECX: CX16 MOVBE POPCNT, hypervisor present.
-const L1_ECX = (1 << 13) | (1 << 22) | (1 << 23) | (1 << 31);
+/** Leaf 1 ECX: SSE3 (PNI), SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, hypervisor present. */
+export const L1_ECX = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 31);
 // 0x80000001 EDX: SYSCALL NX Page1GB RDTSCP LM; ECX: LAHF/SAHF in 64-bit, ABM (LZCNT).
 const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
 const X1_ECX = (1 << 0) | (1 << 5);
 
+/**
+ * Instructions the decoder knows whose CPUID feature this model does not offer (or that exist
+ * only in an operating mode the model never enters): #UD in the guest, as on a CPU without them,
+ * never an 'invalid' exit. By decoder mnemonic, with the reason the fault message gives.
+ * (MMX/SSE/AVX encodings are the SSE layer's: src/x86/sse/index.ts.)
+ */
+export const NOT_OFFERED: ReadonlyMap<string, string> = new Map([
+  ...['vmcall', 'vmlaunch', 'vmresume', 'vmxoff', 'vmfunc', 'vmread', 'vmwrite', 'vmptrld', 'vmptrst', 'vmclear', 'vmxon']
+    .map((n): [string, string] => [n, 'no VMX (CPUID.1:ECX.VMX = 0)']),
+  ...['vmrun', 'vmmcall', 'vmload', 'vmsave', 'stgi', 'clgi', 'skinit', 'invlpga']
+    .map((n): [string, string] => [n, 'no SVM (CPUID.80000001h:ECX.SVM = 0)']),
+  ...['encls', 'enclu', 'enclv'].map((n): [string, string] => [n, 'no SGX']),
+  ['getsec', 'no SMX (CPUID.1:ECX.SMX = 0)'],
+  ['rsm', 'not in system-management mode'],
+  ['rdrand', 'no RDRAND (CPUID.1:ECX.RDRAND = 0)'],
+  ['rdseed', 'no RDSEED (CPUID.7:EBX.RDSEED = 0)'],
+  ['rdpid', 'no RDPID (CPUID.7:ECX.RDPID = 0)'],
+  ['clac', 'no SMAP (CPUID.7:EBX.SMAP = 0)'], ['stac', 'no SMAP (CPUID.7:EBX.SMAP = 0)'],
+  ['xend', 'no RTM (CPUID.7:EBX.RTM = 0)'], ['xtest', 'no RTM/HLE'],
+  ['rdpkru', 'no PKU (CPUID.7:ECX.PKU = 0)'], ['wrpkru', 'no PKU (CPUID.7:ECX.PKU = 0)'],
+  ['serialize', 'no SERIALIZE (CPUID.7:EDX.SERIALIZE = 0)'],
+  ['pconfig', 'no PCONFIG'], ['wrmsrns', 'no WRMSRNS'], ['senduipi', 'no user interrupts'],
+  ...['rstorssp', 'setssbsy', 'saveprevssp'].map((n): [string, string] => [n, 'no CET shadow stacks']),
+  ...['monitorx', 'mwaitx', 'clzero', 'rdpru', 'invlpgb', 'tlbsync']
+    .map((n): [string, string] => [n, 'an AMD extension this Intel-style model does not offer']),
+  ...['montmul', 'xsha1', 'xsha256', 'xstore', 'xcrypt-ecb', 'xcrypt-cbc', 'xcrypt-ctr', 'xcrypt-cfb', 'xcrypt-ofb']
+    .map((n): [string, string] => [n, 'VIA PadLock is not offered']),
+]);
+
 function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
   switch (leaf) {
     case 0: return [7, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
-    case 1: return [0x000306a9, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
+    case 1: return [0x000106a5, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
     // Leaf 7.0 EBX: FSGSBASE.
     case 7: return subleaf === 0 ? [0, 1, 0, 0] : [0, 0, 0, 0];
     case 0x80000000: return [0x80000008, 0, 0, 0];

@@ -1,14 +1,14 @@
 /**
  * The system-instruction layer of the soft CPU: everything src/x86/exec leaves to the runner
- * (execute() returned false), dispatched by mnemonic. Instructions that exist but are not
- * implemented here (x87/SSE arithmetic, VMX/SVM, XSAVE...) produce an 'invalid' exit that
- * names them; they are never silently skipped.
+ * (execute() returned false), dispatched by mnemonic. MMX/SSE forms go to src/x86/sse.
+ * Instructions that exist but are not implemented here (x87 and SSE floating-point arithmetic,
+ * VMX/SVM...) produce an 'invalid' exit that names them; they are never silently skipped.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { clts, lmsw, movFromCr, movFromDr, movToCr, movToDr, smsw } from './control-regs.js';
-import { cpuid } from './cpuid.js';
+import { cpuid, NOT_OFFERED } from './cpuid.js';
 import { lar, lgdt, lidt, lldt, lsl, ltr, sgdt, sidt, sldt, str, verr, verw } from './descriptor-tables.js';
 import { callFar, int1, int3, intN, into, iret, jmpFar, retFar } from './far-transfer.js';
 import { fsGsBase, swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
@@ -16,6 +16,7 @@ import { cli, hlt, popf, pushf, sti } from './flags-insns.js';
 import { fninit, fwait, fxrstor, fxsave, ldmxcsr, noOp, stmxcsr } from './fpu.js';
 import { inOut, insOuts } from './io.js';
 import { rdmsr, rdtsc, wrmsr } from './msr.js';
+import { executeVector, VECTOR_MNEMONICS } from '../../x86/sse/index.js';
 import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
 import { ExitSignal } from './signals.js';
 import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
@@ -60,6 +61,17 @@ function rdpmc(cpu: SoftCpu, insn: Instruction): void {
   throw new X86Fault(13, 0, `RDPMC: no performance counters (ECX=0x${(cpu.regs[2]! >>> 0).toString(16)})`);
 }
 
+/** MMX/SSE forms (src/x86/sse); a floating-point form it does not implement is an 'invalid' exit. */
+function vector(cpu: SoftCpu, insn: Instruction): void {
+  const missing = executeVector(cpu, insn);
+  if (missing !== undefined) {
+    throw new ExitSignal({
+      reason: 'invalid',
+      detail: `soft: SSE floating-point instruction '${missing}' (map ${insn.map}, opcode 0x${insn.opcode.toString(16)}) is not implemented`,
+    });
+  }
+}
+
 /** Handlers by decoder mnemonic; the MOV forms are told apart by operand kinds. */
 const HANDLERS = new Map<string, SystemHandler>([
   ['mov', movSystem],
@@ -87,6 +99,8 @@ const HANDLERS = new Map<string, SystemHandler>([
   // XSAVE is not offered (CPUID.1:ECX.XSAVE = 0) and CR4.OSXSAVE cannot be set: #UD, as then on hardware.
   ...['xgetbv', 'xsetbv', 'xsave', 'xrstor', 'xsaveopt', 'xsavec', 'xsaves', 'xrstors'].map(
     (n): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, 'CR4.OSXSAVE is clear'); }]),
+  ...VECTOR_MNEMONICS.map((n): [string, SystemHandler] => [n, vector]),
+  ...[...NOT_OFFERED].map(([n, why]): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, why); }]),
 ]);
 
 /** MOV forms that reach the system layer: control/debug registers and segment registers. */

@@ -1,7 +1,9 @@
 /**
  * The two-byte opcode map (0F xx; Intel SDM vol. 2, Appendix A, table A-3) as data, and the
  * three-byte maps 0F 38 and 0F 3A. General-purpose and system instructions are decoded fully;
- * SSE/MMX/3DNow! forms are decoded for length and memory operand under the generic 'sse'.
+ * SSE/MMX forms are decoded for length and memory operand under the generic 'sse': their
+ * operands depend on the mandatory prefix and mod in ways the SSE layer (src/x86/sse) keeps as
+ * its own table, which names them (vectorFormName) and runs them. 3DNow! is '3dnow'.
  */
 import type { EntrySource } from './opcode-entry.js';
 import { byPrefix, byRm, group, opcodeMap } from './opcode-entry.js';

@@ -1,0 +1,38 @@
+/**
+ * A 16-byte vector value with typed views of its lanes (little-endian, as the host x86 and the
+ * guest are), and the saturation helpers the packed integer instructions share. MMX values use
+ * the low 8 bytes.
+ */
+export class Vec {
+  readonly u8: Uint8Array;
+  readonly i8: Int8Array;
+  readonly u16: Uint16Array;
+  readonly i16: Int16Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly u64: BigUint64Array;
+  readonly i64: BigInt64Array;
+
+  constructor() {
+    const b = new ArrayBuffer(16);
+    this.u8 = new Uint8Array(b); this.i8 = new Int8Array(b);
+    this.u16 = new Uint16Array(b); this.i16 = new Int16Array(b);
+    this.u32 = new Uint32Array(b); this.i32 = new Int32Array(b);
+    this.u64 = new BigUint64Array(b); this.i64 = new BigInt64Array(b);
+  }
+
+  zero(): void { this.u32.fill(0); }
+  copy(from: Vec): void { this.u8.set(from.u8); }
+}
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('src/x86/sse needs a little-endian host (its lane views alias guest byte order)');
+}
+
+export type Lane = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32';
+export const LANE_BYTES: Record<Lane, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4 };
+
+export const satI8 = (v: number): number => (v > 127 ? 127 : v < -128 ? -128 : v);
+export const satU8 = (v: number): number => (v > 255 ? 255 : v < 0 ? 0 : v);
+export const satI16 = (v: number): number => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+export const satU16 = (v: number): number => (v > 65535 ? 65535 : v < 0 ? 0 : v);
