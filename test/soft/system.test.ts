@@ -155,7 +155,7 @@ test('CR8 writes exit as tpr-changed when configured', () => {
 
 test('an unimplemented instruction is an invalid exit naming it, never a silent skip', () => {
   const vm = softVm();
-  vm.ram.set([0x0f, 0x58, 0xc1, 0xf4], 0x10000); // addps xmm0, xmm1
+  vm.ram.set([0xd9, 0xfe, 0xf4], 0x10000); // fsin (x87 arithmetic is not implemented yet)
   vm.cpu.setState(longMode(vm, 0x10000));
   const e = vm.cpu.run();
   assert.equal(e.reason, 'invalid');

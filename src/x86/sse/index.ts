@@ -21,6 +21,7 @@ import type { Slot } from './form.js';
 import { runForm } from './run-form.js';
 import { floatKey, runFloatForm } from './float-hook.js';
 import type { FloatFormShape } from './float-hook.js';
+import { SSE_FLOAT_FORMS } from './float/index.js';
 import './ops-move.js';
 import './ops-int.js';
 import './ops-ssse3.js';
@@ -29,14 +30,10 @@ import './ops-string.js';
 
 export type { VectorContext } from './context.js';
 
-/* ======================================= FLOAT HOOK ======================================= *
- * The floating-point forms (src/x86/sse/float/) are wired in here and only here: replace the
- * empty map with the float module's table, i.e.
- *     import { SSE_FLOAT_FORMS } from './float/index.js';
- *     const FLOAT_TABLE: ReadonlyMap<string, FloatFormShape> = SSE_FLOAT_FORMS;
- * It is consulted after the integer table; float-hook.ts runs its forms by that module's
- * protocol. Forms it lacks still end in FLOAT_NAMES' "not implemented" result.               */
-const FLOAT_TABLE: ReadonlyMap<string, FloatFormShape> = new Map();
+/* The floating-point forms (src/x86/sse/float/) are wired in here and only here. The table is
+ * consulted after the integer table; float-hook.ts runs its forms by that module's protocol.
+ * Forms it lacks still end in FLOAT_NAMES' "not implemented" result. */
+const FLOAT_TABLE: ReadonlyMap<string, FloatFormShape> = SSE_FLOAT_FORMS;
 /* ========================================================================================== */
 
 /** Decoder mnemonics of encodings the modelled CPU lacks: #UD, with the reason. */
