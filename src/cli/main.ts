@@ -8,9 +8,10 @@ import { VmmError } from '../api/errors.js';
 import { calcCommand } from './commands/calc.js';
 import { identifyCommand } from './commands/identify.js';
 import { listCommand } from './commands/list.js';
+import { runCommand } from './commands/run.js';
 import { toyvirtCommand } from './commands/toyvirt.js';
 
-const COMMANDS: (() => Command)[] = [identifyCommand, listCommand, calcCommand, toyvirtCommand];
+const COMMANDS: (() => Command)[] = [identifyCommand, listCommand, calcCommand, toyvirtCommand, runCommand];
 
 /** dist/src/cli/ -> the package root's package.json. */
 const PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

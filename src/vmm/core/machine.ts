@@ -4,6 +4,7 @@
  * state. vcpu-worker.ts runs this in a worker thread; tests may call it directly.
  */
 import { VmmError, hex } from '../../api/errors.js';
+import type { VcpuStopHandle } from '../../api/types.js';
 import type { Machine, Vcpu } from '../../frontend/index.js';
 import { Hypervisor } from '../../frontend/index.js';
 import { buildAcpiTables } from '../loader/acpi/tables.js';
@@ -20,6 +21,8 @@ import { VcpuLoop, type InterruptSource, type MachineEnd, type VcpuLoopHooks } f
 
 export interface MachineIo extends VcpuLoopHooks {
   serialOutput: (byte: number) => void;
+  /** The platform is built: host input can be handed to its UART from now on. */
+  onPlatform?: (platform: Platform, stop: VcpuStopHandle) => void;
   /** One line about what the monitor did (boot path, sizes); default: nothing. */
   say?: (line: string) => void;
 }
@@ -52,6 +55,9 @@ function picSource(platform: Platform): InterruptSource {
 
 export function runMachine(config: VmConfig, io: MachineIo): RunResult {
   if (config.cpus !== 1) throw new VmmError('ENOTSUP', `--cpus ${config.cpus}: only 1 vCPU is supported so far`);
+  if (config.disks.length > 0 || config.rng) {
+    throw new VmmError('ENOTSUP', `${config.disks.length > 0 ? '--disk' : '--rng'}: virtio devices are not wired into the monitor yet (they need the LAPIC/IOAPIC interrupt path)`);
+  }
   const say = io.say ?? (() => {});
   const layout = memoryLayout(config.memBytes);
   const hv = Hypervisor.open({ backend: config.backend });
@@ -80,6 +86,7 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       onPower: () => {},
     });
     timer = new DeadlineTimer(cpu.stopHandle());
+    io.onPlatform?.(platform, cpu.stopHandle());
     const end = new VcpuLoop(cpu, platform, picSource(platform), timer, time, io).run();
     return { end, backend: hv.backend };
   } finally {

@@ -29,8 +29,8 @@ const RFLAGS_IF = 1n << 9n;
 const VECTOR_GP = 13;
 
 export interface VcpuLoopHooks {
-  /** Host input waiting for the guest (console bytes): handed to the devices before each run. */
-  takeInput?: () => void;
+  /** Before each run: hand host input to the devices, pass their output on. */
+  beforeRun?: () => void;
   /** Blocks until host input may have arrived or timeoutMs passed (halted guest, nothing due). */
   waitForInput?: (timeoutMs: number) => void;
   /** The machine should stop (e.g. the user quit): checked before each run. */
@@ -67,7 +67,7 @@ export class VcpuLoop {
 
   /** Timers and host input; arms the deadline timer; returns the next deadline. */
   private service(): number {
-    this.hooks.takeInput?.();
+    this.hooks.beforeRun?.();
     const next = this.platform.poll(this.time.now());
     this.timer.arm(this.time.hostDeadline(next));
     return next;

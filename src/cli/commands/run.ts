@@ -1,0 +1,63 @@
+/**
+ * `tsvisor run --kernel F [--initrd F] [--append S] [--mem 256M] [--cpus 1] [--disk PATH[,ro]]...
+ * [--rng] [--backend auto|kvm|soft] [--console stdio|none]`: boots a Linux kernel in the VM monitor
+ * (src/vmm/core). The flag names follow kvmtool/QEMU and are fixed: scripts use them.
+ * Exit code: 0 poweroff (or Ctrl-A x), 1 bad input or monitor failure, 2 guest crash (panic,
+ * triple fault), 3 guest reboot; anything but a clean poweroff prints one line saying why.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { BackendChoice } from '../../api/types.js';
+import { readImageFile } from '../../vmm/image-file.js';
+import { runVm } from '../../vmm/core/launcher.js';
+import { parseMemorySize } from '../../vmm/core/memory-layout.js';
+import { DEFAULT_CMDLINE, type DiskConfig, type VmConfig } from '../../vmm/core/vm-config.js';
+import { backendOption } from '../backend-option.js';
+
+const MAX_KERNEL_BYTES = 512 * 2 ** 20, MAX_INITRD_BYTES = 2 ** 31;
+
+function parseCpus(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 128) throw new InvalidArgumentError(`expected 1..128 vCPUs, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function parseDisk(text: string, previous: DiskConfig[]): DiskConfig[] {
+  const [path, ...flags] = text.split(',');
+  if (!path) throw new InvalidArgumentError(`expected PATH[,ro], got ${JSON.stringify(text)}`);
+  for (const f of flags) if (f !== 'ro') throw new InvalidArgumentError(`unknown disk option ${JSON.stringify(f)} (only "ro")`);
+  return [...previous, { path, readOnly: flags.includes('ro') }];
+}
+
+interface RunOptions {
+  kernel: string; initrd?: string; append?: string; mem: string; cpus: number; disk: DiskConfig[];
+  rng: boolean; backend: BackendChoice; console: 'stdio' | 'none'; verbose: boolean;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('boot a Linux kernel (bzImage or ELF vmlinux) with a serial console; poweroff in the guest ends it')
+    .requiredOption('--kernel <file>', 'kernel: bzImage (payload decompressed on the host) or ELF vmlinux')
+    .option('--initrd <file>', 'initial ramdisk (cpio archive, compressed or not)')
+    .option('--append <cmdline>', `kernel command line (default "${DEFAULT_CMDLINE}")`)
+    .option('--mem <size>', 'guest memory, e.g. 256M or 2G', '256M')
+    .option('--cpus <n>', 'vCPUs', parseCpus, 1)
+    .option('--disk <path[,ro]>', 'virtio block device backed by a raw image file (repeatable)', parseDisk, [])
+    .option('--rng', 'virtio entropy device fed by the host CSPRNG', false)
+    .addOption(backendOption())
+    .addOption(new Option('--console <where>', 'the guest serial console: stdio (the terminal; Ctrl-A x quits) or none').choices(['stdio', 'none']).default('stdio'))
+    .option('-v, --verbose', 'say what the monitor did (boot path, sizes) on stderr', false)
+    .action(async (opts: RunOptions) => {
+      const config: VmConfig = {
+        kernel: readImageFile(opts.kernel, 'kernel', MAX_KERNEL_BYTES),
+        initrd: opts.initrd === undefined ? undefined : readImageFile(opts.initrd, 'initrd', MAX_INITRD_BYTES),
+        cmdline: opts.append ?? DEFAULT_CMDLINE,
+        memBytes: parseMemorySize(opts.mem),
+        cpus: opts.cpus, backend: opts.backend, disks: opts.disk, rng: opts.rng,
+      };
+      const outcome = await runVm(config, {
+        console: opts.console,
+        say: opts.verbose ? (line) => process.stderr.write(`tsvisor run: ${line}\n`) : undefined,
+      });
+      if (outcome.reason) process.stderr.write(`tsvisor run: ${outcome.reason}\n`);
+      process.exitCode = outcome.code;
+    });
+}

@@ -1,0 +1,120 @@
+/**
+ * The main-thread side of `tsvisor run`: starts the vCPU thread (vcpu-worker.ts), connects the
+ * guest's serial console to the terminal (raw mode on a TTY, Ctrl-A x quits as in QEMU; plain
+ * stdin otherwise), and turns how the machine ended into an exit code and a one-line reason.
+ */
+import { Worker } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
+import { hex } from '../../api/errors.js';
+import type { VcpuStopHandle } from '../../api/types.js';
+import { stopVcpu } from '../../frontend/index.js';
+import { createHostInput, HostInputWriter } from './host-input.js';
+import type { VmConfig } from './vm-config.js';
+import type { WorkerMessage } from './worker-messages.js';
+
+/** Exit codes of `tsvisor run`. */
+export const EXIT = { POWEROFF: 0, ERROR: 1, CRASH: 2, REBOOT: 3 } as const;
+
+export interface RunOutcome {
+  code: number;
+  /** One line for the user (empty for a clean poweroff). */
+  reason: string;
+}
+
+export interface ConsoleOptions {
+  /** 'stdio': the terminal is the guest's serial console; 'none': output dropped, no input. */
+  console: 'stdio' | 'none';
+  /** Monitor messages (boot path, sizes); default: none. */
+  say?: (line: string) => void;
+}
+
+const CTRL_A = 0x01;
+/** What Linux prints when it panics; seen on the console, it makes a reset a crash. */
+const PANIC_MARK = 'Kernel panic - not syncing';
+
+export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<RunOutcome> {
+  const inputBuffers = createHostInput();
+  const input = new HostInputWriter(inputBuffers);
+  const worker = new Worker(new URL('./vcpu-worker.js', import.meta.url), {
+    workerData: { config, input: inputBuffers },
+    transferList: [config.kernel.buffer as ArrayBuffer, ...(config.initrd ? [config.initrd.buffer as ArrayBuffer] : [])],
+  });
+  let stop: VcpuStopHandle | undefined;
+  let tail = '';
+  let panic: string | undefined;
+  const interactive = opts.console === 'stdio';
+  const stdin = process.stdin;
+  let escape = false;
+  let quitByUser = false;
+
+  const quit = (): void => {
+    quitByUser = true;
+    input.requestQuit();
+    if (stop) stopVcpu(stop);
+  };
+  const onInput = (chunk: Buffer): void => {
+    const bytes: number[] = [];
+    for (const b of chunk) {
+      if (stdin.isTTY && escape) {
+        escape = false;
+        if (b === 0x78 /* x */) { quit(); return; }
+        if (b !== CTRL_A) bytes.push(CTRL_A);
+      } else if (stdin.isTTY && b === CTRL_A) {
+        escape = true;
+        continue;
+      }
+      bytes.push(b);
+    }
+    if (bytes.length === 0) return;
+    input.write(Uint8Array.from(bytes));
+    if (stop) stopVcpu(stop);
+  };
+  if (interactive) {
+    if (stdin.isTTY) stdin.setRawMode(true);
+    stdin.on('data', onInput);
+  }
+
+  try {
+    return await new Promise<RunOutcome>((resolve) => {
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.type) {
+          case 'output':
+            if (interactive) writeSync(1, m.bytes);
+            tail = (tail + Buffer.from(m.bytes).toString('latin1')).slice(-512);
+            if (panic === undefined) {
+              const at = tail.indexOf(PANIC_MARK);
+              if (at >= 0) panic = tail.slice(at).split(/\r?\n/)[0]!;
+            }
+            return;
+          case 'say':
+            opts.say?.(m.line);
+            return;
+          case 'stop-handle':
+            stop = m.handle;
+            return;
+          case 'error':
+            resolve({ code: EXIT.ERROR, reason: m.message });
+            return;
+          case 'end': {
+            const end = m.end;
+            if (end.kind === 'quit') resolve({ code: EXIT.POWEROFF, reason: quitByUser ? 'quit (Ctrl-A x)' : 'quit' });
+            else if (panic !== undefined) resolve({ code: EXIT.CRASH, reason: `guest panic: ${panic}` });
+            else if (end.kind === 'triple-fault') resolve({ code: EXIT.CRASH, reason: `guest triple fault (shutdown) at rip ${hex(end.rip)}` });
+            else if (end.event === 'reset') resolve({ code: EXIT.REBOOT, reason: 'guest reboot' });
+            else resolve({ code: EXIT.POWEROFF, reason: '' });
+            return;
+          }
+        }
+      });
+      worker.on('error', (e) => resolve({ code: EXIT.ERROR, reason: `vCPU thread failed: ${e.message}` }));
+      worker.on('exit', (code) => resolve({ code: EXIT.ERROR, reason: `vCPU thread exited (${code}) before the machine ended` }));
+    });
+  } finally {
+    if (interactive) {
+      stdin.off('data', onInput);
+      if (stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+    }
+    await worker.terminate();
+  }
+}
