@@ -76,6 +76,15 @@ test('software-disabled: LVT masks are forced on, and SVR disable masks every en
   assert.equal(rd(LapicReg.LVT_TIMER), 0x100ef);
 });
 
+test('an SVR write with the enable bit clear masks the LVT even if it was already disabled', () => {
+  const t = rig();
+  t.lapic.setVirtualWire();
+  assert.equal(t.rd(LapicReg.LVT_LINT0), 0x700, 'the firmware state: unmasked on a software-disabled APIC');
+  t.wr(LapicReg.SVR, 0xff);
+  assert.equal(t.rd(LapicReg.LVT_LINT0), 0x10700);
+  assert.equal(t.rd(LapicReg.LVT_LINT1), 0x10400);
+});
+
 test('read-only registers drop writes; unimplemented offsets set ESR bit 7', () => {
   const t = rig();
   t.wr(LapicReg.VERSION, 0);

@@ -317,10 +317,14 @@ export class Lapic implements MmioDevice {
     if (name === 'lint0') this.wake();
   }
 
+  /**
+   * Every SVR write with the enable bit clear sets all LVT masks, as KVM does: the SDM states
+   * "masked while software-disabled" as an invariant, and setVirtualWire() is the one way in
+   * (the firmware's) that leaves LINT0/LINT1 unmasked on a software-disabled APIC.
+   */
   private writeSvr(value: number): void {
-    const wasEnabled = this.softwareEnabled;
     this.svr = value & SVR_WRITABLE;
-    if (wasEnabled && !this.softwareEnabled) {
+    if (!this.softwareEnabled) {
       for (const { name } of LVT_LAYOUT) this.lvt.set(name, (this.lvt.get(name)! | Lvt.MASKED) >>> 0);
     }
     this.wake();
