@@ -45,6 +45,7 @@ export { APIC_BUS_HZ, LAPIC_DEFAULT_BASE, LapicReg, TimerMode } from './lapic-re
 export { MSR_IA32_APIC_BASE, MSR_IA32_TSC_DEADLINE, type MsrWriteResult } from './lapic-base-msr.js';
 export { decodeMsi, isInitDeassert, type InterruptMessage, type IpiRequest, type MsiMessage } from './lapic-message.js';
 export type { TscMapping } from './lapic-timer.js';
+export { selectTargets, type RoutableApic } from './lapic-routing.js';
 
 export interface LapicOptions {
   /** Initial APIC ID (0..254; 255 is the broadcast address). */
@@ -188,6 +189,11 @@ export class Lapic implements MmioDevice {
   /** The addressing registers, for routing messages. */
   get address(): ApicAddress {
     return { apicId: this.apicId, logicalId: this.ldr >>> 24, model: (this.dfr & DFR_MODEL_MASK) >>> 28 };
+  }
+  /** Focus processor for vector (lowest-priority delivery): it has the vector in IRR or ISR, focus checking on (SVR bit 9 clear). */
+  isFocusFor(vector: number): boolean {
+    if (!this.enabled || !this.softwareEnabled || (this.svr & Svr.FOCUS_DISABLED) !== 0) return false;
+    return this.irr.has(vector & 0xff) || this.isr.has(vector & 0xff);
   }
   /** Is a message for (destination, destMode) addressed to this APIC? Never when globally disabled. */
   matchesDestination(destination: number, destMode: DestinationMode): boolean {
