@@ -28,18 +28,19 @@ import type { MmioDevice } from '../devices/device.js';
 import {
   decodeApicBase, encodeApicBase, type MsrWriteResult,
 } from './lapic-base-msr.js';
+import { decodeIcr } from './lapic-icr.js';
 import {
-  DELIVERY_MODE_NAMES, SHORTHAND_NAMES, isInitDeassert, matchesDestination,
-  type ApicAddress, type DestinationMode, type InterruptMessage, type IpiRequest, type TriggerMode,
+  isInitDeassert, matchesDestination, type ApicAddress, type DestinationMode, type InterruptMessage,
+  type IpiRequest, type TriggerMode,
 } from './lapic-message.js';
+import { PriorityState } from './lapic-priority.js';
 import {
-  DeliveryMode, DFR_MODEL_MASK, DFR_RESERVED_ONES, DIVIDE_WRITABLE, Esr, FIRST_LEGAL_VECTOR, Icr,
+  DeliveryMode, DFR_MODEL_MASK, DFR_RESERVED_ONES, DIVIDE_WRITABLE, Esr, FIRST_LEGAL_VECTOR,
   ICR_HIGH_WRITABLE, ICR_LOW_WRITABLE, ID_WRITABLE, LAPIC_DEFAULT_BASE, LAPIC_PAGE_SIZE, LAPIC_VERSION,
   LapicReg, LDR_WRITABLE, Lvt, LVT_BY_NAME, LVT_BY_OFFSET, LVT_LAYOUT, LVT_RESET, REG_STRIDE, Svr,
   SVR_RESET, SVR_WRITABLE, TimerMode, divisorOf, type LvtName, type TimerModeValue,
 } from './lapic-registers.js';
 import { LapicTimer, type TscMapping } from './lapic-timer.js';
-import { VectorSet } from './lapic-vectors.js';
 
 export { APIC_BUS_HZ, LAPIC_DEFAULT_BASE, LapicReg, TimerMode } from './lapic-registers.js';
 export { MSR_IA32_APIC_BASE, MSR_IA32_TSC_DEADLINE, type MsrWriteResult } from './lapic-base-msr.js';
@@ -83,8 +84,6 @@ const IRR_END = LapicReg.IRR0 + 8 * REG_STRIDE;
 export class Lapic implements MmioDevice {
   readonly name = 'lapic';
   readonly size = LAPIC_PAGE_SIZE;
-  /** Counts accesses the model ignored or answered by convention (see onDiagnostic). */
-  ignoredAccesses = 0;
 
   private readonly initialApicId: number;
   private readonly maxPhysAddrBits: number;
@@ -93,17 +92,15 @@ export class Lapic implements MmioDevice {
   private enabled = true;
 
   private id = 0;
-  private tpr = 0;
   private ldr = 0;
   private dfr = 0xffffffff;
   private svr = SVR_RESET;
-  private readonly irr = new VectorSet();
-  private readonly isr = new VectorSet();
-  private readonly tmr = new VectorSet();
+  private readonly prio = new PriorityState();
   private readonly lvt = new Map<LvtName, number>();
   private esrLatched = 0;
   private esrPending = 0;
   private deliveringError = false;
+  private ignored = 0;
   private icrLow = 0;
   private icrHigh = 0;
   private divideConfig = 0;
@@ -163,28 +160,27 @@ export class Lapic implements MmioDevice {
     return (this.svr & Svr.ENABLE) !== 0;
   }
   get taskPriority(): number {
-    return this.tpr;
+    return this.prio.tpr;
   }
   /** CR8 is TPR bits 7:4 (SDM "Interaction of Task Priorities between CR8 and APIC"). */
   get cr8(): number {
-    return this.tpr >>> 4;
+    return this.prio.tpr >>> 4;
   }
   /** MOV to CR8 (the monitor forwards the vCPU's tpr-changed exit): TPR = CR8 << 4. */
   set cr8(value: number) {
-    this.tpr = (value & 0xf) << 4;
+    this.prio.tpr = (value & 0xf) << 4;
     this.wake();
   }
   get processorPriority(): number {
-    const isrv = Math.max(0, this.isr.highest());
-    return (this.tpr >>> 4) >= (isrv >>> 4) ? this.tpr : isrv & 0xf0;
+    return this.prio.processorPriority();
   }
-  /** APR, the lowest-priority arbitration value (SDM "Lowest Priority Delivery Mode", P6 formula). */
+  /** APR, for lowest-priority arbitration. */
   get arbitrationPriority(): number {
-    const isrv = Math.max(0, this.isr.highest());
-    const irrv = Math.max(0, this.irr.highest());
-    const tprClass = this.tpr >>> 4;
-    if (tprClass >= (irrv >>> 4) && tprClass > (isrv >>> 4)) return this.tpr;
-    return Math.max(this.tpr & 0xf0, isrv & 0xf0, irrv & 0xf0);
+    return this.prio.arbitrationPriority();
+  }
+  /** Diagnostics: accesses the model ignored or answered by convention (see onDiagnostic). */
+  get ignoredAccesses(): number {
+    return this.ignored;
   }
   /** The addressing registers, for routing messages. */
   get address(): ApicAddress {
@@ -193,7 +189,7 @@ export class Lapic implements MmioDevice {
   /** Focus processor for vector (lowest-priority delivery): it has the vector in IRR or ISR, focus checking on (SVR bit 9 clear). */
   isFocusFor(vector: number): boolean {
     if (!this.enabled || !this.softwareEnabled || (this.svr & Svr.FOCUS_DISABLED) !== 0) return false;
-    return this.irr.has(vector & 0xff) || this.isr.has(vector & 0xff);
+    return this.prio.irr.has(vector & 0xff) || this.prio.isr.has(vector & 0xff);
   }
   /** Is a message for (destination, destMode) addressed to this APIC? Never when globally disabled. */
   matchesDestination(destination: number, destMode: DestinationMode): boolean {
@@ -235,15 +231,15 @@ export class Lapic implements MmioDevice {
 
   /** The value of the register at a 16-byte-aligned offset, as the guest reads it. */
   private readRegister(slot: number): number {
-    if (slot >= LapicReg.ISR0 && slot < ISR_END) return this.isr.word((slot - LapicReg.ISR0) / REG_STRIDE);
-    if (slot >= LapicReg.TMR0 && slot < TMR_END) return this.tmr.word((slot - LapicReg.TMR0) / REG_STRIDE);
-    if (slot >= LapicReg.IRR0 && slot < IRR_END) return this.irr.word((slot - LapicReg.IRR0) / REG_STRIDE);
+    if (slot >= LapicReg.ISR0 && slot < ISR_END) return this.prio.isr.word((slot - LapicReg.ISR0) / REG_STRIDE);
+    if (slot >= LapicReg.TMR0 && slot < TMR_END) return this.prio.tmr.word((slot - LapicReg.TMR0) / REG_STRIDE);
+    if (slot >= LapicReg.IRR0 && slot < IRR_END) return this.prio.irr.word((slot - LapicReg.IRR0) / REG_STRIDE);
     const lvt = LVT_BY_OFFSET.get(slot);
     if (lvt) return this.lvt.get(lvt.name)!;
     switch (slot) {
       case LapicReg.ID: return this.id;
       case LapicReg.VERSION: return LAPIC_VERSION;
-      case LapicReg.TPR: return this.tpr;
+      case LapicReg.TPR: return this.prio.tpr;
       case LapicReg.APR: return this.arbitrationPriority;
       case LapicReg.PPR: return this.processorPriority;
       case LapicReg.EOI: return 0; // write-only
@@ -273,8 +269,8 @@ export class Lapic implements MmioDevice {
     switch (slot) {
       case LapicReg.ID: this.id = value & ID_WRITABLE; return;
       case LapicReg.TPR:
-        this.tpr = value & 0xff;
-        this.opts.onTprChange?.(this.tpr);
+        this.prio.tpr = value & 0xff;
+        this.opts.onTprChange?.(this.prio.tpr);
         this.wake();
         return;
       case LapicReg.EOI: this.endOfInterrupt(); return;
@@ -353,8 +349,7 @@ export class Lapic implements MmioDevice {
       this.recordError(Esr.RECEIVE_ILLEGAL_VECTOR);
       return false;
     }
-    this.irr.set(vector);
-    this.tmr.assign(vector, trigger === 'level');
+    this.prio.request(vector, trigger === 'level');
     this.wake();
     return true;
   }
@@ -365,10 +360,7 @@ export class Lapic implements MmioDevice {
    * software-disabled (the SDM: they "require masking or handling by the CPU").
    */
   pendingVector(): number | undefined {
-    if (!this.enabled) return undefined;
-    const v = this.irr.highest();
-    if (v < 0 || (v >>> 4) <= (this.processorPriority >>> 4)) return undefined;
-    return v;
+    return this.enabled ? this.prio.deliverable() : undefined;
   }
 
   /**
@@ -380,21 +372,17 @@ export class Lapic implements MmioDevice {
    */
   acknowledge(): number {
     if (!this.enabled) throw new VmmError('EINVAL', 'acknowledge(): the local APIC is globally disabled; it delivers no interrupts');
-    const v = this.pendingVector();
-    if (v === undefined) return this.svr & Svr.VECTOR;
-    this.irr.clear(v);
-    this.isr.set(v);
-    return v;
+    return this.prio.acknowledge() ?? this.svr & Svr.VECTOR;
   }
 
   /** EOI: retires the highest in-service vector; level-triggered ones go to onEoi for the IOAPIC. */
   private endOfInterrupt(): void {
-    const v = this.isr.highest();
-    if (v < 0) {
+    const retired = this.prio.endOfInterrupt();
+    if (!retired) {
       this.diagnose('EOI with no interrupt in service: ignored');
       return;
     }
-    this.isr.clear(v);
+    const v = retired.vector;
     for (const pin of ['lint0', 'lint1'] as const) {
       const entry = this.lvt.get(pin)!;
       if ((entry & Lvt.REMOTE_IRR) !== 0 && (entry & Lvt.VECTOR) === v) {
@@ -402,7 +390,7 @@ export class Lapic implements MmioDevice {
         this.lintLevelCheck(pin);
       }
     }
-    if (this.tmr.has(v)) this.opts.onEoi(v);
+    if (retired.level) this.opts.onEoi(v);
     this.wake();
   }
 
@@ -589,37 +577,13 @@ export class Lapic implements MmioDevice {
   // ---- IPIs ----
 
   private sendIpi(): void {
-    const modeField = (this.icrLow & Icr.DELIVERY_MODE) >>> Icr.DELIVERY_MODE_SHIFT;
-    const deliveryMode = DELIVERY_MODE_NAMES.get(modeField);
-    const vector = this.icrLow & Icr.VECTOR;
-    const shorthand = SHORTHAND_NAMES[(this.icrLow & Icr.SHORTHAND) >>> Icr.SHORTHAND_SHIFT]!;
-    if (deliveryMode === undefined || deliveryMode === 'extint') {
-      this.diagnose(`ICR ${hex(this.icrLow)}: delivery mode ${modeField} is reserved for IPIs; nothing sent`);
-      return;
+    const action = decodeIcr(this.icrLow, this.icrHigh, this.apicId);
+    switch (action.kind) {
+      case 'send': this.opts.onIpi(action.request); return;
+      case 'self': this.accept(action.vector, 'edge'); return;
+      case 'illegal-vector': this.recordError(Esr.SEND_ILLEGAL_VECTOR); return;
+      case 'ignored': this.diagnose(action.reason);
     }
-    if ((deliveryMode === 'fixed' || deliveryMode === 'lowest-priority') && vector < FIRST_LEGAL_VECTOR) {
-      this.recordError(Esr.SEND_ILLEGAL_VECTOR);
-      return;
-    }
-    if (deliveryMode === 'smi') throw new VmmError('ENOTSUP', `SMI IPI (ICR ${hex(this.icrLow)}): system management mode is not emulated`);
-    const trigger: TriggerMode = (this.icrLow & Icr.TRIGGER_LEVEL) !== 0 ? 'level' : 'edge';
-    if (shorthand === 'self') {
-      // Self: only fixed is defined (SDM "Valid Combinations for the ... ICR"), and a level trigger is treated as edge.
-      if (deliveryMode !== 'fixed') {
-        this.diagnose(`ICR ${hex(this.icrLow)}: ${deliveryMode} with the self shorthand is undefined; nothing sent`);
-        return;
-      }
-      this.accept(vector, 'edge');
-      return;
-    }
-    this.opts.onIpi({
-      destination: this.icrHigh >>> 24,
-      destMode: (this.icrLow & Icr.DEST_LOGICAL) !== 0 ? 'logical' : 'physical',
-      shorthand, deliveryMode, vector,
-      level: (this.icrLow & Icr.LEVEL_ASSERT) !== 0,
-      trigger,
-      source: this.apicId,
-    });
   }
 
   // ---- timer ----
@@ -692,13 +656,10 @@ export class Lapic implements MmioDevice {
   /** Power-up or INIT state (SDM "Local APIC State After Power-Up or Reset"); INIT keeps the ID. */
   private powerUpReset(resetId: boolean): void {
     if (resetId) this.id = (this.initialApicId << 24) >>> 0;
-    this.tpr = 0;
+    this.prio.reset();
     this.ldr = 0;
     this.dfr = 0xffffffff;
     this.svr = SVR_RESET;
-    this.irr.clearAll();
-    this.isr.clearAll();
-    this.tmr.clearAll();
     for (const { name } of LVT_LAYOUT) this.lvt.set(name, LVT_RESET);
     this.esrLatched = 0;
     this.esrPending = 0;
@@ -719,7 +680,7 @@ export class Lapic implements MmioDevice {
   }
 
   private diagnose(message: string): void {
-    this.ignoredAccesses++;
+    this.ignored++;
     this.opts.onDiagnostic?.(`lapic ${this.initialApicId}: ${message}`);
   }
 
