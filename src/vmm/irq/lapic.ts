@@ -13,6 +13,8 @@
  * - routes: onIpi(request) for every IPI the guest sends (except self IPIs, delivered here), and
  *   receive(message) / matchesDestination() on the receiving side; onEoi(vector) for an EOI of a
  *   level-triggered vector (to the IOAPIC);
+ *   Order when several things are pending, as KVM checks them: INIT/SIPI (takeInit/takeSipi: the
+ *   vCPU's state changes), then NMI, then ExtINT (the 8259 before the APIC), then pendingVector();
  * - handles MSRs 0x1B and 0x6E0 through readApicBaseMsr/writeApicBaseMsr and
  *   readTscDeadline/writeTscDeadline, and calls poll(now) at the deadline it returns.
  *
