@@ -12,9 +12,20 @@ import { loadLinux } from '../loader/linux.js';
 import type { LoadPlan } from '../loader/plan.js';
 import { bootVcpuState } from './boot-vcpu.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import { GIB, PCI_MMIO32, memoryLayout, type RamBlock } from './memory-layout.js';
+import { GIB, PCI_IO_WINDOW, PCI_MMIO32, memoryLayout, type RamBlock } from './memory-layout.js';
 import { Platform } from './platform.js';
-import { HostTimeBase, InstructionTimeBase, type TimeBase } from './time-base.js';
+import { HostTimeBase, InstructionTimeBase, TSC_HZ, type TimeBase } from './time-base.js';
+import { ApicBus } from './apic-bus.js';
+import { monitorMsrs } from './msr-space.js';
+import { Lapic } from '../irq/lapic.js';
+import { PciBus } from '../bus/pci/pci-bus.js';
+import { assignPciResources } from '../bus/pci/resource-assignment.js';
+import { RegionGuestMemory } from '../bus/guest-memory.js';
+import { VirtioBlk } from '../devices/virtio/blk.js';
+import { VirtioRng } from '../devices/virtio/rng.js';
+import { VirtioPciFunction } from '../devices/virtio/pci-transport.js';
+
+const LAPIC_PAGE = 0x1000;
 import { PCI_INTX_GSIS } from './acpi-wiring.js';
 import type { VmConfig } from './vm-config.js';
 import { VcpuLoop, type InterruptSource, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
@@ -48,20 +59,46 @@ function copyPlan(plan: LoadPlan, rams: readonly Ram[]): void {
   }
 }
 
-/** The 8259 pair as the CPU's interrupt source (no LAPIC announced): its INT pin and INTA cycle. */
-function picSource(platform: Platform): InterruptSource {
-  return { pending: () => platform.intr.level, take: () => platform.pic.acknowledge() };
+/** The LAPIC as the vCPU's interrupt source, with the 8259 behind its LINT0 (ExtINT). */
+function lapicSource(lapic: Lapic, platform: Platform): InterruptSource {
+  return {
+    takeNmi: () => lapic.takeNmi(),
+    pending: () => lapic.hasExtInt() ? platform.pic.hasInterrupt() : lapic.pendingVector() !== undefined,
+    take: () => {
+      if (!lapic.hasExtInt()) return lapic.acknowledge();
+      const vector = platform.pic.acknowledge();
+      lapic.acknowledgeExtInt();
+      return vector;
+    },
+  };
+}
+
+/** CPUID bits the monitor adds to the backend's: the LAPIC it provides, and TSC-deadline where guest time is the TSC. */
+const CPUID1_EDX_APIC = 1 << 9, CPUID1_ECX_TSC_DEADLINE = 1 << 24;
+
+/** virtio devices on PCI bus 0, their BARs placed as firmware would, config ports and windows on the bus. */
+function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[]): void {
+  const pci = new PciBus({ intx: PCI_INTX_GSIS.map((gsi) => platform.ioapic.input(gsi)), intxGsis: PCI_INTX_GSIS });
+  const mem = new RegionGuestMemory(rams.map((r) => ({ gpa: r.block.gpa, bytes: r.bytes })));
+  config.disks.forEach((d, i) => {
+    const blk = new VirtioBlk({ path: d.path, readOnly: d.readOnly });
+    closers.push(() => blk.close());
+    pci.add(new VirtioPciFunction(`virtio-blk${i}`, blk, { mem, msi: apicBus }));
+  });
+  if (config.rng) pci.add(new VirtioPciFunction('virtio-rng', new VirtioRng(), { mem, msi: apicBus }));
+  assignPciResources(pci, { mmio32: PCI_MMIO32, io: PCI_IO_WINDOW });
+  platform.bus.addPortDevice(pci.configPorts());
+  platform.bus.addMmioDevice(pci.mmioWindow('pci-mmio32', PCI_MMIO32.base, PCI_MMIO32.size));
+  platform.bus.add({ space: 'io', base: PCI_IO_WINDOW.base, size: PCI_IO_WINDOW.size }, pci.ioWindow('pci-io', PCI_IO_WINDOW.base, PCI_IO_WINDOW.size));
 }
 
 export function runMachine(config: VmConfig, io: MachineIo): RunResult {
   if (config.cpus !== 1) throw new VmmError('ENOTSUP', `--cpus ${config.cpus}: only 1 vCPU is supported so far`);
-  if (config.disks.length > 0 || config.rng) {
-    throw new VmmError('ENOTSUP', `${config.disks.length > 0 ? '--disk' : '--rng'}: virtio devices are not wired into the monitor yet (they need the LAPIC/IOAPIC interrupt path)`);
-  }
   const say = io.say ?? (() => {});
   const layout = memoryLayout(config.memBytes);
   const hv = Hypervisor.open({ backend: config.backend });
   let timer: DeadlineTimer | undefined;
+  const closers: (() => void)[] = [];
   try {
     const m: Machine = hv.createMachine();
     const rams: Ram[] = layout.ram.map((block) => {
@@ -78,18 +115,37 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     say(`${hv.backend} backend, ${config.memBytes / 2 ** 20} MiB, kernel ${plan.path}${plan.decompression ? ` (${plan.decompression.codec}, ${plan.decompression.compressedBytes} -> ${plan.decompression.decompressedBytes} bytes)` : ''}, entry ${hex(plan.entry.rip)}`);
 
     const cpu: Vcpu = m.createVcpu(0);
+    const soft = hv.backend === 'soft';
+    cpu.configureCpuid(1, { set: { edx: CPUID1_EDX_APIC, ecx: soft ? CPUID1_ECX_TSC_DEADLINE : 0 } });
     cpu.setState(bootVcpuState(plan, rams[0]!.bytes));
-    const time: TimeBase = hv.backend === 'soft' ? new InstructionTimeBase(cpu) : new HostTimeBase();
-    const platform = new Platform({
+    const time: TimeBase = soft ? new InstructionTimeBase(cpu) : new HostTimeBase();
+    const apicBus = new ApicBus();
+    const lapic = new Lapic({
+      apicId: 0, bsp: true, clock: time,
+      tsc: { hz: TSC_HZ, offset: () => (time instanceof InstructionTimeBase ? time.tsc0 : 0n) },
+      onIpi: (req) => apicBus.ipi(req),
+      onEoi: (vector) => platform.ioapic.endOfInterrupt(vector),
+    });
+    lapic.setVirtualWire();
+    apicBus.lapics.push(lapic);
+    const platform: Platform = new Platform({
       clock: time, serialOutput: io.serialOutput,
       ram: { belowFourGiB: layout.ram[0]!.size, aboveFourGiB: layout.ram[1]?.size ?? 0 },
       onPower: () => {},
+      onIoApicMessage: (msg) => apicBus.fromIoApic(msg),
+      picOutput: lapic.lint0Line,
     });
+    platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE }, lapic);
+    platform.addTimed(lapic);
+    addPciDevices(config, platform, apicBus, rams, closers);
+    if (config.disks.length || config.rng) say(`virtio over PCI: ${config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : []).join(', ')}`);
+
     timer = new DeadlineTimer(cpu.stopHandle());
     io.onPlatform?.(platform, cpu.stopHandle());
-    const end = new VcpuLoop(cpu, platform, picSource(platform), timer, time, io).run();
+    const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), io).run();
     return { end, backend: hv.backend };
   } finally {
+    for (const close of closers) close();
     void timer?.close();
     hv.close();
   }

@@ -31,24 +31,18 @@ export interface PlatformOptions {
   ram: { belowFourGiB: number; aboveFourGiB: number };
   /** Called once when the guest powers off or resets the machine. */
   onPower: (event: PowerEvent) => void;
-  /** Where IOAPIC interrupt messages go (the LAPIC); undefined while the monitor has none. */
-  onIoApicMessage?: (m: IoApicMessage) => void;
+  /** Where IOAPIC interrupt messages go (the LAPICs). */
+  onIoApicMessage: (m: IoApicMessage) => void;
+  /** The wire the 8259 pair's INT output drives: the boot CPU's LINT0. */
+  picOutput: InterruptLine;
 }
 
 /** Anything whose timers raise interrupts: poll(now) raises what is due, returns the next deadline (ns). */
 interface Timed { poll(now: number): number }
 
-/** The wire the 8259 pair drives: the CPU's INTR pin (or the LAPIC's LINT0 in virtual-wire mode). */
-class IntrPin implements InterruptLine {
-  level = false;
-  set(level: boolean): void { this.level = level; }
-  pulse(): void { /* INTR is level-sensed: the PIC holds it while it has a request */ }
-}
-
 export class Platform {
   readonly bus = new DeviceBus();
-  readonly intr = new IntrPin();
-  readonly pic = new Pic8259Pair(this.intr);
+  readonly pic: Pic8259Pair;
   readonly ioapic: IoApic;
   readonly isa: IsaIrqRouting;
   readonly pit: Pit8254;
@@ -56,6 +50,10 @@ export class Platform {
   readonly rtc: CmosRtc;
   readonly pm: AcpiPmDevice;
   private readonly timed: Timed[];
+  /** Adds a device whose timers the platform polls (the LAPICs). */
+  addTimed(t: Timed): void {
+    this.timed.push(t);
+  }
   private powerEvent: PowerEvent | undefined;
 
   constructor(private readonly opts: PlatformOptions) {
@@ -65,7 +63,8 @@ export class Platform {
       this.powerEvent = event;
       opts.onPower(event);
     };
-    this.ioapic = new IoApic((m) => opts.onIoApicMessage?.(m));
+    this.pic = new Pic8259Pair(opts.picOutput);
+    this.ioapic = new IoApic(opts.onIoApicMessage);
     this.isa = new IsaIrqRouting(this.pic, this.ioapic);
     this.pit = new Pit8254(clock, this.isa.line(PC_ISA_IRQ.pit));
     this.uart = new Serial16550a({ output: opts.serialOutput, irq: this.isa.line(PC_ISA_IRQ.com1), clock });

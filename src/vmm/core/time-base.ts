@@ -47,7 +47,8 @@ const INITIAL_RATE = 0.03;
 
 export class InstructionTimeBase implements TimeBase {
   private tsc = 0n;
-  private readonly tsc0: bigint;
+  /** The guest TSC at device time 0 (the LAPIC's TSC-deadline mapping). */
+  readonly tsc0: bigint;
   /** Instructions per host ns, measured over the runs between exits. */
   private rate = INITIAL_RATE;
   private lastHost = hostNow();

@@ -11,10 +11,12 @@ import type { Vcpu } from '../../frontend/index.js';
 import type { DeadlineTimer } from './deadline-timer.js';
 import type { TimeBase } from './time-base.js';
 import type { Platform, PowerEvent } from './platform.js';
-import { platformMsrs } from './platform-msrs.js';
+import type { MsrSpace } from './msr-space.js';
 
-/** Where external interrupts come from: the 8259 pair today, the LAPIC when there is one. */
+/** Where external interrupts come from: the vCPU's LAPIC (with the 8259 behind it). */
 export interface InterruptSource {
+  /** An NMI to inject now (taken), whatever IF says. */
+  takeNmi(): boolean;
   /** An interrupt is waiting to be taken by the CPU. */
   pending(): boolean;
   /** The INTA cycle: the vector to deliver now (undefined: it went away). */
@@ -39,7 +41,6 @@ export interface VcpuLoopHooks {
 
 export class VcpuLoop {
   private last: ExitState | undefined;
-  private readonly msrs = platformMsrs();
 
   constructor(
     private readonly cpu: Vcpu,
@@ -47,6 +48,7 @@ export class VcpuLoop {
     private readonly interrupts: InterruptSource,
     private readonly timer: DeadlineTimer,
     private readonly time: TimeBase,
+    private readonly msrs: MsrSpace,
     private readonly hooks: VcpuLoopHooks = {},
   ) {}
 
@@ -74,6 +76,10 @@ export class VcpuLoop {
   }
 
   private deliver(): void {
+    if (this.interrupts.takeNmi()) {
+      this.cpu.inject({ type: 'nmi' });
+      return;
+    }
     if (!this.interrupts.pending()) return;
     const st = this.last;
     const open = st !== undefined && (st.rflags & RFLAGS_IF) !== 0n && !st.intShadow && !st.evtPending;
@@ -122,13 +128,13 @@ export class VcpuLoop {
 
   /** The platform's MSRs; others (neither the CPU's nor ours) are #GP, as hardware (Linux probes with rdmsr_safe). */
   private msr(exit: RdmsrExit | WrmsrExit): void {
-    const m = this.msrs.get(exit.msr);
-    if (m && exit.reason === 'rdmsr') {
-      this.cpu.setState({ gprs: { rax: m.value & 0xffffffffn, rdx: m.value >> 32n, rip: exit.npc } }, State.GPRS);
-      return;
-    }
-    if (m && exit.reason === 'wrmsr' && ((exit.value ^ m.value) & ~m.writable) === 0n) {
-      m.value = exit.value;
+    if (exit.reason === 'rdmsr') {
+      const v = this.msrs.read(exit.msr);
+      if (v !== undefined) {
+        this.cpu.setState({ gprs: { rax: v & 0xffffffffn, rdx: v >> 32n, rip: exit.npc } }, State.GPRS);
+        return;
+      }
+    } else if (this.msrs.write(exit.msr, exit.value)) {
       this.cpu.setState({ gprs: { rip: exit.npc } }, State.GPRS);
       return;
     }
