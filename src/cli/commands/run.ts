@@ -10,7 +10,7 @@ import type { BackendChoice } from '../../api/types.js';
 import { readImageFile } from '../../vmm/image-file.js';
 import { runVm } from '../../vmm/core/launcher.js';
 import { parseMemorySize } from '../../vmm/core/memory-layout.js';
-import { DEFAULT_CMDLINE, type DiskConfig, type VmConfig } from '../../vmm/core/vm-config.js';
+import { DEFAULT_CMDLINE, kernelCmdline, type DiskConfig, type VmConfig } from '../../vmm/core/vm-config.js';
 import { backendOption } from '../backend-option.js';
 
 const MAX_KERNEL_BYTES = 512 * 2 ** 20, MAX_INITRD_BYTES = 2 ** 31;
@@ -37,7 +37,7 @@ export function runCommand(): Command {
     .description('boot a Linux kernel (bzImage or ELF vmlinux) with a serial console; poweroff in the guest ends it')
     .requiredOption('--kernel <file>', 'kernel: bzImage (payload decompressed on the host) or ELF vmlinux')
     .option('--initrd <file>', 'initial ramdisk (cpio archive, compressed or not)')
-    .option('--append <cmdline>', `kernel command line (default "${DEFAULT_CMDLINE}")`)
+    .option('--append <cmdline>', `kernel command line (default "${DEFAULT_CMDLINE}"; panic=-1 is added unless it sets panic=)`)
     .option('--mem <size>', 'guest memory, e.g. 256M or 2G', '256M')
     .option('--cpus <n>', 'vCPUs', parseCpus, 1)
     .option('--disk <path[,ro]>', 'virtio block device backed by a raw image file (repeatable)', parseDisk, [])
@@ -49,7 +49,7 @@ export function runCommand(): Command {
       const config: VmConfig = {
         kernel: readImageFile(opts.kernel, 'kernel', MAX_KERNEL_BYTES),
         initrd: opts.initrd === undefined ? undefined : readImageFile(opts.initrd, 'initrd', MAX_INITRD_BYTES),
-        cmdline: opts.append ?? DEFAULT_CMDLINE,
+        cmdline: kernelCmdline(opts.append),
         memBytes: parseMemorySize(opts.mem),
         cpus: opts.cpus, backend: opts.backend, disks: opts.disk, rng: opts.rng,
       };

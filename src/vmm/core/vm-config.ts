@@ -17,5 +17,14 @@ export interface VmConfig {
   rng: boolean;
 }
 
-/** Kernel command line options every tsvisor guest gets unless the user's own say otherwise. */
+/** The kernel command line when none is given: the serial console. */
 export const DEFAULT_CMDLINE = 'console=ttyS0';
+
+/**
+ * The command line the kernel gets: the user's, plus panic=-1 unless it sets panic= itself, so that
+ * a panicking guest resets at once (the monitor then reports the panic) instead of hanging.
+ */
+export function kernelCmdline(user: string | undefined): string {
+  const base = user ?? DEFAULT_CMDLINE;
+  return /(^|\s)panic=/.test(base) ? base : `${base} panic=-1`.trim();
+}
