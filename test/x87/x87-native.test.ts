@@ -25,7 +25,7 @@ import { SoftX87 } from './x87-soft.js';
 const REG_CASES = Number(process.env.TSVISOR_X87_REG_CASES ?? 40);
 const MEM_CASES = Number(process.env.TSVISOR_X87_MEM_CASES ?? 220);
 const TRANSCENDENTAL_CASES = Number(process.env.TSVISOR_X87_TRANS_CASES ?? 300);
-const TRANSCENDENTAL_ULPS = 1n;
+const TRANSCENDENTAL_ULPS = BigInt(process.env.TSVISOR_X87_ULPS ?? 1);
 
 interface Form {
   code: number[];

@@ -20,11 +20,11 @@ const FSTP_M64_RDI = [0xdd, 0x1f], FNSTSW_AX = [0xdf, 0xe0], FNSTSW_RDI = [0xdd,
 const FLD_M32_RSI = [0xd9, 0x06], FNSTENV_RDI = [0xd9, 0x37], FXSAVE_RDI_100 = [0x0f, 0xae, 0x87, 0x00, 0x01, 0x00, 0x00];
 const INDEFINITE = [0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff];
 
-/** A VM whose #MF (16) and #NM (7) handlers log their vector to port 0xe9 and halt. */
+/** A VM whose #UD (6), #NM (7) and #MF (16) handlers log their vector to port 0xe9 and halt. */
 function vmWith(code: number[], cr0Set = 0n, cr0Clear = 0n): SoftVm {
   const vm = softVm();
   vm.ram.set(code, CODE);
-  for (const v of [7, 16]) {
+  for (const v of [6, 7, 16]) {
     setGate64(vm, IDT, v, HANDLERS + 0x10 * v);
     vm.ram.set([0xb0, v, 0xe6, 0xe9, 0xf4], HANDLERS + 0x10 * v); // mov al, v; out 0xe9, al; hlt
   }
@@ -125,4 +125,18 @@ test('x87 guest: a stack set through setState is the one the guest computes with
   assert.equal(f64At(vm, DATA), 5);
   assert.equal(Number(gprs(vm.cpu).rax & 0x3800n) >>> 11, 5, 'two pops: TOP 5');
   assert.equal(vm.cpu.getState(State.FPU).fpu!.ftw, 0);
+});
+
+test('x87 guest: FISTTP (truncating store) is #UD until CPUID reports SSE3', () => {
+  // fld qword [rsi] (2.75); fisttp dword [rdi]; hlt
+  const code = [...movRsi(SRC), ...movRdi(DATA), 0xdd, 0x06, 0xdb, 0x0f, ...HLT];
+  const without = vmWith(code);
+  new DataView(without.ram.buffer).setFloat64(SRC, -2.75, true);
+  assert.deepEqual(runLogged(without.cpu).log, [6]);
+  const withSse3 = vmWith(code);
+  withSse3.cpu.configureCpuid(1, { set: { ecx: 1 } });
+  new DataView(withSse3.ram.buffer).setFloat64(SRC, -2.75, true);
+  const r = runLogged(withSse3.cpu);
+  assert.deepEqual(r.log, []);
+  assert.equal(new DataView(withSse3.ram.buffer).getInt32(DATA, true), -2, 'truncated toward zero');
 });
