@@ -47,15 +47,18 @@ export const abs = (x: Ext): Ext => ({ sign: 0, exp: x.exp, sig: x.sig });
 
 /** Reads 10 little-endian bytes (significand, then sign:exponent). */
 export function fromBytes(b: Uint8Array): Ext {
-  let sig = 0n;
-  for (let k = 7; k >= 0; k--) sig = (sig << 8n) | BigInt(b[k]!);
+  // Two 32-bit halves as numbers, then one bigint assembly (byte-wise bigint steps cost more).
+  const lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+  const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
+  const sig = (BigInt(hi) << 32n) | BigInt(lo);
   const se = b[8]! | (b[9]! << 8);
   return { sign: se >>> 15, exp: se & EXP_MAX, sig };
 }
 
 export function toBytes(x: Ext, out: Uint8Array = new Uint8Array(10)): Uint8Array {
-  let s = x.sig;
-  for (let k = 0; k < 8; k++) { out[k] = Number(s & 0xffn); s >>= 8n; }
+  const lo = Number(x.sig & 0xffffffffn), hi = Number(x.sig >> 32n);
+  out[0] = lo; out[1] = lo >>> 8; out[2] = lo >>> 16; out[3] = lo >>> 24;
+  out[4] = hi; out[5] = hi >>> 8; out[6] = hi >>> 16; out[7] = hi >>> 24;
   const se = (x.sign << 15) | x.exp;
   out[8] = se & 0xff; out[9] = se >>> 8;
   return out;
@@ -70,10 +73,15 @@ export function exact(x: Ext): Exact {
   return { sign: x.sign, m: x.sig, e: (x.exp === 0 ? 1 : x.exp) - BIAS - 63 };
 }
 
+const WIDE = 1n << 256n;
+
 export function bitLength(m: bigint): number {
-  if (m <= SIG_MASK) {
+  if (m < WIDE) {
+    // 64 bits at a time for the products and quotients of ordinary operations.
+    let n = 0;
+    while (m > SIG_MASK) { m >>= 64n; n += 64; }
     const hi = Number(m >> 32n);
-    return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(m));
+    return n + (hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(m)));
   }
   const h = m.toString(16);
   return (h.length - 1) * 4 + (32 - Math.clz32(parseInt(h[0]!, 16)));
