@@ -9,7 +9,7 @@
  * EPYC, whose results are not always correctly rounded, while the model computes to ~2^-128
  * and rounds once; for these forms a register value may differ by up to TRANSCENDENTAL_ULPS
  * units in the last place (and C1, the round-up bit, with it). Everything else is exact.
- * Compared pointer fields (FIP/FDP/FCS/FDS) are left out: they hold host addresses.
+ * The pointer fields (FIP/FDP/FCS/FDS) are left out: they hold host addresses; FOP is compared.
  *
  * Seeded: TSVISOR_SEED=<n> reproduces a run; the seed is printed on failure.
  */
@@ -25,6 +25,7 @@ import { SoftX87 } from './x87-soft.js';
 const REG_CASES = Number(process.env.TSVISOR_X87_REG_CASES ?? 40);
 const MEM_CASES = Number(process.env.TSVISOR_X87_MEM_CASES ?? 220);
 const TRANSCENDENTAL_CASES = Number(process.env.TSVISOR_X87_TRANS_CASES ?? 300);
+const EDGE_CASES = Number(process.env.TSVISOR_X87_EDGE_CASES ?? 250);
 const TRANSCENDENTAL_ULPS = BigInt(process.env.TSVISOR_X87_ULPS ?? 1);
 
 interface Form {
@@ -113,6 +114,38 @@ function domainForms(): Form[] {
   return table.map(([modrm, domain]) => ({ code: [0xd9, modrm], transcendental: true, domain }));
 }
 
+/**
+ * Extra cases where random operands rarely reach the interesting region: integer and BCD stores
+ * around their limits, FRNDINT's fractions, FSCALE over/underflowing, FPREM across its 64-bit
+ * exponent-difference boundary, single/double stores around their ranges, and cancellation in
+ * FADD/FSUB of near-equal values.
+ */
+function edgeForms(): Form[] {
+  const st0 = (lo: number, hi: number) => (rng: Rng, k: number): Uint8Array | undefined => (k === 0 ? inRange(lo, hi)(rng) : undefined);
+  const both = (a: [number, number], b: [number, number]) => (rng: Rng, k: number): Uint8Array | undefined =>
+    (k === 0 ? inRange(a[0], a[1])(rng) : k === 1 ? inRange(b[0], b[1])(rng) : undefined);
+  const near = (rng: Rng, k: number): Uint8Array | undefined => {
+    if (k > 1) return undefined;
+    const exp = 16383 - 20 + rng.int(40);
+    return ext(rng.int(2), exp + (k === 1 && rng.int(4) === 0 ? 1 : 0), (1n << 63n) | (BigInt(rng.int(1 << 20)) << 43n) | BigInt(rng.int(1 << 30)));
+  };
+  const ints = st0(-2, 64);
+  const out: Form[] = [
+    { code: [0xdf, 0x37], domain: st0(-2, 61) }, // FBSTP
+    ...[[0xdf, 0x17], [0xdf, 0x1f], [0xdb, 0x17], [0xdb, 0x1f], [0xdf, 0x3f], [0xdf, 0x0f], [0xdb, 0x0f], [0xdd, 0x0f]]
+      .map((code) => ({ code, domain: ints })),
+    { code: [0xd9, 0xfc], domain: st0(-3, 64) }, // FRNDINT
+    { code: [0xd9, 0xfd], domain: both([-100, 100], [-2, 16]) }, // FSCALE
+    { code: [0xd9, 0xf8], domain: both([-10, 200], [-10, 10]) }, // FPREM
+    { code: [0xd9, 0xf5], domain: both([-10, 200], [-10, 10]) }, // FPREM1
+    { code: [0xd9, 0x17], domain: (rng, k) => (k === 0 ? inRange(rng.pick([-126, 127]) - 30, rng.pick([-126, 127]) + 30)(rng) : undefined) },
+    { code: [0xdd, 0x17], domain: (rng, k) => (k === 0 ? inRange(rng.pick([-1022, 1023]) - 70, rng.pick([-1022, 1023]) + 70)(rng) : undefined) },
+    { code: [0xd8, 0xc1], domain: near }, { code: [0xd8, 0xe1], domain: near }, { code: [0xde, 0xe9], domain: near },
+  ];
+  for (const f of out) if (f.code[1]! < 0xc0) f.operand = (rng) => randomMemory(rng).subarray(0, 16);
+  return out;
+}
+
 function makeCase(rng: Rng, f: Form): X87Case {
   const img = randomImage(rng, SETUP);
   if (f.domain) {
@@ -168,6 +201,11 @@ function mismatch(f: Form, c: X87Case, n: X87Result, s: X87Result): string | und
   if (word(n.img, 0) !== word(s.img, 0)) diffs.push(`fcw ${word(n.img, 0).toString(16)} vs ${word(s.img, 0).toString(16)}`);
   if ((word(n.img, 4) & fswMask) !== (word(s.img, 4) & fswMask)) diffs.push(`fsw ${word(n.img, 4).toString(16)} vs ${word(s.img, 4).toString(16)}`);
   if (word(n.img, 8) !== word(s.img, 8)) diffs.push(`ftw ${word(n.img, 8).toString(16)} vs ${word(s.img, 8).toString(16)}`);
+  // FOP (bits 16-26 of the dword at 16): the last non-control instruction's opcode. A context
+  // switch between the instruction and the oracle's FNSAVE can zero it on the host (AMD's
+  // XSAVE/XRSTOR keep FOP/FIP/FDP only while an exception is pending), so a native 0 is no verdict.
+  const fop = (img: Uint8Array): number => word(img, 18) & 0x7ff;
+  if (fop(n.img) !== 0 && fop(n.img) !== fop(s.img)) diffs.push(`fop ${fop(n.img).toString(16)} vs ${fop(s.img).toString(16)}`);
   for (const at of [2, 6, 10]) if (word(n.img, at) !== word(s.img, at)) diffs.push(`reserved @${at} ${word(n.img, at).toString(16)} vs ${word(s.img, at).toString(16)}`);
   for (let k = 0; k < 8; k++) {
     const a = n.img.subarray(28 + 10 * k, 38 + 10 * k), b = s.img.subarray(28 + 10 * k, 38 + 10 * k);
@@ -200,6 +238,7 @@ test('x87: every form matches this CPU (results, FSW, tags, memory, flags, fault
     for (let i = 0; i < n; i++) cases.push({ form: f, c: makeCase(rng, f) });
   }
   for (const f of domainForms()) for (let i = 0; i < TRANSCENDENTAL_CASES; i++) cases.push({ form: f, c: makeCase(rng, f) });
+  for (const f of edgeForms()) for (let i = 0; i < EDGE_CASES; i++) cases.push({ form: f, c: makeCase(rng, f) });
   const native = runX87Native(cases.map((x) => x.c));
   const soft = new SoftX87();
   const bad = new Map<string, { count: number; first: string }>();

@@ -270,12 +270,19 @@ export function ylog2x(env: FpEnv, y: Ext, x: Ext): Ext {
 /** FYL2XP1: y * log2(x + 1); the processor defines it for |x| < 1 - sqrt(2)/2. */
 export function ylog2xp1(env: FpEnv, y: Ext, x: Ext): Ext {
   const cy = classify(y), cx = classify(x);
-  const special = checkOperands(env, x, y, cx, cy);
-  if (special) return special;
-  if (cx === Cls.Zero) return cy === Cls.Inf ? invalid(env) : zero(x.sign ^ y.sign);
-  if (cx === Cls.Inf) return x.sign ? invalid(env) : cy === Cls.Zero ? invalid(env) : inf(y.sign);
-  const xb = toBF(x);
-  if (B.cmp(xb, B.neg(ONE)) <= 0) return B.cmp(xb, B.neg(ONE)) === 0 ? (cy === Cls.Zero ? invalid(env) : inf(y.sign ^ 1)) : invalid(env);
+  const nan = checkNaNs(env, x, y, cx, cy);
+  if (nan) return nan;
+  // Invalid operands are seen before denormal ones (checked against the host).
+  if (cx === Cls.Zero && cy === Cls.Inf) return invalid(env);
+  if (cx === Cls.Inf && (x.sign === 1 || cy === Cls.Zero)) return invalid(env);
+  const xb = cx === Cls.Zero || cx === Cls.Inf ? B.ZERO_BF : toBF(x);
+  const belowMinus1 = B.cmp(xb, B.neg(ONE));
+  if (belowMinus1 < 0 || (belowMinus1 === 0 && cy === Cls.Zero)) return invalid(env);
+  const den = checkDenormals(env, cx, cy);
+  if (den) return den;
+  if (cx === Cls.Zero) return zero(x.sign ^ y.sign);
+  if (cx === Cls.Inf) return inf(y.sign);
+  if (belowMinus1 === 0) return inf(y.sign ^ 1);
   if (cy === Cls.Zero) return zero(y.sign ^ x.sign);
   if (cy === Cls.Inf) return inf(y.sign ^ x.sign);
   return round(env, B.mul(toBF(y), log2p1(xb)));
