@@ -259,4 +259,32 @@ test('x87: every form matches this CPU (results, FSW, tags, memory, flags, fault
   console.log(`# x87 native differential: ${cases.length} cases, seed ${seed}`);
 });
 
-void IMG_BYTES;
+
+
+/** A 108-byte image with ST0 = a, ST1 = b (TOP 6, the rest empty) under control word fcw. */
+function twoOperandImage(fcw: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+  const img = new Uint8Array(IMG_BYTES);
+  const dv = new DataView(img.buffer);
+  dv.setUint32(0, 0xffff0000 | fcw, true);
+  dv.setUint32(4, 0xffff0000 | (6 << 11), true);
+  dv.setUint32(8, 0xffff0fff, true);
+  img.set(a, 28);
+  img.set(b, 38);
+  return img;
+}
+
+test('x87: underflow tininess is detected after rounding (fixed cases, native and soft)', { skip }, () => {
+  // (1 - 2^-33) * (1 + 2^-33) * 2^-16382 = (1 - 2^-66) * 2^-16382: tiny before rounding, but
+  // rounded to 64 bits with an unbounded exponent it is 2^-16382: PE alone, no UE.
+  const a = ext(0, 0x3ffe, 0xffffffff80000000n), b = ext(0, 1, 0x8000000040000000n);
+  // (1 - 2^-64) * 2^-16382 is tiny either way: UE and PE.
+  const c = ext(0, 0x3ffe, 0xffffffffffffffffn), d = ext(0, 1, 0x8000000000000000n);
+  const cases: X87Case[] = [[a, b], [c, d]].map(([x, y]) => ({
+    code: Uint8Array.of(0xd8, 0xc9), img: twoOperandImage(0x37f, x!, y!), mem: new Uint8Array(128), rflags: 0x202,
+  }));
+  const native = runX87Native(cases);
+  const soft = new SoftX87();
+  const fsw = (r: X87Result): number => (r.fault === undefined ? r.img[4]! | (r.img[5]! << 8) : -1);
+  assert.deepEqual(cases.map((_c, i) => fsw(native[i]!)), [0x3220, 0x3230], 'the host: PE only, then UE + PE');
+  assert.deepEqual(cases.map((c) => fsw(soft.run(c))), [0x3220, 0x3230]);
+});
