@@ -113,10 +113,14 @@ const REG_FORMS: RegRow[][] = [
 
 // ---- entry ---------------------------------------------------------------------------------
 
+/** Every register form by (escape, reg, rm), built once. */
+const REG_TABLE: (Form | null)[] = [];
+for (let esc = 0; esc < 8; esc++) for (let reg = 0; reg < 8; reg++) for (let i = 0; i < 8; i++) REG_TABLE.push(REG_FORMS[esc]![reg]!(i));
+
 function formOf(insn: Instruction): Form | null {
   const esc = insn.opcode - 0xd8, reg = insn.reg & 7;
   if (insn.mod !== 3) return MEM_FORMS[esc]![reg]!;
-  return REG_FORMS[esc]![reg]!(insn.rm & 7);
+  return REG_TABLE[(esc << 6) | (reg << 3) | (insn.rm & 7)]!;
 }
 
 function pendingException(cpu: SoftCpu, insn: Instruction): never {

@@ -5,7 +5,7 @@
  * indefinite, SNaNs are quieted, two NaNs give the one with the larger significand.
  */
 import {
-  Cls, classify, exact, type Ext, INDEFINITE, inf, isDenormal80, isNaN80, QUIET_BIT, zero,
+  bitLength, Cls, classify, exact, type Ext, INDEFINITE, inf, isDenormal80, isNaN80, QUIET_BIT, zero,
 } from './ext80.js';
 import { DE, EXTENDED, type FpEnv, IE, packExt, RC_DOWN, roundTo, ZE } from './round.js';
 
@@ -150,7 +150,12 @@ export function div(env: FpEnv, a: Ext, b: Ext): Ext {
 /** Integer square root (floor) of n >= 0. */
 export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
-  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  // Newton's iteration descends monotonically from any start at or above the root: start from
+  // the float root of the top ~100 bits, nudged up past the float's error.
+  let shift = Math.max(0, bitLength(n) - 100);
+  if (shift & 1) shift++;
+  const top = Number(n >> BigInt(shift));
+  let x = (BigInt(Math.ceil(Math.sqrt(top) * (1 + 2 ** -40))) + 1n) << BigInt(shift / 2);
   for (;;) {
     const y = (x + n / x) >> 1n;
     if (y >= x) return x;

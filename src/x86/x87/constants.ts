@@ -6,7 +6,7 @@
  * by the RC field"). Values from a 80-digit decimal computation (Machin's formula for pi, the
  * natural logarithm for the others).
  */
-import { BIAS, type Ext, INT_BIT, zero } from './ext80.js';
+import { BIAS, type Ext, INT_BIT, ZERO } from './ext80.js';
 import { RC_NEAREST, RC_UP } from './round.js';
 
 /** A positive constant m * 2^(e - 127) with m of exactly 128 bits. */
@@ -29,15 +29,20 @@ export function constantExt(c: Wide, rc: number): Ext {
   return { sign: 0, exp: c.e + BIAS, sig };
 }
 
-const ONE: Ext = { sign: 0, exp: BIAS, sig: INT_BIT };
+const ONE: Ext = Object.freeze({ sign: 0, exp: BIAS, sig: INT_BIT });
 
-/** By D9 E8+k: 1, log2(10), log2(e), pi, log10(2), ln(2), +0. */
+const byRc = (c: Wide): ((rc: number) => Ext) => {
+  const values = [0, 1, 2, 3].map((rc) => Object.freeze(constantExt(c, rc)));
+  return (rc) => values[rc]!;
+};
+
+/** By D9 E8+k: 1, log2(10), log2(e), pi, log10(2), ln(2), +0 (frozen values, by RC). */
 export const CONSTANTS: ((rc: number) => Ext)[] = [
   () => ONE,
-  (rc) => constantExt(L2T_128, rc),
-  (rc) => constantExt(L2E_128, rc),
-  (rc) => constantExt(PI_128, rc),
-  (rc) => constantExt(LG2_128, rc),
-  (rc) => constantExt(LN2_128, rc),
-  () => zero(0),
+  byRc(L2T_128),
+  byRc(L2E_128),
+  byRc(PI_128),
+  byRc(LG2_128),
+  byRc(LN2_128),
+  () => ZERO,
 ];
