@@ -123,6 +123,14 @@ function formOf(insn: Instruction): Form | null {
   return REG_TABLE[(esc << 6) | (reg << 3) | (insn.rm & 7)]!;
 }
 
+/**
+ * A pending unmasked x87 exception (FSW.ES) at a waiting instruction: #MF with CR0.NE set, else
+ * the FERR# exit (see the header). Exported for the other instructions that check it (MMX).
+ */
+export function raisePendingX87(cpu: SoftCpu, insn: Instruction): void {
+  if (cpu.fsw & FSW_ES) pendingException(cpu, insn);
+}
+
 function pendingException(cpu: SoftCpu, insn: Instruction): never {
   if (cpu.cr0 & CR0_NE) throw new X86Fault(16, undefined, `${insn.mnemonic}: pending x87 exception (FSW 0x${cpu.fsw.toString(16)})`);
   throw new ExitSignal({
@@ -159,7 +167,7 @@ export function executeX87(cpu: SoftCpu, insn: Instruction): void {
 
 /** FWAIT: #NM with CR0.TS and MP both set; then any pending unmasked exception (#MF). */
 export function fwaitX87(cpu: SoftCpu, insn: Instruction): void {
-  if (cpu.fsw & FSW_ES) pendingException(cpu, insn);
+  raisePendingX87(cpu, insn);
   advance(cpu, insn);
 }
 
