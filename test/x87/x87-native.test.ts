@@ -256,7 +256,8 @@ test('x87: every form matches this CPU (results, FSW, tags, memory, flags, fault
   const report = [...bad].slice(0, Number(process.env.TSVISOR_X87_REPORT ?? 12))
     .map(([code, e]) => `  ${code} (${e.count}x): ${e.first}`).join('\n');
   assert.equal(failures, 0, `seed ${seed}: ${failures} of ${cases.length} cases differ in ${bad.size} forms:\n${report}`);
-  console.log(`# x87 native differential: ${cases.length} cases, seed ${seed}`);
+  const faults = (kind: string): number => native.filter((r) => r.fault === kind).length;
+  console.log(`# x87 native differential: ${cases.length} cases (${faults('MF')} #MF, ${faults('UD')} #UD), seed ${seed}`);
 });
 
 
