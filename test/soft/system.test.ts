@@ -155,12 +155,18 @@ test('CR8 writes exit as tpr-changed when configured', () => {
 
 test('an unimplemented instruction is an invalid exit naming it, never a silent skip', () => {
   const vm = softVm();
-  vm.ram.set([0xd9, 0xfe, 0xf4], 0x10000); // fsin (x87 arithmetic is not implemented yet)
-  vm.cpu.setState(longMode(vm, 0x10000));
+  // jmp far [rip+0] to selector 0x40, a 64-bit call gate (call gates are not implemented).
+  vm.ram.set([0x48, 0xff, 0x2d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00], 0x10000);
+  const st = longMode(vm, 0x10000);
+  const gdt = Number(st.segs!.gdt!.base);
+  const gate = new DataView(vm.ram.buffer, gdt + 0x40, 16);
+  gate.setUint32(0, (0x08 << 16) | 0x2000, true); // offset 15:0, selector: kernel code
+  gate.setUint32(4, 0x8c00 | (0x0001 << 16), true); // present, DPL 0, type 0xC (call gate); offset 31:16
+  vm.cpu.setState({ ...st, segs: { ...st.segs, gdt: { ...st.segs!.gdt!, limit: 0x4f } } });
   const e = vm.cpu.run();
   assert.equal(e.reason, 'invalid');
   if (e.reason !== 'invalid') return;
-  assert.match(e.detail, /not implemented/);
+  assert.match(e.detail, /call gate/);
   assert.equal(gprs(vm.cpu).rip, 0x10000n);
 });
 

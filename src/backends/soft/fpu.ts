@@ -1,14 +1,14 @@
 /**
- * The few x87/SSE-state instructions kernels rely on: FNINIT, FWAIT, FXSAVE, FXRSTOR, LDMXCSR,
+ * The x87/SSE state instructions outside the x87 escapes: FWAIT, FXSAVE, FXRSTOR, LDMXCSR,
  * STMXCSR, and the fences/cache hints (no-ops on a single in-order CPU, after their checks).
- * The x87/SSE register file is kept as data (state.ts); arithmetic on it is not implemented and
- * is reported by the dispatcher as an 'invalid' exit naming the instruction.
+ * The x87 instructions themselves (D8-DF) are x87.ts.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { CR0_EM, CR0_MP, CR0_TS, CR4_OSFXSR } from './state.js';
 import { advance, gp0, memAddress, ud } from './system-common.js';
+import { fwaitX87 } from './x87.js';
 
 /** MXCSR bits that may be set (with DAZ). */
 export const MXCSR_MASK = 0xffff;
@@ -22,15 +22,10 @@ function checkFxsr(cpu: SoftCpu, insn: Instruction): void {
   if (cpu.cr0 & CR0_TS) throw deviceNotAvailable(insn);
 }
 
-export function fninit(cpu: SoftCpu, insn: Instruction): void {
-  if (cpu.cr0 & (CR0_EM | CR0_TS)) throw deviceNotAvailable(insn);
-  cpu.fcw = 0x37f; cpu.fsw = 0; cpu.ftw = 0; cpu.fop = 0; cpu.fip = 0n; cpu.fdp = 0n;
-  advance(cpu, insn);
-}
-
+/** FWAIT: #NM with CR0.TS and MP both set, then a pending unmasked x87 exception (#MF). */
 export function fwait(cpu: SoftCpu, insn: Instruction): void {
   if ((cpu.cr0 & (CR0_TS | CR0_MP)) === (CR0_TS | CR0_MP)) throw deviceNotAvailable(insn);
-  advance(cpu, insn);
+  fwaitX87(cpu, insn);
 }
 
 function checkAligned(cpu: SoftCpu, insn: Instruction): number {

@@ -17,9 +17,9 @@
  * As on KVM, executing from a guest-physical address without RAM is an 'invalid' exit, and event
  * delivery that needs memory outside RAM (IDT, GDT, TSS, stack) faults (#DF, triple fault).
  * Deterministic: TSC = tscOffset + instructions retired. Not implemented (reported as 'invalid'
- * exits naming them, never skipped): x87/SSE/AVX arithmetic, XSAVE, hardware task switches,
- * call gates, virtual-8086 mode, BOUND, hardware breakpoints (a MOV to DR7 enabling one);
- * TF single-stepping is implemented.
+ * exits naming them, never skipped): SSE/AVX arithmetic (the x87 is complete: x87.ts), XSAVE,
+ * hardware task switches, call gates, virtual-8086 mode, BOUND, hardware breakpoints (a MOV to
+ * DR7 enabling one); TF single-stepping is implemented.
  */
 import { VmmError } from '../../api/errors.js';
 import type { Capability, VcpuStopHandle } from '../../api/types.js';

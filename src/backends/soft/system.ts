@@ -1,8 +1,8 @@
 /**
  * The system-instruction layer of the soft CPU: everything src/x86/exec leaves to the runner
- * (execute() returned false), dispatched by mnemonic. MMX/SSE forms go to src/x86/sse.
- * Instructions that exist but are not implemented here (x87 and SSE floating-point arithmetic,
- * VMX/SVM...) produce an 'invalid' exit that names them; they are never silently skipped.
+ * (execute() returned false), dispatched by mnemonic. MMX/SSE forms go to src/x86/sse, x87 forms
+ * to x87.ts. Instructions the modelled CPU lacks raise #UD; what exists but is not implemented
+ * (call gates, task switches, virtual-8086 mode) produces an 'invalid' exit that names it.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
@@ -13,12 +13,13 @@ import { lar, lgdt, lidt, lldt, lsl, ltr, sgdt, sidt, sldt, str, verr, verw } fr
 import { callFar, int1, int3, intN, into, iret, jmpFar, retFar } from './far-transfer.js';
 import { fsGsBase, swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
 import { cli, hlt, popf, pushf, sti } from './flags-insns.js';
-import { fninit, fwait, fxrstor, fxsave, ldmxcsr, noOp, stmxcsr } from './fpu.js';
+import { fwait, fxrstor, fxsave, ldmxcsr, noOp, stmxcsr } from './fpu.js';
 import { inOut, insOuts } from './io.js';
 import { rdmsr, rdtsc, wrmsr } from './msr.js';
 import { executeVector, VECTOR_MNEMONICS } from '../../x86/sse/index.js';
 import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
 import { ExitSignal } from './signals.js';
+import { executeX87 } from './x87.js';
 import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
 
 function invlpg(cpu: SoftCpu, insn: Instruction): void {
@@ -92,7 +93,7 @@ const HANDLERS = new Map<string, SystemHandler>([
   ['cpuid', cpuid], ['rdmsr', rdmsr], ['wrmsr', wrmsr], ['rdtsc', rdtsc], ['rdtscp', rdtsc], ['rdpmc', rdpmc],
   ['monitor', monitorExit('monitor')], ['mwait', monitorExit('mwait')],
   ['invd', privilegedNoOp], ['wbinvd', privilegedNoOp],
-  ['fninit', fninit], ['fwait', fwait], ['fxsave', fxsave], ['fxrstor', fxrstor],
+  ['fwait', fwait], ['fxsave', fxsave], ['fxrstor', fxrstor],
   ['ldmxcsr', ldmxcsr], ['stmxcsr', stmxcsr],
   ['lfence', noOp], ['mfence', noOp], ['sfence', noOp], ['clflush', clflush],
   ['ud0', undefinedOpcode], ['ud1', undefinedOpcode], ['ud2', undefinedOpcode],
@@ -122,14 +123,10 @@ function unsupported(insn: Instruction): ExitSignal {
   });
 }
 
-/** FNINIT is DB E3 (x87 escape with a fixed ModRM); other x87 forms are not implemented. */
-function isFninit(insn: Instruction): boolean {
-  return insn.map === 0 && insn.opcode === 0xdb && insn.mod === 3 && (insn.reg & 7) === 4 && (insn.rm & 7) === 3;
-}
-
 /** Runs insn as a system instruction; throws an 'invalid' exit for what is not implemented. */
 export function executeSystem(cpu: SoftCpu, insn: Instruction): void {
-  if (insn.mnemonic === 'x87' && isFninit(insn)) return fninit(cpu, insn);
+  // The x87 escapes D8-DF, every form (memory forms are named, register forms 'x87').
+  if (insn.map === 0 && insn.opcode >= 0xd8 && insn.opcode <= 0xdf && insn.vex === 0) return executeX87(cpu, insn);
   const h = HANDLERS.get(insn.mnemonic);
   if (!h) throw unsupported(insn);
   h(cpu, insn);
