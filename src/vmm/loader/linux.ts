@@ -26,6 +26,9 @@ import { buildPvhStartInfo } from './pvh.js';
 import { looksLikeBzImage, parseSetupHeader, XLF, type SetupHeader } from './setup-header.js';
 import { isElf, parseVmlinux, type Vmlinux } from './vmlinux.js';
 
+export type { LoadPlan, PlanSegment, Entry64, EntryPvh, BootPath } from './plan.js';
+export type { GuestMemoryMap, MemoryRegion, MemoryType, E820Entry, Range } from './memory-map.js';
+
 export interface LinuxLoadOptions {
   kernel: Uint8Array;
   initrd?: Uint8Array;
