@@ -50,6 +50,16 @@ test('xz with the x86 BCJ filter restores real x86 code (a slice of the node bin
   assert.ok(Buffer.from(out.bytes).equals(Buffer.from(code)));
 });
 
+const noCheck = compress('zstd', big, ['--no-check']);
+test('zstd without a content checksum takes the streaming decoder: exact length, capped output', { skip: typeof noCheck === 'string' ? noCheck : false }, () => {
+  const s = noCheck as Uint8Array;
+  assert.equal(s[4]! & 4, 0, 'no checksum flag');
+  assert.ok(Buffer.from(decompressPayload(kernelPayload('zstd', s, big.length), 2 ** 24).bytes).equals(Buffer.from(big)));
+  for (const size of [big.length - 1, big.length + 1]) {
+    assert.throws(() => decompressPayload(kernelPayload('zstd', s, size), 2 ** 24), (e: unknown) => e instanceof VmmError && /zstd/.test(e.message));
+  }
+});
+
 /** Builds a legacy frame from raw blocks. */
 function frame(...blocks: number[][]): Uint8Array {
   const parts: number[] = [0x02, 0x21, 0x4c, 0x18];
