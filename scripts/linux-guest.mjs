@@ -32,6 +32,18 @@ function fail(msg) {
   process.exit(2);
 }
 
+/** When apt cannot say which kernel is current, a guest built earlier still serves. */
+function failOrCached(msg) {
+  const dirs = existsSync(cacheRoot) ? readdirSync(cacheRoot).filter((d) => existsSync(join(cacheRoot, d, MANIFEST))) : [];
+  const wanted = process.env.TSVISOR_LINUX_PACKAGE;
+  const usable = dirs.filter((d) => (wanted ? `linux-image-${d}` === wanted : /^6\.1\.0-\d+-cloud-amd64$/.test(d)));
+  if (usable.length === 0) fail(msg);
+  const dir = join(cacheRoot, usable.sort(compareVersions).pop());
+  log(`${msg}; using the guest cached in ${dir}`);
+  process.stdout.write(readFileSync(join(dir, MANIFEST), 'utf8'));
+  process.exit(0);
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
   if (r.error) return { ok: false, out: '', err: r.error.message };
@@ -44,15 +56,15 @@ function findKernelPackage() {
   const pattern = wanted ? `^${wanted.replace(/[.+]/g, '\\$&')}$` : '^linux-image-6\\.1\\.0-[0-9]+-cloud-amd64$';
   const search = () => run('apt-cache', ['search', '--names-only', pattern]);
   let r = search();
-  if (!r.ok && r.err) fail(`apt-cache failed: ${r.err}`);
+  if (!r.ok && r.err) failOrCached(`apt-cache failed: ${r.err}`);
   let names = parseNames(r.out);
   if (names.length === 0) {
     log('no cloud kernel in the apt lists; running apt-get update');
     const u = run('apt-get', ['update', '-qq']);
-    if (!u.ok) fail(`apt-get update failed: ${u.err.split('\n').pop()}`);
+    if (!u.ok) failOrCached(`apt-get update failed: ${u.err.split('\n').pop()}`);
     names = parseNames(search().out);
   }
-  if (names.length === 0) fail(`apt knows no package matching ${pattern} (not a Debian 12 system with its archive reachable?)`);
+  if (names.length === 0) failOrCached(`apt knows no package matching ${pattern} (not a Debian 12 system with its archive reachable?)`);
   return names.sort(compareVersions).pop();
 }
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { VmmError } from '../../src/api/errors.js';
 import { loadLinux, type LinuxLoadOptions } from '../../src/vmm/loader/linux.js';
 import type { LoadPlan, PlanSegment } from '../../src/vmm/loader/plan.js';
+import type { MemoryRegion } from '../../src/vmm/loader/memory-map.js';
 import { buildBzImage, compress, kernelPayload, pattern, pcMemory, sampleVmlinux } from './images.js';
 
 const vmlinux = sampleVmlinux();
@@ -124,4 +125,13 @@ test('ACPI RSDP goes to boot_params.acpi_rsdp_addr (protocol 2.14+) and is refus
   assert.equal(bpView(plan({ acpiRsdpGpa: 0xe0000 })).getBigUint64(0x70, true), 0xe0000n);
   const old = buildBzImage({ payload: kernelPayload('gzip', gz, vmlinux.length), version: 0x020c });
   assert.throws(() => loadLinux({ kernel: old, cmdline: '', memory: MEM, acpiRsdpGpa: 0xe0000 }), einval('EINVAL', /has no acpi_rsdp_addr/));
+});
+
+test('more e820 entries than boot_params holds (128) is E2BIG; PVH takes them all', () => {
+  const regions: MemoryRegion[] = [{ gpa: 0, size: 0x80000, type: 'ram' }, { gpa: 0x100000, size: 256 * 2 ** 20, type: 'ram' }];
+  for (let i = 0; i < 70; i++) regions.push({ gpa: 0x20000000 + i * 0x20000, size: 0x10000, type: 'ram' }, { gpa: 0x20010000 + i * 0x20000, size: 0x1000, type: 'reserved' });
+  const memory = { regions };
+  assert.throws(() => plan({ memory }), einval('E2BIG', /memory map has 142 e820 entries; boot_params holds 128/));
+  const vm = sampleVmlinux();
+  assert.equal(loadLinux({ kernel: vm, cmdline: '', memory, entry: 'pvh' }).e820.length, 142);
 });

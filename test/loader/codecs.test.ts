@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { VmmError } from '../../src/api/errors.js';
 import { decompressLz4Legacy } from '../../src/vmm/loader/codecs/lz4-legacy.js';
@@ -49,6 +50,16 @@ test('xz with the x86 BCJ filter restores real x86 code (a slice of the node bin
   assert.ok(Buffer.from(out.bytes).equals(Buffer.from(code)));
 });
 
+const noCheck = compress('zstd', big, ['--no-check']);
+test('zstd without a content checksum takes the streaming decoder: exact length, capped output', { skip: typeof noCheck === 'string' ? noCheck : false }, () => {
+  const s = noCheck as Uint8Array;
+  assert.equal(s[4]! & 4, 0, 'no checksum flag');
+  assert.ok(Buffer.from(decompressPayload(kernelPayload('zstd', s, big.length), 2 ** 24).bytes).equals(Buffer.from(big)));
+  for (const size of [big.length - 1, big.length + 1]) {
+    assert.throws(() => decompressPayload(kernelPayload('zstd', s, size), 2 ** 24), (e: unknown) => e instanceof VmmError && /zstd/.test(e.message));
+  }
+});
+
 /** Builds a legacy frame from raw blocks. */
 function frame(...blocks: number[][]): Uint8Array {
   const parts: number[] = [0x02, 0x21, 0x4c, 0x18];
@@ -76,4 +87,17 @@ test('lz4 legacy: corrupt blocks are VmmErrors naming the fault', () => {
   assert.throws(() => decompressLz4Legacy(frame([0x1f, 0x61, 0x01, 0x00, 0xff, 0xff, 0xff, 0x00]), out), err(/decodes to more than the 0x40 bytes expected/));
   assert.throws(() => decompressLz4Legacy(new Uint8Array([0x02, 0x21, 0x4c, 0x18, 9, 0, 0, 0, 1]), out), err(/claims 0x9 bytes, only 0x1 remain/));
   assert.throws(() => decompressLz4Legacy(new Uint8Array([0x02, 0x21, 0x4c, 0x18, 9, 0]), out), err(/2 stray bytes/));
+});
+
+const armXz = (() => {
+  const r = spawnSync('xz', ['--check=crc32', '--arm', '--lzma2', '-c'], { input: vmlinux, maxBuffer: 1 << 26 });
+  return r.error || r.status !== 0 ? `xz unavailable: ${r.error?.message ?? r.stderr}` : new Uint8Array(r.stdout);
+})();
+test('decompress "auto" falls back to guest decompression for a payload this loader cannot decode; "host" names why', { skip: typeof armXz === 'string' ? armXz : false }, () => {
+  const bz = buildBzImage({ payload: kernelPayload('xz', armXz as Uint8Array, vmlinux.length) });
+  const memory = pcMemory(64 * 2 ** 20);
+  assert.throws(() => loadLinux({ kernel: bz, cmdline: '', memory }), (e: unknown) => e instanceof VmmError && e.code === 'ENOTSUP' && /xz filter 0x7 is not supported/.test(e.message));
+  const p = loadLinux({ kernel: bz, cmdline: '', memory, decompress: 'auto' });
+  assert.equal(p.path, 'bzimage-guest-decompresses');
+  assert.equal(p.entry.rip, 0x1000200);
 });

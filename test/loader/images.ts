@@ -136,9 +136,10 @@ const COMPRESSORS: Record<Exclude<TestCodec, 'gzip'>, [string, string[]]> = {
 };
 
 /** The raw compressed stream (no size trailer), or a reason it cannot be made here. */
-export function compress(codec: TestCodec, data: Uint8Array): Uint8Array | string {
+export function compress(codec: TestCodec, data: Uint8Array, extraArgs: string[] = []): Uint8Array | string {
   if (codec === 'gzip') return new Uint8Array(gzipSync(data, { level: 9 }));
-  const [cmd, args] = COMPRESSORS[codec];
+  const [cmd, baseArgs] = COMPRESSORS[codec];
+  const args = [...extraArgs, ...baseArgs];
   const r = spawnSync(cmd, args, { input: data, maxBuffer: 1 << 28 });
   if (r.error || r.status !== 0) return `${cmd} is not available to make a ${codec} stream (${r.error?.message ?? r.stderr.toString().trim()})`;
   return new Uint8Array(r.stdout);

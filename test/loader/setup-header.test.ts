@@ -33,6 +33,7 @@ const CASES: [string, Uint8Array, RegExp][] = [
   ['cmdline_size 0', buildBzImage({ payload, cmdlineSize: 0 }), /cmdline_size is 0/],
   ['pref_address past 2^53', patched((v) => v.setBigUint64(0x258, 0xffffffffffe00000n, true)), /pref_address 0xffffffffffe00000 is absurdly large/],
   ['truncated header', good.subarray(0, 0x230), /is truncated: 560 bytes, the setup header ends at 0x26c/],
+  ['header cut inside version', good.subarray(0, 0x207), /is truncated: 519 bytes, the setup header's version field ends at 0x208/],
   ['no XLF_KERNEL_64', buildBzImage({ payload, xloadflags: 0 }), /xloadflags 0x0 lacks XLF_KERNEL_64/],
 ];
 

@@ -11,7 +11,8 @@
  * - bzImage, decompress 'guest': the whole protected-mode kernel is loaded at its runtime start
  *   address (boot.rst: pref_address for a relocatable kernel) and entered at load + 0x200, the
  *   decompressor's startup_64, which decompresses (and may KASLR-relocate) the kernel itself.
- *   'auto' is 'host', falling back to 'guest' when the payload codec is one this loader lacks.
+ *   'auto' is 'host', falling back to 'guest' when the payload uses something this loader does
+ *   not decode (an xz filter other than x86 BCJ, an lzop filter, an LZO method other than LZO1X).
  * - ELF vmlinux: loaded the same way as a host-decompressed payload, with a synthesized setup header.
  * - entry 'pvh' (ELF, or a bzImage decompressed on the host): the XEN_ELFNOTE_PHYS32_ENTRY
  *   entry in 32-bit protected mode with EBX = hvm_start_info.
@@ -25,6 +26,9 @@ import { placeHigh, PAGE } from './placement.js';
 import { buildPvhStartInfo } from './pvh.js';
 import { looksLikeBzImage, parseSetupHeader, XLF, type SetupHeader } from './setup-header.js';
 import { isElf, parseVmlinux, type Vmlinux } from './vmlinux.js';
+
+export type { LoadPlan, PlanSegment, Entry64, EntryPvh, BootPath } from './plan.js';
+export type { GuestMemoryMap, MemoryRegion, MemoryType, E820Entry, Range } from './memory-map.js';
 
 export interface LinuxLoadOptions {
   kernel: Uint8Array;

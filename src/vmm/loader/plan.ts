@@ -18,7 +18,9 @@ export interface PlanSegment {
 }
 
 /**
- * Linux 64-bit boot protocol (boot.rst, "64-bit Boot Protocol"): long mode with paging on, every
+ * Linux 64-bit boot protocol (boot.rst, "64-bit Boot Protocol"), for the decompressor's
+ * startup_64 and the vmlinux's own startup_64 alike (the latter is where the decompressor jumps
+ * with the same state, and where Firecracker-style monitors enter an ELF): long mode with paging on, every
  * range in LoadPlan.identityMapped identity-mapped, a GDT whose selector 0x10 is a flat 64-bit
  * code segment (execute/read) and 0x18 a flat data segment (read/write), CS = 0x10,
  * DS = ES = SS = 0x18, interrupts off (RFLAGS.IF = 0), RSI = boot_params, RIP = rip.

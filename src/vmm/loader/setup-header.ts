@@ -80,7 +80,7 @@ export function looksLikeBzImage(file: Uint8Array): boolean {
 
 /** Parses and validates the header; every value used later for a size or address is checked here. */
 export function parseSetupHeader(file: Uint8Array): SetupHeader {
-  if (file.length < 0x206) throw bad(`is truncated: ${file.length} bytes, the setup header ends past 0x206`);
+  if (file.length < 0x208) throw bad(`is truncated: ${file.length} bytes, the setup header's version field ends at 0x208`);
   const bootFlag = readField(file, 'boot_flag');
   if (bootFlag !== BOOT_FLAG) throw bad(`boot_flag at 0x1fe is ${hex(bootFlag)}, not 0xaa55`);
   const magic = readField(file, 'header');
