@@ -5,7 +5,9 @@
  * Exit code: 0 poweroff (or Ctrl-A x), 1 bad input or monitor failure, 2 guest crash (panic,
  * triple fault), 3 guest reboot; anything but a clean poweroff prints one line saying why.
  */
+import { statSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { VmmError } from '../../api/errors.js';
 import type { BackendChoice } from '../../api/types.js';
 import { readImageFile } from '../../vmm/image-file.js';
 import { runVm } from '../../vmm/core/launcher.js';
@@ -27,6 +29,19 @@ function parseDisk(text: string, previous: DiskConfig[]): DiskConfig[] {
   return [...previous, { path, readOnly: flags.includes('ro') }];
 }
 
+/** A disk image must be there before anything boots: a regular file or a block device. */
+function checkDisk(d: DiskConfig): DiskConfig {
+  let st;
+  try {
+    st = statSync(d.path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new VmmError(code === 'ENOENT' ? 'ENOENT' : 'EACCES', `cannot use disk image ${d.path}: ${code}`);
+  }
+  if (!st.isFile() && !st.isBlockDevice()) throw new VmmError('EINVAL', `disk image ${d.path} is not a regular file or a block device`);
+  return d;
+}
+
 interface RunOptions {
   kernel: string; initrd?: string; append?: string; mem: string; cpus: number; disk: DiskConfig[];
   rng: boolean; backend: BackendChoice; console: 'stdio' | 'none'; verbose: boolean;
@@ -46,12 +61,13 @@ export function runCommand(): Command {
     .addOption(new Option('--console <where>', 'the guest serial console: stdio (the terminal; Ctrl-A x quits) or none').choices(['stdio', 'none']).default('stdio'))
     .option('-v, --verbose', 'say what the monitor did (boot path, sizes) on stderr', false)
     .action(async (opts: RunOptions) => {
+      const disks = opts.disk.map(checkDisk);
       const config: VmConfig = {
         kernel: readImageFile(opts.kernel, 'kernel', MAX_KERNEL_BYTES),
         initrd: opts.initrd === undefined ? undefined : readImageFile(opts.initrd, 'initrd', MAX_INITRD_BYTES),
         cmdline: kernelCmdline(opts.append),
         memBytes: parseMemorySize(opts.mem),
-        cpus: opts.cpus, backend: opts.backend, disks: opts.disk, rng: opts.rng,
+        cpus: opts.cpus, backend: opts.backend, disks, rng: opts.rng,
       };
       const outcome = await runVm(config, {
         console: opts.console,

@@ -31,6 +31,8 @@ export interface ConsoleOptions {
 const CTRL_A = 0x01;
 /** What Linux prints when it panics; seen on the console, it makes a reset a crash. */
 const PANIC_MARK = 'Kernel panic - not syncing';
+/** That line once whole (the kernel prints it in pieces). */
+const PANIC_LINE = /Kernel panic - not syncing[^\r\n]*(?=\r?\n)/;
 
 export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<RunOutcome> {
   const inputBuffers = createHostInput();
@@ -80,10 +82,10 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
         switch (m.type) {
           case 'output':
             if (interactive) writeSync(1, m.bytes);
-            tail = (tail + Buffer.from(m.bytes).toString('latin1')).slice(-512);
+            tail = (tail + Buffer.from(m.bytes).toString('latin1')).slice(-4096);
             if (panic === undefined) {
-              const at = tail.indexOf(PANIC_MARK);
-              if (at >= 0) panic = tail.slice(at).split(/\r?\n/)[0]!;
+              const line = PANIC_LINE.exec(tail);
+              if (line) panic = line[0];
             }
             return;
           case 'say':
@@ -98,7 +100,9 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
           case 'end': {
             const end = m.end;
             if (end.kind === 'quit') resolve({ code: EXIT.POWEROFF, reason: quitByUser ? 'quit (Ctrl-A x)' : 'quit' });
-            else if (panic !== undefined) resolve({ code: EXIT.CRASH, reason: `guest panic: ${panic}` });
+            else if (panic !== undefined || tail.includes(PANIC_MARK)) {
+              resolve({ code: EXIT.CRASH, reason: `guest panic: ${panic ?? tail.slice(tail.lastIndexOf(PANIC_MARK)).trim()}` });
+            }
             else if (end.kind === 'triple-fault') resolve({ code: EXIT.CRASH, reason: `guest triple fault (shutdown) at rip ${hex(end.rip)}` });
             else if (end.event === 'reset') resolve({ code: EXIT.REBOOT, reason: 'guest reboot' });
             else resolve({ code: EXIT.POWEROFF, reason: '' });
