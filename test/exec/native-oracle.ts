@@ -3,10 +3,7 @@
  * time) to get reference results, flags included. Unavailable (no gcc, not x86-64) -> a reason.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { tmpdir, arch } from 'node:os';
-import { join } from 'node:path';
-import { REPO } from '../support.js';
+import { buildOracle, cpuVendor } from '../native-oracle-build.js';
 
 export const MEM_BASE = 0x10000000;
 export const MEM_SIZE = 256;
@@ -25,38 +22,16 @@ export type NativeResult = { fault: 'DE' | 'UD' | 'SEGV' } | { fault: undefined;
 let built: string | undefined;
 let why: string | undefined;
 
-/** The CPU vendor string from /proc/cpuinfo (e.g. AuthenticAMD), or '' when unknown. */
-function cpuVendor(): string {
-  try {
-    return /vendor_id\s*:\s*(\S+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
-  } catch {
-    return '';
-  }
-}
-
 /** Path of the oracle binary, building it on first use; undefined (with oracleUnavailable()) if impossible. */
 function oracle(): string | undefined {
   if (built || why) return built;
-  if (arch() !== 'x64') { why = `native oracle needs an x86-64 host (this is ${arch()})`; return undefined; }
   // The executor's "undefined" flags follow AMD (src/x86/exec/undefined-flags.ts); diffing them
   // against another vendor's CPU would report those choices, not bugs.
   const vendor = cpuVendor();
-  if (vendor !== 'AuthenticAMD') { why = `the executor's undefined-flag policy is AMD's; this CPU is ${vendor || 'unknown'}`; return undefined; }
-  const src = join(REPO, 'test', 'exec', 'native', 'oracle.c');
-  const dir = join(tmpdir(), 'tsvisor-exec-oracle');
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, `oracle-${Math.floor(statSync(src).mtimeMs)}`);
-  if (!existsSync(bin)) {
-    // Test files run in parallel: build under a private name, then rename (atomic) into place.
-    const tmp = `${bin}.${process.pid}.tmp`;
-    const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) {
-      why = `native oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`;
-      return undefined;
-    }
-    renameSync(tmp, bin);
-  }
-  built = bin;
+  const b = buildOracle('native oracle', 'exec/native/oracle.c');
+  if (b.why) why = b.why;
+  else if (vendor !== 'AuthenticAMD') why = `the executor's undefined-flag policy is AMD's; this CPU is ${vendor || 'unknown'}`;
+  else built = b.bin;
   return built;
 }
 

@@ -4,10 +4,7 @@
  * MXCSR and XMM0 the fault left. Unavailable (no gcc, not x86-64) -> a reason.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { arch, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPO } from '../support.js';
+import { buildOracle, cpuVendor } from '../native-oracle-build.js';
 
 export interface OracleCase {
   code: Uint8Array;
@@ -30,21 +27,9 @@ let why: string | undefined;
 
 function oracle(): string | undefined {
   if (built || why) return built;
-  if (arch() !== 'x64') { why = `the SSE oracle needs an x86-64 host (this is ${arch()})`; return undefined; }
-  const src = join(REPO, 'test', 'exec', 'native', 'sse-float-oracle.c');
-  const dir = join(tmpdir(), 'tsvisor-sse-float-oracle');
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, `oracle-${Math.floor(statSync(src).mtimeMs)}`);
-  if (!existsSync(bin)) {
-    const tmp = `${bin}.${process.pid}.tmp`;
-    const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) {
-      why = `SSE oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`;
-      return undefined;
-    }
-    renameSync(tmp, bin);
-  }
-  built = bin;
+  const b = buildOracle('the SSE oracle', 'exec/native/sse-float-oracle.c');
+  built = b.bin;
+  why = b.why;
   return built;
 }
 
@@ -56,12 +41,7 @@ function oracle(): string | undefined {
 export function oracleUnavailable(): string | undefined {
   oracle();
   if (why) return why;
-  let vendor = '';
-  try {
-    vendor = /vendor_id\s*:\s*(\S+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
-  } catch {
-    // unknown vendor: reported below
-  }
+  const vendor = cpuVendor();
   return vendor === 'AuthenticAMD' ? undefined : `the SSE float semantics model an AMD CPU; this CPU is ${vendor || 'unknown'}`;
 }
 

@@ -3,10 +3,7 @@
  * time) for reference results. Unavailable (no gcc, not x86-64) -> a reason.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { arch, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPO } from '../support.js';
+import { buildOracle } from '../native-oracle-build.js';
 
 export const MEM_BASE = 0x10000000;
 export const MEM_SIZE = 256;
@@ -21,18 +18,9 @@ let why: string | undefined;
 
 function oracle(): string | undefined {
   if (built || why) return built;
-  if (arch() !== 'x64') { why = `the SSE oracle needs an x86-64 host (this is ${arch()})`; return undefined; }
-  const src = join(REPO, 'test', 'exec', 'native', 'sse-int-oracle.c');
-  const dir = join(tmpdir(), 'tsvisor-sse-oracle');
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, `sse-oracle-${Math.floor(statSync(src).mtimeMs)}`);
-  if (!existsSync(bin)) {
-    const tmp = `${bin}.${process.pid}.tmp`;
-    const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) { why = `SSE oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`; return undefined; }
-    renameSync(tmp, bin);
-  }
-  built = bin;
+  const b = buildOracle('the SSE oracle', 'exec/native/sse-int-oracle.c');
+  built = b.bin;
+  why = b.why;
   return built;
 }
 
