@@ -4,9 +4,6 @@
  * from register/memory images and returns the MXCSR exception flags it raised; this side does
  * the checks, operand images, MXCSR update, #XM/#UD on an unmasked exception (destination
  * untouched), the x87 -> MMX transition the form asks for, and the commit.
- *
- * FloatFormShape is the structural shape this adapter uses (the float module's SseFloatForm
- * has it), so this layer compiles and is tested without that module.
  */
 import { ARITH_FLAGS, X86Fault } from '../exec/context.js';
 import { advance, effectiveAddress } from '../exec/address.js';
@@ -16,23 +13,10 @@ import { checkAvailable, enterMmx, mmxSlot, Uses, writeMmx } from './context.js'
 import type { VectorContext } from './context.js';
 import { readMem } from './run-form.js';
 import { Vec } from './vec.js';
+import type { OperandKind as FloatOperandKind, SseFloatForm } from './float/form.js';
 
-export type FloatOperandKind = 'xmm' | 'mmx' | 'gpr';
-
-export interface FloatFormShape {
-  readonly mnemonic: string;
-  readonly dst: FloatOperandKind;
-  readonly src: FloatOperandKind;
-  readonly gprBytes?: 4 | 8;
-  readonly memSize: 4 | 8 | 16;
-  readonly aligned: boolean;
-  readonly registerOnly: boolean;
-  readonly readsDst: boolean;
-  readonly imm8: boolean;
-  readonly mmxTransition?: 'always' | 'register';
-  readonly writes: 'dst' | 'eflags';
-  run(env: { readonly mxcsr: number }, dst: Uint8Array, src: Uint8Array, imm8: number, out: Uint8Array): number;
-}
+/** The float module's form description (src/x86/sse/float/form.ts), under the name this layer uses. */
+export type FloatFormShape = SseFloatForm;
 
 const CR4_OSXMMEXCPT = 1 << 10;
 const MXCSR_MASK_SHIFT = 7;
