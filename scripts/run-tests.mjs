@@ -28,7 +28,7 @@ if (files.length === 0) {
 }
 // A guest that never exits blocks its test's thread inside run(), where no in-process timer can fire;
 // the runner's timeout kills such a file's process, so a hang is a visible failure, not a stuck CI.
-const timeoutMs = Number(process.env.TSVISOR_TEST_TIMEOUT_MS ?? 240_000);
+const timeoutMs = Number(process.env.TSVISOR_TEST_TIMEOUT_MS ?? 450_000);
 const r = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, ...files],
