@@ -76,10 +76,11 @@ export function remainder(env: FpEnv, x: Ext, y: Ext, ieee: boolean): Remainder 
   if (den) return { value: den, q: -1, incomplete: false };
   if (cx === Cls.Zero) return { value: x, q: 0, incomplete: false };
   const a = exact(x);
-  // Any finite dividend over an infinite divisor is its own remainder (quotient 0), but it is
-  // delivered as a result like any other (checked against the host): a pseudo-denormal comes
-  // back normalized (exponent 1) and a denormal is tiny, so unmasked UE raises UE and biases its
-  // exponent up by 24576; masked, the exact denormal raises nothing more.
+  // A finite dividend over an infinite divisor is its own remainder (quotient 0; SDM tables
+  // 3-31/3-32 "assuming that underflow does not occur"), delivered as a result like any other
+  // (#U: result too small; checked against the host): a pseudo-denormal comes back normalized
+  // (exponent 1), and a denormal is tiny, so unmasked UE raises UE and biases its exponent up by
+  // 24576 (SDM vol. 1, 8.5.5); masked, the exact denormal raises nothing more.
   if (cy === Cls.Inf) return { value: packExt(roundTo(env, x.sign, a.m, a.e, EXTENDED)), q: 0, incomplete: false };
   const b = exact(y);
   const ea = a.e + bitLength(a.m) - 1, eb = b.e + bitLength(b.m) - 1;
