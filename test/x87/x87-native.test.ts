@@ -117,8 +117,8 @@ function domainForms(): Form[] {
 /**
  * Extra cases where random operands rarely reach the interesting region: integer and BCD stores
  * around their limits, FRNDINT's fractions, FSCALE over/underflowing, FPREM across its 64-bit
- * exponent-difference boundary, single/double stores around their ranges, and cancellation in
- * FADD/FSUB of near-equal values.
+ * exponent-difference boundary and with tiny dividends, single/double stores around their
+ * ranges, and cancellation in FADD/FSUB of near-equal values.
  */
 function edgeForms(): Form[] {
   const st0 = (lo: number, hi: number) => (rng: Rng, k: number): Uint8Array | undefined => (k === 0 ? inRange(lo, hi)(rng) : undefined);
@@ -130,6 +130,22 @@ function edgeForms(): Form[] {
     return ext(rng.int(2), exp + (k === 1 && rng.int(4) === 0 ? 1 : 0), (1n << 63n) | (BigInt(rng.int(1 << 20)) << 43n) | BigInt(rng.int(1 << 30)));
   };
   const ints = st0(-2, 64);
+  // FPREM/FPREM1 of a denormal, pseudo-denormal or near-smallest ST(0) by an infinity, a zero, a
+  // denormal or a normal ST(1): the remainder comes back through the underflow rules.
+  const tinyRemainder = (rng: Rng, k: number): Uint8Array | undefined => {
+    if (k === 0) {
+      const kind = rng.int(3);
+      if (kind === 2) return ext(rng.int(2), 1 + rng.int(64), randSig(rng));
+      return ext(rng.int(2), 0, kind === 1 ? randSig(rng) : rng.u64() >> BigInt(1 + rng.int(63)));
+    }
+    if (k > 1) return undefined;
+    switch (rng.int(4)) {
+      case 0: return ext(rng.int(2), 0x7fff, 1n << 63n);
+      case 1: return ext(rng.int(2), 0, rng.int(2) ? 0n : rng.u64() >> BigInt(1 + rng.int(63)));
+      case 2: return ext(rng.int(2), 1 + rng.int(80), randSig(rng));
+      default: return inRange(-10, 10)(rng);
+    }
+  };
   const out: Form[] = [
     { code: [0xdf, 0x37], domain: st0(-2, 61) }, // FBSTP
     ...[[0xdf, 0x17], [0xdf, 0x1f], [0xdb, 0x17], [0xdb, 0x1f], [0xdf, 0x3f], [0xdf, 0x0f], [0xdb, 0x0f], [0xdd, 0x0f]]
@@ -138,6 +154,7 @@ function edgeForms(): Form[] {
     { code: [0xd9, 0xfd], domain: both([-100, 100], [-2, 16]) }, // FSCALE
     { code: [0xd9, 0xf8], domain: both([-10, 200], [-10, 10]) }, // FPREM
     { code: [0xd9, 0xf5], domain: both([-10, 200], [-10, 10]) }, // FPREM1
+    { code: [0xd9, 0xf8], domain: tinyRemainder }, { code: [0xd9, 0xf5], domain: tinyRemainder },
     { code: [0xd9, 0x17], domain: (rng, k) => (k === 0 ? inRange(rng.pick([-126, 127]) - 30, rng.pick([-126, 127]) + 30)(rng) : undefined) },
     { code: [0xdd, 0x17], domain: (rng, k) => (k === 0 ? inRange(rng.pick([-1022, 1023]) - 70, rng.pick([-1022, 1023]) + 70)(rng) : undefined) },
     { code: [0xd8, 0xc1], domain: near }, { code: [0xd8, 0xe1], domain: near }, { code: [0xde, 0xe9], domain: near },
@@ -288,4 +305,44 @@ test('x87: underflow tininess is detected after rounding (fixed cases, native an
   const fsw = (r: X87Result): number => (r.fault === undefined ? r.img[4]! | (r.img[5]! << 8) : -1);
   assert.deepEqual(cases.map((_c, i) => fsw(native[i]!)), [0x3220, 0x3230], 'the host: PE only, then UE + PE');
   assert.deepEqual(cases.map((c) => fsw(soft.run(c))), [0x3220, 0x3230]);
+});
+
+test('x87: FPREM/FPREM1 of a tiny ST(0) by an infinite ST(1) (fixed cases, native and soft)', { skip }, () => {
+  // Seed 683536511: FPREM1, ST(0) = -0x62 * 2^-16445 (denormal), ST(1) = -inf, DE masked and UE
+  // unmasked. The host returns ST(0) as a result (DE, then UE: the denormal comes back with its
+  // exponent biased up by 24576, ES and B set), not the operand left as it was.
+  const seedCase: X87Case = {
+    code: Uint8Array.of(0xd9, 0xf5),
+    img: new Uint8Array(Buffer.from(
+      '4e0cffff0030ffffcf9cffff000000000000000000000000000000006200000000000000008000000000000000'
+      + '80ffff0000000000000080ffff6f02b4659fee1c9fffff0000000000000080edbf9c0b928d8590afccffffffffff'
+      + 'ffffffffffe83f00000000000000a5db3f', 'hex')),
+    mem: new Uint8Array(128), rflags: 0x212,
+  };
+  const cases: X87Case[] = [seedCase];
+  const tiny = [
+    ext(1, 0, 0x62n), ext(0, 0, 1n), ext(0, 0, 0x7fffffffffffffffn), // denormals
+    ext(1, 0, 0x8000000000000062n), // pseudo-denormal
+    ext(0, 1, 0x8000000000000000n), ext(1, 5, 0xc000000000000001n), // smallest normals
+    ext(0, 0, 0n), ext(0, 0x3fff, 0x8000000000000000n), // zero and one
+  ];
+  const divisors = [ext(0, 0x7fff, 1n << 63n), ext(1, 0x7fff, 1n << 63n), ext(0, 0x3fff, 1n << 63n), ext(1, 0, 0x3n)];
+  // All masked; UE unmasked; DE unmasked; UE and PE unmasked at single precision, round to zero.
+  for (const fcw of [0x37f, 0x36f, 0x37d, 0x0c4e]) {
+    for (const code of [0xf5, 0xf8]) {
+      for (const x of tiny) {
+        for (const y of divisors) cases.push({ code: Uint8Array.of(0xd9, code), img: twoOperandImage(fcw, x, y), mem: new Uint8Array(128), rflags: 0x202 });
+      }
+    }
+  }
+  const native = runX87Native(cases);
+  const soft = new SoftX87();
+  const form: Form = { code: [0xd9, 0xf5] };
+  const bad = cases.map((c, i) => ({ c, why: mismatch(form, c, native[i]!, soft.run(c)) })).filter((x) => x.why !== undefined)
+    .map(({ c, why }) => `${hex(c.code)} fcw ${hex(c.img.subarray(0, 2))} st0 ${hex(c.img.subarray(28, 38))} st1 ${hex(c.img.subarray(38, 48))}: ${why}`);
+  assert.deepEqual(bad, []);
+  const first = soft.run(seedCase);
+  assert.ok(first.fault === undefined);
+  assert.equal(hex(first.img.subarray(4, 6)), '92b0', 'UE unmasked: DE, UE, ES, B');
+  assert.equal(hex(first.img.subarray(28, 38)), '00000000000000c4c8df', 'the denormal with its exponent biased by 24576');
 });

@@ -74,10 +74,15 @@ export function remainder(env: FpEnv, x: Ext, y: Ext, ieee: boolean): Remainder 
   if (cx === Cls.Inf || cy === Cls.Zero) return { value: invalid(env), q: -1, incomplete: false };
   const den = checkDenormals(env, cx, cy);
   if (den) return { value: den, q: -1, incomplete: false };
-  // A pseudo-denormal dividend comes back normalized (exponent 1).
-  const xn = cx === Cls.PseudoDenormal ? { ...x, exp: 1 } : x;
-  if (cx === Cls.Zero || cy === Cls.Inf) return { value: xn, q: 0, incomplete: false };
-  const a = exact(x), b = exact(y);
+  if (cx === Cls.Zero) return { value: x, q: 0, incomplete: false };
+  const a = exact(x);
+  // A finite dividend over an infinite divisor is its own remainder (quotient 0; SDM tables
+  // 3-31/3-32 "assuming that underflow does not occur"), delivered as a result like any other
+  // (#U: result too small; checked against the host): a pseudo-denormal comes back normalized
+  // (exponent 1), and a denormal is tiny, so unmasked UE raises UE and biases its exponent up by
+  // 24576 (SDM vol. 1, 8.5.5); masked, the exact denormal raises nothing more.
+  if (cy === Cls.Inf) return { value: packExt(roundTo(env, x.sign, a.m, a.e, EXTENDED)), q: 0, incomplete: false };
+  const b = exact(y);
   const ea = a.e + bitLength(a.m) - 1, eb = b.e + bitLength(b.m) - 1;
   const d = ea - eb;
   if (d >= 64) {
