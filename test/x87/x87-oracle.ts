@@ -9,10 +9,7 @@
  * was checked on; another vendor's CPU would report those choices, not bugs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { arch, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { REPO } from '../support.js';
+import { buildOracle, cpuVendor } from '../native-oracle-build.js';
 
 export const MEM_BYTES = 128;
 export const IMG_BYTES = 108;
@@ -25,33 +22,13 @@ export type X87Result =
 let built: string | undefined;
 let why: string | undefined;
 
-function cpuVendor(): string {
-  try {
-    return /vendor_id\s*:\s*(\S+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
-  } catch {
-    return '';
-  }
-}
-
 function oracle(): string | undefined {
   if (built || why) return built;
-  if (arch() !== 'x64') { why = `the x87 oracle needs an x86-64 host (this is ${arch()})`; return undefined; }
+  const b = buildOracle('the x87 oracle', 'x87/native/x87-oracle.c');
   const vendor = cpuVendor();
-  if (vendor !== 'AuthenticAMD') { why = `the x87 model's choices where the manuals leave behaviour open are AMD's; this CPU is ${vendor || 'unknown'}`; return undefined; }
-  const src = join(REPO, 'test', 'x87', 'native', 'x87-oracle.c');
-  const dir = join(tmpdir(), 'tsvisor-x87-oracle');
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, `x87-oracle-${Math.floor(statSync(src).mtimeMs)}`);
-  if (!existsSync(bin)) {
-    const tmp = `${bin}.${process.pid}.tmp`;
-    const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) {
-      why = `x87 oracle: gcc failed (${r.error?.message ?? r.stderr.trim()})`;
-      return undefined;
-    }
-    renameSync(tmp, bin);
-  }
-  built = bin;
+  if (b.why) why = b.why;
+  else if (vendor !== 'AuthenticAMD') why = `the x87 model's choices where the manuals leave behaviour open are AMD's; this CPU is ${vendor || 'unknown'}`;
+  else built = b.bin;
   return built;
 }
 
