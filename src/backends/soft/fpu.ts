@@ -39,8 +39,8 @@ function checkAligned(cpu: SoftCpu, insn: Instruction): number {
 
 /**
  * The 512-byte FXSAVE image of the current state: the one copy of the legacy-region layout,
- * which XSAVE (xsave.ts) shares. In 64-bit mode without REX.W, FIP/FDP are stored as 32 bits
- * and the FCS/FDS words as 0, as the AMD host (and Intel CPUs that deprecate FCS/FDS) do.
+ * which XSAVE (xsave.ts) shares. Without REX.W, FIP/FDP are stored as 32 bits with the FCS/FDS
+ * words beside them (the x87 selectors; 0 after a REX.W restore), as the AMD host does.
  */
 export function legacyImage(cpu: SoftCpu, wide: boolean): Uint8Array {
   const b = new Uint8Array(512);
@@ -49,8 +49,16 @@ export function legacyImage(cpu: SoftCpu, wide: boolean): Uint8Array {
   dv.setUint16(2, cpu.fsw, true);
   b[4] = cpu.ftw;
   dv.setUint16(6, cpu.fop, true);
-  dv.setBigUint64(8, wide ? cpu.fip : cpu.fip & 0xffffffffn, true);
-  dv.setBigUint64(16, wide ? cpu.fdp : cpu.fdp & 0xffffffffn, true);
+  if (wide) {
+    dv.setBigUint64(8, cpu.fip, true);
+    dv.setBigUint64(16, cpu.fdp, true);
+  } else {
+    const sel = selectorsOf(cpu);
+    dv.setUint32(8, Number(cpu.fip & 0xffffffffn), true);
+    dv.setUint16(12, sel.fcs, true);
+    dv.setUint32(16, Number(cpu.fdp & 0xffffffffn), true);
+    dv.setUint16(20, sel.fds, true);
+  }
   dv.setUint32(24, cpu.mxcsr, true);
   dv.setUint32(28, MXCSR_MASK, true);
   for (let k = 0; k < 8; k++) b.set(cpu.st[k]!, 32 + 16 * k);
