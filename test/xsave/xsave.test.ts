@@ -53,6 +53,13 @@ test('every XSAVE-family instruction is #UD while CR4.OSXSAVE is clear, and with
   }
 });
 
+test('XSAVEC/XSAVES/XRSTORS are not offered: #UD even with CR4.OSXSAVE set', () => {
+  for (const code of [[0x0f, 0xc7, 0x27], [0x0f, 0xc7, 0x2f], [0x0f, 0xc7, 0x1f]]) {
+    x.reset({ extra: regs({ rax: 3n, rdx: 0n, rdi: BigInt(AREA_A) }) });
+    assert.equal(x.run(code).vector, UD, Buffer.from(code).toString('hex'));
+  }
+});
+
 test('XSETBV: CPL 0, ECX = 0, bit 0 set, only bits 0-1; XGETBV: ECX = 0 at any CPL, ECX = 1 is #GP (no XINUSE)', () => {
   const setbv = (rax: bigint, rdx: bigint, rcx: bigint, cpl: 0 | 3 = 0) => {
     x.reset({ cpl, xcr0: 1n, extra: regs({ rax, rdx, rcx }) });
