@@ -8,9 +8,11 @@
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
+import { cpuidValues } from './cpuid.js';
 import { ExitSignal } from './signals.js';
+import { CPUID1_ECX_XSAVE } from './xsave.js';
 import {
-  CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_DE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_SUPPORTED,
+  CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_DE, CR4_OSXSAVE, CR4_PAE, CR4_PGE, CR4_PSE, CR4_SUPPORTED,
   EFER_LMA, EFER_LME, ATTR_L,
 } from './state.js';
 import { advance, gp0, half, readGpr, requireCpl0, rmRead, rmWrite, effectiveAddress, ud, writeGpr } from './system-common.js';
@@ -43,6 +45,10 @@ export function writeCr0(cpu: SoftCpu, value: number): void {
 export function writeCr4(cpu: SoftCpu, value: number): void {
   if (value & ~CR4_SUPPORTED) throw gp0(`CR4 bits 0x${((value & ~CR4_SUPPORTED) >>> 0).toString(16)} unsupported or reserved`);
   if ((cpu.efer & EFER_LMA) && !(value & CR4_PAE)) throw gp0('clearing CR4.PAE in long mode');
+  // A feature the vCPU's CPUID hides is reserved, as KVM treats it.
+  if ((value & CR4_OSXSAVE) && !(cpuidValues(cpu, 1, 0)[2]! & CPUID1_ECX_XSAVE)) {
+    throw gp0('CR4.OSXSAVE without CPUID.1:ECX.XSAVE');
+  }
   const old = cpu.cr4;
   cpu.cr4 = value;
   if ((old ^ value) & (CR4_PAE | CR4_PGE | CR4_PSE)) cpu.flushTlb();

@@ -4,8 +4,11 @@
  * on the instruction for the VMM to complete).
  *
  * The modelled CPU: a 64-bit Intel-style core with the feature set of QEMU's "Nehalem" model
- * (x86-64-v2: SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CMPXCHG16B; no AVX, no XSAVE, no AES-NI or
- * PCLMULQDQ), plus MOVBE, FSGSBASE, LZCNT, RDTSCP and 1 GiB pages, which it also implements.
+ * (x86-64-v2: SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT, CMPXCHG16B; no AVX, no AES-NI or PCLMULQDQ),
+ * plus MOVBE, FSGSBASE, LZCNT, RDTSCP and 1 GiB pages, which it also implements, and XSAVE with
+ * XSAVEOPT for x87 | SSE state only (xsave.ts), which makes it Westmere/Sandy Bridge-like without
+ * AVX: leaf 0DH as KVM/QEMU report it for XCR0 = 3 (0DH.0: EAX = 3, EBX = ECX = 576, EDX = 0;
+ * 0DH.1: EAX = XSAVEOPT only, no XSAVEC/XGETBV1/XSAVES), CPUID.1:ECX.OSXSAVE mirroring CR4.
  * Signature: family 6, model 26 (Nehalem), stepping 5. Everything it offers is implemented
  * (MMX/SSE integer and data-movement forms: src/x86/sse; SSE floating-point arithmetic:
  * src/x86/sse/float when wired in); everything it does not offer raises #UD.
@@ -16,7 +19,9 @@ import { nextRipU64 } from '../../x86/exec/address.js';
 import type { SoftCpu } from './cpu.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { ExitSignal } from './signals.js';
+import { CR4_OSXSAVE } from './state.js';
 import { advance } from './system-common.js';
+import { XCR0_SUPPORTED, XSAVE_AREA_SIZE } from './xsave.js';
 
 type Regs = [number, number, number, number]; // eax ebx ecx edx
 
@@ -32,8 +37,12 @@ const BRAND = 'tsvisor soft x86-64 CPU'.padEnd(48, '\0');
 /** Leaf 1 EDX: FPU TSC MSR PAE CX8 SEP PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 (+ PSE DE). */
 export const L1_EDX = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) |
   (1 << 13) | (1 << 15) | (1 << 16) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
-/** Leaf 1 ECX: SSE3 (PNI), SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, hypervisor present. */
-export const L1_ECX = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 31);
+/** Leaf 1 ECX: SSE3 (PNI), SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, XSAVE, hypervisor present. */
+export const L1_ECX = (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 26) | (1 << 31);
+/** Leaf 1 ECX.OSXSAVE: not a feature but CR4.OSXSAVE as the guest set it. */
+const L1_ECX_OSXSAVE = 1 << 27;
+/** Leaf 0DH.1 EAX: XSAVEOPT (bit 0); XSAVEC (1), XGETBV with ECX = 1 (2) and XSAVES (3) are not offered. */
+const XD1_EAX = 1 << 0;
 // 0x80000001 EDX: SYSCALL NX Page1GB RDTSCP LM; ECX: LAHF/SAHF in 64-bit, ABM (LZCNT).
 const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
 const X1_ECX = (1 << 0) | (1 << 5);
@@ -52,6 +61,8 @@ export const NOT_OFFERED: ReadonlyMap<string, string> = new Map([
   ...['encls', 'enclu', 'enclv'].map((n): [string, string] => [n, 'no SGX']),
   ['getsec', 'no SMX (CPUID.1:ECX.SMX = 0)'],
   ['rsm', 'not in system-management mode'],
+  ['xsavec', 'no XSAVEC (CPUID.(EAX=0DH,ECX=1):EAX[1] = 0)'],
+  ...['xsaves', 'xrstors'].map((n): [string, string] => [n, 'no XSAVES (CPUID.(EAX=0DH,ECX=1):EAX[3] = 0)']),
   ['rdrand', 'no RDRAND (CPUID.1:ECX.RDRAND = 0)'],
   ['rdseed', 'no RDSEED (CPUID.7:EBX.RDSEED = 0)'],
   ['rdpid', 'no RDPID (CPUID.7:ECX.RDPID = 0)'],
@@ -69,10 +80,14 @@ export const NOT_OFFERED: ReadonlyMap<string, string> = new Map([
 
 function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
   switch (leaf) {
-    case 0: return [7, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
+    case 0: return [0xd, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
     case 1: return [0x000106a5, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
     // Leaf 7.0 EBX: FSGSBASE.
     case 7: return subleaf === 0 ? [0, 1, 0, 0] : [0, 0, 0, 0];
+    // Leaf 0DH: x87 | SSE, both in the legacy region: 512 + the 64-byte header, whatever XCR0 is.
+    case 0xd:
+      if (subleaf === 0) return [XCR0_SUPPORTED, XSAVE_AREA_SIZE, XSAVE_AREA_SIZE, 0];
+      return subleaf === 1 ? [XD1_EAX, 0, 0, 0] : [0, 0, 0, 0];
     case 0x80000000: return [0x80000008, 0, 0, 0];
     case 0x80000001: return [0, 0, X1_ECX, X1_EDX | 0];
     case 0x80000002: case 0x80000003: case 0x80000004: {
@@ -94,6 +109,8 @@ export function cpuidValues(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
       r[k] = ((r[k]! & ~(conf.del?.[names[k]!] ?? 0)) | (conf.set?.[names[k]!] ?? 0)) >>> 0;
     }
   }
+  // OSXSAVE is state, not a feature: CR4's bit whatever the masks say (as KVM does).
+  if (leaf === 1) r[2] = ((r[2]! & ~L1_ECX_OSXSAVE) | (cpu.cr4 & CR4_OSXSAVE ? L1_ECX_OSXSAVE : 0)) >>> 0;
   return r;
 }
 

@@ -8,7 +8,7 @@
  * become one generated function, block-compile.ts, and link to their successors) + paging.ts/tlb.ts (the shared walker in src/x86/mmu fills a direct-mapped TLB) + run.ts (run
  * loop, events, windows, stop) + exceptions.ts (IVT/IDT delivery, #DF, triple fault) + the
  * system instructions (system.ts dispatches to control-regs, descriptor-tables, segment-insns,
- * far-transfer, fast-syscall, flags-insns, io, msr, cpuid, fpu). General-purpose instructions
+ * far-transfer, fast-syscall, flags-insns, io, msr, cpuid, fpu, xsave). General-purpose instructions
  * are src/x86/exec's; decoding is src/x86/decoder's.
  *
  * Exits follow the KVM backend's fields: io/rdmsr/wrmsr/cpuid leave RIP on the instruction with
@@ -17,7 +17,7 @@
  * As on KVM, executing from a guest-physical address without RAM is an 'invalid' exit, and event
  * delivery that needs memory outside RAM (IDT, GDT, TSS, stack) faults (#DF, triple fault).
  * Deterministic: TSC = tscOffset + instructions retired. Not implemented (reported as 'invalid'
- * exits naming them, never skipped): SSE/AVX arithmetic (the x87 is complete: x87.ts), XSAVE,
+ * exits naming them, never skipped): SSE/AVX arithmetic (the x87 is complete: x87.ts),
  * hardware task switches, call gates, virtual-8086 mode, BOUND, hardware breakpoints (a MOV to
  * DR7 enabling one); TF single-stepping is implemented.
  */
@@ -28,10 +28,9 @@ import { MXCSR_MASK } from './fpu.js';
 import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { SoftMachine } from './vcpu.js';
+import { XCR0_SUPPORTED } from './xsave.js';
 import { releasePages } from './ram-release.js';
 
-/** XCR0 state-component bits (Intel SDM vol. 1, 13.1). */
-const XCR0_X87 = 1n, XCR0_SSE = 2n;
 
 /** Largest guest RAM per machine: what a SharedArrayBuffer-backed Uint8Array can hold comfortably. */
 const MAX_RAM = 4 * 2 ** 30;
@@ -51,9 +50,9 @@ class SoftBackend implements Backend {
       maxRam: MAX_RAM,
       arch: {
         vcpuConf: { cpuid: true, tpr: true },
-        // The state components the soft CPU keeps: x87 and SSE (XMM, MXCSR; FXSAVE/FXRSTOR,
-        // LDMXCSR/STMXCSR). Nothing XSAVE-managed beyond them: XSAVE/XSETBV are #UD.
-        xcr0Mask: XCR0_X87 | XCR0_SSE,
+        // The state components the soft CPU keeps: x87 and SSE (XMM, MXCSR), which is exactly
+        // what XSETBV accepts (xsave.ts): no AVX or later components.
+        xcr0Mask: BigInt(XCR0_SUPPORTED),
         mxcsrMask: MXCSR_MASK,
         cpuidMaxOps: 64,
         // What MOV CR4 / WRMSR EFER accept in the guest (state.ts), so setState agrees with them.

@@ -11,6 +11,7 @@ import type { SoftCpu } from './cpu.js';
 import {
   ATTR_AVL, ATTR_DEF, ATTR_G, ATTR_L, ATTR_P, ATTR_S, CR0_PE, RFLAGS_LIVE, SLOT_LDTR, SLOT_TR,
 } from './state.js';
+import { badXcr0 } from './xsave.js';
 
 const SLOT_OF: Record<Exclude<SegName, 'gdt' | 'idt'>, number> = {
   es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5, ldt: SLOT_LDTR, tr: SLOT_TR,
@@ -118,6 +119,10 @@ export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): v
     // so a refused call changes nothing).
     throw new VmmError('EINVAL', 'soft: intr.evtPending = true with no event pending: use inject() to queue one');
   }
+  // The frontend checks xcr0 against capability().arch.xcr0Mask; this is XSETBV's rule itself,
+  // checked before anything changes.
+  const why = (flags & State.CRS) && st.crs?.xcr0 !== undefined ? badXcr0(st.crs.xcr0) : undefined;
+  if (why) throw new VmmError('EINVAL', `soft: state.crs.xcr0: ${why}`);
   if ((flags & State.CRS) && st.crs) {
     const c = st.crs;
     if (c.cr0 !== undefined) cpu.cr0 = Number(c.cr0 & 0xffffffffn) | 0;
@@ -125,7 +130,7 @@ export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): v
     if (c.cr3 !== undefined) cpu.cr3 = Number(BigInt.asUintN(64, c.cr3));
     if (c.cr4 !== undefined) cpu.cr4 = Number(c.cr4 & 0xffffffffn) | 0;
     if (c.cr8 !== undefined) cpu.cr8 = Number(c.cr8 & 0xfn);
-    if (c.xcr0 !== undefined) cpu.xcr0 = Number(c.xcr0 & 0xffffffffn);
+    if (c.xcr0 !== undefined) cpu.xcr0 = Number(c.xcr0);
   }
   if ((flags & State.MSRS) && st.msrs) {
     const m = st.msrs;

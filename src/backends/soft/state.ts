@@ -25,10 +25,11 @@ export const CR4_VME = 1 << 0, CR4_PVI = 1 << 1, CR4_TSD = 1 << 2, CR4_DE = 1 <<
   CR4_OSXMMEXCPT = 1 << 10, CR4_UMIP = 1 << 11, CR4_FSGSBASE = 1 << 16, CR4_OSXSAVE = 1 << 18;
 /**
  * CR4 bits a guest may set: the ones the soft CPU implements or can harmlessly ignore
- * (VME/PVI, UMIP, SMEP/SMAP, OSXSAVE are not implemented: setting them is #GP, and CPUID does not offer them).
+ * (VME/PVI, UMIP, SMEP/SMAP are not implemented: setting them is #GP, and CPUID does not offer them).
+ * OSXSAVE enables the XSAVE feature set (xsave.ts); MOV CR4 also needs CPUID.1:ECX.XSAVE for it.
  */
 export const CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
-  CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE;
+  CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE | CR4_OSXSAVE;
 export const EFER_SCE = 1 << 0, EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE = 1 << 11;
 export const EFER_SUPPORTED = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 

@@ -20,6 +20,7 @@ import { executeVector, VECTOR_MNEMONICS } from '../../x86/sse/index.js';
 import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
 import { ExitSignal } from './signals.js';
 import { executeX87 } from './x87.js';
+import { xgetbv, xrstor, xsave, xsaveopt, xsetbv } from './xsave.js';
 import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
 
 function invlpg(cpu: SoftCpu, insn: Instruction): void {
@@ -97,9 +98,7 @@ const HANDLERS = new Map<string, SystemHandler>([
   ['ldmxcsr', ldmxcsr], ['stmxcsr', stmxcsr],
   ['lfence', noOp], ['mfence', noOp], ['sfence', noOp], ['clflush', clflush],
   ['ud0', undefinedOpcode], ['ud1', undefinedOpcode], ['ud2', undefinedOpcode],
-  // XSAVE is not offered (CPUID.1:ECX.XSAVE = 0) and CR4.OSXSAVE cannot be set: #UD, as then on hardware.
-  ...['xgetbv', 'xsetbv', 'xsave', 'xrstor', 'xsaveopt', 'xsavec', 'xsaves', 'xrstors'].map(
-    (n): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, 'CR4.OSXSAVE is clear'); }]),
+  ['xgetbv', xgetbv], ['xsetbv', xsetbv], ['xsave', xsave], ['xsaveopt', xsaveopt], ['xrstor', xrstor],
   ...VECTOR_MNEMONICS.map((n): [string, SystemHandler] => [n, vector]),
   ...[...NOT_OFFERED].map(([n, why]): [string, SystemHandler] => [n, (_cpu, insn) => { throw ud(insn, why); }]),
 ]);
