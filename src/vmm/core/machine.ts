@@ -12,7 +12,7 @@ import { loadLinux } from '../loader/linux.js';
 import type { LoadPlan } from '../loader/plan.js';
 import { bootVcpuState } from './boot-vcpu.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import { GIB, PCI_IO_WINDOW, PCI_MMIO32, memoryLayout, type RamBlock } from './memory-layout.js';
+import { PCI_IO_WINDOW, PCI_MMIO32, memoryLayout, type RamBlock } from './memory-layout.js';
 import { Platform } from './platform.js';
 import { HostTimeBase, InstructionTimeBase, TSC_HZ, type TimeBase } from './time-base.js';
 import { ApicBus } from './apic-bus.js';
@@ -151,4 +151,3 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
   }
 }
 
-export { GIB };
