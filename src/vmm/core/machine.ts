@@ -24,8 +24,7 @@ import { RegionGuestMemory } from '../bus/guest-memory.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
 import { VirtioPciFunction } from '../devices/virtio/pci-transport.js';
-
-const LAPIC_PAGE = 0x1000;
+import { LAPIC_PAGE_SIZE } from '../irq/lapic-registers.js';
 import { PCI_INTX_GSIS } from './acpi-wiring.js';
 import type { VmConfig } from './vm-config.js';
 import { VcpuLoop, type InterruptSource, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
@@ -135,7 +134,7 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       onIoApicMessage: (msg) => apicBus.fromIoApic(msg),
       picOutput: lapic.lint0Line,
     });
-    platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE }, lapic);
+    platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE_SIZE }, lapic);
     platform.addTimed(lapic);
     addPciDevices(config, platform, apicBus, rams, closers);
     if (config.disks.length || config.rng) say(`virtio over PCI: ${config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : []).join(', ')}`);
