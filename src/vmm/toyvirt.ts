@@ -6,13 +6,13 @@
  * exit reason), event-delivery.ts injects the events, event-thread*.ts is the second thread.
  * The run succeeds only if the guest reported its work done on the status port before it ended.
  */
-import { writeSync } from 'node:fs';
 import { VmmError, hex } from '../api/errors.js';
 import type { BackendChoice } from '../api/types.js';
 import { Hypervisor } from '../frontend/index.js';
 import type { Machine, Vcpu } from '../frontend/index.js';
 import { flat32State } from '../x86/boot-state.js';
 import { DeviceBus } from './bus.js';
+import { writeAllSync } from './host-output.js';
 import { ConsoleDevice } from './devices/console.js';
 import { LAPIC_BASE, LapicDevice } from './devices/lapic.js';
 import { STATUS_PORT, StatusPortDevice } from './devices/status-port.js';
@@ -39,7 +39,7 @@ export interface ToyvirtOptions {
 /** Runs the ELF image until the guest shuts down. Bad images and failures throw VmmError. */
 export async function runToyvirt(elf: Uint8Array, options: ToyvirtOptions = {}): Promise<void> {
   const intervalMs = checkInterval(options.intervalMs ?? DEFAULT_INTERVAL_MS);
-  const print = options.print ?? ((text: string) => { writeSync(1, text); });
+  const print = options.print ?? ((text: string) => { writeAllSync(1, text); });
   const guestConsole = new ConsoleDevice(print);
   const say = (line: string): void => {
     guestConsole.endLine();

@@ -4,10 +4,10 @@
  * stdin otherwise), and turns how the machine ended into an exit code and a one-line reason.
  */
 import { Worker } from 'node:worker_threads';
-import { writeSync } from 'node:fs';
 import { hex } from '../../api/errors.js';
 import type { VcpuStopHandle } from '../../api/types.js';
 import { stopVcpu } from '../../frontend/index.js';
+import { writeAllSync } from '../host-output.js';
 import { createHostInput, HostInputWriter } from './host-input.js';
 import type { VmConfig } from './vm-config.js';
 import type { WorkerMessage } from './worker-messages.js';
@@ -81,7 +81,7 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
       worker.on('message', (m: WorkerMessage) => {
         switch (m.type) {
           case 'output':
-            if (interactive) writeSync(1, m.bytes);
+            if (interactive) writeAllSync(1, m.bytes);
             tail = (tail + Buffer.from(m.bytes).toString('latin1')).slice(-4096);
             if (panic === undefined) {
               const line = PANIC_LINE.exec(tail);
