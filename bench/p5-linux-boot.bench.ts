@@ -92,11 +92,11 @@ function line(figure: string, tsvisor: number, reference: number | null, unit: s
   }));
 }
 
-interface InThread { marks: Record<string, { instructions: number; cpuS: number; wallS: number }>; end: { instructions: number; cpuS: number; wallS: number }; idleNs: number }
+interface InThread { marks: Record<string, { instructions: number; cpuS: number; wallS: number }>; end: { instructions: number; cpuS: number; wallS: number }; idleNs: number; exits: Record<string, number> }
 
 function instructionsPerSecond(g: Guest): InThread {
   const r = spawnSync(process.execPath, [`${ROOT}dist/bench/p5-boot-inthread.js`, g.vmlinuz, g.initramfs],
-    { encoding: 'utf8', timeout: SOFT_TIMEOUT_MS, maxBuffer: 1 << 24 });
+    { encoding: 'utf8', timeout: SOFT_TIMEOUT_MS, maxBuffer: 1 << 24, env: { ...process.env, P5_RIP_SAMPLES: '', P5_CONSOLE: '' } });
   if (r.status !== 0) throw new Error(`in-thread soft boot failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().slice(-2000)}`);
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as InThread;
   if (!result.marks[INIT] || !result.marks[POWER_DOWN]) throw new Error(`in-thread soft boot did not reach ${INIT} and ${POWER_DOWN}: ${r.stdout}`);
@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     const t = instructionsPerSecond(g);
     const init = t.marks[INIT]!;
     console.log(`p5-linux-boot: in-thread soft boot: ${init.instructions} instructions to Run /init in ${init.cpuS.toFixed(2)} s CPU; ` +
-      `${t.end.instructions} to the end in ${t.end.cpuS.toFixed(2)} s CPU; halted guest time ${(t.idleNs / 1e9).toFixed(3)} s`);
+      `${t.end.instructions} to the end in ${t.end.cpuS.toFixed(2)} s CPU; halted guest time ${(t.idleNs / 1e9).toFixed(3)} s; ` +
+      `exits: ${Object.entries(t.exits).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     line('p5 soft guest MIPS to Run /init (CPU time, in-thread boot; QEMU count unavailable)', init.instructions / init.cpuS / 1e6, null, 'MIPS');
     line('p5 soft guest MIPS to poweroff (CPU time, in-thread boot; QEMU count unavailable)', t.end.instructions / t.end.cpuS / 1e6, null, 'MIPS');
   }
