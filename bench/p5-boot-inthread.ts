@@ -5,6 +5,7 @@
  *   {"marks":{"Run /init":{"instructions":N,"cpuS":s,"wallS":s},...},"end":{...},"idleNs":n,"exits":{reason:n}}
  *
  * Usage: node dist/bench/p5-boot-inthread.js VMLINUZ INITRAMFS   (P5_CONSOLE=1: console to stderr)
+ * P5_APPEND=S: boot with command line S (as `tsvisor run --append S`), for experiments.
  *
  * P5_RIP_SAMPLES=FILE: a guest profile as well. A sampler thread stops the vCPU every
  * P5_SAMPLE_MS (default 1) host ms, and each 'stopped' exit (these and the deadline timer's)
@@ -92,7 +93,7 @@ function main(): void {
   let sampler: ReturnType<typeof startSampler> | undefined;
   const result = runMachine({
     kernel: new Uint8Array(readFileSync(kernelPath)), initrd: new Uint8Array(readFileSync(initrdPath)),
-    cmdline: kernelCmdline(undefined), memBytes: 256 * 2 ** 20, cpus: 1, backend: 'soft', disks: [], rng: false,
+    cmdline: kernelCmdline(process.env.P5_APPEND || undefined), memBytes: 256 * 2 ** 20, cpus: 1, backend: 'soft', disks: [], rng: false,
   }, {
     serialOutput: (b) => {
       if (echo) process.stderr.write(String.fromCharCode(b));
