@@ -1,16 +1,19 @@
 /**
  * P5 helper: runs one guest boot as a child process (tsvisor run or QEMU) whose stdout is the
- * guest's serial console, and notes, for each console mark (a string such as "Run /init"), the
- * host wall time since the spawn and the child's CPU time (user + system, all its threads) when
- * the mark appeared; and the same two at the child's exit.
+ * guest's serial console (into a file read every 5 ms), and notes, for each console mark (a
+ * string such as "Run /init"), the host wall time since the spawn and the child's CPU time
+ * (user + system, all its threads) when the mark appeared; and the same two at the child's exit.
  *
- * CPU at a mark: utime + stime of /proc/<pid>/stat, read the moment the line arrives (the child
- * is still running; clock-tick resolution, 10 ms). CPU at exit: the growth of this process's
- * cutime + cstime (/proc/self/stat) across the run, valid once the child is reaped, so only one
- * child may run at a time (the bench runs its boots one after the other, never together).
+ * CPU at a mark: utime + stime of /proc/<pid>/stat, read when the line is seen (the child is
+ * still running; within 5 ms of its write; clock-tick resolution, 10 ms). CPU at exit: the
+ * growth of this process's cutime + cstime (/proc/self/stat) across the run, valid once the
+ * child is reaped, so only one child may run at a time (the bench runs its boots one after the
+ * other, never together).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Clock ticks per second for /proc stat times (sysconf(_SC_CLK_TCK); 100 on Linux x86-64). */
 const CLK_TCK = 100;
@@ -60,23 +63,34 @@ function reapedChildrenCpuSeconds(): number {
   return (Number(f[13]) + Number(f[14])) / CLK_TCK;
 }
 
+/** How often the console file is looked at for new output (ms): the marks' time resolution. */
+const POLL_MS = 5;
+
 export function bootWithSerial(command: string, args: string[], marks: readonly string[], timeoutMs: number): Promise<BootResult> {
+  // The console goes to a file, not a pipe: `tsvisor run` writes it with writeSync(1) and fails
+  // with EAGAIN when a non-blocking pipe or socket is full (seen under load); a file never is.
+  const dir = mkdtempSync(join(tmpdir(), 'tsvisor-p5-'));
+  const file = join(dir, 'console.txt');
+  const outFd = openSync(file, 'w');
+  const inFd = openSync(file, 'r');
   const c0 = reapedChildrenCpuSeconds();
   const t0 = process.hrtime.bigint();
   const wall = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', outFd, 'pipe'] });
+  closeSync(outFd);
   const seen = new Map<string, Sample & { threads: ThreadCpu[] }>();
+  const longest = Math.max(...marks.map((m) => m.length));
+  const buf = Buffer.alloc(1 << 16);
   let output = '';
   let stderr = '';
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
 
-  child.stdout.on('data', (chunk: Buffer) => {
+  /** Reads what the child wrote since the last look, noting the marks that appeared in it. */
+  const look = (): void => {
     const at = wall();
-    // A mark may straddle two chunks: search the new text with enough of the old in front.
-    const longest = Math.max(...marks.map((m) => m.length));
-    const from = Math.max(0, output.length - longest);
-    output += chunk.toString('latin1');
+    const from = Math.max(0, output.length - longest); // a mark may straddle two reads
+    for (let n; (n = readSync(inFd, buf, 0, buf.length, null)) > 0;) output += buf.toString('latin1', 0, n);
     const recent = output.slice(from);
     for (const m of marks) {
       if (seen.has(m) || !recent.includes(m)) continue;
@@ -87,14 +101,22 @@ export function bootWithSerial(command: string, args: string[], marks: readonly 
       } catch { /* exited between the write and now: no figure */ }
       seen.set(m, { wallS: at, cpuS, threads });
     }
-  });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('latin1'); });
+  };
+  const poll = setInterval(look, POLL_MS);
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString('latin1'); });
 
+  const cleanUp = (): void => {
+    clearTimeout(timer);
+    clearInterval(poll);
+    closeSync(inFd);
+    rmSync(dir, { recursive: true, force: true });
+  };
   return new Promise((resolve, reject) => {
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('error', (e) => { cleanUp(); reject(e); });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
       const exit = { wallS: wall(), cpuS: reapedChildrenCpuSeconds() - c0, code, signal, timedOut };
+      look();
+      cleanUp();
       if (stderr.trim()) output += `\n[stderr] ${stderr.trim()}\n`;
       resolve({ marks: seen, exit, output });
     });
