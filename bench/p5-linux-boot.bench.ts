@@ -20,7 +20,9 @@
  * how it runs. P5_IPS=0 skips that run.
  *
  * Rounds: P5_RUNS (default 1, since one soft boot is ~80 s of CPU); each round boots tsvisor
- * then QEMU, one at a time; the best round of each is reported.
+ * then QEMU, one at a time; each figure is the lowest of its rounds. The tsvisor process's CPU
+ * includes V8's helper threads (concurrent GC and compilation, ~8 s of a boot): its CPU time can
+ * exceed its wall time on a 2-core host. A text line gives the CPU per thread at `Run /init`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
