@@ -41,6 +41,8 @@ export interface VcpuLoopHooks {
 
 export class VcpuLoop {
   private last: ExitState | undefined;
+  /** The device deadline the timer thread is armed for; re-armed when it changes or the timer fired. */
+  private armedFor = NaN;
 
   constructor(
     private readonly cpu: Vcpu,
@@ -71,7 +73,10 @@ export class VcpuLoop {
   private service(): number {
     this.hooks.beforeRun?.();
     const next = this.platform.poll(this.time.now());
-    this.timer.arm(this.time.hostDeadline(next));
+    if (next !== this.armedFor) {
+      this.armedFor = next;
+      this.timer.arm(this.time.hostDeadline(next));
+    }
     return next;
   }
 
@@ -111,6 +116,9 @@ export class VcpuLoop {
         this.idle(deadline);
         return undefined;
       case 'stopped':
+        // The deadline timer (or host input) stopped it: arm the timer again, even for the same deadline.
+        this.armedFor = NaN;
+        return undefined;
       case 'int-ready':
       case 'nmi-ready':
       case 'tpr-changed':
