@@ -5,9 +5,9 @@
  * as the reference. Each oracle keeps its own input/output protocol.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO } from './support.js';
 
 /** The CPU vendor string from /proc/cpuinfo (e.g. AuthenticAMD), or '' when unknown. */
@@ -35,12 +35,18 @@ export function buildOracle(what: string, source: string): OracleBuild {
   return result;
 }
 
+/** The newest modification time of the source and the headers beside it (which it may include). */
+function versionOf(src: string): number {
+  const dir = dirname(src);
+  return Math.max(statSync(src).mtimeMs, ...readdirSync(dir).filter((f) => f.endsWith('.h')).map((f) => statSync(join(dir, f)).mtimeMs));
+}
+
 function build(what: string, source: string): OracleBuild {
   if (arch() !== 'x64') return { why: `${what} needs an x86-64 host (this is ${arch()})` };
   const src = join(REPO, 'test', source);
   const dir = join(tmpdir(), 'tsvisor-native-oracles');
   mkdirSync(dir, { recursive: true });
-  const bin = join(dir, `${source.replace(/[/.]/g, '-')}-${Math.floor(statSync(src).mtimeMs)}`);
+  const bin = join(dir, `${source.replace(/[/.]/g, '-')}-${Math.floor(versionOf(src))}`);
   if (!existsSync(bin)) {
     const tmp = `${bin}.${process.pid}.tmp`;
     const r = spawnSync('gcc', ['-O1', '-o', tmp, src], { encoding: 'utf8' });

@@ -133,23 +133,7 @@ static void build_stack(const unsigned char *insn, int n) {
 static sigjmp_buf env;
 static void on_signal(int sig) { siglongjmp(env, sig); }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-static int parse_bytes(const char *s, unsigned char *out, int max) {
-  int n = 0;
-  while (s[0] && s[1] && n < max) {
-    int h = hexval(s[0]), l = hexval(s[1]);
-    if (h < 0 || l < 0) return -1;
-    out[n++] = (unsigned char)(h * 16 + l);
-    s += 2;
-  }
-  return n;
-}
+#include "hex-io.h"
 
 int main(void) {
   unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

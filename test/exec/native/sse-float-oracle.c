@@ -66,23 +66,7 @@ static void on_signal(int sig, siginfo_t *info, void *ctx) {
   siglongjmp(env, sig);
 }
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-static int parse_bytes(const char *s, unsigned char *out, int max) {
-  int n = 0;
-  while (s[0] && s[1] && n < max) {
-    int h = hexval(s[0]), l = hexval(s[1]);
-    if (h < 0 || l < 0) return -1;
-    out[n++] = (unsigned char)(h * 16 + l);
-    s += 2;
-  }
-  return n;
-}
+#include "hex-io.h"
 
 static void print_bytes(const unsigned char *b, int n) {
   for (int i = 0; i < n; i++) printf("%02x", b[i]);
