@@ -1,6 +1,6 @@
 /**
  * `tsvisor run --kernel F [--initrd F] [--append S] [--mem 256M] [--cpus 1] [--disk PATH[,ro]]...
- * [--rng] [--backend auto|kvm|soft] [--console stdio|none]`: boots a Linux kernel in the VM monitor
+ * [--rng] [--backend auto|kvm|soft] [--console stdio|none] [--entry 64bit|pvh]`: boots a Linux kernel in the VM monitor
  * (src/vmm/core). The flag names follow kvmtool/QEMU and are fixed: scripts use them.
  * Exit code: 0 poweroff (or Ctrl-A x), 1 bad input or monitor failure, 2 guest crash (panic,
  * triple fault), 3 guest reboot; anything but a clean poweroff prints one line saying why.
@@ -44,7 +44,7 @@ function checkDisk(d: DiskConfig): DiskConfig {
 
 interface RunOptions {
   kernel: string; initrd?: string; append?: string; mem: string; cpus: number; disk: DiskConfig[];
-  rng: boolean; backend: BackendChoice; console: 'stdio' | 'none'; verbose: boolean;
+  rng: boolean; backend: BackendChoice; console: 'stdio' | 'none'; entry: '64bit' | 'pvh'; verbose: boolean;
 }
 
 export function runCommand(): Command {
@@ -59,6 +59,7 @@ export function runCommand(): Command {
     .option('--rng', 'virtio entropy device fed by the host CSPRNG', false)
     .addOption(backendOption())
     .addOption(new Option('--console <where>', 'the guest serial console: stdio (the terminal; Ctrl-A x quits) or none').choices(['stdio', 'none']).default('stdio'))
+    .addOption(new Option('--entry <how>', 'enter the kernel through the 64-bit boot protocol or its PVH entry point (ELF note)').choices(['64bit', 'pvh']).default('64bit'))
     .option('-v, --verbose', 'say what the monitor did (boot path, sizes) on stderr', false)
     .action(async (opts: RunOptions) => {
       const disks = opts.disk.map(checkDisk);
@@ -67,7 +68,7 @@ export function runCommand(): Command {
         initrd: opts.initrd === undefined ? undefined : readImageFile(opts.initrd, 'initrd', MAX_INITRD_BYTES),
         cmdline: kernelCmdline(opts.append),
         memBytes: parseMemorySize(opts.mem),
-        cpus: opts.cpus, backend: opts.backend, disks, rng: opts.rng,
+        cpus: opts.cpus, backend: opts.backend, disks, rng: opts.rng, entry: opts.entry,
       };
       const outcome = await runVm(config, {
         console: opts.console,

@@ -109,9 +109,10 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     ramAt(rams, acpi.gpa, acpi.bytes.length, 'ACPI tables').set(acpi.bytes);
     const plan = loadLinux({
       kernel: config.kernel, initrd: config.initrd, cmdline: config.cmdline, memory: layout.map, acpiRsdpGpa: acpi.rsdpGpa,
+      entry: config.entry,
     });
     copyPlan(plan, rams);
-    say(`${hv.backend} backend, ${config.memBytes / 2 ** 20} MiB, kernel ${plan.path}${plan.decompression ? ` (${plan.decompression.codec}, ${plan.decompression.compressedBytes} -> ${plan.decompression.decompressedBytes} bytes)` : ''}, entry ${hex(plan.entry.rip)}`);
+    say(`${hv.backend} backend, ${config.memBytes / 2 ** 20} MiB, kernel ${plan.path} (${plan.entry.mode} entry)${plan.decompression ? ` (${plan.decompression.codec}, ${plan.decompression.compressedBytes} -> ${plan.decompression.decompressedBytes} bytes)` : ''}, entry ${hex(plan.entry.rip)}`);
 
     const cpu: Vcpu = m.createVcpu(0);
     const soft = hv.backend === 'soft';

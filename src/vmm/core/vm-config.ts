@@ -15,6 +15,8 @@ export interface VmConfig {
   backend: BackendChoice;
   disks: DiskConfig[];
   rng: boolean;
+  /** How to enter the kernel: the 64-bit boot protocol (default) or its PVH entry point. */
+  entry?: '64bit' | 'pvh';
 }
 
 /** The kernel command line when none is given: the serial console. */
