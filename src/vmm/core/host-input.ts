@@ -28,16 +28,16 @@ export class HostInputWriter {
     const n = Math.min(room, bytes.length);
     for (let k = 0; k < n; k++) this.ring[(head + k) % INPUT_RING_BYTES] = bytes[k]!;
     Atomics.store(this.ctl, HEAD, head + n);
-    this.ring_();
+    this.ringDoorbell();
     return n;
   }
 
   requestQuit(): void {
     Atomics.store(this.ctl, QUIT, 1);
-    this.ring_();
+    this.ringDoorbell();
   }
 
-  private ring_(): void {
+  private ringDoorbell(): void {
     Atomics.add(this.ctl, DOORBELL, 1);
     Atomics.notify(this.ctl, DOORBELL);
   }
