@@ -5,17 +5,8 @@
  * raises one VmmError naming the bad field and value, never a RangeError or a huge allocation.
  */
 import { VmmError, hex } from '../api/errors.js';
+import { EHDR, PHDR, PT_LOAD, checkElf64Executable, spanText, u64Field } from './elf64.js';
 
-/** Header layout (ELF-64 Object File Format, v1.5): offsets of the fields we read. */
-const EHDR = {
-  SIZE: 64, CLASS: 4, DATA: 5, VERSION: 6, TYPE: 16, MACHINE: 18, ENTRY: 24, PHOFF: 32,
-  PHENTSIZE: 54, PHNUM: 56,
-} as const;
-const PHDR = { SIZE: 56, TYPE: 0, FLAGS: 4, OFFSET: 8, VADDR: 16, FILESZ: 32, MEMSZ: 40 } as const;
-
-const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
-const ELFCLASS64 = 2, ELFDATA2LSB = 1, EV_CURRENT = 1, ET_EXEC = 2, EM_X86_64 = 62;
-const PT_LOAD = 1;
 export const PF_X = 1, PF_W = 2, PF_R = 4;
 
 export interface ElfSegment {
@@ -78,11 +69,11 @@ export function parseElf64(file: Uint8Array, limits: ElfLimits = DEFAULT_ELF_LIM
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!, cur = segments[i]!;
     if (cur.gpa < prev.gpa + prev.memSize) {
-      throw bad(`segments overlap: ${range(prev)} and ${range(cur)}`);
+      throw bad(`segments overlap: ${spanText(prev)} and ${spanText(cur)}`);
     }
   }
   if (!segments.some((s) => entry >= s.gpa && entry < s.gpa + s.memSize)) {
-    throw bad(`entry point ${hex(entry)} is outside every loaded segment (${segments.map(range).join(', ')})`);
+    throw bad(`entry point ${hex(entry)} is outside every loaded segment (${segments.map(spanText).join(', ')})`);
   }
   const last = segments[segments.length - 1]!;
   return { entry, segments, start: segments[0]!.gpa, end: last.gpa + last.memSize };
@@ -93,7 +84,7 @@ export function copyElfImage(image: ElfImage, ram: Uint8Array, ramGpa: number): 
   for (const seg of image.segments) {
     const off = seg.gpa - ramGpa;
     if (off < 0 || off + seg.memSize > ram.length) {
-      throw new VmmError('EINVAL', `ELF segment ${range(seg)} does not fit guest RAM ${hex(ramGpa)}+${hex(ram.length)}`);
+      throw new VmmError('EINVAL', `ELF segment ${spanText(seg)} does not fit guest RAM ${hex(ramGpa)}+${hex(ram.length)}`);
     }
     ram.set(seg.fileBytes, off);
     ram.fill(0, off + seg.fileBytes.length, off + seg.memSize);
@@ -101,21 +92,7 @@ export function copyElfImage(image: ElfImage, ram: Uint8Array, ramGpa: number): 
 }
 
 function checkHeader(file: Uint8Array): void {
-  if (file.length < 4 || ELF_MAGIC.some((b, i) => file[i] !== b)) {
-    throw new VmmError('EINVAL', 'not an ELF file (no \\x7fELF magic)');
-  }
-  if (file.length < EHDR.SIZE) throw bad(`is truncated: ${file.length} bytes, the header alone is ${EHDR.SIZE}`);
-  if (file[EHDR.CLASS] !== ELFCLASS64) {
-    const what = file[EHDR.CLASS] === 1 ? 'a 32-bit ELF (ELFCLASS32)' : `of ELF class ${file[EHDR.CLASS]}`;
-    throw bad(`is ${what}; a 64-bit ELF (ELFCLASS64) is needed`);
-  }
-  if (file[EHDR.DATA] !== ELFDATA2LSB) throw bad(`data encoding ${file[EHDR.DATA]} is not little-endian (1)`);
-  if (file[EHDR.VERSION] !== EV_CURRENT) throw bad(`ELF version ${file[EHDR.VERSION]} is not 1`);
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const type = view.getUint16(EHDR.TYPE, true);
-  if (type !== ET_EXEC) throw bad(`e_type ${type} is not an executable (ET_EXEC = 2)`);
-  const machine = view.getUint16(EHDR.MACHINE, true);
-  if (machine !== EM_X86_64) throw bad(`e_machine ${machine} is not x86-64 (62)`);
+  checkElf64Executable(file, bad);
 }
 
 function readLoadSegment(file: Uint8Array, view: DataView, ph: number, i: number, limits: ElfLimits): ElfSegment {
@@ -141,13 +118,7 @@ function readLoadSegment(file: Uint8Array, view: DataView, ph: number, i: number
 
 /** A 64-bit field as a number; values past 2^53 are rejected rather than rounded. */
 function u64(view: DataView, at: number, name: string): number {
-  const v = view.getBigUint64(at, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${name} ${hex(v)} is absurdly large`);
-  return Number(v);
-}
-
-function range(s: ElfSegment): string {
-  return `${hex(s.gpa)}..${hex(s.gpa + s.memSize)}`;
+  return u64Field(view, at, name, bad);
 }
 
 function bad(what: string): VmmError {

@@ -10,11 +10,8 @@
  * Trailing bytes after the ELF are allowed (a bzImage payload appends the relocation table).
  */
 import { VmmError, hex } from '../../api/errors.js';
+import { EHDR, PHDR, PT_LOAD, PT_NOTE, checkElf64Executable, isElf, spanText, u64Field } from '../elf64.js';
 
-const EHDR = { SIZE: 64, CLASS: 4, DATA: 5, VERSION: 6, TYPE: 16, MACHINE: 18, ENTRY: 24, PHOFF: 32, PHENTSIZE: 54, PHNUM: 56 } as const;
-const PHDR = { SIZE: 56, TYPE: 0, FLAGS: 4, OFFSET: 8, VADDR: 16, PADDR: 24, FILESZ: 32, MEMSZ: 40 } as const;
-const PT_LOAD = 1, PT_NOTE = 4;
-const ET_EXEC = 2, EM_X86_64 = 62;
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 /** More program headers than any kernel has; bounds the work a corrupt e_phnum can cause. */
 const MAX_PHNUM = 256;
@@ -50,9 +47,7 @@ export interface VmlinuxLimits {
 
 export const DEFAULT_VMLINUX_LIMITS: VmlinuxLimits = { maxAddress: 2 ** 40, maxImageBytes: 1024 * 2 ** 20 };
 
-export function isElf(file: Uint8Array): boolean {
-  return file.length >= 4 && file[0] === 0x7f && file[1] === 0x45 && file[2] === 0x4c && file[3] === 0x46;
-}
+export { isElf };
 
 export function parseVmlinux(file: Uint8Array, limits: VmlinuxLimits = DEFAULT_VMLINUX_LIMITS): Vmlinux {
   checkHeader(file);
@@ -102,10 +97,10 @@ export function parseVmlinux(file: Uint8Array, limits: VmlinuxLimits = DEFAULT_V
   segments.sort((a, b) => a.gpa - b.gpa);
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!, cur = segments[i]!;
-    if (cur.gpa < prev.gpa + prev.memSize) throw bad(`segments overlap: ${range(prev)} and ${range(cur)}`);
+    if (cur.gpa < prev.gpa + prev.memSize) throw bad(`segments overlap: ${spanText(prev)} and ${spanText(cur)}`);
   }
   const inside = (a: number): boolean => segments.some((s) => a >= s.gpa && a < s.gpa + s.memSize);
-  if (!inside(entry)) throw bad(`entry point ${hex(entry)} is outside every loaded segment (${segments.map(range).join(', ')})`);
+  if (!inside(entry)) throw bad(`entry point ${hex(entry)} is outside every loaded segment (${segments.map(spanText).join(', ')})`);
   if (pvhEntry !== undefined && !inside(pvhEntry)) throw bad(`PVH entry ${hex(pvhEntry)} (XEN_ELFNOTE_PHYS32_ENTRY) is outside every loaded segment`);
   const last = segments[segments.length - 1]!;
   return { entry, segments, start: segments[0]!.gpa, end: last.gpa + last.memSize, pvhEntry, extent };
@@ -144,26 +139,11 @@ function align4(n: number): number {
 }
 
 function checkHeader(file: Uint8Array): void {
-  if (!isElf(file)) throw new VmmError('EINVAL', 'not an ELF file (no \\x7fELF magic)');
-  if (file.length < EHDR.SIZE) throw bad(`is truncated: ${file.length} bytes, the header alone is ${EHDR.SIZE}`);
-  if (file[EHDR.CLASS] !== 2) throw bad(`class ${file[EHDR.CLASS]} is not ELFCLASS64 (2)`);
-  if (file[EHDR.DATA] !== 1) throw bad(`data encoding ${file[EHDR.DATA]} is not little-endian (1)`);
-  if (file[EHDR.VERSION] !== 1) throw bad(`ELF version ${file[EHDR.VERSION]} is not 1`);
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const type = view.getUint16(EHDR.TYPE, true);
-  if (type !== ET_EXEC) throw bad(`e_type ${type} is not an executable (ET_EXEC = 2)`);
-  const machine = view.getUint16(EHDR.MACHINE, true);
-  if (machine !== EM_X86_64) throw bad(`e_machine ${machine} is not x86-64 (62)`);
+  checkElf64Executable(file, bad);
 }
 
 function u64(view: DataView, at: number, name: string): number {
-  const v = view.getBigUint64(at, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw bad(`${name} ${hex(v)} is absurdly large`);
-  return Number(v);
-}
-
-function range(s: KernelSegment): string {
-  return `${hex(s.gpa)}..${hex(s.gpa + s.memSize)}`;
+  return u64Field(view, at, name, bad);
 }
 
 function bad(what: string): VmmError {
