@@ -40,6 +40,28 @@ export function checkElf64Executable(file: Uint8Array, bad: BadElf): DataView {
   return view;
 }
 
+/** The header facts both readers start from, program header table bounds checked. */
+export interface Elf64Layout { view: DataView; entry: number; phoff: number; phentsize: number; phnum: number }
+
+/**
+ * Checks the header (checkElf64Executable), then that the program header table has between 1 and
+ * maxPhnum entries of at least PHDR.SIZE bytes, all inside the file.
+ */
+export function readElf64Layout(file: Uint8Array, bad: BadElf, maxPhnum: number): Elf64Layout {
+  const view = checkElf64Executable(file, bad);
+  const entry = u64Field(view, EHDR.ENTRY, 'e_entry', bad);
+  const phoff = u64Field(view, EHDR.PHOFF, 'e_phoff', bad);
+  const phentsize = view.getUint16(EHDR.PHENTSIZE, true);
+  const phnum = view.getUint16(EHDR.PHNUM, true);
+  if (phnum === 0) throw bad('has no program headers (e_phnum 0)');
+  if (phnum > maxPhnum) throw bad(`e_phnum ${phnum} is not in 1..${maxPhnum}`);
+  if (phentsize < PHDR.SIZE) throw bad(`e_phentsize ${phentsize} is smaller than ${PHDR.SIZE}`);
+  if (phoff + phnum * phentsize > file.length) {
+    throw bad(`program headers (e_phoff ${hex(phoff)}, ${phnum} x ${phentsize} bytes) run past the end of the ${hex(file.length)}-byte file`);
+  }
+  return { view, entry, phoff, phentsize, phnum };
+}
+
 /** A 64-bit field as a number; values past 2^53 are rejected rather than rounded. */
 export function u64Field(view: DataView, at: number, name: string, bad: BadElf): number {
   const v = view.getBigUint64(at, true);

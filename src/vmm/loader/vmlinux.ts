@@ -10,7 +10,7 @@
  * Trailing bytes after the ELF are allowed (a bzImage payload appends the relocation table).
  */
 import { VmmError, hex } from '../../api/errors.js';
-import { EHDR, PHDR, PT_LOAD, PT_NOTE, checkElf64Executable, isElf, spanText, u64Field } from '../elf64.js';
+import { PHDR, PT_LOAD, PT_NOTE, isElf, readElf64Layout, spanText, u64Field } from '../elf64.js';
 
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 /** More program headers than any kernel has; bounds the work a corrupt e_phnum can cause. */
@@ -50,18 +50,8 @@ export const DEFAULT_VMLINUX_LIMITS: VmlinuxLimits = { maxAddress: 2 ** 40, maxI
 export { isElf };
 
 export function parseVmlinux(file: Uint8Array, limits: VmlinuxLimits = DEFAULT_VMLINUX_LIMITS): Vmlinux {
-  checkHeader(file);
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const entry = u64(view, EHDR.ENTRY, 'e_entry');
-  const phoff = u64(view, EHDR.PHOFF, 'e_phoff');
-  const phentsize = view.getUint16(EHDR.PHENTSIZE, true);
-  const phnum = view.getUint16(EHDR.PHNUM, true);
-  if (phnum === 0 || phnum > MAX_PHNUM) throw bad(`e_phnum ${phnum} is not in 1..${MAX_PHNUM}`);
-  if (phentsize < PHDR.SIZE) throw bad(`e_phentsize ${phentsize} is smaller than ${PHDR.SIZE}`);
+  const { view, entry, phoff, phentsize, phnum } = readElf64Layout(file, bad, MAX_PHNUM);
   let extent = phoff + phnum * phentsize;
-  if (extent > file.length) {
-    throw bad(`program headers (e_phoff ${hex(phoff)}, ${phnum} x ${phentsize} bytes) run past the end of the ${hex(file.length)}-byte file`);
-  }
 
   const segments: KernelSegment[] = [];
   let total = 0;
@@ -136,10 +126,6 @@ function isXenName(name: Uint8Array): boolean {
 
 function align4(n: number): number {
   return Math.ceil(n / 4) * 4;
-}
-
-function checkHeader(file: Uint8Array): void {
-  checkElf64Executable(file, bad);
 }
 
 function u64(view: DataView, at: number, name: string): number {
