@@ -71,7 +71,7 @@ test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a
       const out = await g.exec('sh', ['-c', `curl -sf http://10.0.2.2:${port}/blob | sha256sum`]);
       assert.equal(out.split(' ')[0], sha256(blob));
       // And the other way: curl posts 1 MiB of its own, the server says what it received.
-      const up = await g.exec('sh', ['-c', `f=$(mktemp); head -c 1048576 /dev/urandom > $f; sha256sum < $f | cut -d' ' -f1; curl -sf --data-binary @$f -H 'Content-Type: application/octet-stream' http://10.0.2.2:${port}/up; rm -f $f`]);
+      const up = await g.exec('sh', ['-c', `f=$(mktemp); head -c 1048576 /dev/urandom > $f; sha256sum < $f | cut -d' ' -f1; curl -sf --data-binary @$f -H 'Expect:' -H 'Content-Type: application/octet-stream' http://10.0.2.2:${port}/up; rm -f $f`]);
       const [local, remote] = up.split('\n');
       assert.equal(remote, local);
     });

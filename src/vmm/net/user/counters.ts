@@ -11,7 +11,7 @@ export const DROP_REASONS = [
   'udp-malformed', 'udp-checksum', 'udp-refused', 'udp-flow-table-full',
   'dhcp-malformed', 'dhcp-unsupported',
   'dns-malformed',
-  'tcp-malformed', 'tcp-checksum', 'tcp-refused', 'tcp-unacceptable', 'tcp-table-full', 'tcp-out-of-window',
+  'tcp-malformed', 'tcp-checksum', 'tcp-refused', 'tcp-table-full',
   'send-after-close', 'arp-queue-full', 'internal-error',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
