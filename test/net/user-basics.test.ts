@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { createUserNetwork } from '../../src/vmm/net/user/index.js';
 import type { UserNetwork } from '../../src/vmm/net/user/index.js';
 import { VmmError } from '../../src/api/errors.js';
@@ -234,4 +235,32 @@ test('options are checked: bad ports, addresses and duplicates are VmmErrors; a 
   await assert.rejects(second.ready(), (e: unknown) => e instanceof VmmError && e.code === 'EBUSY' && e.message.includes(String(b.port)));
   await second.close();
   await first.close();
+});
+
+test('close(): nothing the network started keeps the process alive afterwards (open TCP connection, UDP flow, listeners)', () => {
+  const index = new URL('../../src/vmm/net/user/index.js', import.meta.url).href;
+  const side = new URL('./guest-side.js', import.meta.url).href;
+  const peer = new URL('./tcp-peer.js', import.meta.url).href;
+  const script = `
+    import { createUserNetwork } from ${JSON.stringify(index)};
+    import { GuestSide } from ${JSON.stringify(side)};
+    import { TcpPeer } from ${JSON.stringify(peer)};
+    import * as net from 'node:net';
+    const server = net.createServer((s) => { s.on('error', () => {}); s.write('hi'); });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const n = createUserNetwork({ hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 },
+      { protocol: 'udp', hostAddress: '127.0.0.1', hostPort: 0, guestPort: 53 }], outbound: false });
+    await n.ready();
+    const g = new GuestSide(n);
+    const p = new TcpPeer(g, ${GATEWAY_IP}, server.address().port, 40100);
+    await p.connect();
+    g.sendUdp(${GATEWAY_IP}, 40101, server.address().port, new Uint8Array(4));
+    await n.close();
+    server.close();
+    console.log('closed', n.tcpStates().length);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, null, `the process had to be killed: something kept it alive (${r.stderr})`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'closed 0');
 });

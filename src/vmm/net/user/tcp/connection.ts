@@ -263,6 +263,8 @@ export class TcpConnection {
 
   private receiveSynchronized(seg: TcpSegment): void {
     if (this.state === 'time-wait' && (seg.flags & FIN)) { this.sendAck(); return; }
+    // The guest sent its SYN again: our SYN-ACK was lost; send it again rather than wait for the timer.
+    if (this.state === 'syn-received' && (seg.flags & (SYN | ACK | RST)) === SYN && seg.seq === this.irs) { this.sendSyn(); return; }
     if (!this.segmentAcceptable(seg)) {
       // Old duplicates and probes beyond the window get an ACK that says where we are (RFC 793 p. 69).
       if (!(seg.flags & RST)) this.sendAck();
