@@ -299,3 +299,36 @@ test('hostfwd=tcp: a host connection becomes a stack-initiated handshake to the 
     await n.close();
   }
 });
+
+test('TCP: an ACK for data sent before a retransmission timeout is valid (and the data riding on it is taken)', async () => {
+  const data = Buffer.alloc(4000).map((_, i) => (i * 5) & 0xff);
+  let hostGot = '';
+  const server = await listen((s) => {
+    s.write(data);
+    s.on('data', (d) => { hostGot += d.toString(); if (hostGot === 'late') s.end(); });
+  });
+  try {
+    await withStack(async (g) => {
+      const peer = new TcpPeer(g, GATEWAY_IP, portOf(server), 41010);
+      await peer.connect();
+      // Take the data without acknowledging it until the stack times out and sends the first segment again.
+      const first = await g.nextTcp('first data', (s) => peer.ours(s) && s.data.length > 0);
+      let highest = (first.seq + first.data.length) >>> 0;
+      for (;;) {
+        const s = await g.nextTcp('more data or a retransmission', (x) => peer.ours(x) && x.data.length > 0);
+        if (s.seq === first.seq) break;
+        highest = (s.seq + s.data.length) >>> 0;
+      }
+      assert.equal(highest, (first.seq + data.length) >>> 0, 'all data went out before the timeout');
+      // Now acknowledge everything originally sent, with data of our own on the same segment.
+      peer.received.push(...data);
+      peer.rcvNxt = highest;
+      peer.write(enc('late'));
+      await peer.pump('FIN', () => peer.finReceived);
+      assert.equal(hostGot, 'late');
+      assert.deepEqual(Buffer.from(peer.received), data);
+    });
+  } finally {
+    server.close();
+  }
+});

@@ -48,6 +48,8 @@ export const OUR_MSS = 1460;
 export const OUR_WINDOW_SHIFT = 3;
 /** The MSS assumed when the guest's SYN has none (RFC 1122). */
 const DEFAULT_MSS = 536;
+/** The initial congestion window in segments (RFC 6928). */
+const INITIAL_WINDOW_SEGMENTS = 10;
 /** Out-of-order segments held at most (their bytes are also bounded by the window). */
 const MAX_OUT_OF_ORDER = 64;
 
@@ -70,6 +72,13 @@ export class TcpConnection {
   private sndUna: number;
   private sndNxt: number;
   private sndWnd = 0;
+  /**
+   * Congestion window and slow-start threshold (RFC 5681): the link to the guest is a device queue
+   * that drops when the guest does not drain it, so the stack does not pour a whole receive window
+   * into it at once, and backs off after a loss.
+   */
+  private cwnd = 0;
+  private ssthresh = 0x7fffffff;
   private sndWl1 = 0;
   private sndWl2 = 0;
   private sndShift = 0;
@@ -77,7 +86,10 @@ export class TcpConnection {
   private mss = DEFAULT_MSS;
   private readonly queue = new ByteQueue();
   private finQueued = false;
-  private finSent = false;
+  /** The sequence number of our FIN, once sent (a retransmission timeout moves sndNxt back, not this). */
+  private finSeq: number | undefined;
+  /** The highest sequence number sent so far: ACKs up to here are valid even after sndNxt went back for a retransmission. */
+  private sndMax = 0;
   private dupAcks = 0;
   private retries = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -102,6 +114,7 @@ export class TcpConnection {
     this.iss = iss;
     this.sndUna = iss;
     this.sndNxt = iss;
+    this.sndMax = iss;
   }
 
   /** Guest-initiated: remembers the guest's SYN; the SYN-ACK waits for hostConnected(). */
@@ -166,6 +179,7 @@ export class TcpConnection {
 
   private takeSynOptions(seg: TcpSegment, scaling: boolean): void {
     this.mss = Math.max(64, Math.min(seg.mss ?? DEFAULT_MSS, OUR_MSS));
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * this.mss;
     if (scaling && seg.windowScale !== undefined) {
       this.sndShift = seg.windowScale;
       this.rcvShift = OUR_WINDOW_SHIFT;
@@ -179,6 +193,7 @@ export class TcpConnection {
   private sendSyn(): void {
     const synAck = this.state === 'syn-received';
     this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
     this.advertisedEdge = seqAdd(this.rcvNxt, Math.min(this.tuning.receiveBuffer, 0xffff));
     this.hooks.emit({
       seq: this.iss, ack: synAck ? this.rcvNxt : 0, flags: synAck ? SYN | ACK : SYN,
@@ -300,7 +315,7 @@ export class TcpConnection {
 
   /** ACK processing (RFC 793 p. 72); false when the segment must not be processed further. */
   private processAck(seg: TcpSegment): boolean {
-    if (seqGt(seg.ack, this.sndNxt)) { this.sendAck(); return false; }
+    if (seqGt(seg.ack, this.sndMax)) { this.sendAck(); return false; }
     this.retries = 0;
     const advanced = seqGt(seg.ack, this.sndUna);
     if (advanced) {
@@ -311,7 +326,11 @@ export class TcpConnection {
         this.rto.sample(Date.now() - this.rttStart);
         this.rttSeq = undefined;
       }
+      const acked = seqDiff(seg.ack, this.sndUna);
+      this.cwnd += this.cwnd < this.ssthresh ? Math.min(acked, this.mss) : Math.max(1, Math.floor((this.mss * this.mss) / this.cwnd));
       this.sndUna = seg.ack;
+      // After a timeout sent sndNxt back, an ACK for what had been sent before moves it forward again.
+      if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       this.rto.resetBackoff();
       this.dupAcks = 0;
       this.clearTimer();
@@ -326,7 +345,7 @@ export class TcpConnection {
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
     }
-    const finAcked = this.finSent && this.sndUna === this.sndNxt;
+    const finAcked = this.finSeq !== undefined && this.sndUna === seqAdd(this.finSeq, 1);
     if (finAcked) {
       switch (this.state) {
         case 'fin-wait-1': this.state = 'fin-wait-2'; break;
@@ -436,7 +455,7 @@ export class TcpConnection {
     for (;;) {
       const offset = seqDiff(this.sndNxt, seqAdd(this.iss, 1 + this.queueBase));
       const available = this.queue.length - offset;
-      let usable = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+      let usable = seqDiff(seqAdd(this.sndUna, Math.min(this.sndWnd, this.cwnd)), this.sndNxt);
       if (probe && !sent && this.sndNxt === this.sndUna) usable = Math.max(usable, 1);
       if (available > 0 && usable > 0) {
         const n = Math.min(available, usable, this.mss);
@@ -445,16 +464,20 @@ export class TcpConnection {
         this.hooks.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: ACK | (n === available ? PSH : 0), window, payload });
         if (this.rttSeq === undefined && this.retries === 0) { this.rttSeq = seqAdd(this.sndNxt, n); this.rttStart = Date.now(); }
         this.sndNxt = seqAdd(this.sndNxt, n);
+        if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
         sent = true;
         continue;
       }
-      if (available <= 0 && this.finQueued && !this.finSent) {
+      if (available <= 0 && this.finQueued && (this.finSeq === undefined || this.sndNxt === this.finSeq)) {
         const window = this.advertise();
         this.hooks.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: FIN | ACK, window });
+        if (this.finSeq === undefined) {
+          this.finSeq = this.sndNxt;
+          if (this.state === 'established') this.state = 'fin-wait-1';
+          else if (this.state === 'close-wait') this.state = 'last-ack';
+        }
         this.sndNxt = seqAdd(this.sndNxt, 1);
-        this.finSent = true;
-        if (this.state === 'established') this.state = 'fin-wait-1';
-        else if (this.state === 'close-wait') this.state = 'last-ack';
+        if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
         sent = true;
       }
       break;
@@ -464,7 +487,14 @@ export class TcpConnection {
     return sent;
   }
 
+  /** A loss: halve what may be in flight (RFC 5681 equation 4). */
+  private lossSeen(): void {
+    this.ssthresh = Math.max(Math.floor(seqDiff(this.sndNxt, this.sndUna) / 2), 2 * this.mss);
+  }
+
   private fastRetransmit(): void {
+    this.lossSeen();
+    this.cwnd = this.ssthresh;
     const offset = seqDiff(this.sndUna, seqAdd(this.iss, 1 + this.queueBase));
     const n = Math.min(this.queue.length - offset, this.mss);
     if (n <= 0) return;
@@ -489,16 +519,10 @@ export class TcpConnection {
     if (this.state === 'time-wait') { this.finish(); return; }
     if (++this.retries > this.tuning.maxRetries) { this.abort(); return; }
     this.rto.backOff();
+    if (this.sndNxt !== this.sndUna) { this.lossSeen(); this.cwnd = this.mss; }
     this.rttSeq = undefined; // Karn: no RTT samples from retransmitted segments
     if (this.state === 'syn-sent' || this.state === 'syn-received') { this.sendSyn(); return; }
     this.sndNxt = this.sndUna;
-    if (this.finSent) {
-      // The FIN is resent after the data it follows.
-      this.finSent = false;
-      if (this.state === 'fin-wait-1') this.state = 'established';
-      else if (this.state === 'last-ack') this.state = 'close-wait';
-      else if (this.state === 'closing') this.state = 'close-wait';
-    }
     this.transmit(true);
     if (this.timer === undefined) this.armTimer();
   }
