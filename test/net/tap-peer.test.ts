@@ -124,6 +124,7 @@ function httpRequest(port: number, method: string, body?: Uint8Array): Promise<B
       res.on('error', reject);
     });
     req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('HTTP request through hostfwd stalled')));
     req.end(body);
   });
 }
@@ -140,7 +141,7 @@ import socket, threading, os, sys
 ok = []
 def one(i):
     data = os.urandom(200000)
-    s = socket.create_connection(('10.0.2.2', ${echoPort}))
+    s = socket.create_connection(('10.0.2.2', ${echoPort})); s.settimeout(30)
     def send(): s.sendall(data); s.shutdown(socket.SHUT_WR)
     t = threading.Thread(target=send); t.start()
     got = b''
@@ -199,6 +200,8 @@ function echoThrough(port: number, data: Buffer): Promise<boolean> {
     s.on('data', (d: Buffer) => parts.push(d));
     s.on('end', () => { s.end(); resolve(Buffer.concat(parts).equals(data)); });
     s.on('error', reject);
+    // A stalled connection fails the test with a message instead of hanging it.
+    s.setTimeout(30_000, () => { s.destroy(); reject(new Error(`hostfwd connection stalled after ${Buffer.concat(parts).length} of ${data.length} bytes`)); });
     s.on('connect', () => s.end(data));
   });
 }
