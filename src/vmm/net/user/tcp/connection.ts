@@ -50,8 +50,11 @@ export const OUR_WINDOW_SHIFT = 3;
 const DEFAULT_MSS = 536;
 /** The initial congestion window in segments (RFC 6928). */
 const INITIAL_WINDOW_SEGMENTS = 10;
-/** Out-of-order segments held at most (their bytes are also bounded by the window). */
-const MAX_OUT_OF_ORDER = 64;
+/**
+ * Out-of-order segments held at most, and their bytes at most the receive buffer: without SACK a
+ * sender learns of one hole per round trip, so everything after a loss that fits the window is kept.
+ */
+const MAX_OUT_OF_ORDER = 512;
 
 export interface ConnectionHooks {
   emit(seg: SegmentOut): void;
@@ -79,6 +82,8 @@ export class TcpConnection {
    */
   private cwnd = 0;
   private ssthresh = 0x7fffffff;
+  /** While recovering from a loss found by duplicate ACKs: sndMax at that moment (NewReno, RFC 6582). */
+  private recover: number | undefined;
   private sndWl1 = 0;
   private sndWl2 = 0;
   private sndShift = 0;
@@ -101,6 +106,7 @@ export class TcpConnection {
   private irs = 0;
   private rcvNxt = 0;
   private readonly outOfOrder = new Map<number, Uint8Array>();
+  private outOfOrderBytes = 0;
   private remoteFin: number | undefined;
   /** The right edge of the last window offered to the guest (a window never shrinks, RFC 793 p. 42). */
   private advertisedEdge = 0;
@@ -334,11 +340,16 @@ export class TcpConnection {
       this.rto.resetBackoff();
       this.dupAcks = 0;
       this.clearTimer();
+      if (this.recover !== undefined) {
+        // A partial ACK in recovery means the next segment was lost too: resend it now, not after a timeout.
+        if (seqLt(seg.ack, this.recover)) this.retransmitHead();
+        else this.recover = undefined;
+      }
       if (this.sndUna !== this.sndNxt) this.armTimer();
       if (this.socketPaused && this.queue.length < this.tuning.sendBuffer / 2 && this.state !== 'syn-sent') this.resumeSocket();
     } else if (seg.ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & FIN) &&
       this.sndUna !== this.sndNxt && (seg.window << this.sndShift) === this.sndWnd) {
-      if (++this.dupAcks === 3) this.fastRetransmit();
+      if (++this.dupAcks === 3 && this.recover === undefined) this.fastRetransmit();
     }
     if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) {
       this.sndWnd = seg.window << this.sndShift;
@@ -377,8 +388,10 @@ export class TcpConnection {
       if (seqLe(seg.seq, this.rcvNxt)) {
         this.deliver(seg.seq, payload);
         this.drainOutOfOrder();
-      } else if (this.outOfOrder.size < MAX_OUT_OF_ORDER && !this.outOfOrder.has(seg.seq)) {
+      } else if (this.outOfOrder.size < MAX_OUT_OF_ORDER && !this.outOfOrder.has(seg.seq) &&
+        this.outOfOrderBytes + payload.length <= this.tuning.receiveBuffer) {
         this.outOfOrder.set(seg.seq, payload.slice());
+        this.outOfOrderBytes += payload.length;
       }
     }
     if (this.remoteFin !== undefined && this.remoteFin === this.rcvNxt) {
@@ -412,14 +425,19 @@ export class TcpConnection {
     for (let progress = true; progress && this.outOfOrder.size > 0;) {
       progress = false;
       for (const [seq, data] of this.outOfOrder) {
-        if (seqLe(seqAdd(seq, data.length), this.rcvNxt)) { this.outOfOrder.delete(seq); continue; }
+        if (seqLe(seqAdd(seq, data.length), this.rcvNxt)) { this.forgetOutOfOrder(seq, data); continue; }
         if (seqLe(seq, this.rcvNxt)) {
-          this.outOfOrder.delete(seq);
+          this.forgetOutOfOrder(seq, data);
           this.deliver(seq, data);
           progress = true;
         }
       }
     }
+  }
+
+  private forgetOutOfOrder(seq: number, data: Uint8Array): void {
+    this.outOfOrder.delete(seq);
+    this.outOfOrderBytes -= data.length;
   }
 
   private hostData(chunk: Buffer): void {
@@ -495,6 +513,12 @@ export class TcpConnection {
   private fastRetransmit(): void {
     this.lossSeen();
     this.cwnd = this.ssthresh;
+    this.recover = this.sndMax;
+    this.retransmitHead();
+  }
+
+  /** Sends the oldest unacknowledged segment again. */
+  private retransmitHead(): void {
     const offset = seqDiff(this.sndUna, seqAdd(this.iss, 1 + this.queueBase));
     const n = Math.min(this.queue.length - offset, this.mss);
     if (n <= 0) return;
@@ -520,6 +544,7 @@ export class TcpConnection {
     if (++this.retries > this.tuning.maxRetries) { this.abort(); return; }
     this.rto.backOff();
     if (this.sndNxt !== this.sndUna) { this.lossSeen(); this.cwnd = this.mss; }
+    this.recover = undefined;
     this.rttSeq = undefined; // Karn: no RTT samples from retransmitted segments
     if (this.state === 'syn-sent' || this.state === 'syn-received') { this.sendSyn(); return; }
     this.sndNxt = this.sndUna;
@@ -545,6 +570,7 @@ export class TcpConnection {
     this.state = 'closed';
     this.clearTimer();
     this.outOfOrder.clear();
+    this.outOfOrderBytes = 0;
     if (this.socket && !this.socket.destroyed) this.socket.destroy();
     this.pending?.destroy();
     this.pending = undefined;
