@@ -43,7 +43,8 @@ export class UdpForward {
   fromGuest(gatewayPort: number, guestPort: number, payload: Uint8Array): boolean {
     const sender = this.byGatewayPort.get(gatewayPort);
     if (!sender || guestPort !== this.forward.guestPort) return false;
-    this.socket.send(payload, sender.port, sender.address);
+    // A copy: the send completes later, and the caller of NetBackend.send may reuse its frame.
+    this.socket.send(Buffer.from(payload), sender.port, sender.address);
     return true;
   }
 

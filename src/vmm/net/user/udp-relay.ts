@@ -48,7 +48,8 @@ export class UdpRelay {
     let flow = this.flows.get(id);
     if (!flow) flow = this.open(id, key, host, port);
     flow.idle.refresh();
-    if (flow.connected) flow.socket.send(payload);
+    // A copy: the send completes later, and the caller of NetBackend.send may reuse its frame.
+    if (flow.connected) flow.socket.send(Buffer.from(payload));
     else if (flow.waiting.length < MAX_WAITING) flow.waiting.push(payload.slice());
   }
 
