@@ -332,3 +332,27 @@ test('TCP: an ACK for data sent before a retransmission timeout is valid (and th
     server.close();
   }
 });
+
+test('TCP: full-sized guest segments are acknowledged every second one; a lone one and pushed data still get their ACK', async () => {
+  const server = await listen((s) => s.resume());
+  try {
+    await withStack(async (g) => {
+      const peer = new TcpPeer(g, GATEWAY_IP, portOf(server), 41011);
+      await peer.connect();
+      const full = new Uint8Array(1460).fill(9);
+      const base = peer.sndNxt;
+      for (let i = 0; i < 4; i++) peer.segment(TCP.ACK, full, (base + i * 1460) >>> 0);
+      peer.sndNxt = (base + 4 * 1460) >>> 0;
+      const a1 = await g.nextTcp('ACK', (s) => peer.ours(s));
+      const a2 = await g.nextTcp('ACK', (s) => peer.ours(s));
+      assert.deepEqual([a1.ack, a2.ack], [(base + 2 * 1460) >>> 0, (base + 4 * 1460) >>> 0], 'one ACK per two segments');
+      peer.segment(TCP.ACK, full);
+      peer.sndNxt = (peer.sndNxt + 1460) >>> 0;
+      assert.equal((await g.nextTcp('delayed ACK', (s) => peer.ours(s))).ack, peer.sndNxt, 'the odd segment is acknowledged by the timer');
+      peer.write(enc('small'));
+      assert.equal((await g.nextTcp('ACK of pushed data', (s) => peer.ours(s))).ack, peer.sndNxt);
+    });
+  } finally {
+    server.close();
+  }
+});

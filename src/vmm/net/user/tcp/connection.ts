@@ -48,6 +48,8 @@ export const OUR_MSS = 1460;
 export const OUR_WINDOW_SHIFT = 3;
 /** The MSS assumed when the guest's SYN has none (RFC 1122). */
 const DEFAULT_MSS = 536;
+/** How long an acknowledgement for a lone full-sized segment may wait for a second one. */
+const DELAYED_ACK_MS = 20;
 /** The initial congestion window in segments (RFC 6928). */
 const INITIAL_WINDOW_SEGMENTS = 10;
 /**
@@ -98,6 +100,9 @@ export class TcpConnection {
   private dupAcks = 0;
   private retries = 0;
   private timer: NodeJS.Timeout | undefined;
+  private delayedAck: NodeJS.Timeout | undefined;
+  /** Full-sized guest segments taken and not yet acknowledged. */
+  private unackedSegments = 0;
   private rttSeq: number | undefined;
   private rttStart = 0;
   private socketPaused = false;
@@ -219,6 +224,8 @@ export class TcpConnection {
 
   /** The window field for an outgoing segment; remembers the edge it offers. */
   private advertise(): number {
+    this.unackedSegments = 0;
+    if (this.delayedAck !== undefined) { clearTimeout(this.delayedAck); this.delayedAck = undefined; }
     const window = this.receiveWindow();
     const edge = seqAdd(this.rcvNxt, window << this.rcvShift);
     if (seqGt(edge, this.advertisedEdge)) this.advertisedEdge = edge;
@@ -316,7 +323,17 @@ export class TcpConnection {
     if (this.state === 'closed' || this.state === 'time-wait') return;
     const owed = this.processData(seg);
     const sent = this.transmit(false);
-    if (owed && !sent) this.sendAck();
+    if (sent || !owed) return;
+    // Full-sized in-order data is acknowledged every second segment (RFC 1122 4.2.3.2, RFC 5681 4.2), with a
+    // short timer for an odd one; everything else (small or pushed data, gaps, FIN) at once.
+    if (owed === 'delay' && ++this.unackedSegments < 2) {
+      if (this.delayedAck === undefined) {
+        this.delayedAck = setTimeout(() => { this.delayedAck = undefined; if (this.unackedSegments > 0) this.sendAck(); }, DELAYED_ACK_MS);
+        this.delayedAck.unref();
+      }
+      return;
+    }
+    this.sendAck();
   }
 
   /** ACK processing (RFC 793 p. 72); false when the segment must not be processed further. */
@@ -371,12 +388,12 @@ export class TcpConnection {
   /** Bytes of the queue already acknowledged and dropped: the queue starts at iss + 1 + queueBase. */
   private queueBase = 0;
 
-  /** Takes the guest's data and FIN in order; true when an ACK is owed. */
-  private processData(seg: TcpSegment): boolean {
+  /** Takes the guest's data and FIN in order; whether an ACK is owed, now or (for plain full-sized data) soon. */
+  private processData(seg: TcpSegment): false | 'now' | 'delay' {
     if (this.state !== 'established' && this.state !== 'fin-wait-1' && this.state !== 'fin-wait-2') {
-      return seg.payload.length > 0 || (seg.flags & FIN) !== 0;
+      return seg.payload.length > 0 || (seg.flags & FIN) !== 0 ? 'now' : false;
     }
-    let owed = false;
+    let owed: false | 'now' | 'delay' = false;
     // Bytes beyond the window offered are cut off (and a FIN after them with them).
     const room = seqDiff(seqAdd(this.rcvNxt, this.windowLimit()), seg.seq);
     let payload = seg.payload;
@@ -384,10 +401,13 @@ export class TcpConnection {
     if (payload.length > room) { payload = payload.subarray(0, Math.max(0, room)); fin = false; }
     if (fin) this.remoteFin = seqAdd(seg.seq, payload.length);
     if (payload.length > 0) {
-      owed = true;
+      owed = 'now';
       if (seqLe(seg.seq, this.rcvNxt)) {
+        const hadGap = this.outOfOrder.size > 0;
+        const inOrder = seg.seq === this.rcvNxt;
         this.deliver(seg.seq, payload);
         this.drainOutOfOrder();
+        if (inOrder && !hadGap && !fin && !(seg.flags & PSH) && payload.length >= OUR_MSS) owed = 'delay'; // a full segment of our MSS
       } else if (this.outOfOrder.size < MAX_OUT_OF_ORDER && !this.outOfOrder.has(seg.seq) &&
         this.outOfOrderBytes + payload.length <= this.tuning.receiveBuffer) {
         this.outOfOrder.set(seg.seq, payload.slice());
@@ -395,7 +415,7 @@ export class TcpConnection {
       }
     }
     if (this.remoteFin !== undefined && this.remoteFin === this.rcvNxt) {
-      owed = true;
+      owed = 'now';
       this.remoteFin = undefined;
       this.rcvNxt = seqAdd(this.rcvNxt, 1);
       this.ended = true;
@@ -407,7 +427,7 @@ export class TcpConnection {
         default: break;
       }
     } else if (fin) {
-      owed = true;
+      owed = 'now';
     }
     return owed;
   }
@@ -569,6 +589,8 @@ export class TcpConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearTimer();
+    if (this.delayedAck !== undefined) clearTimeout(this.delayedAck);
+    this.delayedAck = undefined;
     this.outOfOrder.clear();
     this.outOfOrderBytes = 0;
     if (this.socket && !this.socket.destroyed) this.socket.destroy();
