@@ -9,6 +9,8 @@
  */
 import type { Socket } from 'node:net';
 import { ByteQueue } from './byte-queue.js';
+import { CongestionControl } from './congestion.js';
+import { OutOfOrderQueue } from './out-of-order.js';
 import { RtoEstimator } from './rto.js';
 import type { RtoLimits } from './rto.js';
 import { ACK, FIN, PSH, RST, SYN } from './segment.js';
@@ -50,8 +52,6 @@ export const OUR_WINDOW_SHIFT = 3;
 const DEFAULT_MSS = 536;
 /** How long an acknowledgement for a lone full-sized segment may wait for a second one. */
 const DELAYED_ACK_MS = 20;
-/** The initial congestion window in segments (RFC 6928). */
-const INITIAL_WINDOW_SEGMENTS = 10;
 /**
  * Out-of-order segments held at most, and their bytes at most the receive buffer: without SACK a
  * sender learns of one hole per round trip, so everything after a loss that fits the window is kept.
@@ -77,15 +77,7 @@ export class TcpConnection {
   private sndUna: number;
   private sndNxt: number;
   private sndWnd = 0;
-  /**
-   * Congestion window and slow-start threshold (RFC 5681): the link to the guest is a device queue
-   * that drops when the guest does not drain it, so the stack does not pour a whole receive window
-   * into it at once, and backs off after a loss.
-   */
-  private cwnd = 0;
-  private ssthresh = 0x7fffffff;
-  /** While recovering from a loss found by duplicate ACKs: sndMax at that moment (NewReno, RFC 6582). */
-  private recover: number | undefined;
+  private readonly congestion = new CongestionControl();
   private sndWl1 = 0;
   private sndWl2 = 0;
   private sndShift = 0;
@@ -110,8 +102,7 @@ export class TcpConnection {
   // Receive side (guest -> stack).
   private irs = 0;
   private rcvNxt = 0;
-  private readonly outOfOrder = new Map<number, Uint8Array>();
-  private outOfOrderBytes = 0;
+  private readonly outOfOrder: OutOfOrderQueue;
   private remoteFin: number | undefined;
   /** The right edge of the last window offered to the guest (a window never shrinks, RFC 793 p. 42). */
   private advertisedEdge = 0;
@@ -122,6 +113,7 @@ export class TcpConnection {
     this.hooks = hooks;
     this.tuning = tuning;
     this.rto = new RtoEstimator(tuning.rto);
+    this.outOfOrder = new OutOfOrderQueue(MAX_OUT_OF_ORDER, tuning.receiveBuffer);
     this.iss = iss;
     this.sndUna = iss;
     this.sndNxt = iss;
@@ -190,7 +182,7 @@ export class TcpConnection {
 
   private takeSynOptions(seg: TcpSegment, scaling: boolean): void {
     this.mss = Math.max(64, Math.min(seg.mss ?? DEFAULT_MSS, OUR_MSS));
-    this.cwnd = INITIAL_WINDOW_SEGMENTS * this.mss;
+    this.congestion.start(this.mss);
     if (scaling && seg.windowScale !== undefined) {
       this.sndShift = seg.windowScale;
       this.rcvShift = OUR_WINDOW_SHIFT;
@@ -350,23 +342,19 @@ export class TcpConnection {
         this.rttSeq = undefined;
       }
       const acked = seqDiff(seg.ack, this.sndUna);
-      this.cwnd += this.cwnd < this.ssthresh ? Math.min(acked, this.mss) : Math.max(1, Math.floor((this.mss * this.mss) / this.cwnd));
       this.sndUna = seg.ack;
       // After a timeout sent sndNxt back, an ACK for what had been sent before moves it forward again.
       if (seqLt(this.sndNxt, this.sndUna)) this.sndNxt = this.sndUna;
       this.rto.resetBackoff();
       this.dupAcks = 0;
       this.clearTimer();
-      if (this.recover !== undefined) {
-        // A partial ACK in recovery means the next segment was lost too: resend it now, not after a timeout.
-        if (seqLt(seg.ack, this.recover)) this.retransmitHead();
-        else this.recover = undefined;
-      }
+      // A partial ACK in recovery means the next segment was lost too: resend it now, not after a timeout.
+      if (this.congestion.acked(acked, seg.ack)) this.retransmitHead();
       if (this.sndUna !== this.sndNxt) this.armTimer();
       if (this.socketPaused && this.queue.length < this.tuning.sendBuffer / 2 && this.state !== 'syn-sent') this.resumeSocket();
     } else if (seg.ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & FIN) &&
       this.sndUna !== this.sndNxt && (seg.window << this.sndShift) === this.sndWnd) {
-      if (++this.dupAcks === 3 && this.recover === undefined) this.fastRetransmit();
+      if (++this.dupAcks === 3 && !this.congestion.inRecovery) this.fastRetransmit();
     }
     if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, seg.ack))) {
       this.sndWnd = seg.window << this.sndShift;
@@ -408,10 +396,8 @@ export class TcpConnection {
         this.deliver(seg.seq, payload);
         this.drainOutOfOrder();
         if (inOrder && !hadGap && !fin && !(seg.flags & PSH) && payload.length >= OUR_MSS) owed = 'delay'; // a full segment of our MSS
-      } else if (this.outOfOrder.size < MAX_OUT_OF_ORDER && !this.outOfOrder.has(seg.seq) &&
-        this.outOfOrderBytes + payload.length <= this.tuning.receiveBuffer) {
-        this.outOfOrder.set(seg.seq, payload.slice());
-        this.outOfOrderBytes += payload.length;
+      } else {
+        this.outOfOrder.add(seg.seq, payload);
       }
     }
     if (this.remoteFin !== undefined && this.remoteFin === this.rcvNxt) {
@@ -442,22 +428,7 @@ export class TcpConnection {
   }
 
   private drainOutOfOrder(): void {
-    for (let progress = true; progress && this.outOfOrder.size > 0;) {
-      progress = false;
-      for (const [seq, data] of this.outOfOrder) {
-        if (seqLe(seqAdd(seq, data.length), this.rcvNxt)) { this.forgetOutOfOrder(seq, data); continue; }
-        if (seqLe(seq, this.rcvNxt)) {
-          this.forgetOutOfOrder(seq, data);
-          this.deliver(seq, data);
-          progress = true;
-        }
-      }
-    }
-  }
-
-  private forgetOutOfOrder(seq: number, data: Uint8Array): void {
-    this.outOfOrder.delete(seq);
-    this.outOfOrderBytes -= data.length;
+    this.outOfOrder.drain(() => this.rcvNxt, (seq, data) => this.deliver(seq, data));
   }
 
   private hostData(chunk: Buffer): void {
@@ -493,7 +464,7 @@ export class TcpConnection {
     for (;;) {
       const offset = seqDiff(this.sndNxt, seqAdd(this.iss, 1 + this.queueBase));
       const available = this.queue.length - offset;
-      let usable = seqDiff(seqAdd(this.sndUna, Math.min(this.sndWnd, this.cwnd)), this.sndNxt);
+      let usable = seqDiff(seqAdd(this.sndUna, Math.min(this.sndWnd, this.congestion.cwnd)), this.sndNxt);
       if (probe && !sent && this.sndNxt === this.sndUna) usable = Math.max(usable, 1);
       if (available > 0 && usable > 0) {
         const n = Math.min(available, usable, this.mss);
@@ -525,15 +496,8 @@ export class TcpConnection {
     return sent;
   }
 
-  /** A loss: halve what may be in flight (RFC 5681 equation 4). */
-  private lossSeen(): void {
-    this.ssthresh = Math.max(Math.floor(seqDiff(this.sndNxt, this.sndUna) / 2), 2 * this.mss);
-  }
-
   private fastRetransmit(): void {
-    this.lossSeen();
-    this.cwnd = this.ssthresh;
-    this.recover = this.sndMax;
+    this.congestion.fastRetransmit(seqDiff(this.sndNxt, this.sndUna), this.sndMax);
     this.retransmitHead();
   }
 
@@ -563,8 +527,7 @@ export class TcpConnection {
     if (this.state === 'time-wait') { this.finish(); return; }
     if (++this.retries > this.tuning.maxRetries) { this.abort(); return; }
     this.rto.backOff();
-    if (this.sndNxt !== this.sndUna) { this.lossSeen(); this.cwnd = this.mss; }
-    this.recover = undefined;
+    this.congestion.timeout(seqDiff(this.sndNxt, this.sndUna));
     this.rttSeq = undefined; // Karn: no RTT samples from retransmitted segments
     if (this.state === 'syn-sent' || this.state === 'syn-received') { this.sendSyn(); return; }
     this.sndNxt = this.sndUna;
@@ -592,7 +555,6 @@ export class TcpConnection {
     if (this.delayedAck !== undefined) clearTimeout(this.delayedAck);
     this.delayedAck = undefined;
     this.outOfOrder.clear();
-    this.outOfOrderBytes = 0;
     if (this.socket && !this.socket.destroyed) this.socket.destroy();
     this.pending?.destroy();
     this.pending = undefined;
