@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { createUserNetwork } from '../../src/vmm/net/user/index.js';
 import type { UserNetwork, UserNetTuning } from '../../src/vmm/net/user/index.js';
-import { GATEWAY_IP, ipv4 } from '../../src/vmm/net/user/addresses.js';
+import { DNS_IP, GATEWAY_IP, ipv4 } from '../../src/vmm/net/user/addresses.js';
 import { GuestSide, TCP, tcpMssOption } from './guest-side.js';
 import { TcpPeer } from './tcp-peer.js';
 import { defaultTuning } from '../../src/vmm/net/user/tuning.js';
@@ -354,5 +354,24 @@ test('TCP: full-sized guest segments are acknowledged every second one; a lone o
     });
   } finally {
     server.close();
+  }
+});
+
+test('TCP: 10.0.2.3:53 goes to the resolver over TCP; other ports of 10.0.2.3 are refused', async () => {
+  const stub = await listen((s) => s.end('dns over tcp'));
+  const n = createUserNetwork({ hostForwards: [], outbound: false }, { ...fastTuning(), resolver: { address: '127.0.0.1', port: portOf(stub) } });
+  try {
+    const g = new GuestSide(n);
+    const dns = new TcpPeer(g, DNS_IP, 53, 41012);
+    await dns.connect();
+    await dns.pump('answer', () => dns.finReceived);
+    assert.equal(dec(dns.received), 'dns over tcp');
+    const other = new TcpPeer(g, DNS_IP, 80, 41013, 300);
+    other.segment(TCP.SYN);
+    const rst = await g.nextTcp('RST', (s) => other.ours(s));
+    assert.equal(rst.flags, TCP.RST | TCP.ACK);
+  } finally {
+    await n.close();
+    stub.close();
   }
 });
