@@ -27,6 +27,15 @@ const PYTHON = (() => {
   }
 })();
 
+const CURL_MISSING = (() => {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'pipe' });
+    return false;
+  } catch {
+    return 'curl is not installed';
+  }
+})();
+
 const BUSYBOX = (() => {
   try {
     return execFileSync('sh', ['-c', 'command -v busybox'], { stdio: 'pipe' }).toString().trim() || undefined;
@@ -58,7 +67,7 @@ function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a host loopback HTTP server through 10.0.2.2', { skip }, async () => {
+test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a host loopback HTTP server through 10.0.2.2', { skip: skip ?? CURL_MISSING }, async () => {
   const blob = randomBytes(1 << 20);
   // GET returns the blob; POST returns the sha256 of what was posted.
   const server = http.createServer((req, res) => {
@@ -83,7 +92,7 @@ test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a
   }
 });
 
-test('real peer: over a link losing 3% of frames each way (seeded), 1 MiB down and up arrive intact', { skip }, async () => {
+test('real peer: over a link losing 3% of frames each way (seeded), 1 MiB down and up arrive intact', { skip: skip ?? CURL_MISSING }, async () => {
   const seed = testSeed();
   const rng = new Rng(seed);
   const blob = randomBytes(1 << 20);
