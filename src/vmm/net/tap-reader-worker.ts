@@ -23,12 +23,13 @@ view.setInt16(4, POLLIN, true);
 view.setInt32(8, wakeFd, true);
 view.setInt16(12, POLLIN, true);
 
+const buf = new Uint8Array(MAX_FRAME);
+
 function readReady(): boolean {
   for (;;) {
-    const buf = new Uint8Array(MAX_FRAME);
     const n = tapSys.read(tapFd, buf, MAX_FRAME);
     if (n > 0) {
-      const frame = buf.slice(0, n);
+      const frame = buf.slice(0, n); // a copy of its own, transferred to the main thread
       port.postMessage({ kind: 'frame', frame } satisfies TapReaderMessage, [frame.buffer]);
       continue;
     }

@@ -2,6 +2,14 @@
  * createUserNetwork: QEMU-style user-mode networking for a guest NIC, written in TypeScript over
  * node:net and node:dgram (no root, no host configuration). See stack.ts for what it answers and
  * bridges, addresses.ts for the addresses.
+ *
+ * Use (in a thread with an event loop):
+ *   const net = createUserNetwork({ hostForwards, outbound: false });
+ *   await net.ready();                       // hostfwd listeners bound (VmmError EBUSY etc. otherwise)
+ *   net.onReceive = (frame) => toGuest(frame); // called from a microtask, never inside send()
+ *   fromGuest = (frame) => net.send(frame);  // whole Ethernet frames; never throws; bad frames are counted
+ *   net.counters                             // frames in/out and drops by reason
+ *   await net.close();                       // sockets, listeners and timers released
  */
 import { isIP } from 'node:net';
 import { VmmError } from '../../../api/errors.js';
