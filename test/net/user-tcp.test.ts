@@ -375,3 +375,50 @@ test('TCP: 10.0.2.3:53 goes to the resolver over TCP; other ports of 10.0.2.3 ar
     stub.close();
   }
 });
+
+test('TCP: while the guest window is closed the stack stops reading the host socket (bounded queue), and delivers everything once it opens', async () => {
+  const total = 4 << 20;
+  const data = Buffer.alloc(total).map((_, i) => (i * 11) & 0xff);
+  let hostBlocked = false;
+  let hostSocket: net.Socket | undefined;
+  const server = await listen((s) => {
+    hostSocket = s;
+    let o = 0;
+    const pump = (): void => {
+      while (o < total) {
+        const ok = s.write(data.subarray(o, o + 65536));
+        o += 65536;
+        if (!ok) { hostBlocked = true; s.once('drain', pump); return; }
+      }
+      s.end();
+    };
+    pump();
+  });
+  const sendBuffer = 64 * 1024;
+  const n = createUserNetwork({ hostForwards: [], outbound: false }, { ...fastTuning(), tcp: { ...fastTuning().tcp!, sendBuffer } });
+  try {
+    const g = new GuestSide(n);
+    const peer = new TcpPeer(g, GATEWAY_IP, portOf(server), 41014);
+    peer.window = 0;
+    await peer.connect();
+    await until('the host writer blocked', () => hostBlocked);
+    // Let the host socket settle: its unsent bytes stop changing once nobody reads it.
+    let last = -1, stable = 0;
+    await until('the host socket settled', () => {
+      const now = hostSocket!.writableLength;
+      stable = now === last ? stable + 1 : 0;
+      last = now;
+      return stable >= 5;
+    });
+    const queued = n.tcpQueuedForGuest()[0];
+    assert.ok(queued <= sendBuffer + 65536, `the stack read ${queued} bytes ahead of a closed window (limit ${sendBuffer} + one read)`);
+    peer.window = 65535;
+    peer.segment(TCP.ACK); // window update
+    await peer.pump('all data', () => peer.finReceived);
+    assert.equal(peer.received.length, total);
+    assert.ok(Buffer.from(peer.received).equals(data));
+  } finally {
+    await n.close();
+    server.close();
+  }
+});

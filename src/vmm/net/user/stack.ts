@@ -97,6 +97,11 @@ export class UserNetwork implements NetBackend {
     return this.tcp.states();
   }
 
+  /** Host bytes each live TCP connection holds for the guest (tests and diagnostics). */
+  tcpQueuedForGuest(): number[] {
+    return this.tcp.queuedForGuest();
+  }
+
   get udpFlows(): number {
     return this.udp.size;
   }

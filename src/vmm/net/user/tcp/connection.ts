@@ -167,6 +167,11 @@ export class TcpConnection {
     this.finish();
   }
 
+  /** Host bytes held for the guest (sent and unacknowledged, or waiting for the guest's window). */
+  get queuedForGuest(): number {
+    return this.queue.length;
+  }
+
   get isClosed(): boolean {
     return this.state === 'closed';
   }

@@ -57,6 +57,11 @@ export class TcpTable {
     return [...this.connections.values()].map((c) => c.state);
   }
 
+  /** Host bytes each live connection holds for the guest (tests and diagnostics). */
+  queuedForGuest(): number[] {
+    return [...this.connections.values()].map((c) => c.queuedForGuest);
+  }
+
   segment(endpoint: TcpEndpoint, seg: TcpSegment): void {
     const key = keyOf(endpoint);
     const existing = this.connections.get(key);
