@@ -265,6 +265,8 @@ export class TcpConnection {
     if (!(seg.flags & SYN) || !ackOk) return; // simultaneous open is not something a forwarded port needs
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
+    // Our SYN offered its window before the guest's sequence numbers were known: the edge starts here.
+    this.advertisedEdge = this.rcvNxt;
     this.takeSynOptions(seg, seg.windowScale !== undefined);
     this.sndUna = this.sndNxt;
     this.retries = 0;
