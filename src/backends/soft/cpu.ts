@@ -10,7 +10,7 @@ import { RIP_LO as RIP_LO_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
-import type { BlockFn } from './block-compile.js';
+import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
@@ -65,6 +65,8 @@ export interface Block {
 /** Most instructions in one block. */
 const BLOCK_MAX = 64;
 
+const INTERPRET_DEFAULT = typeof process !== 'undefined' && process.env['TSVISOR_SOFT_INTERPRET'] === '1';
+
 const TWO32 = 4294967296;
 const CANON = 0x800000000000;
 const SEG_SS = 2;
@@ -96,6 +98,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    * runner stops after the instruction that did it.
    */
   codeGen = 0;
+
+  /**
+   * Execution tiers, for the differential tests (and for bisecting a tier bug in a real guest):
+   * interpretOnly runs every instruction through fetch() and execute() one at a time, no blocks;
+   * otherwise straight-line blocks run their per-instruction compiled forms, and a block that has
+   * run hotBlockRuns times becomes one generated function (block-compile.ts). The environment
+   * variable TSVISOR_SOFT_INTERPRET=1 makes every new CPU interpret only.
+   */
+  interpretOnly = INTERPRET_DEFAULT;
+  hotBlockRuns = HOT_BLOCK_RUNS;
 
   constructor(readonly phys: PhysMemory) {
     super();
