@@ -27,7 +27,7 @@ const RUN_BOUND = 4000;
 
 interface Tier { name: string; interpretOnly: boolean; hotBlockRuns: number }
 
-interface Case { mode: Mode; prog: Program; image: Uint8Array; state: VcpuStateInput; slice: number }
+interface Case { mode: Mode; cpl: 0 | 3; prog: Program; image: Uint8Array; state: VcpuStateInput; slice: number }
 
 /** Gates for every vector to handlers + vector: a HLT byte each, so the exit tells the vector. */
 function installHandlers(ram: Uint8Array, mode: Mode): Partial<NonNullable<VcpuStateInput['segs']>> {
@@ -68,9 +68,11 @@ function makeCase(rng: Rng, mem: GuestMemory, mode: Mode): Case {
   for (let a = LAYOUT.rom; a < LAYOUT.rom + 0x1000; a++) ram[a] = rng.int(256);
   const segs = installHandlers(ram, mode);
   const base = mode === 16 ? LAYOUT.segBase16 : 0;
+  // A third of the 64-bit cases run at CPL3 (user pages: the probe's user rights; port I/O faults).
+  const cpl = mode === 64 && rng.int(3) === 0 ? 3 : 0;
   const st: VcpuStateInput = mode === 16 ? realModeState(LAYOUT.segBase16 >> 4, 0, LAYOUT.stack - base)
     : mode === 32 ? flat32State(LAYOUT.code, LAYOUT.stack)
-    : longModeState({ ram, ramGpa: 0, tablesGpa: LAYOUT.ram - 0x10000, mapBytes: 2 * 2 ** 20 }, { entry: LAYOUT.code, stack: LAYOUT.stack });
+    : longModeState({ ram, ramGpa: 0, tablesGpa: LAYOUT.ram - 0x10000, mapBytes: 2 * 2 ** 20 }, { entry: LAYOUT.code, stack: LAYOUT.stack, cpl, kernelStack: LAYOUT.stack + 0x1000 });
   st.segs = { ...st.segs, ...segs };
   // Scratch registers random; pointers into the data pages (EBX just below a page boundary),
   // the code page (EBP: writes through it modify code ahead) and, in 64-bit, ROM and MMIO.
@@ -90,7 +92,7 @@ function makeCase(rng: Rng, mem: GuestMemory, mode: Mode): Case {
     g.r15 = ptr(LAYOUT.data + rng.int(LAYOUT.dataSize));
   }
   g.rflags = BigInt((rng.int(0x1000) & 0x8d5) | 2);
-  return { mode, prog, image: ram.slice(), state: st, slice: rng.pick([1 << 16, 1 << 16, 37, 5]) };
+  return { mode, cpl, prog, image: ram.slice(), state: st, slice: rng.pick([1 << 16, 1 << 16, 37, 5]) };
 }
 
 /** RAM as the guest sees it: everything but the MMIO hole (not RAM) and the read-only page. */
@@ -125,6 +127,8 @@ function resumeAfterFault(cpu: SoftVcpu, c: Case, vector: number, ram: Uint8Arra
   if (next === undefined || (trap && next !== at)) return false;
   const rsp = c.mode === 64 ? BigInt(rd(sp + 3 * w)) : BigInt(sp + 3 * w - Number(st.segs!.ss!.base));
   cpu.setState({ gprs: { rip: BigInt(next - base), rsp, rflags: BigInt(rd(sp + 2 * w) | 2) } }, State.GPRS);
+  // Back to user mode as IRET would: the code and stack segments the case started with.
+  if (c.cpl === 3) cpu.setState({ segs: { cs: c.state.segs!.cs!, ss: c.state.segs!.ss! } }, State.SEGS);
   return true;
 }
 
@@ -187,7 +191,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
     const ref = runTier(c, tiers[0]!, mem);
     for (const tier of tiers.slice(1)) {
       const got = runTier(c, tier, mem);
-      const where = `seed ${seed} (TSVISOR_SEED=${seed}) case ${k}, ${mode}-bit, slice ${c.slice}, ${tier.name} (hot after ${tier.hotBlockRuns}) vs interpreter`;
+      const where = `seed ${seed} (TSVISOR_SEED=${seed}) case ${k}, ${mode}-bit CPL${c.cpl}, slice ${c.slice}, ${tier.name} (hot after ${tier.hotBlockRuns}) vs interpreter`;
       const n = Math.max(ref.trace.length, got.trace.length);
       for (let i = 0; i < n; i++) {
         if (ref.trace[i] !== got.trace[i]) {

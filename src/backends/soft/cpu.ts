@@ -456,10 +456,15 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       lin = (this.segBase[1]! + eip) >>> 0;
     }
     const base = this.lastFetchLin;
+    const off = lin & 0xfff;
     let b: Block | undefined;
-    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks.get(lin & 0xfff);
+    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks.get(off);
+    else if (off <= 4096 - 15) {
+      // Another page: a block already built there needs no decode check of its first instruction.
+      this.enterCodePage(lin, (lin - off) / 4096);
+      b = this.lastFetchBlocks.get(off);
+    }
     if (b === undefined || b.mode !== this.mode) {
-      const off = lin & 0xfff;
       if (off > 4096 - 15) return undefined;
       this.fetchSlow(lin, (lin - off) / 4096, off);
       b = this.lastFetchBlocks.get(off);
@@ -532,11 +537,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     };
   }
 
-  private fetchSlow(lin: number, page: number, off: number): Instruction {
-    const user = this.cpl === 3;
-    const i = this.slot(lin, ACCESS_FETCH, user, 1);
+  /**
+   * Makes the page holding lin the fetch path's current page: the fetch walk (faults as the
+   * fetch would), its decoded-code page (created on first use, re-validated against guest RAM
+   * on its first use in a run).
+   */
+  private enterCodePage(lin: number, page: number): void {
+    const i = this.slot(lin, ACCESS_FETCH, this.cpl === 3, 1);
     const t = this.tlb;
-    const physPage = t.phys[i]!;
+    // An int key (guest-physical pages number < 2^28): Map lookups hash it as a small integer.
+    const physPage = t.phys[i]! | 0;
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
@@ -554,12 +564,18 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
         cp.snapshot.set(now);
       }
     }
-    const cache = cp.insns;
     this.lastFetchLin = page * 4096;
-    this.lastFetchCache = cache;
+    this.lastFetchCache = cp.insns;
     this.lastFetchBlocks = cp.blocks;
-    this.lastFetchBytes = t.bytes[i]!;
-    this.lastFetchBase = t.base[i]!;
+    this.lastFetchBytes = bytes;
+    this.lastFetchBase = base;
+  }
+
+  private fetchSlow(lin: number, page: number, off: number): Instruction {
+    this.enterCodePage(lin, page);
+    const user = this.cpl === 3;
+    const t = this.tlb;
+    const cache = this.lastFetchCache;
     const c = cache[off];
     if (c !== undefined && c.mode === this.mode) return c;
     if (off <= 4096 - 15) {

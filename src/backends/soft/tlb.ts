@@ -52,7 +52,8 @@ export class Tlb {
     this.phys[i] = physPage;
     this.bytes[i] = views.u8;
     this.base[i] = base;
-    const fast = views.i32 !== undefined && views.u16 !== undefined;
+    // Word views index from the page start: only for a 4-byte-aligned page start in the buffer.
+    const fast = views.i32 !== undefined && views.u16 !== undefined && base % 4 === 0;
     const at = fast ? linPage * 4096 : NaN;
     this.readS[i] = perm & P_RS ? at : NaN;
     this.readU[i] = perm & P_RU ? at : NaN;
