@@ -1,8 +1,9 @@
 /**
  * Random but decodable guest programs for the tier differential fuzz (block-diff-fuzz.test.ts):
  * integer ALU, shifts and rotates, MUL/DIV, BCD, bit ops, CMPXCHG/XADD, string ops with and
- * without REP, PUSH/POP, forward Jcc/JMP, counted loops (LOOP, DEC+JNZ), CALL, software traps,
- * port I/O, in 16-, 32- and 64-bit code. Memory operands land in the data pages (some straddle a
+ * without REP, PUSH/POP, PUSHF/POPF/LAHF/SAHF, SETcc/CMOVcc, forward Jcc/JMP/JrCXZ, counted
+ * loops (LOOP, LOOPE/LOOPNE, DEC+JNZ), CALL, software traps, port I/O, in 16-, 32- and 64-bit
+ * code. Memory operands land in the data pages (some straddle a
  * page boundary), in the code page itself (self-modifying code), in read-only RAM, in an MMIO
  * hole, or anywhere a clobbered pointer register leads (faults). Every instruction is checked by
  * the decoder (its length must be the one generated), so each program is valid code as written.
@@ -272,14 +273,16 @@ export function randomProgram(rng: Rng, mode: Mode, n: number): Program {
   while (g.items.length < n) {
     const k = rng.int(20);
     if (k === 0) {
-      // A counted loop: the body is straight-line, the back edge LOOP or DEC+JNZ.
+      // A counted loop: the body is straight-line, the back edge below.
       g.emitMovCount(2 + rng.int(5));
       const start = g.items.length;
       const body = 1 + rng.int(6);
       g.inLoop = true;
       for (let i = 0; i < body; i++) g.instruction();
       g.inLoop = false;
-      if (rng.int(2) === 0) g.push({ bytes: [0xe2, 0], branch: { at: 1, size: 1, target: start } });
+      const edge = rng.int(4);
+      // LOOP, LOOPE/LOOPNE (they read ZF the body left, lazily computed or not), or DEC + JNZ.
+      if (edge < 2) g.push({ bytes: [edge === 0 ? 0xe2 : rng.pick([0xe0, 0xe1]), 0], branch: { at: 1, size: 1, target: start } });
       else {
         g.push({ bytes: mode === 64 ? [0xff, 0xc9] : [0x49] });
         g.push({ bytes: [0x75, 0], branch: { at: 1, size: 1, target: start } });
