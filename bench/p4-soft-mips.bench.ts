@@ -1,6 +1,7 @@
 /**
  * P4: speed of the soft backend in MIPS on a compute guest, against QEMU TCG running the same
- * guest binary in the same run (goal: >= 0.5x QEMU TCG).
+ * guest binary and v86 (npm devDependency, x86-to-wasm JIT) running the same loop as a multiboot
+ * kernel, all in the same run.
  *
  * Guest: guests/soft-bench.S, a 64 KiB ROM started from the reset vector (QEMU: -bios; soft:
  * mapped at 0xffff0000 from the reset state); it enters flat 32-bit protected mode and runs a
@@ -12,6 +13,14 @@
  * Times are CPU times (user + system of this process for soft, of the QEMU child for QEMU), so
  * the figure is not skewed by other load on a shared machine; wall-clock MIPS are printed too.
  * Both must produce the same checksum, or the bench fails.
+ *
+ * Steady state (the figure QEMU and v86 are given): instructions of a long run minus a short
+ * run over their CPU-time difference, for every engine, soft included. "incl. warm-up": one
+ * SOFT_ITER run from start to end (soft: block building and compiling; v86: wasm compile,
+ * start-up and its JIT).
+ * v86: bench/p4-v86.ts runs guests/soft-bench-mb (bench/p4-multiboot.ts loads the same image on
+ * soft); reported as ratios soft / v86, steady state and incl. warm-up. Skipped with a message
+ * when the package is not installed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
@@ -20,8 +29,13 @@ import { join } from 'node:path';
 import { Hypervisor, State } from '../src/index.js';
 import { resetState } from '../src/x86/boot-state.js';
 import { guestBinary } from '../test/support.js';
+import { runSoftMultiboot, type LoopRun } from './p4-multiboot.js';
+import { loadV86, runV86 } from './p4-v86.js';
 
 const SOFT_ITER = 2_000_000;
+/** The long soft run of the steady-state figure (the short one is SOFT_ITER). */
+const SOFT_LONG_ITER = 6_000_000;
+const V86_ITER = [2_000_000, 100_000_000];
 const QEMU_ITER = [2_000_000, 100_000_000];
 const PER_ITER = 10;
 const QEMU = '/usr/bin/qemu-system-x86_64';
@@ -98,10 +112,18 @@ function runQemu(dir: string, iterations: number): { cpuS: number; wallS: number
   return { cpuS, wallS, checksum: checksumOf(Array.from(readFileSync(debug))) };
 }
 
+/** MIPS between a short and a long run (start-up and warm-up cancel out). */
+function steady(short: { instructions: number; cpuS: number }, long: { instructions: number; cpuS: number }): number {
+  return (long.instructions - short.instructions) / (long.cpuS - short.cpuS) / 1e6;
+}
+
 const soft = runSoft(SOFT_ITER);
 const softMips = soft.instructions / soft.cpuS / 1e6;
 const softWallMips = soft.instructions / soft.wallS / 1e6;
 if (soft.instructions < SOFT_ITER * PER_ITER) throw new Error(`soft retired only ${soft.instructions} instructions`);
+const softLong = runSoft(SOFT_LONG_ITER);
+if (softLong.checksum === soft.checksum) throw new Error('soft: the long run gave the short run\'s checksum (iteration count not patched?)');
+const softSteadyMips = steady(soft, softLong);
 
 if (!existsSync(QEMU)) {
   console.log(`p4-soft-mips: SKIP reference: ${QEMU} not installed (apt-get install -y qemu-system-x86)`);
@@ -119,9 +141,33 @@ if (!existsSync(QEMU)) {
     const qemuWallMips = extra / (large.wallS - small.wallS) / 1e6;
     console.log(`p4-soft-mips: soft ${soft.instructions} instructions in ${soft.cpuS.toFixed(2)} s CPU (${soft.wallS.toFixed(2)} s wall); ` +
       `qemu ${extra} extra instructions in ${(large.cpuS - small.cpuS).toFixed(2)} s CPU; checksums equal (0x${soft.checksum.toString(16)})`);
+    line('p4 soft backend MIPS vs QEMU TCG, compute guest, steady state (CPU time)', softSteadyMips, qemuMips);
     line('p4 soft backend MIPS vs QEMU TCG, compute guest (CPU time)', softMips, qemuMips);
     line('p4 soft backend MIPS vs QEMU TCG, compute guest (wall clock)', softWallMips, qemuWallMips);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Soft against v86 on the multiboot form of the loop: steady state and including warm-up. */
+async function versusV86(): Promise<void> {
+  const v86 = await loadV86();
+  if (typeof v86 === 'string') {
+    console.log(`p4-soft-mips: SKIP v86 reference: ${v86}`);
+    return;
+  }
+  const softShort = runSoftMultiboot(SOFT_ITER), softLong = runSoftMultiboot(SOFT_LONG_ITER);
+  const runs: LoopRun[] = [];
+  for (const n of V86_ITER) runs.push(await runV86(v86, n));
+  const [short, long] = runs as [LoopRun, LoopRun];
+  if (short.checksum !== softShort.checksum) {
+    throw new Error(`checksum mismatch: soft 0x${softShort.checksum.toString(16)} vs v86 0x${short.checksum.toString(16)}`);
+  }
+  if (short.checksum !== soft.checksum) throw new Error('the multiboot loop and the ROM loop disagree on the checksum');
+  console.log(`p4-soft-mips: v86 ${short.instructions} instructions in ${short.cpuS.toFixed(2)} s CPU incl. start-up, ` +
+    `${long.instructions - short.instructions} more in ${(long.cpuS - short.cpuS).toFixed(2)} s; soft (multiboot) ${softShort.instructions} in ${softShort.cpuS.toFixed(2)} s`);
+  line('p4 soft backend MIPS vs v86, multiboot compute guest, steady state (CPU time)', steady(softShort, softLong), steady(short, long));
+  line(`p4 soft backend MIPS vs v86, multiboot compute guest, incl. warm-up (CPU time, ${SOFT_ITER * PER_ITER / 1e6}M instructions)`,
+    softShort.instructions / softShort.cpuS / 1e6, short.instructions / short.cpuS / 1e6);
+}
+await versusV86();

@@ -10,7 +10,7 @@ import { RIP_LO as RIP_LO_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
-import type { BlockFn } from './block-compile.js';
+import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
@@ -65,6 +65,8 @@ export interface Block {
 /** Most instructions in one block. */
 const BLOCK_MAX = 64;
 
+const INTERPRET_DEFAULT = typeof process !== 'undefined' && process.env['TSVISOR_SOFT_INTERPRET'] === '1';
+
 const TWO32 = 4294967296;
 const CANON = 0x800000000000;
 const SEG_SS = 2;
@@ -96,6 +98,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    * runner stops after the instruction that did it.
    */
   codeGen = 0;
+
+  /**
+   * Execution tiers, for the differential tests (and for bisecting a tier bug in a real guest):
+   * interpretOnly runs every instruction through fetch() and execute() one at a time, no blocks;
+   * otherwise straight-line blocks run their per-instruction compiled forms, and a block that has
+   * run hotBlockRuns times becomes one generated function (block-compile.ts). The environment
+   * variable TSVISOR_SOFT_INTERPRET=1 makes every new CPU interpret only.
+   */
+  interpretOnly = INTERPRET_DEFAULT;
+  hotBlockRuns = HOT_BLOCK_RUNS;
 
   constructor(readonly phys: PhysMemory) {
     super();
@@ -151,6 +163,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    * each cached code page is compared with its snapshot on its first use in this run.
    */
   beginRun(): void {
+    // A map/unmap since the last run drops the TLB here (the probe does not look at the map).
+    this.checkPhysGeneration();
     this.runEpoch++;
     this.lastFetchLin = NaN;
   }
@@ -227,43 +241,46 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     this.writeLin(this.linear(seg, addr, size, true), size, lo, hi, this.cpl === 3);
   }
 
-  /** Reads at a linear address; user: the access is checked as CPL3 (else supervisor). */
+  /**
+   * Reads at a linear address; user: the access is checked as CPL3 (else supervisor). The fast
+   * path is one compare (tlb.ts: page, right and natural alignment at once) and one typed load.
+   * Sizes 4 and 8 return int32 halves (the high half in memHi), 1 and 2 unsigned values.
+   */
   readLin(lin: number, size: number, user: boolean): number {
-    const off = lin & 0xfff;
-    const page = (lin - off) / 4096;
     const t = this.tlb;
-    const i = page & TLB_MASK;
-    if (t.tag[i] === page && (t.perm[i]! & (user ? P_RU : P_RS)) && off + size <= 4096) {
-      const b = t.bytes[i]!;
-      const o = t.base[i]! + off;
+    const i = (lin >>> 12) & TLB_MASK;
+    if ((user ? t.readU : t.readS)[i] === lin - (lin & (4096 - size))) {
+      // The page's host offset plus the offset in it: < 2^32 (guest RAM is at most 4 GiB).
+      const o = t.base[i]! + (lin & 0xfff);
       switch (size) {
-        case 1: return b[o]!;
-        case 2: return b[o]! | (b[o + 1]! << 8);
-        case 4: return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
-        default:
-          this.memHi = b[o + 4]! | (b[o + 5]! << 8) | (b[o + 6]! << 16) | (b[o + 7]! << 24);
-          return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+        case 4: return t.i32[i]![o >>> 2]!;
+        case 1: return t.u8[i]![o]!;
+        case 2: return t.u16[i]![o >>> 1]!;
+        default: {
+          const w = t.i32[i]!, k = o >>> 2;
+          this.memHi = w[k + 1]!;
+          return w[k]!;
+        }
       }
     }
     return this.readSlow(lin, size, user);
   }
 
   writeLin(lin: number, size: number, lo: number, hi: number, user: boolean): void {
-    const off = lin & 0xfff;
-    const page = (lin - off) / 4096;
     const t = this.tlb;
-    const i = page & TLB_MASK;
-    if (t.tag[i] === page && (t.perm[i]! & (user ? P_WU : P_WS)) && off + size <= 4096) {
-      const b = t.bytes[i]!;
-      const o = t.base[i]! + off;
-      b[o] = lo;
-      if (size === 1) return;
-      b[o + 1] = lo >>> 8;
-      if (size === 2) return;
-      b[o + 2] = lo >>> 16; b[o + 3] = lo >>> 24;
-      if (size === 4) return;
-      b[o + 4] = hi; b[o + 5] = hi >>> 8; b[o + 6] = hi >>> 16; b[o + 7] = hi >>> 24;
-      return;
+    const i = (lin >>> 12) & TLB_MASK;
+    if ((user ? t.writeU : t.writeS)[i] === lin - (lin & (4096 - size))) {
+      const o = t.base[i]! + (lin & 0xfff);
+      switch (size) {
+        case 4: t.i32[i]![o >>> 2] = lo; return;
+        case 1: t.u8[i]![o] = lo; return;
+        case 2: t.u16[i]![o >>> 1] = lo; return;
+        default: {
+          const w = t.i32[i]!, k = o >>> 2;
+          w[k] = lo; w[k + 1] = hi;
+          return;
+        }
+      }
     }
     this.writeSlow(lin, size, lo, hi, user);
   }
@@ -298,20 +315,28 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     return i;
   }
 
+  /**
+   * Everything the probe declines: a miss or missing right (slot walks, faults, exits), an
+   * unaligned access (byte by byte in its page) or one that crosses a page (both pages checked
+   * before any byte is read).
+   */
   private readSlow(lin: number, size: number, user: boolean): number {
     const off = lin & 0xfff;
-    if (off + size <= 4096) {
-      this.slot(lin, ACCESS_READ, user, size);
-      return this.readLin(lin, size, user);
-    }
-    // Crosses a page: check both pages before reading, then assemble byte by byte.
-    this.slot(lin, ACCESS_READ, user, size);
-    this.slot(lin + size - 1, ACCESS_READ, user, size);
     let lo = 0, hi = 0;
-    for (let k = 0; k < size; k++) {
-      const i = this.slot(lin + k, ACCESS_READ, user, 1);
-      const v = this.tlb.bytes[i]![this.tlb.base[i]! + ((lin + k) & 0xfff)]!;
-      if (k < 4) lo |= v << (8 * k); else hi |= v << (8 * (k - 4));
+    if (off + size <= 4096) {
+      const i = this.slot(lin, ACCESS_READ, user, size);
+      const b = this.tlb.bytes[i]!, o = this.tlb.base[i]! + off;
+      for (let k = 0; k < size; k++) {
+        if (k < 4) lo |= b[o + k]! << (8 * k); else hi |= b[o + k]! << (8 * (k - 4));
+      }
+    } else {
+      this.slot(lin, ACCESS_READ, user, size);
+      this.slot(lin + size - 1, ACCESS_READ, user, size);
+      for (let k = 0; k < size; k++) {
+        const i = this.slot(lin + k, ACCESS_READ, user, 1);
+        const v = this.tlb.bytes[i]![this.tlb.base[i]! + ((lin + k) & 0xfff)]!;
+        if (k < 4) lo |= v << (8 * k); else hi |= v << (8 * (k - 4));
+      }
     }
     this.memHi = hi;
     return size === 4 || size === 8 ? lo | 0 : lo;
@@ -320,8 +345,9 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   private writeSlow(lin: number, size: number, lo: number, hi: number, user: boolean): void {
     const off = lin & 0xfff;
     if (off + size <= 4096) {
-      this.slot(lin, ACCESS_WRITE, user, size);
-      this.writeLin(lin, size, lo, hi, user);
+      const i = this.slot(lin, ACCESS_WRITE, user, size);
+      const b = this.tlb.bytes[i]!, o = this.tlb.base[i]! + off;
+      for (let k = 0; k < size; k++) b[o + k] = k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4));
       return;
     }
     this.slot(lin, ACCESS_WRITE, user, size);
@@ -382,8 +408,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /** After destroy: forgets every view of guest RAM (TLB entries, decoded pages, the fetch path). */
   dropMemoryReferences(): void {
-    this.tlb.flush();
-    this.tlb.bytes.fill(null);
+    this.tlb.forgetMemory();
     this.codeCache.clear();
     this.lastFetchBlocks.clear();
     this.lastFetchBytes = new Uint8Array(0);
@@ -431,10 +456,15 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       lin = (this.segBase[1]! + eip) >>> 0;
     }
     const base = this.lastFetchLin;
+    const off = lin & 0xfff;
     let b: Block | undefined;
-    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks.get(lin & 0xfff);
+    if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks.get(off);
+    else if (off <= 4096 - 15) {
+      // Another page: a block already built there needs no decode check of its first instruction.
+      this.enterCodePage(lin, (lin - off) / 4096);
+      b = this.lastFetchBlocks.get(off);
+    }
     if (b === undefined || b.mode !== this.mode) {
-      const off = lin & 0xfff;
       if (off > 4096 - 15) return undefined;
       this.fetchSlow(lin, (lin - off) / 4096, off);
       b = this.lastFetchBlocks.get(off);
@@ -507,11 +537,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     };
   }
 
-  private fetchSlow(lin: number, page: number, off: number): Instruction {
-    const user = this.cpl === 3;
-    const i = this.slot(lin, ACCESS_FETCH, user, 1);
+  /**
+   * Makes the page holding lin the fetch path's current page: the fetch walk (faults as the
+   * fetch would), its decoded-code page (created on first use, re-validated against guest RAM
+   * on its first use in a run).
+   */
+  private enterCodePage(lin: number, page: number): void {
+    const i = this.slot(lin, ACCESS_FETCH, this.cpl === 3, 1);
     const t = this.tlb;
-    const physPage = t.phys[i]!;
+    // An int key (guest-physical pages number < 2^28): Map lookups hash it as a small integer.
+    const physPage = t.phys[i]! | 0;
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
@@ -529,12 +564,18 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
         cp.snapshot.set(now);
       }
     }
-    const cache = cp.insns;
     this.lastFetchLin = page * 4096;
-    this.lastFetchCache = cache;
+    this.lastFetchCache = cp.insns;
     this.lastFetchBlocks = cp.blocks;
-    this.lastFetchBytes = t.bytes[i]!;
-    this.lastFetchBase = t.base[i]!;
+    this.lastFetchBytes = bytes;
+    this.lastFetchBase = base;
+  }
+
+  private fetchSlow(lin: number, page: number, off: number): Instruction {
+    this.enterCodePage(lin, page);
+    const user = this.cpl === 3;
+    const t = this.tlb;
+    const cache = this.lastFetchCache;
     const c = cache[off];
     if (c !== undefined && c.mode === this.mode) return c;
     if (off <= 4096 - 15) {

@@ -5,6 +5,7 @@
  */
 import type { Prot } from '../../api/types.js';
 import type { GuestMemory } from '../backend.js';
+import type { RamViews } from './tlb.js';
 
 export interface PhysRegion {
   gpa: number;
@@ -14,6 +15,32 @@ export interface PhysRegion {
   offset: number;
   writable: boolean;
   executable: boolean;
+  /** memory.bytes as typed views, for the TLB's fast path. */
+  views: RamViews;
+}
+
+/** One set of views per allocation (a memory mapped at several places shares them). */
+const viewCache = new WeakMap<Uint8Array, RamViews>();
+
+/** Typed views read guest RAM as little-endian words only on a little-endian host. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The u16/i32 views exist only when the bytes start 4-byte aligned in their buffer (soft
+ * allocations do) on a little-endian host; else every access takes the byte-wise path.
+ */
+function viewsOf(bytes: Uint8Array): RamViews {
+  let v = viewCache.get(bytes);
+  if (v === undefined) {
+    const aligned = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0;
+    v = {
+      u8: bytes,
+      u16: aligned ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1) : undefined,
+      i32: aligned ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : undefined,
+    };
+    viewCache.set(bytes, v);
+  }
+  return v;
 }
 
 export class PhysMemory {
@@ -27,6 +54,7 @@ export class PhysMemory {
       gpa, size, memory, offset,
       writable: prot.includes('w'),
       executable: prot.includes('x'),
+      views: viewsOf(memory.bytes),
     });
     this.regions.sort((a, b) => a.gpa - b.gpa);
     this.generation++;

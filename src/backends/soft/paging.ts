@@ -99,12 +99,7 @@ export function walk(host: PagingHost, lin: number, access: Access, user: boolea
     throw new MemoryExitSignal(gpa, access === ACCESS_WRITE, size, access === ACCESS_WRITE ? 'w' : 'r');
   }
   if (!region.writable || host.isCodePage(physPage)) perm &= ~(P_WS | P_WU);
-  const t = host.tlb;
   const i = linPage & TLB_MASK;
-  t.tag[i] = linPage;
-  t.perm[i] = perm;
-  t.phys[i] = physPage;
-  t.bytes[i] = region.memory.bytes;
-  t.base[i] = region.offset + (physPage * 4096 - region.gpa);
+  host.tlb.fill(i, linPage, perm, physPage, region.views, region.offset + (physPage * 4096 - region.gpa));
   return i;
 }

@@ -18,7 +18,7 @@ import { IF as IF_, TF as TF_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
-import { compileBlock, HOT_BLOCK_RUNS } from './block-compile.js';
+import { compileBlock } from './block-compile.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
@@ -146,6 +146,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       }
       // With events, windows or single-stepping (TF) to watch, go one instruction at a time.
       const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting || (cpu.flags & TF) !== 0;
+      const blocks = !cpu.interpretOnly;
       if (watch) {
         const stepping = (cpu.flags & TF) !== 0;
         if (cpu.intShadow) cpu.intShadow = false;
@@ -165,7 +166,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       for (let budget = RUN_SLICE; budget > 0;) {
         insn = undefined;
         if (cpu.intShadow) cpu.intShadow = false;
-        const block = prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
+        const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
         prev = undefined;
         if (block === undefined) {
           insn = cpu.fetch();
@@ -176,7 +177,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           // Straight-line code: only a system instruction (declined by the compiled form), the
           // block's last instruction or a write that dropped decoded code can end it early.
           const { insns, fns } = block;
-          if (block.fn === undefined && ++block.runs >= HOT_BLOCK_RUNS) block.fn = compileBlock(insns, fns);
+          if (block.fn === undefined && ++block.runs >= cpu.hotBlockRuns) block.fn = compileBlock(insns, fns);
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;

@@ -3,6 +3,15 @@
  * the page walker (paging.ts) and grant only what the walk proved: write bits are granted only
  * once the dirty bit is set and the physical page holds no cached code (so every write to a
  * code page takes the slow path and invalidates the decoded-instruction cache).
+ *
+ * Besides the full entry (tag, perm: what the slow path and fetches use) each slot has four
+ * probe tags, one per access kind (read/write x supervisor/user), holding the page's linear
+ * address when that access is allowed and NaN when not. A data access probes with
+ * lin - (lin & (4096 - size)): that equals the page address exactly when the page matches and
+ * the access is naturally aligned (so it cannot cross the page), so one compare decides the
+ * fast path; the data is then read through the region's typed views (u16/i32) at an aligned
+ * index. Unaligned or page-crossing accesses, misses, MMIO and write-protected pages (ROM,
+ * dirty bit not yet set, cached code) all fail that compare and go the slow way.
  */
 export const TLB_SIZE = 1024;
 export const TLB_MASK = TLB_SIZE - 1;
@@ -11,30 +20,79 @@ export const TLB_MASK = TLB_SIZE - 1;
 export const P_RS = 1, P_RU = 2, P_WS = 4, P_WU = 8, P_XS = 16, P_XU = 32;
 export const P_W_ANY = P_WS | P_WU;
 
+/** Typed views of one region's memory (undefined when its bytes are not 4-byte aligned in the buffer). */
+export interface RamViews { u8: Uint8Array; u16: Uint16Array | undefined; i32: Int32Array | undefined }
+
+const EMPTY8 = new Uint8Array(0), EMPTY16 = new Uint16Array(0), EMPTY32 = new Int32Array(0);
+
 export class Tlb {
   /** Linear page number (signed in long mode); NaN when the slot is empty. */
   readonly tag = new Float64Array(TLB_SIZE).fill(NaN);
   readonly perm = new Int32Array(TLB_SIZE);
-  /** Offset of the page's first byte in bytes[i]. */
-  readonly base = new Int32Array(TLB_SIZE);
+  /** Offset of the page's first byte in bytes[i] (and so in u16/i32 times 2/4). */
+  readonly base = new Float64Array(TLB_SIZE);
   /** Guest-physical page number. */
   readonly phys = new Float64Array(TLB_SIZE);
   readonly bytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
 
+  /** Probe tags: page linear address (page * 4096) when the access is allowed, else NaN. */
+  readonly readS = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly readU = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly writeS = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly writeU = new Float64Array(TLB_SIZE).fill(NaN);
+  /** The slot's memory as bytes, 16-bit and 32-bit words (empty views when the slot has no fast path). */
+  readonly u8: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(EMPTY8);
+  readonly u16: Uint16Array[] = new Array<Uint16Array>(TLB_SIZE).fill(EMPTY16);
+  readonly i32: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY32);
+
+  /** Fills slot i (the walker's result); the probe tags follow from perm. */
+  fill(i: number, linPage: number, perm: number, physPage: number, views: RamViews, base: number): void {
+    this.tag[i] = linPage;
+    this.perm[i] = perm;
+    this.phys[i] = physPage;
+    this.bytes[i] = views.u8;
+    this.base[i] = base;
+    // Word views index from the page start: only for a 4-byte-aligned page start in the buffer.
+    const fast = views.i32 !== undefined && views.u16 !== undefined && base % 4 === 0;
+    const at = fast ? linPage * 4096 : NaN;
+    this.readS[i] = perm & P_RS ? at : NaN;
+    this.readU[i] = perm & P_RU ? at : NaN;
+    this.writeS[i] = perm & P_WS ? at : NaN;
+    this.writeU[i] = perm & P_WU ? at : NaN;
+    this.u8[i] = views.u8;
+    if (fast) { this.u16[i] = views.u16!; this.i32[i] = views.i32!; }
+  }
+
   flush(): void {
     this.tag.fill(NaN);
+    this.readS.fill(NaN); this.readU.fill(NaN); this.writeS.fill(NaN); this.writeU.fill(NaN);
+  }
+
+  /** After the machine is gone: no slot keeps guest RAM alive. */
+  forgetMemory(): void {
+    this.flush();
+    this.bytes.fill(null);
+    this.u8.fill(EMPTY8); this.u16.fill(EMPTY16); this.i32.fill(EMPTY32);
   }
 
   /** Drops one linear page (INVLPG). */
   flushPage(linPage: number): void {
     const i = linPage & TLB_MASK;
-    if (this.tag[i] === linPage) this.tag[i] = NaN;
+    if (this.tag[i] === linPage) this.dropSlot(i);
+  }
+
+  private dropSlot(i: number): void {
+    this.tag[i] = NaN;
+    this.readS[i] = NaN; this.readU[i] = NaN; this.writeS[i] = NaN; this.writeU[i] = NaN;
   }
 
   /** Revokes write permission on every entry that maps physPage (it now holds cached code). */
   revokeWrites(physPage: number): void {
     for (let i = 0; i < TLB_SIZE; i++) {
-      if (this.phys[i] === physPage) this.perm[i] &= ~P_W_ANY;
+      if (this.phys[i] === physPage) {
+        this.perm[i] &= ~P_W_ANY;
+        this.writeS[i] = NaN; this.writeU[i] = NaN;
+      }
     }
   }
 }
