@@ -1,16 +1,15 @@
 /**
  * The x87/SSE state instructions outside the x87 escapes: FWAIT, FXSAVE, FXRSTOR, LDMXCSR,
  * STMXCSR, and the fences/cache hints (no-ops on a single in-order CPU, after their checks).
- * The x87 instructions themselves (D8-DF) are x87.ts.
+ * The x87 instructions themselves (D8-DF) are src/x86/x87-exec, run through x87.ts.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { CR0_EM, CR0_MP, CR0_TS, CR4_OSFXSR } from './state.js';
 import { advance, gp0, memAddress, ud } from './system-common.js';
-import { fwaitX87 } from './x87.js';
-import { selectorsOf } from './x87-control.js';
-import { updateSummary } from './x87-regs.js';
+import { updateSummary } from '../../x86/x87-exec/index.js';
+import { fwaitX87, selectorsOf } from './x87.js';
 
 /** MXCSR bits that may be set (with DAZ). */
 export const MXCSR_MASK = 0xffff;

@@ -1,8 +1,9 @@
 /**
  * The system-instruction layer of the soft CPU: everything src/x86/exec leaves to the runner
  * (execute() returned false), dispatched by mnemonic. MMX/SSE forms go to src/x86/sse, x87 forms
- * to x87.ts. Instructions the modelled CPU lacks raise #UD; what exists but is not implemented
- * (call gates, task switches, virtual-8086 mode) produces an 'invalid' exit that names it.
+ * to src/x86/x87-exec (through x87.ts). Instructions the modelled CPU lacks raise #UD; what
+ * exists but is not implemented (call gates, task switches, virtual-8086 mode) produces an
+ * 'invalid' exit that names it.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
@@ -20,6 +21,7 @@ import { executeVector, VECTOR_MNEMONICS } from '../../x86/sse/index.js';
 import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
 import { ExitSignal } from './signals.js';
 import { executeX87 } from './x87.js';
+import { isX87 } from '../../x86/x87-exec/index.js';
 import { xgetbv, xrstor, xsave, xsaveopt, xsetbv } from './xsave.js';
 import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
 
@@ -125,7 +127,7 @@ function unsupported(insn: Instruction): ExitSignal {
 /** Runs insn as a system instruction; throws an 'invalid' exit for what is not implemented. */
 export function executeSystem(cpu: SoftCpu, insn: Instruction): void {
   // The x87 escapes D8-DF, every form (memory forms are named, register forms 'x87').
-  if (insn.map === 0 && insn.opcode >= 0xd8 && insn.opcode <= 0xdf && insn.vex === 0) return executeX87(cpu, insn);
+  if (isX87(insn)) return executeX87(cpu, insn);
   const h = HANDLERS.get(insn.mnemonic);
   if (!h) throw unsupported(insn);
   h(cpu, insn);

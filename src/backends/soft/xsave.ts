@@ -18,7 +18,7 @@ import {
 } from './fpu.js';
 import { CR0_TS, CR4_OSXSAVE } from './state.js';
 import { advance, gp0, memAddress, requireCpl0, ud } from './system-common.js';
-import { initFpu, selectorsOf } from './x87-control.js';
+import { initFpu, selectorsOf } from './x87.js';
 
 /** XCR0 / XSTATE_BV component bits (SDM vol. 1, 13.1). */
 export const XFEATURE_X87 = 1, XFEATURE_SSE = 2;
