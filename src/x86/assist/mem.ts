@@ -9,7 +9,15 @@
  *    exit's GPA; string instructions and anything else are routed per access (RAM or handler),
  *    so MOVS between MMIO and RAM works. REP runs at most MEM_REP_BUDGET iterations per call;
  *    if rCX is not 0 then, RIP stays and the guest re-executes (exits again) as on hardware.
- * 4. The registers that changed (and RFLAGS) are written back in one setState; RIP advances.
+ *    x87 (D8-DF) and SSE/MMX instructions run through the same layers as on the soft CPU
+ *    (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also holds the fpu
+ *    group and CR0/CR4 (one more getState, for those instructions only): their #UD/#NM/#MF
+ *    checks, alignment #GP, MXCSR flags and #XM are those layers'. Operands wider than 8 bytes
+ *    reach the handler as ascending pieces of at most 8 bytes (emul-context.ts); MASKMOVQ/
+ *    MASKMOVDQU write their selected bytes one byte at a time. FCS/FDS (x87 selectors, not in
+ *    the API state) read as the current CS and DS selectors and their updates are not kept.
+ * 4. The registers that changed (and RFLAGS, and the fpu fields that changed) are written back
+ *    in one setState; RIP advances.
  * An exception raised by the instruction (a #PF on its RAM operand, #GP, #UD...) throws
  * AssistFault with vector/errorCode/cr2; the iterations of a REP already done are committed.
  * An instruction the executor does not implement throws VmmError 'ENOTSUP' showing its bytes.
@@ -27,6 +35,8 @@ import { VmmError, hex } from '../../api/errors.js';
 import { decode } from '../decoder/index.js';
 import { execute } from '../exec/index.js';
 import { X86Fault } from '../exec/context.js';
+import { executeVector, VECTOR_MNEMONICS } from '../sse/index.js';
+import { executeX87, isX87 } from '../x87-exec/index.js';
 import type { Instruction } from '../instruction.js';
 import type { GuestCpu } from '../mmu/guest-cpu.js';
 import { AssistFault } from './assist-fault.js';
@@ -34,6 +44,7 @@ import { changedRegs, codeModeOf, cplOf, loadRegs, stateOf } from './cpu-view.js
 import { EmulContext } from './emul-context.js';
 import { GuestLinear } from './guest-linear.js';
 import type { CompletedByBackend } from './io.js';
+import { ASSIST_X87 } from './x87-platform.js';
 
 export const MEM_REP_BUDGET = 4096;
 
@@ -46,6 +57,9 @@ const DIRECT_MNEMONICS = new Set([
   'inc', 'dec', 'not', 'neg', 'xadd', 'cmpxchg', 'bt', 'bts', 'btr', 'btc', 'rol', 'ror', 'rcl', 'rcr', 'shl', 'sal',
   'shr', 'sar', 'shld', 'shrd', 'mul', 'imul', 'div', 'idiv', 'bsf', 'bsr', 'popcnt',
 ]);
+
+/** The SSE/MMX layer's mnemonics (src/x86/sse): they run over the fpu group. */
+const VECTOR = new Set(VECTOR_MNEMONICS);
 
 const showBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -79,11 +93,23 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   const flagsBefore = Number(gprs.rflags & 0xffffffffn) | 0;
   ctx.flags = flagsBefore;
   if (insn.mem && insn.rep === 0 && DIRECT_MNEMONICS.has(insn.mnemonic)) ctx.directGpa = exit.gpa;
+  const x87 = isX87(insn), vector = !x87 && VECTOR.has(insn.mnemonic);
+  if (x87 || vector) {
+    const st = stateOf(cpu, State.FPU | State.CRS, ['fpu', 'crs']);
+    ctx.fpuLoaded.load(ctx, st.fpu, st.crs, segs, mode);
+  }
   let failure: unknown;
   let handled = false;
   ctx.busy = true;
   try {
-    handled = execute(ctx, insn);
+    if (x87) {
+      executeX87(ctx, insn, ASSIST_X87);
+      handled = true;
+    } else if (vector) {
+      handled = executeVector(ctx, insn) === undefined;
+    } else {
+      handled = execute(ctx, insn);
+    }
   } catch (e) {
     failure = e instanceof X86Fault ? new AssistFault('EFAULT', `${e.message} (emulating '${insn.mnemonic}' at RIP ${hex(rip)})`, e.vector, e.errorCode) : e;
   } finally {
@@ -98,6 +124,10 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   }
   const out = changedRegs(ctx.before, ctx.regs);
   if ((ctx.flags | 0) !== flagsBefore) out.rflags = (gprs.rflags & ~0xffffffffn) | BigInt(ctx.flags >>> 0);
-  if (Object.keys(out).length > 0) cpu.setState({ gprs: out }, State.GPRS);
+  const fpu = ctx.fpuLoaded.changes(ctx);
+  const hasGprs = Object.keys(out).length > 0;
+  if (hasGprs || fpu) {
+    cpu.setState({ ...(hasGprs ? { gprs: out } : {}), ...(fpu ? { fpu } : {}) }, (hasGprs ? State.GPRS : 0) | (fpu ? State.FPU : 0));
+  }
   if (failure !== undefined) throw failure;
 }
