@@ -217,3 +217,26 @@ test('an SSE instruction that does not touch the exit GPA is refused (EFAULT), s
   assert.equal(cpu.gprs.rip, 0x1000n);
   assert.deepEqual(Array.from(cpu.state.fpu.xmm[0]!), new Array(16).fill(0));
 });
+
+test('an access crossing from MMIO into a not-present page: #PF on the second page before any handler call (SSE, x87, integer)', () => {
+  // longModeCpu maps 4 MiB: 0x3ff000 is MMIO, 0x400000 is not present.
+  const cases: [number[], number, boolean][] = [
+    [[0x0f, 0x11, 0x03], 0x3ffff8, true],          // movups [rbx],xmm0: 16 bytes
+    [[0xdb, 0x3b], 0x3ffffa, true],                // fstp tbyte [rbx]: 10 bytes
+    [[0xdd, 0x03], 0x3ffffc, false],               // fld qword [rbx]
+    [[0x48, 0x89, 0x03], 0x3ffffc, true],          // mov [rbx],rax
+  ];
+  for (const [code, at, write] of cases) {
+    const { cpu, dev } = setup(code, 0);
+    cpu.setRegs({ rbx: BigInt(at) });
+    cpu.state.fpu.ftw = 0x80;
+    cpu.state.fpu.fsw = 7 << 11;
+    const before = structuredClone(cpu.state.fpu);
+    assert.throws(() => assistMem(cpu, memExit(at, write, 4, code), dev.handle),
+      (e: unknown) => e instanceof AssistFault && e.vector === 14 && e.cr2 === 0x400000 && e.errorCode === (write ? 2 : 0),
+      `#PF for ${code.map((b) => b.toString(16)).join(' ')}`);
+    assert.deepEqual(dev.log, [], 'no handler call');
+    assert.deepEqual(cpu.state.fpu, before, 'fpu state unchanged');
+    assert.equal(cpu.gprs.rip, 0x1000n);
+  }
+});
