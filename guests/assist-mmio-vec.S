@@ -221,6 +221,19 @@ _start:
 	REC
 	frstor [rbx+0x340]
 	REC
+	/* MXCSR and FXSAVE/FXRSTOR images */
+	stmxcsr [rbx+0x3b0]
+	REC
+	mov dword ptr [rbx+0x3b4], 0x7f80
+	ldmxcsr [rbx+0x3b4]
+	REC
+	fxsave64 [rbx+0x600]
+	REC
+	fxsave [rbx+0x800]
+	REC
+	fxrstor64 [rbx+0x600]
+	REC
+	ldmxcsr [rip+mxcsr_default]
 
 	/* Faults: each handler logs vector, error code, CS on port 0xE9 and resumes at r15. */
 	lea r15, [rip+1f]

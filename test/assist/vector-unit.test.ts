@@ -240,3 +240,37 @@ test('an access crossing from MMIO into a not-present page: #PF on the second pa
     assert.equal(cpu.gprs.rip, 0x1000n);
   }
 });
+
+test('LDMXCSR/STMXCSR/FXSAVE/FXRSTOR on MMIO: the backend\'s MXCSR_MASK from the fpu group decides #GP and fills the image', () => {
+  const { cpu, dev } = setup([0x0f, 0xae, 0x13], 0x40);   // ldmxcsr [rbx]
+  dev.bytes.set([0x80, 0x7f, 0x02, 0x00], 0x40);           // 0x27f80: bit 17 set
+  cpu.state.fpu.mxcsrMask = 0xffff;
+  assert.throws(() => assistMem(cpu, memExit(MMIO + 0x40, false, 4, [0x0f, 0xae, 0x13]), dev.handle), faultOf(13, 0));
+  assert.equal(cpu.state.fpu.mxcsr, 0x1f80);
+  cpu.state.fpu.mxcsrMask = 0x2ffff;
+  assistMem(cpu, memExit(MMIO + 0x40, false, 4, [0x0f, 0xae, 0x13]), dev.handle);
+  assert.equal(cpu.state.fpu.mxcsr, 0x27f80);
+
+  cpu.code(0x1003, [0x0f, 0xae, 0x5b, 0x08]);             // stmxcsr [rbx+8]
+  assistMem(cpu, memExit(MMIO + 0x48, true, 4, [0x0f, 0xae, 0x5b, 0x08]), dev.handle);
+  assert.deepEqual(dev.at(0x48, 4), [0x80, 0x7f, 0x02, 0x00]);
+
+  cpu.code(0x1007, [0x48, 0x0f, 0xae, 0x43, 0x40]);       // fxsave64 [rbx+0x40] (0x200080)
+  cpu.state.fpu.xmm[15] = bytes(16, (i) => 0xe0 + i);
+  dev.log.length = 0;
+  assistMem(cpu, memExit(MMIO + 0x80, true, 8, [0x48, 0x0f, 0xae, 0x43, 0x40]), dev.handle);
+  assert.equal(dev.log.length, 64);
+  assert.deepEqual(dev.at(0x80 + 24, 8), [0x80, 0x7f, 0x02, 0x00, 0xff, 0xff, 0x02, 0x00], 'MXCSR, MXCSR_MASK');
+  assert.deepEqual(dev.at(0x80 + 160 + 15 * 16, 16), Array.from(cpu.state.fpu.xmm[15]!));
+
+  cpu.code(0x100c, [0x48, 0x0f, 0xae, 0x4b, 0x40]);       // fxrstor64 [rbx+0x40]
+  dev.bytes[0x80 + 160] = 0x5a;                            // xmm0 byte 0
+  assistMem(cpu, memExit(MMIO + 0x80, false, 8, [0x48, 0x0f, 0xae, 0x4b, 0x40]), dev.handle);
+  assert.equal(cpu.state.fpu.xmm[0]![0], 0x5a);
+  assert.equal(cpu.gprs.rip, 0x1011n);
+  // Misaligned FXSAVE: #GP(0) before any access.
+  cpu.code(0x1011, [0x0f, 0xae, 0x43, 0x48]);              // fxsave [rbx+0x48]
+  dev.log.length = 0;
+  assert.throws(() => assistMem(cpu, memExit(MMIO + 0x88, true, 8, [0x0f, 0xae, 0x43, 0x48]), dev.handle), faultOf(13, 0));
+  assert.deepEqual(dev.log, []);
+});

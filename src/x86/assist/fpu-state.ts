@@ -11,6 +11,8 @@ const SEG_KEYS = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as const;
 /** The fields of the context the SSE/MMX and x87 layers read and write. */
 export interface FpuFields {
   fcw: number; fsw: number; ftw: number; fop: number; fip: bigint; fdp: bigint; mxcsr: number;
+  /** The backend's MXCSR_MASK (read only: what FXSAVE stores, what LDMXCSR/FXRSTOR accept). */
+  mxcsrMask: number;
   readonly st: Uint8Array[];
   readonly xmm: Uint8Array[];
   cr0: number; cr4: number;
@@ -26,7 +28,7 @@ export class FpuSnapshot {
   load(ctx: FpuFields, fpu: Fpu, crs: Crs, segs: Segs, mode: 16 | 32 | 64): void {
     this.fpu = fpu;
     ctx.fcw = fpu.fcw; ctx.fsw = fpu.fsw; ctx.ftw = fpu.ftw; ctx.fop = fpu.fop;
-    ctx.fip = fpu.fip; ctx.fdp = fpu.fdp; ctx.mxcsr = fpu.mxcsr;
+    ctx.fip = fpu.fip; ctx.fdp = fpu.fdp; ctx.mxcsr = fpu.mxcsr; ctx.mxcsrMask = fpu.mxcsrMask;
     for (let k = 0; k < 8; k++) ctx.st[k] = fpu.st[k]!.slice(0, 10);
     for (let k = 0; k < 16; k++) ctx.xmm[k] = fpu.xmm[k]!.slice(0, 16);
     // CR0 and CR4 bits 63:32 are reserved zero: the low halves are the registers.

@@ -9,8 +9,8 @@
  *    exit's GPA; string instructions and anything else are routed per access (RAM or handler),
  *    so MOVS between MMIO and RAM works. REP runs at most MEM_REP_BUDGET iterations per call;
  *    if rCX is not 0 then, RIP stays and the guest re-executes (exits again) as on hardware.
- *    x87 (D8-DF) and SSE/MMX instructions run through the same layers as on the soft CPU
- *    (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also holds the fpu
+ *    x87 (D8-DF), SSE/MMX, FXSAVE/FXRSTOR and LDMXCSR/STMXCSR run through the same layers as on
+ *    the soft CPU (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also holds the fpu
  *    group and CR0/CR4 (one more getState, for those instructions only): their #UD/#NM/#MF
  *    checks, alignment #GP, MXCSR flags and #XM are those layers'. Operands wider than 8 bytes
  *    reach the handler as ascending pieces of at most 8 bytes (emul-context.ts); MASKMOVQ/
@@ -37,6 +37,7 @@ import { execute } from '../exec/index.js';
 import { X86Fault } from '../exec/context.js';
 import { executeVector, VECTOR_MNEMONICS } from '../sse/index.js';
 import { executeX87, isX87 } from '../x87-exec/index.js';
+import { fxrstor, fxsave, ldmxcsr, stmxcsr } from '../x87-exec/fxsave.js';
 import type { Instruction } from '../instruction.js';
 import type { GuestCpu } from '../mmu/guest-cpu.js';
 import { AssistFault } from './assist-fault.js';
@@ -60,6 +61,14 @@ const DIRECT_MNEMONICS = new Set([
 
 /** The SSE/MMX layer's mnemonics (src/x86/sse): they run over the fpu group. */
 const VECTOR = new Set(VECTOR_MNEMONICS);
+
+/** The x87/SSE state instructions (src/x86/x87-exec/fxsave.ts), with the backend's MXCSR mask. */
+const FPU_STATE = new Map<string, (ctx: EmulContext, insn: Instruction) => void>([
+  ['fxsave', (ctx, insn) => fxsave(ctx, insn, ASSIST_X87.selectors(ctx), ctx.mxcsrMask)],
+  ['fxrstor', (ctx, insn) => fxrstor(ctx, insn, ASSIST_X87.selectors(ctx), ctx.mxcsrMask)],
+  ['ldmxcsr', (ctx, insn) => ldmxcsr(ctx, insn, ctx.mxcsrMask)],
+  ['stmxcsr', (ctx, insn) => stmxcsr(ctx, insn)],
+]);
 
 const showBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -94,7 +103,8 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   ctx.flags = flagsBefore;
   if (insn.mem && insn.rep === 0 && DIRECT_MNEMONICS.has(insn.mnemonic)) ctx.directGpa = exit.gpa;
   const x87 = isX87(insn), vector = !x87 && VECTOR.has(insn.mnemonic);
-  if (x87 || vector) {
+  const fpuState = x87 ? undefined : FPU_STATE.get(insn.mnemonic);
+  if (x87 || vector || fpuState) {
     const st = stateOf(cpu, State.FPU | State.CRS, ['fpu', 'crs']);
     ctx.fpuLoaded.load(ctx, st.fpu, st.crs, segs, mode);
   }
@@ -107,6 +117,9 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
       handled = true;
     } else if (vector) {
       handled = executeVector(ctx, insn) === undefined;
+    } else if (fpuState) {
+      fpuState(ctx, insn);
+      handled = true;
     } else {
       handled = execute(ctx, insn);
     }
