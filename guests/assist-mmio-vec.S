@@ -234,6 +234,33 @@ _start:
 	fxrstor64 [rbx+0x600]
 	REC
 	ldmxcsr [rip+mxcsr_default]
+	/*
+	 * A loop: the same instructions run from hot (compiled) blocks, each MMIO access after a
+	 * register instruction, so on the MMIO run the exit comes from the middle of a block.
+	 */
+	mov ecx, 40
+2:	movdqu xmm0, [rbx+0x900]
+	pxor xmm1, xmm0
+	paddb xmm0, [rbx+0x910]
+	inc eax
+	movdqu [rbx+0x900], xmm0
+	por xmm2, xmm1
+	movq mm0, [rbx+0x920]
+	psllq mm0, 1
+	paddw mm0, [rbx+0x928]
+	add edx, eax
+	movq [rbx+0x920], mm0
+	fld1
+	fild dword ptr [rbx+0x930]
+	fadd st(0), st(1)
+	fiadd dword ptr [rbx+0x934]
+	fxch st(1)
+	fstp st(0)
+	fistp dword ptr [rbx+0x930]
+	dec ecx
+	jnz 2b
+	emms
+	REC
 
 	/* Faults: each handler logs vector, error code, CS on port 0xE9 and resumes at r15. */
 	lea r15, [rip+1f]
