@@ -3,7 +3,7 @@
  * instruction runs through the same layers as on the soft CPU (src/x86/sse, src/x86/x87-exec)
  * over the assist's context, loaded from the fpu/crs groups. Checked here: register results and
  * the fpu fields written back, the handler's accesses (sizes, order: operands wider than 8 bytes
- * in ascending pieces of at most 8), MXCSR/FSW flags, and the faults (#GP alignment, #UD/#NM
+ * in ascending pieces of 8 bytes, the rest 4, 2, 1), MXCSR/FSW flags, and the faults (#GP alignment, #UD/#NM
  * from CR0/CR4, #XM) reported as AssistFault with the state left as the CPU would leave it.
  */
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { MemoryExit, MemRequest } from '../../src/api/types.js';
 import { VmmError } from '../../src/api/errors.js';
 import { assistMem, AssistFault } from '../../src/x86/assist/index.js';
-import { FakeCpu, longModeCpu } from './fake-cpu.js';
+import { FakeCpu, longModeCpu, realModeCpu } from './fake-cpu.js';
 
 const exitState = { rflags: 2n, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false };
 function memExit(gpa: number, write: boolean, size: number, instBytes: number[]): MemoryExit {
@@ -273,4 +273,23 @@ test('LDMXCSR/STMXCSR/FXSAVE/FXRSTOR on MMIO: the backend\'s MXCSR_MASK from the
   dev.log.length = 0;
   assert.throws(() => assistMem(cpu, memExit(MMIO + 0x88, true, 8, [0x0f, 0xae, 0x43, 0x48]), dev.handle), faultOf(13, 0));
   assert.deepEqual(dev.log, []);
+});
+
+test('FNSTENV in real mode to MMIO: the 14-byte layout with linear pointers, as 8+4+2 pieces', () => {
+  const cpu = realModeCpu();
+  cpu.code(0x1000, [0xd9, 0x36, 0x10, 0x00]);              // fnstenv [0x10], DS = 0x8000 (MMIO at 0x80000)
+  cpu.state.segs = { ...cpu.state.segs, ds: { ...cpu.state.segs.ds, selector: 0x8000, base: 0x80000n } };
+  Object.assign(cpu.state.fpu, { fcw: 0x37f, fsw: 0x3800, ftw: 0x80, fop: 0x123, fip: 0x1234n, fdp: 0x10n });
+  const log: string[] = [];
+  const dev = new Uint8Array(0x100);
+  assistMem(cpu, memExit(0x80010, true, 8, [0xd9, 0x36, 0x10, 0x00]), (r) => {
+    log.push(`w ${(r.gpa - 0x80000).toString(16)}/${r.size}`);
+    dev.set(r.data, r.gpa - 0x80000);
+  });
+  assert.deepEqual(log, ['w 10/8', 'w 18/4', 'w 1c/2']);
+  const words = Array.from({ length: 7 }, (_, k) => dev[0x10 + 2 * k]! | (dev[0x11 + 2 * k]! << 8));
+  // FCW, FSW, full tag word (ST(0) = physical 7 holds +0: tag 01; the rest empty), IP, IP 19:16 | FOP, DP, DP 19:16.
+  assert.deepEqual(words, [0x37f, 0x3800, 0x7fff, 0x1234, 0x0123, 0x0010, 0x8000]);
+  assert.equal(cpu.state.fpu.fcw, 0x37f, 'every exception was already masked');
+  assert.equal(cpu.gprs.rip, 0x1004n);
 });

@@ -14,8 +14,8 @@
  * For x87 and SSE/MMX instructions the context is also their VectorContext and X87Context: the
  * fpu group (fpu-state.ts) is loaded for them only. Their operands wider than 8 bytes move
  * through readBlock/writeBlock: every page translated first, then RAM copied and MMIO sent to
- * the handler in pieces of at most 8 bytes, in ascending address order (as KVM's emulator splits
- * such accesses into MMIO exits; devices see the access sizes they know).
+ * the handler in ascending address order as pieces of 8 bytes, the rest in 4, 2, 1 (as KVM's
+ * emulator splits such accesses into MMIO exits of at most 8 bytes; devices see sizes they know).
  */
 import type { MemHandler, Segs } from '../../api/types.js';
 import type { ExecContext } from '../exec/context.js';
@@ -25,8 +25,8 @@ import { GuestLinear, PAGE, type HostBytes } from './guest-linear.js';
 import { stackSizeOf } from './cpu-view.js';
 import { FpuSnapshot, type FpuFields } from './fpu-state.js';
 
-/** Largest piece of a block access sent to the handler in one call. */
-const MMIO_PIECE = 8;
+/** The size of the next handler piece of a block access: 8, 4, 2 or 1 bytes, the largest that fits. */
+const pieceSize = (left: number): number => (left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1);
 
 export class EmulContext implements ExecContext, VectorContext, X87Context, FpuFields {
   readonly regs = new Int32Array(34);
@@ -163,7 +163,13 @@ export class EmulContext implements ExecContext, VectorContext, X87Context, FpuF
     }
     for (const p of pages) {
       if (p.host) this.move(p.gpa, buf, p.from, p.n, write, p.host);
-      else for (let k = 0; k < p.n; k += MMIO_PIECE) this.toHandler(p.gpa + k, buf, p.from + k, Math.min(MMIO_PIECE, p.n - k), write);
+      else {
+        for (let k = 0; k < p.n;) {
+          const n = pieceSize(p.n - k);
+          this.toHandler(p.gpa + k, buf, p.from + k, n, write);
+          k += n;
+        }
+      }
     }
   }
 }

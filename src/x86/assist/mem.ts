@@ -9,13 +9,14 @@
  *    exit's GPA; string instructions and anything else are routed per access (RAM or handler),
  *    so MOVS between MMIO and RAM works. REP runs at most MEM_REP_BUDGET iterations per call;
  *    if rCX is not 0 then, RIP stays and the guest re-executes (exits again) as on hardware.
- *    x87 (D8-DF), SSE/MMX, FXSAVE/FXRSTOR and LDMXCSR/STMXCSR run through the same layers as on
- *    the soft CPU (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also holds the fpu
- *    group and CR0/CR4 (one more getState, for those instructions only): their #UD/#NM/#MF
- *    checks, alignment #GP, MXCSR flags and #XM are those layers'. Operands wider than 8 bytes
- *    reach the handler as ascending pieces of at most 8 bytes (emul-context.ts); MASKMOVQ/
- *    MASKMOVDQU write their selected bytes one byte at a time. FCS/FDS (x87 selectors, not in
- *    the API state) read as the current CS and DS selectors and their updates are not kept.
+ *    x87 (D8-DF), SSE/MMX, FXSAVE/FXRSTOR and LDMXCSR/STMXCSR run through the same layers as
+ *    on the soft CPU (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also
+ *    holds the fpu group and CR0/CR4 (one more getState, for those instructions only): their
+ *    #UD/#NM/#MF checks, alignment #GP, MXCSR flags and #XM are those layers'. Operands wider
+ *    than 8 bytes reach the handler as ascending pieces of 8 bytes, the rest 4, 2, 1
+ *    (emul-context.ts); MASKMOVQ/MASKMOVDQU write their selected bytes one byte at a time.
+ *    FCS/FDS (x87 selectors, not in the API state) read as the current CS and DS selectors
+ *    (x87-platform.ts) and their updates are not kept. XSAVE/XRSTOR/XSAVEOPT are not emulated.
  * 4. The registers that changed (and RFLAGS, and the fpu fields that changed) are written back
  *    in one setState; RIP advances.
  * An exception raised by the instruction (a #PF on its RAM operand, #GP, #UD...) throws

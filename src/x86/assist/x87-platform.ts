@@ -3,7 +3,7 @@
  *
  * FCS/FDS are not part of the API state: the assist gives the layer a record holding the
  * current CS and DS selectors (what they are after any x87 instruction in this code and data
- * segment), and its updates are not kept. FISTTP: the CPU that exited ran it far enough to
+ * segment), or 0 while FIP (FCS) or FDP (FDS) are 0 as after FNINIT, and its updates are not kept. FISTTP: the CPU that exited ran it far enough to
  * access memory, so it exists there (on a CPU without SSE3 it raises #UD before any access). A
  * pending x87 error at a waiting instruction is likewise raised by the CPU before the access;
  * meeting one here means the state is not the exit's, which is reported, not emulated.
@@ -16,9 +16,10 @@ const scratch: X87Selectors = { fcs: 0, fds: 0, dsBase: 0 };
 
 export const ASSIST_X87: X87Platform = {
   selectors(ctx: X87Context): X87Selectors {
-    scratch.fcs = ctx.segSel[SEG_CS]! & 0xffff;
-    scratch.fds = ctx.segSel[SEG_DS]! & 0xffff;
-    scratch.dsBase = ctx.segBase[SEG_DS]!;
+    const noInstruction = ctx.fip === 0n && ctx.fop === 0, noOperand = ctx.fdp === 0n;
+    scratch.fcs = noInstruction ? 0 : ctx.segSel[SEG_CS]! & 0xffff;
+    scratch.fds = noOperand ? 0 : ctx.segSel[SEG_DS]! & 0xffff;
+    scratch.dsBase = noOperand ? 0 : ctx.segBase[SEG_DS]!;
     return scratch;
   },
   hasFisttp: () => true,
