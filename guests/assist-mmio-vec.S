@@ -234,6 +234,24 @@ _start:
 	fxrstor64 [rbx+0x600]
 	REC
 	ldmxcsr [rip+mxcsr_default]
+	/* XSAVE areas: CR4.OSXSAVE, XCR0 = x87 | SSE; the header's first 24 bytes cleared first */
+	mov rax, cr4
+	or rax, 1 << 18
+	mov cr4, rax
+	xor ecx, ecx
+	mov eax, 3
+	xor edx, edx
+	xsetbv
+	mov qword ptr [rbx+0xc00], 0
+	mov qword ptr [rbx+0xc08], 0
+	mov qword ptr [rbx+0xc10], 0
+	xsave64 [rbx+0xa00]
+	REC
+	/* (64-bit format: FCS/FDS, outside the API state, are not compared; see x87-platform.ts) */
+	xsaveopt64 [rbx+0xc40]
+	REC
+	xrstor64 [rbx+0xa00]
+	REC
 	/*
 	 * A loop: the same instructions run from hot (compiled) blocks, each MMIO access after a
 	 * register instruction, so on the MMIO run the exit comes from the middle of a block.

@@ -4,8 +4,8 @@
  * the soft CPU) and once on soft with the page unmapped, where each access is a 'memory' exit
  * that cpu.assistMem completes through the same SSE/x87 layers (AssistFaults injected, as a
  * monitor does). Compared: the per-instruction log (GPRs, RFLAGS and an FXSAVE64 image: x87
- * stack, tags, FSW/FCW, FIP/FDP/FOP, MMX, XMM, MXCSR; FXSAVE/FXRSTOR/LDMXCSR/STMXCSR on the
- * page too), the exceptions the guest took (vector,
+ * stack, tags, FSW/FCW, FIP/FDP/FOP, MMX, XMM, MXCSR; FXSAVE/FXRSTOR/XSAVE/XSAVEOPT/XRSTOR/
+ * LDMXCSR/STMXCSR on the page too), the exceptions the guest took (vector,
  * error code, CS), the final data page. Checked on the MMIO run: every handler access is 1, 2,
  * 4 or 8 bytes, and the 16-byte and 10-byte operands arrive as ascending pieces.
  *
@@ -22,7 +22,7 @@ import { Rng } from './seeded.js';
 
 const SEED = 0x5eed0f;
 /** Log records the guest writes (REC), 640 bytes each, plus the 16 bytes of MXCSR/FSW after the faults. */
-const RECORDS = 90, RECORD = 640;
+const RECORDS = 93, RECORD = 640;
 const dataInit = new Rng(SEED).bytes(4096);
 
 const backends = backendCases();
@@ -48,9 +48,9 @@ test(`assist-mmio-vec on soft: x87/MMX/SSE with MMIO operands through assistMem 
   const e = runGuest(setup('soft', false, emuLog));
   try {
     assert.equal(r.memExits, 0, 'the reference run has no MMIO');
-    // Each of the 94 instructions with a data-page operand that gets as far as its access exits
+    // Each of the 100 instructions with a data-page operand that gets as far as its access exits
     // once, and the 9 in the loop body 40 times.
-    assert.equal(e.memExits, 94 + 9 * 40, 'memory exits emulated');
+    assert.equal(e.memExits, 100 + 9 * 40, 'memory exits emulated');
     // The exceptions: #GP(0) x2, #UD x2, #NM x3, #UD, #XM, #UD, #MF (vector, error code, CS 8).
     const vectors = refLog.filter((_, i) => i % 3 === 0);
     assert.deepEqual(vectors, [13, 13, 6, 6, 7, 7, 7, 6, 19, 6, 16], 'the reference took the expected exceptions');
@@ -82,6 +82,10 @@ test(`assist-mmio-vec on soft: x87/MMX/SSE with MMIO operands through assistMem 
     // fxsave64 [rbx+0x600]: 512 bytes, 64 ascending 8-byte writes.
     const fx = e.accesses.filter((a) => a.startsWith('w ') && at(a) >= 0x600 && at(a) < 0x800);
     assert.deepEqual(fx, Array.from({ length: 64 }, (_, k) => `w ${(0x600 + 8 * k).toString(16)}/8`));
+    // xsave64 [rbx+0xa00]: XSTATE_BV read, the legacy region's components (bytes 0-415) ascending, XSTATE_BV written.
+    const xs = e.accesses.indexOf('r c00/8');
+    assert.deepEqual(e.accesses.slice(xs, xs + 54),
+      ['r c00/8', ...Array.from({ length: 52 }, (_, k) => `w ${(0xa00 + 8 * k).toString(16)}/8`), 'w c00/8']);
   } finally {
     r.hv.close();
     e.hv.close();

@@ -1,6 +1,6 @@
 /**
  * The x87/SSE state instructions outside the x87 escapes on the soft CPU: FWAIT, FXSAVE,
- * FXRSTOR, LDMXCSR, STMXCSR (src/x86/x87-exec/fxsave.ts, shared with the assists, with this
+ * FXRSTOR, LDMXCSR, STMXCSR (src/x86/x87-exec/fxsave.ts, shared with the assists, run with this
  * model's MXCSR mask and x87 selectors), and the fences/cache hints (no-ops on a single in-order
  * CPU, after their checks). The x87 instructions themselves (D8-DF) are src/x86/x87-exec, run
  * through x87.ts.
@@ -12,8 +12,6 @@ import { CR0_MP, CR0_TS } from './state.js';
 import { advance } from './system-common.js';
 import { fwaitX87, selectorsOf } from './x87.js';
 
-export { deviceNotAvailable, loadLegacyXmm, xmmCount } from '../../x86/x87-exec/fxsave.js';
-
 /** MXCSR bits that may be set (with DAZ). */
 export const MXCSR_MASK = 0xffff;
 
@@ -21,21 +19,6 @@ export const MXCSR_MASK = 0xffff;
 export function fwait(cpu: SoftCpu, insn: Instruction): void {
   if ((cpu.cr0 & (CR0_TS | CR0_MP)) === (CR0_TS | CR0_MP)) throw shared.deviceNotAvailable(insn);
   fwaitX87(cpu, insn);
-}
-
-/** The 512-byte FXSAVE image of the current state (XSAVE's legacy region too). */
-export function legacyImage(cpu: SoftCpu, wide: boolean): Uint8Array {
-  return shared.legacyImage(cpu, wide, selectorsOf(cpu), MXCSR_MASK);
-}
-
-/** MXCSR from a legacy image, #GP(0) for reserved bits (before anything is loaded). */
-export function imageMxcsr(b: Uint8Array, what: string): number {
-  return shared.imageMxcsr(b, what, MXCSR_MASK);
-}
-
-/** Loads the x87 part of a legacy image (FCS/FDS into the soft CPU's x87 selectors). */
-export function loadLegacyX87(cpu: SoftCpu, b: Uint8Array, wide: boolean): void {
-  shared.loadLegacyX87(cpu, b, wide, selectorsOf(cpu));
 }
 
 export const fxsave = (cpu: SoftCpu, insn: Instruction): void => shared.fxsave(cpu, insn, selectorsOf(cpu), MXCSR_MASK);

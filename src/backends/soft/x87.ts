@@ -10,7 +10,7 @@
  */
 import type { Instruction } from '../../x86/instruction.js';
 import {
-  executeX87 as executeX87On, initFpu as initFpuOf, raisePendingX87, type X87Context, type X87Platform, type X87Selectors,
+  executeX87 as executeX87On, raisePendingX87, type X87Context, type X87Platform, type X87Selectors,
 } from '../../x86/x87-exec/index.js';
 import type { SoftCpu } from './cpu.js';
 import { cpuidValues } from './cpuid.js';
@@ -36,11 +36,6 @@ export const SOFT_X87: X87Platform = {
 /** Runs an x87 escape instruction (opcode D8-DF of the one-byte map). */
 export function executeX87(cpu: SoftCpu, insn: Instruction): void {
   executeX87On(cpu, insn, SOFT_X87);
-}
-
-/** FNINIT's state (XRSTOR's x87 init). */
-export function initFpu(cpu: SoftCpu): void {
-  initFpuOf(cpu, selectorsOf(cpu));
 }
 
 /** FWAIT's x87 part: any pending unmasked exception (#MF, or the FERR# exit). */

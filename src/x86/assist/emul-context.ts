@@ -54,7 +54,7 @@ export class EmulContext implements ExecContext, VectorContext, X87Context, FpuF
   fcw = 0x37f; fsw = 0; ftw = 0; fop = 0; fip = 0n; fdp = 0n; mxcsr = 0x1f80; mxcsrMask = 0xffbf;
   readonly st: Uint8Array[] = Array.from({ length: 8 }, () => new Uint8Array(10));
   readonly xmm: Uint8Array[] = Array.from({ length: 16 }, () => new Uint8Array(16));
-  cr0 = 0; cr4 = 0;
+  cr0 = 0; cr4 = 0; xcr0 = 1;
   readonly segSel = [0, 0, 0, 0, 0, 0];
   readonly segBase = [0, 0, 0, 0, 0, 0];
   readonly fpuLoaded = new FpuSnapshot();

@@ -15,7 +15,7 @@ export interface FpuFields {
   mxcsrMask: number;
   readonly st: Uint8Array[];
   readonly xmm: Uint8Array[];
-  cr0: number; cr4: number;
+  cr0: number; cr4: number; xcr0: number;
   readonly segSel: number[];
   readonly segBase: number[];
 }
@@ -34,6 +34,8 @@ export class FpuSnapshot {
     // CR0 and CR4 bits 63:32 are reserved zero: the low halves are the registers.
     ctx.cr0 = Number(crs.cr0 & 0xffffffffn) | 0;
     ctx.cr4 = Number(crs.cr4 & 0xffffffffn) | 0;
+    // Only XCR0 bits 0-1 (x87, SSE) matter to the XSAVE forms here.
+    ctx.xcr0 = Number(crs.xcr0 & 0xffffffffn) | 0;
     for (let s = 0; s < 6; s++) {
       const seg = segs[SEG_KEYS[s]!];
       ctx.segSel[s] = seg.selector;

@@ -9,14 +9,14 @@
  *    exit's GPA; string instructions and anything else are routed per access (RAM or handler),
  *    so MOVS between MMIO and RAM works. REP runs at most MEM_REP_BUDGET iterations per call;
  *    if rCX is not 0 then, RIP stays and the guest re-executes (exits again) as on hardware.
- *    x87 (D8-DF), SSE/MMX, FXSAVE/FXRSTOR and LDMXCSR/STMXCSR run through the same layers as
- *    on the soft CPU (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also
+ *    x87 (D8-DF), SSE/MMX, FXSAVE/FXRSTOR, XSAVE/XSAVEOPT/XRSTOR and LDMXCSR/STMXCSR run through
+ *    the same layers as on the soft CPU (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also
  *    holds the fpu group and CR0/CR4 (one more getState, for those instructions only): their
  *    #UD/#NM/#MF checks, alignment #GP, MXCSR flags and #XM are those layers'. Operands wider
  *    than 8 bytes reach the handler as ascending pieces of 8 bytes, the rest 4, 2, 1
  *    (emul-context.ts); MASKMOVQ/MASKMOVDQU write their selected bytes one byte at a time.
  *    FCS/FDS (x87 selectors, not in the API state) read as the current CS and DS selectors
- *    (x87-platform.ts) and their updates are not kept. XSAVE/XRSTOR/XSAVEOPT are not emulated.
+ *    (x87-platform.ts) and their updates are not kept.
  * 4. The registers that changed (and RFLAGS, and the fpu fields that changed) are written back
  *    in one setState; RIP advances.
  * An exception raised by the instruction (a #PF on its RAM operand, #GP, #UD...) throws
@@ -39,6 +39,7 @@ import { X86Fault } from '../exec/context.js';
 import { executeVector, VECTOR_MNEMONICS } from '../sse/index.js';
 import { executeX87, isX87 } from '../x87-exec/index.js';
 import { fxrstor, fxsave, ldmxcsr, stmxcsr } from '../x87-exec/fxsave.js';
+import { xrstorArea, xsaveArea, type XsaveEnv } from '../x87-exec/xsave-area.js';
 import type { Instruction } from '../instruction.js';
 import type { GuestCpu } from '../mmu/guest-cpu.js';
 import { AssistFault } from './assist-fault.js';
@@ -63,13 +64,21 @@ const DIRECT_MNEMONICS = new Set([
 /** The SSE/MMX layer's mnemonics (src/x86/sse): they run over the fpu group. */
 const VECTOR = new Set(VECTOR_MNEMONICS);
 
-/** The x87/SSE state instructions (src/x86/x87-exec/fxsave.ts), with the backend's MXCSR mask. */
+/** The x87/SSE state instructions (src/x86/x87-exec/fxsave.ts, xsave-area.ts), with the backend's MXCSR mask. */
 const FPU_STATE = new Map<string, (ctx: EmulContext, insn: Instruction) => void>([
   ['fxsave', (ctx, insn) => fxsave(ctx, insn, ASSIST_X87.selectors(ctx), ctx.mxcsrMask)],
   ['fxrstor', (ctx, insn) => fxrstor(ctx, insn, ASSIST_X87.selectors(ctx), ctx.mxcsrMask)],
   ['ldmxcsr', (ctx, insn) => ldmxcsr(ctx, insn, ctx.mxcsrMask)],
   ['stmxcsr', (ctx, insn) => stmxcsr(ctx, insn)],
+  ['xsave', (ctx, insn) => xsaveArea(ctx, insn, false, xsaveEnv(ctx))],
+  ['xsaveopt', (ctx, insn) => xsaveArea(ctx, insn, true, xsaveEnv(ctx))],
+  ['xrstor', (ctx, insn) => xrstorArea(ctx, insn, xsaveEnv(ctx))],
 ]);
+
+/** XSAVE is offered: the CPU that exited ran the instruction as far as its memory access (#UD comes first). */
+function xsaveEnv(ctx: EmulContext): XsaveEnv {
+  return { sel: ASSIST_X87.selectors(ctx), mxcsrMask: ctx.mxcsrMask, offered: true };
+}
 
 const showBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 

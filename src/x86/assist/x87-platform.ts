@@ -3,7 +3,10 @@
  *
  * FCS/FDS are not part of the API state: the assist gives the layer a record holding the
  * current CS and DS selectors (what they are after any x87 instruction in this code and data
- * segment), or 0 while FIP (FCS) or FDP (FDS) are 0 as after FNINIT, and its updates are not kept. FISTTP: the CPU that exited ran it far enough to
+ * segment), or 0 while FIP (FCS) or FDP (FDS) are 0 as after FNINIT, and its updates are not kept.
+ * So the 32-bit formats (FNSTENV/FNSAVE, FXSAVE/XSAVE without REX.W) written to MMIO can differ
+ * from the CPU's in those two words: after a REX.W FXRSTOR/XRSTOR (which zero them on the CPU),
+ * or when the last x87 instruction ran with other CS/DS selectors. XINUSE (XSAVEOPT) counts them. FISTTP: the CPU that exited ran it far enough to
  * access memory, so it exists there (on a CPU without SSE3 it raises #UD before any access). A
  * pending x87 error at a waiting instruction is likewise raised by the CPU before the access;
  * meeting one here means the state is not the exit's, which is reported, not emulated.
