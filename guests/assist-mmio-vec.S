@@ -118,6 +118,8 @@ _start:
 	emms
 	REC
 	/* non-temporal and masked stores */
+	clflush [rbx+0x40]		/* no access to flush: no exit, no device read */
+	REC
 	movnti [rbx+0x110], rax
 	REC
 	movnti [rbx+0x11c], ecx

@@ -19,7 +19,7 @@ import { inOut, insOuts } from './io.js';
 import { rdmsr, rdtsc, wrmsr } from './msr.js';
 import { executeVector, VECTOR_MNEMONICS } from '../../x86/sse/index.js';
 import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
-import { ExitSignal } from './signals.js';
+import { ExitSignal, MemoryExitSignal } from './signals.js';
 import { executeX87 } from './x87.js';
 import { isX87 } from '../../x86/x87-exec/index.js';
 import { xgetbv, xrstor, xsave, xsaveopt, xsetbv } from './xsave.js';
@@ -50,8 +50,13 @@ function privilegedNoOp(cpu: SoftCpu, insn: Instruction): void {
 }
 
 function clflush(cpu: SoftCpu, insn: Instruction): void {
-  // Checked like a byte read (#PF/#GP as the hardware raises them), then nothing to flush.
-  cpu.read(insn.mem!.seg, memAddress(cpu, insn), 1);
+  // Checked like a byte read (#PF/#GP as the hardware raises them), then nothing to flush. It
+  // reads no data: a line of MMIO (the walk succeeded, then found no RAM) is no memory exit.
+  try {
+    cpu.read(insn.mem!.seg, memAddress(cpu, insn), 1);
+  } catch (e) {
+    if (!(e instanceof MemoryExitSignal)) throw e;
+  }
   advance(cpu, insn);
 }
 
