@@ -293,3 +293,13 @@ test('FNSTENV in real mode to MMIO: the 14-byte layout with linear pointers, as 
   assert.equal(cpu.state.fpu.fcw, 0x37f, 'every exception was already masked');
   assert.equal(cpu.gprs.rip, 0x1004n);
 });
+
+test('forms the model lacks (AES-NI, VEX) with an MMIO operand are not emulated (ENOTSUP), not #UD: the exiting CPU ran them', () => {
+  for (const code of [[0x66, 0x0f, 0x38, 0xdc, 0x03], [0xc5, 0xf9, 0x6f, 0x03]]) {
+    const { cpu, dev } = setup(code, 0);
+    assert.throws(() => assistMem(cpu, memExit(MMIO, false, 8, code), dev.handle),
+      (e: unknown) => e instanceof VmmError && e.code === 'ENOTSUP' && !(e instanceof AssistFault), code.map((b) => b.toString(16)).join(' '));
+    assert.deepEqual(dev.log, []);
+    assert.equal(cpu.gprs.rip, 0x1000n);
+  }
+});

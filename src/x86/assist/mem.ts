@@ -16,7 +16,7 @@
  *    than 8 bytes reach the handler as ascending pieces of 8 bytes, the rest 4, 2, 1
  *    (emul-context.ts); MASKMOVQ/MASKMOVDQU write their selected bytes one byte at a time.
  *    FCS/FDS (x87 selectors, not in the API state) read as the current CS and DS selectors
- *    (x87-platform.ts) and their updates are not kept.
+ *    (x87-platform.ts) and their updates are not kept. Which instructions: fpu-insns.ts.
  * 4. The registers that changed (and RFLAGS, and the fpu fields that changed) are written back
  *    in one setState; RIP advances.
  * An exception raised by the instruction (a #PF on its RAM operand, #GP, #UD...) throws
@@ -36,18 +36,14 @@ import { VmmError, hex } from '../../api/errors.js';
 import { decode } from '../decoder/index.js';
 import { execute } from '../exec/index.js';
 import { X86Fault } from '../exec/context.js';
-import { executeVector, VECTOR_MNEMONICS } from '../sse/index.js';
-import { executeX87, isX87 } from '../x87-exec/index.js';
-import { fxrstor, fxsave, ldmxcsr, stmxcsr } from '../x87-exec/fxsave.js';
-import { xrstorArea, xsaveArea, type XsaveEnv } from '../x87-exec/xsave-area.js';
 import type { Instruction } from '../instruction.js';
 import type { GuestCpu } from '../mmu/guest-cpu.js';
 import { AssistFault } from './assist-fault.js';
 import { changedRegs, codeModeOf, cplOf, loadRegs, stateOf } from './cpu-view.js';
 import { EmulContext } from './emul-context.js';
+import { fpuRunOf } from './fpu-insns.js';
 import { GuestLinear } from './guest-linear.js';
 import type { CompletedByBackend } from './io.js';
-import { ASSIST_X87 } from './x87-platform.js';
 
 export const MEM_REP_BUDGET = 4096;
 
@@ -60,25 +56,6 @@ const DIRECT_MNEMONICS = new Set([
   'inc', 'dec', 'not', 'neg', 'xadd', 'cmpxchg', 'bt', 'bts', 'btr', 'btc', 'rol', 'ror', 'rcl', 'rcr', 'shl', 'sal',
   'shr', 'sar', 'shld', 'shrd', 'mul', 'imul', 'div', 'idiv', 'bsf', 'bsr', 'popcnt',
 ]);
-
-/** The SSE/MMX layer's mnemonics (src/x86/sse): they run over the fpu group. */
-const VECTOR = new Set(VECTOR_MNEMONICS);
-
-/** The x87/SSE state instructions (src/x86/x87-exec/fxsave.ts, xsave-area.ts), with the backend's MXCSR mask. */
-const FPU_STATE = new Map<string, (ctx: EmulContext, insn: Instruction) => void>([
-  ['fxsave', (ctx, insn) => fxsave(ctx, insn, ASSIST_X87.selectors(ctx), ctx.mxcsrMask)],
-  ['fxrstor', (ctx, insn) => fxrstor(ctx, insn, ASSIST_X87.selectors(ctx), ctx.mxcsrMask)],
-  ['ldmxcsr', (ctx, insn) => ldmxcsr(ctx, insn, ctx.mxcsrMask)],
-  ['stmxcsr', (ctx, insn) => stmxcsr(ctx, insn)],
-  ['xsave', (ctx, insn) => xsaveArea(ctx, insn, false, xsaveEnv(ctx))],
-  ['xsaveopt', (ctx, insn) => xsaveArea(ctx, insn, true, xsaveEnv(ctx))],
-  ['xrstor', (ctx, insn) => xrstorArea(ctx, insn, xsaveEnv(ctx))],
-]);
-
-/** XSAVE is offered: the CPU that exited ran the instruction as far as its memory access (#UD comes first). */
-function xsaveEnv(ctx: EmulContext): XsaveEnv {
-  return { sel: ASSIST_X87.selectors(ctx), mxcsrMask: ctx.mxcsrMask, offered: true };
-}
 
 const showBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -112,9 +89,8 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   const flagsBefore = Number(gprs.rflags & 0xffffffffn) | 0;
   ctx.flags = flagsBefore;
   if (insn.mem && insn.rep === 0 && DIRECT_MNEMONICS.has(insn.mnemonic)) ctx.directGpa = exit.gpa;
-  const x87 = isX87(insn), vector = !x87 && VECTOR.has(insn.mnemonic);
-  const fpuState = x87 ? undefined : FPU_STATE.get(insn.mnemonic);
-  if (x87 || vector || fpuState) {
+  const runFpu = fpuRunOf(insn);
+  if (runFpu) {
     const st = stateOf(cpu, State.FPU | State.CRS, ['fpu', 'crs']);
     ctx.fpuLoaded.load(ctx, st.fpu, st.crs, segs, mode);
   }
@@ -122,17 +98,7 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   let handled = false;
   ctx.busy = true;
   try {
-    if (x87) {
-      executeX87(ctx, insn, ASSIST_X87);
-      handled = true;
-    } else if (vector) {
-      handled = executeVector(ctx, insn) === undefined;
-    } else if (fpuState) {
-      fpuState(ctx, insn);
-      handled = true;
-    } else {
-      handled = execute(ctx, insn);
-    }
+    handled = runFpu ? runFpu(ctx, insn) : execute(ctx, insn);
   } catch (e) {
     failure = e instanceof X86Fault ? new AssistFault('EFAULT', `${e.message} (emulating '${insn.mnemonic}' at RIP ${hex(rip)})`, e.vector, e.errorCode) : e;
   } finally {
