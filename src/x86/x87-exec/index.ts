@@ -26,8 +26,6 @@ import { CompareTo, type Run } from './ops.js';
 import { FSW_ES } from './regs.js';
 
 export type { X87Context, X87Platform, X87Selectors } from './context.js';
-export { initFpu } from './control.js';
-export { updateSummary } from './regs.js';
 
 const CR0_EM = 1 << 2, CR0_TS = 1 << 3, CR0_NE = 1 << 5;
 
