@@ -1,9 +1,11 @@
 /**
  * Runs an assist test guest through the public API: long mode at CPL3 (IOPL 3) or real mode,
  * memory exits completed with cpu.assistMem against a byte-array device, I/O exits with
- * cpu.assistIo (or a done marker on port 0xEF).
+ * cpu.assistIo (or a done marker on port 0xEF). An AssistFault (the emulated instruction raised an
+ * exception) is injected into the guest when the setup asks for it, as a monitor does.
  */
 import { Hypervisor, type IoRequest, type MemRequest, type Machine, type Vcpu, type VcpuStateInput } from '../../src/index.js';
+import { AssistFault } from '../../src/x86/assist/index.js';
 import { longModeState, realModeState } from '../../src/x86/boot-state.js';
 
 export const DONE_PORT = 0xef;
@@ -27,7 +29,13 @@ export class ByteDevice {
   };
 }
 
-export interface RunResult { hv: Hypervisor; ram: Uint8Array; data: Uint8Array; memExits: number; ioExits: number; cpu: Vcpu; machine: Machine }
+export interface RunResult {
+  hv: Hypervisor; ram: Uint8Array; data: Uint8Array; memExits: number; ioExits: number; cpu: Vcpu; machine: Machine;
+  /** The handler's accesses in order, as 'r|w offset/size' from dataGpa (MMIO runs). */
+  accesses: string[];
+  /** Vectors of the AssistFaults injected. */
+  injected: number[];
+}
 
 export interface GuestSetup {
   backend: 'kvm' | 'soft';
@@ -48,6 +56,8 @@ export interface GuestSetup {
   setup?: (cpu: Vcpu) => void;
   /** Most exits before the run is declared hung. */
   maxExits?: number;
+  /** Inject the exception of an AssistFault (else it ends the run as an error). */
+  injectAssistFaults?: boolean;
 }
 
 export function runGuest(s: GuestSetup): RunResult {
@@ -79,6 +89,11 @@ export function runGuest(s: GuestSetup): RunResult {
   cpu.setState(st);
   s.setup?.(cpu);
   let memExits = 0, ioExits = 0;
+  const accesses: string[] = [], injected: number[] = [];
+  const handle = (req: MemRequest): void => {
+    accesses.push(`${req.write ? 'w' : 'r'} ${(req.gpa - s.dataGpa).toString(16)}/${req.size}`);
+    dev.handle(req);
+  };
   const max = s.maxExits ?? 100000;
   for (let i = 0; ; i++) {
     if (i >= max) throw new Error(`guest did not finish in ${max} exits`);
@@ -87,7 +102,14 @@ export function runGuest(s: GuestSetup): RunResult {
       break;
     } else if (exit.reason === 'memory') {
       memExits++;
-      cpu.assistMem(exit, dev.handle);
+      try {
+        cpu.assistMem(exit, handle);
+      } catch (e) {
+        if (!(s.injectAssistFaults && e instanceof AssistFault)) throw e;
+        injected.push(e.vector);
+        if (e.cr2 !== undefined) cpu.setState({ crs: { cr2: BigInt.asUintN(64, BigInt(e.cr2)) } });
+        cpu.inject({ type: 'exception', vector: e.vector, ...(e.errorCode === undefined ? {} : { errorCode: e.errorCode }) });
+      }
     } else if (exit.reason === 'io' && exit.port === DONE_PORT && !exit.in) {
       break;
     } else if (exit.reason === 'io' && s.io) {
@@ -98,5 +120,5 @@ export function runGuest(s: GuestSetup): RunResult {
       throw new Error(`unexpected exit ${JSON.stringify(exit, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))} at rip 0x${rip?.toString(16)}`);
     }
   }
-  return { hv, ram: ram.bytes, data, memExits, ioExits, cpu, machine };
+  return { hv, ram: ram.bytes, data, memExits, ioExits, cpu, machine, accesses, injected };
 }

@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { realModeState } from '../../src/x86/boot-state.js';
-import { loadEnv, storeEnv, type EnvLayout } from '../../src/backends/soft/x87-env.js';
-import type { X87File } from '../../src/backends/soft/x87-regs.js';
+import { loadEnv, storeEnv, type EnvLayout } from '../../src/x86/x87-exec/env-image.js';
+import type { X87File } from '../../src/x86/x87-exec/regs.js';
 import { runLogged, softVm } from '../soft/vm.js';
 
 test('real mode: FNSTENV (16- and 32-bit) holds the linear FIP/FDP split around the opcode', () => {

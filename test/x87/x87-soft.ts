@@ -7,7 +7,7 @@ import { SoftCpu } from '../../src/backends/soft/cpu.js';
 import { PhysMemory } from '../../src/backends/soft/memory.js';
 import { ATTR_DEF, ATTR_G, ATTR_P, ATTR_S, CR0_NE, CR0_PE } from '../../src/backends/soft/state.js';
 import { executeSystem } from '../../src/backends/soft/system.js';
-import { loadSave, storeSave } from '../../src/backends/soft/x87-env.js';
+import { loadSave, storeSave } from '../../src/x86/x87-exec/env-image.js';
 import { decode } from '../../src/x86/decoder/index.js';
 import { X86Fault } from '../../src/x86/exec/context.js';
 import { MEM_BYTES, type X87Case, type X87Result } from './x87-oracle.js';

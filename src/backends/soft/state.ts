@@ -82,7 +82,7 @@ export class CpuState {
   readonly pending: PendingEvent[] = [];
   halted = false;
 
-  // x87/SSE state: st[k] is ST(k) in stack order, TOP in fsw, ftw the abridged tags (x87-regs.ts).
+  // x87/SSE state: st[k] is ST(k) in stack order, TOP in fsw, ftw the abridged tags (src/x86/x87-exec/regs.ts).
   fcw = 0x37f; fsw = 0; ftw = 0; fop = 0; fip = 0n; fdp = 0n;
   mxcsr = 0x1f80;
   readonly st: Uint8Array[] = Array.from({ length: 8 }, () => new Uint8Array(10));

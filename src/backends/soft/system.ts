@@ -1,8 +1,9 @@
 /**
  * The system-instruction layer of the soft CPU: everything src/x86/exec leaves to the runner
  * (execute() returned false), dispatched by mnemonic. MMX/SSE forms go to src/x86/sse, x87 forms
- * to x87.ts. Instructions the modelled CPU lacks raise #UD; what exists but is not implemented
- * (call gates, task switches, virtual-8086 mode) produces an 'invalid' exit that names it.
+ * to src/x86/x87-exec (through x87.ts). Instructions the modelled CPU lacks raise #UD; what
+ * exists but is not implemented (call gates, task switches, virtual-8086 mode) produces an
+ * 'invalid' exit that names it.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
@@ -18,8 +19,9 @@ import { inOut, insOuts } from './io.js';
 import { rdmsr, rdtsc, wrmsr } from './msr.js';
 import { executeVector, VECTOR_MNEMONICS } from '../../x86/sse/index.js';
 import { arpl, loadFarPointer, movFromSreg, movToSreg, popSreg, pushSreg } from './segment-insns.js';
-import { ExitSignal } from './signals.js';
+import { ExitSignal, MemoryExitSignal } from './signals.js';
 import { executeX87 } from './x87.js';
+import { isX87 } from '../../x86/x87-exec/index.js';
 import { xgetbv, xrstor, xsave, xsaveopt, xsetbv } from './xsave.js';
 import { advance, memAddress, requireCpl0, ud, type SystemHandler } from './system-common.js';
 
@@ -48,8 +50,13 @@ function privilegedNoOp(cpu: SoftCpu, insn: Instruction): void {
 }
 
 function clflush(cpu: SoftCpu, insn: Instruction): void {
-  // Checked like a byte read (#PF/#GP as the hardware raises them), then nothing to flush.
-  cpu.read(insn.mem!.seg, memAddress(cpu, insn), 1);
+  // Checked like a byte read (#PF/#GP as the hardware raises them), then nothing to flush. It
+  // reads no data: a line of MMIO (the walk succeeded, then found no RAM) is no memory exit.
+  try {
+    cpu.read(insn.mem!.seg, memAddress(cpu, insn), 1);
+  } catch (e) {
+    if (!(e instanceof MemoryExitSignal)) throw e;
+  }
   advance(cpu, insn);
 }
 
@@ -125,7 +132,7 @@ function unsupported(insn: Instruction): ExitSignal {
 /** Runs insn as a system instruction; throws an 'invalid' exit for what is not implemented. */
 export function executeSystem(cpu: SoftCpu, insn: Instruction): void {
   // The x87 escapes D8-DF, every form (memory forms are named, register forms 'x87').
-  if (insn.map === 0 && insn.opcode >= 0xd8 && insn.opcode <= 0xdf && insn.vex === 0) return executeX87(cpu, insn);
+  if (isX87(insn)) return executeX87(cpu, insn);
   const h = HANDLERS.get(insn.mnemonic);
   if (!h) throw unsupported(insn);
   h(cpu, insn);

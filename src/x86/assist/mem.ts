@@ -9,7 +9,16 @@
  *    exit's GPA; string instructions and anything else are routed per access (RAM or handler),
  *    so MOVS between MMIO and RAM works. REP runs at most MEM_REP_BUDGET iterations per call;
  *    if rCX is not 0 then, RIP stays and the guest re-executes (exits again) as on hardware.
- * 4. The registers that changed (and RFLAGS) are written back in one setState; RIP advances.
+ *    x87 (D8-DF), SSE/MMX, FXSAVE/FXRSTOR, XSAVE/XSAVEOPT/XRSTOR and LDMXCSR/STMXCSR run through
+ *    the same layers as on the soft CPU (src/x86/x87-exec, src/x86/sse) over the same EmulContext, which then also
+ *    holds the fpu group and CR0/CR4 (one more getState, for those instructions only): their
+ *    #UD/#NM/#MF checks, alignment #GP, MXCSR flags and #XM are those layers'. Operands wider
+ *    than 8 bytes reach the handler as ascending pieces of 8 bytes, the rest 4, 2, 1
+ *    (emul-context.ts); MASKMOVQ/MASKMOVDQU write their selected bytes one byte at a time.
+ *    FCS/FDS (x87 selectors, not in the API state) read as the current CS and DS selectors
+ *    (x87-platform.ts) and their updates are not kept. Which instructions: fpu-insns.ts.
+ * 4. The registers that changed (and RFLAGS, and the fpu fields that changed) are written back
+ *    in one setState; RIP advances.
  * An exception raised by the instruction (a #PF on its RAM operand, #GP, #UD...) throws
  * AssistFault with vector/errorCode/cr2; the iterations of a REP already done are committed.
  * An instruction the executor does not implement throws VmmError 'ENOTSUP' showing its bytes.
@@ -32,6 +41,7 @@ import type { GuestCpu } from '../mmu/guest-cpu.js';
 import { AssistFault } from './assist-fault.js';
 import { changedRegs, codeModeOf, cplOf, loadRegs, stateOf } from './cpu-view.js';
 import { EmulContext } from './emul-context.js';
+import { fpuRunOf } from './fpu-insns.js';
 import { GuestLinear } from './guest-linear.js';
 import type { CompletedByBackend } from './io.js';
 
@@ -79,11 +89,16 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   const flagsBefore = Number(gprs.rflags & 0xffffffffn) | 0;
   ctx.flags = flagsBefore;
   if (insn.mem && insn.rep === 0 && DIRECT_MNEMONICS.has(insn.mnemonic)) ctx.directGpa = exit.gpa;
+  const runFpu = fpuRunOf(insn);
+  if (runFpu) {
+    const st = stateOf(cpu, State.FPU | State.CRS, ['fpu', 'crs']);
+    ctx.fpuLoaded.load(ctx, st.fpu, st.crs, segs, mode);
+  }
   let failure: unknown;
   let handled = false;
   ctx.busy = true;
   try {
-    handled = execute(ctx, insn);
+    handled = runFpu ? runFpu(ctx, insn) : execute(ctx, insn);
   } catch (e) {
     failure = e instanceof X86Fault ? new AssistFault('EFAULT', `${e.message} (emulating '${insn.mnemonic}' at RIP ${hex(rip)})`, e.vector, e.errorCode) : e;
   } finally {
@@ -98,6 +113,10 @@ export function assistMem(cpu: GuestCpu, exit: VmExit, handler: MemHandler): voi
   }
   const out = changedRegs(ctx.before, ctx.regs);
   if ((ctx.flags | 0) !== flagsBefore) out.rflags = (gprs.rflags & ~0xffffffffn) | BigInt(ctx.flags >>> 0);
-  if (Object.keys(out).length > 0) cpu.setState({ gprs: out }, State.GPRS);
+  const fpu = ctx.fpuLoaded.changes(ctx);
+  const hasGprs = Object.keys(out).length > 0;
+  if (hasGprs || fpu) {
+    cpu.setState({ ...(hasGprs ? { gprs: out } : {}), ...(fpu ? { fpu } : {}) }, (hasGprs ? State.GPRS : 0) | (fpu ? State.FPU : 0));
+  }
   if (failure !== undefined) throw failure;
 }

@@ -1,8 +1,8 @@
 /**
  * What the SSE/MMX layer needs beyond the executor's ExecContext: the vector register file and
- * the control bits that gate it. The soft CPU (src/backends/soft/cpu.ts) satisfies it as is; an
- * assist could satisfy it over a getState snapshot (fpu.xmm, fpu.st, crs). Kept here rather
- * than in ExecContext so the general-purpose executor stays free of vector state.
+ * the control bits that gate it. The soft CPU (src/backends/soft/cpu.ts) satisfies it as is; the
+ * assists' emulator (src/x86/assist/emul-context.ts) over a getState snapshot (fpu, crs). Kept
+ * here rather than in ExecContext so the general-purpose executor stays free of vector state.
  *
  * x87/MMX layout (shared with the x87 implementation): st[k] holds ST(k) in stack order, 10
  * bytes each (64-bit significand, then sign+exponent); TOP is fsw bits 11-13; ftw is the
@@ -11,8 +11,10 @@
  */
 import type { ExecContext } from '../exec/context.js';
 import { X86Fault } from '../exec/context.js';
+import type { BlockAccess } from '../exec/block-access.js';
 
-export interface VectorContext extends ExecContext {
+/** A 16-byte operand goes through readBlock/writeBlock when the context has them (BlockAccess). */
+export interface VectorContext extends ExecContext, BlockAccess {
   /** XMM0..15, 16 bytes each (little-endian lanes). */
   readonly xmm: Uint8Array[];
   /** ST(0)..ST(7) in stack order, 10 bytes each; the array's slots may be re-pointed (MMX). */

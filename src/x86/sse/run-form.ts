@@ -31,12 +31,16 @@ export function readMem(ctx: VectorContext, seg: number, addr: number, size: num
     case 4: w[0] = ctx.read(seg, addr, 4); return;
     case 8: w[0] = ctx.read(seg, addr, 8); w[1] = ctx.memHi; return;
     default:
+      if (ctx.readBlock !== undefined) { ctx.readBlock(seg, addr, v.u8); return; }
       w[0] = ctx.read(seg, addr, 8); w[1] = ctx.memHi;
       w[2] = ctx.read(seg, addr + 8, 8); w[3] = ctx.memHi;
   }
 }
 
-/** Writes v's low size bytes at seg:addr; a 16-byte store writes its high half first (see below). */
+/**
+ * Writes v's low size bytes at seg:addr; a 16-byte store goes through the context's writeBlock,
+ * or else writes its high half first (see below).
+ */
 export function writeMem(ctx: VectorContext, seg: number, addr: number, size: number, v: Vec): void {
   const w = v.i32;
   switch (size) {
@@ -45,6 +49,7 @@ export function writeMem(ctx: VectorContext, seg: number, addr: number, size: nu
     case 4: ctx.write(seg, addr, 4, w[0]!, 0); return;
     case 8: ctx.write(seg, addr, 8, w[0]!, w[1]!); return;
     default:
+      if (ctx.writeBlock !== undefined) { ctx.writeBlock(seg, addr, v.u8); return; }
       // Two 8-byte accesses; high first, so a store crossing into an unmapped page at an
       // 8-byte boundary faults before anything is written (an unaligned crossing may still
       // leave its high half written, which a restarted store rewrites with the same bytes).

@@ -2,26 +2,25 @@
  * The x87 data instructions as instruction-form handlers: loads (FLD, FILD, FBLD, constants),
  * stores (FST/FSTP, FIST/FISTP, FISTTP, FBSTP), register moves (FLD/FST ST(i), FXCH, FCMOVcc),
  * arithmetic and comparisons with memory or register operands, FCHS/FABS/FTST/FXAM, FFREE.
- * The rules they share (stack faults, masked responses, commit) are x87-ops.ts.
+ * The rules they share (stack faults, masked responses, commit) are ops.ts.
  */
-import { examine, EXAMINE_EMPTY } from '../../x86/x87/compare.js';
-import { CONSTANTS } from '../../x86/x87/constants.js';
-import { fromBcd, toBcd, toIeee, toInt, DOUBLE, SINGLE } from '../../x86/x87/convert.js';
-import { type Ext, fromBytes, INDEFINITE, toBytes, zero } from '../../x86/x87/ext80.js';
-import { DE, type FpEnv, IE, PE } from '../../x86/x87/round.js';
-import { cpuidValues } from './cpuid.js';
-import { ud } from './system-common.js';
-import { bigToBytes, MemFormat, readBytes, readOperand, writeBytes } from './x87-memory.js';
+import { X86Fault } from '../exec/context.js';
+import { examine, EXAMINE_EMPTY } from '../x87/compare.js';
+import { CONSTANTS } from '../x87/constants.js';
+import { fromBcd, toBcd, toIeee, toInt, DOUBLE, SINGLE } from '../x87/convert.js';
+import { type Ext, fromBytes, INDEFINITE, toBytes, zero } from '../x87/ext80.js';
+import { DE, type FpEnv, IE, PE } from '../x87/round.js';
+import { bigToBytes, MemFormat, readBytes, readOperand, writeBytes } from './memory.js';
 import {
   arithmeticTo, commit, compareSt0, CompareTo, ieMasked, load, type Run, stackUnderflow, storeBlocked,
-} from './x87-ops.js';
-import { FSW_C0, FSW_C1, FSW_C2, FSW_C3, isEmpty, physOf, pop, readSt, writeSt } from './x87-regs.js';
+} from './ops.js';
+import { FSW_C0, FSW_C1, FSW_C2, FSW_C3, isEmpty, physOf, pop, readSt, writeSt } from './regs.js';
 
 export function fldMem(fmt: MemFormat): Run {
-  return (cpu, insn, env) => {
-    const x = readOperand(cpu, insn, fmt);
-    if (x.denormal && isEmpty(cpu, 7)) env.flags |= DE;
-    load(cpu, env, quietOnLoad(env, x.value));
+  return (ctx, insn, env) => {
+    const x = readOperand(ctx, insn, fmt);
+    if (x.denormal && isEmpty(ctx, 7)) env.flags |= DE;
+    load(ctx, env, quietOnLoad(env, x.value));
   };
 }
 
@@ -34,27 +33,27 @@ function quietOnLoad(env: FpEnv, x: Ext): Ext {
   return x;
 }
 
-export const fld80: Run = (cpu, insn, env) => load(cpu, env, fromBytes(readBytes(cpu, insn, 10)));
-export const fbld: Run = (cpu, insn, env) => load(cpu, env, fromBcd(readBytes(cpu, insn, 10)));
+export const fld80: Run = (ctx, insn, env) => load(ctx, env, fromBytes(readBytes(ctx, insn, 10)));
+export const fbld: Run = (ctx, insn, env) => load(ctx, env, fromBcd(readBytes(ctx, insn, 10)));
 
 /** Stores ST(0) through `convert` (undefined source: empty register, the format's indefinite). */
 export function storeFrom(convert: (env: FpEnv, x: Ext | undefined) => Uint8Array, popAfter: boolean): Run {
-  return (cpu, insn, env) => {
+  return (ctx, insn, env) => {
     env.c1 = 0;
     let bytes: Uint8Array;
-    if (isEmpty(cpu, 0)) {
+    if (isEmpty(ctx, 0)) {
       stackUnderflow(env);
       bytes = convert(env, undefined);
-    } else bytes = convert(env, readSt(cpu, 0));
+    } else bytes = convert(env, readSt(ctx, 0));
     if (storeBlocked(env)) {
       // Nothing is stored, so nothing was rounded: no PE, C1 clear.
       env.flags &= ~PE;
       if (env.c1 > 0) env.c1 = 0;
-      return commit(cpu, env);
+      return commit(ctx, env);
     }
-    writeBytes(cpu, insn, bytes);
-    if (popAfter) pop(cpu);
-    commit(cpu, env);
+    writeBytes(ctx, insn, bytes);
+    if (popAfter) pop(ctx);
+    commit(ctx, env);
   };
 }
 
@@ -71,25 +70,25 @@ export function asInt(bits: number, truncate: boolean): (env: FpEnv, x: Ext | un
 /** FISTTP exists with SSE3 (as CPUID reports it); #UD otherwise. */
 export function fisttp(bits: number): Run {
   const store = storeFrom(asInt(bits, true), true);
-  return (cpu, insn, env) => {
-    if (!(cpuidValues(cpu, 1, 0)[2]! & 1)) throw ud(insn, 'FISTTP needs SSE3 (CPUID.1:ECX.SSE3 = 0)');
-    store(cpu, insn, env);
+  return (ctx, insn, env, platform) => {
+    if (!platform.hasFisttp(ctx)) throw new X86Fault(6, undefined, `${insn.mnemonic}: FISTTP needs SSE3 (CPUID.1:ECX.SSE3 = 0)`);
+    store(ctx, insn, env, platform);
   };
 }
 
 /** FST/FSTP ST(i): an exact copy of ST(0) (no exceptions but stack underflow). */
 export function fstSt(popAfter: boolean): (i: number) => Run {
-  return (i) => (cpu, _insn, env) => {
-    if (isEmpty(cpu, 0)) {
+  return (i) => (ctx, _insn, env) => {
+    if (isEmpty(ctx, 0)) {
       stackUnderflow(env);
-      if (!ieMasked(env)) return commit(cpu, env);
-      writeSt(cpu, i, INDEFINITE);
+      if (!ieMasked(env)) return commit(ctx, env);
+      writeSt(ctx, i, INDEFINITE);
     } else {
-      cpu.st[i]!.set(cpu.st[0]!);
-      writeSt(cpu, i, readSt(cpu, i));
+      ctx.st[i]!.set(ctx.st[0]!);
+      writeSt(ctx, i, readSt(ctx, i));
     }
-    if (popAfter) pop(cpu);
-    commit(cpu, env);
+    if (popAfter) pop(ctx);
+    commit(ctx, env);
   };
 }
 
@@ -98,55 +97,55 @@ export function fstSt(popAfter: boolean): (i: number) => Run {
  * nothing and stores nothing (checked against the host).
  */
 export function fstpNoCheck(i: number): Run {
-  return (cpu, _insn, env) => {
-    if (!isEmpty(cpu, 0)) {
-      cpu.st[i]!.set(cpu.st[0]!);
-      writeSt(cpu, i, readSt(cpu, i));
+  return (ctx, _insn, env) => {
+    if (!isEmpty(ctx, 0)) {
+      ctx.st[i]!.set(ctx.st[0]!);
+      writeSt(ctx, i, readSt(ctx, i));
     }
-    pop(cpu);
-    commit(cpu, env);
+    pop(ctx);
+    commit(ctx, env);
   };
 }
 
 export function fldSt(i: number): Run {
-  return (cpu, _insn, env) => load(cpu, env, isEmpty(cpu, i) ? undefined : readSt(cpu, i));
+  return (ctx, _insn, env) => load(ctx, env, isEmpty(ctx, i) ? undefined : readSt(ctx, i));
 }
 
 export function fxch(i: number): Run {
-  return (cpu, _insn, env) => {
-    if (isEmpty(cpu, 0) || isEmpty(cpu, i)) {
+  return (ctx, _insn, env) => {
+    if (isEmpty(ctx, 0) || isEmpty(ctx, i)) {
       stackUnderflow(env);
-      if (!ieMasked(env)) return commit(cpu, env);
-      if (isEmpty(cpu, 0)) writeSt(cpu, 0, INDEFINITE);
-      if (isEmpty(cpu, i)) writeSt(cpu, i, INDEFINITE);
+      if (!ieMasked(env)) return commit(ctx, env);
+      if (isEmpty(ctx, 0)) writeSt(ctx, 0, INDEFINITE);
+      if (isEmpty(ctx, i)) writeSt(ctx, i, INDEFINITE);
     }
-    const a = readSt(cpu, 0);
-    writeSt(cpu, 0, readSt(cpu, i));
-    writeSt(cpu, i, a);
+    const a = readSt(ctx, 0);
+    writeSt(ctx, 0, readSt(ctx, i));
+    writeSt(ctx, i, a);
     env.c1 = 0;
-    commit(cpu, env);
+    commit(ctx, env);
   };
 }
 
 // ---- arithmetic and comparisons ---------------------------------------------------------------
 
 export function arithMem(fmt: MemFormat, op: number): Run {
-  return (cpu, insn, env) => arithmeticTo(cpu, env, op, 0, readOperand(cpu, insn, fmt), false);
+  return (ctx, insn, env) => arithmeticTo(ctx, env, op, 0, readOperand(ctx, insn, fmt), false);
 }
 
 export function compareMem(fmt: MemFormat, pops: number): Run {
-  return (cpu, insn, env) => { compareSt0(cpu, env, readOperand(cpu, insn, fmt), true, pops, CompareTo.Fsw); };
+  return (ctx, insn, env) => { compareSt0(ctx, env, readOperand(ctx, insn, fmt), true, pops, CompareTo.Fsw); };
 }
 
 /** ST(dst) = ST(dst) op ST(src), then pop if asked (op by ModRM.reg as arithmetic() takes it). */
 export function arithReg(op: number, dst: number, src: number, popAfter: boolean): Run {
-  return (cpu, _insn, env) => arithmeticTo(cpu, env, op, dst, src, popAfter);
+  return (ctx, _insn, env) => arithmeticTo(ctx, env, op, dst, src, popAfter);
 }
 
 export function compareReg(i: number, ordered: boolean, pops: number, to: CompareTo): Run {
-  return (cpu, _insn, env) => {
-    const fl = compareSt0(cpu, env, i, ordered, pops, to);
-    if (fl >= 0) cpu.flags = (cpu.flags & ~0x8d5) | fl; // ZF PF CF from the outcome; OF SF AF cleared
+  return (ctx, _insn, env) => {
+    const fl = compareSt0(ctx, env, i, ordered, pops, to);
+    if (fl >= 0) ctx.flags = (ctx.flags & ~0x8d5) | fl; // ZF PF CF from the outcome; OF SF AF cleared
   };
 }
 
@@ -155,48 +154,48 @@ const FCMOV_CONDITIONS: ((fl: number) => boolean)[] = [
   (fl) => (fl & 1) !== 0, (fl) => (fl & 0x40) !== 0, (fl) => (fl & 0x41) !== 0, (fl) => (fl & 4) !== 0,
 ];
 export function fcmov(cc: number, negate_: boolean): (i: number) => Run {
-  return (i) => (cpu, _insn, env) => {
+  return (i) => (ctx, _insn, env) => {
     env.c1 = -1; // C1 changes only on a stack fault (checked against the host)
-    if (isEmpty(cpu, 0) || isEmpty(cpu, i)) {
+    if (isEmpty(ctx, 0) || isEmpty(ctx, i)) {
       stackUnderflow(env);
-      if (ieMasked(env)) writeSt(cpu, 0, INDEFINITE);
-    } else if (FCMOV_CONDITIONS[cc]!(cpu.flags) !== negate_) {
-      writeSt(cpu, 0, readSt(cpu, i));
+      if (ieMasked(env)) writeSt(ctx, 0, INDEFINITE);
+    } else if (FCMOV_CONDITIONS[cc]!(ctx.flags) !== negate_) {
+      writeSt(ctx, 0, readSt(ctx, i));
     }
-    commit(cpu, env);
+    commit(ctx, env);
   };
 }
 
 /** Operations on ST(0) alone that only need it non-empty: FCHS, FABS. */
 export function unary(f: (x: Ext) => Ext): Run {
-  return (cpu, _insn, env) => {
-    if (isEmpty(cpu, 0)) {
+  return (ctx, _insn, env) => {
+    if (isEmpty(ctx, 0)) {
       stackUnderflow(env);
-      if (ieMasked(env)) writeSt(cpu, 0, INDEFINITE);
-    } else writeSt(cpu, 0, f(readSt(cpu, 0)));
-    commit(cpu, env);
+      if (ieMasked(env)) writeSt(ctx, 0, INDEFINITE);
+    } else writeSt(ctx, 0, f(readSt(ctx, 0)));
+    commit(ctx, env);
   };
 }
 
-export const ftst: Run = (cpu, _insn, env) => { compareSt0(cpu, env, zero(0), true, 0, CompareTo.Fsw); };
+export const ftst: Run = (ctx, _insn, env) => { compareSt0(ctx, env, zero(0), true, 0, CompareTo.Fsw); };
 
 /** FXAM: the class in C3 C2 C0 and the sign in C1, of the register even when it is empty. */
-export const fxam: Run = (cpu) => {
-  const x = readSt(cpu, 0);
-  const cc = isEmpty(cpu, 0) ? EXAMINE_EMPTY : examine(x);
-  cpu.fsw = (cpu.fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cc | (x.sign ? FSW_C1 : 0);
+export const fxam: Run = (ctx) => {
+  const x = readSt(ctx, 0);
+  const cc = isEmpty(ctx, 0) ? EXAMINE_EMPTY : examine(x);
+  ctx.fsw = (ctx.fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cc | (x.sign ? FSW_C1 : 0);
 };
 
 export function fldConst(k: number): Run {
-  return (cpu, _insn, env) => load(cpu, env, CONSTANTS[k]!(env.rc));
+  return (ctx, _insn, env) => load(ctx, env, CONSTANTS[k]!(env.rc));
 }
 
 /** FFREE ST(i) (and the undocumented FFREEP, DF C0+i, which also pops). */
 export function ffree(popAfter: boolean): (i: number) => Run {
-  return (i) => (cpu, _insn, env) => {
-    cpu.ftw &= ~(1 << physOf(cpu, i));
-    if (popAfter) pop(cpu);
-    commit(cpu, env);
+  return (i) => (ctx, _insn, env) => {
+    ctx.ftw &= ~(1 << physOf(ctx, i));
+    if (popAfter) pop(ctx);
+    commit(ctx, env);
   };
 }
 export const fnop: Run = () => {};

@@ -1,5 +1,5 @@
 /**
- * What the x87 data instructions (x87-data.ts, x87-math-ops.ts) share: the two-operand
+ * What the x87 data instructions (data.ts, math-ops.ts) share: the two-operand
  * arithmetic and comparison on the register stack, loads, and the exception rules. Each works
  * through an FpEnv (src/x86/x87/round.ts) and ends with commit(), which applies the rules of
  * Intel SDM vol. 1, 8.5 as checked against the host: a stack fault is IE + SF (C1 = 1
@@ -7,16 +7,16 @@
  * or ZE leaves the destination (and TOP) unchanged; an unmasked OE or UE stores the
  * exponent-adjusted result in a register but nothing to memory; ES/B follow.
  */
-import { add, div, mul, sub } from '../../x86/x87/arith.js';
-import { compare, COMPARE_EFLAGS, COMPARE_FSW, UNORDERED } from '../../x86/x87/compare.js';
-import { Cls, classify, type Ext, INDEFINITE } from '../../x86/x87/ext80.js';
-import { DE, type FpEnv, IE, OE, SF, UE, ZE } from '../../x86/x87/round.js';
-import type { Instruction } from '../../x86/instruction.js';
-import type { SoftCpu } from './cpu.js';
-import { FSW_C0, FSW_C1, FSW_C2, FSW_C3, isEmpty, pop, push, readSt, updateSummary, writeSt, type X87File } from './x87-regs.js';
+import { add, div, mul, sub } from '../x87/arith.js';
+import { compare, COMPARE_EFLAGS, COMPARE_FSW, UNORDERED } from '../x87/compare.js';
+import { Cls, classify, type Ext, INDEFINITE } from '../x87/ext80.js';
+import { DE, type FpEnv, IE, OE, SF, UE, ZE } from '../x87/round.js';
+import type { Instruction } from '../instruction.js';
+import type { X87Context, X87Platform } from './context.js';
+import { FSW_C0, FSW_C1, FSW_C2, FSW_C3, isEmpty, pop, push, readSt, updateSummary, writeSt, type X87File } from './regs.js';
 
 /** One x87 instruction form's work (after the #NM/#MF checks; RIP is advanced by the caller). */
-export type Run = (cpu: SoftCpu, insn: Instruction, env: FpEnv) => void;
+export type Run = (ctx: X87Context, insn: Instruction, env: FpEnv, platform: X87Platform) => void;
 
 /** Exceptions that, unmasked, suppress a register result. */
 const PRE = IE | DE | ZE;

@@ -1,10 +1,11 @@
 /**
- * The x87 register file as the soft CPU keeps it (state.ts): cpu.st[k] is ST(k) in stack order
- * (as FXSAVE and getState/setState's fpu.st lay it out), TOP lives in FSW bits 11-13, and
- * cpu.ftw is FXSAVE's abridged tag byte indexed by physical register (bit p set: register p
- * holds a value). A push or pop rotates the array references so st[k] stays ST(k).
+ * The x87 register file as the x87 layer sees it (the soft CPU's state.ts keeps it so; the
+ * assists load it from getState's fpu group): st[k] is ST(k) in stack order (as FXSAVE and
+ * getState/setState's fpu.st lay it out), TOP lives in FSW bits 11-13, and ftw is FXSAVE's
+ * abridged tag byte indexed by physical register (bit p set: register p holds a value). A push
+ * or pop rotates the array references so st[k] stays ST(k).
  */
-import { type Ext, fromBytes, fullTag, TAG_EMPTY, toBytes } from '../../x86/x87/ext80.js';
+import { type Ext, fromBytes, fullTag, TAG_EMPTY, toBytes } from '../x87/ext80.js';
 
 export interface X87File {
   fcw: number; fsw: number; ftw: number; fop: number; fip: bigint; fdp: bigint;

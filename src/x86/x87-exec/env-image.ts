@@ -5,7 +5,7 @@
  * Real-mode layouts hold 20/32-bit linear pointers and the opcode; protected-mode ones hold
  * offsets and selectors.
  */
-import { abridgedTags, fullTagWord, retop, setTop, top, updateSummary, type X87File } from './x87-regs.js';
+import { abridgedTags, fullTagWord, retop, setTop, top, updateSummary, type X87File } from './regs.js';
 
 export interface EnvLayout {
   /** 32-bit operand size: the 28-byte layouts. */
