@@ -4,6 +4,8 @@
 export * from './api/types.js';
 export { VmmError, hex } from './api/errors.js';
 export type { VmmErrorCode } from './api/errors.js';
+/** What the assists throw when the instruction they emulate faults in the guest (inject it). */
+export { AssistFault } from './x86/assist/assist-fault.js';
 export type { GuestMemory } from './backends/backend.js';
 export * from './frontend/index.js';
 // Ready-made vCPU states (reset, real mode, flat 32-bit, long mode with its tables).

@@ -10,6 +10,7 @@ import type { DeviceBus } from './bus.js';
 import { MSR_IA32_APIC_BASE, type LapicDevice } from './devices/lapic.js';
 import { EventDelivery } from './event-delivery.js';
 import type { EventThread } from './event-thread.js';
+import { withGuestFaults } from './assist-faults.js';
 
 const VECTOR_GP = 13;
 
@@ -39,7 +40,7 @@ export class ExitLoop {
   private handle(exit: VmExit): boolean {
     switch (exit.reason) {
       case 'io':
-        this.cpu.assistIo(exit, (req) => this.bus.dispatchIo(req));
+        withGuestFaults(this.cpu, () => this.cpu.assistIo(exit, (req) => this.bus.dispatchIo(req)));
         return true;
       case 'memory':
         this.emulateMmio(exit);
@@ -81,12 +82,16 @@ export class ExitLoop {
    * otherwise be skipped silently: it ends the run instead.
    */
   private emulateMmio(exit: MemoryExit): void {
-    let accessed = false;
-    this.cpu.assistMem(exit, (req) => {
-      accessed = true;
-      this.bus.dispatchMem(req);
+    let accessed = false, faulted = false;
+    withGuestFaults(this.cpu, () => {
+      faulted = true;
+      this.cpu.assistMem(exit, (req) => {
+        accessed = true;
+        this.bus.dispatchMem(req);
+      });
+      faulted = false;
     });
-    if (!accessed) {
+    if (!accessed && !faulted) {
       throw new VmmError('EFAULT', `guest-physical ${hex(exit.gpa)} (${exit.prot}) is outside RAM and no device; the instruction at rip ${hex(this.rip())} does not access it`);
     }
   }

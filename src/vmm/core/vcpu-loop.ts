@@ -12,6 +12,7 @@ import type { DeadlineTimer } from './deadline-timer.js';
 import type { TimeBase } from './time-base.js';
 import type { Platform, PowerEvent } from './platform.js';
 import type { MsrSpace } from './msr-space.js';
+import { withGuestFaults } from '../assist-faults.js';
 
 /** Where external interrupts come from: the vCPU's LAPIC (with the 8259 behind it). */
 export interface InterruptSource {
@@ -101,9 +102,9 @@ export class VcpuLoop {
   private handle(exit: VmExit, deadline: number): MachineEnd | undefined {
     switch (exit.reason) {
       case 'io':
-        this.cpu.assistIo(exit, (req) => {
+        withGuestFaults(this.cpu, () => this.cpu.assistIo(exit, (req) => {
           if (!this.platform.bus.routeIo(req) && req.in) req.data.fill(0xff);
-        });
+        }));
         return undefined;
       case 'memory':
         this.mmio(exit);
@@ -150,9 +151,9 @@ export class VcpuLoop {
   }
 
   private mmio(exit: MemoryExit): void {
-    this.cpu.assistMem(exit, (req) => {
+    withGuestFaults(this.cpu, () => this.cpu.assistMem(exit, (req) => {
       if (!this.platform.bus.routeMem(req) && !req.write) req.data.fill(0xff);
-    });
+    }));
   }
 
   /** HLT: let time pass until the next device deadline or host input, unless an interrupt is already waiting. */
