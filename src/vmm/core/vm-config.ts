@@ -1,5 +1,6 @@
 /** What `tsvisor run` is asked to build: the parsed command line, independent of the CLI library. */
 import type { BackendChoice } from '../../api/types.js';
+import type { NicConfig } from './net-config.js';
 
 export interface DiskConfig {
   path: string;
@@ -15,6 +16,8 @@ export interface VmConfig {
   backend: BackendChoice;
   disks: DiskConfig[];
   rng: boolean;
+  /** virtio-net NICs, in PCI slot order (--net); absent: none. */
+  nics?: NicConfig[];
   /** How to enter the kernel: the 64-bit boot protocol (default) or its PVH entry point. */
   entry?: '64bit' | 'pvh';
 }
