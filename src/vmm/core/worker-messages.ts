@@ -6,5 +6,7 @@ export type WorkerMessage =
   | { type: 'output'; bytes: Uint8Array }
   | { type: 'say'; line: string }
   | { type: 'stop-handle'; handle: VcpuStopHandle }
+  /** A frame NIC `nic` sent (its buffer is transferred). */
+  | { type: 'net-tx'; nic: number; frame: Uint8Array }
   | { type: 'end'; end: MachineEnd | { kind: 'quit' } }
   | { type: 'error'; message: string };

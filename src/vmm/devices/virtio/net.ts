@@ -88,6 +88,11 @@ export class VirtioNet implements VirtioDeviceModel {
     this.rxBacklog = opts.rxBacklog ?? DEFAULT_RX_BACKLOG;
   }
 
+  /** Whether receive() would queue a frame now (rather than drop it for a full backlog). */
+  get backlogHasRoom(): boolean {
+    return this.backlog.length < this.rxBacklog;
+  }
+
   /** Frames waiting for the guest's receive buffers. */
   get pendingFrames(): number {
     return this.backlog.length;
