@@ -29,8 +29,8 @@ export interface ConsoleOptions {
   console: 'stdio' | 'none';
   /** Monitor messages (boot path, sizes); default: none. */
   say?: (line: string) => void;
-  /** Opens what a NIC is attached to (user network, tap); needed when the config has NICs. */
-  openNetBackend?: (backend: NicBackendConfig) => NetBackend;
+  /** Opens what a NIC is attached to (user network, tap), resolving once it is usable; needed when the config has NICs. */
+  openNetBackend?: (backend: NicBackendConfig) => Promise<NetBackend>;
 }
 
 const CTRL_A = 0x01;
@@ -40,15 +40,15 @@ const PANIC_MARK = 'Kernel panic - not syncing';
 const PANIC_LINE = /Kernel panic - not syncing[^\r\n]*(?=\r?\n)/;
 
 /** Each NIC's backend, opened before the guest starts (a tap that cannot be had is a clear error at once). */
-function openBackends(config: VmConfig, opts: ConsoleOptions): NetBackend[] {
+async function openBackends(config: VmConfig, opts: ConsoleOptions): Promise<NetBackend[]> {
   const backends: NetBackend[] = [];
   const nics = config.nics ?? [];
   if (nics.length === 0) return backends;
   if (!opts.openNetBackend) throw new VmmError('ENOTSUP', '--net: this monitor has no network backends');
   try {
-    for (const nic of nics) backends.push(opts.openNetBackend(nic.backend));
+    for (const nic of nics) backends.push(await opts.openNetBackend(nic.backend));
   } catch (e) {
-    for (const b of backends) void b.close();
+    await Promise.all(backends.map((b) => b.close()));
     throw e;
   }
   return backends;
@@ -57,7 +57,7 @@ function openBackends(config: VmConfig, opts: ConsoleOptions): NetBackend[] {
 export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<RunOutcome> {
   const inputBuffers = createHostInput();
   const input = new HostInputWriter(inputBuffers);
-  const backends = openBackends(config, opts);
+  const backends = await openBackends(config, opts);
   const netRings = backends.map(() => createFrameRing());
   let stop: VcpuStopHandle | undefined;
   // Frames for the guest: into the NIC's ring, then one wake-up per burst (doorbell for a halted
