@@ -181,7 +181,8 @@ poweroff -f
 `;
 
 /**
- * What busybox udhcpc runs with $1 = deconfig | bound | renew | leasefail | nak and the lease in
+ * What busybox udhcpc runs (Debian's busybox looks for /etc/udhcpc/default.script; upstream's
+ * default is /usr/share/udhcpc/default.script, so it is at both) with $1 = deconfig | bound | renew | leasefail | nak and the lease in
  * its environment ($interface, $ip, $subnet, $router, $dns): configures the interface, the default
  * route and the resolver, and says what it did on the console.
  */
@@ -207,9 +208,10 @@ exit 0
 
 /** Files the initramfs gets besides busybox and the modules (path, mode, text). */
 const EXTRA_FILES = [
+  ['etc/udhcpc/default.script', 0o755, UDHCPC_SCRIPT],
   ['usr/share/udhcpc/default.script', 0o755, UDHCPC_SCRIPT],
 ];
-const EXTRA_DIRS = ['usr', 'usr/share', 'usr/share/udhcpc', 'var', 'var/www', 'root'];
+const EXTRA_DIRS = ['etc/udhcpc', 'usr', 'usr/share', 'usr/share/udhcpc', 'var', 'var/www', 'root'];
 
 /** Changes to what goes into the initramfs change this, and a cached guest with another recipe is rebuilt. */
 const RECIPE = createHash('sha256').update(JSON.stringify({ INIT, EXTRA_FILES, EXTRA_DIRS, WANTED_MODULES, layout: 2 })).digest('hex').slice(0, 16);
