@@ -68,8 +68,9 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
     input.ringDoorbell();
     if (stop) stopVcpu(stop);
   };
+  const ringWriters = netRings.map((r) => new FrameRingWriter(r));
   backends.forEach((backend, i) => {
-    const ring = new FrameRingWriter(netRings[i]!);
+    const ring = ringWriters[i]!;
     backend.onReceive = (frame) => {
       ring.write(frame);
       if (!wakeQueued) {
@@ -164,5 +165,6 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
     }
     await worker.terminate();
     await Promise.all(backends.map((b) => b.close()));
+    ringWriters.forEach((r, i) => { if (r.dropped) opts.say?.(`net${i}: ${r.dropped} frames for the guest dropped at a full frame ring`); });
   }
 }

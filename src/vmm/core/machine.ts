@@ -176,6 +176,7 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       waitForInput: io.waitForInput && ((ms) => io.waitForInput!(ms, () => nicPorts.some((p) => p.hostFramesReady))),
     };
     const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), hooks).run();
+    nicPorts.forEach((p, i) => say(`net${i}: ${p.summary()}`));
     return { end, backend: hv.backend };
   } finally {
     for (const close of closers) close();

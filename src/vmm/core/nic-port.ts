@@ -26,6 +26,13 @@ export class NicPort {
     return this.ring.pending && (!this.driverRunning || this.nic.backlogHasRoom);
   }
 
+  /** One line of what went through the NIC and what was dropped, for `tsvisor run -v`. */
+  summary(): string {
+    const t = this.nic.stats;
+    return `tx ${t.txFrames} frames/${t.txBytes} bytes (${t.txDropped} dropped${t.txDropped ? `, last: ${this.nic.lastTxDrop}` : ''}), ` +
+      `rx ${t.rxFrames} frames/${t.rxBytes} bytes (dropped: ${t.rxBacklogFull} backlog full, ${t.rxOversize} oversize, ${t.rxBufferTooSmall} buffer too small, ${this.droppedWhileDown} driver down)`;
+  }
+
   /** Before each run: ring to backlog, backlog to the guest's receive buffers. */
   pump(): void {
     if (this.ring.pending) {
