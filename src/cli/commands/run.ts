@@ -1,6 +1,6 @@
 /**
  * `tsvisor run --kernel F [--initrd F] [--append S] [--mem 256M] [--cpus 1] [--disk PATH[,ro]]...
- * [--rng] [--net user[,hostfwd=...][,outbound=on|off][,mac=M] | tap=NAME[,mac=M]]... [--backend auto|kvm|soft] [--console stdio|none] [--entry 64bit|pvh]`: boots a Linux kernel in the VM monitor
+ * [--rng] [--vsock CID,PATH] [--net user[,hostfwd=...][,outbound=on|off][,mac=M] | tap=NAME[,mac=M]]... [--backend auto|kvm|soft] [--console stdio|none] [--entry 64bit|pvh]`: boots a Linux kernel in the VM monitor
  * (src/vmm/core). The flag names follow kvmtool/QEMU and are fixed: scripts use them.
  * Exit code: 0 poweroff (or Ctrl-A x), 1 bad input or monitor failure, 2 guest crash (panic,
  * triple fault), 3 guest reboot; anything but a clean poweroff prints one line saying why.
@@ -13,7 +13,8 @@ import { readImageFile } from '../../vmm/image-file.js';
 import { runVm } from '../../vmm/core/launcher.js';
 import { parseMemorySize } from '../../vmm/core/memory-layout.js';
 import { assignMacs, parseNetSpec } from '../../vmm/core/net-config.js';
-import { DEFAULT_CMDLINE, kernelCmdline, type DiskConfig, type VmConfig } from '../../vmm/core/vm-config.js';
+import { DEFAULT_CMDLINE, kernelCmdline, type DiskConfig, type VmConfig, type VsockConfig } from '../../vmm/core/vm-config.js';
+import { VSOCK_MAX_GUEST_CID, VSOCK_MIN_GUEST_CID } from '../../vmm/devices/virtio/vsock.js';
 import { backendOption } from '../backend-option.js';
 
 const MAX_KERNEL_BYTES = 512 * 2 ** 20, MAX_INITRD_BYTES = 2 ** 31;
@@ -25,6 +26,15 @@ function parseCpus(text: string): number {
 
 function collect(text: string, previous: string[]): string[] {
   return [...previous, text];
+}
+
+function parseVsock(text: string): VsockConfig {
+  const comma = text.indexOf(',');
+  const cid = text.slice(0, comma), path = text.slice(comma + 1);
+  if (comma < 0 || !/^\d{1,10}$/.test(cid) || Number(cid) < VSOCK_MIN_GUEST_CID || Number(cid) > VSOCK_MAX_GUEST_CID || path === '') {
+    throw new InvalidArgumentError(`expected CID,PATH with CID in ${VSOCK_MIN_GUEST_CID}..${VSOCK_MAX_GUEST_CID}, got ${JSON.stringify(text)}`);
+  }
+  return { cid: Number(cid), path };
 }
 
 function parseDisk(text: string, previous: DiskConfig[]): DiskConfig[] {
@@ -62,7 +72,7 @@ Networking (--net, once per NIC):
 
 interface RunOptions {
   kernel: string; initrd?: string; append?: string; mem: string; cpus: number; disk: DiskConfig[];
-  rng: boolean; net: string[]; backend: BackendChoice; console: 'stdio' | 'none'; entry: '64bit' | 'pvh'; verbose: boolean;
+  rng: boolean; net: string[]; vsock?: VsockConfig; backend: BackendChoice; console: 'stdio' | 'none'; entry: '64bit' | 'pvh'; verbose: boolean;
 }
 
 export function runCommand(): Command {
@@ -80,6 +90,7 @@ export function runCommand(): Command {
     .addOption(new Option('--console <where>', 'the guest serial console: stdio (the terminal; Ctrl-A x quits) or none').choices(['stdio', 'none']).default('stdio'))
     .addOption(new Option('--entry <how>', 'enter the kernel through the 64-bit boot protocol or its PVH entry point (ELF note)').choices(['64bit', 'pvh']).default('64bit'))
     .option('-v, --verbose', 'say what the monitor did (boot path, sizes) on stderr', false)
+    .option('--vsock <cid,path>', 'virtio-vsock with guest CID (3..4294967294); the host side is the Unix socket PATH (Firecracker protocol: connect, write "CONNECT <port>\\n", read "OK <hostport>\\n"); guest connections to host port P go to PATH_P', parseVsock)
     .addHelpText('after', NET_HELP)
     .action(async (opts: RunOptions) => {
       const disks = opts.disk.map(checkDisk);
@@ -89,7 +100,7 @@ export function runCommand(): Command {
         initrd: opts.initrd === undefined ? undefined : readImageFile(opts.initrd, 'initrd', MAX_INITRD_BYTES),
         cmdline: kernelCmdline(opts.append),
         memBytes: parseMemorySize(opts.mem),
-        cpus: opts.cpus, backend: opts.backend, disks, rng: opts.rng, nics, entry: opts.entry,
+        cpus: opts.cpus, backend: opts.backend, disks, rng: opts.rng, nics, vsock: opts.vsock, entry: opts.entry,
       };
       const outcome = await runVm(config, {
         console: opts.console,

@@ -11,6 +11,7 @@ import { writeAllSync } from '../host-output.js';
 import { createHostInput, HostInputWriter } from './host-input.js';
 import type { NetBackend } from '../net/backend.js';
 import { createFrameRing, FrameRingWriter } from './frame-ring.js';
+import { VsockUnixBridge } from '../devices/virtio/vsock-unix-bridge.js';
 import type { NicBackendConfig } from './net-config.js';
 import type { VmConfig } from './vm-config.js';
 import type { WorkerMessage } from './worker-messages.js';
@@ -58,7 +59,18 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
   const inputBuffers = createHostInput();
   const input = new HostInputWriter(inputBuffers);
   const backends = await openBackends(config, opts);
+  let bridge: VsockUnixBridge | undefined;
+  if (config.vsock) {
+    bridge = new VsockUnixBridge(config.vsock.cid, config.vsock.path);
+    try {
+      await bridge.listen();
+    } catch (e) {
+      await Promise.all(backends.map((b) => b.close()));
+      throw e;
+    }
+  }
   const netRings = backends.map(() => createFrameRing());
+  const vsockRing = bridge ? createFrameRing() : undefined;
   let stop: VcpuStopHandle | undefined;
   // Frames for the guest: into the NIC's ring, then one wake-up per burst (doorbell for a halted
   // guest, stop for a running one) once the current callback has queued all it has.
@@ -79,8 +91,18 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
       }
     };
   });
+  if (bridge) {
+    const ring = new FrameRingWriter(vsockRing!);
+    bridge.onPacket = (packet) => {
+      ring.write(packet);
+      if (!wakeQueued) {
+        wakeQueued = true;
+        queueMicrotask(wakeVcpu);
+      }
+    };
+  }
   const worker = new Worker(new URL('./vcpu-worker.js', import.meta.url), {
-    workerData: { config, input: inputBuffers, netRings },
+    workerData: { config, input: inputBuffers, netRings, vsockRing },
     transferList: [config.kernel.buffer as ArrayBuffer, ...(config.initrd ? [config.initrd.buffer as ArrayBuffer] : [])],
   });
   let tail = '';
@@ -138,6 +160,12 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
           case 'net-tx':
             backends[m.nic]?.send(m.frame);
             return;
+          case 'vsock-tx':
+            bridge?.receive(m.packet);
+            return;
+          case 'vsock-reset':
+            bridge?.guestReset();
+            return;
           case 'error':
             resolve({ code: EXIT.ERROR, reason: m.message });
             return;
@@ -165,6 +193,7 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
     }
     await worker.terminate();
     await Promise.all(backends.map((b) => b.close()));
+    await bridge?.close();
     ringWriters.forEach((r, i) => { if (r.dropped) opts.say?.(`net${i}: ${r.dropped} frames for the guest dropped at a full frame ring`); });
   }
 }

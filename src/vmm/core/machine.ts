@@ -24,6 +24,7 @@ import { RegionGuestMemory } from '../bus/guest-memory.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
 import { VirtioNet } from '../devices/virtio/net.js';
+import { VirtioVsock } from '../devices/virtio/vsock.js';
 import { VirtioPciFunction } from '../devices/virtio/pci-transport.js';
 import { LAPIC_PAGE_SIZE } from '../irq/lapic-registers.js';
 import { PCI_INTX_GSIS } from './acpi-wiring.js';
@@ -39,10 +40,19 @@ export interface NetIo {
   rings: readonly FrameRingBuffers[];
 }
 
+/** The vsock device's host side: packets out, the ring packets come in by, and a driver reset. */
+export interface VsockIo {
+  transmit(packet: Uint8Array): void;
+  reset(): void;
+  ring: FrameRingBuffers;
+}
+
 export interface MachineIo extends VcpuLoopHooks {
   serialOutput: (byte: number) => void;
   /** Required when the config has NICs. */
   net?: NetIo;
+  /** Required when the config has a vsock device. */
+  vsock?: VsockIo;
   /** Blocks until host input may have arrived, ready() says there is some, or timeoutMs passed. */
   waitForInput?: (timeoutMs: number, ready?: () => boolean) => void;
   /** The platform is built: host input can be handed to its UART from now on. */
@@ -86,11 +96,23 @@ function lapicSource(lapic: Lapic, platform: Platform): InterruptSource {
   };
 }
 
+/** One line of what went through a NIC and what was dropped, for `tsvisor run -v`. */
+function netSummary(nic: VirtioNet, port: NicPort): string {
+  const t = nic.stats;
+  return `tx ${t.txFrames} frames/${t.txBytes} bytes (${t.txDropped} dropped${t.txDropped ? `, last: ${nic.lastTxDrop}` : ''}), ` +
+    `rx ${t.rxFrames} frames/${t.rxBytes} bytes (dropped: ${t.rxBacklogFull} backlog full, ${t.rxOversize} oversize, ${t.rxBufferTooSmall} buffer too small, ${port.droppedWhileDown} driver down)`;
+}
+
 /** CPUID bits the monitor adds to the backend's: the LAPIC it provides, and TSC-deadline where guest time is the TSC. */
 const CPUID1_EDX_APIC = 1 << 9, CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 
 /** virtio devices on PCI bus 0, their BARs placed as firmware would, config ports and windows on the bus. */
-function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[], net: NetIo | undefined): NicPort[] {
+interface PacketDevices {
+  nics: { model: VirtioNet; port: NicPort }[];
+  vsock: NicPort | undefined;
+}
+
+function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[], net: NetIo | undefined, vsockIo: VsockIo | undefined): PacketDevices {
   const pci = new PciBus({ intx: PCI_INTX_GSIS.map((gsi) => platform.ioapic.input(gsi)), intxGsis: PCI_INTX_GSIS });
   const mem = new RegionGuestMemory(rams.map((r) => ({ gpa: r.block.gpa, bytes: r.bytes })));
   config.disks.forEach((d, i) => {
@@ -101,17 +123,25 @@ function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, r
   if (config.rng) pci.add(new VirtioPciFunction('virtio-rng', new VirtioRng(), { mem, msi: apicBus }));
   const nics = config.nics ?? [];
   if (nics.length > 0 && (!net || net.rings.length !== nics.length)) throw new VmmError('EINVAL', `${nics.length} NICs configured but the monitor gave ${net?.rings.length ?? 0} frame rings`);
-  const ports = nics.map((nic, i) => {
+  const nicDevices = nics.map((nic, i) => {
     const model = new VirtioNet({ mac: macBytes(nic.mac), transmit: (frame) => net!.transmit(i, frame) });
     const fn = new VirtioPciFunction(`virtio-net${i}`, model, { mem, msi: apicBus });
     pci.add(fn);
-    return new NicPort(model, fn.core, new FrameRingReader(net!.rings[i]!));
+    return { model, port: new NicPort(model, fn.core, new FrameRingReader(net!.rings[i]!)) };
   });
+  let vsock: NicPort | undefined;
+  if (config.vsock) {
+    if (!vsockIo) throw new VmmError('EINVAL', '--vsock configured but the monitor gave no vsock ring');
+    const model = new VirtioVsock({ guestCid: config.vsock.cid, transmit: (p) => vsockIo.transmit(p), onReset: () => vsockIo.reset() });
+    const fn = new VirtioPciFunction('virtio-vsock', model, { mem, msi: apicBus });
+    pci.add(fn);
+    vsock = new NicPort(model, fn.core, new FrameRingReader(vsockIo.ring));
+  }
   assignPciResources(pci, { mmio32: PCI_MMIO32, io: PCI_IO_WINDOW });
   platform.bus.addPortDevice(pci.configPorts());
   platform.bus.addMmioDevice(pci.mmioWindow('pci-mmio32', PCI_MMIO32.base, PCI_MMIO32.size));
   platform.bus.add({ space: 'io', base: PCI_IO_WINDOW.base, size: PCI_IO_WINDOW.size }, pci.ioWindow('pci-io', PCI_IO_WINDOW.base, PCI_IO_WINDOW.size));
-  return ports;
+  return { nics: nicDevices, vsock };
 }
 
 export function runMachine(config: VmConfig, io: MachineIo): RunResult {
@@ -160,8 +190,9 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     });
     platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE_SIZE }, lapic);
     platform.addTimed(lapic);
-    const nicPorts = addPciDevices(config, platform, apicBus, rams, closers, io.net);
-    const virtio = config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : [], (config.nics ?? []).map((n) => `net ${n.mac} (${n.backend.kind === 'tap' ? `tap ${n.backend.name}` : 'user'})`));
+    const packetDevices = addPciDevices(config, platform, apicBus, rams, closers, io.net, io.vsock);
+    const nicPorts = packetDevices.nics.map((n) => n.port).concat(packetDevices.vsock ? [packetDevices.vsock] : []);
+    const virtio = config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : [], (config.nics ?? []).map((n) => `net ${n.mac} (${n.backend.kind === 'tap' ? `tap ${n.backend.name}` : 'user'})`), config.vsock ? [`vsock cid ${config.vsock.cid} ${config.vsock.path}`] : []);
     if (virtio.length) say(`virtio over PCI: ${virtio.join(', ')}`);
 
     timer = new DeadlineTimer(cpu.stopHandle());
@@ -176,7 +207,7 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       waitForInput: io.waitForInput && ((ms) => io.waitForInput!(ms, () => nicPorts.some((p) => p.hostFramesReady))),
     };
     const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), hooks).run();
-    nicPorts.forEach((p, i) => say(`net${i}: ${p.summary()}`));
+    packetDevices.nics.forEach((n, i) => say(`net${i}: ${netSummary(n.model, n.port)}`));
     return { end, backend: hv.backend };
   } finally {
     for (const close of closers) close();

@@ -14,7 +14,9 @@ import type { Platform } from './platform.js';
 import type { VmConfig } from './vm-config.js';
 import type { WorkerMessage } from './worker-messages.js';
 
-const { config, input: inputBuffers, netRings } = workerData as { config: VmConfig; input: HostInputBuffers; netRings: FrameRingBuffers[] };
+const { config, input: inputBuffers, netRings, vsockRing } = workerData as {
+  config: VmConfig; input: HostInputBuffers; netRings: FrameRingBuffers[]; vsockRing: FrameRingBuffers | undefined;
+};
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 const input = new HostInputReader(inputBuffers);
@@ -40,6 +42,11 @@ try {
     net: {
       rings: netRings,
       transmit: (nic, frame) => port.postMessage({ type: 'net-tx', nic, frame } satisfies WorkerMessage, [frame.buffer as ArrayBuffer]),
+    },
+    vsock: vsockRing && {
+      ring: vsockRing,
+      transmit: (packet) => port.postMessage({ type: 'vsock-tx', packet } satisfies WorkerMessage, [packet.buffer as ArrayBuffer]),
+      reset: () => post({ type: 'vsock-reset' }),
     },
     quitRequested: () => input.quitRequested,
   });

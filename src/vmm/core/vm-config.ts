@@ -7,6 +7,11 @@ export interface DiskConfig {
   readOnly: boolean;
 }
 
+export interface VsockConfig {
+  cid: number;
+  path: string;
+}
+
 export interface VmConfig {
   kernel: Uint8Array;
   initrd?: Uint8Array;
@@ -18,6 +23,8 @@ export interface VmConfig {
   rng: boolean;
   /** virtio-net NICs, in PCI slot order (--net); absent: none. */
   nics?: NicConfig[];
+  /** virtio-vsock with Firecracker's Unix-socket host side (--vsock CID,PATH). */
+  vsock?: VsockConfig;
   /** How to enter the kernel: the 64-bit boot protocol (default) or its PVH entry point. */
   entry?: '64bit' | 'pvh';
 }

@@ -72,6 +72,7 @@ export class VirtioNet implements VirtioDeviceModel {
   readonly features = featureBit(VIRTIO_NET_F.MAC) | featureBit(VIRTIO_NET_F.STATUS);
   readonly queueSizes = [QUEUE_SIZE, QUEUE_SIZE];
   readonly configSize = CONFIG_SIZE;
+  readonly rxQueue = NET_QUEUE.RX;
   readonly stats: VirtioNetStats = { txFrames: 0, txBytes: 0, txDropped: 0, rxFrames: 0, rxBytes: 0, rxBacklogFull: 0, rxOversize: 0, rxBufferTooSmall: 0 };
   /** Why the last guest frame was dropped. */
   lastTxDrop = '';
