@@ -71,6 +71,12 @@ test('tsvisor run refuses a malformed --net with one error line, before any gues
   const dup = tsvisor(['run', '--backend', 'soft', '--console', 'none', '--kernel', kernel, '--net', 'user,mac=02:00:00:00:00:01', '--net', 'tap=t0,mac=02:00:00:00:00:01']);
   assert.equal(dup.status, 1, dup.stderr);
   assert.equal(dup.stderr, 'tsvisor run: EINVAL: --net: two NICs with MAC 02:00:00:00:00:01\n');
+  const tap = tsvisor(['run', '--backend', 'soft', '--console', 'none', '--kernel', kernel, '--net', 'tap=tsvnotthere0']);
+  assert.equal(tap.status, 1, tap.stderr);
+  assert.match(tap.stderr, /^tsvisor run: (ENODEV|EACCES|EPERM): tap: .*tsvnotthere0.*\n$/);
+  const vsock = tsvisor(['run', '--kernel', kernel, '--vsock', '2,/tmp/x']);
+  assert.notEqual(vsock.status, 0);
+  assert.match(vsock.stderr, /--vsock <cid,path>.*invalid\. expected CID,PATH with CID in 3\.\.4294967294, got "2,\/tmp\/x"/);
   const help = tsvisor(['run', '--help']);
   assert.match(help.stdout, /--net <spec>/);
   assert.match(help.stdout, /hostfwd=\[tcp\|udp\]:\[HOSTADDR\]:HOSTPORT-:GUESTPORT/);

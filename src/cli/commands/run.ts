@@ -13,6 +13,7 @@ import { readImageFile } from '../../vmm/image-file.js';
 import { runVm } from '../../vmm/core/launcher.js';
 import { parseMemorySize } from '../../vmm/core/memory-layout.js';
 import { assignMacs, parseNetSpec } from '../../vmm/core/net-config.js';
+import { openNetBackend } from '../../vmm/core/net-backends.js';
 import { DEFAULT_CMDLINE, kernelCmdline, type DiskConfig, type VmConfig, type VsockConfig } from '../../vmm/core/vm-config.js';
 import { VSOCK_MAX_GUEST_CID, VSOCK_MIN_GUEST_CID } from '../../vmm/devices/virtio/vsock.js';
 import { backendOption } from '../backend-option.js';
@@ -103,7 +104,7 @@ export function runCommand(): Command {
         cpus: opts.cpus, backend: opts.backend, disks, rng: opts.rng, nics, vsock: opts.vsock, entry: opts.entry,
       };
       const outcome = await runVm(config, {
-        console: opts.console,
+        console: opts.console, openNetBackend,
         say: opts.verbose ? (line) => process.stderr.write(`tsvisor run: ${line}\n`) : undefined,
       });
       if (outcome.reason) process.stderr.write(`tsvisor run: ${outcome.reason}\n`);

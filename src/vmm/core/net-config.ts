@@ -66,8 +66,8 @@ export function parseNetSpec(spec: string): NicSpec {
   }
   if (kind?.startsWith('tap=') || kind === 'tap') {
     const name = kind.slice(4);
-    if (!/^[A-Za-z0-9_.:-]+$/.test(name) || name.length > MAX_IFNAME || name === '.' || name === '..') {
-      throw bad(spec, `tap needs an interface name of 1..${MAX_IFNAME} letters, digits, '_', '.', ':' or '-' (tap=NAME), got ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.length > MAX_IFNAME || name === '.' || name === '..') {
+      throw bad(spec, `tap needs an interface name of 1..${MAX_IFNAME} letters, digits, '_', '.' or '-' (tap=NAME), got ${JSON.stringify(name)}`);
     }
     for (const opt of options) {
       const [key, value] = splitOption(opt, spec);
