@@ -21,9 +21,11 @@ export class GuestSession {
   private waiters: (() => void)[] = [];
   readonly closed: Promise<number | null>;
 
-  constructor(extraArgs: string[]) {
+  /** `wrapper` runs the monitor under another program (e.g. `ip netns exec NS`). */
+  constructor(extraArgs: string[], wrapper: string[] = []) {
     if (typeof guest === 'string') throw new Error(guest);
-    this.child = spawn(process.execPath, [BIN, 'run', '--kernel', guest.vmlinuz, '--initrd', guest.initramfs, '--backend', 'soft',
+    const argv = [...wrapper, process.execPath];
+    this.child = spawn(argv[0]!, [...argv.slice(1), BIN, 'run', '--kernel', guest.vmlinuz, '--initrd', guest.initramfs, '--backend', 'soft',
       '--append', 'console=ttyS0 tsvisor.shell', ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
     // TSVISOR_GUEST_ECHO=1 shows the console as it goes (debugging a stuck step).
     const echo = process.env.TSVISOR_GUEST_ECHO === '1';
