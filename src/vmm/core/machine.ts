@@ -106,12 +106,13 @@ function netSummary(nic: VirtioNet, port: NicPort): string {
 /** CPUID bits the monitor adds to the backend's: the LAPIC it provides, and TSC-deadline where guest time is the TSC. */
 const CPUID1_EDX_APIC = 1 << 9, CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 
-/** virtio devices on PCI bus 0, their BARs placed as firmware would, config ports and windows on the bus. */
+/** The devices host packets reach through frame rings: each NIC, and the vsock device. */
 interface PacketDevices {
   nics: { model: VirtioNet; port: NicPort }[];
   vsock: NicPort | undefined;
 }
 
+/** virtio devices on PCI bus 0, their BARs placed as firmware would, config ports and windows on the bus. */
 function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[], net: NetIo | undefined, vsockIo: VsockIo | undefined): PacketDevices {
   const pci = new PciBus({ intx: PCI_INTX_GSIS.map((gsi) => platform.ioapic.input(gsi)), intxGsis: PCI_INTX_GSIS });
   const mem = new RegionGuestMemory(rams.map((r) => ({ gpa: r.block.gpa, bytes: r.bytes })));
@@ -191,20 +192,20 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE_SIZE }, lapic);
     platform.addTimed(lapic);
     const packetDevices = addPciDevices(config, platform, apicBus, rams, closers, io.net, io.vsock);
-    const nicPorts = packetDevices.nics.map((n) => n.port).concat(packetDevices.vsock ? [packetDevices.vsock] : []);
+    const packetPorts = packetDevices.nics.map((n) => n.port).concat(packetDevices.vsock ? [packetDevices.vsock] : []);
     const virtio = config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : [], (config.nics ?? []).map((n) => `net ${n.mac} (${n.backend.kind === 'tap' ? `tap ${n.backend.name}` : 'user'})`), config.vsock ? [`vsock cid ${config.vsock.cid} ${config.vsock.path}`] : []);
     if (virtio.length) say(`virtio over PCI: ${virtio.join(', ')}`);
 
     timer = new DeadlineTimer(cpu.stopHandle());
     io.onPlatform?.(platform, cpu.stopHandle());
-    const hooks: VcpuLoopHooks = nicPorts.length === 0 ? io : {
+    const hooks: VcpuLoopHooks = packetPorts.length === 0 ? io : {
       ...io,
-      // Frames for the guest move into the NICs before each run; a halted guest wakes for them.
+      // Frames and packets for the guest move into their devices before each run; a halted guest wakes for them.
       beforeRun: () => {
         io.beforeRun?.();
-        for (const p of nicPorts) p.pump();
+        for (const p of packetPorts) p.pump();
       },
-      waitForInput: io.waitForInput && ((ms) => io.waitForInput!(ms, () => nicPorts.some((p) => p.hostFramesReady))),
+      waitForInput: io.waitForInput && ((ms) => io.waitForInput!(ms, () => packetPorts.some((p) => p.hostFramesReady))),
     };
     const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), hooks).run();
     packetDevices.nics.forEach((n, i) => say(`net${i}: ${netSummary(n.model, n.port)}`));
