@@ -9,9 +9,12 @@
 // package named by $TSVISOR_LINUX_PACKAGE (e.g. a linux-image-6.12.*-cloud-amd64).
 // Cache: $TSVISOR_LINUX_CACHE, else ~/.cache/tsvisor/linux. Needs apt-get and dpkg-deb (Debian);
 // runs `apt-get update` once when apt knows no cloud kernel yet (as root).
-// Prints one JSON line on stdout: { kernelVersion, package, vmlinuz, initramfs, modules, dir }.
+// A cached guest is rebuilt when the initramfs recipe (init, scripts, modules wanted) changed: its
+// manifest records a hash of them.
+// Prints one JSON line on stdout: { kernelVersion, package, vmlinuz, initramfs, modules, dir, recipe }.
 // Exits 2 with one line on stderr when the packages cannot be had.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +180,42 @@ esac
 poweroff -f
 `;
 
+/**
+ * What busybox udhcpc runs (Debian's busybox looks for /etc/udhcpc/default.script; upstream's
+ * default is /usr/share/udhcpc/default.script, so it is at both) with $1 = deconfig | bound | renew | leasefail | nak and the lease in
+ * its environment ($interface, $ip, $subnet, $router, $dns): configures the interface, the default
+ * route and the resolver, and says what it did on the console.
+ */
+const UDHCPC_SCRIPT = `#!/bin/sh
+case "$1" in
+  deconfig)
+    ifconfig "$interface" 0.0.0.0 up
+    ;;
+  bound|renew)
+    ifconfig "$interface" "$ip" netmask "\${subnet:-255.255.255.0}" up
+    while route del default dev "$interface" 2>/dev/null; do :; done
+    for r in $router; do route add default gw "$r" dev "$interface"; done
+    : > /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    echo "tsvisor-guest: $1 $interface $ip/\${subnet} router $router dns $dns"
+    ;;
+  leasefail|nak)
+    echo "tsvisor-guest: udhcpc $1 on $interface"
+    ;;
+esac
+exit 0
+`;
+
+/** Files the initramfs gets besides busybox and the modules (path, mode, text). */
+const EXTRA_FILES = [
+  ['etc/udhcpc/default.script', 0o755, UDHCPC_SCRIPT],
+  ['usr/share/udhcpc/default.script', 0o755, UDHCPC_SCRIPT],
+];
+const EXTRA_DIRS = ['etc/udhcpc', 'usr', 'usr/share', 'usr/share/udhcpc', 'var', 'var/www', 'root'];
+
+/** Changes to what goes into the initramfs change this, and a cached guest with another recipe is rebuilt. */
+const RECIPE = createHash('sha256').update(JSON.stringify({ INIT, EXTRA_FILES, EXTRA_DIRS, WANTED_MODULES, layout: 2 })).digest('hex').slice(0, 16);
+
 /** newc cpio (the format the kernel unpacks for an initramfs): one entry per file, dir, link, node. */
 function cpioNewc(entries) {
   const parts = [];
@@ -196,13 +235,14 @@ function cpioNewc(entries) {
 
 function buildInitramfs(busyboxRoot, index, modules) {
   const S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000, S_IFCHR = 0o020000;
-  const entries = ['bin', 'sbin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'lib', 'lib/modules'].map((d) => ({ name: d, mode: S_IFDIR | 0o755 }));
+  const entries = ['bin', 'sbin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'lib', 'lib/modules', ...EXTRA_DIRS].map((d) => ({ name: d, mode: S_IFDIR | 0o755 }));
   entries.push({ name: 'dev/console', mode: S_IFCHR | 0o600, rdev: [5, 1] });
   const busybox = join(busyboxRoot, 'bin', 'busybox');
   if (!existsSync(busybox)) fail('busybox-static has no /bin/busybox');
   entries.push({ name: 'bin/busybox', mode: S_IFREG | 0o755, data: readFileSync(busybox) });
   entries.push({ name: 'bin/sh', mode: S_IFLNK | 0o777, data: Buffer.from('busybox') });
   entries.push({ name: 'init', mode: S_IFREG | 0o755, data: Buffer.from(INIT) });
+  for (const [name, mode, text] of EXTRA_FILES) entries.push({ name, mode: S_IFREG | mode, data: Buffer.from(text) });
   entries.push({ name: 'etc/modules-order', mode: S_IFREG | 0o644, data: Buffer.from(modules.join('\n') + '\n') });
   for (const m of modules) entries.push({ name: `lib/modules/${m}.ko`, mode: S_IFREG | 0o644, data: readModule(index.get(m)) });
   return gzipSync(cpioNewc(entries), { level: 9 });
@@ -215,9 +255,13 @@ function main() {
   const dir = join(cacheRoot, kernelVersion);
   const manifestPath = join(dir, MANIFEST);
   if (existsSync(manifestPath)) {
-    log(`cached: ${dir}`);
-    process.stdout.write(readFileSync(manifestPath, 'utf8'));
-    return;
+    const text = readFileSync(manifestPath, 'utf8');
+    if (JSON.parse(text).recipe === RECIPE) {
+      log(`cached: ${dir}`);
+      process.stdout.write(text);
+      return;
+    }
+    log(`cached guest in ${dir} has an older initramfs recipe; rebuilding`);
   }
   const work = mkdtempSync(join(cacheRoot, '.build-'));
   try {
@@ -235,7 +279,7 @@ function main() {
     mkdirSync(out);
     copyFileSync(vmlinuz, join(out, 'vmlinuz'));
     writeFileSync(join(out, 'initramfs.cpio.gz'), buildInitramfs(join(work, 'busybox'), index, modules));
-    const manifest = { kernelVersion, package: pkg, vmlinuz: join(dir, 'vmlinuz'), initramfs: join(dir, 'initramfs.cpio.gz'), modules, dir };
+    const manifest = { kernelVersion, package: pkg, vmlinuz: join(dir, 'vmlinuz'), initramfs: join(dir, 'initramfs.cpio.gz'), modules, dir, recipe: RECIPE };
     writeFileSync(join(out, MANIFEST), JSON.stringify(manifest) + '\n');
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir); // appears whole or not at all

@@ -37,7 +37,8 @@ export class HostInputWriter {
     this.ringDoorbell();
   }
 
-  private ringDoorbell(): void {
+  /** Wakes the idle wait for other host input (network frames in their own rings). */
+  ringDoorbell(): void {
     Atomics.add(this.ctl, DOORBELL, 1);
     Atomics.notify(this.ctl, DOORBELL);
   }
@@ -70,10 +71,13 @@ export class HostInputReader {
     Atomics.store(this.ctl, TAIL, tail + take(chunk));
   }
 
-  /** Sleeps up to ms, or until the main thread rings (input or quit). */
-  wait(ms: number): void {
+  /**
+   * Sleeps up to ms, or until the main thread rings (input, quit, or other input for which
+   * `ready` says so; it is asked after the doorbell is read, so nothing rung in between is missed).
+   */
+  wait(ms: number, ready?: () => boolean): void {
     const bell = Atomics.load(this.ctl, DOORBELL);
-    if (this.available > 0 || this.quitRequested) return;
+    if (this.available > 0 || this.quitRequested || ready?.()) return;
     Atomics.wait(this.ctl, DOORBELL, bell, ms);
   }
 }

@@ -4,11 +4,15 @@
  * stdin otherwise), and turns how the machine ended into an exit code and a one-line reason.
  */
 import { Worker } from 'node:worker_threads';
-import { hex } from '../../api/errors.js';
+import { VmmError, hex } from '../../api/errors.js';
 import type { VcpuStopHandle } from '../../api/types.js';
 import { stopVcpu } from '../../frontend/index.js';
 import { writeAllSync } from '../host-output.js';
 import { createHostInput, HostInputWriter } from './host-input.js';
+import type { NetBackend } from '../net/backend.js';
+import { createFrameRing, FrameRingWriter } from './frame-ring.js';
+import { VsockUnixBridge } from '../devices/virtio/vsock-unix-bridge.js';
+import type { NicBackendConfig } from './net-config.js';
 import type { VmConfig } from './vm-config.js';
 import type { WorkerMessage } from './worker-messages.js';
 
@@ -26,6 +30,8 @@ export interface ConsoleOptions {
   console: 'stdio' | 'none';
   /** Monitor messages (boot path, sizes); default: none. */
   say?: (line: string) => void;
+  /** Opens what a NIC is attached to (user network, tap), resolving once it is usable; needed when the config has NICs. */
+  openNetBackend?: (backend: NicBackendConfig) => Promise<NetBackend>;
 }
 
 const CTRL_A = 0x01;
@@ -34,14 +40,71 @@ const PANIC_MARK = 'Kernel panic - not syncing';
 /** That line once whole (the kernel prints it in pieces). */
 const PANIC_LINE = /Kernel panic - not syncing[^\r\n]*(?=\r?\n)/;
 
+/** Each NIC's backend, opened before the guest starts (a tap that cannot be had is a clear error at once). */
+async function openBackends(config: VmConfig, opts: ConsoleOptions): Promise<NetBackend[]> {
+  const backends: NetBackend[] = [];
+  const nics = config.nics ?? [];
+  if (nics.length === 0) return backends;
+  if (!opts.openNetBackend) throw new VmmError('ENOTSUP', '--net: this monitor has no network backends');
+  try {
+    for (const nic of nics) backends.push(await opts.openNetBackend(nic.backend));
+  } catch (e) {
+    await Promise.all(backends.map((b) => b.close()));
+    throw e;
+  }
+  return backends;
+}
+
 export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<RunOutcome> {
   const inputBuffers = createHostInput();
   const input = new HostInputWriter(inputBuffers);
+  const backends = await openBackends(config, opts);
+  let bridge: VsockUnixBridge | undefined;
+  if (config.vsock) {
+    bridge = new VsockUnixBridge(config.vsock.cid, config.vsock.path);
+    try {
+      await bridge.listen();
+    } catch (e) {
+      await Promise.all(backends.map((b) => b.close()));
+      throw e;
+    }
+  }
+  const netRings = backends.map(() => createFrameRing());
+  const vsockRing = bridge ? createFrameRing() : undefined;
+  let stop: VcpuStopHandle | undefined;
+  // Frames for the guest: into the NIC's ring, then one wake-up per burst (doorbell for a halted
+  // guest, stop for a running one) once the current callback has queued all it has.
+  let wakeQueued = false;
+  const wakeVcpu = (): void => {
+    wakeQueued = false;
+    input.ringDoorbell();
+    if (stop) stopVcpu(stop);
+  };
+  const ringWriters = netRings.map((r) => new FrameRingWriter(r));
+  backends.forEach((backend, i) => {
+    const ring = ringWriters[i]!;
+    backend.onReceive = (frame) => {
+      ring.write(frame);
+      if (!wakeQueued) {
+        wakeQueued = true;
+        queueMicrotask(wakeVcpu);
+      }
+    };
+  });
+  if (bridge) {
+    const ring = new FrameRingWriter(vsockRing!);
+    bridge.onPacket = (packet) => {
+      ring.write(packet);
+      if (!wakeQueued) {
+        wakeQueued = true;
+        queueMicrotask(wakeVcpu);
+      }
+    };
+  }
   const worker = new Worker(new URL('./vcpu-worker.js', import.meta.url), {
-    workerData: { config, input: inputBuffers },
+    workerData: { config, input: inputBuffers, netRings, vsockRing },
     transferList: [config.kernel.buffer as ArrayBuffer, ...(config.initrd ? [config.initrd.buffer as ArrayBuffer] : [])],
   });
-  let stop: VcpuStopHandle | undefined;
   let tail = '';
   let panic: string | undefined;
   const interactive = opts.console === 'stdio';
@@ -94,6 +157,15 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
           case 'stop-handle':
             stop = m.handle;
             return;
+          case 'net-tx':
+            backends[m.nic]?.send(m.frame);
+            return;
+          case 'vsock-tx':
+            bridge?.receive(m.packet);
+            return;
+          case 'vsock-reset':
+            bridge?.guestReset();
+            return;
           case 'error':
             resolve({ code: EXIT.ERROR, reason: m.message });
             return;
@@ -120,5 +192,8 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
       stdin.pause();
     }
     await worker.terminate();
+    await Promise.all(backends.map((b) => b.close()));
+    await bridge?.close();
+    ringWriters.forEach((r, i) => { if (r.dropped) opts.say?.(`net${i}: ${r.dropped} frames for the guest dropped at a full frame ring`); });
   }
 }

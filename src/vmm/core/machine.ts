@@ -23,14 +23,38 @@ import { assignPciResources } from '../bus/pci/resource-assignment.js';
 import { RegionGuestMemory } from '../bus/guest-memory.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
+import { VirtioNet } from '../devices/virtio/net.js';
+import { VirtioVsock } from '../devices/virtio/vsock.js';
 import { VirtioPciFunction } from '../devices/virtio/pci-transport.js';
 import { LAPIC_PAGE_SIZE } from '../irq/lapic-registers.js';
 import { PCI_INTX_GSIS } from './acpi-wiring.js';
 import type { VmConfig } from './vm-config.js';
+import { FrameRingReader, type FrameRingBuffers } from './frame-ring.js';
+import { macBytes } from './net-config.js';
+import { NicPort } from './nic-port.js';
 import { VcpuLoop, type InterruptSource, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
+
+/** The NICs' host side: where their frames go, and the rings their frames come from (one per NIC, in config order). */
+export interface NetIo {
+  transmit(nic: number, frame: Uint8Array): void;
+  rings: readonly FrameRingBuffers[];
+}
+
+/** The vsock device's host side: packets out, the ring packets come in by, and a driver reset. */
+export interface VsockIo {
+  transmit(packet: Uint8Array): void;
+  reset(): void;
+  ring: FrameRingBuffers;
+}
 
 export interface MachineIo extends VcpuLoopHooks {
   serialOutput: (byte: number) => void;
+  /** Required when the config has NICs. */
+  net?: NetIo;
+  /** Required when the config has a vsock device. */
+  vsock?: VsockIo;
+  /** Blocks until host input may have arrived, ready() says there is some, or timeoutMs passed. */
+  waitForInput?: (timeoutMs: number, ready?: () => boolean) => void;
   /** The platform is built: host input can be handed to its UART from now on. */
   onPlatform?: (platform: Platform, stop: VcpuStopHandle) => void;
   /** One line about what the monitor did (boot path, sizes); default: nothing. */
@@ -72,11 +96,24 @@ function lapicSource(lapic: Lapic, platform: Platform): InterruptSource {
   };
 }
 
+/** One line of what went through a NIC and what was dropped, for `tsvisor run -v`. */
+function netSummary(nic: VirtioNet, port: NicPort): string {
+  const t = nic.stats;
+  return `tx ${t.txFrames} frames/${t.txBytes} bytes (${t.txDropped} dropped${t.txDropped ? `, last: ${nic.lastTxDrop}` : ''}), ` +
+    `rx ${t.rxFrames} frames/${t.rxBytes} bytes (dropped: ${t.rxBacklogFull} backlog full, ${t.rxOversize} oversize, ${t.rxBufferTooSmall} buffer too small, ${port.droppedWhileDown} driver down)`;
+}
+
 /** CPUID bits the monitor adds to the backend's: the LAPIC it provides, and TSC-deadline where guest time is the TSC. */
 const CPUID1_EDX_APIC = 1 << 9, CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 
+/** The devices host packets reach through frame rings: each NIC, and the vsock device. */
+interface PacketDevices {
+  nics: { model: VirtioNet; port: NicPort }[];
+  vsock: NicPort | undefined;
+}
+
 /** virtio devices on PCI bus 0, their BARs placed as firmware would, config ports and windows on the bus. */
-function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[]): void {
+function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[], net: NetIo | undefined, vsockIo: VsockIo | undefined): PacketDevices {
   const pci = new PciBus({ intx: PCI_INTX_GSIS.map((gsi) => platform.ioapic.input(gsi)), intxGsis: PCI_INTX_GSIS });
   const mem = new RegionGuestMemory(rams.map((r) => ({ gpa: r.block.gpa, bytes: r.bytes })));
   config.disks.forEach((d, i) => {
@@ -85,10 +122,27 @@ function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, r
     pci.add(new VirtioPciFunction(`virtio-blk${i}`, blk, { mem, msi: apicBus }));
   });
   if (config.rng) pci.add(new VirtioPciFunction('virtio-rng', new VirtioRng(), { mem, msi: apicBus }));
+  const nics = config.nics ?? [];
+  if (nics.length > 0 && (!net || net.rings.length !== nics.length)) throw new VmmError('EINVAL', `${nics.length} NICs configured but the monitor gave ${net?.rings.length ?? 0} frame rings`);
+  const nicDevices = nics.map((nic, i) => {
+    const model = new VirtioNet({ mac: macBytes(nic.mac), transmit: (frame) => net!.transmit(i, frame) });
+    const fn = new VirtioPciFunction(`virtio-net${i}`, model, { mem, msi: apicBus });
+    pci.add(fn);
+    return { model, port: new NicPort(model, fn.core, new FrameRingReader(net!.rings[i]!)) };
+  });
+  let vsock: NicPort | undefined;
+  if (config.vsock) {
+    if (!vsockIo) throw new VmmError('EINVAL', '--vsock configured but the monitor gave no vsock ring');
+    const model = new VirtioVsock({ guestCid: config.vsock.cid, transmit: (p) => vsockIo.transmit(p), onReset: () => vsockIo.reset() });
+    const fn = new VirtioPciFunction('virtio-vsock', model, { mem, msi: apicBus });
+    pci.add(fn);
+    vsock = new NicPort(model, fn.core, new FrameRingReader(vsockIo.ring));
+  }
   assignPciResources(pci, { mmio32: PCI_MMIO32, io: PCI_IO_WINDOW });
   platform.bus.addPortDevice(pci.configPorts());
   platform.bus.addMmioDevice(pci.mmioWindow('pci-mmio32', PCI_MMIO32.base, PCI_MMIO32.size));
   platform.bus.add({ space: 'io', base: PCI_IO_WINDOW.base, size: PCI_IO_WINDOW.size }, pci.ioWindow('pci-io', PCI_IO_WINDOW.base, PCI_IO_WINDOW.size));
+  return { nics: nicDevices, vsock };
 }
 
 export function runMachine(config: VmConfig, io: MachineIo): RunResult {
@@ -137,12 +191,24 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     });
     platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE_SIZE }, lapic);
     platform.addTimed(lapic);
-    addPciDevices(config, platform, apicBus, rams, closers);
-    if (config.disks.length || config.rng) say(`virtio over PCI: ${config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : []).join(', ')}`);
+    const packetDevices = addPciDevices(config, platform, apicBus, rams, closers, io.net, io.vsock);
+    const packetPorts = packetDevices.nics.map((n) => n.port).concat(packetDevices.vsock ? [packetDevices.vsock] : []);
+    const virtio = config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : [], (config.nics ?? []).map((n) => `net ${n.mac} (${n.backend.kind === 'tap' ? `tap ${n.backend.name}` : 'user'})`), config.vsock ? [`vsock cid ${config.vsock.cid} ${config.vsock.path}`] : []);
+    if (virtio.length) say(`virtio over PCI: ${virtio.join(', ')}`);
 
     timer = new DeadlineTimer(cpu.stopHandle());
     io.onPlatform?.(platform, cpu.stopHandle());
-    const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), io).run();
+    const hooks: VcpuLoopHooks = packetPorts.length === 0 ? io : {
+      ...io,
+      // Frames and packets for the guest move into their devices before each run; a halted guest wakes for them.
+      beforeRun: () => {
+        io.beforeRun?.();
+        for (const p of packetPorts) p.pump();
+      },
+      waitForInput: io.waitForInput && ((ms) => io.waitForInput!(ms, () => packetPorts.some((p) => p.hostFramesReady))),
+    };
+    const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), hooks).run();
+    packetDevices.nics.forEach((n, i) => say(`net${i}: ${netSummary(n.model, n.port)}`));
     return { end, backend: hv.backend };
   } finally {
     for (const close of closers) close();

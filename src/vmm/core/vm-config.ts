@@ -1,9 +1,15 @@
 /** What `tsvisor run` is asked to build: the parsed command line, independent of the CLI library. */
 import type { BackendChoice } from '../../api/types.js';
+import type { NicConfig } from './net-config.js';
 
 export interface DiskConfig {
   path: string;
   readOnly: boolean;
+}
+
+export interface VsockConfig {
+  cid: number;
+  path: string;
 }
 
 export interface VmConfig {
@@ -15,6 +21,10 @@ export interface VmConfig {
   backend: BackendChoice;
   disks: DiskConfig[];
   rng: boolean;
+  /** virtio-net NICs, in PCI slot order (--net); absent: none. */
+  nics?: NicConfig[];
+  /** virtio-vsock with Firecracker's Unix-socket host side (--vsock CID,PATH). */
+  vsock?: VsockConfig;
   /** How to enter the kernel: the 64-bit boot protocol (default) or its PVH entry point. */
   entry?: '64bit' | 'pvh';
 }

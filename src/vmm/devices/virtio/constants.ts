@@ -31,4 +31,4 @@ export const VIRTIO_ISR = { QUEUE: 1, CONFIG: 2 } as const;
 export const VIRTIO_PCI_VENDOR = 0x1af4;
 export const VIRTIO_PCI_MODERN_DEVICE_BASE = 0x1040;
 /** Virtio device IDs (5). */
-export const VIRTIO_ID = { BLOCK: 2, ENTROPY: 4 } as const;
+export const VIRTIO_ID = { NET: 1, BLOCK: 2, ENTROPY: 4, VSOCK: 19 } as const;

@@ -27,6 +27,12 @@ export interface VirtioDeviceModel {
    * VmmError (the transport then marks the device DEVICE_NEEDS_RESET).
    */
   handle(queue: number, chain: DescriptorChain, mem: GuestMemory): number;
+  /**
+   * For queues the device fills when it has something to give (a NIC's receive queue): whether it
+   * has something now. While this says false, the transport leaves the driver's buffers in the
+   * queue instead of handing them to handle(). Absent: every queue takes every chain.
+   */
+  hasWork?(queue: number): boolean;
   /** The driver reset the device (wrote 0 to device_status). */
   reset(): void;
 }

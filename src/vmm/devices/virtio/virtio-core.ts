@@ -102,7 +102,10 @@ export class VirtioCore {
     }
   }
 
-  /** The driver notified queue index: serve what it made available. */
+  /**
+   * The driver notified queue index: serve what it made available. A device with something new
+   * for the driver (a received frame) calls this too, to fill the buffers the driver left.
+   */
   notify(index: number): void {
     const q = this.queues[index];
     if (!q || !q.enabled || !(this.status & VIRTIO_STATUS.DRIVER_OK) || this.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET) return;
@@ -116,8 +119,9 @@ export class VirtioCore {
       // keep the device here forever. With EVENT_IDX, publish avail_event and look again so that
       // a chain added in between is not left without a notify.
       let budget = q.size;
+      const hasWork = (): boolean => this.model.hasWork?.(index) ?? true;
       for (;;) {
-        while (budget > 0) {
+        while (budget > 0 && hasWork()) {
           const chain = q.pop(this.mem);
           if (!chain) break;
           budget--;
@@ -126,7 +130,7 @@ export class VirtioCore {
           this.served++;
         }
         q.publishAvailEvent(this.mem);
-        if (budget === 0 || !q.hasAvailable(this.mem)) break;
+        if (budget === 0 || !hasWork() || !q.hasAvailable(this.mem)) break;
       }
     } catch (e) {
       this.guestError(e);
