@@ -8,7 +8,7 @@
  * data goes over the console), so the pipe never fills.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc stat times (sysconf(_SC_CLK_TCK); 100 on Linux x86-64). */
 const CLK_TCK = 100;
@@ -69,6 +69,19 @@ export class GuestConsole {
     const s = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  }
+
+  /** CPU seconds per thread of the child so far, by thread name and id ("name[tid]"). */
+  threadCpuSeconds(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${this.child.pid}/task`)) {
+      try {
+        const s = readFileSync(`/proc/${this.child.pid}/task/${tid}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        out.set(`${s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'))}[${tid}]`, (Number(f[11]) + Number(f[12])) / CLK_TCK);
+      } catch { /* the thread ended meanwhile */ }
+    }
+    return out;
   }
 
   /** Ends the guest: kills the child and waits for it to go. */

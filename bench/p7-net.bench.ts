@@ -60,9 +60,9 @@ async function measure(g: GuestConsole, hostPorts: { rx: number; echo: number },
     const lease = await g.waitFor(/bound eth0 (\S+)[\s\S]*?DHCP-42/, 120_000);
     if (!lease[1]!.startsWith('10.0.2.15/')) throw new Error(`${g.name}: unexpected lease ${lease[1]}`);
     const push = await pushToGuest(g, hostPorts.rx, data, TRANSFER_LIMIT_MS);
-    console.log(`p7-net: ${g.name}: host->guest ${push.bytes} bytes in ${push.wallS.toFixed(2)} s wall, ${push.cpuS.toFixed(2)} s VMM CPU`);
+    console.log(`p7-net: ${g.name}: host->guest ${push.bytes} bytes in ${push.wallS.toFixed(2)} s wall, ${push.cpuS.toFixed(2)} s VMM CPU (${push.threads})`);
     const pull = await pullFromGuest(g, data, TRANSFER_LIMIT_MS);
-    console.log(`p7-net: ${g.name}: guest->host ${pull.bytes} bytes in ${pull.wallS.toFixed(2)} s wall, ${pull.cpuS.toFixed(2)} s VMM CPU; SHA-256 equal`);
+    console.log(`p7-net: ${g.name}: guest->host ${pull.bytes} bytes in ${pull.wallS.toFixed(2)} s wall, ${pull.cpuS.toFixed(2)} s VMM CPU (${pull.threads}); SHA-256 equal`);
     const latency = await connectLatency(g, hostPorts.echo, CONNECTS);
     console.log(`p7-net: ${g.name}: ${CONNECTS} hostfwd connects, ms to first byte: ${latency.all.map((x) => x.toFixed(1)).join(' ')}`);
     return { push, pull, latency, bootS };

@@ -18,7 +18,14 @@ import type { GuestConsole } from './p7-guest-console.js';
 export const RX_PORT = 5001;
 export const LATENCY_PORT = 5002;
 
-export interface Span { bytes: number; wallS: number; cpuS: number }
+/** A measured transfer: the VMM's CPU over it in all, and per thread (the busiest first, as text). */
+export interface Span { bytes: number; wallS: number; cpuS: number; threads: string }
+
+/** The CPU each thread of the VMM used between two samples, busiest first, threads under 0.02 s left out. */
+function threadDelta(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after].map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const).filter(([, s]) => s >= 0.02)
+    .sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${s.toFixed(2)} s`).join(", ") || "no thread over 0.02 s";
+}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -48,35 +55,35 @@ export async function pushToGuest(g: GuestConsole, hostPort: number, data: Uint8
   g.type(`rm -f /tmp/rx; nc -l -p ${RX_PORT} </dev/null >/tmp/rx & until netstat -ltn | grep -q ':${RX_PORT} '; do usleep 20000; done; ` +
     `echo LISTEN-$((40+2)); wait; echo RXDONE-$((40+2)); echo RXBYTES-$((40+2)) $(wc -c </tmp/rx)`);
   await g.waitFor(/LISTEN-42/, 60_000);
-  const c0 = g.cpuSeconds(), t0 = process.hrtime.bigint();
+  const c0 = g.cpuSeconds(), th0 = g.threadCpuSeconds(), t0 = process.hrtime.bigint();
   const sock = net.connect({ host: '127.0.0.1', port: hostPort, allowHalfOpen: true });
   const failed = new Promise<never>((_, reject) => sock.on('error', (e) => reject(new Error(`${g.name}: host->guest socket: ${e.message}`))));
   failed.catch(() => undefined); // an error after the race is decided is not the bench's failure
   sock.resume(); // the guest sends nothing; its early FIN (nc's stdin is /dev/null) must not stall us
   sock.end(data);
   await Promise.race([g.waitFor(/RXDONE-42/, timeoutMs), failed]);
-  const wallS = Number(process.hrtime.bigint() - t0) / 1e9, cpuS = g.cpuSeconds() - c0;
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9, cpuS = g.cpuSeconds() - c0, threads = threadDelta(th0, g.threadCpuSeconds());
   sock.destroy();
   const got = Number((await g.waitFor(/RXBYTES-42 (\d+)\r?\n/, 60_000))[1]);
   if (got !== data.length) throw new Error(`${g.name}: host->guest: the guest got ${got} bytes of ${data.length}`);
-  return { bytes: got, wallS, cpuS };
+  return { bytes: got, wallS, cpuS, threads };
 }
 
 /** Guest -> host: the guest sends /tmp/rx (what pushToGuest left) to 10.0.2.2; it must equal `data`. */
 export async function pullFromGuest(g: GuestConsole, data: Uint8Array, timeoutMs: number): Promise<Span> {
   const want = sha256(data);
-  let c0 = 0, t0 = 0n;
+  let c0 = 0, t0 = 0n, th0 = new Map<string, number>();
   const hash = createHash('sha256');
   let bytes = 0;
   const server = net.createServer({ allowHalfOpen: true });
   const done = new Promise<Span>((resolve, reject) => {
     server.on('connection', (s) => {
-      c0 = g.cpuSeconds(); t0 = process.hrtime.bigint();
+      c0 = g.cpuSeconds(); th0 = g.threadCpuSeconds(); t0 = process.hrtime.bigint();
       server.close();
       s.on('data', (d: Buffer) => { bytes += d.length; hash.update(d); });
       s.on('error', (e) => reject(new Error(`${g.name}: guest->host socket: ${e.message}`)));
       s.on('end', () => {
-        const span = { bytes, wallS: Number(process.hrtime.bigint() - t0) / 1e9, cpuS: g.cpuSeconds() - c0 };
+        const span = { bytes, wallS: Number(process.hrtime.bigint() - t0) / 1e9, cpuS: g.cpuSeconds() - c0, threads: threadDelta(th0, g.threadCpuSeconds()) };
         s.end(); // lets the guest's nc see EOF and exit
         resolve(span);
       });
