@@ -53,7 +53,7 @@ export function pattern(bytes: number): Uint8Array {
 /** Host -> guest through hostfwd HOSTPORT -> RX_PORT; the guest keeps the data in /tmp/rx. */
 export async function pushToGuest(g: GuestConsole, hostPort: number, data: Uint8Array, timeoutMs: number): Promise<Span> {
   g.type(`rm -f /tmp/rx; nc -l -p ${RX_PORT} </dev/null >/tmp/rx & until netstat -ltn | grep -q ':${RX_PORT} '; do usleep 20000; done; ` +
-    `echo LISTEN-$((40+2)); wait; echo RXDONE-$((40+2)); echo RXBYTES-$((40+2)) $(wc -c </tmp/rx)`);
+    `echo LISTEN-$((40+2)); wait; echo RXDONE-$((40+2)); echo RXBYTES-$((40+2)) $(stat -c %s /tmp/rx)`);
   await g.waitFor(/LISTEN-42/, 60_000);
   const c0 = g.cpuSeconds(), th0 = g.threadCpuSeconds(), t0 = process.hrtime.bigint();
   const sock = net.connect({ host: '127.0.0.1', port: hostPort, allowHalfOpen: true });
