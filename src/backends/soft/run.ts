@@ -62,7 +62,7 @@ function withState(cpu: SoftCpu, exit: ExitWithoutState): VmExit {
  */
 function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
   const shadow = cpu.intShadow;
-  const intOk = (cpu.flags & IF) !== 0 && !shadow;
+  const intOk = (cpu.flagBits & IF) !== 0 && !shadow;
   const nmiOk = !cpu.nmiBlocked && !shadow;
   const pending = cpu.pending;
   for (let k = 0; k < pending.length; k++) {
@@ -145,9 +145,9 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         return withState(cpu, { reason: 'halted' });
       }
       // With events, windows or single-stepping (TF) to watch, go one instruction at a time.
-      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting || (cpu.flags & TF) !== 0;
+      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting || (cpu.flagBits & TF) !== 0;
       if (watch) {
-        const stepping = (cpu.flags & TF) !== 0;
+        const stepping = (cpu.flagBits & TF) !== 0;
         if (cpu.intShadow) cpu.intShadow = false;
         insn = cpu.fetch();
         if (!execute(cpu, insn)) executeSystem(cpu, insn);
@@ -192,7 +192,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             }
             budget -= retired;
             if (r > 0 && r % insns.length === 0) prev = block;
-            if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0 || cpu.repBudget <= 0) {
+            if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & TF) !== 0 || cpu.repBudget <= 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
             }
@@ -215,7 +215,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           }
           budget -= k;
         }
-        if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0 || cpu.repBudget <= 0) {
+        if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & TF) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
           break;
         }

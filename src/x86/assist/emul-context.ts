@@ -10,14 +10,14 @@
  */
 import type { MemHandler, Segs } from '../../api/types.js';
 import type { ExecContext } from '../exec/context.js';
+import { LazyFlags } from '../exec/lazy-flags.js';
 import { GuestLinear, PAGE } from './guest-linear.js';
 import { stackSizeOf } from './cpu-view.js';
 
-export class EmulContext implements ExecContext {
+export class EmulContext extends LazyFlags implements ExecContext {
   readonly regs = new Int32Array(34);
   /** The registers as loaded, to write back only what changed. */
   readonly before = new Int32Array(34);
-  flags = 0;
   memHi = 0;
   stackSize: 2 | 4 | 8 = 8;
   cpl = 0;

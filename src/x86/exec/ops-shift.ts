@@ -14,6 +14,7 @@ import { bit64, pairOut, sar64, shl64, shr64 } from './pair.js';
 import { half, readGpr, SIZE_MASK, writeGpr } from './regs.js';
 import { on } from './table.js';
 import { shiftFlags, shiftDoubleFlags, rotateCountZeroWritesReg } from './undefined-flags.js';
+import { carry } from './lazy-flags.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -155,7 +156,7 @@ function group2(ctx: ExecContext, insn: Instruction): boolean {
     advance(ctx, insn);
     return true;
   }
-  const cfIn = ctx.flags & CF;
+  const cfIn = carry(ctx);
   const r = size === 8 ? shift64(op, a, ah, c, cfIn) : shiftSmall(op, size, a, c, cfIn);
   const before = ctx.flags;
   shiftFlags(ctx, op, size, r, shiftOut.hi, shiftOut.cf, shiftOut.of);

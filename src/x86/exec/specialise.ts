@@ -14,7 +14,7 @@ import { CF as CF_, RIP_LO as RIP_LO_ } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
 import { ALU_OPS, incDec, OP_CMP } from './alu.js';
 import { commitRm } from './commit.js';
-import { condition } from './flags.js';
+import { carry, conditionOf } from './lazy-flags.js';
 import { product } from './ops-muldiv.js';
 import { shift64, shiftOut, shiftSmall } from './ops-shift.js';
 import { mulFlags, shiftFlags } from './undefined-flags.js';
@@ -244,7 +244,7 @@ function jcc(insn: Instruction): Compiled | undefined {
   const handler = HANDLERS[insn.map * MAP_SIZE + insn.opcode]!;
   return (ctx) => {
     if (ctx.mode !== 32) return handler(ctx, insn);
-    if (condition(ctx.flags, cc)) {
+    if (conditionOf(ctx, cc)) {
       const r = ctx.regs;
       r[RIP_LO] = (r[RIP_LO]! + delta) | 0; r[RIP_LO + 1] = 0;
     } else {
@@ -261,7 +261,7 @@ function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): C
   const d = insn.rm << 1;
   return (ctx) => {
     const r = ctx.regs;
-    const cfIn = ctx.flags & CF;
+    const cfIn = carry(ctx);
     const v = size === 8 ? shift64(op, r[d]!, r[d + 1]!, c, cfIn) : shiftSmall(op, 4, r[d]!, c, cfIn);
     shiftFlags(ctx, op, size, v, shiftOut.hi, shiftOut.cf, shiftOut.of);
     r[d] = v; r[d + 1] = size === 8 ? shiftOut.hi : 0;
