@@ -128,8 +128,26 @@ export function alu(ctx: ExecContext, op: number, size: number, a: number, ah: n
   return ALU_OPS[op & 7]!(ctx, size, a, ah, b, bh);
 }
 
-/** INC/DEC: like ADD/SUB 1 but CF is preserved (kept in flagBits, LF_KEEP_CF). */
+/** INC/DEC, 32-bit: a + 1 or a - 1 with CF kept (in flagBits, LF_KEEP_CF). */
+export function incDec32(ctx: FlagState, a: number, dec: boolean): number {
+  ctx.flagBits = (ctx.flagBits & ~CF) | carry(ctx);
+  const r = dec ? sub32(ctx, a, 1, 0) : add32(ctx, a, 1, 0);
+  ctx.lfOp |= LF_KEEP_CF;
+  return r;
+}
+
+/** INC/DEC, 64-bit (hi in half.hi). */
+export function incDec64(ctx: FlagState, a: number, ah: number, dec: boolean): number {
+  ctx.flagBits = (ctx.flagBits & ~CF) | carry(ctx);
+  const r = dec ? sub64(ctx, a, ah, 1, 0, 0) : add64(ctx, a, ah, 1, 0, 0);
+  ctx.lfOp |= LF_KEEP_CF;
+  return r;
+}
+
+/** INC/DEC, any size: like ADD/SUB 1 but CF is preserved. */
 export function incDec(ctx: ExecContext, size: number, a: number, ah: number, dec: boolean): number {
+  if (size === 4) { half.hi = 0; return incDec32(ctx, a, dec); }
+  if (size === 8) return incDec64(ctx, a, ah, dec);
   ctx.flagBits = (ctx.flagBits & ~CF) | carry(ctx);
   const r = dec ? sub(ctx, size, a, ah, 1, 0, 0) : add(ctx, size, a, ah, 1, 0, 0);
   ctx.lfOp |= LF_KEEP_CF;

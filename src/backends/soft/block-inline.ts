@@ -1,0 +1,127 @@
+/**
+ * Straight-line JS for the hottest register-only instruction forms, emitted into a compiled
+ * block (block-compile.ts) instead of a call to the instruction's closure. The text only moves
+ * operands between the register file and the ALU helpers of src/x86/exec/alu.ts (add32, sub64,
+ * logic32, incDec32...), which hold the semantics and flags once for every tier; the engine
+ * inlines those small helpers into the block's function.
+ *
+ * An inlined form cannot fault, touches no memory and leaves RIP alone (the block writes RIP
+ * once, before anything that can fault or branch and at its end). The generated code sees
+ * `cpu`, `r` (cpu.regs) and the helpers by the names in BLOCK_HELPERS.
+ *
+ * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
+ * and immediate forms, TEST register/immediate, INC/DEC register, MOV register/immediate,
+ * MOVZX register, LEA (32-bit addresses, and 64-bit ones without RIP-relative bases).
+ */
+import type { Instruction } from '../../x86/instruction.js';
+import { REG_NONE } from '../../x86/instruction.js';
+import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
+import { carry, conditionOf } from '../../x86/exec/lazy-flags.js';
+import { half } from '../../x86/exec/regs.js';
+
+/** What generated block code may call, by name (the factory binds each to a local const). */
+export const BLOCK_HELPERS = { add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half };
+
+const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
+
+/** Statements for insn, or undefined when it must run through its closure. */
+export function inlineInsn(insn: Instruction): string | undefined {
+  if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
+  const size = insn.opSize;
+  if (size !== 4 && size !== 8) return undefined;
+  const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
+  if (insn.map === 1) {
+    if ((op === 0xb6 || op === 0xb7) && regForm) return movzx(insn, op === 0xb6 ? 1 : 2, size);
+    return undefined;
+  }
+  if (insn.map !== 0) return undefined;
+  const immHi = size === 8 ? insn.immHi : 0;
+  if (op < 0x40 && (op & 7) <= 5) {
+    const row = (op >> 3) & 7, form = op & 7;
+    if (form === 1 && regForm) return alu(row, size, rm, `r[${reg}]`, `r[${reg + 1}]`);
+    if (form === 3 && regForm) return alu(row, size, reg, `r[${rm}]`, `r[${rm + 1}]`);
+    if (form === 5) return alu(row, size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
+    return undefined;
+  }
+  if ((op === 0x81 || op === 0x83) && regForm) return alu(insn.reg & 7, size, rm, `${insn.imm | 0}`, `${immHi | 0}`);
+  if (op === 0x85 && regForm) return test(size, rm, `r[${reg}]`, `r[${reg + 1}]`);
+  if (op === 0xa9) return test(size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
+  if (op >= 0x40 && op <= 0x4f && insn.mode !== 64) return incDec(size, (op & 7) << 1, op >= 0x48);
+  if (op === 0xff && regForm && (insn.reg & 7) < 2) return incDec(size, rm, (insn.reg & 7) === 1);
+  if ((op === 0x89 || op === 0x8b) && regForm) {
+    const d = op === 0x89 ? rm : reg, s = op === 0x89 ? reg : rm;
+    return `r[${d}] = r[${s}]; r[${d + 1}] = ${size === 8 ? `r[${s + 1}]` : '0'};`;
+  }
+  if (op >= 0xb8 && op <= 0xbf) {
+    const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
+    return `r[${d}] = ${insn.imm | 0}; r[${d + 1}] = ${immHi | 0};`;
+  }
+  if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `r[${rm}] = ${insn.imm | 0}; r[${rm + 1}] = ${immHi | 0};`;
+  if (op === 0x8d && !regForm) return lea(insn, size, reg);
+  return undefined;
+}
+
+/** Group-1 operation `row` on register d (regs index) and source (b, bh) expressions. */
+function alu(row: number, size: 4 | 8, d: number, b: string, bh: string): string {
+  const write = row !== OP_CMP;
+  if (row === OP_OR || row === OP_AND || row === OP_XOR) {
+    const o = row === OP_OR ? '|' : row === OP_AND ? '&' : '^';
+    if (size === 4) return `r[${d}] = logic32(cpu, r[${d}] ${o} ${b}); r[${d + 1}] = 0;`;
+    return `{ const lo = r[${d}] ${o} ${b}, hi = r[${d + 1}] ${o} ${bh}; logic64(cpu, lo, hi); r[${d}] = lo; r[${d + 1}] = hi; }`;
+  }
+  const adds = row === OP_ADD || row === OP_ADC;
+  const c = row === OP_ADC || row === OP_SBB ? 'carry(cpu)' : '0';
+  if (size === 4) {
+    const call = `${adds ? 'add32' : 'sub32'}(cpu, r[${d}], ${b}, ${c})`;
+    return write ? `r[${d}] = ${call}; r[${d + 1}] = 0;` : `${call};`;
+  }
+  const call = `${adds ? 'add64' : 'sub64'}(cpu, r[${d}], r[${d + 1}], ${b}, ${bh}, ${c})`;
+  return write ? `{ const lo = ${call}; r[${d + 1}] = half.hi; r[${d}] = lo; }` : `${call};`;
+}
+
+/** TEST register d with (b, bh). */
+function test(size: 4 | 8, d: number, b: string, bh: string): string {
+  if (size === 4) return `logic32(cpu, r[${d}] & ${b});`;
+  return `logic64(cpu, r[${d}] & ${b}, r[${d + 1}] & ${bh});`;
+}
+
+function incDec(size: 4 | 8, d: number, dec: boolean): string {
+  if (size === 4) return `r[${d}] = incDec32(cpu, r[${d}], ${dec}); r[${d + 1}] = 0;`;
+  return `{ const lo = incDec64(cpu, r[${d}], r[${d + 1}], ${dec}); r[${d + 1}] = half.hi; r[${d}] = lo; }`;
+}
+
+/** MOVZX reg, r8/r16 (register source; byte registers 4..7 without REX are AH CH DH BH). */
+function movzx(insn: Instruction, from: 1 | 2, size: 4 | 8): string {
+  const d = insn.reg << 1, n = insn.rm;
+  let src: string;
+  if (from === 2) src = `(r[${n << 1}] & 0xffff)`;
+  else if (insn.rex === 0 && n >= 4 && n < 8) src = `((r[${(n - 4) << 1}] >> 8) & 0xff)`;
+  else src = `(r[${n << 1}] & 0xff)`;
+  void size; // a 32- or 64-bit destination: the upper half is zero either way
+  return `r[${d}] = ${src}; r[${d + 1}] = 0;`;
+}
+
+/**
+ * LEA: base + index * scale + disp at the address size, truncated or zero-extended to the
+ * operand size (address.ts effectiveAddress / effectiveAddressPair compute the same sum).
+ */
+function lea(insn: Instruction, size: 4 | 8, d: number): string | undefined {
+  const m = insn.mem;
+  if (m === null || m.base > 15 || insn.addrSize === 2 || m.index > 15) return undefined;
+  const base = m.base === REG_NONE ? -1 : m.base << 1, index = m.index === REG_NONE ? -1 : m.index << 1;
+  const disp = m.disp | 0;
+  if (disp !== m.disp) return undefined;
+  if (insn.addrSize === 4) {
+    const terms = [`${disp}`];
+    if (base >= 0) terms.push(`r[${base}]`);
+    if (index >= 0) terms.push(m.scale === 1 ? `r[${index}]` : `(r[${index}] << ${Math.log2(m.scale)})`);
+    return `r[${d}] = (${terms.join(' + ')}) | 0; r[${d + 1}] = 0;`;
+  }
+  // 64-bit address: the low halves summed exactly (< 2^36), the carry into the high halves.
+  const lo = [`${disp}`], hi: string[] = [];
+  if (base >= 0) { lo.push(`(r[${base}] >>> 0)`); hi.push(`r[${base + 1}]`); }
+  if (index >= 0) { lo.push(`(r[${index}] >>> 0) * ${m.scale}`); hi.push(`r[${index + 1}] * ${m.scale}`); }
+  if (size === 4) return `r[${d}] = (${lo.join(' + ')}) | 0; r[${d + 1}] = 0;`;
+  hi.push('Math.floor(l / 4294967296)');
+  return `{ const l = ${lo.join(' + ')}; r[${d}] = l | 0; r[${d + 1}] = (${hi.join(' + ')}) | 0; }`;
+}
