@@ -22,6 +22,12 @@ const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_, SF = SF_, ZF = Z
 export const LF_ADD = 0x10, LF_SUB = 0x20, LF_LOGIC = 0x40;
 /** INC/DEC: as ADD/SUB, but CF is the one in flagBits (kept from before). */
 export const LF_KEEP_CF = 0x80;
+/**
+ * SF ZF PF from the result, CF OF AF as given (in lfA, as RFLAGS bits): shifts, whose CF/OF/AF
+ * rules (undefined-flags.ts) are decided when they run.
+ */
+export const LF_SZP = 0x100;
+const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4;
 
 /** The flag state every ExecContext carries (see the module comment). */
 export interface FlagState {
@@ -57,10 +63,20 @@ export function materialise(c: FlagState): number {
   const op = c.lfOp, size = op & 15;
   const a = c.lfA, b = c.lfB, r = c.lfR;
   let f: number;
-  if (size === 8) {
+  // 32-bit records first, branch-free (the usual case): SF is bit 31 moved to bit 7, OF bit 31
+  // moved to bit 11, CF bit 31 moved to bit 0.
+  const szp32 = PARITY[r & 0xff]! | (r === 0 ? ZF : 0) | ((r >>> 24) & SF);
+  if (op === ADD4) {
+    f = szp32 | ((a ^ b ^ r) & AF) | (((a & b) | ((a | b) & ~r)) >>> 31) | ((((a ^ r) & (b ^ r)) >>> 20) & OF);
+  } else if (op === SUB4) {
+    f = szp32 | ((a ^ b ^ r) & AF) | (((~a & b) | ((~a | b) & r)) >>> 31) | ((((a ^ b) & (a ^ r)) >>> 20) & OF);
+  } else if (op === LOGIC4) {
+    f = szp32;
+  } else if (size === 8) {
     const rh = c.lfRh;
     f = PARITY[r & 0xff]! | ((r | rh) === 0 ? ZF : 0) | (rh < 0 ? SF : 0);
-    if ((op & LF_LOGIC) === 0) {
+    if (op & LF_SZP) f |= a;
+    else if ((op & LF_LOGIC) === 0) {
       const ah = c.lfAh, bh = c.lfBh;
       f |= (a ^ b ^ r) & AF;
       if (op & LF_ADD) {
@@ -73,7 +89,8 @@ export function materialise(c: FlagState): number {
     const top = size * 8 - 1;
     const m = size === 4 ? r : r & (size === 1 ? 0xff : 0xffff);
     f = PARITY[r & 0xff]! | (m === 0 ? ZF : 0) | (((m >>> top) & 1) !== 0 ? SF : 0);
-    if ((op & LF_LOGIC) === 0) {
+    if (op & LF_SZP) f |= a;
+    else if ((op & LF_LOGIC) === 0) {
       f |= (a ^ b ^ r) & AF;
       if (op & LF_ADD) {
         f |= ((((a & b) | ((a | b) & ~r)) >>> top) & 1) | ((((a ^ r) & (b ^ r)) >>> top) & 1 ? OF : 0);
@@ -89,10 +106,17 @@ export function materialise(c: FlagState): number {
   return v;
 }
 
+/** Records SF ZF PF of (r, rh) at size with CF OF AF = cfOfAf (RFLAGS bits). */
+export function recordSzp(c: FlagState, size: number, r: number, rh: number, cfOfAf: number): void {
+  c.lfOp = LF_SZP | size; c.lfR = r; c.lfRh = rh; c.lfA = cfOfAf;
+}
+
 /** CF (0 or 1) without materialising the other flags: the carry-in of ADC/SBB/RCL/RCR. */
 export function carry(c: FlagState): number {
   const op = c.lfOp;
-  if (op === 0 || (op & (LF_KEEP_CF | LF_LOGIC)) !== 0) return (op & LF_LOGIC) !== 0 ? 0 : c.flagBits & CF;
+  if (op === 0 || (op & (LF_KEEP_CF | LF_LOGIC | LF_SZP)) !== 0) {
+    return (op & LF_LOGIC) !== 0 ? 0 : (op & LF_SZP) !== 0 ? c.lfA & CF : c.flagBits & CF;
+  }
   const size = op & 15;
   if (size === 8) {
     const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
