@@ -2,7 +2,7 @@
  * Compiled blocks with inlined forms (src/backends/soft/block-inline.ts, block-compile.ts)
  * against the same instructions run one at a time through their compiled closures (the
  * interpreter tier): random straight-line sequences of the inlined register forms mixed with
- * closure-run forms (shifts, IMUL, 16-bit operands, memory stores that may fault), in 32- and
+ * closure-run forms (16-bit operands, zero shift counts, memory stores that may fault), in 32- and
  * 64-bit code, often ending in a Jcc, from random registers and flags, with RIP sometimes at the
  * top of a 4 GiB region (carries into RIP's high half). Registers, RIP, RFLAGS, the retired count,
  * the block's return value and any fault must match. Seeded; the seed prints on failure.
@@ -56,7 +56,11 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
       const a = rng.int(4) === 0 ? [0x67] : [];
       return [...a, ...pre, 0x8d, rng.int(3) << 6 | rng.int(64), rng.int(256), ...imm32(rng)];
     }
-    case 12: return [...pre, rng.pick([0xc1, 0xd1, 0x6b]), reg(), rng.int(40)];
+    case 12: {
+      const op = rng.pick([0xc1, 0xd1, 0x6b, 0x69, 0xaf]);
+      if (op === 0xaf) return [...pre, 0x0f, 0xaf, reg()];
+      return [...pre, op, reg(), ...(op === 0x69 ? imm32(rng) : [rng.pick([0, 1, 31, 32, 33, 63, rng.int(256)])])];
+    }
     default: {
       // A store through a register base: in the data window, or a fault.
       return [...pre, 0x89, rng.int(64) & 0x3f & ~7 | rng.pick([0, 1, 2, 3, 6, 7])];

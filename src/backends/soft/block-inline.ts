@@ -18,9 +18,19 @@ import { REG_NONE } from '../../x86/instruction.js';
 import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
 import { carry, conditionOf } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
+import { rclN, rcrN, rolN, rorN, sarN, shift64, shiftOut, shlN, shrN } from '../../x86/exec/ops-shift.js';
+import { product } from '../../x86/exec/ops-muldiv.js';
+import { mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
+import { wide } from '../../x86/exec/wide.js';
 
 /** What generated block code may call, by name (the factory binds each to a local const). */
-export const BLOCK_HELPERS = { add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half };
+export const BLOCK_HELPERS = {
+  add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
+  rolN, rorN, rclN, rcrN, shlN, shrN, sarN, shift64, shiftOut, shiftFlags, product, mulFlags, wide,
+};
+
+/** Group 2 operations (ModRM.reg order) on 32-bit operands, by helper name (SAL = SHL). */
+const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN'];
 
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
 
@@ -32,6 +42,7 @@ export function inlineInsn(insn: Instruction): string | undefined {
   const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
   if (insn.map === 1) {
     if ((op === 0xb6 || op === 0xb7) && regForm) return movzx(insn, op === 0xb6 ? 1 : 2, size);
+    if (op === 0xaf && regForm) return imul(size, reg, rm, `r[${reg}]`, `r[${reg + 1}]`);
     return undefined;
   }
   if (insn.map !== 0) return undefined;
@@ -58,6 +69,8 @@ export function inlineInsn(insn: Instruction): string | undefined {
   }
   if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `r[${rm}] = ${insn.imm | 0}; r[${rm + 1}] = ${immHi | 0};`;
   if (op === 0x8d && !regForm) return lea(insn, size, reg);
+  if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff);
+  if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`) : undefined;
   return undefined;
 }
 
@@ -77,6 +90,29 @@ function alu(row: number, size: 4 | 8, d: number, b: string, bh: string): string
   }
   const call = `${adds ? 'add64' : 'sub64'}(cpu, r[${d}], r[${d + 1}], ${b}, ${bh}, ${c})`;
   return write ? `{ const lo = ${call}; r[${d + 1}] = half.hi; r[${d}] = lo; }` : `${call};`;
+}
+
+/**
+ * Group 2 by an immediate count on register d, as ops-shift's group2: a masked count of 0 is
+ * left to the closure (it still zero-extends a 32-bit register).
+ */
+function shift(op: number, size: 4 | 8, d: number, raw: number): string | undefined {
+  const c = raw & (size === 8 ? 0x3f : 0x1f);
+  if (c === 0) return undefined;
+  const cfIn = op === 2 || op === 3 ? 'carry(cpu)' : '0';
+  if (size === 8) {
+    return `{ const v = shift64(${op}, r[${d}], r[${d + 1}], ${c}, ${cfIn}), vh = shiftOut.hi;` +
+      ` shiftFlags(cpu, ${op}, 8, v, vh, shiftOut.cf, shiftOut.of); r[${d}] = v; r[${d + 1}] = vh; }`;
+  }
+  const args = op === 5 ? `${c}, 32` : op === 2 || op === 3 ? `${c}, 32, -1, ${cfIn}` : `${c}, 32, -1`;
+  return `{ const v = ${SHIFT32[op]}(r[${d}] >>> 0, ${args}) | 0;` +
+    ` shiftFlags(cpu, ${op}, 4, v, 0, shiftOut.cf, shiftOut.of); r[${d}] = v; r[${d + 1}] = 0; }`;
+}
+
+/** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size. */
+function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string {
+  const args = size === 8 ? `r[${s}], r[${s + 1}], ${b}, ${bh}` : `r[${s}], 0, ${b}, 0`;
+  return `{ const o = product(${size}, true, ${args}); r[${d}] = wide.w0; r[${d + 1}] = ${size === 8 ? 'wide.w1' : '0'}; mulFlags(cpu, o); }`;
 }
 
 /** TEST register d with (b, bh). */
