@@ -18,6 +18,7 @@ import { IF as IF_, TF as TF_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
+import type { PendingEvent } from './state.js';
 import { compileBlock, HOT_BLOCK_RUNS } from './block-compile.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
@@ -144,8 +145,14 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         cpu.halted = false;
         return withState(cpu, { reason: 'halted' });
       }
-      // With events, windows or single-stepping (TF) to watch, go one instruction at a time.
-      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting || (cpu.flagBits & TF) !== 0;
+      // With events, windows or single-stepping (TF) to watch, go one instruction at a time. A
+      // pending interrupt or an interrupt window with IF = 0 cannot be acted on until an
+      // instruction sets IF: blocks run meanwhile, and stop as soon as IF is set (stopBits).
+      const ifOn = (cpu.flagBits & IF) !== 0;
+      const waitsForIf = !ifOn && (cpu.intWindowExiting || cpu.pending.length !== 0);
+      const watch = (cpu.flagBits & TF) !== 0 || cpu.nmiWindowExiting ||
+        (waitsForIf ? !onlyInterrupts(cpu.pending) : cpu.intWindowExiting || cpu.pending.length !== 0);
+      const stopBits = waitsForIf ? TF | IF : TF;
       if (watch) {
         const stepping = (cpu.flagBits & TF) !== 0;
         if (cpu.intShadow) cpu.intShadow = false;
@@ -192,7 +199,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             }
             budget -= retired;
             if (r > 0 && r % insns.length === 0) prev = block;
-            if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & TF) !== 0 || cpu.repBudget <= 0) {
+            if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
             }
@@ -215,7 +222,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           }
           budget -= k;
         }
-        if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & TF) !== 0 || cpu.repBudget <= 0) {
+        if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
           break;
         }
@@ -226,6 +233,12 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       if (exit) return withState(cpu, exit);
     }
   }
+}
+
+/** Whether every held event is an external interrupt (the kind that waits for IF = 1). */
+function onlyInterrupts(pending: readonly PendingEvent[]): boolean {
+  for (let k = 0; k < pending.length; k++) if (pending[k]!.kind !== 'interrupt') return false;
+  return true;
 }
 
 /** Turns what an instruction threw into a delivered fault (undefined) or an exit. */
