@@ -1,8 +1,9 @@
 /**
  * Compiled blocks with inlined forms (src/backends/soft/block-inline.ts, block-compile.ts)
  * against the same instructions run one at a time through their compiled closures (the
- * interpreter tier): random straight-line sequences of the inlined register forms mixed with
- * closure-run forms (16-bit operands, zero shift counts, memory stores that may fault), in 32- and
+ * interpreter tier): random straight-line sequences of the inlined register, memory and stack
+ * forms mixed with closure-run forms (16-bit operands, zero shift counts, read-modify-write
+ * memory), with memory operands that hit the data window or fault, in 32- and
  * 64-bit code, often ending in a Jcc, from random registers and flags, with RIP sometimes at the
  * top of a 4 GiB region (carries into RIP's high half). Registers, RIP, RFLAGS, the retired count,
  * the block's return value and any fault must match. Seeded; the seed prints on failure.
@@ -41,7 +42,7 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
   if (mode === 64 && rng.int(2) === 0) pre.push(0x40 | rng.int(16));
   else if (rng.int(16) === 0) pre.push(0x66);
   const reg = (): number => 0xc0 | rng.int(64);
-  switch (rng.int(14)) {
+  switch (rng.int(17)) {
     case 0: case 1: case 2: return [...pre, rng.pick(ALU_ROWS), reg()];
     case 3: return [...pre, rng.pick(ACC_IMM), ...imm32(rng)];
     case 4: return [...pre, 0x81, reg(), ...imm32(rng)];
@@ -61,9 +62,17 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
       if (op === 0xaf) return [...pre, 0x0f, 0xaf, reg()];
       return [...pre, op, reg(), ...(op === 0x69 ? imm32(rng) : [rng.pick([0, 1, 31, 32, 33, 63, rng.int(256)])])];
     }
+    case 13: return [...pre, rng.pick([0x50, 0x58]) | rng.int(8)];
     default: {
-      // A store through a register base: in the data window, or a fault.
-      return [...pre, 0x89, rng.int(64) & 0x3f & ~7 | rng.pick([0, 1, 2, 3, 6, 7])];
+      // Memory operands: ModRM mod 0-2 with SIB and displacement bytes (RIP-relative and
+      // absolute forms included); the base registers often point into the data window.
+      const modrm = (reg: number): number[] => [rng.int(3) << 6 | reg << 3 | rng.int(8), rng.int(256), rng.int(4) === 0 ? rng.int(256) : 0, 0, 0, 0];
+      switch (rng.int(5)) {
+        case 0: return [...pre, 0xc7, ...modrm(0).slice(0, 2), 0, 0, 0, 0, ...imm32(rng)];
+        case 1: return [...pre, rng.pick([0x81, 0x83]), ...modrm(7)];
+        case 2: return [...pre, 0x0f, rng.pick([0xb6, 0xb7]), ...modrm(rng.int(8))];
+        default: return [...pre, rng.pick([0x89, 0x8b, 0x03, 0x2b, 0x39, 0x85, 0x3b, 0x13, 0x0b, 0x01]), ...modrm(rng.int(8))];
+      }
     }
   }
 }

@@ -30,14 +30,14 @@ export type BlockFn = (cpu: SoftCpu, budget: number) => number;
 /** Runs of a block before it is compiled (most code runs a few times; compiling costs ~0.1 ms). */
 export const HOT_BLOCK_RUNS = 16;
 
-type Factory = (fns: readonly Compiled[], helpers: typeof BLOCK_HELPERS) => BlockFn;
+type Factory = (fns: readonly Compiled[], insns: readonly Instruction[], helpers: typeof BLOCK_HELPERS) => BlockFn;
 
 /** undefined when the host forbids code generation from strings: blocks then run uncompiled. */
 export function compileBlock(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
   if (!codegenAllowed) return undefined;
   const n = fns.length, mode = insns[0]!.mode;
   const lines: string[] = [];
-  for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}];`);
+  for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}], I${k} = insns[${k}];`);
   for (const name of Object.keys(BLOCK_HELPERS)) lines.push(`const ${name} = helpers.${name};`);
   // k counts retired instructions in a local; the finally adds it to instret however the block ends.
   // s0 s1: RIP at the block's start. Inlined forms (block-inline.ts) leave RIP alone: it is set
@@ -53,19 +53,38 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
     if (pending !== 0) lines.push(`    k += ${pending};`);
     pending = 0;
   };
+  // RIP at block offset o; an offset at the block's end may be the end of its page, which in
+  // 64-bit code may carry into the high half.
+  const ripAt = (o: number): string => mode === 64
+    ? `{ const t = (s0 >>> 0) + ${o}; r[${RIP_LO}] = t | 0; if (t > 0xffffffff) r[${RIP_LO + 1}] = (s1 + 1) | 0; }`
+    : `r[${RIP_LO}] = (s0 + ${o}) | 0;`;
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!, end = off + insn.length;
-    const text = mode === 16 ? undefined : k === n - 1 ? inlineJcc(insn, k, off, end) : inlineInsn(insn);
-    if (text !== undefined && k === n - 1 && isRelativeBranch(insn)) {
-      flush();
-      lines.push(`    ${text}`, '    k++;');
-      ripStale = false;
-    } else if (text !== undefined) {
-      lines.push(`    ${text}`);
+    if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
+      const jcc = inlineJcc(insn, k, off, end);
+      if (jcc !== undefined) {
+        flush();
+        lines.push(`    ${jcc}`, '    k++;');
+        ripStale = false;
+        off = end;
+        continue;
+      }
+    }
+    const form = mode === 16 ? undefined : inlineInsn(insn, k, end);
+    if (form !== undefined && !form.faults) {
+      lines.push(`    ${form.text}`);
       pending++;
       ripStale = true;
+    } else if (form !== undefined) {
+      // It may fault or exit: RIP and the retired count exact before it.
+      if (ripStale) lines.push(`    ${ripAt(off)}`);
+      flush();
+      lines.push(`    ${form.text}`);
+      pending = 1;
+      ripStale = true;
+      if (form.writes && k < n - 1) lines.push(`    if (cpu.codeGen !== g) { ${ripAt(end)} k += 1; return k; }`);
     } else {
-      if (ripStale) lines.push(`    r[${RIP_LO}] = (s0 + ${off}) | 0;`);
+      if (ripStale) lines.push(`    ${ripAt(off)}`);
       ripStale = false;
       flush();
       lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
@@ -73,11 +92,7 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
     }
     off = end;
   }
-  if (ripStale) {
-    // The end of the block may be the end of its page: carry into the high half in 64-bit code.
-    if (mode === 64) lines.push(`    { const t = (s0 >>> 0) + ${off}; r[${RIP_LO}] = t | 0; if (t > 0xffffffff) r[${RIP_LO + 1}] = (s1 + 1) | 0; }`);
-    else lines.push(`    r[${RIP_LO}] = (s0 + ${off}) | 0;`);
-  }
+  if (ripStale) lines.push(`    ${ripAt(off)}`);
   flush();
   if (loops) {
     lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
@@ -87,12 +102,12 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   lines.push('  } finally {', '    cpu.instret += k;', '  }', '};');
   let factory: Factory;
   try {
-    factory = new Function('fns', 'helpers', lines.join('\n')) as Factory;
+    factory = new Function('fns', 'insns', 'helpers', lines.join('\n')) as Factory;
   } catch {
     codegenAllowed = false; // --disallow-code-generation-from-strings
     return undefined;
   }
-  return factory(fns, BLOCK_HELPERS);
+  return factory(fns, insns, BLOCK_HELPERS);
 }
 
 /**
@@ -103,7 +118,7 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
 function inlineJcc(insn: Instruction, k: number, off: number, end: number): string | undefined {
   const op = insn.opcode;
   const isJcc = insn.vex === 0 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f));
-  if (!isJcc) return inlineInsn(insn);
+  if (!isJcc) return undefined;
   const cc = op & 15, target = end + (insn.imm | 0);
   if (insn.mode === 32 && insn.opSize === 4) {
     return `r[${RIP_LO}] = (s0 + (conditionOf(cpu, ${cc}) ? ${target} : ${end})) | 0; r[${RIP_LO + 1}] = 0;`;

@@ -5,16 +5,23 @@
  * logic32, incDec32...), which hold the semantics and flags once for every tier; the engine
  * inlines those small helpers into the block's function.
  *
- * An inlined form cannot fault, touches no memory and leaves RIP alone (the block writes RIP
- * once, before anything that can fault or branch and at its end). The generated code sees
- * `cpu`, `r` (cpu.regs) and the helpers by the names in BLOCK_HELPERS.
+ * An inlined form leaves RIP alone: the block writes RIP once, before anything that can fault
+ * or branch and at its end. Register forms cannot fault; memory forms (`faults`) go through
+ * cpu.read/cpu.write (segmentation, paging, MMIO exits, faults) and so run with RIP and the
+ * retired count exact, and a form that writes (`writes`) is followed by the block's check for
+ * dropped decoded code. The generated code sees `cpu`, `r` (cpu.regs), s0/s1 (RIP at the
+ * block's start), I<k> (the k-th instruction) and the helpers by the names in BLOCK_HELPERS.
  *
  * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
- * and immediate forms, TEST register/immediate, INC/DEC register, MOV register/immediate,
- * MOVZX register, LEA (32-bit addresses, and 64-bit ones without RIP-relative bases).
+ * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
+ * INC/DEC register, MOV register/immediate/load/store, MOVZX, LEA, shifts by an immediate,
+ * IMUL, PUSH/POP register. Read-modify-write memory destinations stay with their closures
+ * (their flags must survive a faulting write).
  */
 import type { Instruction } from '../../x86/instruction.js';
-import { REG_NONE } from '../../x86/instruction.js';
+import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
+import { effectiveAddress } from '../../x86/exec/address.js';
+import { pop, push } from '../../x86/exec/stack.js';
 import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
 import { carry, conditionOf } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
@@ -27,15 +34,30 @@ import { wide } from '../../x86/exec/wide.js';
 export const BLOCK_HELPERS = {
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, shift64, shiftOut, shiftFlags, product, mulFlags, wide,
+  effectiveAddress, push, pop,
 };
+
+/** Generated statements for one instruction, and whether they may fault or write memory. */
+export interface InlineForm { text: string; faults: boolean; writes: boolean }
+
 
 /** Group 2 operations (ModRM.reg order) on 32-bit operands, by helper name (SAL = SHL). */
 const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN'];
 
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
 
-/** Statements for insn, or undefined when it must run through its closure. */
-export function inlineInsn(insn: Instruction): string | undefined {
+/**
+ * The inlined form of insn (the k-th of its block, ending at block offset end), or undefined
+ * when it must run through its closure.
+ */
+export function inlineInsn(insn: Instruction, k: number, end: number): InlineForm | undefined {
+  const text = registerForm(insn);
+  if (text !== undefined) return { text, faults: false, writes: false };
+  return memoryForm(insn, k, end);
+}
+
+/** Statements for a register-only form, or undefined. */
+function registerForm(insn: Instruction): string | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
   const size = insn.opSize;
   if (size !== 4 && size !== 8) return undefined;
@@ -72,6 +94,84 @@ export function inlineInsn(insn: Instruction): string | undefined {
   if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff);
   if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`) : undefined;
   return undefined;
+}
+
+/** Memory and stack forms (see the module comment), or undefined. */
+function memoryForm(insn: Instruction, k: number, end: number): InlineForm | undefined {
+  if (insn.vex !== 0 || insn.lock || insn.mode === 16 || insn.map !== 0 && insn.map !== 1) return undefined;
+  const op = insn.opcode, size = insn.opSize;
+  if (insn.map === 0 && op >= 0x50 && op <= 0x5f) return stackForm(insn, op);
+  if (size !== 4 && size !== 8 || !insn.hasModrm || insn.mod === 3) return undefined;
+  const ea = address(insn, k, end);
+  if (ea === undefined) return undefined;
+  const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0;
+  const load = (v: string, vh: string): string =>
+    `const ${v} = cpu.read(${sg}, ea, ${size})${size === 8 ? `, ${vh} = cpu.memHi` : ''};`;
+  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true, writes: false });
+  if (insn.map === 1) {
+    if (op === 0xb6 || op === 0xb7) return read(`r[${reg}] = cpu.read(${sg}, ea, ${op === 0xb6 ? 1 : 2}); r[${reg + 1}] = 0;`);
+    return undefined;
+  }
+  if (op === 0x8b) return read(`${load('v', 'vh')} r[${reg + 1}] = ${size === 8 ? 'vh' : '0'}; r[${reg}] = v;`);
+  if (op === 0x89) {
+    return { text: `cpu.write(${sg}, ${ea}, ${size}, r[${reg}], ${size === 8 ? `r[${reg + 1}]` : '0'});`, faults: true, writes: true };
+  }
+  if (op === 0xc7 && (insn.reg & 7) === 0) return { text: `cpu.write(${sg}, ${ea}, ${size}, ${insn.imm | 0}, ${immHi});`, faults: true, writes: true };
+  if (op < 0x40 && (op & 7) === 3) return read(`${load('b', 'bh')} ${alu((op >> 3) & 7, size, reg, 'b', 'bh')}`);
+  // CMP and TEST with a memory destination write nothing: the flags of (memory, source).
+  if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `r[${reg}]`, `r[${reg + 1}]`)}`);
+  if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `r[${reg}]`, `r[${reg + 1}]`)}`);
+  if ((op === 0x81 || op === 0x83) && (insn.reg & 7) === 7) return read(`${load('a', 'ah')} ${compare(size, 'sub', `${insn.imm | 0}`, `${immHi}`)}`);
+  return undefined;
+}
+
+/** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */
+function compare(size: 4 | 8, kind: 'sub' | 'test', b: string, bh: string): string {
+  if (kind === 'test') return size === 4 ? `logic32(cpu, a & ${b});` : `logic64(cpu, a & ${b}, ah & ${bh});`;
+  return size === 4 ? `sub32(cpu, a, ${b}, 0);` : `sub64(cpu, a, ah, ${b}, ${bh}, 0);`;
+}
+
+/** 50+r PUSH, 58+r POP with the mode's default stack operand size (ops-stack pushReg/popReg). */
+function stackForm(insn: Instruction, op: number): InlineForm | undefined {
+  const size = insn.mode === 64 ? (insn.opsizePrefix ? 2 : 8) : insn.opSize;
+  if (size !== 4 && size !== 8) return undefined;
+  const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
+  if (op < 0x58) return { text: `push(cpu, ${size}, r[${d}], ${size === 8 ? `r[${d + 1}]` : '0'});`, faults: true, writes: true };
+  return { text: `{ const v = pop(cpu, ${size}); r[${d + 1}] = ${size === 8 ? 'half.hi' : '0'}; r[${d}] = v; }`, faults: true, writes: false };
+}
+
+/**
+ * The effective address of insn's memory operand as an expression (address.ts effectiveAddress:
+ * base + index * scale + disp at the address size; 64-bit: a signed number, exact through the
+ * same fast path, else effectiveAddress itself). RIP-relative: the next instruction's RIP is s0
+ * plus the block offset end. undefined: 16-bit addresses and 32-bit RIP-relative ones.
+ */
+function address(insn: Instruction, k: number, end: number): string | undefined {
+  const m = insn.mem;
+  if (m === null || insn.addrSize === 2) return undefined;
+  const disp = m.disp | 0;
+  if (disp !== m.disp) return undefined;
+  const b = m.base, x = m.index;
+  if (insn.addrSize === 4) {
+    if (b === REG_RIP) return undefined;
+    const terms = [`${disp}`];
+    if (b !== REG_NONE) terms.push(`r[${b << 1}]`);
+    if (x !== REG_NONE) terms.push(`Math.imul(r[${x << 1}], ${m.scale})`);
+    return `(${terms.join(' + ')}) >>> 0`;
+  }
+  if (b === REG_RIP) return `s1 * 4294967296 + (s0 >>> 0) + ${end + disp}`;
+  // Registers whose high halves are in [-2^16, 2^16) (canonical 48-bit values): the exact sum.
+  const guards: string[] = [], terms = [`${disp}`];
+  if (b !== REG_NONE) {
+    guards.push(`r[${(b << 1) + 1}] >= -65536 && r[${(b << 1) + 1}] < 65536`);
+    terms.push(`r[${(b << 1) + 1}] * 4294967296 + (r[${b << 1}] >>> 0)`);
+  }
+  if (x !== REG_NONE) {
+    guards.push(`r[${(x << 1) + 1}] >= -65536 && r[${(x << 1) + 1}] < 65536`);
+    terms.push(`(r[${(x << 1) + 1}] * 4294967296 + (r[${x << 1}] >>> 0)) * ${m.scale}`);
+  }
+  if (guards.length === 0) return `${disp}`;
+  return `(${guards.join(' && ')} ? ${terms.join(' + ')} : effectiveAddress(cpu, I${k}))`;
 }
 
 /** Group-1 operation `row` on register d (regs index) and source (b, bh) expressions. */
