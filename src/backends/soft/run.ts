@@ -208,6 +208,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           const n = insns.length < budget ? insns.length : budget;
           const gen = cpu.codeGen;
           let k = 0;
+          let linked = true;
           while (k < n) {
             insn = insns[k]!;
             const handled = fns[k]!(cpu);
@@ -215,12 +216,15 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             if (!handled) {
               executeSystem(cpu, insn);
               cpu.instret++;
+              linked = false;
               break;
             }
             cpu.instret++;
             if (cpu.codeGen !== gen) break;
           }
           budget -= k;
+          // Ran to its end through the executor: its successor may be found through its links.
+          if (linked && k === insns.length) prev = block;
         }
         if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
