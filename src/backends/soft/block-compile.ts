@@ -31,9 +31,10 @@ export type BlockFn = (cpu: SoftCpu, budget: number) => number;
  * Runs of a block before it is compiled. Compiling costs ~0.1 ms, and a generated function runs
  * in V8's interpreter or baseline tier for its first thousands of calls, slower than the
  * instructions' closures (shared code, long optimised): only blocks that will run many more
- * times gain. On the Linux boot, 1000 took ~13% less CPU than 200, and 200 ~10% less than 16.
+ * times gain. Linux boot to `Run /init`, CPU s in paired runs on a loaded 2-core host: 16 -> 108,
+ * 200 -> 97; 200 -> 90, 1000 -> 79; 1000 -> 83, 4000 -> 76.
  */
-export let HOT_BLOCK_RUNS = 1000;
+export let HOT_BLOCK_RUNS = 4000;
 
 /** Sets HOT_BLOCK_RUNS (tests compile blocks after a few runs, to exercise compiled code). */
 export function setHotBlockRuns(n: number): void {
