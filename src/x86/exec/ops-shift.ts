@@ -6,7 +6,6 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { CF as CF_ } from './context.js';
 import { advance } from './address.js';
 import { commitRm } from './commit.js';
 import { rmAddress, rmRead, regRead } from './operands.js';
@@ -15,10 +14,6 @@ import { half, readGpr, SIZE_MASK, writeGpr } from './regs.js';
 import { on } from './table.js';
 import { shiftFlags, shiftDoubleFlags, rotateCountZeroWritesReg } from './undefined-flags.js';
 import { carry } from './lazy-flags.js';
-
-// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
-// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
-const CF = CF_;
 
 export const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6, SAR = 7;
 

@@ -10,7 +10,7 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { CF as CF_, RIP_LO as RIP_LO_ } from './context.js';
+import { RIP_LO as RIP_LO_ } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
 import { ALU_OPS, incDec32, incDec64, OP_CMP } from './alu.js';
 import { commitRm } from './commit.js';
@@ -25,7 +25,7 @@ import { HANDLERS, MAP_SIZE } from './table.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
-const CF = CF_, RIP_LO = RIP_LO_;
+const RIP_LO = RIP_LO_;
 
 type Compiled = (ctx: ExecContext) => boolean;
 
