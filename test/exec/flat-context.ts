@@ -4,12 +4,12 @@
  */
 import type { ExecContext } from '../../src/x86/exec/context.js';
 import { RIP_LO, X86Fault } from '../../src/x86/exec/context.js';
+import { LazyFlags } from '../../src/x86/exec/lazy-flags.js';
 
 export interface Access { write: boolean; seg: number; addr: number; size: number }
 
-export class FlatContext implements ExecContext {
+export class FlatContext extends LazyFlags implements ExecContext {
   regs = new Int32Array(34);
-  flags = 2;
   mode: 16 | 32 | 64 = 64;
   stackSize: 2 | 4 | 8 = 8;
   memHi = 0;
@@ -21,7 +21,7 @@ export class FlatContext implements ExecContext {
   /** Writes at or above this address fault (reads succeed): a write that fails after its read. */
   writeFaultFrom = Infinity;
 
-  constructor(readonly mem: Uint8Array, readonly base: number) {}
+  constructor(readonly mem: Uint8Array, readonly base: number) { super(); }
 
   private offset(addr: number, size: number, write: boolean): number {
     const o = addr - this.base;

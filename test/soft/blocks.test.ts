@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { State, type VcpuStateInput, type VmExit } from '../../src/index.js';
 import { realModeState, resetState } from '../../src/x86/boot-state.js';
 import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
+import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../../src/backends/soft/block-compile.js';
 import { guestBinary } from '../support.js';
 import { load, longMode, softVm, type SoftVm } from './vm.js';
 
@@ -41,13 +42,18 @@ function trace(vm: SoftVm, state: VcpuStateInput): Trace {
   return { exits, gprs: JSON.stringify(g, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v)), tsc: vm.cpu.getState(State.MSRS).msrs!.tsc! };
 }
 
-/** The same guest with blocks compiled (default slice) and one instruction at a time (slice 1). */
+/**
+ * The same guest with blocks compiled (default slice; blocks compiled after 4 runs, so these
+ * short guests run compiled code) and one instruction at a time (slice 1).
+ */
 function both(setup: () => { vm: SoftVm; state: VcpuStateInput }): [Trace, Trace] {
-  const saved = RUN_SLICE;
+  const saved = RUN_SLICE, savedHot = HOT_BLOCK_RUNS;
   try {
+    setHotBlockRuns(4);
     const a = setup();
     const fast = trace(a.vm, a.state);
     a.vm.hv.close();
+    setHotBlockRuns(savedHot);
     setRunSlice(1);
     const b = setup();
     const slow = trace(b.vm, b.state);
@@ -55,6 +61,7 @@ function both(setup: () => { vm: SoftVm; state: VcpuStateInput }): [Trace, Trace
     return [fast, slow];
   } finally {
     setRunSlice(saved);
+    setHotBlockRuns(savedHot);
   }
 }
 

@@ -22,31 +22,89 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
+import { BLOCK_HELPERS, inlineInsn } from './block-inline.js';
 import type { SoftCpu } from './cpu.js';
 
 export type BlockFn = (cpu: SoftCpu, budget: number) => number;
 
-/** Runs of a block before it is compiled (most code runs a few times; compiling costs ~0.1 ms). */
-export const HOT_BLOCK_RUNS = 16;
+/**
+ * Runs of a block before it is compiled. Compiling costs ~0.1 ms, and a generated function runs
+ * in V8's interpreter or baseline tier for its first thousands of calls, slower than the
+ * instructions' closures (shared code, long optimised): only blocks that will run many more
+ * times gain. Linux boot to `Run /init`, CPU s in paired runs on a loaded 2-core host: 16 -> 108,
+ * 200 -> 97; 200 -> 90, 1000 -> 79; 1000 -> 83, 4000 -> 76.
+ */
+export let HOT_BLOCK_RUNS = 4000;
 
-type Factory = (fns: readonly Compiled[]) => BlockFn;
+/** Sets HOT_BLOCK_RUNS (tests compile blocks after a few runs, to exercise compiled code). */
+export function setHotBlockRuns(n: number): void {
+  HOT_BLOCK_RUNS = n;
+}
+
+type Factory = (fns: readonly Compiled[], insns: readonly Instruction[], helpers: typeof BLOCK_HELPERS) => BlockFn;
 
 /** undefined when the host forbids code generation from strings: blocks then run uncompiled. */
 export function compileBlock(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
   if (!codegenAllowed) return undefined;
-  const n = fns.length;
+  const n = fns.length, mode = insns[0]!.mode;
   const lines: string[] = [];
-  for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}];`);
+  for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}], I${k} = insns[${k}];`);
+  for (const name of Object.keys(BLOCK_HELPERS)) lines.push(`const ${name} = helpers.${name};`);
   // k counts retired instructions in a local; the finally adds it to instret however the block ends.
+  // s0 s1: RIP at the block's start. Inlined forms (block-inline.ts) leave RIP alone: it is set
+  // from s0 before anything that can fault, decline or branch, and at the end. A block lies in one
+  // page, so the offsets of its instructions never carry into RIP's high half (only its end may).
   const loops = isRelativeBranch(insns[n - 1]!);
   lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0;');
-  if (loops) lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
+  lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
   lines.push('  try {');
   if (loops) lines.push('    for (;;) {');
+  let off = 0, pending = 0, ripStale = false;
+  const flush = (): void => {
+    if (pending !== 0) lines.push(`    k += ${pending};`);
+    pending = 0;
+  };
+  // RIP at block offset o; an offset at the block's end may be the end of its page, which in
+  // 64-bit code may carry into the high half.
+  const ripAt = (o: number): string => mode === 64
+    ? `{ const t = (s0 >>> 0) + ${o}; r[${RIP_LO}] = t | 0; if (t > 0xffffffff) r[${RIP_LO + 1}] = (s1 + 1) | 0; }`
+    : `r[${RIP_LO}] = (s0 + ${o}) | 0;`;
   for (let k = 0; k < n; k++) {
-    lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
-    if (k < n - 1 && mayWriteMemory(insns[k]!)) lines.push('    if (cpu.codeGen !== g) return k;');
+    const insn = insns[k]!, end = off + insn.length;
+    if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
+      const jcc = inlineJcc(insn, k, off, end);
+      if (jcc !== undefined) {
+        flush();
+        lines.push(`    ${jcc}`, '    k++;');
+        ripStale = false;
+        off = end;
+        continue;
+      }
+    }
+    const form = mode === 16 ? undefined : inlineInsn(insn, k, end);
+    if (form !== undefined && !form.faults) {
+      lines.push(`    ${form.text}`);
+      pending++;
+      ripStale = true;
+    } else if (form !== undefined) {
+      // It may fault or exit: RIP and the retired count exact before it.
+      if (ripStale) lines.push(`    ${ripAt(off)}`);
+      flush();
+      lines.push(`    ${form.text}`);
+      pending = 1;
+      ripStale = true;
+      if (form.writes && k < n - 1) lines.push(`    if (cpu.codeGen !== g) { ${ripAt(end)} k += 1; return k; }`);
+    } else {
+      if (ripStale) lines.push(`    ${ripAt(off)}`);
+      ripStale = false;
+      flush();
+      lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
+      if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
+    }
+    off = end;
   }
+  if (ripStale) lines.push(`    ${ripAt(off)}`);
+  flush();
   if (loops) {
     lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
   } else {
@@ -55,12 +113,32 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   lines.push('  } finally {', '    cpu.instret += k;', '  }', '};');
   let factory: Factory;
   try {
-    factory = new Function('fns', lines.join('\n')) as Factory;
+    factory = new Function('fns', 'insns', 'helpers', lines.join('\n')) as Factory;
   } catch {
     codegenAllowed = false; // --disallow-code-generation-from-strings
     return undefined;
   }
-  return factory(fns);
+  return factory(fns, insns, BLOCK_HELPERS);
+}
+
+/**
+ * A block-ending Jcc rel at block offset off (end: the next instruction's offset) with the
+ * mode's default operand size, as statements that set RIP; in 64-bit code a target whose low
+ * half carries into the high half goes to the closure f<k> (which also checks canonicality).
+ */
+function inlineJcc(insn: Instruction, k: number, off: number, end: number): string | undefined {
+  const op = insn.opcode;
+  const isJcc = insn.vex === 0 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f));
+  if (!isJcc) return undefined;
+  const cc = op & 15, target = end + (insn.imm | 0);
+  if (insn.mode === 32 && insn.opSize === 4) {
+    return `r[${RIP_LO}] = (s0 + (conditionOf(cpu, ${cc}) ? ${target} : ${end})) | 0; r[${RIP_LO + 1}] = 0;`;
+  }
+  if (insn.mode === 64 && insn.opSize === 8) {
+    return `{ const t = (s0 >>> 0) + (conditionOf(cpu, ${cc}) ? ${target} : ${end});` +
+      ` if (t >= 0 && t <= 0xffffffff) r[${RIP_LO}] = t | 0; else { r[${RIP_LO}] = (s0 + ${off}) | 0; f${k}(cpu); } }`;
+  }
+  return undefined;
 }
 
 let codegenAllowed = true;

@@ -18,6 +18,7 @@ import { IF as IF_, TF as TF_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
+import type { PendingEvent } from './state.js';
 import { compileBlock } from './block-compile.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
@@ -62,7 +63,7 @@ function withState(cpu: SoftCpu, exit: ExitWithoutState): VmExit {
  */
 function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
   const shadow = cpu.intShadow;
-  const intOk = (cpu.flags & IF) !== 0 && !shadow;
+  const intOk = (cpu.flagBits & IF) !== 0 && !shadow;
   const nmiOk = !cpu.nmiBlocked && !shadow;
   const pending = cpu.pending;
   for (let k = 0; k < pending.length; k++) {
@@ -144,11 +145,17 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         cpu.halted = false;
         return withState(cpu, { reason: 'halted' });
       }
-      // With events, windows or single-stepping (TF) to watch, go one instruction at a time.
-      const watch = cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting || (cpu.flags & TF) !== 0;
+      // With events, windows or single-stepping (TF) to watch, go one instruction at a time. A
+      // pending interrupt or an interrupt window with IF = 0 cannot be acted on until an
+      // instruction sets IF: blocks run meanwhile, and stop as soon as IF is set (stopBits).
+      const ifOn = (cpu.flagBits & IF) !== 0;
+      const waitsForIf = !ifOn && (cpu.intWindowExiting || cpu.pending.length !== 0);
+      const watch = (cpu.flagBits & TF) !== 0 || cpu.nmiWindowExiting ||
+        (waitsForIf ? !onlyInterrupts(cpu.pending) : cpu.intWindowExiting || cpu.pending.length !== 0);
+      const stopBits = waitsForIf ? TF | IF : TF;
       const blocks = !cpu.interpretOnly;
       if (watch) {
-        const stepping = (cpu.flags & TF) !== 0;
+        const stepping = (cpu.flagBits & TF) !== 0;
         if (cpu.intShadow) cpu.intShadow = false;
         insn = cpu.fetch();
         if (!execute(cpu, insn)) executeSystem(cpu, insn);
@@ -193,7 +200,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             }
             budget -= retired;
             if (r > 0 && r % insns.length === 0) prev = block;
-            if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0 || cpu.repBudget <= 0) {
+            if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
             }
@@ -202,6 +209,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           const n = insns.length < budget ? insns.length : budget;
           const gen = cpu.codeGen;
           let k = 0;
+          let linked = true;
           while (k < n) {
             insn = insns[k]!;
             const handled = fns[k]!(cpu);
@@ -209,14 +217,17 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             if (!handled) {
               executeSystem(cpu, insn);
               cpu.instret++;
+              linked = false;
               break;
             }
             cpu.instret++;
             if (cpu.codeGen !== gen) break;
           }
           budget -= k;
+          // Ran to its end through the executor: its successor may be found through its links.
+          if (linked && k === insns.length) prev = block;
         }
-        if (cpu.halted || cpu.pendingTprExit || (cpu.flags & TF) !== 0 || cpu.repBudget <= 0) {
+        if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
           break;
         }
@@ -227,6 +238,12 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       if (exit) return withState(cpu, exit);
     }
   }
+}
+
+/** Whether every held event is an external interrupt (the kind that waits for IF = 1). */
+function onlyInterrupts(pending: readonly PendingEvent[]): boolean {
+  for (let k = 0; k < pending.length; k++) if (pending[k]!.kind !== 'interrupt') return false;
+  return true;
 }
 
 /** Turns what an instruction threw into a delivered fault (undefined) or an exit. */

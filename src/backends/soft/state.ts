@@ -4,6 +4,7 @@
  * or, for addresses, signed JS numbers (exact for every canonical address).
  */
 import { RIP_LO } from '../../x86/exec/context.js';
+import { LazyFlags } from '../../x86/exec/lazy-flags.js';
 
 /** Segment slots: 0..5 = es cs ss ds fs gs (as in instruction.ts), then LDTR and TR. */
 export const SLOT_LDTR = 6, SLOT_TR = 7;
@@ -44,10 +45,10 @@ export type PendingEvent =
   | { kind: 'interrupt'; vector: number }
   | { kind: 'nmi' };
 
-export class CpuState {
+/** RFLAGS is `flags`, kept lazily (LazyFlags). */
+export class CpuState extends LazyFlags {
   /** 16 GPRs then RIP, [lo, hi] int32 pairs (ExecContext.regs). */
   readonly regs = new Int32Array(RIP_LO + 2);
-  flags = 2;
 
   readonly segSel = new Int32Array(8);
   /** Segment bases as signed numbers (canonical in long mode). */
@@ -89,6 +90,7 @@ export class CpuState {
   readonly xmm: Uint8Array[] = Array.from({ length: 16 }, () => new Uint8Array(16));
 
   constructor() {
+    super();
     // The x86 reset state: real mode at F000:FFF0 with CS base FFFF0000.
     for (let s = 0; s < 6; s++) {
       this.segLimit[s] = 0xffff;

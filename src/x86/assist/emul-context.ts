@@ -19,6 +19,7 @@
  */
 import type { MemHandler, Segs } from '../../api/types.js';
 import type { ExecContext } from '../exec/context.js';
+import { LazyFlags } from '../exec/lazy-flags.js';
 import type { VectorContext } from '../sse/context.js';
 import type { X87Context } from '../x87-exec/context.js';
 import { GuestLinear, PAGE, type HostBytes } from './guest-linear.js';
@@ -28,11 +29,10 @@ import { FpuSnapshot, type FpuFields } from './fpu-state.js';
 /** The size of the next handler piece of a block access: 8, 4, 2 or 1 bytes, the largest that fits. */
 const pieceSize = (left: number): number => (left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1);
 
-export class EmulContext implements ExecContext, VectorContext, X87Context, FpuFields {
+export class EmulContext extends LazyFlags implements ExecContext, VectorContext, X87Context, FpuFields {
   readonly regs = new Int32Array(34);
   /** The registers as loaded, to write back only what changed. */
   readonly before = new Int32Array(34);
-  flags = 0;
   memHi = 0;
   stackSize: 2 | 4 | 8 = 8;
   cpl = 0;

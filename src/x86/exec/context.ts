@@ -7,6 +7,7 @@
  * Linear/effective addresses are JS numbers: uint32 in 16/32-bit code; in 64-bit code a signed
  * number (hi * 2^32 + lo>>>0 with hi signed), exact for every canonical address.
  */
+import type { FlagState } from './lazy-flags.js';
 
 /** Index of RIP in ExecContext.regs halves: regs[RIP_LO], regs[RIP_LO + 1]. */
 export const RIP_LO = 32;
@@ -28,10 +29,13 @@ const VECTOR_NAMES: Record<number, string> = {
   12: 'SS', 13: 'GP', 14: 'PF', 16: 'MF', 17: 'AC', 18: 'MC', 19: 'XM',
 };
 
-export interface ExecContext {
+export interface ExecContext extends FlagState {
   /** 16 GPRs then RIP, as [lo, hi] int32 pairs: rax = regs[0], regs[1]; rip = regs[32], regs[33]. */
   regs: Int32Array;
-  /** RFLAGS (the upper 32 bits are reserved zero). */
+  /**
+   * RFLAGS (the upper 32 bits are reserved zero), the architectural view of the lazy flag state
+   * (FlagState): implementations extend LazyFlags, where this is an accessor.
+   */
   flags: number;
   /** Current code mode: 16/32 from CS.D, 64 in long mode with CS.L. */
   mode: 16 | 32 | 64;

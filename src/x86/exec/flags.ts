@@ -1,6 +1,7 @@
 /**
- * Flag helpers: parity, sign/zero/parity of a result, and the condition codes (Jcc/SETcc/CMOVcc).
- * Flags are computed eagerly: each instruction leaves ctx.flags exact.
+ * Flag helpers: parity, sign/zero/parity of a result, and the condition codes (Jcc/SETcc/CMOVcc)
+ * on an RFLAGS value. ALU results record their flags lazily (lazy-flags.ts); ctx.flags is always
+ * the exact architectural value.
  */
 import { AF as AF_, CF as CF_, OF as OF_, PF as PF_, SF as SF_, ZF as ZF_ } from './context.js';
 

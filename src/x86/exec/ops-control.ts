@@ -10,7 +10,7 @@ import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { X86Fault, ZF as ZF_ } from './context.js';
 import { advance, computeNextRip, nextRipOut } from './address.js';
-import { condition } from './flags.js';
+import { conditionOf } from './lazy-flags.js';
 import { rmAddress, rmRead } from './operands.js';
 import { half, setRip } from './regs.js';
 import { pop, push } from './stack.js';
@@ -66,7 +66,7 @@ function jumpRelative(ctx: ExecContext, insn: Instruction): void {
 
 /** 70-7F and 0F 80-8F. */
 function jcc(ctx: ExecContext, insn: Instruction): boolean {
-  if (condition(ctx.flags, insn.opcode & 15)) jumpRelative(ctx, insn);
+  if (conditionOf(ctx, insn.opcode & 15)) jumpRelative(ctx, insn);
   else advance(ctx, insn);
   return true;
 }

@@ -6,7 +6,7 @@
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair, wrapAddress } from './address.js';
-import { condition } from './flags.js';
+import { conditionOf } from './lazy-flags.js';
 import { crc32 } from './ops-crc32.js';
 import { dataSegment, memRead, regRead, regWrite, requireMemory, rmAddress, rmRead, rmWrite, immediate } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
@@ -127,7 +127,7 @@ function xchgAcc(ctx: ExecContext, insn: Instruction): boolean {
 function cmov(ctx: ExecContext, insn: Instruction): boolean {
   const size = insn.opSize;
   const v = rmRead(ctx, insn, size, rmAddress(ctx, insn)), vh = half.hi;
-  if (condition(ctx.flags, insn.opcode & 15)) {
+  if (conditionOf(ctx, insn.opcode & 15)) {
     regWrite(ctx, insn, size, v, vh);
   } else if (size === 4 && cmovFalseWritesReg()) {
     regWrite(ctx, insn, 4, regRead(ctx, insn, 4), 0);
@@ -138,7 +138,7 @@ function cmov(ctx: ExecContext, insn: Instruction): boolean {
 
 /** 0F 90-9F SETcc r/m8. */
 function setcc(ctx: ExecContext, insn: Instruction): boolean {
-  rmWrite(ctx, insn, 1, rmAddress(ctx, insn), condition(ctx.flags, insn.opcode & 15) ? 1 : 0, 0);
+  rmWrite(ctx, insn, 1, rmAddress(ctx, insn), conditionOf(ctx, insn.opcode & 15) ? 1 : 0, 0);
   advance(ctx, insn);
   return true;
 }

@@ -6,7 +6,6 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { CF as CF_ } from './context.js';
 import { advance } from './address.js';
 import { commitRm } from './commit.js';
 import { rmAddress, rmRead, regRead } from './operands.js';
@@ -14,76 +13,88 @@ import { bit64, pairOut, sar64, shl64, shr64 } from './pair.js';
 import { half, readGpr, SIZE_MASK, writeGpr } from './regs.js';
 import { on } from './table.js';
 import { shiftFlags, shiftDoubleFlags, rotateCountZeroWritesReg } from './undefined-flags.js';
-
-// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
-// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
-const CF = CF_;
+import { carry } from './lazy-flags.js';
 
 export const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SHR = 5, SAL = 6, SAR = 7;
-
-function sext(v: number, size: number): number {
-  return size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
-}
 
 /** The outcome of one shift: result (lo, hi), CF and OF bits; `affected` false when count 0. */
 export const shiftOut = { hi: 0, cf: 0, of: 0 };
 
+// One small function per operation on n-bit operands (n = 8, 16, 32; a zero-extended, uint32
+// for n = 32; mask the n-bit mask): each returns the result (masked) and leaves CF and OF in
+// shiftOut. shiftSmall dispatches on them; compiled blocks call them by name.
+
+export function rolN(a: number, c: number, n: number, mask: number): number {
+  const k = c % n;
+  const r = k === 0 ? a : ((a << k) | (a >>> (n - k))) & mask;
+  const cf = r & 1;
+  shiftOut.cf = cf; shiftOut.of = ((r >>> (n - 1)) & 1) ^ cf;
+  return r;
+}
+
+export function rorN(a: number, c: number, n: number, mask: number): number {
+  const k = c % n;
+  const r = k === 0 ? a : ((a >>> k) | (a << (n - k))) & mask;
+  const cf = (r >>> (n - 1)) & 1;
+  shiftOut.cf = cf; shiftOut.of = cf ^ ((r >>> (n - 2)) & 1);
+  return r;
+}
+
+export function rclN(a: number, c: number, n: number, mask: number, cfIn: number): number {
+  const k = n === 32 ? c : c % (n + 1);
+  let r: number, cf: number;
+  if (k === 0) { r = a; cf = cfIn; } else {
+    r = ((a << k) | (cfIn << (k - 1)) | (k > 1 ? a >>> (n + 1 - k) : 0)) & mask;
+    cf = (a >>> (n - k)) & 1;
+  }
+  shiftOut.cf = cf; shiftOut.of = ((r >>> (n - 1)) & 1) ^ cf;
+  return r;
+}
+
+export function rcrN(a: number, c: number, n: number, mask: number, cfIn: number): number {
+  const k = n === 32 ? c : c % (n + 1);
+  let r: number, cf: number;
+  if (k === 0) { r = a; cf = cfIn; } else {
+    r = ((a >>> k) | (cfIn << (n - k)) | (k > 1 ? a << (n + 1 - k) : 0)) & mask;
+    cf = (a >>> (k - 1)) & 1;
+  }
+  shiftOut.cf = cf; shiftOut.of = ((r >>> (n - 1)) ^ (r >>> (n - 2))) & 1;
+  return r;
+}
+
+export function shlN(a: number, c: number, n: number, mask: number): number {
+  const r = c < 32 ? (a << c) & mask : 0;
+  const cf = c <= n ? (a >>> (n - c)) & 1 : 0;
+  shiftOut.cf = cf; shiftOut.of = ((r >>> (n - 1)) & 1) ^ cf;
+  return r;
+}
+
+export function shrN(a: number, c: number, n: number): number {
+  shiftOut.cf = (a >>> (c - 1)) & 1; shiftOut.of = c === 1 ? (a >>> (n - 1)) & 1 : 0;
+  return a >>> c;
+}
+
+export function sarN(a: number, c: number, n: number, mask: number): number {
+  const s = n === 8 ? (a << 24) >> 24 : n === 16 ? (a << 16) >> 16 : a | 0;
+  shiftOut.cf = (s >> (c - 1)) & 1; shiftOut.of = 0;
+  return (s >> c) & mask;
+}
+
 /** Shift/rotate a (size 1/2/4, zero-extended or int32) by masked count c >= 1. */
 export function shiftSmall(op: number, size: number, a: number, c: number, cfIn: number): number {
-  const n = size * 8, mask = SIZE_MASK[size];
+  const n = size * 8, mask = SIZE_MASK[size]!;
   a = size === 4 ? a >>> 0 : a;
-  let r: number, cf: number, of: number;
+  let r: number;
   switch (op) {
-    case ROL: {
-      const k = c % n;
-      r = k === 0 ? a : ((a << k) | (a >>> (n - k))) & mask;
-      cf = r & 1;
-      of = ((r >>> (n - 1)) & 1) ^ cf;
-      break;
-    }
-    case ROR: {
-      const k = c % n;
-      r = k === 0 ? a : ((a >>> k) | (a << (n - k))) & mask;
-      cf = (r >>> (n - 1)) & 1;
-      of = cf ^ ((r >>> (n - 2)) & 1);
-      break;
-    }
-    case RCL: {
-      const k = n === 32 ? c : c % (n + 1);
-      if (k === 0) { r = a; cf = cfIn; } else {
-        r = ((a << k) | (cfIn << (k - 1)) | (k > 1 ? a >>> (n + 1 - k) : 0)) & mask;
-        cf = (a >>> (n - k)) & 1;
-      }
-      of = ((r >>> (n - 1)) & 1) ^ cf;
-      break;
-    }
-    case RCR: {
-      const k = n === 32 ? c : c % (n + 1);
-      if (k === 0) { r = a; cf = cfIn; } else {
-        r = ((a >>> k) | (cfIn << (n - k)) | (k > 1 ? a << (n + 1 - k) : 0)) & mask;
-        cf = (a >>> (k - 1)) & 1;
-      }
-      of = ((r >>> (n - 1)) ^ (r >>> (n - 2))) & 1;
-      break;
-    }
-    case SHL: case SAL:
-      r = c < 32 ? (a << c) & mask : 0;
-      cf = c <= n ? (a >>> (n - c)) & 1 : 0;
-      of = ((r >>> (n - 1)) & 1) ^ cf;
-      break;
-    case SHR:
-      r = a >>> c;
-      cf = (a >>> (c - 1)) & 1;
-      of = c === 1 ? (a >>> (n - 1)) & 1 : 0;
-      break;
-    default: { // SAR
-      const s = sext(a, size);
-      r = (s >> c) & mask;
-      cf = (s >> (c - 1)) & 1;
-      of = 0;
-    }
+    case ROL: r = rolN(a, c, n, mask); break;
+    case ROR: r = rorN(a, c, n, mask); break;
+    case RCL: r = rclN(a, c, n, mask, cfIn); break;
+    case RCR: r = rcrN(a, c, n, mask, cfIn); break;
+    case SHL: case SAL: r = shlN(a, c, n, mask); break;
+    case SHR: r = shrN(a, c, n); break;
+    default: r = sarN(a, c, n, mask);
   }
-  shiftOut.hi = 0; shiftOut.cf = cf; shiftOut.of = of;
+  shiftOut.hi = 0;
   return size === 4 ? r | 0 : r;
 }
 
@@ -155,7 +166,7 @@ function group2(ctx: ExecContext, insn: Instruction): boolean {
     advance(ctx, insn);
     return true;
   }
-  const cfIn = ctx.flags & CF;
+  const cfIn = carry(ctx);
   const r = size === 8 ? shift64(op, a, ah, c, cfIn) : shiftSmall(op, size, a, c, cfIn);
   const before = ctx.flags;
   shiftFlags(ctx, op, size, r, shiftOut.hi, shiftOut.cf, shiftOut.of);

@@ -10,11 +10,12 @@
  */
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
-import { CF as CF_, RIP_LO as RIP_LO_ } from './context.js';
+import { RIP_LO as RIP_LO_ } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
-import { ALU_OPS, incDec, OP_CMP } from './alu.js';
+import { ALU_OPS, incDec32, incDec64, OP_CMP } from './alu.js';
 import { commitRm } from './commit.js';
-import { condition } from './flags.js';
+import { aluRegImm, aluRegReg } from './specialise-alu.js';
+import { carry, conditionOf } from './lazy-flags.js';
 import { product } from './ops-muldiv.js';
 import { shift64, shiftOut, shiftSmall } from './ops-shift.js';
 import { mulFlags, shiftFlags } from './undefined-flags.js';
@@ -24,7 +25,7 @@ import { HANDLERS, MAP_SIZE } from './table.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
-const CF = CF_, RIP_LO = RIP_LO_;
+const RIP_LO = RIP_LO_;
 
 type Compiled = (ctx: ExecContext) => boolean;
 
@@ -59,28 +60,13 @@ function seg(insn: Instruction): number {
 /** ADD OR ADC SBB AND SUB XOR CMP: forms 0/1 r/m,reg; 2/3 reg,r/m; 4/5 acc,imm (aluRow). */
 function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compiled | undefined {
   const write = op !== OP_CMP, f = ALU_OPS[op]!;
-  if (form === 5) return accImm(insn, op, size, write);
+  if (form === 5) return accImm(insn, op, size);
   if (form !== 1 && form !== 3) return undefined;
   const reg = insn.reg << 1;
   if (insn.mod === 3) {
     // a = destination, b = source, as the handler orders them.
     const d = form === 1 ? insn.rm << 1 : reg, s = form === 1 ? reg : insn.rm << 1;
-    if (size === 4) {
-      return (ctx) => {
-        const r = ctx.regs;
-        const v = f(ctx, 4, r[d]!, 0, r[s]!, 0);
-        if (write) { r[d] = v; r[d + 1] = 0; }
-        advance(ctx, insn);
-        return true;
-      };
-    }
-    return (ctx) => {
-      const r = ctx.regs;
-      const v = f(ctx, 8, r[d]!, r[d + 1]!, r[s]!, r[s + 1]!), vh = half.hi;
-      if (write) { r[d] = v; r[d + 1] = vh; }
-      advance(ctx, insn);
-      return true;
-    };
+    return aluRegReg(op, size, d, s, insn);
   }
   const sg = seg(insn);
   if (form === 3) {
@@ -118,42 +104,32 @@ function aluMemDest(insn: Instruction, op: number, size: 4 | 8, srcReg: number, 
 }
 
 /** op eAX/rAX, imm (forms 4/5). */
-function accImm(insn: Instruction, op: number, size: 4 | 8, write: boolean): Compiled {
-  const f = ALU_OPS[op]!;
-  const b = insn.imm, bh = size === 8 ? insn.immHi : 0;
-  return (ctx) => {
-    const r = ctx.regs;
-    const v = f(ctx, size, r[0]!, size === 8 ? r[1]! : 0, b, bh), vh = half.hi;
-    if (write) { r[0] = v; r[1] = vh; }
-    advance(ctx, insn);
-    return true;
-  };
+function accImm(insn: Instruction, op: number, size: 4 | 8): Compiled {
+  return aluRegImm(op, size, 0, insn.imm, size === 8 ? insn.immHi : 0, insn);
 }
 
 /** Group 1: op r/m, imm. */
 function group1(insn: Instruction, op: number, size: 4 | 8): Compiled {
-  const write = op !== OP_CMP, f = ALU_OPS[op]!;
   const b = insn.imm, bh = size === 8 ? insn.immHi : 0;
-  if (insn.mod === 3) {
-    const d = insn.rm << 1;
-    return (ctx) => {
-      const r = ctx.regs;
-      const v = f(ctx, size, r[d]!, size === 8 ? r[d + 1]! : 0, b, bh), vh = half.hi;
-      if (write) { r[d] = v; r[d + 1] = vh; }
-      advance(ctx, insn);
-      return true;
-    };
-  }
+  if (insn.mod === 3) return aluRegImm(op, size, insn.rm << 1, b, bh, insn);
   return aluMemDest(insn, op, size, -1, b, bh);
 }
 
 /** INC/DEC on a register (40-4F outside 64-bit mode; FF /0 /1 register forms). */
 function incDecReg(insn: Instruction, n: number, dec: boolean, size: 4 | 8): Compiled {
   const d = n << 1;
+  if (size === 4) {
+    return (ctx) => {
+      const r = ctx.regs;
+      r[d] = incDec32(ctx, r[d]!, dec); r[d + 1] = 0;
+      advance(ctx, insn);
+      return true;
+    };
+  }
   return (ctx) => {
     const r = ctx.regs;
-    const v = incDec(ctx, size, r[d]!, size === 8 ? r[d + 1]! : 0, dec), vh = half.hi;
-    r[d] = v; r[d + 1] = vh;
+    const v = incDec64(ctx, r[d]!, r[d + 1]!, dec);
+    r[d + 1] = half.hi; r[d] = v;
     advance(ctx, insn);
     return true;
   };
@@ -244,7 +220,7 @@ function jcc(insn: Instruction): Compiled | undefined {
   const handler = HANDLERS[insn.map * MAP_SIZE + insn.opcode]!;
   return (ctx) => {
     if (ctx.mode !== 32) return handler(ctx, insn);
-    if (condition(ctx.flags, cc)) {
+    if (conditionOf(ctx, cc)) {
       const r = ctx.regs;
       r[RIP_LO] = (r[RIP_LO]! + delta) | 0; r[RIP_LO + 1] = 0;
     } else {
@@ -261,7 +237,7 @@ function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): C
   const d = insn.rm << 1;
   return (ctx) => {
     const r = ctx.regs;
-    const cfIn = ctx.flags & CF;
+    const cfIn = carry(ctx);
     const v = size === 8 ? shift64(op, r[d]!, r[d + 1]!, c, cfIn) : shiftSmall(op, 4, r[d]!, c, cfIn);
     shiftFlags(ctx, op, size, v, shiftOut.hi, shiftOut.cf, shiftOut.of);
     r[d] = v; r[d + 1] = size === 8 ? shiftOut.hi : 0;

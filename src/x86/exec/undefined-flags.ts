@@ -11,6 +11,7 @@
 import type { ExecContext } from './context.js';
 import { AF as AF_, ARITH_FLAGS as ARITH_FLAGS_, CF as CF_, OF as OF_, PF as PF_, SF as SF_, ZF as ZF_ } from './context.js';
 import { PARITY, szp } from './flags.js';
+import { recordSzp } from './lazy-flags.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -37,8 +38,7 @@ export function shiftFlags(ctx: ExecContext, op: number, size: number, lo: numbe
     ctx.flags = (ctx.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
     return;
   }
-  const f = szp(lo, hi, size) | (cf ? CF : 0) | (of ? OF : 0) | AF;
-  ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
+  recordSzp(ctx, size, lo, hi, (cf ? CF : 0) | (of ? OF : 0) | AF);
 }
 
 /**
@@ -51,8 +51,7 @@ export function shiftDoubleFlags(ctx: ExecContext, size: number, left: boolean, 
   const top = size === 8 ? hi >>> 30 : (lo >>> (size * 8 - 2)) & 3;
   let of = left ? (top >> 1) ^ cf : (top >> 1) ^ (top & 1);
   if (left && size === 2 && count >= 16) of = cf; // 16-bit SHLD by 16 or more (0 above 16)
-  const f = szp(lo, hi, size) | (cf ? CF : 0) | (of ? OF : 0) | AF;
-  ctx.flags = (ctx.flags & ~ARITH_FLAGS) | f;
+  recordSzp(ctx, size, lo, hi, (cf ? CF : 0) | (of ? OF : 0) | AF);
 }
 
 /** A shift/rotate by a masked count of 0 still writes a 32-bit register (zero-extending it). */

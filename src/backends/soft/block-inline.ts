@@ -1,0 +1,263 @@
+/**
+ * Straight-line JS for the hottest register-only instruction forms, emitted into a compiled
+ * block (block-compile.ts) instead of a call to the instruction's closure. The text only moves
+ * operands between the register file and the ALU helpers of src/x86/exec/alu.ts (add32, sub64,
+ * logic32, incDec32...), which hold the semantics and flags once for every tier; the engine
+ * inlines those small helpers into the block's function.
+ *
+ * An inlined form leaves RIP alone: the block writes RIP once, before anything that can fault
+ * or branch and at its end. Register forms cannot fault; memory forms (`faults`) go through
+ * cpu.read/cpu.write (segmentation, paging, MMIO exits, faults) and so run with RIP and the
+ * retired count exact, and a form that writes (`writes`) is followed by the block's check for
+ * dropped decoded code. The generated code sees `cpu`, `r` (cpu.regs), s0/s1 (RIP at the
+ * block's start), I<k> (the k-th instruction) and the helpers by the names in BLOCK_HELPERS.
+ *
+ * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
+ * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
+ * INC/DEC register, MOV register/immediate/load/store, MOVZX, LEA, shifts by an immediate,
+ * IMUL, PUSH/POP register. Read-modify-write memory destinations stay with their closures
+ * (their flags must survive a faulting write).
+ */
+import type { Instruction } from '../../x86/instruction.js';
+import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
+import { effectiveAddress } from '../../x86/exec/address.js';
+import { pop, push } from '../../x86/exec/stack.js';
+import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
+import { carry, conditionOf } from '../../x86/exec/lazy-flags.js';
+import { half } from '../../x86/exec/regs.js';
+import { rclN, rcrN, rolN, rorN, sarN, shift64, shiftOut, shlN, shrN } from '../../x86/exec/ops-shift.js';
+import { product } from '../../x86/exec/ops-muldiv.js';
+import { mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
+import { wide } from '../../x86/exec/wide.js';
+
+/** What generated block code may call, by name (the factory binds each to a local const). */
+export const BLOCK_HELPERS = {
+  add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
+  rolN, rorN, rclN, rcrN, shlN, shrN, sarN, shift64, shiftOut, shiftFlags, product, mulFlags, wide,
+  effectiveAddress, push, pop,
+};
+
+/** Generated statements for one instruction, and whether they may fault or write memory. */
+export interface InlineForm { text: string; faults: boolean; writes: boolean }
+
+
+/** Group 2 operations (ModRM.reg order) on 32-bit operands, by helper name (SAL = SHL). */
+const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN'];
+
+const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
+
+/**
+ * The inlined form of insn (the k-th of its block, ending at block offset end), or undefined
+ * when it must run through its closure.
+ */
+export function inlineInsn(insn: Instruction, k: number, end: number): InlineForm | undefined {
+  const text = registerForm(insn);
+  if (text !== undefined) return { text, faults: false, writes: false };
+  return memoryForm(insn, k, end);
+}
+
+/** Statements for a register-only form, or undefined. */
+function registerForm(insn: Instruction): string | undefined {
+  if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
+  const size = insn.opSize;
+  if (size !== 4 && size !== 8) return undefined;
+  const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
+  if (insn.map === 1) {
+    if ((op === 0xb6 || op === 0xb7) && regForm) return movzx(insn, op === 0xb6 ? 1 : 2, size);
+    if (op === 0xaf && regForm) return imul(size, reg, rm, `r[${reg}]`, `r[${reg + 1}]`);
+    return undefined;
+  }
+  if (insn.map !== 0) return undefined;
+  const immHi = size === 8 ? insn.immHi : 0;
+  if (op < 0x40 && (op & 7) <= 5) {
+    const row = (op >> 3) & 7, form = op & 7;
+    if (form === 1 && regForm) return alu(row, size, rm, `r[${reg}]`, `r[${reg + 1}]`);
+    if (form === 3 && regForm) return alu(row, size, reg, `r[${rm}]`, `r[${rm + 1}]`);
+    if (form === 5) return alu(row, size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
+    return undefined;
+  }
+  if ((op === 0x81 || op === 0x83) && regForm) return alu(insn.reg & 7, size, rm, `${insn.imm | 0}`, `${immHi | 0}`);
+  if (op === 0x85 && regForm) return test(size, rm, `r[${reg}]`, `r[${reg + 1}]`);
+  if (op === 0xa9) return test(size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
+  if (op >= 0x40 && op <= 0x4f && insn.mode !== 64) return incDec(size, (op & 7) << 1, op >= 0x48);
+  if (op === 0xff && regForm && (insn.reg & 7) < 2) return incDec(size, rm, (insn.reg & 7) === 1);
+  if ((op === 0x89 || op === 0x8b) && regForm) {
+    const d = op === 0x89 ? rm : reg, s = op === 0x89 ? reg : rm;
+    return `r[${d}] = r[${s}]; r[${d + 1}] = ${size === 8 ? `r[${s + 1}]` : '0'};`;
+  }
+  if (op >= 0xb8 && op <= 0xbf) {
+    const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
+    return `r[${d}] = ${insn.imm | 0}; r[${d + 1}] = ${immHi | 0};`;
+  }
+  if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `r[${rm}] = ${insn.imm | 0}; r[${rm + 1}] = ${immHi | 0};`;
+  if (op === 0x8d && !regForm) return lea(insn, size, reg);
+  if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff);
+  if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`) : undefined;
+  return undefined;
+}
+
+/** Memory and stack forms (see the module comment), or undefined. */
+function memoryForm(insn: Instruction, k: number, end: number): InlineForm | undefined {
+  if (insn.vex !== 0 || insn.lock || insn.mode === 16 || insn.map !== 0 && insn.map !== 1) return undefined;
+  const op = insn.opcode, size = insn.opSize;
+  if (insn.map === 0 && op >= 0x50 && op <= 0x5f) return stackForm(insn, op);
+  if (size !== 4 && size !== 8 || !insn.hasModrm || insn.mod === 3) return undefined;
+  const ea = address(insn, k, end);
+  if (ea === undefined) return undefined;
+  const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0;
+  const load = (v: string, vh: string): string =>
+    `const ${v} = cpu.read(${sg}, ea, ${size})${size === 8 ? `, ${vh} = cpu.memHi` : ''};`;
+  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true, writes: false });
+  if (insn.map === 1) {
+    if (op === 0xb6 || op === 0xb7) return read(`r[${reg}] = cpu.read(${sg}, ea, ${op === 0xb6 ? 1 : 2}); r[${reg + 1}] = 0;`);
+    return undefined;
+  }
+  if (op === 0x8b) return read(`${load('v', 'vh')} r[${reg + 1}] = ${size === 8 ? 'vh' : '0'}; r[${reg}] = v;`);
+  if (op === 0x89) {
+    return { text: `cpu.write(${sg}, ${ea}, ${size}, r[${reg}], ${size === 8 ? `r[${reg + 1}]` : '0'});`, faults: true, writes: true };
+  }
+  if (op === 0xc7 && (insn.reg & 7) === 0) return { text: `cpu.write(${sg}, ${ea}, ${size}, ${insn.imm | 0}, ${immHi});`, faults: true, writes: true };
+  if (op < 0x40 && (op & 7) === 3) return read(`${load('b', 'bh')} ${alu((op >> 3) & 7, size, reg, 'b', 'bh')}`);
+  // CMP and TEST with a memory destination write nothing: the flags of (memory, source).
+  if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `r[${reg}]`, `r[${reg + 1}]`)}`);
+  if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `r[${reg}]`, `r[${reg + 1}]`)}`);
+  if ((op === 0x81 || op === 0x83) && (insn.reg & 7) === 7) return read(`${load('a', 'ah')} ${compare(size, 'sub', `${insn.imm | 0}`, `${immHi}`)}`);
+  return undefined;
+}
+
+/** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */
+function compare(size: 4 | 8, kind: 'sub' | 'test', b: string, bh: string): string {
+  if (kind === 'test') return size === 4 ? `logic32(cpu, a & ${b});` : `logic64(cpu, a & ${b}, ah & ${bh});`;
+  return size === 4 ? `sub32(cpu, a, ${b}, 0);` : `sub64(cpu, a, ah, ${b}, ${bh}, 0);`;
+}
+
+/** 50+r PUSH, 58+r POP with the mode's default stack operand size (ops-stack pushReg/popReg). */
+function stackForm(insn: Instruction, op: number): InlineForm | undefined {
+  const size = insn.mode === 64 ? (insn.opsizePrefix ? 2 : 8) : insn.opSize;
+  if (size !== 4 && size !== 8) return undefined;
+  const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
+  if (op < 0x58) return { text: `push(cpu, ${size}, r[${d}], ${size === 8 ? `r[${d + 1}]` : '0'});`, faults: true, writes: true };
+  return { text: `{ const v = pop(cpu, ${size}); r[${d + 1}] = ${size === 8 ? 'half.hi' : '0'}; r[${d}] = v; }`, faults: true, writes: false };
+}
+
+/**
+ * The effective address of insn's memory operand as an expression (address.ts effectiveAddress:
+ * base + index * scale + disp at the address size; 64-bit: a signed number, exact through the
+ * same fast path, else effectiveAddress itself). RIP-relative: the next instruction's RIP is s0
+ * plus the block offset end. undefined: 16-bit addresses and 32-bit RIP-relative ones.
+ */
+function address(insn: Instruction, k: number, end: number): string | undefined {
+  const m = insn.mem;
+  if (m === null || insn.addrSize === 2) return undefined;
+  const disp = m.disp | 0;
+  if (disp !== m.disp) return undefined;
+  const b = m.base, x = m.index;
+  if (insn.addrSize === 4) {
+    if (b === REG_RIP) return undefined;
+    const terms = [`${disp}`];
+    if (b !== REG_NONE) terms.push(`r[${b << 1}]`);
+    if (x !== REG_NONE) terms.push(`Math.imul(r[${x << 1}], ${m.scale})`);
+    return `(${terms.join(' + ')}) >>> 0`;
+  }
+  if (b === REG_RIP) return `s1 * 4294967296 + (s0 >>> 0) + ${end + disp}`;
+  // Registers whose high halves are in [-2^16, 2^16) (canonical 48-bit values): the exact sum.
+  const guards: string[] = [], terms = [`${disp}`];
+  if (b !== REG_NONE) {
+    guards.push(`r[${(b << 1) + 1}] >= -65536 && r[${(b << 1) + 1}] < 65536`);
+    terms.push(`r[${(b << 1) + 1}] * 4294967296 + (r[${b << 1}] >>> 0)`);
+  }
+  if (x !== REG_NONE) {
+    guards.push(`r[${(x << 1) + 1}] >= -65536 && r[${(x << 1) + 1}] < 65536`);
+    terms.push(`(r[${(x << 1) + 1}] * 4294967296 + (r[${x << 1}] >>> 0)) * ${m.scale}`);
+  }
+  if (guards.length === 0) return `${disp}`;
+  return `(${guards.join(' && ')} ? ${terms.join(' + ')} : effectiveAddress(cpu, I${k}))`;
+}
+
+/** Group-1 operation `row` on register d (regs index) and source (b, bh) expressions. */
+function alu(row: number, size: 4 | 8, d: number, b: string, bh: string): string {
+  const write = row !== OP_CMP;
+  if (row === OP_OR || row === OP_AND || row === OP_XOR) {
+    const o = row === OP_OR ? '|' : row === OP_AND ? '&' : '^';
+    if (size === 4) return `r[${d}] = logic32(cpu, r[${d}] ${o} ${b}); r[${d + 1}] = 0;`;
+    return `{ const lo = r[${d}] ${o} ${b}, hi = r[${d + 1}] ${o} ${bh}; logic64(cpu, lo, hi); r[${d}] = lo; r[${d + 1}] = hi; }`;
+  }
+  const adds = row === OP_ADD || row === OP_ADC;
+  const c = row === OP_ADC || row === OP_SBB ? 'carry(cpu)' : '0';
+  if (size === 4) {
+    const call = `${adds ? 'add32' : 'sub32'}(cpu, r[${d}], ${b}, ${c})`;
+    return write ? `r[${d}] = ${call}; r[${d + 1}] = 0;` : `${call};`;
+  }
+  const call = `${adds ? 'add64' : 'sub64'}(cpu, r[${d}], r[${d + 1}], ${b}, ${bh}, ${c})`;
+  return write ? `{ const lo = ${call}; r[${d + 1}] = half.hi; r[${d}] = lo; }` : `${call};`;
+}
+
+/**
+ * Group 2 by an immediate count on register d, as ops-shift's group2: a masked count of 0 is
+ * left to the closure (it still zero-extends a 32-bit register).
+ */
+function shift(op: number, size: 4 | 8, d: number, raw: number): string | undefined {
+  const c = raw & (size === 8 ? 0x3f : 0x1f);
+  if (c === 0) return undefined;
+  const cfIn = op === 2 || op === 3 ? 'carry(cpu)' : '0';
+  if (size === 8) {
+    return `{ const v = shift64(${op}, r[${d}], r[${d + 1}], ${c}, ${cfIn}), vh = shiftOut.hi;` +
+      ` shiftFlags(cpu, ${op}, 8, v, vh, shiftOut.cf, shiftOut.of); r[${d}] = v; r[${d + 1}] = vh; }`;
+  }
+  const args = op === 5 ? `${c}, 32` : op === 2 || op === 3 ? `${c}, 32, -1, ${cfIn}` : `${c}, 32, -1`;
+  return `{ const v = ${SHIFT32[op]}(r[${d}] >>> 0, ${args}) | 0;` +
+    ` shiftFlags(cpu, ${op}, 4, v, 0, shiftOut.cf, shiftOut.of); r[${d}] = v; r[${d + 1}] = 0; }`;
+}
+
+/** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size. */
+function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string {
+  const args = size === 8 ? `r[${s}], r[${s + 1}], ${b}, ${bh}` : `r[${s}], 0, ${b}, 0`;
+  return `{ const o = product(${size}, true, ${args}); r[${d}] = wide.w0; r[${d + 1}] = ${size === 8 ? 'wide.w1' : '0'}; mulFlags(cpu, o); }`;
+}
+
+/** TEST register d with (b, bh). */
+function test(size: 4 | 8, d: number, b: string, bh: string): string {
+  if (size === 4) return `logic32(cpu, r[${d}] & ${b});`;
+  return `logic64(cpu, r[${d}] & ${b}, r[${d + 1}] & ${bh});`;
+}
+
+function incDec(size: 4 | 8, d: number, dec: boolean): string {
+  if (size === 4) return `r[${d}] = incDec32(cpu, r[${d}], ${dec}); r[${d + 1}] = 0;`;
+  return `{ const lo = incDec64(cpu, r[${d}], r[${d + 1}], ${dec}); r[${d + 1}] = half.hi; r[${d}] = lo; }`;
+}
+
+/** MOVZX reg, r8/r16 (register source; byte registers 4..7 without REX are AH CH DH BH). */
+function movzx(insn: Instruction, from: 1 | 2, size: 4 | 8): string {
+  const d = insn.reg << 1, n = insn.rm;
+  let src: string;
+  if (from === 2) src = `(r[${n << 1}] & 0xffff)`;
+  else if (insn.rex === 0 && n >= 4 && n < 8) src = `((r[${(n - 4) << 1}] >> 8) & 0xff)`;
+  else src = `(r[${n << 1}] & 0xff)`;
+  void size; // a 32- or 64-bit destination: the upper half is zero either way
+  return `r[${d}] = ${src}; r[${d + 1}] = 0;`;
+}
+
+/**
+ * LEA: base + index * scale + disp at the address size, truncated or zero-extended to the
+ * operand size (address.ts effectiveAddress / effectiveAddressPair compute the same sum).
+ */
+function lea(insn: Instruction, size: 4 | 8, d: number): string | undefined {
+  const m = insn.mem;
+  if (m === null || m.base > 15 || insn.addrSize === 2 || m.index > 15) return undefined;
+  const base = m.base === REG_NONE ? -1 : m.base << 1, index = m.index === REG_NONE ? -1 : m.index << 1;
+  const disp = m.disp | 0;
+  if (disp !== m.disp) return undefined;
+  if (insn.addrSize === 4) {
+    const terms = [`${disp}`];
+    if (base >= 0) terms.push(`r[${base}]`);
+    if (index >= 0) terms.push(m.scale === 1 ? `r[${index}]` : `(r[${index}] << ${Math.log2(m.scale)})`);
+    return `r[${d}] = (${terms.join(' + ')}) | 0; r[${d + 1}] = 0;`;
+  }
+  // 64-bit address: the low halves summed exactly (< 2^36), the carry into the high halves.
+  const lo = [`${disp}`], hi: string[] = [];
+  if (base >= 0) { lo.push(`(r[${base}] >>> 0)`); hi.push(`r[${base + 1}]`); }
+  if (index >= 0) { lo.push(`(r[${index}] >>> 0) * ${m.scale}`); hi.push(`r[${index + 1}] * ${m.scale}`); }
+  if (size === 4) return `r[${d}] = (${lo.join(' + ')}) | 0; r[${d + 1}] = 0;`;
+  hi.push('Math.floor(l / 4294967296)');
+  return `{ const l = ${lo.join(' + ')}; r[${d}] = l | 0; r[${d + 1}] = (${hi.join(' + ')}) | 0; }`;
+}

@@ -1,0 +1,164 @@
+/**
+ * Lazy arithmetic flags. An ALU operation does not compute CF PF AF ZF SF OF: it records what it
+ * did (lfOp: kind and size, the operands and the result) and the six flags are derived from that
+ * record only when something reads them. `flags` stays the architectural RFLAGS view: reading it
+ * materialises the record, writing it drops the record. So every reader and writer that uses
+ * `flags` (PUSHF, interrupts, getState, shifts, MUL...) sees exactly the flags an eager
+ * computation would have left, and only the hot paths (ALU results, Jcc/SETcc/CMOVcc, ADC/SBB
+ * carry-in) use the record directly.
+ *
+ * The formulas derive each flag from (a, b, r) alone, carry-in included: carry out of the top
+ * bit is majority(a, b, not r) for ADD/ADC and majority(not a, b, r) for SUB/SBB, which is why
+ * ADC and SBB record the same kinds as ADD and SUB.
+ */
+import { AF as AF_, ARITH_FLAGS as ARITH_FLAGS_, CF as CF_, OF as OF_, SF as SF_, ZF as ZF_ } from './context.js';
+import { condition, PARITY } from './flags.js';
+
+// Module-local copies of imported numbers: V8 folds a module's own constants into the code,
+// but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
+const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_, SF = SF_, ZF = ZF_;
+
+/** Kinds, or'ed with the operand size (1, 2, 4, 8) into lfOp; 0 = no record (flagBits exact). */
+export const LF_ADD = 0x10, LF_SUB = 0x20, LF_LOGIC = 0x40;
+/** INC/DEC: as ADD/SUB, but CF is the one in flagBits (kept from before). */
+export const LF_KEEP_CF = 0x80;
+/**
+ * SF ZF PF from the result, CF OF AF as given (in lfA, as RFLAGS bits): shifts, whose CF/OF/AF
+ * rules (undefined-flags.ts) are decided when they run.
+ */
+export const LF_SZP = 0x100;
+const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4;
+
+/** The flag state every ExecContext carries (see the module comment). */
+export interface FlagState {
+  /** RFLAGS; its arithmetic bits are stale while lfOp !== 0 (except CF under LF_KEEP_CF). */
+  flagBits: number;
+  /** The last flag-producing operation: kind | size, or 0. */
+  lfOp: number;
+  /** Operands and result: low halves (int32; sizes 1/2 zero-extended) and, for size 8, high halves. */
+  lfA: number; lfAh: number; lfB: number; lfBh: number; lfR: number; lfRh: number;
+}
+
+/**
+ * The lazy flag fields with `flags` as an accessor: executor contexts extend this (the soft CPU's
+ * state, the assists' context). Initial RFLAGS = 2 (bit 1 reads as 1).
+ */
+export class LazyFlags implements FlagState {
+  flagBits = 2;
+  lfOp = 0;
+  lfA = 0; lfAh = 0; lfB = 0; lfBh = 0; lfR = 0; lfRh = 0;
+
+  get flags(): number {
+    return this.lfOp === 0 ? this.flagBits : materialise(this);
+  }
+
+  set flags(v: number) {
+    this.flagBits = v;
+    this.lfOp = 0;
+  }
+}
+
+/** Folds the record into flagBits (lfOp becomes 0) and returns RFLAGS. */
+export function materialise(c: FlagState): number {
+  const op = c.lfOp, size = op & 15;
+  const a = c.lfA, b = c.lfB, r = c.lfR;
+  let f: number;
+  // 32-bit records first, branch-free (the usual case): SF is bit 31 moved to bit 7, OF bit 31
+  // moved to bit 11, CF bit 31 moved to bit 0.
+  const szp32 = PARITY[r & 0xff]! | (r === 0 ? ZF : 0) | ((r >>> 24) & SF);
+  if (op === ADD4) {
+    f = szp32 | ((a ^ b ^ r) & AF) | (((a & b) | ((a | b) & ~r)) >>> 31) | ((((a ^ r) & (b ^ r)) >>> 20) & OF);
+  } else if (op === SUB4) {
+    f = szp32 | ((a ^ b ^ r) & AF) | (((~a & b) | ((~a | b) & r)) >>> 31) | ((((a ^ b) & (a ^ r)) >>> 20) & OF);
+  } else if (op === LOGIC4) {
+    f = szp32;
+  } else if (size === 8) {
+    const rh = c.lfRh;
+    f = PARITY[r & 0xff]! | ((r | rh) === 0 ? ZF : 0) | (rh < 0 ? SF : 0);
+    if (op & LF_SZP) f |= a;
+    else if ((op & LF_LOGIC) === 0) {
+      const ah = c.lfAh, bh = c.lfBh;
+      f |= (a ^ b ^ r) & AF;
+      if (op & LF_ADD) {
+        f |= (((ah & bh) | ((ah | bh) & ~rh)) >>> 31) | (((ah ^ rh) & (bh ^ rh)) < 0 ? OF : 0);
+      } else {
+        f |= (((~ah & bh) | ((~ah | bh) & rh)) >>> 31) | (((ah ^ bh) & (ah ^ rh)) < 0 ? OF : 0);
+      }
+    }
+  } else {
+    const top = size * 8 - 1;
+    const m = size === 4 ? r : r & (size === 1 ? 0xff : 0xffff);
+    f = PARITY[r & 0xff]! | (m === 0 ? ZF : 0) | (((m >>> top) & 1) !== 0 ? SF : 0);
+    if (op & LF_SZP) f |= a;
+    else if ((op & LF_LOGIC) === 0) {
+      f |= (a ^ b ^ r) & AF;
+      if (op & LF_ADD) {
+        f |= ((((a & b) | ((a | b) & ~r)) >>> top) & 1) | ((((a ^ r) & (b ^ r)) >>> top) & 1 ? OF : 0);
+      } else {
+        f |= ((((~a & b) | ((~a | b) & r)) >>> top) & 1) | ((((a ^ b) & (a ^ r)) >>> top) & 1 ? OF : 0);
+      }
+    }
+  }
+  if (op & LF_KEEP_CF) f = (f & ~CF) | (c.flagBits & CF);
+  const v = (c.flagBits & ~ARITH_FLAGS) | f;
+  c.flagBits = v;
+  c.lfOp = 0;
+  return v;
+}
+
+/** Records SF ZF PF of (r, rh) at size with CF OF AF = cfOfAf (RFLAGS bits). */
+export function recordSzp(c: FlagState, size: number, r: number, rh: number, cfOfAf: number): void {
+  c.lfOp = LF_SZP | size; c.lfR = r; c.lfRh = rh; c.lfA = cfOfAf;
+}
+
+/** CF (0 or 1) without materialising the other flags: the carry-in of ADC/SBB/RCL/RCR. */
+export function carry(c: FlagState): number {
+  const op = c.lfOp;
+  if (op === 0 || (op & (LF_KEEP_CF | LF_LOGIC | LF_SZP)) !== 0) {
+    return (op & LF_LOGIC) !== 0 ? 0 : (op & LF_SZP) !== 0 ? c.lfA & CF : c.flagBits & CF;
+  }
+  const size = op & 15;
+  if (size === 8) {
+    const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
+    return op & LF_ADD ? ((ah & bh) | ((ah | bh) & ~rh)) >>> 31 : ((~ah & bh) | ((~ah | bh) & rh)) >>> 31;
+  }
+  const a = c.lfA, b = c.lfB, r = c.lfR, top = size * 8 - 1;
+  return op & LF_ADD ? (((a & b) | ((a | b) & ~r)) >>> top) & 1 : (((~a & b) | ((~a | b) & r)) >>> top) & 1;
+}
+
+/**
+ * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. 32- and
+ * 64-bit SUB/CMP and logic records (the usual producers before a Jcc) are decided from the
+ * record without materialising; everything else reads the architectural flags.
+ */
+export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
+  const op = c.lfOp;
+  let zf: boolean, sf: boolean, of: boolean, cf: boolean;
+  if (op === (LF_SUB | 4)) {
+    const a = c.lfA, b = c.lfB, r = c.lfR;
+    zf = r === 0; sf = r < 0; of = ((a ^ b) & (a ^ r)) < 0; cf = ((~a & b) | ((~a | b) & r)) < 0;
+  } else if (op === (LF_LOGIC | 4)) {
+    const r = c.lfR;
+    zf = r === 0; sf = r < 0; of = false; cf = false;
+  } else if (op === (LF_SUB | 8)) {
+    const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
+    zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ bh) & (ah ^ rh)) < 0; cf = ((~ah & bh) | ((~ah | bh) & rh)) < 0;
+  } else if (op === (LF_LOGIC | 8)) {
+    const rh = c.lfRh;
+    zf = (c.lfR | rh) === 0; sf = rh < 0; of = false; cf = false;
+  } else {
+    return condition(c.flags, cc);
+  }
+  let t: boolean;
+  switch (cc >> 1) {
+    case 0: t = of; break;
+    case 1: t = cf; break;
+    case 2: t = zf; break;
+    case 3: t = cf || zf; break;
+    case 4: t = sf; break;
+    case 5: return condition(c.flags, cc);
+    case 6: t = sf !== of; break;
+    default: t = zf || sf !== of; break;
+  }
+  return (cc & 1) === 0 ? t : !t;
+}
