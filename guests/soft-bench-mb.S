@@ -25,23 +25,7 @@ mb_header:
 entry:
 	cli
 	mov $0x80000, %esp
-	xor %eax, %eax
-	mov $1, %ebx
-	mov $0x12345, %edx
-	mov $0x100000, %esi
-count:
-	mov $1000000, %ecx
-	.p2align 4
-1:	add %ebx, %eax
-	xor %eax, %edx
-	rol $3, %edx
-	mov %edx, (%esi)
-	add (%esi), %ebx
-	imul $33, %ebx, %ebx
-	lea 4(%esi), %esi
-	and $0x10fffc, %esi
-	dec %ecx
-	jnz 1b
+	.include "soft-bench-loop.inc"
 	/* checksum to COM1, low byte first, then stop */
 	mov $0x3f8, %dx
 	out %al, %dx
