@@ -14,7 +14,7 @@ import { OutOfOrderQueue } from './out-of-order.js';
 import { RtoEstimator } from './rto.js';
 import type { RtoLimits } from './rto.js';
 import { ACK, FIN, PSH, RST, SYN } from './segment.js';
-import type { TcpSegment } from './segment.js';
+import type { TcpBuild, TcpSegment } from './segment.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './sequence.js';
 
 export type TcpState =
@@ -23,15 +23,7 @@ export type TcpState =
   | 'time-wait' | 'close-wait' | 'last-ack' | 'closed';
 
 /** What the connection sends: one segment toward the guest. */
-export interface SegmentOut {
-  seq: number;
-  ack: number;
-  flags: number;
-  window: number;
-  mss?: number;
-  windowScale?: number;
-  payload?: Uint8Array;
-}
+export type SegmentOut = Omit<TcpBuild, 'src' | 'dst' | 'srcPort' | 'dstPort'>;
 
 export interface TcpTuning {
   rto: RtoLimits;
