@@ -9,15 +9,18 @@
 // package named by $TSVISOR_LINUX_PACKAGE (e.g. a linux-image-6.12.*-cloud-amd64).
 // Cache: $TSVISOR_LINUX_CACHE, else ~/.cache/tsvisor/linux. Needs apt-get and dpkg-deb (Debian);
 // runs `apt-get update` once when apt knows no cloud kernel yet (as root).
-// A cached guest is rebuilt when the initramfs recipe (init, scripts, modules wanted) changed: its
-// manifest records a hash of them.
+// A cached guest is rebuilt when the initramfs recipe (init, scripts, modules wanted, the source of
+// the guest tools) changed: its manifest records a hash of them.
+// Guest tools: guests/linux/vsock-echo.c is built with the host's gcc (-static; needs libc6-dev's
+// libc.a) and goes in as /bin/vsock-echo (busybox has no vsock client).
 // Prints one JSON line on stdout: { kernelVersion, package, vmlinuz, initramfs, modules, dir, recipe }.
 // Exits 2 with one line on stderr when the packages cannot be had.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 const quiet = process.argv.includes('--quiet');
@@ -25,6 +28,9 @@ const cacheRoot = process.env.TSVISOR_LINUX_CACHE || join(homedir(), '.cache', '
 /** The virtio drivers a tsvisor guest may meet; their dependencies are added from .modinfo. */
 const WANTED_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_console', 'virtio-rng', 'vmw_vsock_virtio_transport'];
 const MANIFEST = 'manifest.json';
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** C programs compiled statically for the guest: [path in the initramfs, source in the repo]. */
+const GUEST_TOOLS = [['bin/vsock-echo', join(REPO, 'guests', 'linux', 'vsock-echo.c')]];
 
 function log(msg) {
   if (!quiet) process.stderr.write(`linux-guest: ${msg}\n`);
@@ -213,8 +219,25 @@ const EXTRA_FILES = [
 ];
 const EXTRA_DIRS = ['etc/udhcpc', 'usr', 'usr/share', 'usr/share/udhcpc', 'var', 'var/www', 'root'];
 
+function readToolSource(file) {
+  if (!existsSync(file)) fail(`the guest tool source ${file} is missing`);
+  return readFileSync(file, 'utf8');
+}
+const TOOL_SOURCES = GUEST_TOOLS.map(([name, file]) => [name, readToolSource(file)]);
+
 /** Changes to what goes into the initramfs change this, and a cached guest with another recipe is rebuilt. */
-const RECIPE = createHash('sha256').update(JSON.stringify({ INIT, EXTRA_FILES, EXTRA_DIRS, WANTED_MODULES, layout: 2 })).digest('hex').slice(0, 16);
+const RECIPE = createHash('sha256').update(JSON.stringify({ INIT, EXTRA_FILES, EXTRA_DIRS, WANTED_MODULES, TOOL_SOURCES, layout: 2 })).digest('hex').slice(0, 16);
+
+/** Compiles each guest tool into dir with the host's gcc; returns [path in the initramfs, ELF bytes]. */
+function buildGuestTools(dir) {
+  return GUEST_TOOLS.map(([name, source]) => {
+    const out = join(dir, name.split('/').pop());
+    const r = run('gcc', ['-static', '-O2', '-s', '-Wall', '-o', out, source]);
+    if (!r.ok && /ENOENT/.test(r.err)) fail(`gcc not found: ${source} is compiled for the guest with the host's gcc (apt-get install gcc libc6-dev)`);
+    if (!r.ok) fail(`gcc -static ${source} failed (a static link needs libc6-dev's libc.a): ${r.err}`);
+    return [name, readFileSync(out)];
+  });
+}
 
 /** newc cpio (the format the kernel unpacks for an initramfs): one entry per file, dir, link, node. */
 function cpioNewc(entries) {
@@ -233,7 +256,7 @@ function cpioNewc(entries) {
   return Buffer.concat(parts);
 }
 
-function buildInitramfs(busyboxRoot, index, modules) {
+function buildInitramfs(busyboxRoot, index, modules, tools) {
   const S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000, S_IFCHR = 0o020000;
   const entries = ['bin', 'sbin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'lib', 'lib/modules', ...EXTRA_DIRS].map((d) => ({ name: d, mode: S_IFDIR | 0o755 }));
   entries.push({ name: 'dev/console', mode: S_IFCHR | 0o600, rdev: [5, 1] });
@@ -243,6 +266,7 @@ function buildInitramfs(busyboxRoot, index, modules) {
   entries.push({ name: 'bin/sh', mode: S_IFLNK | 0o777, data: Buffer.from('busybox') });
   entries.push({ name: 'init', mode: S_IFREG | 0o755, data: Buffer.from(INIT) });
   for (const [name, mode, text] of EXTRA_FILES) entries.push({ name, mode: S_IFREG | mode, data: Buffer.from(text) });
+  for (const [name, data] of tools) entries.push({ name, mode: S_IFREG | 0o755, data });
   entries.push({ name: 'etc/modules-order', mode: S_IFREG | 0o644, data: Buffer.from(modules.join('\n') + '\n') });
   for (const m of modules) entries.push({ name: `lib/modules/${m}.ko`, mode: S_IFREG | 0o644, data: readModule(index.get(m)) });
   return gzipSync(cpioNewc(entries), { level: 9 });
@@ -265,6 +289,8 @@ function main() {
   }
   const work = mkdtempSync(join(cacheRoot, '.build-'));
   try {
+    // The tools first: a missing compiler fails before any download.
+    const tools = buildGuestTools(work);
     log(`downloading ${pkg} and busybox-static`);
     const kdeb = download(pkg, work), bdeb = download('busybox-static', work);
     extract(kdeb, join(work, 'kernel'));
@@ -274,11 +300,11 @@ function main() {
     const modDir = join(work, 'kernel', 'lib', 'modules', kernelVersion);
     const index = indexModules(modDir);
     const modules = moduleClosure(index, builtinModules(modDir));
-    log(`initramfs with busybox and ${modules.length} modules: ${modules.join(' ')}`);
+    log(`initramfs with busybox, ${tools.map(([name]) => name).join(' ')} and ${modules.length} modules: ${modules.join(' ')}`);
     const out = join(work, 'out');
     mkdirSync(out);
     copyFileSync(vmlinuz, join(out, 'vmlinuz'));
-    writeFileSync(join(out, 'initramfs.cpio.gz'), buildInitramfs(join(work, 'busybox'), index, modules));
+    writeFileSync(join(out, 'initramfs.cpio.gz'), buildInitramfs(join(work, 'busybox'), index, modules, tools));
     const manifest = { kernelVersion, package: pkg, vmlinuz: join(dir, 'vmlinuz'), initramfs: join(dir, 'initramfs.cpio.gz'), modules, dir, recipe: RECIPE };
     writeFileSync(join(out, MANIFEST), JSON.stringify(manifest) + '\n');
     rmSync(dir, { recursive: true, force: true });

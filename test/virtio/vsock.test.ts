@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtioVsock, VSOCK_QUEUE } from '../../src/vmm/devices/virtio/vsock.js';
-import { VSOCK_OP, encodeVsockPacket } from '../../src/vmm/devices/virtio/vsock-packet.js';
+import { VSOCK_OP, decodeVsockHeader, encodeVsockPacket, type VsockHeader } from '../../src/vmm/devices/virtio/vsock-packet.js';
 import { STATUS, TestMachine } from './guest-driver.js';
 
 const CID = 3;
@@ -66,4 +66,36 @@ test('host packets wait for receive buffers; the event queue keeps its buffers',
   const before = resets;
   m.setCommon(0x14, 1, 0);
   assert.equal(resets, before + 1, 'a driver reset tells the host side');
+});
+
+test('a data packet longer than the receive buffer is split across buffers (Linux 6.1.0-57 gives 3776-byte ones); a header that does not fit is dropped', () => {
+  const dev = new VirtioVsock({ guestCid: CID, transmit: () => {} });
+  const m = new TestMachine(dev);
+  const [rx] = m.init({ useMsix: true });
+  const BUF = 3776;
+  const payload = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7 + 3) & 0xff);
+  const data = pkt({ srcCid: 2, dstCid: CID, fwdCnt: 1234 }, payload);
+  assert.ok(dev.receive(data));
+  assert.ok(dev.receive(pkt({ srcCid: 2, dstCid: CID, op: VSOCK_OP.CREDIT_UPDATE })));
+  const bufs = [0, 1, 2].map(() => m.ram.alloc(BUF));
+  for (const b of bufs) rx!.add([{ gpa: b, len: BUF, write: true }]);
+  m.kick(rx!);
+  assert.deepEqual(rx!.takeUsed(), [{ id: 0, len: BUF }, { id: 1, len: 44 + 4096 - (BUF - 44) }, { id: 2, len: 44 }]);
+  const got = bufs.map((b, i) => decodeVsockHeader(m.ram.bytes.slice(b, b + [BUF, 44 + 4096 - (BUF - 44), 44][i]!)));
+  for (const h of got) assert.notEqual(typeof h, 'string', String(h));
+  const [h0, h1, h2] = got as VsockHeader[];
+  assert.deepEqual([h0!.op, h0!.len, h0!.fwdCnt, h0!.srcPort, h0!.dstPort], [VSOCK_OP.RW, BUF - 44, 1234, 1000, 5000]);
+  assert.deepEqual([h1!.op, h1!.len, h1!.fwdCnt], [VSOCK_OP.RW, 4096 - (BUF - 44), 1234]);
+  assert.equal(h2!.op, VSOCK_OP.CREDIT_UPDATE);
+  const joined = Buffer.concat([m.ram.bytes.subarray(bufs[0]! + 44, bufs[0]! + BUF), m.ram.bytes.subarray(bufs[1]! + 44, bufs[1]! + 44 + h1!.len)]);
+  assert.ok(joined.equals(payload), 'the payload arrives whole and in order');
+  assert.deepEqual([dev.stats.rxPackets, dev.stats.rxSplits, dev.stats.rxBufferTooSmall], [3, 1, 0]);
+
+  assert.ok(dev.receive(pkt({ srcCid: 2, dstCid: CID, op: VSOCK_OP.RESPONSE })));
+  const tiny = m.ram.alloc(40);
+  rx!.add([{ gpa: tiny, len: 40, write: true }]);
+  m.kick(rx!);
+  assert.deepEqual(rx!.takeUsed(), [{ id: 3, len: 0 }]);
+  assert.equal(dev.stats.rxBufferTooSmall, 1);
+  assert.equal(dev.pendingFrames, 0);
 });

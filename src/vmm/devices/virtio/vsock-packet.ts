@@ -11,7 +11,12 @@ export const VSOCK_TYPE_STREAM = 1;
 export const VSOCK_OP = { REQUEST: 1, RESPONSE: 2, RST: 3, SHUTDOWN: 4, RW: 5, CREDIT_UPDATE: 6, CREDIT_REQUEST: 7 } as const;
 /** SHUTDOWN flags: the sender will receive no more, send no more. */
 export const VSOCK_SHUTDOWN = { RCV: 1, SEND: 2 } as const;
-/** Payload per packet either way: Linux's receive buffers hold 4 KiB after the header. */
+/**
+ * Payload per packet the host side sends. Linux's receive buffers have held 4 KiB after the header,
+ * but kernels with "virtio/vsock: Resize receive buffers so that each SKB fits in a 4K page" (Debian
+ * 12's 6.1.0-57 among them) give 3776-byte buffers, header included: the device splits a data
+ * packet across smaller buffers (splitVsockPayload).
+ */
 export const VSOCK_MAX_PAYLOAD = 4096;
 /** The largest payload accepted from the guest (Linux sends at most 64 KiB per packet). */
 export const VSOCK_MAX_GUEST_PAYLOAD = 64 * 1024;
@@ -59,4 +64,24 @@ export function decodeVsockHeader(p: Uint8Array): VsockHeader | string {
   };
   if (h.len !== p.length - VSOCK_HEADER_BYTES) return `len ${h.len} but ${p.length - VSOCK_HEADER_BYTES} payload bytes`;
   return h;
+}
+
+/**
+ * A data (RW) packet cut after `first` payload bytes into two RW packets with the same header but
+ * for len: a stream's receiver counts bytes, not packets, so the cut is invisible to it.
+ */
+export function splitVsockPayload(packet: Uint8Array, first: number): [Uint8Array, Uint8Array] {
+  const payload = packet.length - VSOCK_HEADER_BYTES;
+  const op = new DataView(packet.buffer, packet.byteOffset, packet.byteLength).getUint16(30, true);
+  if (op !== VSOCK_OP.RW || !(Number.isInteger(first) && first > 0 && first < payload)) {
+    throw new RangeError(`cannot split a vsock packet (op ${op}, ${payload} payload bytes) after ${first} bytes`);
+  }
+  const part = (from: number, to: number): Uint8Array => {
+    const p = new Uint8Array(VSOCK_HEADER_BYTES + to - from);
+    p.set(packet.subarray(0, VSOCK_HEADER_BYTES));
+    p.set(packet.subarray(VSOCK_HEADER_BYTES + from, VSOCK_HEADER_BYTES + to), VSOCK_HEADER_BYTES);
+    new DataView(p.buffer).setUint32(24, to - from, true);
+    return p;
+  };
+  return [part(0, first), part(first, payload)];
 }

@@ -7,16 +7,19 @@
  *
  * A transmitted packet that is malformed (short, len disagreeing with the buffer, not from the
  * guest's CID, not to the host, not a stream packet) is dropped and counted. Packets for the
- * guest wait in a bounded backlog until the driver gives receive buffers; one that does not fit
- * its buffer (the bridge never sends more than VSOCK_MAX_PAYLOAD, Linux's buffer size) is dropped
- * and counted, the buffer returned empty.
+ * guest wait in a bounded backlog until the driver gives receive buffers. A data packet longer
+ * than the buffer is split across as many buffers as it needs (recent Linux kernels give 3776-byte
+ * buffers, less than the bridge's 4 KiB payloads); any other packet that does not fit (a buffer
+ * shorter than the header) is dropped and counted, the buffer returned empty.
  */
 import { VmmError } from '../../../api/errors.js';
 import type { GuestMemory } from '../../bus/guest-memory.js';
 import type { DescriptorChain } from './chain.js';
 import { VIRTIO_ID } from './constants.js';
 import type { VirtioDeviceModel } from './device-model.js';
-import { VSOCK_HEADER_BYTES, VSOCK_HOST_CID, VSOCK_MAX_GUEST_PAYLOAD, VSOCK_TYPE_STREAM, decodeVsockHeader } from './vsock-packet.js';
+import {
+  VSOCK_HEADER_BYTES, VSOCK_HOST_CID, VSOCK_MAX_GUEST_PAYLOAD, VSOCK_OP, VSOCK_TYPE_STREAM, decodeVsockHeader, splitVsockPayload,
+} from './vsock-packet.js';
 
 export const VSOCK_QUEUE = { RX: 0, TX: 1, EVENT: 2 } as const;
 const QUEUE_SIZE = 128;
@@ -41,7 +44,7 @@ export class VirtioVsock implements VirtioDeviceModel {
   readonly queueSizes = [QUEUE_SIZE, QUEUE_SIZE, QUEUE_SIZE];
   readonly configSize = 8;
   readonly rxQueue = VSOCK_QUEUE.RX;
-  readonly stats = { txPackets: 0, txDropped: 0, rxPackets: 0, rxBacklogFull: 0, rxBufferTooSmall: 0 };
+  readonly stats = { txPackets: 0, txDropped: 0, rxPackets: 0, rxBacklogFull: 0, rxBufferTooSmall: 0, rxSplits: 0 };
   lastTxDrop = '';
   private readonly config = new Uint8Array(8);
   private readonly backlog: Uint8Array[] = [];
@@ -92,9 +95,18 @@ export class VirtioVsock implements VirtioDeviceModel {
 
   private fill(chain: DescriptorChain, mem: GuestMemory): number {
     if (chain.readableLength > 0) throw new VmmError('EINVAL', `virtio-vsock: receive chain ${chain.head} has ${chain.readableLength} device-readable bytes`);
-    const packet = this.backlog.shift();
+    let packet = this.backlog[0];
     if (!packet) return 0;
-    if (chain.writableLength < packet.length) {
+    const room = chain.writableLength;
+    if (room >= packet.length) {
+      this.backlog.shift();
+    } else if (room > VSOCK_HEADER_BYTES && isRw(packet)) {
+      const [head, rest] = splitVsockPayload(packet, room - VSOCK_HEADER_BYTES);
+      this.backlog[0] = rest;
+      packet = head;
+      this.stats.rxSplits++;
+    } else {
+      this.backlog.shift();
       this.stats.rxBufferTooSmall++;
       return 0;
     }
@@ -123,4 +135,8 @@ export class VirtioVsock implements VirtioDeviceModel {
     this.lastTxDrop = why;
     return 0;
   }
+}
+
+function isRw(packet: Uint8Array): boolean {
+  return new DataView(packet.buffer, packet.byteOffset, packet.byteLength).getUint16(30, true) === VSOCK_OP.RW;
 }
