@@ -61,17 +61,23 @@ class FrameRingEnd {
 
 /** The main thread's end. */
 export class FrameRingWriter extends FrameRingEnd {
+  /** Whether a frame of this many bytes fits now (the reader only ever makes more room). */
+  hasRoomFor(length: number): boolean {
+    const head = Atomics.load(this.ctl, HEAD) >>> 0, tail = Atomics.load(this.ctl, TAIL) >>> 0;
+    return LENGTH_BYTES + length <= this.ring.length - ((head - tail) >>> 0);
+  }
+
   /**
    * Queues one frame; false (and counted in `dropped`) when it is empty, longer than
    * MAX_RING_FRAME_BYTES, or there is no room for it now.
    */
   write(frame: Uint8Array): boolean {
-    const head = Atomics.load(this.ctl, HEAD) >>> 0, tail = Atomics.load(this.ctl, TAIL) >>> 0;
-    const need = LENGTH_BYTES + frame.length;
-    if (frame.length === 0 || frame.length > MAX_RING_FRAME_BYTES || need > this.ring.length - ((head - tail) >>> 0)) {
+    if (frame.length === 0 || frame.length > MAX_RING_FRAME_BYTES || !this.hasRoomFor(frame.length)) {
       Atomics.add(this.ctl, DROPPED, 1);
       return false;
     }
+    const head = Atomics.load(this.ctl, HEAD) >>> 0;
+    const need = LENGTH_BYTES + frame.length;
     const length = new Uint8Array(LENGTH_BYTES);
     new DataView(length.buffer).setUint32(0, frame.length, true);
     this.copyIn(head, length);

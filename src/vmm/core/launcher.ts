@@ -11,6 +11,7 @@ import { writeAllSync } from '../host-output.js';
 import { createHostInput, HostInputWriter } from './host-input.js';
 import type { NetBackend } from '../net/backend.js';
 import { createFrameRing, FrameRingWriter } from './frame-ring.js';
+import { LosslessRingWriter } from './lossless-ring-writer.js';
 import { VsockUnixBridge } from '../devices/virtio/vsock-unix-bridge.js';
 import type { NicBackendConfig } from './net-config.js';
 import type { VmConfig } from './vm-config.js';
@@ -91,16 +92,14 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
       }
     };
   });
-  if (bridge) {
-    const ring = new FrameRingWriter(vsockRing!);
-    bridge.onPacket = (packet) => {
-      ring.write(packet);
-      if (!wakeQueued) {
-        wakeQueued = true;
-        queueMicrotask(wakeVcpu);
-      }
-    };
-  }
+  // vsock packets carry byte streams with no retransmission: a full ring holds them back, never drops.
+  const vsockWriter = bridge ? new LosslessRingWriter(new FrameRingWriter(vsockRing!), () => {
+    if (!wakeQueued) {
+      wakeQueued = true;
+      queueMicrotask(wakeVcpu);
+    }
+  }) : undefined;
+  if (bridge) bridge.onPacket = (packet) => vsockWriter!.write(packet);
   const worker = new Worker(new URL('./vcpu-worker.js', import.meta.url), {
     workerData: { config, input: inputBuffers, netRings, vsockRing },
     transferList: [config.kernel.buffer as ArrayBuffer, ...(config.initrd ? [config.initrd.buffer as ArrayBuffer] : [])],
@@ -193,6 +192,7 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
     }
     await worker.terminate();
     await Promise.all(backends.map((b) => b.close()));
+    vsockWriter?.close();
     await bridge?.close();
     ringWriters.forEach((r, i) => { if (r.dropped) opts.say?.(`net${i}: ${r.dropped} frames for the guest dropped at a full frame ring`); });
   }
