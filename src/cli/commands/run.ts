@@ -76,6 +76,17 @@ interface RunOptions {
   rng: boolean; net: string[]; vsock?: VsockConfig; backend: BackendChoice; console: 'stdio' | 'none'; entry: '64bit' | 'pvh'; verbose: boolean;
 }
 
+/** A complete run: the test guest `node scripts/linux-guest.mjs` builds, with a disk, entropy and the network. */
+const EXAMPLE_HELP = `
+Example (the Debian test guest built by \`node scripts/linux-guest.mjs\`; a busybox shell on the console):
+  G=~/.cache/tsvisor/linux/6.1.0-57-cloud-amd64
+  truncate -s 64M disk.img
+  tsvisor run --kernel $G/vmlinuz --initrd $G/initramfs.cpio.gz --append "console=ttyS0 tsvisor.shell" \\
+      --mem 256M --disk disk.img --rng --net user,hostfwd=tcp:127.0.0.1:8080-:80
+  then in the guest:  udhcpc -i eth0; wget -O- http://10.0.2.2:8000/; httpd -h /var/www; poweroff -f
+  (the host reaches the guest's httpd at 127.0.0.1:8080; poweroff ends tsvisor with exit code 0; Ctrl-A x quits)
+`;
+
 export function runCommand(): Command {
   return new Command('run')
     .description('boot a Linux kernel (bzImage or ELF vmlinux) with a serial console; poweroff in the guest ends it')
@@ -92,7 +103,7 @@ export function runCommand(): Command {
     .addOption(new Option('--entry <how>', 'enter the kernel through the 64-bit boot protocol or its PVH entry point (ELF note)').choices(['64bit', 'pvh']).default('64bit'))
     .option('-v, --verbose', 'say what the monitor did (boot path, sizes) on stderr', false)
     .option('--vsock <cid,path>', 'virtio-vsock with guest CID (3..4294967294); the host side is the Unix socket PATH (Firecracker protocol: connect, write "CONNECT <port>\\n", read "OK <hostport>\\n"); guest connections to host port P go to PATH_P', parseVsock)
-    .addHelpText('after', NET_HELP)
+    .addHelpText('after', NET_HELP + EXAMPLE_HELP)
     .action(async (opts: RunOptions) => {
       const disks = opts.disk.map(checkDisk);
       const nics = assignMacs(opts.net.map(parseNetSpec));
