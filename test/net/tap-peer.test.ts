@@ -63,13 +63,8 @@ async function withPeer(tag: string, forwards: Parameters<typeof createUserNetwo
   }
 }
 
-function sha256(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a host loopback HTTP server through 10.0.2.2', { skip: skip ?? CURL_MISSING }, async () => {
-  const blob = randomBytes(1 << 20);
-  // GET returns the blob; POST returns the sha256 of what was posted.
+/** An HTTP server on host loopback: GET returns the blob; POST returns the sha256 of what was posted. */
+async function blobServer(blob: Uint8Array): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST') { res.end(blob); return; }
     const h = createHash('sha256');
@@ -77,7 +72,16 @@ test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a
     req.on('end', () => res.end(h.digest('hex')));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+test('real peer: curl in the namespace fetches 1 MiB from, and posts 1 MiB to, a host loopback HTTP server through 10.0.2.2', { skip: skip ?? CURL_MISSING }, async () => {
+  const blob = randomBytes(1 << 20);
+  const { server, port } = await blobServer(blob);
   try {
     await withPeer('dl', [], async (g) => {
       const out = await g.exec('sh', ['-c', `curl -sf http://10.0.2.2:${port}/blob | sha256sum`]);
@@ -96,14 +100,7 @@ test('real peer: over a link losing 3% of frames each way (seeded), 1 MiB down a
   const seed = testSeed();
   const rng = new Rng(seed);
   const blob = randomBytes(1 << 20);
-  const server = http.createServer((req, res) => {
-    if (req.method !== 'POST') { res.end(blob); return; }
-    const h = createHash('sha256');
-    req.on('data', (d: Buffer) => h.update(d));
-    req.on('end', () => res.end(h.digest('hex')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const { server, port } = await blobServer(blob);
   try {
     await withPeer('loss', [], async (g) => {
       const out = await g.exec('sh', ['-c', `curl -sf -m 60 http://10.0.2.2:${port}/ | sha256sum | cut -d' ' -f1; f=$(mktemp); head -c 1048576 /dev/urandom > $f; sha256sum < $f | cut -d' ' -f1; curl -sf -m 60 -H 'Expect:' --data-binary @$f http://10.0.2.2:${port}/up; rm -f $f`], 120_000);
