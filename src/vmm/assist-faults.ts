@@ -6,13 +6,18 @@
  */
 import { AssistFault, State, type Vcpu } from '../index.js';
 
-/** Runs one assist call; a guest fault it reports is delivered to the guest instead of ending the run. */
-export function withGuestFaults(cpu: Vcpu, emulate: () => void): void {
+/**
+ * Runs one assist call; a guest fault it reports is delivered to the guest instead of ending the
+ * run. Returns whether it faulted (the instruction did not complete).
+ */
+export function withGuestFaults(cpu: Vcpu, emulate: () => void): boolean {
   try {
     emulate();
+    return false;
   } catch (e) {
     if (!(e instanceof AssistFault)) throw e;
     if (e.cr2 !== undefined) cpu.setState({ crs: { cr2: BigInt.asUintN(64, BigInt(e.cr2)) } }, State.CRS);
     cpu.inject({ type: 'exception', vector: e.vector, errorCode: e.errorCode });
+    return true;
   }
 }

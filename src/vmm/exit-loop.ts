@@ -82,15 +82,11 @@ export class ExitLoop {
    * otherwise be skipped silently: it ends the run instead.
    */
   private emulateMmio(exit: MemoryExit): void {
-    let accessed = false, faulted = false;
-    withGuestFaults(this.cpu, () => {
-      faulted = true;
-      this.cpu.assistMem(exit, (req) => {
-        accessed = true;
-        this.bus.dispatchMem(req);
-      });
-      faulted = false;
-    });
+    let accessed = false;
+    const faulted = withGuestFaults(this.cpu, () => this.cpu.assistMem(exit, (req) => {
+      accessed = true;
+      this.bus.dispatchMem(req);
+    }));
     if (!accessed && !faulted) {
       throw new VmmError('EFAULT', `guest-physical ${hex(exit.gpa)} (${exit.prot}) is outside RAM and no device; the instruction at rip ${hex(this.rip())} does not access it`);
     }

@@ -41,7 +41,8 @@ test('soft: an #XM raised by the assist on an MMIO operand reaches the guest han
   const { hv, cpu } = machineAt();
   try {
     const exit = deviceExit(cpu);
-    withGuestFaults(cpu, () => cpu.assistMem(exit, (req) => { if (!req.write) req.data.fill(0); }));
+    const faulted = withGuestFaults(cpu, () => cpu.assistMem(exit, (req) => { if (!req.write) req.data.fill(0); }));
+    assert.equal(faulted, true, 'the divide did not complete');
     const next = cpu.run();
     assert.equal(next.reason, 'halted');
     const st = cpu.getState(State.GPRS | State.FPU);
