@@ -81,24 +81,21 @@ export async function runVm(config: VmConfig, opts: ConsoleOptions): Promise<Run
     input.ringDoorbell();
     if (stop) stopVcpu(stop);
   };
+  const requestWake = (): void => {
+    if (wakeQueued) return;
+    wakeQueued = true;
+    queueMicrotask(wakeVcpu);
+  };
   const ringWriters = netRings.map((r) => new FrameRingWriter(r));
   backends.forEach((backend, i) => {
     const ring = ringWriters[i]!;
     backend.onReceive = (frame) => {
       ring.write(frame);
-      if (!wakeQueued) {
-        wakeQueued = true;
-        queueMicrotask(wakeVcpu);
-      }
+      requestWake();
     };
   });
   // vsock packets carry byte streams with no retransmission: a full ring holds them back, never drops.
-  const vsockWriter = bridge ? new LosslessRingWriter(new FrameRingWriter(vsockRing!), () => {
-    if (!wakeQueued) {
-      wakeQueued = true;
-      queueMicrotask(wakeVcpu);
-    }
-  }) : undefined;
+  const vsockWriter = bridge ? new LosslessRingWriter(new FrameRingWriter(vsockRing!), requestWake) : undefined;
   if (bridge) bridge.onPacket = (packet) => vsockWriter!.write(packet);
   const worker = new Worker(new URL('./vcpu-worker.js', import.meta.url), {
     workerData: { config, input: inputBuffers, netRings, vsockRing },

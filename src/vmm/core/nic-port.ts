@@ -2,7 +2,8 @@
  * One packet device's receive path in the vCPU thread (a virtio-net NIC, the vsock device): frames the main thread put in the NIC's frame ring
  * (frame-ring.ts) move into the virtio-net backlog while it has room, and the receive queue runs
  * so that they land in the guest's buffers with an interrupt. Frames stay in the ring while the
- * backlog is full (the main thread then drops at a full ring and counts); frames that arrive while
+ * backlog is full (the main thread then drops network frames at a full ring and counts them,
+ * while vsock packets wait there: lossless-ring-writer.ts); frames that arrive while
  * the driver has not set DRIVER_OK are dropped and counted, as a NIC that is down drops them.
  */
 import { VIRTIO_STATUS } from '../devices/virtio/constants.js';
