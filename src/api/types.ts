@@ -206,6 +206,29 @@ export interface GvaTranslation { gpa: number; prot: { read: boolean; write: boo
  * A structured-cloneable token that lets another thread stop a running vCPU
  * (postMessage it to a worker, then call stopVcpu(handle) there).
  */
+/** How a machine's TSC counts (Hypervisor.createMachine options). */
+export type TscSource = 'instructions' | 'host';
+
+export interface MachineOptions {
+  /**
+   * 'instructions' (soft only, its default): TSC = offset + instructions retired by that vCPU,
+   * so a run is deterministic. 'host' (KVM's only clock): TSC = offset + the host's monotonic
+   * clock in ns (1 GHz), one clock for every vCPU, which vCPUs running in parallel need.
+   */
+  tsc?: TscSource;
+}
+
+/**
+ * A machine handed to another thread (Machine.share, Hypervisor.attachMachine): structured-
+ * cloneable (postMessage it to a worker). Backend-specific data: plain values and SharedArrayBuffers.
+ */
+export interface MachineShare {
+  backend: BackendName;
+  /** The owner's machine id (the registry's), for messages. */
+  id: number;
+  data: Record<string, unknown>;
+}
+
 export interface VcpuStopHandle {
   backend: BackendName;
   /** Backend-specific data; plain cloneable values and SharedArrayBuffers only. */

@@ -5,7 +5,7 @@
  */
 import type {
   BackendName, Capability, CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput,
-  VcpuStopHandle, VmExit,
+  TscSource, VcpuStopHandle, VmExit,
 } from '../api/types.js';
 
 /** Host memory usable as guest RAM. bytes aliases the memory the guest sees. */
@@ -21,7 +21,10 @@ export interface Backend {
   allocate(size: number): GuestMemory;
   /** Releases host memory from allocate() once no machine maps it. */
   release(memory: GuestMemory): void;
-  createMachine(): BackendMachine;
+  /** tsc: the backend's own default when absent; ENOTSUP for a clock the backend cannot give. */
+  createMachine(options?: { tsc?: TscSource }): BackendMachine;
+  /** A view of a machine another thread shared (BackendMachine.share's data); ENOTSUP where unsupported. */
+  attachMachine(data: Record<string, unknown>): AttachedMachine;
   close(): void;
 }
 
@@ -31,7 +34,18 @@ export interface BackendMachine {
   /** Exactly one earlier map() range (the frontend splits nothing). */
   unmap(gpa: number, size: number): void;
   createVcpu(id: number): BackendVcpu;
+  /**
+   * What another thread needs to attach to this machine (cloneable; SharedArrayBuffers shared).
+   * From now on its vCPUs may run in several threads at once. ENOTSUP where unsupported.
+   */
+  share(): Record<string, unknown>;
   destroy(): void;
+}
+
+/** A machine attached from another thread, with its guest RAM as this thread sees it. */
+export interface AttachedMachine {
+  machine: BackendMachine;
+  mappings: { gpa: number; size: number; offset: number; prot: Prot; memory: GuestMemory }[];
 }
 
 export interface BackendVcpu {

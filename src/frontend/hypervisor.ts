@@ -4,7 +4,8 @@
  * Hypervisor instances, as NVMM has one global limit).
  */
 import { VmmError } from '../api/errors.js';
-import type { BackendChoice, BackendName, Capability } from '../api/types.js';
+import type { BackendChoice, BackendName, Capability, MachineOptions, MachineShare, TscSource } from '../api/types.js';
+import { describe } from './describe.js';
 import type { Backend } from '../backends/backend.js';
 import { effectiveChoice, openBackend } from './backend-select.js';
 import { checkKeys } from './checks.js';
@@ -76,13 +77,19 @@ export class Hypervisor {
     return { ...this.cap, arch: { ...this.cap.arch, vcpuConf: { ...this.cap.arch.vcpuConf } } };
   }
 
-  createMachine(): Machine {
+  /** options.tsc: 'instructions' (soft's default) or 'host' (KVM's only clock; needed to share a soft machine). */
+  createMachine(options: MachineOptions = {}): Machine {
     const impl = this.live();
+    const opts = checkKeys('createMachine options', options, ['tsc']);
+    const tsc = opts['tsc'];
+    if (tsc !== undefined && tsc !== 'instructions' && tsc !== 'host') {
+      throw new VmmError('EINVAL', `createMachine tsc must be 'instructions' or 'host', got ${describe(tsc)}`);
+    }
     if (liveMachines >= this.cap.maxMachines) {
       throw new VmmError('ENOBUFS', `already ${liveMachines} live machines in this process (max ${this.cap.maxMachines})`);
     }
     const registry = machineRegistry();
-    const bm = impl.createMachine();
+    const bm = impl.createMachine(tsc === undefined ? {} : { tsc: tsc as TscSource });
     let id: number;
     try {
       id = registry.register(this.backend);
@@ -94,6 +101,26 @@ export class Hypervisor {
     liveMachines++;
     this.machines.add(m);
     return m;
+  }
+
+  /**
+   * This thread's view of a machine another thread shared (Machine.share, posted here): the same
+   * guest RAM and map, vCPUs of its own. Not a new machine: no registry entry, not counted in
+   * maxMachines; destroy() ends only this view's vCPUs. Destroy the sharing machine last.
+   */
+  attachMachine(share: MachineShare): Machine {
+    const impl = this.live();
+    if (share === null || typeof share !== 'object' || typeof share.data !== 'object' || share.data === null) {
+      throw new VmmError('EINVAL', `attachMachine needs what Machine.share() returned, got ${describe(share)}`);
+    }
+    if (share.backend !== this.backend) {
+      throw new VmmError('EINVAL', `attachMachine: the machine was shared by the ${describe(share.backend)} backend, this hypervisor is ${this.backend}`);
+    }
+    const attached = impl.attachMachine(share.data);
+    const view = new Machine({ ...this.owner, machineChanged: () => {}, machineDestroyed: (m) => { this.machines.delete(m); } }, share.id, attached.machine);
+    view.adoptSharedMap(attached.mappings);
+    this.machines.add(view);
+    return view;
   }
 
   /** Destroys every machine still alive, then closes the backend. */

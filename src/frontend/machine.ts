@@ -4,7 +4,7 @@
  * valid requests. After destroy() every call throws VmmError ENOENT.
  */
 import { VmmError, hex } from '../api/errors.js';
-import type { Capability, Prot } from '../api/types.js';
+import type { Capability, MachineShare, Prot } from '../api/types.js';
 import type { Backend, BackendMachine, GuestMemory } from '../backends/backend.js';
 import { checkInt, checkKeys, checkPageAligned } from './checks.js';
 import { describe } from './describe.js';
@@ -60,6 +60,8 @@ export class Machine {
   private readonly vcpuById = new Map<number, Vcpu>();
   private readonly vcpuHost: VcpuHost;
   private destroyed = false;
+  /** share() was called (or this is another thread's view): the memory map is fixed. */
+  private shared = false;
 
   /** @internal Made by Hypervisor.createMachine. */
   constructor(owner: MachineOwner, id: number, impl: BackendMachine) {
@@ -91,13 +93,39 @@ export class Machine {
     return this.impl;
   }
 
+  /** Memory and map changes: not once other threads see the map. */
+  private liveUnshared(what: string): BackendMachine {
+    const impl = this.live();
+    if (this.shared) throw new VmmError('EBUSY', `machine ${this.id} is shared with other threads: its guest memory is fixed (${what})`);
+    return impl;
+  }
+
+  /**
+   * Lets vCPUs of this machine run in other threads: post the result to a worker, which calls
+   * Hypervisor.attachMachine(share) there and creates its vCPUs (ids are unique across threads).
+   * Map the guest RAM first: from now on allocate/map/unmap/free are EBUSY. Backends: soft, on a
+   * machine created with { tsc: 'host' } and before its first vCPU; kvm: ENOTSUP (not yet).
+   */
+  share(): MachineShare {
+    const impl = this.live();
+    const data = impl.share();
+    this.shared = true;
+    return { backend: this.owner.backend.name, id: this.id, data };
+  }
+
+  /** @internal Hypervisor.attachMachine: this view's map is the sharer's. */
+  adoptSharedMap(mappings: readonly GpaRange[]): void {
+    this.shared = true;
+    for (const r of mappings) this.gpaMap.insert(r);
+  }
+
   get info(): MachineInfo {
     return { vcpus: this.vcpuById.size, ram: this.gpaMap.mappedBytes };
   }
 
   /** Host memory usable as guest RAM: size is a positive multiple of 4096, within maxRam in total. */
   allocate(size: number): GuestMemory {
-    this.live();
+    this.liveUnshared('allocate');
     const maxRam = this.owner.capability.maxRam;
     checkPageAligned('allocate size', size, PAGE_SIZE, maxRam);
     if (this.allocatedBytes + size > maxRam) {
@@ -111,7 +139,7 @@ export class Machine {
 
   /** Gives back memory from allocate() that no range maps any more. */
   free(memory: GuestMemory): void {
-    this.live();
+    this.liveUnshared('free');
     this.checkOwnMemory(memory);
     const uses = this.gpaMap.uses(memory);
     if (uses > 0) throw new VmmError('EBUSY', `machine ${this.id}: memory still mapped by ${uses} range(s); unmap it first`);
@@ -129,7 +157,7 @@ export class Machine {
 
   /** Maps [offset, offset + size) of memory at gpa. Overlapping an existing range throws EEXIST. */
   map(gpa: number, memory: GuestMemory, options: MapOptions = {}): void {
-    const impl = this.live();
+    const impl = this.liveUnshared('map');
     const mem = this.checkOwnMemory(memory);
     const opts = checkKeys('map options', options, ['offset', 'size', 'prot']);
     checkPageAligned('map gpa', gpa, 0, MAX_GPA - PAGE_SIZE);
@@ -159,7 +187,7 @@ export class Machine {
    * inside the range is split, the parts outside stay mapped.
    */
   unmap(gpa: number, size: number): void {
-    const impl = this.live();
+    const impl = this.liveUnshared('unmap');
     checkPageAligned('unmap gpa', gpa, 0, MAX_GPA - PAGE_SIZE);
     checkPageAligned('unmap size', size, PAGE_SIZE, MAX_GPA - gpa);
     const hit = this.gpaMap.overlapping(gpa, size);

@@ -21,7 +21,7 @@ function permsThatNeverStick(target: Int32Array): Int32Array {
 }
 
 test('soft: a walk that grants no fetch right is a VmmError reported as an invalid exit, not a host exception', () => {
-  const m = new SoftMachine();
+  const m = new SoftMachine(undefined);
   const bytes = new Uint8Array(new SharedArrayBuffer(0x10000));
   m.map(0, { bytes, size: bytes.length }, 0, bytes.length, 'rwx');
   bytes.set([0x90, 0xf4], 0x1000); // nop; hlt

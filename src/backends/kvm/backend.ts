@@ -1,7 +1,8 @@
 /** The Backend object for KVM: capability figures, guest RAM, machines. */
 import { State } from '../../api/types.js';
-import type { Capability } from '../../api/types.js';
-import type { Backend, BackendMachine, GuestMemory } from '../backend.js';
+import type { Capability, TscSource } from '../../api/types.js';
+import { VmmError } from '../../api/errors.js';
+import type { AttachedMachine, Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { totalmem } from 'node:os';
 import { KvmSystem } from './system.js';
 import { KvmMachine } from './machine.js';
@@ -60,8 +61,14 @@ export class KvmBackend implements Backend {
     releaseRam(memory);
   }
 
-  createMachine(): BackendMachine {
+  createMachine(options: { tsc?: TscSource } = {}): BackendMachine {
+    // A KVM guest's TSC is the host's (scaled and offset by KVM): there is no instruction count to follow.
+    if (options.tsc !== undefined && options.tsc !== 'host') throw new VmmError('ENOTSUP', `kvm: tsc '${options.tsc}' is not available; a KVM guest's TSC follows the host's ('host')`);
     return new KvmMachine(this.system);
+  }
+
+  attachMachine(): AttachedMachine {
+    throw new VmmError('ENOTSUP', 'kvm: attaching to a machine from another thread is not implemented yet (its vCPUs run in the thread that created the machine)');
   }
 
   close(): void {

@@ -116,6 +116,10 @@ export class KvmMachine implements BackendMachine {
     this.vcpus.delete(vcpu);
   }
 
+  share(): Record<string, unknown> {
+    throw new VmmError('ENOTSUP', 'kvm: sharing a machine with another thread is not implemented yet (its vCPUs run in the thread that created the machine)');
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;

@@ -16,12 +16,14 @@ import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from './paging.js';
 import { MemoryExitSignal } from './signals.js';
+import type { CodeWatch } from './code-watch.js';
+import { LockedRmw } from './atomic-rmw.js';
 import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_ } from './state.js';
-import { P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU as P_WU_, P_XS as P_XS_, P_XU as P_XU_, TLB_MASK as TLB_MASK_, Tlb } from './tlb.js';
+import { P_W_ANY as P_W_ANY_, P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU as P_WU_, P_XS as P_XS_, P_XU as P_XU_, TLB_MASK as TLB_MASK_, Tlb } from './tlb.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
-const P_RS = P_RS_, P_RU = P_RU_, P_WS = P_WS_, P_WU = P_WU_, P_XS = P_XS_, P_XU = P_XU_, TLB_MASK = TLB_MASK_;
+const P_W_ANY = P_W_ANY_, P_RS = P_RS_, P_RU = P_RU_, P_WS = P_WS_, P_WU = P_WU_, P_XS = P_XS_, P_XU = P_XU_, TLB_MASK = TLB_MASK_;
 const ATTR_DEF = ATTR_DEF_, ATTR_L = ATTR_L_, CR0_PE = CR0_PE_, EFER_LMA = EFER_LMA_, RFLAGS_VM = RFLAGS_VM_;
 const RIP_LO = RIP_LO_;
 
@@ -109,9 +111,34 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   interpretOnly = INTERPRET_DEFAULT;
   hotBlockRuns = HOT_BLOCK_RUNS;
 
-  constructor(readonly phys: PhysMemory) {
+  /** On a shared machine: the pages other threads' vCPUs cache code in (code-watch.ts). */
+  private readonly watch: CodeWatch | undefined;
+  /** The watch's epoch this CPU last acted on. */
+  private watchSeen = 0;
+  /** The slow write in progress hit a page another vCPU caches code in: bump the epoch once its bytes are in. */
+  private codeWritten = false;
+  /** On a shared machine: locked instructions made atomic across threads (atomic-rmw.ts). */
+  readonly locked: LockedRmw | undefined;
+  /** 'host' TSC: process.hrtime origin (ns) the TSC counts from, the same for every vCPU of the machine. */
+  private readonly hostTscBase: bigint | undefined;
+
+  constructor(readonly phys: PhysMemory, shared?: { watch: CodeWatch; mutex: SharedArrayBuffer }, hostTscBase?: bigint) {
     super();
+    this.watch = shared?.watch;
+    this.locked = shared && new LockedRmw(this, shared.mutex);
+    this.hostTscBase = hostTscBase;
     this.updateMode();
+  }
+
+  // ---- TSC ----------------------------------------------------------------------------------
+
+  /** The TSC now: tscOffset + instructions retired, or + host nanoseconds on a 'host' TSC machine. */
+  tsc(): number {
+    return this.tscOffset + (this.hostTscBase === undefined ? this.instret : Number(process.hrtime.bigint() - this.hostTscBase));
+  }
+
+  setTsc(value: number): void {
+    this.tscOffset = value - (this.tsc() - this.tscOffset);
   }
 
   // ---- modes -------------------------------------------------------------------------------
@@ -148,7 +175,58 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   }
 
   isCodePage(physPage: number): boolean {
-    return this.codeCache.has(physPage);
+    return this.codeCache.has(physPage) || (this.watch !== undefined && this.watch.cached(physPage));
+  }
+
+  /** Forgets the decoded code of one page (a write to it). */
+  private dropCodePage(physPage: number): void {
+    if (this.codeCache.delete(physPage)) this.watch?.leave(physPage);
+  }
+
+  private dropAllCode(): void {
+    if (this.watch !== undefined) for (const page of this.codeCache.keys()) this.watch.leave(page);
+    this.codeCache.clear();
+  }
+
+  /**
+   * On a shared machine, after another vCPU cached a new code page or wrote one: revoke write
+   * rights to pages now cached anywhere, and re-validate this CPU's code pages against guest RAM
+   * at their next use (links between blocks are dropped, so every page is entered again).
+   */
+  syncCode(): void {
+    const w = this.watch;
+    if (w === undefined) return;
+    const epoch = w.epoch;
+    if (epoch === this.watchSeen) return;
+    this.watchSeen = epoch;
+    const t = this.tlb;
+    for (let i = 0; i <= TLB_MASK; i++) {
+      if ((t.perm[i]! & P_W_ANY) !== 0 && t.tag[i] === t.tag[i] && w.cached(t.phys[i]!)) t.revokeWrites(t.phys[i]!);
+    }
+    this.runEpoch++;
+    this.lastFetchLin = NaN;
+    this.codeGen++;
+  }
+
+  /** After a write that went the slow way: if it wrote a page other vCPUs cache code in, tell them. */
+  afterSlowWrite(): void {
+    if (!this.codeWritten) return;
+    this.codeWritten = false;
+    this.watch!.bump();
+  }
+
+  /** ExecContext: a locked instruction; atomic across threads on a shared machine. */
+  atomically(run: (ctx: ExecContext) => boolean, wide: boolean): boolean {
+    return this.locked === undefined ? run(this) : this.locked.run(run, wide);
+  }
+
+  /** The host bytes behind a writable, naturally aligned access (atomic-rmw.ts). */
+  writableBytes(lin: number, size: number, user: boolean): { bytes: Uint8Array; offset: number } {
+    const t = this.tlb;
+    const i = (lin >>> 12) & TLB_MASK;
+    if ((user ? t.writeU : t.writeS)[i] === lin - (lin & (4096 - size))) return { bytes: t.u8[i]!, offset: t.base[i]! + (lin & 0xfff) };
+    const j = this.slot(lin, ACCESS_WRITE, user, size);
+    return { bytes: t.bytes[j]!, offset: t.base[j]! + (lin & 0xfff) };
   }
 
   /** Drops cached translations when paging state or the guest-physical map changed. */
@@ -165,13 +243,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   beginRun(): void {
     // A map/unmap since the last run drops the TLB here (the probe does not look at the map).
     this.checkPhysGeneration();
+    this.syncCode();
     this.runEpoch++;
     this.lastFetchLin = NaN;
+    // Block links skip the page check: the first block on each page re-validates it this run.
+    this.codeGen++;
   }
 
   /** Drops every cached decoded instruction (state loads that change how code decodes). */
   flushCode(): void {
-    this.codeCache.clear();
+    this.dropAllCode();
     this.lastFetchLin = NaN;
     this.codeGen++;
   }
@@ -234,11 +315,15 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   // ---- ExecContext memory ----------------------------------------------------------------
 
   read(seg: number, addr: number, size: 1 | 2 | 4 | 8): number {
+    const l = this.locked;
+    if (l !== undefined && l.running) return l.read(this.linear(seg, addr, size, false), size, this.cpl === 3);
     return this.readLin(this.linear(seg, addr, size, false), size, this.cpl === 3);
   }
 
   write(seg: number, addr: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void {
-    this.writeLin(this.linear(seg, addr, size, true), size, lo, hi, this.cpl === 3);
+    const l = this.locked;
+    if (l !== undefined && l.running) l.write(this.linear(seg, addr, size, true), size, lo, hi, this.cpl === 3);
+    else this.writeLin(this.linear(seg, addr, size, true), size, lo, hi, this.cpl === 3);
   }
 
   /**
@@ -308,7 +393,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     if (!region.writable) {
       throw new MemoryExitSignal(physPage * 4096 + (lin & 0xfff), true, size, 'w');
     }
-    this.codeCache.delete(physPage);
+    this.dropCodePage(physPage);
+    if (this.watch !== undefined && this.watch.cached(physPage)) this.codeWritten = true;
     this.lastFetchLin = NaN;
     this.codeGen++;
     walk(this, lin, access, user, size);
@@ -348,6 +434,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       const i = this.slot(lin, ACCESS_WRITE, user, size);
       const b = this.tlb.bytes[i]!, o = this.tlb.base[i]! + off;
       for (let k = 0; k < size; k++) b[o + k] = k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4));
+      this.afterSlowWrite();
       return;
     }
     this.slot(lin, ACCESS_WRITE, user, size);
@@ -357,6 +444,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       const v = k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4));
       this.tlb.bytes[i]![this.tlb.base[i]! + ((lin + k) & 0xfff)] = v;
     }
+    this.afterSlowWrite();
   }
 
   /** Supervisor (implicit) accesses: descriptor tables, TSS, interrupt stack frames. */
@@ -409,7 +497,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** After destroy: forgets every view of guest RAM (TLB entries, decoded pages, the fetch path). */
   dropMemoryReferences(): void {
     this.tlb.forgetMemory();
-    this.codeCache.clear();
+    this.dropAllCode();
     this.lastFetchBlocks.clear();
     this.lastFetchBytes = new Uint8Array(0);
     this.resetFetch();
@@ -553,6 +641,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
       this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
+      this.watch?.enter(physPage);
     } else if (cp.epoch !== this.runEpoch) {
       // First use in this run: the host may have written the page since (guest writes drop
       // the page at once). Same bytes: the decoded instructions stay valid.

@@ -22,8 +22,8 @@
  * DR7 enabling one); TF single-stepping is implemented.
  */
 import { VmmError } from '../../api/errors.js';
-import type { Capability, VcpuStopHandle } from '../../api/types.js';
-import type { Backend, BackendMachine, GuestMemory } from '../backend.js';
+import type { Capability, TscSource, VcpuStopHandle } from '../../api/types.js';
+import type { AttachedMachine, Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { MXCSR_MASK } from './fpu.js';
 import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
@@ -78,9 +78,14 @@ class SoftBackend implements Backend {
     releasePages(memory.bytes);
   }
 
-  createMachine(): BackendMachine {
+  createMachine(options: { tsc?: TscSource } = {}): BackendMachine {
     this.open();
-    return new SoftMachine();
+    return new SoftMachine(options.tsc === 'host' ? process.hrtime.bigint() : undefined);
+  }
+
+  attachMachine(data: Record<string, unknown>): AttachedMachine {
+    this.open();
+    return SoftMachine.attach(data);
   }
 
   close(): void {

@@ -44,8 +44,8 @@ function address(get: (c: SoftCpu) => number, set: (c: SoftCpu, v: number) => vo
 
 const MSRS = new Map<number, MsrDef>([
   [MSR.TSC, {
-    read: (c) => { const v = c.tscOffset + c.instret; const hi = splitHi(v); return [v - hi * TWO32, hi]; },
-    write: (c, lo, hi) => { c.tscOffset = (hi >>> 0) * TWO32 + (lo >>> 0) - c.instret; },
+    read: (c) => { const v = c.tsc(); const hi = splitHi(v); return [v - hi * TWO32, hi]; },
+    write: (c, lo, hi) => { c.setTsc((hi >>> 0) * TWO32 + (lo >>> 0)); },
   }],
   [MSR.APIC_BASE, {
     read: (c) => [c.apicBase % TWO32, Math.floor(c.apicBase / TWO32)],
@@ -106,10 +106,10 @@ export function wrmsr(cpu: SoftCpu, insn: Instruction): void {
   advance(cpu, insn);
 }
 
-/** RDTSC/RDTSCP: TSC = tscOffset + instructions retired, so runs are deterministic. */
+/** RDTSC/RDTSCP: TSC = tscOffset + instructions retired (deterministic), or + host ns on a 'host' TSC machine. */
 export function rdtsc(cpu: SoftCpu, insn: Instruction): void {
   if ((cpu.cr4 & 4 /* TSD */) && cpu.cpl !== 0) throw gp0('RDTSC at CPL > 0 with CR4.TSD');
-  const v = cpu.tscOffset + cpu.instret;
+  const v = cpu.tsc();
   const hi = splitHi(v);
   cpu.regs[0] = v - hi * TWO32; cpu.regs[1] = 0;
   cpu.regs[4] = hi; cpu.regs[5] = 0;

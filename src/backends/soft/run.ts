@@ -132,6 +132,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       return withState(cpu, { reason: 'stopped' });
     }
     cpu.repBudget = REP_SLICE;
+    // A shared machine: other threads' vCPUs may have cached or written code since the last slice.
+    cpu.syncCode();
     let insn: Instruction | undefined;
     // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
     let hot: Block | undefined, hotStart = 0;

@@ -93,7 +93,7 @@ export function getSoftState(cpu: SoftCpu, flags: number): Partial<VcpuState> {
       efer: BigInt(cpu.efer >>> 0), star: pair(cpu.starLo, cpu.starHi), lstar: u64(cpu.lstar), cstar: u64(cpu.cstar),
       sfmask: BigInt(cpu.sfmask >>> 0), kernelgsbase: u64(cpu.kernelGsBase), sysenterCs: BigInt(cpu.sysenterCs),
       sysenterEsp: u64(cpu.sysenterEsp), sysenterEip: u64(cpu.sysenterEip), pat: pair(cpu.patLo, cpu.patHi),
-      tsc: u64(cpu.tscOffset + cpu.instret),
+      tsc: u64(cpu.tsc()),
     };
   }
   if (flags & State.INTR) {
@@ -144,7 +144,7 @@ export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): v
     if (m.sysenterEsp !== undefined) cpu.sysenterEsp = s64(m.sysenterEsp);
     if (m.sysenterEip !== undefined) cpu.sysenterEip = s64(m.sysenterEip);
     if (m.pat !== undefined) { cpu.patLo = Number(m.pat & 0xffffffffn); cpu.patHi = Number((m.pat >> 32n) & 0xffffffffn); }
-    if (m.tsc !== undefined) cpu.tscOffset = Number(BigInt.asUintN(64, m.tsc)) - cpu.instret;
+    if (m.tsc !== undefined) cpu.setTsc(Number(BigInt.asUintN(64, m.tsc)));
   }
   if ((flags & State.GPRS) && st.gprs) {
     const g = st.gprs;

@@ -70,7 +70,7 @@ export class CpuState extends LazyFlags {
   sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
   patLo = 0x00070406; patHi = 0x00070406;
   apicBase = 0xfee00900;
-  /** TSC = tscOffset + instructions retired (deterministic; see cpu.ts). */
+  /** TSC = tscOffset + instructions retired (deterministic), or + host ns (cpu.ts tsc()). */
   tscOffset = 0;
   instret = 0;
 

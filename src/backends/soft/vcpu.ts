@@ -5,7 +5,8 @@ import { VmmError } from '../../api/errors.js';
 import type {
   CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput, VcpuStopHandle, VmExit,
 } from '../../api/types.js';
-import type { BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
+import type { AttachedMachine, BackendMachine, BackendVcpu, GuestMemory } from '../backend.js';
+import { CodeWatch, type CodeWatchShare } from './code-watch.js';
 import { SoftCpu } from './cpu.js';
 import { PhysMemory } from './memory.js';
 import { runCpu } from './run.js';
@@ -18,8 +19,8 @@ export class SoftVcpu implements BackendVcpu {
   private readonly stopFlag = new Int32Array(this.stopBuffer);
   private destroyed = false;
 
-  constructor(phys: PhysMemory, readonly id: number) {
-    this.cpu = new SoftCpu(phys);
+  constructor(phys: PhysMemory, readonly id: number, shared: SharedParts | undefined, hostTscBase: bigint | undefined, private readonly onDestroy: () => void) {
+    this.cpu = new SoftCpu(phys, shared, hostTscBase);
     this.cpu.apicId = id;
   }
 
@@ -79,14 +80,37 @@ export class SoftVcpu implements BackendVcpu {
     return { backend: 'soft', data: { stop: this.stopBuffer } };
   }
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
     this.cpu.dropMemoryReferences();
+    this.onDestroy();
   }
 }
+
+/** What a shared machine's vCPUs have in common across threads. */
+interface SharedParts { watch: CodeWatch; mutex: SharedArrayBuffer }
+
+/** SoftMachine.share's data (structured-cloneable). */
+interface SoftShareData {
+  hostTscBase: bigint;
+  /** RAM buffers, in the order the watch's page counts follow. */
+  buffers: SharedArrayBuffer[];
+  maps: { gpa: number; size: number; offset: number; prot: Prot; buffer: number; byteOffset: number; byteLength: number }[];
+  watch: CodeWatchShare;
+  mutex: SharedArrayBuffer;
+  /** One Int32 per vCPU id: 1 while some thread has that vCPU. */
+  vcpuIds: SharedArrayBuffer;
+}
+
+const MAX_VCPU_IDS = 128;
 
 export class SoftMachine implements BackendMachine {
   readonly phys = new PhysMemory();
   private readonly vcpus = new Map<number, SoftVcpu>();
+  private shared: { parts: SharedParts; data: SoftShareData; ids: Int32Array } | undefined;
+
+  /** hostTscBase: a 'host' TSC machine's clock origin (undefined: TSC counts instructions). */
+  constructor(private readonly hostTscBase: bigint | undefined) {}
 
   map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
     this.phys.map(gpa, memory, offset, size, prot);
@@ -96,15 +120,71 @@ export class SoftMachine implements BackendMachine {
   }
   createVcpu(id: number): BackendVcpu {
     if (this.vcpus.has(id)) throw new VmmError('EEXIST', `soft vCPU ${id} already exists`);
-    const v = new SoftVcpu(this.phys, id);
+    const ids = this.shared?.ids;
+    if (ids !== undefined && Atomics.compareExchange(ids, id, 0, 1) !== 0) {
+      throw new VmmError('EEXIST', `soft vCPU ${id} already exists in another thread of this shared machine`);
+    }
+    const v = new SoftVcpu(this.phys, id, this.shared?.parts, this.hostTscBase, () => {
+      this.vcpus.delete(id);
+      if (ids !== undefined) Atomics.store(ids, id, 0);
+    });
     this.vcpus.set(id, v);
     return v;
   }
+
+  /**
+   * From now on vCPUs of this machine may run in other threads (attachSoftMachine): locked
+   * instructions become atomic across threads and code written by one vCPU is seen by the others.
+   * The vCPUs must agree on time, so the machine needs the 'host' TSC.
+   */
+  share(): Record<string, unknown> {
+    if (this.shared !== undefined) return { ...this.shared.data };
+    if (this.hostTscBase === undefined) {
+      throw new VmmError('EINVAL', "soft: sharing a machine needs { tsc: 'host' } at createMachine (each vCPU's instruction count is its own clock; vCPUs in parallel need one)");
+    }
+    if (this.vcpus.size > 0) throw new VmmError('EBUSY', `soft: share() before creating vCPUs (${this.vcpus.size} exist)`);
+    const buffers: SharedArrayBuffer[] = [];
+    const maps = this.phys.regions.map((r) => {
+      const buf = r.memory.bytes.buffer;
+      if (!(buf instanceof SharedArrayBuffer)) throw new VmmError('EINVAL', `soft: RAM at ${r.gpa} is not shared memory`);
+      let k = buffers.indexOf(buf);
+      if (k < 0) k = buffers.push(buf) - 1;
+      const prot = `r${r.writable ? 'w' : ''}${r.executable ? 'x' : ''}` as Prot;
+      return { gpa: r.gpa, size: r.size, offset: r.offset, prot, buffer: k, byteOffset: r.memory.bytes.byteOffset, byteLength: r.memory.bytes.byteLength };
+    });
+    const watch = CodeWatch.create(this.phys, buffers);
+    const data: SoftShareData = {
+      hostTscBase: this.hostTscBase, buffers, maps, watch: watch.share, mutex: new SharedArrayBuffer(4),
+      vcpuIds: new SharedArrayBuffer(4 * MAX_VCPU_IDS),
+    };
+    this.shared = { parts: { watch, mutex: data.mutex }, data, ids: new Int32Array(data.vcpuIds) };
+    return { ...data };
+  }
+
   /** Drops every reference to guest RAM, so a Machine object kept by the caller does not keep it alive. */
   destroy(): void {
-    for (const v of this.vcpus.values()) v.destroy();
+    for (const v of [...this.vcpus.values()]) v.destroy();
     this.vcpus.clear();
     this.phys.regions = [];
     this.phys.generation++;
+  }
+
+  /** A view of a machine another thread shared (its share() data). */
+  static attach(raw: Record<string, unknown>): AttachedMachine {
+    const d = raw as unknown as SoftShareData;
+    if (!Array.isArray(d.buffers) || !Array.isArray(d.maps) || typeof d.hostTscBase !== 'bigint' || !(d.mutex instanceof SharedArrayBuffer) || !(d.vcpuIds instanceof SharedArrayBuffer)) {
+      throw new VmmError('EINVAL', 'soft: attachMachine needs the data of a soft machine\'s share()');
+    }
+    const m = new SoftMachine(d.hostTscBase);
+    const memories = d.buffers.map((b) => ({ bytes: new Uint8Array(b), size: b.byteLength }));
+    const mappings = d.maps.map((x) => {
+      const bytes = new Uint8Array(d.buffers[x.buffer]!, x.byteOffset, x.byteLength);
+      const memory: GuestMemory = x.byteOffset === 0 && x.byteLength === memories[x.buffer]!.size ? memories[x.buffer]! : { bytes, size: x.byteLength };
+      m.phys.map(x.gpa, memory, x.offset, x.size, x.prot);
+      return { gpa: x.gpa, size: x.size, offset: x.offset, prot: x.prot, memory };
+    });
+    const watch = new CodeWatch(m.phys, d.buffers, d.watch);
+    m.shared = { parts: { watch, mutex: d.mutex }, data: d, ids: new Int32Array(d.vcpuIds) };
+    return { machine: m, mappings };
   }
 }

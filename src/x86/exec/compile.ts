@@ -11,7 +11,7 @@
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { X86Fault } from './context.js';
-import { HANDLERS, LOCK_REGS, MAP_SIZE, type Handler } from './table.js';
+import { HANDLERS, LOCK_REGS, MAP_SIZE, isLocked, isWideLocked, type Handler } from './table.js';
 import { specialise } from './specialise.js';
 import './index.js';
 
@@ -28,7 +28,13 @@ export function compile(insn: Instruction): Compiled {
   if (insn.lock && (insn.mod === 3 || !insn.hasModrm || (LOCK_REGS[index] & (1 << (insn.reg & 7))) === 0)) {
     return () => { throw new X86Fault(6, undefined, `lock prefix not allowed on ${insn.mnemonic}`); };
   }
-  return specialise(insn) ?? bind(handler, insn);
+  const fn = specialise(insn) ?? bind(handler, insn);
+  return isLocked(insn) ? lockedForm(fn, isWideLocked(insn)) : fn;
+}
+
+/** A locked instruction goes through the context's atomically() where it has one. */
+function lockedForm(fn: Compiled, wide: boolean): Compiled {
+  return (ctx) => ctx.atomically === undefined ? fn(ctx) : ctx.atomically(fn, wide);
 }
 
 /**

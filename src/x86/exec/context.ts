@@ -50,6 +50,13 @@ export interface ExecContext extends FlagState {
   read(seg: number, addr: number, size: 1 | 2 | 4 | 8): number;
   memHi: number;
   write(seg: number, addr: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void;
+  /**
+   * Runs a locked read-modify-write instruction (LOCK prefix, XCHG with memory) so that no other
+   * thread's access to its destination falls between its read and its write (a shared machine's
+   * vCPUs run in several threads). wide: LOCK CMPXCHG16B, whose 16 bytes no single host
+   * operation covers. Absent: run(ctx) as it is (one thread sees guest memory).
+   */
+  atomically?(run: (ctx: ExecContext) => boolean, wide: boolean): boolean;
 
   /**
    * Current privilege level (0..3). Only POPF needs it (which of IF/IOPL it may change); when

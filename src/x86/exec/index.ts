@@ -28,7 +28,7 @@
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { X86Fault } from './context.js';
-import { HANDLERS, LOCK_REGS, MAP_SIZE } from './table.js';
+import { HANDLERS, LOCK_REGS, MAP_SIZE, isLocked, isWideLocked } from './table.js';
 import './ops-arith.js';
 import './ops-atomic.js';
 import './ops-bcd.js';
@@ -51,6 +51,7 @@ export function execute(ctx: ExecContext, insn: Instruction): boolean {
   if (insn.lock && (insn.mod === 3 || !insn.hasModrm || (LOCK_REGS[index] & (1 << (insn.reg & 7))) === 0)) {
     throw new X86Fault(6, undefined, `lock prefix not allowed on ${insn.mnemonic}`);
   }
+  if (ctx.atomically !== undefined && isLocked(insn)) return ctx.atomically((c) => handler(c, insn), isWideLocked(insn));
   return handler(ctx, insn);
 }
 

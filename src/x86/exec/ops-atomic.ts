@@ -70,8 +70,8 @@ function cmpxchgWide(ctx: ExecContext, insn: Instruction): boolean {
     }
     ctx.flags = (ctx.flags & ~ZF) | (equal ? ZF : 0);
   } else {
-    const lo = memRead(ctx, seg, addr, 4);
-    const hi = memRead(ctx, seg, addr + 4, 4);
+    // One 8-byte read (faults as two 4-byte ones would): a locked run compares-and-swaps what it read.
+    const lo = memRead(ctx, seg, addr, 8), hi = half.hi;
     const equal = lo === r[0] && hi === r[4];
     if (equal) {
       ctx.write(seg, addr, 8, r[6], r[2]);

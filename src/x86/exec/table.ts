@@ -37,3 +37,13 @@ export function range(lo: number, hi: number): number[] {
   for (let i = lo; i <= hi; i++) out.push(i);
   return out;
 }
+
+/** A read-modify-write of memory that must be atomic: a LOCK prefix, or XCHG with a memory operand (implicitly locked). */
+export function isLocked(insn: Instruction): boolean {
+  return insn.lock || (insn.map === 0 && (insn.opcode === 0x86 || insn.opcode === 0x87) && insn.mod !== 3);
+}
+
+/** LOCK CMPXCHG16B (0F C7 /1 with REX.W): a 16-byte read-modify-write. */
+export function isWideLocked(insn: Instruction): boolean {
+  return insn.map === 1 && insn.opcode === 0xc7 && (insn.rex & 8) !== 0;
+}

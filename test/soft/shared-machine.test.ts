@@ -1,0 +1,163 @@
+/**
+ * A soft machine shared across threads (Machine.share / Hypervisor.attachMachine): each vCPU in
+ * its own worker, all on one guest RAM. Locked instructions must stay atomic while the vCPUs run
+ * in parallel (guests/smp-atomics.S: no lost update in 2 x 150,000 rounds), code one vCPU writes
+ * must reach another's decoded code (guests/smp-xmc.S), and the 'host' TSC is one clock for all.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { Hypervisor, State, VmmError, stopVcpu, type Machine, type MachineShare, type VcpuStateInput, type VcpuStopHandle } from '../../src/index.js';
+import { longModeState } from '../../src/x86/boot-state.js';
+
+const GUESTS = new URL('../../../guests/build/', import.meta.url);
+const RAM = 0x200000, TABLES = 0x100000, DATA = 0x80000;
+
+function machineWith(image: Uint8Array): { hv: Hypervisor; m: Machine; ram: Uint8Array } {
+  const hv = Hypervisor.open({ backend: 'soft' });
+  const m = hv.createMachine({ tsc: 'host' });
+  const mem = m.allocate(RAM);
+  m.map(0, mem);
+  mem.bytes.set(image, 0);
+  return { hv, m, ram: mem.bytes };
+}
+
+function stateAt(ram: Uint8Array, rip: number, gprs: Record<string, bigint>, stack: number): VcpuStateInput {
+  const st = longModeState({ ram, ramGpa: 0, tablesGpa: TABLES, mapBytes: RAM, user: false }, { entry: rip, stack });
+  return { ...st, gprs: { ...st.gprs!, ...gprs } };
+}
+
+interface Done { reason: string; rbx: bigint; tscBefore: bigint; tscAfter: bigint }
+
+/** Runs one worker per state; each runs to its first exit. Stops them all after limitMs. */
+async function runAll(share: MachineShare, states: VcpuStateInput[], limitMs: number): Promise<Done[]> {
+  const go = new SharedArrayBuffer(4);
+  const stops: VcpuStopHandle[] = [];
+  const workers = states.map((state, id) => new Worker(new URL('./shared-machine-worker.js', import.meta.url), { workerData: { share, id, state, go } }));
+  const ready = workers.map((w) => new Promise<void>((resolve, reject) => {
+    w.once('error', reject);
+    w.once('message', (msg: { type: string; stop?: VcpuStopHandle; message?: string }) => {
+      if (msg.type !== 'ready') reject(new Error(`worker: ${msg.message}`));
+      stops.push(msg.stop!);
+      resolve();
+    });
+  }));
+  await Promise.all(ready);
+  const done = workers.map((w) => new Promise<Done>((resolve, reject) => {
+    w.once('error', reject);
+    w.once('message', (msg: Done & { type: string; message?: string }) => msg.type === 'done' ? resolve(msg) : reject(new Error(msg.message)));
+  }));
+  Atomics.store(new Int32Array(go), 0, 1);
+  Atomics.notify(new Int32Array(go), 0);
+  const timer = setTimeout(() => stops.forEach(stopVcpu), limitMs);
+  try {
+    return await Promise.all(done);
+  } finally {
+    clearTimeout(timer);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+test('shared soft machine: locked instructions stay atomic with vCPUs running in parallel threads', async () => {
+  const { hv, m, ram } = machineWith(readFileSync(new URL('smp-atomics.bin', GUESTS)));
+  try {
+    const rounds = 150_000n, vcpus = 2;
+    const share = m.share();
+    const states = Array.from({ length: vcpus }, (_, k) => stateAt(ram, 0, { rsi: BigInt(DATA), rdi: rounds }, 0x70000 - k * 0x1000));
+    const done = await runAll(share, states, 120_000);
+    for (const d of done) assert.equal(d.reason, 'halted');
+    const v = new DataView(ram.buffer, DATA);
+    const total = rounds * BigInt(vcpus);
+    const counters: [string, bigint, bigint][] = [
+      ['lock inc dword', BigInt(v.getUint32(0, true)), total],
+      ['lock xadd dword', BigInt(v.getUint32(4, true)), total],
+      ['lock cmpxchg qword', v.getBigUint64(8, true), total],
+      ['xchg spinlock + plain inc', v.getBigUint64(16, true), total],
+      ['lock cmpxchg8b', v.getBigUint64(32, true), total],
+      ['lock add word', BigInt(v.getUint16(40, true)), total % 65536n],
+      ['lock add byte', BigInt(v.getUint8(42)), total % 256n],
+      ['lock add qword', v.getBigUint64(48, true), total],
+      ['lock cmpxchg16b low', v.getBigUint64(64, true), total],
+      ['lock cmpxchg16b high', v.getBigUint64(72, true), total],
+    ];
+    for (const [what, got, want] of counters) assert.equal(got, want, `${what}: ${got}, want ${want}`);
+    assert.equal(v.getUint32(24, true), 0, 'the spinlock is free');
+  } finally {
+    hv.close();
+  }
+});
+
+test('shared soft machine: code written by one vCPU reaches another vCPU spinning on it in another thread', async () => {
+  const { hv, m, ram } = machineWith(readFileSync(new URL('smp-xmc.bin', GUESTS)));
+  try {
+    const share = m.share();
+    const [waiter, patcher] = await runAll(share, [stateAt(ram, 0, {}, 0x70000), stateAt(ram, 0x1000, {}, 0x6f000)], 60_000);
+    assert.equal(patcher!.reason, 'halted');
+    assert.equal(waiter!.reason, 'halted', 'the waiter left its loop (it was stopped after 60 s if it never saw the patch)');
+    assert.ok(waiter!.rbx > 10_000n, `the waiter looped ${waiter!.rbx} times`);
+  } finally {
+    hv.close();
+  }
+});
+
+test("a 'host' TSC machine: the TSC follows the host clock in ns, one clock for vCPUs in different threads", async () => {
+  const { hv, m, ram } = machineWith(readFileSync(new URL('smp-xmc.bin', GUESTS)));
+  try {
+    const share = m.share();
+    const cpu = m.createVcpu(5);
+    const tsc = (): bigint => cpu.getState(State.MSRS).msrs!.tsc;
+    const h0 = process.hrtime.bigint();
+    const t0 = tsc();
+    const h1 = process.hrtime.bigint();
+    await new Promise((r) => setTimeout(r, 30));
+    const h2 = process.hrtime.bigint();
+    const t1 = tsc();
+    const h3 = process.hrtime.bigint();
+    assert.ok(t1 - t0 >= h2 - h1 && t1 - t0 <= h3 - h0, `the TSC moved ${t1 - t0} while the host clock moved ${h2 - h1}..${h3 - h0} ns`);
+    // Another thread's vCPU reads the same clock: its readings fall between two of ours.
+    const [patcher] = await runAll(share, [stateAt(ram, 0x1000, {}, 0x70000)], 60_000);
+    const t2 = tsc();
+    assert.ok(t1 <= patcher!.tscBefore && patcher!.tscBefore <= patcher!.tscAfter && patcher!.tscAfter <= t2,
+      `ours ${t1}..${t2}, the worker's ${patcher!.tscBefore}..${patcher!.tscAfter}`);
+    cpu.setState({ msrs: { tsc: 1_000_000n } }, State.MSRS);
+    const t3 = tsc();
+    assert.ok(t3 >= 1_000_000n && t3 < 1_000_000n + 1_000_000_000n, `after setting it to 1e6: ${t3}`);
+  } finally {
+    hv.close();
+  }
+});
+
+test('sharing: the rules (host TSC, before vCPUs, fixed map, unique vCPU ids, same backend)', () => {
+  const hv = Hypervisor.open({ backend: 'soft' });
+  try {
+    const plain = hv.createMachine();
+    plain.map(0, plain.allocate(0x10000));
+    assert.throws(() => plain.share(), (e: VmmError) => e.code === 'EINVAL' && /tsc: 'host'/.test(e.message));
+    assert.throws(() => hv.createMachine({ tsc: 'sometimes' as 'host' }), (e: VmmError) => e.code === 'EINVAL');
+    const busy = hv.createMachine({ tsc: 'host' });
+    busy.createVcpu(0);
+    assert.throws(() => busy.share(), (e: VmmError) => e.code === 'EBUSY');
+    const m = hv.createMachine({ tsc: 'host' });
+    const mem = m.allocate(0x10000);
+    m.map(0, mem);
+    const share = m.share();
+    assert.throws(() => m.map(0x10000, mem), (e: VmmError) => e.code === 'EBUSY' && /shared/.test(e.message));
+    assert.throws(() => m.allocate(0x1000), (e: VmmError) => e.code === 'EBUSY');
+    const view = hv.attachMachine(share);
+    assert.deepEqual(view.mappings(), m.mappings());
+    assert.equal(view.gpaToHost(0x1234)!.offset, 0x1234);
+    view.gpaToHost(0)!.memory.bytes[0x10] = 0xab;
+    assert.equal(mem.bytes[0x10], 0xab, 'the view and the owner see one RAM');
+    m.createVcpu(1);
+    assert.throws(() => view.createVcpu(1), (e: VmmError) => e.code === 'EEXIST' && /another thread/.test(e.message));
+    const v2 = view.createVcpu(2);
+    v2.destroy();
+    m.createVcpu(2);
+    assert.throws(() => view.unmap(0, 0x1000), (e: VmmError) => e.code === 'EBUSY');
+    assert.throws(() => hv.attachMachine({ backend: 'kvm', id: 1, data: {} }), (e: VmmError) => e.code === 'EINVAL');
+    assert.throws(() => hv.attachMachine({ backend: 'soft', id: 1, data: { nonsense: 1 } }), (e: VmmError) => e.code === 'EINVAL');
+  } finally {
+    hv.close();
+  }
+});
