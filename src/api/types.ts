@@ -155,9 +155,10 @@ export interface IoExit extends ExitBase {
   npc: bigint;
   /**
    * Set by backends that complete the instruction themselves on the next run() (KVM: its
-   * in-kernel emulator). The caller then only exchanges data: fills it for IN, reads it for OUT;
-   * data holds all data.length / size elements of a string/REP transfer. Registers, memory and
-   * RIP need no emulation (setState before the next run() still wins: see the KVM backend).
+   * in-kernel emulator; soft: IN/OUT, not INS/OUTS). The caller then only exchanges data: fills
+   * it for IN, reads it for OUT; data holds all data.length / size elements of a string/REP
+   * transfer. Registers, memory and RIP need no emulation; a setState before the next run()
+   * completes the instruction first, then applies its values (they win).
    */
   backendCompletes?: boolean;
 }

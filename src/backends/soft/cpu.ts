@@ -14,6 +14,7 @@ import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
+import type { IoCompletion } from './exit-completion.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from './paging.js';
 import { MemoryExitSignal } from './signals.js';
 import type { CodeWatch } from './code-watch.js';
@@ -87,6 +88,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   pendingTprExit = false;
   tscAux = 0;
   apicId = 0;
+  /** Set with an IN/OUT exit; SoftVcpu finishes the instruction at its next run() or setState() (exit-completion.ts). */
+  ioCompletion: IoCompletion | undefined = undefined;
 
   readonly tlb = new Tlb();
   /** Decoded instructions per guest-physical page, indexed by page offset. */

@@ -12,7 +12,8 @@
  * are src/x86/exec's; decoding is src/x86/decoder's.
  *
  * Exits follow the KVM backend's fields: io/rdmsr/wrmsr/cpuid leave RIP on the instruction with
- * npc (assistIo and the VMM complete them); 'memory' is raised before the instruction has any
+ * npc (IN/OUT complete at the next run() as on KVM, exit-completion.ts; assistIo completes
+ * INS/OUTS, the VMM the others); 'memory' is raised before the instruction has any
  * side effect; HLT exits 'halted' with RIP past it; MONITOR/MWAIT exit with RIP past them.
  * As on KVM, executing from a guest-physical address without RAM is an 'invalid' exit, and event
  * delivery that needs memory outside RAM (IDT, GDT, TSS, stack) faults (#DF, triple fault).

@@ -10,6 +10,7 @@ import { CodeWatch, type CodeWatchShare } from './code-watch.js';
 import { SoftCpu } from './cpu.js';
 import { PhysMemory } from './memory.js';
 import { runCpu } from './run.js';
+import { completeIo } from './exit-completion.js';
 import { getSoftState, setSoftState } from './state-io.js';
 
 export class SoftVcpu implements BackendVcpu {
@@ -32,8 +33,10 @@ export class SoftVcpu implements BackendVcpu {
     this.alive();
     return getSoftState(this.cpu, flags);
   }
+  /** A pending exit completion is done first, so the caller's values win (as on the KVM backend). */
   setState(state: VcpuStateInput, flags: number): void {
     this.alive();
+    this.finishExit();
     setSoftState(this.cpu, state, flags);
   }
   configureCpuid(leaf: number, conf: CpuidConf): void {
@@ -66,12 +69,21 @@ export class SoftVcpu implements BackendVcpu {
   }
   run(): VmExit {
     this.alive();
+    this.finishExit();
     return runCpu(this.cpu, this.stopFlag);
   }
   /** run() that also stops after about maxInstructions (tests and fuzzing; not in the API). */
   runBounded(maxInstructions: number): VmExit {
     this.alive();
+    this.finishExit();
     return runCpu(this.cpu, this.stopFlag, maxInstructions);
+  }
+  /** Completes the last exit's instruction if it is still pending (exit-completion.ts). */
+  private finishExit(): void {
+    const io = this.cpu.ioCompletion;
+    if (io === undefined) return;
+    this.cpu.ioCompletion = undefined;
+    completeIo(this.cpu, io);
   }
   stop(): void {
     Atomics.store(this.stopFlag, 0, 1);
@@ -82,6 +94,7 @@ export class SoftVcpu implements BackendVcpu {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.cpu.ioCompletion = undefined;
     this.cpu.dropMemoryReferences();
     this.onDestroy();
   }

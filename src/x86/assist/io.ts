@@ -14,8 +14,11 @@
  * AssistFault (vector, errorCode, cr2) is thrown for the caller to inject.
  *
  * Exits with backendCompletes (KVM: the kernel's emulator finishes the instruction on the next
- * run): only the data is exchanged, one handler call per element of exit.data (which aliases
- * the backend's buffer); no getState/setState, no memory access.
+ * run; soft: IN/OUT, finished by the soft vCPU at the next run, src/backends/soft/exit-completion.ts):
+ * only the data is exchanged, one handler call per element of exit.data (on KVM it aliases the
+ * backend's buffer); no getState/setState, no memory access. Either way the instruction is
+ * complete once the next run() starts (on soft, INS/OUTS already when this returns), and a
+ * setState before that run() completes it first, then applies the caller's values.
  */
 import { State, type Gprs, type IoExit, type IoHandler, type VmExit } from '../../api/types.js';
 import { VmmError, hex } from '../../api/errors.js';

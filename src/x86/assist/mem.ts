@@ -29,7 +29,8 @@
  * Exits with backendCompletes and data (KVM: its in-kernel emulator finishes the instruction on
  * the next run): one handler call on exit.data (filled for a read), nothing else: no state
  * access, no decode. The emulator path above serves backends that leave the instruction to the
- * caller (as NVMM does).
+ * caller (as NVMM does; the soft backend's memory exits): the instruction is then complete when
+ * this returns, which satisfies the same rule (complete by the next run()).
  */
 import { State, type MemHandler, type VmExit } from '../../api/types.js';
 import { VmmError, hex } from '../../api/errors.js';
