@@ -1,18 +1,21 @@
 /**
  * The (virtual) APIC bus: interrupt messages from the IOAPIC, from PCI devices (MSI) and from
- * LAPICs (IPIs) reach the LAPICs they address. One vCPU's LAPIC per entry; the monitor connects
- * the ends, the controllers know only their own side.
+ * LAPICs (IPIs) reach the LAPICs they address. One vCPU's LAPIC per entry (the Lapic itself in its
+ * own thread, a RemoteApic elsewhere); the monitor connects the ends, the controllers know only
+ * their own side.
  */
 import type { MsiSink } from '../bus/interrupt-line.js';
 import type { IoApicMessage } from '../irq/ioapic.js';
-import { Lapic, decodeMsi, selectTargets, type InterruptMessage, type IpiRequest } from '../irq/lapic.js';
+import { decodeMsi, selectTargets, type InterruptMessage, type IpiRequest } from '../irq/lapic.js';
+import type { ApicEndpoint } from './apic-directory.js';
 
 export class ApicBus implements MsiSink {
-  readonly lapics: Lapic[] = [];
+  /** This thread's LAPIC(s) and proxies of the others' (apic-directory.ts). */
+  readonly lapics: ApicEndpoint[] = [];
   /** MSI writes that were not a valid interrupt message (counted, as a chipset would drop them). */
   droppedMsis = 0;
 
-  deliver(message: InterruptMessage, sender?: Lapic, shorthand: IpiRequest['shorthand'] = 'none'): void {
+  deliver(message: InterruptMessage, sender?: ApicEndpoint, shorthand: IpiRequest['shorthand'] = 'none'): void {
     for (const target of selectTargets(this.lapics, message, shorthand, sender)) target.receive(message);
   }
 

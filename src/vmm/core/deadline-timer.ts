@@ -10,13 +10,16 @@ import type { VcpuStopHandle } from '../../api/types.js';
 import { TIMER_SLOT, TIMER_WORDS } from './deadline-timer-slots.js';
 
 export class DeadlineTimer {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(TIMER_WORDS * 4));
+  private readonly ctl: Int32Array;
   /** The deadline (ns, host monotonic) as two int32 halves would be awkward: a Float64 view of its own. */
-  private readonly deadline = new Float64Array(new SharedArrayBuffer(8));
+  private readonly deadline: Float64Array;
   private readonly worker: Worker;
   private armed = Infinity;
 
-  constructor(stop: VcpuStopHandle) {
+  /** buffers: control words other threads may write too (vcpu-kick.ts); default: private ones. */
+  constructor(stop: VcpuStopHandle, buffers?: { timerCtl: SharedArrayBuffer; timerDeadline: SharedArrayBuffer }) {
+    this.ctl = new Int32Array(buffers?.timerCtl ?? new SharedArrayBuffer(TIMER_WORDS * 4));
+    this.deadline = new Float64Array(buffers?.timerDeadline ?? new SharedArrayBuffer(8));
     this.deadline[0] = Infinity;
     this.worker = new Worker(new URL('./deadline-timer-worker.js', import.meta.url), {
       workerData: { ctl: this.ctl.buffer, deadline: this.deadline.buffer, stop },
@@ -34,7 +37,8 @@ export class DeadlineTimer {
 
   /** Arms the timer for ns (Infinity: none). A later deadline than the armed one also takes effect. */
   arm(ns: number): void {
-    if (ns === this.armed) return;
+    // A kick (vcpu-kick.ts) may have replaced the deadline behind our back: compare with what is there.
+    if (ns === this.armed && this.deadline[0] === ns) return;
     this.armed = ns;
     this.deadline[0] = ns;
     Atomics.add(this.ctl, TIMER_SLOT.GENERATION, 1);

@@ -8,6 +8,11 @@ const HEAD = 0, TAIL = 1, DOORBELL = 2, QUIT = 3, WORDS = 4;
 
 export interface HostInputBuffers { ctl: SharedArrayBuffer; ring: SharedArrayBuffer }
 
+/** The doorbell word the vCPU's idle wait sleeps on (others may ring it too: vcpu-kick.ts). */
+export function hostInputDoorbell(b: HostInputBuffers): { buffer: SharedArrayBuffer; index: number } {
+  return { buffer: b.ctl, index: DOORBELL };
+}
+
 export function createHostInput(): HostInputBuffers {
   return { ctl: new SharedArrayBuffer(WORDS * 4), ring: new SharedArrayBuffer(INPUT_RING_BYTES) };
 }

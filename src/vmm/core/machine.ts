@@ -32,7 +32,16 @@ import type { VmConfig } from './vm-config.js';
 import { FrameRingReader, type FrameRingBuffers } from './frame-ring.js';
 import { macBytes } from './net-config.js';
 import { NicPort } from './nic-port.js';
-import { VcpuLoop, type InterruptSource, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
+import { VcpuLoop, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
+import { Worker } from 'node:worker_threads';
+import type { IoRequest, MachineShare, MemRequest } from '../../api/types.js';
+import { publishLapic, RemoteApic } from './apic-directory.js';
+import type { ApSetup } from './application-processor.js';
+import { DeviceMailboxServer } from './device-mailbox.js';
+import { InterruptInbox } from './interrupt-inbox.js';
+import { createSmpFabric, MachineEndFlag, type SmpFabric } from './smp-fabric.js';
+import { Doorbell, VcpuKick, type DoorbellWord } from './vcpu-kick.js';
+import { bootLapicSource, configureVcpuCpuid, hostTscOffset } from './vcpu-interrupts.js';
 
 /** The NICs' host side: where their frames go, and the rings their frames come from (one per NIC, in config order). */
 export interface NetIo {
@@ -59,6 +68,8 @@ export interface MachineIo extends VcpuLoopHooks {
   onPlatform?: (platform: Platform, stop: VcpuStopHandle) => void;
   /** One line about what the monitor did (boot path, sizes); default: nothing. */
   say?: (line: string) => void;
+  /** The word waitForInput sleeps on: other vCPU threads ring it to wake the boot vCPU (--cpus > 1). */
+  wakeWord?: DoorbellWord;
 }
 
 export interface RunResult {
@@ -82,29 +93,12 @@ function copyPlan(plan: LoadPlan, rams: readonly Ram[]): void {
   }
 }
 
-/** The LAPIC as the vCPU's interrupt source, with the 8259 behind its LINT0 (ExtINT). */
-function lapicSource(lapic: Lapic, platform: Platform): InterruptSource {
-  return {
-    takeNmi: () => lapic.takeNmi(),
-    pending: () => lapic.hasExtInt() ? platform.pic.hasInterrupt() : lapic.pendingVector() !== undefined,
-    take: () => {
-      if (!lapic.hasExtInt()) return lapic.acknowledge();
-      const vector = platform.pic.acknowledge();
-      lapic.acknowledgeExtInt();
-      return vector;
-    },
-  };
-}
-
 /** One line of what went through a NIC and what was dropped, for `tsvisor run -v`. */
 function netSummary(nic: VirtioNet, port: NicPort): string {
   const t = nic.stats;
   return `tx ${t.txFrames} frames/${t.txBytes} bytes (${t.txDropped} dropped${t.txDropped ? `, last: ${nic.lastTxDrop}` : ''}), ` +
     `rx ${t.rxFrames} frames/${t.rxBytes} bytes (dropped: ${t.rxBacklogFull} backlog full, ${t.rxOversize} oversize, ${t.rxBufferTooSmall} buffer too small, ${port.droppedWhileDown} driver down)`;
 }
-
-/** CPUID bits the monitor adds to the backend's: the LAPIC it provides, and TSC-deadline where guest time is the TSC. */
-const CPUID1_EDX_APIC = 1 << 9, CPUID1_ECX_TSC_DEADLINE = 1 << 24;
 
 /** The devices host packets reach through frame rings: each NIC, and the vsock device. */
 interface PacketDevices {
@@ -145,15 +139,24 @@ function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, r
   return { nics: nicDevices, vsock };
 }
 
+/** --cpus > 1 runs only when asked for: an application processor sometimes stalls at start-up (issue 10). */
+export const SMP_OPT_IN = 'TSVISOR_SMP';
+
 export function runMachine(config: VmConfig, io: MachineIo): RunResult {
-  if (config.cpus !== 1) throw new VmmError('ENOTSUP', `--cpus ${config.cpus}: only 1 vCPU is supported so far`);
+  if (config.cpus > 1 && process.env[SMP_OPT_IN] !== '1') {
+    throw new VmmError('ENOTSUP', `--cpus ${config.cpus}: more than one vCPU is experimental (an application processor sometimes stalls at start-up); set ${SMP_OPT_IN}=1 to try it`);
+  }
   const say = io.say ?? (() => {});
   const layout = memoryLayout(config.memBytes);
   const hv = Hypervisor.open({ backend: config.backend });
+  const soft = hv.backend === 'soft';
+  // vCPUs in parallel threads need one clock: the host's (the soft CPU's instruction count is per vCPU).
+  const smp = config.cpus > 1;
   let timer: DeadlineTimer | undefined;
+  let aps: SmpRun | undefined;
   const closers: (() => void)[] = [];
   try {
-    const m: Machine = hv.createMachine();
+    const m: Machine = hv.createMachine(smp && soft ? { tsc: 'host' } : {});
     const rams: Ram[] = layout.ram.map((block) => {
       const mem = m.allocate(block.size);
       m.map(block.gpa, mem);
@@ -162,26 +165,29 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     const acpi = buildAcpiTables({ vcpus: config.cpus, pci: { mem32: PCI_MMIO32, intxGsis: PCI_INTX_GSIS } });
     ramAt(rams, acpi.gpa, acpi.bytes.length, 'ACPI tables').set(acpi.bytes);
     const plan = loadLinux({
-      kernel: config.kernel, initrd: config.initrd, cmdline: config.cmdline, memory: layout.map, acpiRsdpGpa: acpi.rsdpGpa,
+      kernel: config.kernel, initrd: config.initrd, cmdline: smp && soft ? smpSoftCmdline(config.cmdline) : config.cmdline, memory: layout.map, acpiRsdpGpa: acpi.rsdpGpa,
       entry: config.entry,
     });
     copyPlan(plan, rams);
     say(`${hv.backend} backend, ${config.memBytes / 2 ** 20} MiB, kernel ${plan.path} (${plan.entry.mode} entry)${plan.decompression ? ` (${plan.decompression.codec}, ${plan.decompression.compressedBytes} -> ${plan.decompression.decompressedBytes} bytes)` : ''}, entry ${hex(plan.entry.rip)}`);
 
+    const share = smp ? m.share() : undefined;
     const cpu: Vcpu = m.createVcpu(0);
-    const soft = hv.backend === 'soft';
-    cpu.configureCpuid(1, { set: { edx: CPUID1_EDX_APIC, ecx: soft ? CPUID1_ECX_TSC_DEADLINE : 0 } });
+    configureVcpuCpuid(cpu, soft);
     cpu.setState(bootVcpuState(plan, rams[0]!.bytes));
-    const time: TimeBase = soft ? new InstructionTimeBase(cpu) : new HostTimeBase();
+    const time: TimeBase = soft && !smp ? new InstructionTimeBase(cpu) : new HostTimeBase();
+    const tsc0 = time instanceof InstructionTimeBase ? time.tsc0 : soft ? hostTscOffset(cpu) : 0n;
     const apicBus = new ApicBus();
     const lapic = new Lapic({
       apicId: 0, bsp: true, clock: time,
-      tsc: { hz: TSC_HZ, offset: () => (time instanceof InstructionTimeBase ? time.tsc0 : 0n) },
+      tsc: { hz: TSC_HZ, offset: () => tsc0 },
       onIpi: (req) => apicBus.ipi(req),
       onEoi: (vector) => platform.ioapic.endOfInterrupt(vector),
     });
     lapic.setVirtualWire();
     apicBus.lapics.push(lapic);
+    const fabric = smp ? createSmpFabric(config.cpus, io.wakeWord) : undefined;
+    if (fabric) for (let k = 1; k < config.cpus; k++) apicBus.lapics.push(new RemoteApic(fabric.directory, k, fabric.inboxes[k]!, fabric.kicks[k]!));
     const platform: Platform = new Platform({
       clock: time, serialOutput: io.serialOutput,
       ram: { belowFourGiB: layout.ram[0]!.size, aboveFourGiB: layout.ram[1]?.size ?? 0 },
@@ -196,24 +202,98 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     const virtio = config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : [], (config.nics ?? []).map((n) => `net ${n.mac} (${n.backend.kind === 'tap' ? `tap ${n.backend.name}` : 'user'})`), config.vsock ? [`vsock cid ${config.vsock.cid} ${config.vsock.path}`] : []);
     if (virtio.length) say(`virtio over PCI: ${virtio.join(', ')}`);
 
-    timer = new DeadlineTimer(cpu.stopHandle());
+    timer = new DeadlineTimer(cpu.stopHandle(), fabric?.kicks[0]);
     io.onPlatform?.(platform, cpu.stopHandle());
-    const hooks: VcpuLoopHooks = packetPorts.length === 0 ? io : {
+    if (fabric && share) {
+      aps = startApplicationProcessors(share, fabric, soft);
+      say(`${config.cpus} vCPUs, one thread each (the application processors wait for INIT/SIPI)`);
+    }
+    const smpSide = fabric && aps ? bootSmpSide(fabric, lapic, platform, aps.end, io.wakeWord) : undefined;
+    const hooks: VcpuLoopHooks = packetPorts.length === 0 && !smpSide ? io : {
       ...io,
-      // Frames and packets for the guest move into their devices before each run; a halted guest wakes for them.
+      // Frames and packets for the guest move into their devices before each run; a halted guest
+      // wakes for them, and for requests and interrupts from the other vCPUs' threads.
       beforeRun: () => {
         io.beforeRun?.();
         for (const p of packetPorts) p.pump();
+        smpSide?.beforeRun();
       },
-      waitForInput: io.waitForInput && ((ms) => io.waitForInput!(ms, () => packetPorts.some((p) => p.hostFramesReady))),
+      waitForInput: (ms) => {
+        const ready = (): boolean => packetPorts.some((p) => p.hostFramesReady) || (smpSide?.ready() ?? false);
+        if (io.waitForInput) io.waitForInput(ms, ready);
+        else if (smpSide) smpSide.wait(ms, ready);
+        else sleepMs(ms);
+      },
     };
-    const end = new VcpuLoop(cpu, platform, lapicSource(lapic, platform), timer, time, monitorMsrs(lapic, soft), hooks).run();
+    const end = new VcpuLoop(cpu, platform, bootLapicSource(lapic, platform.pic), timer, time, monitorMsrs(lapic, soft), hooks).run();
     packetDevices.nics.forEach((n, i) => say(`net${i}: ${netSummary(n.model, n.port)}`));
     return { end, backend: hv.backend };
   } finally {
+    aps?.stop();
     for (const close of closers) close();
     void timer?.close();
     hv.close();
   }
+}
+
+/**
+ * Several soft vCPUs run on host time (their TSC is the host's monotonic clock, the same for all),
+ * and a soft vCPU is slow: with interrupts off for a few ms it misses PIT ticks, and Linux's
+ * clocksource watchdog, comparing the TSC with jiffies early in boot, would call the TSC unstable
+ * and fall back to the ACPI PM timer (a port read per clock read). The TSC is reliable here, so
+ * the kernel is told so, unless the command line says tsc= itself.
+ */
+export function smpSoftCmdline(cmdline: string): string {
+  return /(^|\s)tsc=/.test(cmdline) ? cmdline : `${cmdline} tsc=reliable`;
+}
+
+/** The application processors' threads (ap-worker.ts): ending the machine ends them. */
+interface SmpRun { end: MachineEndFlag; stop(): void }
+
+function startApplicationProcessors(share: MachineShare, fabric: SmpFabric, tscDeadline: boolean): SmpRun {
+  const end = new MachineEndFlag(fabric.end);
+  const workers: Worker[] = [];
+  for (let id = 1; id < fabric.vcpus; id++) {
+    const w = new Worker(new URL('./ap-worker.js', import.meta.url), { workerData: { share, id, fabric, tscDeadline } satisfies ApSetup });
+    // Errors reach the machine through the end flag (the boot thread reads no messages while the guest runs).
+    w.on('error', (e) => end.fail(`vCPU ${id} thread: ${e.message}`));
+    workers.push(w);
+  }
+  return {
+    end,
+    stop: () => {
+      end.end();
+      for (let id = 1; id < fabric.vcpus; id++) new VcpuKick(fabric.kicks[id]!).kick();
+      for (const w of workers) void w.terminate();
+    },
+  };
+}
+
+/** The boot vCPU's side of the others: device requests to serve, interrupts for its LAPIC, their failures. */
+function bootSmpSide(fabric: SmpFabric, lapic: Lapic, platform: Platform, end: MachineEndFlag, wakeWord: DoorbellWord | undefined) {
+  const mailbox = new DeviceMailboxServer(fabric.mailbox, fabric.vcpus);
+  const inbox = new InterruptInbox(fabric.inboxes[0]!);
+  const doorbell = new Doorbell(wakeWord ?? fabric.kicks[0]!.doorbell);
+  const devices = {
+    routeIo: (req: IoRequest) => platform.bus.routeIo(req),
+    routeMem: (req: MemRequest) => platform.bus.routeMem(req),
+    endOfInterrupt: (vector: number) => platform.ioapic.endOfInterrupt(vector),
+  };
+  return {
+    beforeRun: (): void => {
+      const failure = end.failure;
+      if (failure !== undefined) throw new VmmError('EIO', failure);
+      mailbox.serve(devices);
+      inbox.drain((m) => lapic.receive(m));
+      publishLapic(fabric.directory, 0, lapic);
+    },
+    ready: (): boolean => mailbox.pending || inbox.pending || end.failure !== undefined,
+    wait: (ms: number, ready: () => boolean): void => doorbell.wait(ms, ready),
+  };
+}
+
+const napWord = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(napWord, 0, 0, ms);
 }
 

@@ -10,7 +10,8 @@ import { State, type ExitState, type MemoryExit, type RdmsrExit, type VmExit, ty
 import type { Vcpu } from '../../frontend/index.js';
 import type { DeadlineTimer } from './deadline-timer.js';
 import type { TimeBase } from './time-base.js';
-import type { Platform, PowerEvent } from './platform.js';
+import type { PowerEvent } from './platform.js';
+import type { IoRequest, MemRequest } from '../../api/types.js';
 import type { MsrSpace } from './msr-space.js';
 import { withGuestFaults } from '../assist-faults.js';
 
@@ -22,6 +23,16 @@ export interface InterruptSource {
   pending(): boolean;
   /** The INTA cycle: the vector to deliver now (undefined: it went away). */
   take(): number | undefined;
+  /** An INIT arrived (taken): the loop returns so that the vCPU waits for a SIPI (application processors). */
+  takeInit?(): boolean;
+}
+
+/** What the loop needs of the platform: a bus, the devices' timers, and whether the machine ended. */
+export interface LoopPlatform {
+  readonly bus: { routeIo(req: IoRequest): boolean; routeMem(req: MemRequest): boolean };
+  /** Raises every interrupt due at now; the earliest next deadline (ns), or Infinity. */
+  poll(now: number): number;
+  readonly power: PowerEvent | undefined;
 }
 
 export type MachineEnd =
@@ -44,10 +55,12 @@ export class VcpuLoop {
   private last: ExitState | undefined;
   /** The device deadline the timer thread is armed for; re-armed when it changes or the timer fired. */
   private armedFor = NaN;
+  /** run() returned because an INIT arrived (see InterruptSource.takeInit). */
+  initReceived = false;
 
   constructor(
     private readonly cpu: Vcpu,
-    private readonly platform: Platform,
+    private readonly platform: LoopPlatform,
     private readonly interrupts: InterruptSource,
     private readonly timer: DeadlineTimer,
     private readonly time: TimeBase,
@@ -61,6 +74,10 @@ export class VcpuLoop {
       const next = this.service();
       const power = this.platform.power;
       if (power) return { kind: 'power', event: power };
+      if (this.interrupts.takeInit?.()) {
+        this.initReceived = true;
+        return undefined;
+      }
       this.deliver();
       const exit = this.cpu.run();
       this.time.afterExit();
@@ -88,7 +105,11 @@ export class VcpuLoop {
     }
     if (!this.interrupts.pending()) return;
     const st = this.last;
-    const open = st !== undefined && (st.rflags & RFLAGS_IF) !== 0n && !st.intShadow && !st.evtPending;
+    // An event injected earlier is still held (a stop ended the run before it went in): run, so
+    // that it goes in; the exit after says when the next can. A window asked for now would be
+    // reported before the held event is delivered, every time: a livelock.
+    if (st !== undefined && st.evtPending) return;
+    const open = st !== undefined && (st.rflags & RFLAGS_IF) !== 0n && !st.intShadow;
     if (!open) {
       if (st === undefined || !st.intWindowExiting) this.cpu.setState({ intr: { intWindowExiting: true } }, State.INTR);
       return;

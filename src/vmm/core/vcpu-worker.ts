@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { VmmError } from '../../api/errors.js';
 import type { FrameRingBuffers } from './frame-ring.js';
-import { HostInputReader, type HostInputBuffers } from './host-input.js';
+import { HostInputReader, hostInputDoorbell, type HostInputBuffers } from './host-input.js';
 import { runMachine } from './machine.js';
 import type { Platform } from './platform.js';
 import type { VmConfig } from './vm-config.js';
@@ -39,6 +39,7 @@ try {
       if (uart) input.drain((bytes) => uart!.receive(bytes));
     },
     waitForInput: (ms, ready) => input.wait(ms, ready),
+    wakeWord: hostInputDoorbell(inputBuffers),
     net: {
       rings: netRings,
       transmit: (nic, frame) => port.postMessage({ type: 'net-tx', nic, frame } satisfies WorkerMessage, [frame.buffer as ArrayBuffer]),
