@@ -3,13 +3,15 @@
  * may be inside the guest or asleep in a halted guest's idle wait: a byte ring in shared memory,
  * a doorbell word the idle wait sleeps on, and a quit flag. One writer (main), one reader (vCPU).
  */
+import { Doorbell, type DoorbellWord } from './vcpu-kick.js';
+
 export const INPUT_RING_BYTES = 64 * 1024;
 const HEAD = 0, TAIL = 1, DOORBELL = 2, QUIT = 3, WORDS = 4;
 
 export interface HostInputBuffers { ctl: SharedArrayBuffer; ring: SharedArrayBuffer }
 
 /** The doorbell word the vCPU's idle wait sleeps on (others may ring it too: vcpu-kick.ts). */
-export function hostInputDoorbell(b: HostInputBuffers): { buffer: SharedArrayBuffer; index: number } {
+export function hostInputDoorbell(b: HostInputBuffers): DoorbellWord {
   return { buffer: b.ctl, index: DOORBELL };
 }
 
@@ -21,9 +23,11 @@ export function createHostInput(): HostInputBuffers {
 export class HostInputWriter {
   private readonly ctl: Int32Array;
   private readonly ring: Uint8Array;
+  private readonly doorbell: Doorbell;
   constructor(b: HostInputBuffers) {
     this.ctl = new Int32Array(b.ctl);
     this.ring = new Uint8Array(b.ring);
+    this.doorbell = new Doorbell(hostInputDoorbell(b));
   }
 
   /** Queues what fits; returns how many bytes were taken (the rest is the caller's to retry). */
@@ -44,8 +48,7 @@ export class HostInputWriter {
 
   /** Wakes the idle wait for other host input (network frames in their own rings). */
   ringDoorbell(): void {
-    Atomics.add(this.ctl, DOORBELL, 1);
-    Atomics.notify(this.ctl, DOORBELL);
+    this.doorbell.ring();
   }
 }
 
@@ -53,9 +56,11 @@ export class HostInputWriter {
 export class HostInputReader {
   private readonly ctl: Int32Array;
   private readonly ring: Uint8Array;
+  private readonly doorbell: Doorbell;
   constructor(b: HostInputBuffers) {
     this.ctl = new Int32Array(b.ctl);
     this.ring = new Uint8Array(b.ring);
+    this.doorbell = new Doorbell(hostInputDoorbell(b));
   }
 
   get quitRequested(): boolean {
@@ -81,8 +86,6 @@ export class HostInputReader {
    * `ready` says so; it is asked after the doorbell is read, so nothing rung in between is missed).
    */
   wait(ms: number, ready?: () => boolean): void {
-    const bell = Atomics.load(this.ctl, DOORBELL);
-    if (this.available > 0 || this.quitRequested || ready?.()) return;
-    Atomics.wait(this.ctl, DOORBELL, bell, ms);
+    this.doorbell.wait(ms, () => this.available > 0 || this.quitRequested || (ready?.() ?? false));
   }
 }

@@ -32,7 +32,7 @@ import type { VmConfig } from './vm-config.js';
 import { FrameRingReader, type FrameRingBuffers } from './frame-ring.js';
 import { macBytes } from './net-config.js';
 import { NicPort } from './nic-port.js';
-import { VcpuLoop, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
+import { VcpuLoop, sleep, type MachineEnd, type VcpuLoopHooks } from './vcpu-loop.js';
 import { Worker } from 'node:worker_threads';
 import type { IoRequest, MachineShare, MemRequest } from '../../api/types.js';
 import { publishLapic, RemoteApic } from './apic-directory.js';
@@ -208,7 +208,7 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       aps = startApplicationProcessors(share, fabric, soft);
       say(`${config.cpus} vCPUs, one thread each (the application processors wait for INIT/SIPI)`);
     }
-    const smpSide = fabric && aps ? bootSmpSide(fabric, lapic, platform, aps.end, io.wakeWord) : undefined;
+    const smpSide = fabric && aps ? bootSmpSide(fabric, lapic, platform, aps.end) : undefined;
     const hooks: VcpuLoopHooks = packetPorts.length === 0 && !smpSide ? io : {
       ...io,
       // Frames and packets for the guest move into their devices before each run; a halted guest
@@ -222,7 +222,7 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
         const ready = (): boolean => packetPorts.some((p) => p.hostFramesReady) || (smpSide?.ready() ?? false);
         if (io.waitForInput) io.waitForInput(ms, ready);
         else if (smpSide) smpSide.wait(ms, ready);
-        else sleepMs(ms);
+        else sleep(ms);
       },
     };
     const end = new VcpuLoop(cpu, platform, bootLapicSource(lapic, platform.pic), timer, time, monitorMsrs(lapic, soft), hooks).run();
@@ -270,10 +270,11 @@ function startApplicationProcessors(share: MachineShare, fabric: SmpFabric, tscD
 }
 
 /** The boot vCPU's side of the others: device requests to serve, interrupts for its LAPIC, their failures. */
-function bootSmpSide(fabric: SmpFabric, lapic: Lapic, platform: Platform, end: MachineEndFlag, wakeWord: DoorbellWord | undefined) {
+function bootSmpSide(fabric: SmpFabric, lapic: Lapic, platform: Platform, end: MachineEndFlag) {
   const mailbox = new DeviceMailboxServer(fabric.mailbox, fabric.vcpus);
   const inbox = new InterruptInbox(fabric.inboxes[0]!);
-  const doorbell = new Doorbell(wakeWord ?? fabric.kicks[0]!.doorbell);
+  // The fabric made the boot vCPU's doorbell the word its host input waits on, when there is one.
+  const doorbell = new Doorbell(fabric.kicks[0]!.doorbell);
   const devices = {
     routeIo: (req: IoRequest) => platform.bus.routeIo(req),
     routeMem: (req: MemRequest) => platform.bus.routeMem(req),
@@ -292,8 +293,5 @@ function bootSmpSide(fabric: SmpFabric, lapic: Lapic, platform: Platform, end: M
   };
 }
 
-const napWord = new Int32Array(new SharedArrayBuffer(4));
-function sleepMs(ms: number): void {
-  Atomics.wait(napWord, 0, 0, ms);
-}
+
 

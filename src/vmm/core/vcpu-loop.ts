@@ -185,6 +185,7 @@ export class VcpuLoop {
 }
 
 const nap = new Int32Array(new SharedArrayBuffer(4));
-function sleep(ms: number): void {
+/** Blocks this thread for ms (a halted guest's wait when nothing else can wake it). */
+export function sleep(ms: number): void {
   Atomics.wait(nap, 0, 0, ms);
 }
