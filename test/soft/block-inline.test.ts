@@ -42,7 +42,7 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
   if (mode === 64 && rng.int(2) === 0) pre.push(0x40 | rng.int(16));
   else if (rng.int(16) === 0) pre.push(0x66);
   const reg = (): number => 0xc0 | rng.int(64);
-  switch (rng.int(17)) {
+  switch (rng.int(19)) {
     case 0: case 1: case 2: return [...pre, rng.pick(ALU_ROWS), reg()];
     case 3: return [...pre, rng.pick(ACC_IMM), ...imm32(rng)];
     case 4: return [...pre, 0x81, reg(), ...imm32(rng)];
@@ -63,14 +63,18 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
       return [...pre, op, reg(), ...(op === 0x69 ? imm32(rng) : [rng.pick([0, 1, 31, 32, 33, 63, rng.int(256)])])];
     }
     case 13: return [...pre, rng.pick([0x50, 0x58]) | rng.int(8)];
+    case 14: return [...pre, 0x0f, rng.pick([0x40 | rng.int(16), 0x90 | rng.int(16), 0xbe, 0xbf]), reg()];
+    // MOVSXD is 64-bit only (0x63 is ARPL elsewhere).
+    case 15: return mode === 64 ? [...pre, 0x63, reg()] : [...pre, 0x0f, 0x40 | rng.int(16), reg()];
     default: {
       // Memory operands: ModRM mod 0-2 with SIB and displacement bytes (RIP-relative and
       // absolute forms included); the base registers often point into the data window.
       const modrm = (reg: number): number[] => [rng.int(3) << 6 | reg << 3 | rng.int(8), rng.int(256), rng.int(4) === 0 ? rng.int(256) : 0, 0, 0, 0];
-      switch (rng.int(5)) {
+      switch (rng.int(6)) {
         case 0: return [...pre, 0xc7, ...modrm(0).slice(0, 2), 0, 0, 0, 0, ...imm32(rng)];
         case 1: return [...pre, rng.pick([0x81, 0x83]), ...modrm(7)];
-        case 2: return [...pre, 0x0f, rng.pick([0xb6, 0xb7]), ...modrm(rng.int(8))];
+        case 2: return [...pre, 0x0f, rng.pick([0xb6, 0xb7, 0x40 | rng.int(16)]), ...modrm(rng.int(8))];
+        case 3: return [...pre, mode === 64 ? 0x63 : 0x8b, ...modrm(rng.int(8))];
         default: return [...pre, rng.pick([0x89, 0x8b, 0x03, 0x2b, 0x39, 0x85, 0x3b, 0x13, 0x0b, 0x01]), ...modrm(rng.int(8))];
       }
     }

@@ -14,8 +14,8 @@
  *
  * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
- * INC/DEC register, MOV register/immediate/load/store, MOVZX, LEA, shifts by an immediate,
- * IMUL, PUSH/POP register. Read-modify-write memory destinations stay with their closures
+ * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
+ * register, LEA, shifts by an immediate, IMUL, PUSH/POP register. Read-modify-write memory destinations stay with their closures
  * (their flags must survive a faulting write).
  */
 import type { Instruction } from '../../x86/instruction.js';
@@ -27,7 +27,7 @@ import { carry, conditionOf } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
 import { rclN, rcrN, rolN, rorN, sarN, shift64, shiftOut, shlN, shrN } from '../../x86/exec/ops-shift.js';
 import { product } from '../../x86/exec/ops-muldiv.js';
-import { mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
+import { cmovFalseWritesReg, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
 import { wide } from '../../x86/exec/wide.js';
 
 /** What generated block code may call, by name (the factory binds each to a local const). */
@@ -59,12 +59,16 @@ export function inlineInsn(insn: Instruction, k: number, end: number): InlineFor
 /** Statements for a register-only form, or undefined. */
 function registerForm(insn: Instruction): string | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
+  const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
+  // SETcc has a byte operand whatever the prefixes.
+  if (insn.map === 1 && op >= 0x90 && op <= 0x9f) return regForm ? setcc(insn, op & 15) : undefined;
   const size = insn.opSize;
   if (size !== 4 && size !== 8) return undefined;
-  const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
   if (insn.map === 1) {
     if ((op === 0xb6 || op === 0xb7) && regForm) return movzx(insn, op === 0xb6 ? 1 : 2, size);
+    if ((op === 0xbe || op === 0xbf) && regForm) return movsx(insn, op === 0xbe ? 1 : 2, size);
     if (op === 0xaf && regForm) return imul(size, reg, rm, `r[${reg}]`, `r[${reg + 1}]`);
+    if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `r[${rm}]`, `r[${rm + 1}]`);
     return undefined;
   }
   if (insn.map !== 0) return undefined;
@@ -91,6 +95,7 @@ function registerForm(insn: Instruction): string | undefined {
   }
   if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `r[${rm}] = ${insn.imm | 0}; r[${rm + 1}] = ${immHi | 0};`;
   if (op === 0x8d && !regForm) return lea(insn, size, reg);
+  if (op === 0x63 && regForm && insn.mode === 64) return movsxd(size, reg, `r[${rm}]`);
   if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff);
   if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`) : undefined;
   return undefined;
@@ -110,8 +115,10 @@ function memoryForm(insn: Instruction, k: number, end: number): InlineForm | und
   const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true, writes: false });
   if (insn.map === 1) {
     if (op === 0xb6 || op === 0xb7) return read(`r[${reg}] = cpu.read(${sg}, ea, ${op === 0xb6 ? 1 : 2}); r[${reg + 1}] = 0;`);
+    if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0')}`);
     return undefined;
   }
+  if (op === 0x63 && insn.mode === 64) return read(`const v = cpu.read(${sg}, ea, 4); ${movsxd(size, reg, 'v')}`);
   if (op === 0x8b) return read(`${load('v', 'vh')} r[${reg + 1}] = ${size === 8 ? 'vh' : '0'}; r[${reg}] = v;`);
   if (op === 0x89) {
     return { text: `cpu.write(${sg}, ${ea}, ${size}, r[${reg}], ${size === 8 ? `r[${reg + 1}]` : '0'});`, faults: true, writes: true };
@@ -215,6 +222,33 @@ function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string 
   return `{ const o = product(${size}, true, ${args}); r[${d}] = wide.w0; r[${d + 1}] = ${size === 8 ? 'wide.w1' : '0'}; mulFlags(cpu, o); }`;
 }
 
+/**
+ * CMOVcc reg d, (v, vh): the source is read whatever the condition (a memory source faults
+ * either way); a 32-bit destination is zero-extended even when the condition is false where the
+ * CPU model does that (undefined-flags.ts cmovFalseWritesReg, as ops-move's cmov).
+ */
+function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string): string {
+  if (size === 8) return `if (conditionOf(cpu, ${cc})) { r[${d}] = ${v}; r[${d + 1}] = ${vh}; }`;
+  return cmovFalseWritesReg()
+    ? `if (conditionOf(cpu, ${cc})) r[${d}] = ${v}; r[${d + 1}] = 0;`
+    : `if (conditionOf(cpu, ${cc})) { r[${d}] = ${v}; r[${d + 1}] = 0; }`;
+}
+
+/** SETcc r8 (register form): the byte register; 4..7 without REX are AH CH DH BH. */
+function setcc(insn: Instruction, cc: number): string {
+  const n = insn.rm;
+  if (insn.rex === 0 && n >= 4 && n < 8) {
+    const i = (n - 4) << 1;
+    return `r[${i}] = (r[${i}] & ~0xff00) | (conditionOf(cpu, ${cc}) ? 0x100 : 0);`;
+  }
+  return `r[${n << 1}] = (r[${n << 1}] & ~0xff) | (conditionOf(cpu, ${cc}) ? 1 : 0);`;
+}
+
+/** MOVSXD reg d, r/m32 (v): sign-extended to 64 bits; a 32-bit destination is a plain move. */
+function movsxd(size: 4 | 8, d: number, v: string): string {
+  return size === 8 ? `{ const x = ${v}; r[${d}] = x; r[${d + 1}] = x >> 31; }` : `r[${d}] = ${v}; r[${d + 1}] = 0;`;
+}
+
 /** TEST register d with (b, bh). */
 function test(size: 4 | 8, d: number, b: string, bh: string): string {
   if (size === 4) return `logic32(cpu, r[${d}] & ${b});`;
@@ -235,6 +269,16 @@ function movzx(insn: Instruction, from: 1 | 2, size: 4 | 8): string {
   else src = `(r[${n << 1}] & 0xff)`;
   void size; // a 32- or 64-bit destination: the upper half is zero either way
   return `r[${d}] = ${src}; r[${d + 1}] = 0;`;
+}
+
+/** MOVSX reg, r8/r16 (register source; byte registers as movzx). */
+function movsx(insn: Instruction, from: 1 | 2, size: 4 | 8): string {
+  const d = insn.reg << 1, n = insn.rm;
+  let src: string;
+  if (from === 2) src = `((r[${n << 1}] << 16) >> 16)`;
+  else if (insn.rex === 0 && n >= 4 && n < 8) src = `((r[${(n - 4) << 1}] << 16) >> 24)`;
+  else src = `((r[${n << 1}] << 24) >> 24)`;
+  return `{ const x = ${src}; r[${d}] = x; r[${d + 1}] = ${size === 8 ? 'x >> 31' : '0'}; }`;
 }
 
 /**

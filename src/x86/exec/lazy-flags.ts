@@ -128,7 +128,7 @@ export function carry(c: FlagState): number {
 
 /**
  * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. 32- and
- * 64-bit SUB/CMP and logic records (the usual producers before a Jcc) are decided from the
+ * 64-bit ADD, SUB/CMP and logic records (the usual producers before a Jcc) are decided from the
  * record without materialising; everything else reads the architectural flags.
  */
 export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
@@ -140,9 +140,15 @@ export function conditionOf(c: FlagState & { readonly flags: number }, cc: numbe
   } else if (op === (LF_LOGIC | 4)) {
     const r = c.lfR;
     zf = r === 0; sf = r < 0; of = false; cf = false;
+  } else if (op === (LF_ADD | 4)) {
+    const a = c.lfA, b = c.lfB, r = c.lfR;
+    zf = r === 0; sf = r < 0; of = ((a ^ r) & (b ^ r)) < 0; cf = ((a & b) | ((a | b) & ~r)) < 0;
   } else if (op === (LF_SUB | 8)) {
     const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
     zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ bh) & (ah ^ rh)) < 0; cf = ((~ah & bh) | ((~ah | bh) & rh)) < 0;
+  } else if (op === (LF_ADD | 8)) {
+    const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
+    zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ rh) & (bh ^ rh)) < 0; cf = ((ah & bh) | ((ah | bh) & ~rh)) < 0;
   } else if (op === (LF_LOGIC | 8)) {
     const rh = c.lfRh;
     zf = (c.lfR | rh) === 0; sf = rh < 0; of = false; cf = false;

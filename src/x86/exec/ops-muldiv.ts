@@ -31,6 +31,14 @@ export function product(size: number, signed: boolean, a: number, ah: number, b:
       wide.w2 = ext; wide.w3 = ext;
       return false;
     }
+    // Signed, both operands in [0, 2^32), one at least 2^31 (code splitting 64-bit values into
+    // unsigned 32-bit halves, as generic multi-precision code does): the product is below 2^64
+    // and non-negative, so the signed high part is 0 and it overflows exactly when bit 63 is set.
+    if (signed && (ah | bh) === 0) {
+      mulU32(a, b);
+      wide.w2 = 0; wide.w3 = 0;
+      return wide.w1 < 0;
+    }
     if (signed) mulS64(a, ah, b, bh); else mulU64(a, ah, b, bh);
     if (signed) {
       const ext = wide.w1 < 0 ? -1 : 0;

@@ -1,0 +1,44 @@
+/**
+ * The lazy-flag readers that skip materialising (conditionOf's fast paths, carry) against the
+ * materialised RFLAGS, for every record kind the ALU helpers leave (the materialised flags
+ * themselves are checked against the host CPU by the native differential tests). Seeded.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../src/x86/exec/alu.js';
+import { carry, conditionOf, LazyFlags, materialise } from '../../src/x86/exec/lazy-flags.js';
+import { condition, CF } from '../../src/x86/exec/flags.js';
+import { Rng, testSeed } from './rng.js';
+
+const lo32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
+const hi32 = (v: bigint): number => Number(BigInt.asIntN(32, v >> 32n));
+
+/** Leaves one record in c: kind k of 8 on operands (a, b) with carry-in c0. */
+const RECORDS: ((c: LazyFlags, a: bigint, b: bigint, c0: number) => void)[] = [
+  (c, a, b, c0) => { add32(c, lo32(a), lo32(b), c0); },
+  (c, a, b, c0) => { sub32(c, lo32(a), lo32(b), c0); },
+  (c, a, b) => { logic32(c, lo32(a) & lo32(b)); },
+  (c, a, b, c0) => { add64(c, lo32(a), hi32(a), lo32(b), hi32(b), c0); },
+  (c, a, b, c0) => { sub64(c, lo32(a), hi32(a), lo32(b), hi32(b), c0); },
+  (c, a, b) => { logic64(c, lo32(a) ^ lo32(b), hi32(a) ^ hi32(b)); },
+  (c, a, _b, c0) => { incDec32(c, lo32(a), c0 === 1); },
+  (c, a, _b, c0) => { incDec64(c, lo32(a), hi32(a), c0 === 1); },
+];
+
+test('conditionOf and carry read the record as the materialised flags do', () => {
+  const seed = testSeed();
+  const rng = new Rng(seed);
+  for (let i = 0; i < 20000; i++) {
+    const k = rng.int(RECORDS.length), a = rng.value(), b = rng.value(), c0 = rng.int(2);
+    const lazy = new LazyFlags();
+    lazy.flags = 2 | rng.int(2); // CF before, which INC/DEC keep
+    RECORDS[k]!(lazy, a, b, c0);
+    const record = { ...lazy };
+    const eager = new LazyFlags();
+    Object.assign(eager, record);
+    const flags = materialise(eager);
+    const what = `seed ${seed}: record ${k} on ${a}, ${b}, carry-in ${c0}`;
+    assert.equal(carry(lazy), flags & CF, `carry, ${what}`);
+    for (let cc = 0; cc < 16; cc++) assert.equal(conditionOf(lazy, cc), condition(flags, cc), `cc ${cc}, ${what}`);
+  }
+});
