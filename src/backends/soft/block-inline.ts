@@ -22,27 +22,58 @@ import type { Instruction } from '../../x86/instruction.js';
 import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
 import { effectiveAddress } from '../../x86/exec/address.js';
 import { pop, push } from '../../x86/exec/stack.js';
-import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
-import { carry, conditionOf } from '../../x86/exec/lazy-flags.js';
+import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
+import { carry, conditionOf, LAZY_FLAGS_INLINE_SCOPE } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
-import { rclN, rcrN, rolN, rorN, sarN, shift64, shiftOut, shlN, shrN } from '../../x86/exec/ops-shift.js';
-import { product } from '../../x86/exec/ops-muldiv.js';
-import { cmovFalseWritesReg, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
+import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
+import { imulPair, MULDIV_INLINE_SCOPE, product } from '../../x86/exec/ops-muldiv.js';
+import { cmovFalseWritesReg, FLAG_POLICY_INLINE_SCOPE, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
 import { wide } from '../../x86/exec/wide.js';
+import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
 
-/** What generated block code may call, by name (the factory binds each to a local const). */
+/** The names inlined helper bodies use: their modules' scopes, merged (a name means one value). */
+const INLINE_SCOPE: Record<string, unknown> = {};
+for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLINE_SCOPE, SHIFT_INLINE_SCOPE, MULDIV_INLINE_SCOPE] as Record<string, unknown>[]) {
+  for (const [name, value] of Object.entries(scope)) {
+    if (name in INLINE_SCOPE && INLINE_SCOPE[name] !== value) throw new Error(`inline scopes bind ${name} to two values`);
+    if (BLOCK_LOCALS.has(name)) throw new Error(`inline scope name ${name} is a name block code defines`);
+    INLINE_SCOPE[name] = value;
+  }
+}
+
+/** What generated block code may call or use, by name (the factory binds each to a local const). */
 export const BLOCK_HELPERS = {
+  ...INLINE_SCOPE,
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
-  rolN, rorN, rclN, rcrN, shlN, shrN, sarN, shift64, shiftOut, shiftFlags, product, mulFlags, wide,
+  rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
+  shiftOut, shiftFlags, product, imulPair, mulFlags, wide,
   effectiveAddress, push, pop,
 };
+
+const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
+const helper = (fn: (...args: never[]) => unknown): InlinableHelper | undefined => parseHelper(fn, scopeNames);
+/** The helpers whose bodies go into blocks (undefined: its shape does not allow it; it is called). */
+export const INLINED = {
+  add32: helper(add32), sub32: helper(sub32), logic32: helper(logic32),
+  add64: helper(add64), sub64: helper(sub64), logic64: helper(logic64),
+  incDec32: helper(incDec32), incDec64: helper(incDec64), shiftFlags: helper(shiftFlags), mulFlags: helper(mulFlags),
+  rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
+  rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
+  shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imulPair: helper(imulPair),
+};
+
+/** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
+function call(name: keyof typeof INLINED, args: readonly string[], use: (v: string) => string = () => ''): string {
+  return inlineCall(INLINED[name], name, args, use);
+}
 
 /** Generated statements for one instruction, and whether they may fault or write memory. */
 export interface InlineForm { text: string; faults: boolean; writes: boolean }
 
 
-/** Group 2 operations (ModRM.reg order) on 32-bit operands, by helper name (SAL = SHL). */
-const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN'];
+/** Group 2 operations (ModRM.reg order) on 32- and 64-bit operands, by helper name (SAL = SHL). */
+const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN'] as const;
+const SHIFT64 = ['rolPair', 'rorPair', 'rclPair', 'rcrPair', 'shlPair', 'shrPair', 'shlPair', 'sarPair'] as const;
 
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
 
@@ -134,8 +165,8 @@ function memoryForm(insn: Instruction, k: number, end: number): InlineForm | und
 
 /** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */
 function compare(size: 4 | 8, kind: 'sub' | 'test', b: string, bh: string): string {
-  if (kind === 'test') return size === 4 ? `logic32(cpu, a & ${b});` : `logic64(cpu, a & ${b}, ah & ${bh});`;
-  return size === 4 ? `sub32(cpu, a, ${b}, 0);` : `sub64(cpu, a, ah, ${b}, ${bh}, 0);`;
+  if (kind === 'test') return size === 4 ? call('logic32', ['cpu', `a & ${b}`]) : call('logic64', ['cpu', `a & ${b}`, `ah & ${bh}`]);
+  return size === 4 ? call('sub32', ['cpu', 'a', b, '0']) : call('sub64', ['cpu', 'a', 'ah', b, bh, '0']);
 }
 
 /** 50+r PUSH, 58+r POP with the mode's default stack operand size (ops-stack pushReg/popReg). */
@@ -186,17 +217,16 @@ function alu(row: number, size: 4 | 8, d: number, b: string, bh: string): string
   const write = row !== OP_CMP;
   if (row === OP_OR || row === OP_AND || row === OP_XOR) {
     const o = row === OP_OR ? '|' : row === OP_AND ? '&' : '^';
-    if (size === 4) return `r[${d}] = logic32(cpu, r[${d}] ${o} ${b}); r[${d + 1}] = 0;`;
-    return `{ const lo = r[${d}] ${o} ${b}, hi = r[${d + 1}] ${o} ${bh}; logic64(cpu, lo, hi); r[${d}] = lo; r[${d + 1}] = hi; }`;
+    if (size === 4) return call('logic32', ['cpu', `r[${d}] ${o} ${b}`], (v) => `r[${d}] = ${v}; r[${d + 1}] = 0;`);
+    return `{ const lo = r[${d}] ${o} ${b}, hi = r[${d + 1}] ${o} ${bh}; ${call('logic64', ['cpu', 'lo', 'hi'])} r[${d}] = lo; r[${d + 1}] = hi; }`;
   }
   const adds = row === OP_ADD || row === OP_ADC;
   const c = row === OP_ADC || row === OP_SBB ? 'carry(cpu)' : '0';
   if (size === 4) {
-    const call = `${adds ? 'add32' : 'sub32'}(cpu, r[${d}], ${b}, ${c})`;
-    return write ? `r[${d}] = ${call}; r[${d + 1}] = 0;` : `${call};`;
+    return call(adds ? 'add32' : 'sub32', ['cpu', `r[${d}]`, b, c], (v) => write ? `r[${d}] = ${v}; r[${d + 1}] = 0;` : '');
   }
-  const call = `${adds ? 'add64' : 'sub64'}(cpu, r[${d}], r[${d + 1}], ${b}, ${bh}, ${c})`;
-  return write ? `{ const lo = ${call}; r[${d + 1}] = half.hi; r[${d}] = lo; }` : `${call};`;
+  return call(adds ? 'add64' : 'sub64', ['cpu', `r[${d}]`, `r[${d + 1}]`, b, bh, c],
+    (v) => write ? `r[${d + 1}] = half.hi; r[${d}] = ${v};` : '');
 }
 
 /**
@@ -208,18 +238,20 @@ function shift(op: number, size: 4 | 8, d: number, raw: number): string | undefi
   if (c === 0) return undefined;
   const cfIn = op === 2 || op === 3 ? 'carry(cpu)' : '0';
   if (size === 8) {
-    return `{ const v = shift64(${op}, r[${d}], r[${d + 1}], ${c}, ${cfIn}), vh = shiftOut.hi;` +
-      ` shiftFlags(cpu, ${op}, 8, v, vh, shiftOut.cf, shiftOut.of); r[${d}] = v; r[${d + 1}] = vh; }`;
+    return call(SHIFT64[op]!, [`r[${d}]`, `r[${d + 1}]`, `${c}`, cfIn], (v) => `{ const v = ${v}, vh = shiftOut.hi;` +
+      ` ${call('shiftFlags', ['cpu', `${op}`, '8', 'v', 'vh', 'shiftOut.cf', 'shiftOut.of'])} r[${d}] = v; r[${d + 1}] = vh; }`);
   }
-  const args = op === 5 ? `${c}, 32` : op === 2 || op === 3 ? `${c}, 32, -1, ${cfIn}` : `${c}, 32, -1`;
-  return `{ const v = ${SHIFT32[op]}(r[${d}] >>> 0, ${args}) | 0;` +
-    ` shiftFlags(cpu, ${op}, 4, v, 0, shiftOut.cf, shiftOut.of); r[${d}] = v; r[${d + 1}] = 0; }`;
+  const args = op === 5 ? [`${c}`, '32'] : op === 2 || op === 3 ? [`${c}`, '32', '-1', cfIn] : [`${c}`, '32', '-1'];
+  return call(SHIFT32[op]!, [`r[${d}] >>> 0`, ...args], (v) => `{ const v = ${v} | 0;` +
+    ` ${call('shiftFlags', ['cpu', `${op}`, '4', 'v', '0', 'shiftOut.cf', 'shiftOut.of'])} r[${d}] = v; r[${d + 1}] = 0; }`);
 }
 
 /** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size. */
 function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string {
-  const args = size === 8 ? `r[${s}], r[${s + 1}], ${b}, ${bh}` : `r[${s}], 0, ${b}, 0`;
-  return `{ const o = product(${size}, true, ${args}); r[${d}] = wide.w0; r[${d + 1}] = ${size === 8 ? 'wide.w1' : '0'}; mulFlags(cpu, o); }`;
+  if (size === 8) {
+    return call('imulPair', [`r[${s}]`, `r[${s + 1}]`, b, bh], (o) => `r[${d}] = wide.w0; r[${d + 1}] = wide.w1; ${call('mulFlags', ['cpu', o])}`);
+  }
+  return `{ const o = product(4, true, r[${s}], 0, ${b}, 0); r[${d}] = wide.w0; r[${d + 1}] = 0; ${call('mulFlags', ['cpu', 'o'])} }`;
 }
 
 /**
@@ -251,13 +283,13 @@ function movsxd(size: 4 | 8, d: number, v: string): string {
 
 /** TEST register d with (b, bh). */
 function test(size: 4 | 8, d: number, b: string, bh: string): string {
-  if (size === 4) return `logic32(cpu, r[${d}] & ${b});`;
-  return `logic64(cpu, r[${d}] & ${b}, r[${d + 1}] & ${bh});`;
+  if (size === 4) return call('logic32', ['cpu', `r[${d}] & ${b}`]);
+  return call('logic64', ['cpu', `r[${d}] & ${b}`, `r[${d + 1}] & ${bh}`]);
 }
 
 function incDec(size: 4 | 8, d: number, dec: boolean): string {
-  if (size === 4) return `r[${d}] = incDec32(cpu, r[${d}], ${dec}); r[${d + 1}] = 0;`;
-  return `{ const lo = incDec64(cpu, r[${d}], r[${d + 1}], ${dec}); r[${d + 1}] = half.hi; r[${d}] = lo; }`;
+  if (size === 4) return call('incDec32', ['cpu', `r[${d}]`, `${dec}`], (v) => `r[${d}] = ${v}; r[${d + 1}] = 0;`);
+  return call('incDec64', ['cpu', `r[${d}]`, `r[${d + 1}]`, `${dec}`], (v) => `r[${d + 1}] = half.hi; r[${d}] = ${v};`);
 }
 
 /** MOVZX reg, r8/r16 (register source; byte registers 4..7 without REX are AH CH DH BH). */

@@ -16,6 +16,12 @@ import { half, SIZE_MASK } from './regs.js';
 const CF = CF_, LF_ADD = LF_ADD_, LF_KEEP_CF = LF_KEEP_CF_, LF_LOGIC = LF_LOGIC_, LF_SUB = LF_SUB_;
 const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4, ADD8 = LF_ADD | 8, SUB8 = LF_SUB | 8, LOGIC8 = LF_LOGIC | 8;
 
+/**
+ * The module-level names the per-size helpers below use, for compiled blocks that put a helper's
+ * body in place of a call to it (src/backends/soft/helper-inline.ts).
+ */
+export const ALU_INLINE_SCOPE = { ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, CF, LF_KEEP_CF, half, carry } as const;
+
 export const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
 
 // Per-size helpers: small and monomorphic, so the engine inlines them into their callers (the

@@ -28,6 +28,8 @@ export const LF_KEEP_CF = 0x80;
  */
 export const LF_SZP = 0x100;
 const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4;
+/** The module-level names recordSzp uses (see alu.ts ALU_INLINE_SCOPE). */
+export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP } as const;
 
 /** The flag state every ExecContext carries (see the module comment). */
 export interface FlagState {

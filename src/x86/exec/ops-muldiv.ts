@@ -18,32 +18,44 @@ function sext(v: number, size: number): number {
 }
 
 /**
+ * Signed 64 x 64 (IMUL r64): low part in wide.w0/w1, high part in w2/w3; returns whether the high
+ * part is significant (CF/OF). One return, no comments inside: compiled blocks put this body in
+ * place of a call (helper-inline.ts).
+ */
+export function imulPair(a: number, ah: number, b: number, bh: number): boolean {
+  let ovf: boolean;
+  if ((ah | bh) === 0) {
+    mulU32(a, b);
+    wide.w2 = 0; wide.w3 = 0;
+    ovf = wide.w1 < 0;
+  } else if (ah === a >> 31 && bh === b >> 31) {
+    mulS32(a, b);
+    const ext = wide.w1 < 0 ? -1 : 0;
+    wide.w2 = ext; wide.w3 = ext;
+    ovf = false;
+  } else {
+    mulS64(a, ah, b, bh);
+    const ext = wide.w1 < 0 ? -1 : 0;
+    ovf = wide.w2 !== ext || wide.w3 !== ext;
+  }
+  return ovf;
+}
+
+/**
  * Full product of a and b (operand size) into wide: w0/w1 = low size-part (lo, hi),
  * w2/w3 = high size-part (lo, hi). Returns whether the high part is significant
  * (CF/OF: unsigned high != 0, signed high != sign extension of the low part).
  */
 export function product(size: number, signed: boolean, a: number, ah: number, b: number, bh: number): boolean {
   if (size === 8) {
-    // Fast path: both operands fit 32 bits (signed or unsigned as the op), so the product fits 64.
-    if (signed ? ah === a >> 31 && bh === b >> 31 : (ah | bh) === 0) {
-      if (signed) mulS32(a, b); else mulU32(a, b);
-      const ext = signed && wide.w1 < 0 ? -1 : 0;
-      wide.w2 = ext; wide.w3 = ext;
-      return false;
-    }
-    // Signed, both operands in [0, 2^32), one at least 2^31 (code splitting 64-bit values into
-    // unsigned 32-bit halves, as generic multi-precision code does): the product is below 2^64
-    // and non-negative, so the signed high part is 0 and it overflows exactly when bit 63 is set.
-    if (signed && (ah | bh) === 0) {
+    // Unsigned operands below 2^32: one 32 x 32 product.
+    if (signed) return imulPair(a, ah, b, bh);
+    if ((ah | bh) === 0) {
       mulU32(a, b);
       wide.w2 = 0; wide.w3 = 0;
-      return wide.w1 < 0;
+      return false;
     }
-    if (signed) mulS64(a, ah, b, bh); else mulU64(a, ah, b, bh);
-    if (signed) {
-      const ext = wide.w1 < 0 ? -1 : 0;
-      return wide.w2 !== ext || wide.w3 !== ext;
-    }
+    mulU64(a, ah, b, bh);
     return (wide.w2 | wide.w3) !== 0;
   }
   if (size === 4) {
@@ -58,6 +70,9 @@ export function product(size: number, signed: boolean, a: number, ah: number, b:
   wide.w0 = lo; wide.w1 = 0; wide.w2 = hi; wide.w3 = 0;
   return signed ? sext(lo, size) !== p : hi !== 0;
 }
+
+/** The module-level names imulPair uses (see alu.ts ALU_INLINE_SCOPE). */
+export const MULDIV_INLINE_SCOPE = { mulU32, mulS32, mulS64, wide } as const;
 
 /** F6/F7 /4 MUL, /5 IMUL: rDX:rAX (AX for bytes) = rAX * r/m. */
 export function mulAcc(ctx: ExecContext, insn: Instruction): boolean {

@@ -98,60 +98,76 @@ export function shiftSmall(op: number, size: number, a: number, c: number, cfIn:
   return size === 4 ? r | 0 : r;
 }
 
-/** The same for 64-bit operands (count 1..63). */
-export function shift64(op: number, lo: number, hi: number, c: number, cfIn: number): number {
-  let rl: number, rh: number, cf: number, of: number;
-  switch (op) {
-    case ROL: {
-      const l1 = shl64(lo, hi, c), h1 = pairOut.hi;
-      const l2 = shr64(lo, hi, 64 - c), h2 = pairOut.hi;
-      rl = l1 | l2; rh = h1 | h2;
-      cf = rl & 1;
-      of = (rh >>> 31) ^ cf;
-      break;
-    }
-    case ROR: {
-      const l1 = shr64(lo, hi, c), h1 = pairOut.hi;
-      const l2 = shl64(lo, hi, 64 - c), h2 = pairOut.hi;
-      rl = l1 | l2; rh = h1 | h2;
-      cf = rh >>> 31;
-      of = cf ^ ((rh >>> 30) & 1);
-      break;
-    }
-    case RCL: {
-      rl = shl64(lo, hi, c); rh = pairOut.hi;
-      if (c - 1 < 32) rl |= cfIn << (c - 1); else rh |= cfIn << (c - 33);
-      if (c > 1) { rl |= shr64(lo, hi, 65 - c); rh |= pairOut.hi; }
-      cf = bit64(lo, hi, 64 - c);
-      of = (rh >>> 31) ^ cf;
-      break;
-    }
-    case RCR: {
-      rl = shr64(lo, hi, c); rh = pairOut.hi;
-      if (64 - c < 32) rl |= cfIn << (64 - c); else rh |= cfIn << (32 - c);
-      if (c > 1) { rl |= shl64(lo, hi, 65 - c); rh |= pairOut.hi; }
-      cf = bit64(lo, hi, c - 1);
-      of = ((rh >>> 31) ^ (rh >>> 30)) & 1;
-      break;
-    }
-    case SHL: case SAL:
-      rl = shl64(lo, hi, c); rh = pairOut.hi;
-      cf = bit64(lo, hi, 64 - c);
-      of = (rh >>> 31) ^ cf;
-      break;
-    case SHR:
-      rl = shr64(lo, hi, c); rh = pairOut.hi;
-      cf = bit64(lo, hi, c - 1);
-      of = c === 1 ? hi >>> 31 : 0;
-      break;
-    default:
-      rl = sar64(lo, hi, c); rh = pairOut.hi;
-      cf = bit64(lo, hi, c - 1);
-      of = 0;
-  }
-  shiftOut.hi = rh; shiftOut.cf = cf; shiftOut.of = of;
+// The same per operation on 64-bit operands (lo, hi), count 1..63: each returns the result lo
+// and leaves its hi, CF and OF in shiftOut (cfIn: the carry-in of RCL/RCR). One return each,
+// no comments inside: compiled blocks put these bodies in place of calls (helper-inline.ts).
+
+export function rolPair(lo: number, hi: number, c: number, _cfIn: number): number {
+  const l1 = shl64(lo, hi, c), h1 = pairOut.hi;
+  const l2 = shr64(lo, hi, 64 - c), h2 = pairOut.hi;
+  const rl = l1 | l2, rh = h1 | h2, cf = rl & 1;
+  shiftOut.hi = rh; shiftOut.cf = cf; shiftOut.of = (rh >>> 31) ^ cf;
   return rl;
 }
+
+export function rorPair(lo: number, hi: number, c: number, _cfIn: number): number {
+  const l1 = shr64(lo, hi, c), h1 = pairOut.hi;
+  const l2 = shl64(lo, hi, 64 - c), h2 = pairOut.hi;
+  const rl = l1 | l2, rh = h1 | h2, cf = rh >>> 31;
+  shiftOut.hi = rh; shiftOut.cf = cf; shiftOut.of = cf ^ ((rh >>> 30) & 1);
+  return rl;
+}
+
+export function rclPair(lo: number, hi: number, c: number, cfIn: number): number {
+  let rl = shl64(lo, hi, c), rh = pairOut.hi;
+  if (c - 1 < 32) rl |= cfIn << (c - 1); else rh |= cfIn << (c - 33);
+  if (c > 1) { rl |= shr64(lo, hi, 65 - c); rh |= pairOut.hi; }
+  const cf = bit64(lo, hi, 64 - c);
+  shiftOut.hi = rh; shiftOut.cf = cf; shiftOut.of = (rh >>> 31) ^ cf;
+  return rl;
+}
+
+export function rcrPair(lo: number, hi: number, c: number, cfIn: number): number {
+  let rl = shr64(lo, hi, c), rh = pairOut.hi;
+  if (64 - c < 32) rl |= cfIn << (64 - c); else rh |= cfIn << (32 - c);
+  if (c > 1) { rl |= shl64(lo, hi, 65 - c); rh |= pairOut.hi; }
+  shiftOut.hi = rh; shiftOut.cf = bit64(lo, hi, c - 1); shiftOut.of = ((rh >>> 31) ^ (rh >>> 30)) & 1;
+  return rl;
+}
+
+export function shlPair(lo: number, hi: number, c: number, _cfIn: number): number {
+  const rl = shl64(lo, hi, c), rh = pairOut.hi, cf = bit64(lo, hi, 64 - c);
+  shiftOut.hi = rh; shiftOut.cf = cf; shiftOut.of = (rh >>> 31) ^ cf;
+  return rl;
+}
+
+export function shrPair(lo: number, hi: number, c: number, _cfIn: number): number {
+  const rl = shr64(lo, hi, c);
+  shiftOut.hi = pairOut.hi; shiftOut.cf = bit64(lo, hi, c - 1); shiftOut.of = c === 1 ? hi >>> 31 : 0;
+  return rl;
+}
+
+export function sarPair(lo: number, hi: number, c: number, _cfIn: number): number {
+  const rl = sar64(lo, hi, c);
+  shiftOut.hi = pairOut.hi; shiftOut.cf = bit64(lo, hi, c - 1); shiftOut.of = 0;
+  return rl;
+}
+
+/** Group 2 operation op (ModRM.reg order) on a 64-bit operand, count 1..63. */
+export function shift64(op: number, lo: number, hi: number, c: number, cfIn: number): number {
+  switch (op) {
+    case ROL: return rolPair(lo, hi, c, cfIn);
+    case ROR: return rorPair(lo, hi, c, cfIn);
+    case RCL: return rclPair(lo, hi, c, cfIn);
+    case RCR: return rcrPair(lo, hi, c, cfIn);
+    case SHL: case SAL: return shlPair(lo, hi, c, cfIn);
+    case SHR: return shrPair(lo, hi, c, cfIn);
+    default: return sarPair(lo, hi, c, cfIn);
+  }
+}
+
+/** The module-level names the pair shifts use (see alu.ts ALU_INLINE_SCOPE). */
+export const SHIFT_INLINE_SCOPE = { shl64, shr64, sar64, bit64, pairOut, shiftOut } as const;
 
 /** Group 2 on r/m with the count from imm8, 1, or CL. */
 function group2(ctx: ExecContext, insn: Instruction): boolean {

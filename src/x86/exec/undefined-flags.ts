@@ -17,6 +17,9 @@ import { recordSzp } from './lazy-flags.js';
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
 const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_, PF = PF_, SF = SF_, ZF = ZF_;
 
+/** The module-level names mulFlags and shiftFlags use (see alu.ts ALU_INLINE_SCOPE). */
+export const FLAG_POLICY_INLINE_SCOPE = { CF, OF, AF, recordSzp } as const;
+
 /** MUL/IMUL: CF = OF = (the high part is significant); SF ZF AF PF are left unchanged (AMD). */
 export function mulFlags(ctx: ExecContext, overflow: boolean): void {
   ctx.flags = (ctx.flags & ~(CF | OF)) | (overflow ? CF | OF : 0);
@@ -31,14 +34,12 @@ export function divFlags(ctx: ExecContext): void {
  * Shifts/rotates with count >= 1: rotates (ROL ROR RCL RCR) change only CF and OF; shifts set
  * SF ZF PF from the result, CF, OF (computed by the caller for every count: SHL: MSB(result) ^ CF,
  * SHR: MSB of the operand shifted count - 1 times, SAR: 0), and AF = 1 (AMD).
+ * One exit and no comment inside: compiled blocks put this body in place of a call (helper-inline.ts).
  */
 export function shiftFlags(ctx: ExecContext, op: number, size: number, lo: number, hi: number,
   cf: number, of: number): void {
-  if (op < 4) {
-    ctx.flags = (ctx.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
-    return;
-  }
-  recordSzp(ctx, size, lo, hi, (cf ? CF : 0) | (of ? OF : 0) | AF);
+  if (op < 4) ctx.flags = (ctx.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+  else recordSzp(ctx, size, lo, hi, (cf ? CF : 0) | (of ? OF : 0) | AF);
 }
 
 /**

@@ -1,0 +1,99 @@
+/**
+ * Puts an executor helper's body (add64, shift64, shiftFlags... in src/x86/exec) into a compiled
+ * block's text in place of a call to it. The semantics stay written once, in the helper; the
+ * block gets its statements because V8 stops inlining calls into a function once a cumulative
+ * budget is spent, which a long block (dozens of helper calls) exhausts: the rest then cost a
+ * call each, and the flag record each helper stores cannot be seen as overwritten by the next.
+ *
+ * A helper qualifies when its compiled source (Function.prototype.toString) is
+ * `function name(params) { statements; return expression; }` with no other return (or none at
+ * all), and every name it uses is a parameter, one of its own declarations, a global the
+ * generated code may use, or in the scope its module exports for inlining (ALU_SCOPE...): the
+ * factory (block-compile.ts) binds those names. Anything else keeps the call.
+ */
+
+export interface InlinableHelper {
+  readonly name: string;
+  readonly params: readonly string[];
+  /** The statements before the return. */
+  readonly body: string;
+  /** The returned expression (undefined: the helper returns nothing). */
+  readonly result: string | undefined;
+}
+
+/** Names generated block code defines itself: a helper scope must not bind them. */
+export const BLOCK_LOCALS: ReadonlySet<string> = new Set(['cpu', 'r', 's0', 's1', 'k', 'g', 'budget', 'fns', 'insns', 'helpers']);
+
+const KEYWORDS = new Set([
+  'const', 'let', 'return', 'if', 'else', 'switch', 'case', 'default', 'break', 'for', 'while', 'do',
+  'continue', 'true', 'false', 'null', 'undefined', 'typeof', 'void', 'new', 'of', 'in',
+]);
+const GLOBALS = new Set(['Math', 'Number']);
+
+/**
+ * The helper's parts, or undefined when it does not have the inlinable shape or uses a name
+ * outside its parameters, its own declarations, GLOBALS and scope.
+ */
+export function parseHelper(fn: (...args: never[]) => unknown, scope: ReadonlySet<string>): InlinableHelper | undefined {
+  const m = /^function\s+([\w$]+)\s*\(([^)]*)\)\s*\{([\s\S]*)\}$/.exec(fn.toString().trim());
+  if (!m) return undefined;
+  const params = m[2]!.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  if (params.some((p) => !/^[A-Za-z_][\w]*$/.test(p))) return undefined; // defaults, rest, destructuring
+  let body = m[3]!.trim(), result: string | undefined;
+  const returns = body.match(/\breturn\b/g)?.length ?? 0;
+  if (returns > 1) return undefined;
+  if (returns === 1) {
+    const r = /\breturn\s+([^;]+);$/.exec(body);
+    if (!r) return undefined; // the return is not the last statement
+    result = r[1]!.trim();
+    body = body.slice(0, r.index).trim();
+  }
+  if (/[`'"/]/.test(body + (result ?? ''))) return undefined; // strings, regexps, comments, division: not scanned
+  const known = new Set([...params, ...declaredNames(body), ...scope, ...GLOBALS]);
+  for (const id of usedNames(body + ';' + (result ?? ''))) if (!known.has(id) && !KEYWORDS.has(id)) return undefined;
+  return { name: m[1]!, params, body, result };
+}
+
+/** Identifiers read or written, property names after `.` and case labels' object keys excluded. */
+function usedNames(text: string): string[] {
+  const out: string[] = [];
+  for (const t of text.matchAll(/(\.\s*)?\b([A-Za-z_$][\w$]*)/g)) if (t[1] === undefined) out.push(t[2]!);
+  return out;
+}
+
+/** Names declared by `const`/`let` statements (each declarator's leading identifier). */
+function declaredNames(body: string): string[] {
+  const names: string[] = [];
+  for (const d of body.matchAll(/\b(?:const|let)\s+([^;]*);/g)) {
+    let depth = 0, start = 0;
+    const list = d[1]!;
+    for (let i = 0; i <= list.length; i++) {
+      const ch = list[i];
+      if (ch === '(' || ch === '[' || ch === '{') depth++;
+      else if (ch === ')' || ch === ']' || ch === '}') depth--;
+      else if ((ch === ',' && depth === 0) || i === list.length) {
+        const id = /^\s*([A-Za-z_$][\w$]*)/.exec(list.slice(start, i));
+        if (id) names.push(id[1]!);
+        start = i + 1;
+      }
+    }
+  }
+  return names;
+}
+
+/**
+ * Statements that run helper h on the argument expressions and then the statements use(v), v
+ * naming the returned value. The arguments are evaluated first into fresh names (an argument may
+ * mention a name the helper declares), the helper's declarations live in a block of their own,
+ * and use() runs outside it (it may mention names the helper declares, such as r).
+ * Not inlinable (h undefined): a call to the helper by its name.
+ */
+export function inlineCall(h: InlinableHelper | undefined, name: string, args: readonly string[], use: (v: string) => string): string {
+  if (h === undefined) return `{ const $r = ${name}(${args.join(', ')}); ${use('$r')} }`;
+  if (args.length !== h.params.length) throw new Error(`helper ${h.name} takes ${h.params.length} arguments, inlined with ${args.length}`);
+  const bind = args.map((a, i) => `$a${i} = ${a}`).join(', ');
+  const params = h.params.map((p, i) => `${p} = $a${i}`).join(', ');
+  const inner = `{ ${params ? `const ${params}; ` : ''}${h.body} ${h.result !== undefined ? `$r = ${h.result};` : ''} }`;
+  if (h.result === undefined) return `{ ${bind ? `const ${bind}; ` : ''}${inner} ${use('undefined')} }`;
+  return `{ ${bind ? `const ${bind}; ` : ''}let $r; ${inner} ${use('$r')} }`;
+}

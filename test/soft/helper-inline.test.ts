@@ -1,0 +1,65 @@
+/**
+ * helper-inline.ts: which helper shapes it takes, and that an inlined call computes what the call
+ * does (the compiled-block fuzz tests check every inlined form against the interpreter tier).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inlineCall, parseHelper } from '../../src/backends/soft/helper-inline.js';
+import { INLINED } from '../../src/backends/soft/block-inline.js';
+
+const SCOPE = new Set(['K', 'out']);
+const K = 3;
+const out = { hi: 0 };
+
+function good(ctx: { v: number }, a: number, b: number): number {
+  const r = (a + b * K) | 0;
+  let t;
+  if (r < 0) t = -r; else t = r;
+  ctx.v = t; out.hi = a;
+  return r ^ t;
+}
+function twoReturns(a: number): number {
+  if (a < 0) return 0;
+  return a;
+}
+function unknownName(a: number): number {
+  return a + UNKNOWN;
+}
+const UNKNOWN = 1;
+function noReturn(ctx: { v: number }, a: number): void {
+  ctx.v = a * K;
+}
+
+test('parseHelper takes one-exit helpers whose names are all known, and refuses the rest', () => {
+  const g = parseHelper(good, SCOPE);
+  assert.ok(g, 'good is inlinable');
+  assert.deepEqual(g.params, ['ctx', 'a', 'b']);
+  assert.equal(g.result, 'r ^ t');
+  assert.equal(parseHelper(twoReturns, SCOPE), undefined, 'two returns');
+  assert.equal(parseHelper(unknownName, SCOPE), undefined, 'a name outside the scope');
+  assert.ok(parseHelper(unknownName, new Set(['UNKNOWN'])), 'the same with the name in scope');
+  const n = parseHelper(noReturn, SCOPE);
+  assert.ok(n);
+  assert.equal(n.result, undefined);
+  assert.equal(parseHelper(((a: number) => a) as (...args: never[]) => unknown, SCOPE), undefined, 'arrow function');
+});
+
+test('an inlined call computes what the call does, with arguments that reuse the helper\'s names', () => {
+  const h = parseHelper(good, SCOPE)!;
+  // r, t, a and b are the helper's own names; the caller's r and a must still be read and written.
+  const text = `const r = [0, 0], a = -7; ${inlineCall(h, 'good', ['ctx', 'a', 'r[1] + 5'], (v) => `r[0] = ${v};`)} return r[0];`;
+  const run = new Function('ctx', 'K', 'out', text) as (ctx: { v: number }, k: number, o: { hi: number }) => number;
+  const ctxA = { v: 0 }, ctxB = { v: 0 };
+  const inlined = run(ctxA, K, out);
+  const outA = out.hi;
+  const called = good(ctxB, -7, 5);
+  assert.equal(inlined, called);
+  assert.equal(ctxA.v, ctxB.v);
+  assert.equal(outA, out.hi);
+  const fallback = inlineCall(undefined, 'good', ['ctx', '1', '2'], (v) => `x = ${v};`);
+  assert.match(fallback, /good\(ctx, 1, 2\)/);
+});
+
+test('every helper the block compiler means to inline has the inlinable shape', () => {
+  for (const [name, h] of Object.entries(INLINED)) assert.ok(h, `${name}: its body cannot be inlined (a second return, a comment, a name outside its module's inline scope?)`);
+});
