@@ -1,88 +1,120 @@
 /**
- * How toyvirt hands the event thread's requests to the vCPU, as NVMM's toyvirt does: exceptions
- * and NMIs are injected at once (the backend delivers them at the next entry, or when NMIs are
- * unmasked); a hardware interrupt the guest cannot take yet (IF clear, or an STI/MOV SS shadow) is
- * held here, the interrupt window is requested, and it goes in at the int-ready exit.
+ * How toyvirt hands the event thread's requests to the vCPU loop (core/vcpu-loop.ts), as NVMM's
+ * toyvirt injects them: one request at a time, none while the backend still holds an earlier
+ * event. A #GP and an NMI go in at once (the loop injects what takeException/takeNmi return; the
+ * backend delivers the NMI when NMIs are unmasked). A hardware interrupt the guest cannot take yet
+ * (IF clear, or an STI/MOV SS shadow) is held here: the loop asks for the interrupt window while
+ * holdsInterrupt() says so, and takes it with takeInterrupt() at the int-ready exit that follows.
  */
-import { VmmError } from '../api/errors.js';
-import { State } from '../api/types.js';
-import type { ExitState, VcpuEvent } from '../api/types.js';
-import type { Vcpu } from '../frontend/index.js';
+import type { ExitState, VmExit } from '../api/types.js';
+import { interruptWindowOpen, type ExceptionEvent } from './core/vcpu-loop.js';
 import { CR8_BLOCKS_INTERRUPTS, type EventKind } from './event-requests.js';
 import type { EventThread } from './event-thread.js';
 
-const VECTOR_GP = 13, VECTOR_TOYVIRT_INTERRUPT = 200;
+const VECTOR_GP = 13;
+export const VECTOR_TOYVIRT_INTERRUPT = 200;
+const GP: ExceptionEvent = { type: 'exception', vector: VECTOR_GP, errorCode: 0 };
 const RFLAGS_IF = 0x200n;
 
-const EVENTS: Record<EventKind, { event: VcpuEvent; says: string }> = {
-  gp: { event: { type: 'exception', vector: VECTOR_GP, errorCode: 0 }, says: 'Inject #GP event' },
-  nmi: { event: { type: 'nmi' }, says: 'Inject NMI event' },
-  interrupt: { event: { type: 'interrupt', vector: VECTOR_TOYVIRT_INTERRUPT }, says: 'Inject hardware interrupt event' },
-};
-
 export class EventDelivery {
+  /** The guest as of the last exit (undefined before the first run). */
+  private state: ExitState | undefined;
+  /** A request taken from the event thread and not handed to the loop yet. */
+  private request: EventKind | undefined;
   /** A hardware interrupt taken from the event thread, waiting for the guest's window. */
   private interruptHeld = false;
 
   constructor(
-    private readonly cpu: Vcpu,
     private readonly events: EventThread,
     private readonly say: (line: string) => void,
   ) {}
 
-  /** The guest halted: true when an event can go in now, false when only the event thread can wake it. */
-  canWakeHaltedGuest(state: ExitState): boolean {
-    // A held interrupt the guest can now take: the backend reports int-ready at the next run().
-    if (this.interruptHeld && canTakeInterrupt(state)) return true;
-    return !state.evtPending && this.events.waiting();
+  /** VcpuLoopHooks.afterExit: keeps the guest's state, and tells the event thread its CR8. */
+  observe(exit: VmExit): void {
+    this.state = exit.exitState;
+    this.events.noteCr8(exit.exitState.cr8);
+    if (exit.reason === 'int-ready' && this.interruptHeld) this.say('Machine ready to INT/NMI');
+  }
+
+  takeException(): ExceptionEvent | undefined {
+    if (this.next() !== 'gp') return undefined;
+    this.request = undefined;
+    this.say('Inject #GP event');
+    return GP;
+  }
+
+  takeNmi(): boolean {
+    if (this.next() !== 'nmi') return false;
+    this.request = undefined;
+    this.say('Inject NMI event');
+    return true;
   }
 
   /**
-   * One request per wake-up, so a guest that halts between events sees them one by one; none
-   * while the backend still holds an earlier event (the request waits for a later wake-up).
+   * Takes an interrupt request into the held slot; true while one is held and the loop has
+   * something to do for it. Not while IF is clear and the window the loop asked for is still
+   * armed: nothing can go in before int-ready, and a halted guest then waits for the event thread
+   * (core's loop does not let a halted guest wait while an interrupt is pending, whatever IF says).
    */
-  deliverOne(state: ExitState): void {
-    if (state.evtPending) return;
-    const kind = this.events.take();
-    if (kind === undefined) return;
-    if (kind === 'interrupt') {
-      this.offerInterrupt(state);
-      return;
+  holdsInterrupt(): boolean {
+    if (this.next() === 'interrupt') {
+      this.request = undefined;
+      this.hold();
     }
-    this.say(EVENTS[kind].says);
-    this.cpu.inject(EVENTS[kind].event);
+    return this.interruptHeld && !this.windowArmedWithIfClear();
   }
 
-  /** int-ready: the window toyvirt asked for is open. */
-  windowOpen(state: ExitState): void {
-    if (!this.interruptHeld) throw new VmmError('EIO', 'int-ready exit with no interrupt held (toyvirt did not ask for it)');
+  /** True while an interrupt is held (what holdsInterrupt() said, without taking a new request). */
+  get holding(): boolean {
+    return this.interruptHeld;
+  }
+
+  /** The INTA cycle for the held interrupt: its vector, or undefined when CR8 now blocks it (dropped). */
+  takeInterrupt(): number | undefined {
     this.interruptHeld = false;
-    // NVMM's window exit is one-shot; disarm it explicitly so no backend reports it twice.
-    this.cpu.setState({ intr: { intWindowExiting: false } }, State.INTR);
-    this.say('Machine ready to INT/NMI');
-    this.offerInterrupt(state);
+    if (this.blockedByCr8()) return undefined;
+    this.say('Inject hardware interrupt event');
+    return VECTOR_TOYVIRT_INTERRUPT;
   }
 
-  private offerInterrupt(state: ExitState): void {
-    if (state.cr8 >= BigInt(CR8_BLOCKS_INTERRUPTS)) {
-      this.say(`Hardware interrupt not injected: the guest raised CR8 to ${state.cr8}`);
-      return;
-    }
+  /** VcpuLoopHooks.waitForInput of a halted guest: blocks until the event thread has a request for it, or ms passed. */
+  waitForRequest(ms: number): void {
+    if (this.request !== undefined || (this.mayTake() && this.events.waiting())) return;
+    this.events.waitForNextPost(ms);
+  }
+
+  private windowArmedWithIfClear(): boolean {
+    const st = this.state;
+    return st !== undefined && st.intWindowExiting && (st.rflags & RFLAGS_IF) === 0n;
+  }
+
+  /** None while the backend holds an earlier event: the request waits for a later exit. */
+  private mayTake(): boolean {
+    return !(this.state?.evtPending ?? false);
+  }
+
+  private next(): EventKind | undefined {
+    if (this.request === undefined && this.mayTake()) this.request = this.events.take();
+    return this.request;
+  }
+
+  private hold(): void {
+    if (this.blockedByCr8()) return;
     if (this.interruptHeld) {
       this.say('Hardware interrupt not injected: one is already waiting for the guest');
       return;
     }
-    if (!canTakeInterrupt(state)) {
-      this.interruptHeld = true;
-      this.cpu.setState({ intr: { intWindowExiting: true } }, State.INTR);
+    this.interruptHeld = true;
+    // The loop injects it at once when the window is open, else asks for the window.
+    if (this.state === undefined || !interruptWindowOpen(this.state)) {
       this.say('Hardware interrupt held: the guest has interrupts disabled, waiting for int-ready');
-      return;
     }
-    this.say(EVENTS.interrupt.says);
-    this.cpu.inject(EVENTS.interrupt.event);
   }
-}
 
-function canTakeInterrupt(state: ExitState): boolean {
-  return (state.rflags & RFLAGS_IF) !== 0n && !state.intShadow;
+  private blockedByCr8(): boolean {
+    const cr8 = this.state?.cr8 ?? 0n;
+    if (cr8 < BigInt(CR8_BLOCKS_INTERRUPTS)) return false;
+    this.say(`Hardware interrupt not injected: the guest raised CR8 to ${cr8}`);
+    return true;
+  }
 }

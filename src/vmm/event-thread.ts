@@ -54,13 +54,16 @@ export class EventThread {
     return kind;
   }
 
-  /** Blocks this thread until the event thread posts its next request. */
-  waitForNextPost(): void {
+  /** Blocks this thread until the event thread posts its next request, or timeoutMs passed. */
+  waitForNextPost(timeoutMs = Infinity): void {
     const seen = Atomics.load(this.ctl, SLOT.POSTED);
+    const until = Date.now() + timeoutMs;
     for (;;) {
       this.checkHealthy();
-      if (Atomics.load(this.ctl, SLOT.POSTED) !== seen) return;
-      Atomics.wait(this.ctl, SLOT.POSTED, seen, 1000);
+      const left = until - Date.now();
+      if (Atomics.load(this.ctl, SLOT.POSTED) !== seen || left <= 0) return;
+      // Bounded, so that a failure flagged without a notify is still seen.
+      Atomics.wait(this.ctl, SLOT.POSTED, seen, Math.min(left, 1000));
     }
   }
 

@@ -11,11 +11,11 @@ import { RegionGuestMemory } from '../../src/vmm/bus/guest-memory.js';
 import { RecordingLine } from '../../src/vmm/bus/interrupt-line.js';
 import { PciBus } from '../../src/vmm/bus/pci/pci-bus.js';
 import { assignPciResources } from '../../src/vmm/bus/pci/resource-assignment.js';
-import { LapicDevice } from '../../src/vmm/devices/lapic.js';
 import { VirtioPciFunction } from '../../src/vmm/devices/virtio/pci-transport.js';
 import { VirtioRng } from '../../src/vmm/devices/virtio/rng.js';
 import { bytes, le } from '../pci/config-io.js';
 import { RecordingSink } from '../pci/fixtures.js';
+import { rig } from '../lapic/fixture.js';
 
 const LOW = new Uint8Array(0x100000), HIGH = new Uint8Array(0x100000);
 const HIGH_BASE = 0x100000000;
@@ -30,7 +30,7 @@ test('config cycles, BAR accesses and DMA above 4 GiB through the DeviceBus', ()
   bus.addPortDevice(pci.configPorts());
   bus.addMmioDevice(pci.mmioWindow('pci-mmio32', 0xc0000000, 0x3ec00000));
   bus.addMmioDevice(pci.ecam(0xb0000000));
-  bus.addMmioDevice(new LapicDevice(0));
+  bus.addMmioDevice(rig().lapic);
 
   const io = (port: number, size: number, value?: number): number => {
     const data = value === undefined ? new Uint8Array(size) : bytes(size, value);

@@ -1,12 +1,13 @@
 /**
  * The monitor's vCPU loop: run, then one case per exit reason in one switch. Before each run it
  * lets the devices' timers raise what is due, re-arms the deadline timer, takes host input, and
- * injects the highest pending interrupt when the guest can take it (else asks for the window).
+ * injects the highest pending interrupt when the guest can take it (else asks for the window), or
+ * an exception its source asks for (toyvirt's event thread).
  * Ports and MMIO nobody decodes behave as an open bus on a PC: reads return all ones, writes
  * vanish (Linux probes for hardware that way).
  */
 import { VmmError, hex } from '../../api/errors.js';
-import { State, type ExitState, type MemoryExit, type RdmsrExit, type VmExit, type WrmsrExit } from '../../api/types.js';
+import { State, type ExitState, type MemoryExit, type RdmsrExit, type VcpuEvent, type VmExit, type WrmsrExit } from '../../api/types.js';
 import type { Vcpu } from '../../frontend/index.js';
 import type { DeadlineTimer } from './deadline-timer.js';
 import type { TimeBase } from './time-base.js';
@@ -15,8 +16,15 @@ import type { IoRequest, MemRequest } from '../../api/types.js';
 import type { MsrSpace } from './msr-space.js';
 import { withGuestFaults } from '../assist-faults.js';
 
+export type ExceptionEvent = Extract<VcpuEvent, { type: 'exception' }>;
+
 /** Where external interrupts come from: the vCPU's LAPIC (with the 8259 behind it). */
 export interface InterruptSource {
+  /**
+   * An exception another thread asks for (toyvirt's event thread sends #GP), taken: asked only
+   * while the vCPU holds no event, since a CPU takes one exception at a time.
+   */
+  takeException?(): ExceptionEvent | undefined;
   /** An NMI to inject now (taken), whatever IF says. */
   takeNmi(): boolean;
   /** An interrupt is waiting to be taken by the CPU. */
@@ -49,6 +57,13 @@ export interface VcpuLoopHooks {
   waitForInput?: (timeoutMs: number) => void;
   /** The machine should stop (e.g. the user quit): checked before each run. */
   quitRequested?: () => boolean;
+  /** Every exit, before the loop handles it (toyvirt watches the guest's CR8 and windows). */
+  afterExit?: (exit: VmExit) => void;
+}
+
+/** The guest takes an external interrupt at the next instruction boundary: IF set, no STI/MOV SS shadow. */
+export function interruptWindowOpen(st: ExitState): boolean {
+  return (st.rflags & RFLAGS_IF) !== 0n && !st.intShadow;
 }
 
 export class VcpuLoop {
@@ -57,6 +72,8 @@ export class VcpuLoop {
   private armedFor = NaN;
   /** run() returned because an INIT arrived (see InterruptSource.takeInit). */
   initReceived = false;
+  /** Handling the last exit injected an exception (#GP for an MSR, a fault in an assist): the vCPU holds it. */
+  private exceptionInjected = false;
 
   constructor(
     private readonly cpu: Vcpu,
@@ -82,6 +99,8 @@ export class VcpuLoop {
       const exit = this.cpu.run();
       this.time.afterExit();
       this.last = exit.exitState;
+      this.exceptionInjected = false;
+      this.hooks.afterExit?.(exit);
       const end = this.handle(exit, next);
       if (end) return end;
     }
@@ -99,6 +118,7 @@ export class VcpuLoop {
   }
 
   private deliver(): void {
+    if (this.deliverException()) return;
     if (this.interrupts.takeNmi()) {
       this.cpu.inject({ type: 'nmi' });
       return;
@@ -109,8 +129,7 @@ export class VcpuLoop {
     // that it goes in; the exit after says when the next can. A window asked for now would be
     // reported before the held event is delivered, every time: a livelock.
     if (st !== undefined && st.evtPending) return;
-    const open = st !== undefined && (st.rflags & RFLAGS_IF) !== 0n && !st.intShadow;
-    if (!open) {
+    if (st === undefined || !interruptWindowOpen(st)) {
       if (st === undefined || !st.intWindowExiting) this.cpu.setState({ intr: { intWindowExiting: true } }, State.INTR);
       return;
     }
@@ -120,10 +139,19 @@ export class VcpuLoop {
     this.last = { ...st, evtPending: true };
   }
 
+  /** An exception the source asks for, when the vCPU holds no event (the backend takes one exception at a time). */
+  private deliverException(): boolean {
+    if (!this.interrupts.takeException || this.exceptionInjected || this.last?.evtPending) return false;
+    const exception = this.interrupts.takeException();
+    if (exception === undefined) return false;
+    this.cpu.inject(exception);
+    return true;
+  }
+
   private handle(exit: VmExit, deadline: number): MachineEnd | undefined {
     switch (exit.reason) {
       case 'io':
-        withGuestFaults(this.cpu, () => this.cpu.assistIo(exit, (req) => {
+        this.exceptionInjected = withGuestFaults(this.cpu, () => this.cpu.assistIo(exit, (req) => {
           if (!this.platform.bus.routeIo(req) && req.in) req.data.fill(0xff);
         }));
         return undefined;
@@ -169,10 +197,11 @@ export class VcpuLoop {
       return;
     }
     this.cpu.inject({ type: 'exception', vector: VECTOR_GP, errorCode: 0 });
+    this.exceptionInjected = true;
   }
 
   private mmio(exit: MemoryExit): void {
-    withGuestFaults(this.cpu, () => this.cpu.assistMem(exit, (req) => {
+    this.exceptionInjected = withGuestFaults(this.cpu, () => this.cpu.assistMem(exit, (req) => {
       if (!this.platform.bus.routeMem(req) && !req.write) req.data.fill(0xff);
     }));
   }

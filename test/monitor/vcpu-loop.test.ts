@@ -1,0 +1,94 @@
+/**
+ * core's VcpuLoop against a scripted vCPU (each run() returns the next exit of a list, every call
+ * is logged): exceptions a source asks for go in only while the vCPU holds no event, and the
+ * afterExit hook sees every exit before it is handled.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExitState, VcpuEvent, VcpuStateInput, VmExit } from '../../src/api/types.js';
+import type { Vcpu } from '../../src/frontend/index.js';
+import type { DeadlineTimer } from '../../src/vmm/core/deadline-timer.js';
+import type { MsrSpace } from '../../src/vmm/core/msr-space.js';
+import type { TimeBase } from '../../src/vmm/core/time-base.js';
+import { VcpuLoop, interruptWindowOpen, type InterruptSource, type LoopPlatform, type VcpuLoopHooks } from '../../src/vmm/core/vcpu-loop.js';
+
+const IF = 0x200n;
+const state = (over: Partial<ExitState> = {}): ExitState => ({
+  rflags: 0x2n | IF, cr8: 0n, intShadow: false, intWindowExiting: false, nmiWindowExiting: false, evtPending: false, ...over,
+});
+
+class ScriptedVcpu {
+  readonly log: string[] = [];
+  constructor(private readonly exits: VmExit[]) {}
+  run(): VmExit {
+    const exit = this.exits.shift();
+    if (exit === undefined) throw new Error(`the script ran out of exits; log: ${this.log.join(', ')}`);
+    this.log.push(`run: ${exit.reason}`);
+    return exit;
+  }
+  inject(e: VcpuEvent): void {
+    this.log.push(e.type === 'exception' ? `inject #${e.vector}` : e.type === 'interrupt' ? `inject interrupt ${e.vector}` : 'inject nmi');
+  }
+  setState(s: VcpuStateInput): void {
+    if (s.intr?.intWindowExiting !== undefined) this.log.push(`window ${s.intr.intWindowExiting}`);
+    if (s.gprs?.rip !== undefined) this.log.push(`rip ${s.gprs.rip}`);
+  }
+  getState(): { gprs: { rip: bigint } } {
+    return { gprs: { rip: 0x1000n } };
+  }
+}
+
+function loop(cpu: ScriptedVcpu, interrupts: InterruptSource, hooks: VcpuLoopHooks = {}, msrs: MsrSpace = { read: () => undefined, write: () => false }): VcpuLoop {
+  const platform: LoopPlatform = { bus: { routeIo: () => false, routeMem: () => false }, poll: () => Infinity, power: undefined };
+  const time: TimeBase = { now: () => 0, afterExit: () => {}, hostDeadline: (ns) => ns, idle: () => {} };
+  const timer = { arm: () => {} } as unknown as DeadlineTimer;
+  return new VcpuLoop(cpu as unknown as Vcpu, platform, interrupts, timer, time, msrs, hooks);
+}
+
+/** A source with one #GP to give, logging when it is asked. */
+function oneGp(log: string[]): InterruptSource {
+  let left = 1;
+  return {
+    takeException: () => {
+      log.push('asked for an exception');
+      return left-- > 0 ? { type: 'exception', vector: 13, errorCode: 0 } : undefined;
+    },
+    takeNmi: () => false,
+    pending: () => false,
+    take: () => undefined,
+  };
+}
+
+test('an exception from the source waits while the vCPU holds an event, and while the loop just injected #GP for an MSR', () => {
+  const cpu = new ScriptedVcpu([
+    { reason: 'stopped', exitState: state({ evtPending: true }) },
+    { reason: 'rdmsr', msr: 0x1234, npc: 0x1002n, exitState: state() },
+    { reason: 'stopped', exitState: state() },
+    { reason: 'shutdown', exitState: state() },
+  ]);
+  const end = loop(cpu, oneGp(cpu.log)).run();
+  assert.deepEqual(end, { kind: 'triple-fault', rip: 0x1000n });
+  assert.deepEqual(cpu.log, [
+    'asked for an exception', 'inject #13', // before the first run nothing is held
+    'run: stopped', // evtPending: not asked
+    'run: rdmsr', 'inject #13', // the MSR's #GP: not asked in the same round
+    'run: stopped', 'asked for an exception',
+    'run: shutdown',
+  ]);
+});
+
+test('the afterExit hook sees every exit before the loop handles it', () => {
+  const cpu = new ScriptedVcpu([
+    { reason: 'rdmsr', msr: 0x1b, npc: 0x1002n, exitState: state() },
+    { reason: 'shutdown', exitState: state() },
+  ]);
+  const msrs: MsrSpace = { read: () => 0xfee00900n, write: () => false };
+  loop(cpu, { takeNmi: () => false, pending: () => false, take: () => undefined }, { afterExit: (exit) => cpu.log.push(`saw ${exit.reason}`) }, msrs).run();
+  assert.deepEqual(cpu.log, ['run: rdmsr', 'saw rdmsr', 'rip 4098', 'run: shutdown', 'saw shutdown']);
+});
+
+test('the interrupt window is open with IF set and no STI/MOV SS shadow', () => {
+  assert.equal(interruptWindowOpen(state()), true);
+  assert.equal(interruptWindowOpen(state({ rflags: 0x2n })), false);
+  assert.equal(interruptWindowOpen(state({ intShadow: true })), false);
+});
