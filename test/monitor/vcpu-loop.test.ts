@@ -92,3 +92,19 @@ test('the interrupt window is open with IF set and no STI/MOV SS shadow', () => 
   assert.equal(interruptWindowOpen(state({ rflags: 0x2n })), false);
   assert.equal(interruptWindowOpen(state({ intShadow: true })), false);
 });
+
+test('a halt with IF clear waits for time to pass even with an interrupt pending; with IF set it does not', () => {
+  for (const rflags of [0x2n, 0x2n | IF]) {
+    const cpu = new ScriptedVcpu([
+      { reason: 'halted', exitState: state({ rflags }) },
+      { reason: 'shutdown', exitState: state() },
+    ]);
+    let idled = 0;
+    const platform: LoopPlatform = { bus: { routeIo: () => false, routeMem: () => false }, poll: () => Infinity, power: undefined };
+    const time: TimeBase = { now: () => 0, afterExit: () => {}, hostDeadline: (ns) => ns, idle: () => { idled++; } };
+    const interrupts: InterruptSource = { takeNmi: () => false, pending: () => true, take: () => undefined };
+    new VcpuLoop(cpu as unknown as Vcpu, platform, interrupts, { arm: () => {} } as unknown as DeadlineTimer, time,
+      { read: () => undefined, write: () => false }).run();
+    assert.equal(idled, rflags & IF ? 0 : 1, `rflags ${rflags}`);
+  }
+});

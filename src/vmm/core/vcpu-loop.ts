@@ -208,7 +208,9 @@ export class VcpuLoop {
 
   /** HLT: let time pass until the next device deadline or host input, unless an interrupt is already waiting. */
   private idle(deadline: number): void {
-    if (this.interrupts.pending()) return;
+    // A waiting interrupt wakes HLT only if the guest can take it (IF set); with IF clear (cli;
+    // hlt) only an NMI or INIT can, so the loop waits instead of spinning on a held interrupt.
+    if (this.interrupts.pending() && this.last !== undefined && (this.last.rflags & RFLAGS_IF) !== 0n) return;
     this.time.idle(deadline, this.hooks.waitForInput ?? sleep);
   }
 }
