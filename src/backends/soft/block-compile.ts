@@ -41,12 +41,10 @@ export function setHotBlockRuns(n: number): void {
   HOT_BLOCK_RUNS = n;
 }
 
-type Factory = (fns: readonly Compiled[], insns: readonly Instruction[], helpers: typeof BLOCK_HELPERS) => BlockFn;
-
 /** undefined when the host forbids code generation from strings: blocks then run uncompiled. */
 export function compileBlock(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
   if (!codegenAllowed) return undefined;
-  const n = fns.length, mode = insns[0]!.mode;
+  const n = fns.length;
   const lines: string[] = [];
   for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}], I${k} = insns[${k}];`);
   for (const name of Object.keys(BLOCK_HELPERS)) lines.push(`const ${name} = helpers.${name};`);
@@ -59,6 +57,40 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
   lines.push('  try {');
   if (loops) lines.push('    for (;;) {');
+  blockStatements(insns, '', lines);
+  if (loops) {
+    lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
+  } else {
+    lines.push('    return k;');
+  }
+  lines.push('  } finally {', '    cpu.instret += k;', '  }', '};');
+  return instantiate(lines, fns, insns);
+}
+
+type Factory = (fns: unknown, insns: unknown, helpers: typeof BLOCK_HELPERS) => unknown;
+
+/** Runs the generated factory text; undefined when code generation from strings is disallowed. */
+export function instantiate<F>(lines: readonly string[], fns: unknown, insns: unknown): F | undefined {
+  let factory: Factory;
+  try {
+    factory = new Function('fns', 'insns', 'helpers', lines.join('\n')) as Factory;
+  } catch (e) {
+    if (!(e instanceof EvalError)) throw e;
+    codegenAllowed = false; // --disallow-code-generation-from-strings
+    return undefined;
+  }
+  return factory(fns, insns, BLOCK_HELPERS) as F;
+}
+
+/**
+ * The statements of one block, appended to lines: its instructions in order, inlined or through
+ * their closures, leaving RIP at the block's end. The block's instructions and closures are bound
+ * as I<p><k> and f<p><k>; the code uses cpu, r, s0, s1 (RIP at the block's start), g (codeGen at
+ * entry) and k (instructions retired by this call), and returns early as compileBlock's contract
+ * says (-(k + 1): declined, k: decoded code dropped).
+ */
+export function blockStatements(insns: readonly Instruction[], p: string, lines: string[]): void {
+  const n = insns.length, mode = insns[0]!.mode;
   let off = 0, pending = 0, ripStale = false;
   const flush = (): void => {
     if (pending !== 0) lines.push(`    k += ${pending};`);
@@ -72,7 +104,7 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!, end = off + insn.length;
     if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
-      const jcc = inlineJcc(insn, k, off, end);
+      const jcc = inlineJcc(insn, `f${p}${k}`, off, end);
       if (jcc !== undefined) {
         flush();
         lines.push(`    ${jcc}`, '    k++;');
@@ -81,7 +113,7 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
         continue;
       }
     }
-    const form = mode === 16 ? undefined : inlineInsn(insn, k, end);
+    const form = mode === 16 ? undefined : inlineInsn(insn, `I${p}${k}`, end);
     if (form !== undefined && !form.faults) {
       lines.push(`    ${form.text}`);
       pending++;
@@ -98,35 +130,21 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       ripStale = false;
       flush();
-      lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
+      lines.push(`    if (!f${p}${k}(cpu)) return -(k + 1);`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
     off = end;
   }
   if (ripStale) lines.push(`    ${ripAt(off)}`);
   flush();
-  if (loops) {
-    lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
-  } else {
-    lines.push('    return k;');
-  }
-  lines.push('  } finally {', '    cpu.instret += k;', '  }', '};');
-  let factory: Factory;
-  try {
-    factory = new Function('fns', 'insns', 'helpers', lines.join('\n')) as Factory;
-  } catch {
-    codegenAllowed = false; // --disallow-code-generation-from-strings
-    return undefined;
-  }
-  return factory(fns, insns, BLOCK_HELPERS);
 }
 
 /**
  * A block-ending Jcc rel at block offset off (end: the next instruction's offset) with the
  * mode's default operand size, as statements that set RIP; in 64-bit code a target whose low
- * half carries into the high half goes to the closure f<k> (which also checks canonicality).
+ * half carries into the high half goes to its closure (which also checks canonicality).
  */
-function inlineJcc(insn: Instruction, k: number, off: number, end: number): string | undefined {
+function inlineJcc(insn: Instruction, closure: string, off: number, end: number): string | undefined {
   const op = insn.opcode;
   const isJcc = insn.vex === 0 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f));
   if (!isJcc) return undefined;
@@ -136,7 +154,7 @@ function inlineJcc(insn: Instruction, k: number, off: number, end: number): stri
   }
   if (insn.mode === 64 && insn.opSize === 8) {
     return `{ const t = (s0 >>> 0) + (conditionOf(cpu, ${cc}) ? ${target} : ${end});` +
-      ` if (t >= 0 && t <= 0xffffffff) r[${RIP_LO}] = t | 0; else { r[${RIP_LO}] = (s0 + ${off}) | 0; f${k}(cpu); } }`;
+      ` if (t >= 0 && t <= 0xffffffff) r[${RIP_LO}] = t | 0; else { r[${RIP_LO}] = (s0 + ${off}) | 0; ${closure}(cpu); } }`;
   }
   return undefined;
 }
@@ -144,7 +162,7 @@ function inlineJcc(insn: Instruction, k: number, off: number, end: number): stri
 let codegenAllowed = true;
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */
-function isRelativeBranch(insn: Instruction): boolean {
+export function isRelativeBranch(insn: Instruction): boolean {
   const op = insn.opcode;
   if (insn.vex !== 0) return false;
   if (insn.map === 1) return op >= 0x80 && op <= 0x8f;

@@ -10,7 +10,7 @@
  * cpu.read/cpu.write (segmentation, paging, MMIO exits, faults) and so run with RIP and the
  * retired count exact, and a form that writes (`writes`) is followed by the block's check for
  * dropped decoded code. The generated code sees `cpu`, `r` (cpu.regs), s0/s1 (RIP at the
- * block's start), I<k> (the k-th instruction) and the helpers by the names in BLOCK_HELPERS.
+ * block's start), the instruction by the name given and the helpers by the names in BLOCK_HELPERS.
  *
  * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
@@ -78,13 +78,13 @@ const SHIFT64 = ['rolPair', 'rorPair', 'rclPair', 'rcrPair', 'shlPair', 'shrPair
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
 
 /**
- * The inlined form of insn (the k-th of its block, ending at block offset end), or undefined
- * when it must run through its closure.
+ * The inlined form of insn (bound to the name `name` in the generated code, ending at block
+ * offset end), or undefined when it must run through its closure.
  */
-export function inlineInsn(insn: Instruction, k: number, end: number): InlineForm | undefined {
+export function inlineInsn(insn: Instruction, name: string, end: number): InlineForm | undefined {
   const text = registerForm(insn);
   if (text !== undefined) return { text, faults: false, writes: false };
-  return memoryForm(insn, k, end);
+  return memoryForm(insn, name, end);
 }
 
 /** Statements for a register-only form, or undefined. */
@@ -133,12 +133,12 @@ function registerForm(insn: Instruction): string | undefined {
 }
 
 /** Memory and stack forms (see the module comment), or undefined. */
-function memoryForm(insn: Instruction, k: number, end: number): InlineForm | undefined {
+function memoryForm(insn: Instruction, name: string, end: number): InlineForm | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16 || insn.map !== 0 && insn.map !== 1) return undefined;
   const op = insn.opcode, size = insn.opSize;
   if (insn.map === 0 && op >= 0x50 && op <= 0x5f) return stackForm(insn, op);
   if (size !== 4 && size !== 8 || !insn.hasModrm || insn.mod === 3) return undefined;
-  const ea = address(insn, k, end);
+  const ea = address(insn, name, end);
   if (ea === undefined) return undefined;
   const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0;
   const load = (v: string, vh: string): string =>
@@ -184,7 +184,7 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
  * same fast path, else effectiveAddress itself). RIP-relative: the next instruction's RIP is s0
  * plus the block offset end. undefined: 16-bit addresses and 32-bit RIP-relative ones.
  */
-function address(insn: Instruction, k: number, end: number): string | undefined {
+function address(insn: Instruction, name: string, end: number): string | undefined {
   const m = insn.mem;
   if (m === null || insn.addrSize === 2) return undefined;
   const disp = m.disp | 0;
@@ -209,7 +209,7 @@ function address(insn: Instruction, k: number, end: number): string | undefined 
     terms.push(`(r[${(x << 1) + 1}] * 4294967296 + (r[${x << 1}] >>> 0)) * ${m.scale}`);
   }
   if (guards.length === 0) return `${disp}`;
-  return `(${guards.join(' && ')} ? ${terms.join(' + ')} : effectiveAddress(cpu, I${k}))`;
+  return `(${guards.join(' && ')} ? ${terms.join(' + ')} : effectiveAddress(cpu, ${name}))`;
 }
 
 /** Group-1 operation `row` on register d (regs index) and source (b, bh) expressions. */
