@@ -217,8 +217,10 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
     }
   }
   console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled, exits ${json([...exits])}`);
-  // The programs must reach the paths this test is for: faults, MMIO, port I/O, the end.
-  for (const r of ['halted', 'memory', 'io']) assert.ok((exits.get(r) ?? 0) > 0, `seed ${seed}: no '${r}' exit in ${CASES} cases`);
+  // The programs must reach the paths this test is for: faults, MMIO, port I/O, the end. Port I/O
+  // comes in about one case in ten: a short run (no-codegen.test.ts: 45 cases) may miss it by
+  // chance (seed 820931380), so the check needs the default number of cases.
+  if (CASES >= 200) for (const r of ['halted', 'memory', 'io']) assert.ok((exits.get(r) ?? 0) > 0, `seed ${seed}: no '${r}' exit in ${CASES} cases`);
   // Where code generation from strings is disallowed (no-codegen.test.ts runs this file so) no
   // block compiles, and the per-instruction tiers must still agree with the interpreter.
   if (codegenAllowed()) assert.ok(compiledBlocks > CASES, `seed ${seed}: only ${compiledBlocks} blocks were compiled`);
