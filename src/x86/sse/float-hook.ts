@@ -12,7 +12,7 @@ import type { Instruction } from '../instruction.js';
 import { checkAvailable, enterMmx, mmxSlot, Uses, writeMmx } from './context.js';
 import type { VectorContext } from './context.js';
 import { readMem } from './run-form.js';
-import { Vec } from './vec.js';
+import { copyBytes, Vec } from './vec.js';
 import type { OperandKind as FloatOperandKind, SseFloatForm } from './float/form.js';
 
 /** The float module's form description (src/x86/sse/float/form.ts), under the name this layer uses. */
@@ -33,7 +33,7 @@ export function floatKey(insn: Instruction, table: ReadonlyMap<string, FloatForm
 function loadImage(ctx: VectorContext, insn: Instruction, kind: FloatOperandKind, n: number, gprBytes: number, v: Vec): void {
   v.zero();
   if (kind === 'xmm') v.u8.set(ctx.xmm[n]!);
-  else if (kind === 'mmx') v.u8.set(mmxSlot(ctx, n & 7).subarray(0, 8));
+  else if (kind === 'mmx') copyBytes(v.u8, mmxSlot(ctx, n & 7), 8);
   else {
     v.i32[0] = readGpr(ctx, n, 4, insn.rex);
     if (gprBytes === 8) v.i32[1] = ctx.regs[(n << 1) + 1]!;

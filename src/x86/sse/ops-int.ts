@@ -7,7 +7,7 @@
 import { def, defPair, NP, P66, PF2, PF3 } from './form.js';
 import type { Op } from './form.js';
 import type { Lane } from './vec.js';
-import { LANE_BYTES, satI16, satI8, satU16, satU8 } from './vec.js';
+import { copyBytes, LANE_BYTES, satI16, satI8, satU16, satU8 } from './vec.js';
 import type { Vec } from './vec.js';
 
 /** d[i] = f(d[i], s[i]) over lanes of the given type (the typed array wraps the result). */
@@ -108,7 +108,7 @@ function pack(from: 'i16' | 'i32', to: 'i8' | 'u8' | 'i16' | 'u16', sat: (v: num
   return (d, s, e) => {
     const t = e.t, half = e.n / LANE_BYTES[from];
     for (let i = 0; i < half; i++) { t[to][i] = sat(d[from][i]!); t[to][half + i] = sat(s[from][i]!); }
-    d.u8.set(t.u8.subarray(0, e.n));
+    copyBytes(d.u8, t.u8, e.n);
   };
 }
 defPair(1, 0x63, 'packsswb', pack('i16', 'i8', satI8));
@@ -125,7 +125,7 @@ export function unpack(w: number, high: boolean): Op {
         t.u8[(2 * i + 1) * w + k] = s.u8[from + i * w + k]!;
       }
     }
-    d.u8.set(t.u8.subarray(0, e.n));
+    copyBytes(d.u8, t.u8, e.n);
   };
 }
 // The MMX low unpacks read only 32 bits of memory.

@@ -6,12 +6,12 @@
 import { defPair } from './form.js';
 import type { Op } from './form.js';
 import { lanewise } from './ops-int.js';
-import { satI16 } from './vec.js';
+import { copyBytes, satI16 } from './vec.js';
 
 const pshufb: Op = (d, s, e) => {
   const t = e.t;
   for (let i = 0; i < e.n; i++) { const c = s.u8[i]!; t.u8[i] = c & 0x80 ? 0 : d.u8[c & (e.n - 1)]!; }
-  d.u8.set(t.u8.subarray(0, e.n));
+  copyBytes(d.u8, t.u8, e.n);
 };
 
 /** Horizontal pairs: d's pairs then s's pairs, each combined by f. */
@@ -22,7 +22,7 @@ function horizontal(lane: 'i16' | 'i32', f: (a: number, b: number) => number): O
       t[lane][i] = f(d[lane][2 * i]!, d[lane][2 * i + 1]!);
       t[lane][half + i] = f(s[lane][2 * i]!, s[lane][2 * i + 1]!);
     }
-    d.u8.set(t.u8.subarray(0, e.n));
+    copyBytes(d.u8, t.u8, e.n);
   };
 }
 
@@ -49,7 +49,7 @@ const palignr: Op = (d, s, e) => {
     const k = i + e.imm;
     t.u8[i] = k < n ? s.u8[k]! : k < 2 * n ? d.u8[k - n]! : 0;
   }
-  d.u8.set(t.u8.subarray(0, n));
+  copyBytes(d.u8, t.u8, n);
 };
 
 defPair(2, 0x00, 'pshufb', pshufb);

@@ -12,7 +12,7 @@ import { checkAvailable, enterMmx, mmxSlot, Uses, writeMmx } from './context.js'
 import type { VectorContext } from './context.js';
 import { Method } from './form.js';
 import type { Form, Loc, OpEnv } from './form.js';
-import { Vec } from './vec.js';
+import { copyBytes, Vec } from './vec.js';
 
 const D = new Vec(), S = new Vec(), T = new Vec();
 const ENV: OpEnv = { ctx: undefined as unknown as VectorContext, insn: undefined as unknown as Instruction, imm: 0, n: 16, mem: false, wide: false, t: T };
@@ -64,7 +64,7 @@ function loadReg(ctx: VectorContext, insn: Instruction, loc: Loc, n: number, v: 
     case Method.U: case Method.W: v.u8.set(ctx.xmm[n]!); return;
     case Method.P: case Method.N: case Method.Q: {
       v.zero();
-      v.u8.set(mmxSlot(ctx, n & 7).subarray(0, 8));
+      copyBytes(v.u8, mmxSlot(ctx, n & 7), 8);
       return;
     }
     case Method.G: case Method.E: {

@@ -29,6 +29,14 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error('src/x86/sse needs a little-endian host (its lane views alias guest byte order)');
 }
 
+/**
+ * Copies bytes 0..n-1 of src to dst. A loop, not dst.set(src.subarray(0, n)): that allocates a
+ * view per executed instruction, which the garbage collector then pays for in SIMD-heavy code.
+ */
+export function copyBytes(dst: Uint8Array, src: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) dst[i] = src[i]!;
+}
+
 export type Lane = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32';
 export const LANE_BYTES: Record<Lane, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4 };
 

@@ -8,6 +8,7 @@ import { FastOp, fastBinary } from './fast.js';
 import { F32, F64, type FloatFormat } from './format.js';
 import { lanesOf, xmmForm, type FormEntry } from './form-builders.js';
 import { getLane, getU32, setLane, setU32 } from './image.js';
+import { copyBytes } from '../vec.js';
 
 const PACKED: readonly [string, string, FloatFormat][] = [['', 'ps', F32], ['66', 'pd', F64]];
 const SCALAR: readonly [string, string, FloatFormat][] = [['f3', 'ss', F32], ['f2', 'sd', F64]];
@@ -25,7 +26,7 @@ function fourForms(opcode: string, name: string, lane: LaneOp, readsDstPacked = 
   }
   for (const [prefix, suffix, f] of SCALAR) {
     out.push([`${prefix}:1:${opcode}`, xmmForm(name + suffix, f.bytes, true, (ctx, dst, src, _imm, o) => {
-      o.set(dst.subarray(0, 16));
+      copyBytes(o, dst, 16);
       lane(ctx, f, dst, src, o, 0);
     })]);
   }
@@ -56,7 +57,7 @@ function approxForms(): FormEntry[] {
       for (let i = 0; i < 4; i++) setU32(o, i, fn(getU32(src, i)));
     })]);
     out.push([`f3:1:${opcode}`, xmmForm(name + 'ss', 4, true, (_ctx, dst, src, _imm, o) => {
-      o.set(dst.subarray(0, 16));
+      copyBytes(o, dst, 16);
       setU32(o, 0, fn(getU32(src, 0)));
     })]);
   }

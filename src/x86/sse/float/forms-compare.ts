@@ -6,6 +6,7 @@ import { F32, F64, type FloatFormat } from './format.js';
 import type { SseFloatForm } from './form.js';
 import { getLane, getU32, setLane, setU32 } from './image.js';
 import { handler, xmmForm, type FormEntry } from './form-builders.js';
+import { copyBytes } from '../vec.js';
 
 /** CMP lane i: the fast comparison when both operands are plain (no flags possible), else exact. */
 function cmpLane(ctx: FpContext, f: FloatFormat, dst: Uint8Array, src: Uint8Array, imm: number, o: Uint8Array, i: number): void {
@@ -27,7 +28,7 @@ function cmpForms(): FormEntry[] {
   }
   for (const [prefix, name, f] of [['f3', 'cmpss', F32], ['f2', 'cmpsd', F64]] as const) {
     out.push([`${prefix}:1:c2`, xmmForm(name, f.bytes, true, (ctx, dst, src, imm, o) => {
-      o.set(dst.subarray(0, 16));
+      copyBytes(o, dst, 16);
       cmpLane(ctx, f, dst, src, imm, o, 0);
     }, true)]);
   }

@@ -5,6 +5,7 @@ import type { OperandKind, SseFloatForm } from './form.js';
 import { getInt, getLane, getU32, setInt, setLane, setU32 } from './image.js';
 import { fastConvertFloat, fastFloatToInt32, fastFloatToInt64, fastIntToFloat } from './fast-lanes.js';
 import { handler, xmmForm, type FormEntry, type Lanes } from './form-builders.js';
+import { copyBytes } from '../vec.js';
 
 function form(mnemonic: string, dst: OperandKind, src: OperandKind, memSize: 4 | 8 | 16, readsDst: boolean, lanes: Lanes, gprBytes?: 4 | 8): SseFloatForm {
   return { mnemonic, dst, src, gprBytes, memSize, aligned: memSize === 16, registerOnly: false, readsDst, imm8: false, writes: 'dst', run: handler(lanes) };
@@ -23,7 +24,7 @@ function floatLanes(from: FloatFormat, to: FloatFormat, n: number): Lanes {
 /** Scalar float conversion into lane 0, the rest of dst kept. */
 function floatScalar(from: FloatFormat, to: FloatFormat): Lanes {
   return (ctx, dst, src, _imm, o) => {
-    o.set(dst.subarray(0, 16));
+    copyBytes(o, dst, 16);
     if (!fastConvertFloat(ctx, from, to, src, 0, o, 0)) setLane(o, to, 0, convertFloat(ctx, from, to, getLane(src, from, 0)));
   };
 }
@@ -31,7 +32,7 @@ function floatScalar(from: FloatFormat, to: FloatFormat): Lanes {
 /** n int32 lanes to float lanes; keep: the rest of dst is preserved (CVTPI2PS), else zeroed. */
 function intLanes(to: FloatFormat, n: number, keep: boolean): Lanes {
   return (ctx, dst, src, _imm, o) => {
-    if (keep) o.set(dst.subarray(0, 16)); else o.fill(0, 0, 16);
+    if (keep) copyBytes(o, dst, 16); else o.fill(0, 0, 16);
     for (let i = 0; i < n; i++) fastIntToFloat(ctx, to, getU32(src, i) | 0, o, i);
   };
 }
@@ -51,7 +52,7 @@ function toIntLanes(from: FloatFormat, n: number, truncate: boolean): Lanes {
 /** CVTSI2SS/SD: a general register (or memory) integer of `bytes` into lane 0, the rest of dst kept. */
 function fromGpr(to: FloatFormat, bytes: 4 | 8): Lanes {
   return (ctx, dst, src, _imm, o) => {
-    o.set(dst.subarray(0, 16));
+    copyBytes(o, dst, 16);
     // A 32-bit integer (or a 64-bit one within 2^53) is exact in a double: the fast path takes it.
     if (bytes === 4) { fastIntToFloat(ctx, to, getU32(src, 0) | 0, o, 0); return; }
     const hi = getU32(src, 1) | 0;

@@ -8,6 +8,7 @@ import { lanesOf, xmmForm, type FormEntry } from './form-builders.js';
 import { getLane, setLane } from './image.js';
 import { unmaskedExceptions } from './mxcsr.js';
 import { roundIntegral } from './round-integral.js';
+import { copyBytes } from '../vec.js';
 
 /** a lane ia +/- b lane ib into o lane io, fast path first. */
 function addLane(ctx: FpContext, f: FloatFormat, a: Uint8Array, ia: number, b: Uint8Array, ib: number, o: Uint8Array, io: number, subtract: boolean): void {
@@ -41,7 +42,7 @@ function roundForms(): FormEntry[] {
     for (let i = 0; i < lanesOf(f); i++) setLane(o, f, i, roundIntegral(ctx, f, getLane(src, f, i), imm));
   }, true);
   const scalar = (name: string, f: FloatFormat): SseFloatForm => xmmForm(name, f.bytes, true, (ctx, dst, src, imm, o) => {
-    o.set(dst.subarray(0, 16));
+    copyBytes(o, dst, 16);
     setLane(o, f, 0, roundIntegral(ctx, f, getLane(src, f, 0), imm));
   }, true);
   return [
