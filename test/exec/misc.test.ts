@@ -5,6 +5,7 @@ import { execute } from '../../src/x86/exec/index.js';
 import { AF, CF, X86Fault, ZF } from '../../src/x86/exec/context.js';
 import { encode } from './encode.js';
 import { BASE, context, insnOf, snapshot, step, RAX, RBX, RCX, RDX, RSP } from './helpers.js';
+import { Rng, testSeed } from './rng.js';
 
 const isFault = (vector: number) => (e: unknown): boolean => e instanceof X86Fault && e.vector === vector;
 
@@ -24,6 +25,20 @@ test('DIV/IDIV: #DE on zero divisor and on quotient overflow, with nothing chang
   assert.equal(ctx.get(RAX) & 0xffn, 0x80n);
   ctx.set(RAX, 256n); ctx.rip = 0x100n;
   assert.throws(() => step(ctx, 'f6f9'), isFault(0));
+});
+
+test('64-bit DIV with RDX = 0 and operands below 2^52 (the double-arithmetic path) is exact; seeded', () => {
+  const seed = testSeed(), rng = new Rng(seed);
+  const ctx = context(64);
+  const below = (bits: number): bigint => rng.u64() >> BigInt(64 - 1 - rng.int(bits));
+  const cases: [bigint, bigint][] = [[1n << 32n, 1n], [(1n << 52n) - 1n, 1n], [(1n << 52n) - 1n, (1n << 52n) - 1n], [(1n << 52n) - 1n, 3n], [0n, 7n]];
+  for (let i = 0; i < 3000; i++) cases.push([below(52), below(52) | 1n]);
+  for (const [n, d] of cases) {
+    ctx.set(RDX, 0n); ctx.set(RAX, n); ctx.set(RBX, d); ctx.rip = 0x100n;
+    step(ctx, '48f7f3');
+    assert.equal(ctx.get(RAX), n / d, `seed ${seed}: ${n} / ${d}`);
+    assert.equal(ctx.get(RDX), n % d, `seed ${seed}: ${n} % ${d}`);
+  }
 });
 
 test('128/64 division is exact', () => {

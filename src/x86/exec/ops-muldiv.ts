@@ -143,6 +143,14 @@ export function divAcc(ctx: ExecContext, insn: Instruction): boolean {
       if (signed ? qq > 0x7fffffffn || qq < -0x80000000n : qq > 0xffffffffn) throw divideError(insn, 'quotient overflow');
       q = Number(BigInt.asIntN(32, qq)); r = Number(BigInt.asIntN(32, num - qq * den));
     }
+  } else if (!signed && (readGpr(ctx, 2, 8, 0) | half.hi) === 0 && (ctx.regs[1]! >>> 0) < 0x100000 && (dh >>> 0) < 0x100000) {
+    // Unsigned, RDX = 0 and both below 2^52 (most 64-bit divisions): doubles, exactly. The
+    // rounded quotient is off by at most one, and every product here stays below 2^53.
+    const num = (ctx.regs[1]! >>> 0) * 4294967296 + (ctx.regs[0]! >>> 0), den = (dh >>> 0) * 4294967296 + (d >>> 0);
+    let qq = Math.floor(num / den), rr = num - qq * den;
+    if (rr < 0) { qq--; rr += den; } else if (rr >= den) { qq++; rr -= den; }
+    q = qq | 0; qh = Math.floor(qq / 4294967296) | 0;
+    r = rr | 0; rh = Math.floor(rr / 4294967296) | 0;
   } else {
     const lo = readGpr(ctx, 0, 8, 0), loh = half.hi, hi = readGpr(ctx, 2, 8, 0), hih = half.hi;
     let num = (pairToBigU(hi, hih) << 64n) | pairToBigU(lo, loh);
