@@ -94,3 +94,19 @@ test('an application processor thread started with INIT and SIPI already in its 
     hv.close();
   }
 });
+
+test('an application processor thread that fails before it has a vCPU ends the machine with its message (the boot thread sees no worker events)', async () => {
+  const fabric = createSmpFabric(2);
+  const broken = { share: null, id: 1, fabric, tscDeadline: true };
+  const ap = new Worker(new URL('../../src/vmm/core/ap-worker.js', import.meta.url), { workerData: broken });
+  ap.on('error', () => {});
+  const end = new MachineEndFlag(fabric.end);
+  const doorbell = new Doorbell(fabric.kicks[0]!.doorbell);
+  try {
+    const until = Date.now() + 30_000;
+    while (end.failure === undefined && Date.now() < until) doorbell.wait(100, () => end.failure !== undefined);
+    assert.match(end.failure ?? 'no failure', /^vCPU 1 thread: /);
+  } finally {
+    await ap.terminate();
+  }
+});
