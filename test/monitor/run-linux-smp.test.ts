@@ -11,11 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BOOT_LIMIT_MS, boot, bootSkip } from './linux-boot.js';
 
-// Experimental: an application processor sometimes stalls at start-up (about one boot in three
-// here), so this runs only where TSVISOR_SMP=1 asks for it (the monitor refuses --cpus 2 otherwise).
-const skip = bootSkip || (process.env.TSVISOR_SMP === '1' ? false : 'set TSVISOR_SMP=1: --cpus > 1 is experimental (an AP sometimes stalls at start-up)');
-
-test('tsvisor run --cpus 2: Linux runs on both vCPUs, each in its own thread, and powers off with 0', { skip, timeout: BOOT_LIMIT_MS + 10_000 }, async () => {
+test('tsvisor run --cpus 2: Linux runs on both vCPUs, each in its own thread, and powers off with 0', { skip: bootSkip, timeout: BOOT_LIMIT_MS + 10_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsvisor-smp-'));
   try {
     const disk = join(dir, 'disk.img');
@@ -34,7 +30,11 @@ test('tsvisor run --cpus 2: Linux runs on both vCPUs, each in its own thread, an
     assert.match(r.stderr, /2 vCPUs, one thread each/);
     assert.match(r.stdout, /smp: Brought up 1 node, 2 CPUs/);
     assert.match(r.stdout, /^CPUS:2:2\r?$/m);
-    assert.match(r.stdout, /^CLOCK:tsc\r?$/m, 'the TSC stays the clocksource (host time, one clock for both vCPUs)');
+    // tsc-early is the same TSC before Linux refines its frequency against the PM timer; that
+    // refinement retries while a PM timer read takes over 50 us of host time (a loaded host, or a
+    // read from CPU 1 through the device mailbox), so on a busy machine the switch to 'tsc' may
+    // not have happened yet. Either way the TSC was not dropped for acpi_pm.
+    assert.match(r.stdout, /^CLOCK:tsc(-early)?\r?$/m, 'the TSC stays the clocksource (host time, one clock for both vCPUs)');
     assert.match(r.stdout, /^ON:1\r?$/m, 'a task pinned to CPU 1 ran there');
     assert.match(r.stdout, /^READ:WRITTEN-ON-CPU1\r?$/m);
     assert.equal(readFileSync(disk).subarray(3 * 512, 3 * 512 + 15).toString('latin1'), 'WRITTEN-ON-CPU1');

@@ -8,13 +8,25 @@
  */
 import { matchesDestination, type DestinationMode, type InterruptMessage } from '../irq/lapic-message.js';
 import type { Lapic, RoutableApic } from '../irq/lapic.js';
+import { DFR_FLAT } from '../irq/lapic-registers.js';
 import { InterruptInbox } from './interrupt-inbox.js';
 import { VcpuKick, type KickBuffers } from './vcpu-kick.js';
 
 const ENABLED = 0, APIC_ID = 1, LOGICAL_ID = 2, MODEL = 3, APR = 4, WORDS = 5;
 
+/**
+ * Each vCPU's entry starts as its LAPIC is at power-on (enabled, APIC ID = vCPU id, LDR 0, flat
+ * model, priority 0), before its thread has published anything: the boot vCPU may send INIT and
+ * SIPI to an application processor whose thread is still starting, and a LAPIC that matched no
+ * destination until then would lose them (the messages wait in its inbox instead).
+ */
 export function createApicDirectory(vcpus: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(vcpus * WORDS * 4);
+  const buffer = new SharedArrayBuffer(vcpus * WORDS * 4);
+  for (let k = 0; k < vcpus; k++) {
+    const w = new Int32Array(buffer, k * WORDS * 4, WORDS);
+    w[ENABLED] = 1; w[APIC_ID] = k; w[LOGICAL_ID] = 0; w[MODEL] = DFR_FLAT; w[APR] = 0;
+  }
+  return buffer;
 }
 
 /** Publishes one vCPU's LAPIC (its own thread calls this after every exit). */

@@ -41,6 +41,24 @@ export function sipiState(vector: number): ReturnType<typeof resetState> {
   return { ...st, gprs: { ...st.gprs!, rip: 0n }, segs: { ...st.segs!, cs } };
 }
 
+/**
+ * The wait-for-SIPI state: waits for INIT, then a SIPI (a SIPI without INIT first is ignored, as
+ * by the CPU); the SIPI's vector, or undefined when the machine ended. receive: waits a while and
+ * hands the LAPIC what arrived. The INIT that led here is taken, also when it came in one batch
+ * with the SIPI (Linux sends them microseconds apart): left pending, the vCPU loop would take it
+ * as a new INIT and send the vCPU back to wait for a SIPI that had already come (issue 10).
+ */
+export function awaitSipi(lapic: Lapic, ended: () => boolean, receive: () => void): number | undefined {
+  for (;;) {
+    // An INIT after the SIPI in the same batch cleared the SIPI (acceptInit): the wait goes on.
+    lapic.takeInit();
+    const vector = lapic.takeSipi();
+    if (vector !== undefined) return vector;
+    if (ended()) return undefined;
+    receive();
+  }
+}
+
 export function runApplicationProcessor(setup: ApSetup): void {
   const { share, id, fabric } = setup;
   const end = new MachineEndFlag(fabric.end);
@@ -82,14 +100,11 @@ export function runApplicationProcessor(setup: ApSetup): void {
     };
     hooks.beforeRun!();
     for (;;) {
-      // Waiting for INIT, then a SIPI (a SIPI without INIT first is ignored, as by the CPU).
-      let vector: number | undefined;
-      while ((vector = lapic.takeSipi()) === undefined) {
-        if (end.ended) return;
-        lapic.takeInit();
+      const vector = awaitSipi(lapic, () => end.ended, () => {
         doorbell.wait(1000, () => inbox.pending || end.ended);
         hooks.beforeRun!();
-      }
+      });
+      if (vector === undefined) return;
       cpu.setState(sipiState(vector));
       const loop = new VcpuLoop(cpu, platform, apLapicSource(lapic), timer, time, monitorMsrs(lapic, setup.tscDeadline), hooks);
       const result = loop.run();

@@ -1,6 +1,8 @@
 /**
- * The deadline timer's thread: sleeps until the armed deadline (or until it is re-armed), then
- * stops the vCPU so that its loop can raise the interrupts that fell due.
+ * The deadline timer's thread: sleeps until the armed deadline (or until it is re-armed or
+ * kicked), then stops the vCPU so that its loop can raise the interrupts that fell due. A kick
+ * (vcpu-kick.ts: another thread posted something for the vCPU) stops it at once and leaves the
+ * armed deadline as it was.
  */
 import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
@@ -16,13 +18,22 @@ async function main(): Promise<void> {
   const { stopVcpu } = await import('../../frontend/index.js');
   Atomics.store(ctl, TIMER_SLOT.STARTED, 1);
   Atomics.notify(ctl, TIMER_SLOT.STARTED);
+  // From 0: a kick made before this thread ran (the vCPU's owner may kick right after start) still stops it.
+  let kicksSeen = 0;
   while (Atomics.load(ctl, TIMER_SLOT.QUIT) === 0) {
+    // GENERATION before KICKS: a kick bumps KICKS, then GENERATION, so one this read misses
+    // changes GENERATION after it was read, and the wait below returns at once.
     const gen = Atomics.load(ctl, TIMER_SLOT.GENERATION);
-    const due = deadline[0]!;
-    const left = due - now();
+    const kicks = Atomics.load(ctl, TIMER_SLOT.KICKS);
+    if (kicks !== kicksSeen) {
+      kicksSeen = kicks;
+      stopVcpu(stop);
+      continue;
+    }
+    const left = deadline[0]! - now();
     if (left <= 0) {
       stopVcpu(stop);
-      // Fired: wait for the vCPU loop to arm the next deadline.
+      // Fired: wait for the vCPU loop to arm the next deadline (or for a kick).
       Atomics.wait(ctl, TIMER_SLOT.GENERATION, gen);
       continue;
     }

@@ -16,10 +16,13 @@ export class DeadlineTimer {
   private readonly worker: Worker;
   private armed = Infinity;
 
-  /** buffers: control words other threads may write too (vcpu-kick.ts); default: private ones. */
-  constructor(stop: VcpuStopHandle, buffers?: { timerCtl: SharedArrayBuffer; timerDeadline: SharedArrayBuffer }) {
+  /**
+   * buffers: control words other threads hold too, to kick the vCPU (vcpu-kick.ts); default:
+   * private ones. The deadline is this object's alone: only the vCPU's own thread arms it.
+   */
+  constructor(stop: VcpuStopHandle, buffers?: { timerCtl: SharedArrayBuffer }) {
     this.ctl = new Int32Array(buffers?.timerCtl ?? new SharedArrayBuffer(TIMER_WORDS * 4));
-    this.deadline = new Float64Array(buffers?.timerDeadline ?? new SharedArrayBuffer(8));
+    this.deadline = new Float64Array(new SharedArrayBuffer(8));
     this.deadline[0] = Infinity;
     this.worker = new Worker(new URL('./deadline-timer-worker.js', import.meta.url), {
       workerData: { ctl: this.ctl.buffer, deadline: this.deadline.buffer, stop },
@@ -37,8 +40,7 @@ export class DeadlineTimer {
 
   /** Arms the timer for ns (Infinity: none). A later deadline than the armed one also takes effect. */
   arm(ns: number): void {
-    // A kick (vcpu-kick.ts) may have replaced the deadline behind our back: compare with what is there.
-    if (ns === this.armed && this.deadline[0] === ns) return;
+    if (ns === this.armed) return;
     this.armed = ns;
     this.deadline[0] = ns;
     Atomics.add(this.ctl, TIMER_SLOT.GENERATION, 1);

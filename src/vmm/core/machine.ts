@@ -139,13 +139,7 @@ function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, r
   return { nics: nicDevices, vsock };
 }
 
-/** --cpus > 1 runs only when asked for: an application processor sometimes stalls at start-up (issue 10). */
-export const SMP_OPT_IN = 'TSVISOR_SMP';
-
 export function runMachine(config: VmConfig, io: MachineIo): RunResult {
-  if (config.cpus > 1 && process.env[SMP_OPT_IN] !== '1') {
-    throw new VmmError('ENOTSUP', `--cpus ${config.cpus}: more than one vCPU is experimental (an application processor sometimes stalls at start-up); set ${SMP_OPT_IN}=1 to try it`);
-  }
   const say = io.say ?? (() => {});
   const layout = memoryLayout(config.memBytes);
   const hv = Hypervisor.open({ backend: config.backend });
