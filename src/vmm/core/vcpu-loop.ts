@@ -166,7 +166,8 @@ export class VcpuLoop {
         this.idle(deadline);
         return undefined;
       case 'stopped':
-        // The deadline timer (or host input) stopped it: arm the timer again, even for the same deadline.
+        // The deadline timer (host input, a kick) stopped it: the next service() hands the timer the
+        // device deadline again (DeadlineTimer.arm ignores one it already holds).
         this.armedFor = NaN;
         return undefined;
       case 'int-ready':
