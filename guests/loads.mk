@@ -10,3 +10,4 @@ LOAD_conf-system := 0x10000
 LOAD_soft-probes := 0x10000
 LOAD_soft-smc-hot := 0x1000
 LOAD_soft-bench-mb := 0x200000
+LOAD_bignum-bench := 0x100000
