@@ -48,8 +48,8 @@ export function imulPair(a: number, ah: number, b: number, bh: number): boolean 
  */
 export function product(size: number, signed: boolean, a: number, ah: number, b: number, bh: number): boolean {
   if (size === 8) {
-    // Unsigned operands below 2^32: one 32 x 32 product.
     if (signed) return imulPair(a, ah, b, bh);
+    // Unsigned operands below 2^32: one 32 x 32 product.
     if ((ah | bh) === 0) {
       mulU32(a, b);
       wide.w2 = 0; wide.w3 = 0;
