@@ -96,8 +96,7 @@ function registerForm(insn: Instruction): string | undefined {
   const size = insn.opSize;
   if (size !== 4 && size !== 8) return undefined;
   if (insn.map === 1) {
-    if ((op === 0xb6 || op === 0xb7) && regForm) return movzx(insn, op === 0xb6 ? 1 : 2, size);
-    if ((op === 0xbe || op === 0xbf) && regForm) return movsx(insn, op === 0xbe ? 1 : 2, size);
+    if (op >= 0xb6 && op <= 0xbf && (op & 7) >= 6 && regForm) return extend(insn, (op & 1) === 0 ? 1 : 2, size, op >= 0xbe);
     if (op === 0xaf && regForm) return imul(size, reg, rm, `r[${reg}]`, `r[${reg + 1}]`);
     if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `r[${rm}]`, `r[${rm + 1}]`);
     return undefined;
@@ -266,14 +265,16 @@ function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string): string
     : `if (conditionOf(cpu, ${cc})) { r[${d}] = ${v}; r[${d + 1}] = 0; }`;
 }
 
-/** SETcc r8 (register form): the byte register; 4..7 without REX are AH CH DH BH. */
+/** SETcc r8 (register form). */
 function setcc(insn: Instruction, cc: number): string {
+  const { i, shift } = byteRegister(insn);
+  return `r[${i}] = (r[${i}] & ${~(0xff << shift)}) | (conditionOf(cpu, ${cc}) ? ${1 << shift} : 0);`;
+}
+
+/** A register-form byte operand (ModRM.rm): its regs index and bit position; 4..7 without REX are AH CH DH BH. */
+function byteRegister(insn: Instruction): { i: number; shift: 0 | 8 } {
   const n = insn.rm;
-  if (insn.rex === 0 && n >= 4 && n < 8) {
-    const i = (n - 4) << 1;
-    return `r[${i}] = (r[${i}] & ~0xff00) | (conditionOf(cpu, ${cc}) ? 0x100 : 0);`;
-  }
-  return `r[${n << 1}] = (r[${n << 1}] & ~0xff) | (conditionOf(cpu, ${cc}) ? 1 : 0);`;
+  return insn.rex === 0 && n >= 4 && n < 8 ? { i: (n - 4) << 1, shift: 8 } : { i: n << 1, shift: 0 };
 }
 
 /** MOVSXD reg d, r/m32 (v): sign-extended to 64 bits; a 32-bit destination is a plain move. */
@@ -292,25 +293,17 @@ function incDec(size: 4 | 8, d: number, dec: boolean): string {
   return call('incDec64', ['cpu', `r[${d}]`, `r[${d + 1}]`, `${dec}`], (v) => `r[${d + 1}] = half.hi; r[${d}] = ${v};`);
 }
 
-/** MOVZX reg, r8/r16 (register source; byte registers 4..7 without REX are AH CH DH BH). */
-function movzx(insn: Instruction, from: 1 | 2, size: 4 | 8): string {
-  const d = insn.reg << 1, n = insn.rm;
+/** MOVZX/MOVSX reg, r8/r16 (register source): to a 32- or 64-bit destination. */
+function extend(insn: Instruction, from: 1 | 2, size: 4 | 8, signed: boolean): string {
+  const d = insn.reg << 1;
   let src: string;
-  if (from === 2) src = `(r[${n << 1}] & 0xffff)`;
-  else if (insn.rex === 0 && n >= 4 && n < 8) src = `((r[${(n - 4) << 1}] >> 8) & 0xff)`;
-  else src = `(r[${n << 1}] & 0xff)`;
-  void size; // a 32- or 64-bit destination: the upper half is zero either way
-  return `r[${d}] = ${src}; r[${d + 1}] = 0;`;
-}
-
-/** MOVSX reg, r8/r16 (register source; byte registers as movzx). */
-function movsx(insn: Instruction, from: 1 | 2, size: 4 | 8): string {
-  const d = insn.reg << 1, n = insn.rm;
-  let src: string;
-  if (from === 2) src = `((r[${n << 1}] << 16) >> 16)`;
-  else if (insn.rex === 0 && n >= 4 && n < 8) src = `((r[${(n - 4) << 1}] << 16) >> 24)`;
-  else src = `((r[${n << 1}] << 24) >> 24)`;
-  return `{ const x = ${src}; r[${d}] = x; r[${d + 1}] = ${size === 8 ? 'x >> 31' : '0'}; }`;
+  if (from === 2) src = signed ? `((r[${insn.rm << 1}] << 16) >> 16)` : `(r[${insn.rm << 1}] & 0xffff)`;
+  else {
+    const { i, shift } = byteRegister(insn);
+    src = signed ? `((r[${i}] << ${24 - shift}) >> 24)` : `((r[${i}] >> ${shift}) & 0xff)`;
+  }
+  // The upper half: zero, or for a sign-extended 64-bit destination the sign.
+  return `{ const x = ${src}; r[${d}] = x; r[${d + 1}] = ${signed && size === 8 ? 'x >> 31' : '0'}; }`;
 }
 
 /**
