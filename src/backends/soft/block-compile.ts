@@ -57,7 +57,7 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
   lines.push('  try {');
   if (loops) lines.push('    for (;;) {');
-  blockStatements(insns, '', lines);
+  blockStatements(insns, lines);
   if (loops) {
     lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
   } else {
@@ -67,10 +67,10 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   return instantiate(lines, fns, insns);
 }
 
-type Factory = (fns: unknown, insns: unknown, helpers: typeof BLOCK_HELPERS) => unknown;
+type Factory = (fns: readonly Compiled[], insns: readonly Instruction[], helpers: typeof BLOCK_HELPERS) => BlockFn;
 
 /** Runs the generated factory text; undefined when code generation from strings is disallowed. */
-export function instantiate<F>(lines: readonly string[], fns: unknown, insns: unknown): F | undefined {
+function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: readonly Instruction[]): BlockFn | undefined {
   let factory: Factory;
   try {
     factory = new Function('fns', 'insns', 'helpers', lines.join('\n')) as Factory;
@@ -79,17 +79,17 @@ export function instantiate<F>(lines: readonly string[], fns: unknown, insns: un
     codegenAllowed = false; // --disallow-code-generation-from-strings
     return undefined;
   }
-  return factory(fns, insns, BLOCK_HELPERS) as F;
+  return factory(fns, insns, BLOCK_HELPERS);
 }
 
 /**
  * The statements of one block, appended to lines: its instructions in order, inlined or through
- * their closures, leaving RIP at the block's end. The block's instructions and closures are bound
- * as I<p><k> and f<p><k>; the code uses cpu, r, s0, s1 (RIP at the block's start), g (codeGen at
- * entry) and k (instructions retired by this call), and returns early as compileBlock's contract
- * says (-(k + 1): declined, k: decoded code dropped).
+ * their closures (bound as I<k> and f<k>), leaving RIP at the block's end. The code uses cpu, r,
+ * s0, s1 (RIP at the block's start), g (codeGen at entry) and k (instructions retired by this
+ * call), and returns early as compileBlock's contract says (-(k + 1): declined, k: decoded code
+ * dropped).
  */
-export function blockStatements(insns: readonly Instruction[], p: string, lines: string[]): void {
+function blockStatements(insns: readonly Instruction[], lines: string[]): void {
   const n = insns.length, mode = insns[0]!.mode;
   let off = 0, pending = 0, ripStale = false;
   const flush = (): void => {
@@ -104,7 +104,7 @@ export function blockStatements(insns: readonly Instruction[], p: string, lines:
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!, end = off + insn.length;
     if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
-      const jcc = inlineJcc(insn, `f${p}${k}`, off, end);
+      const jcc = inlineJcc(insn, `f${k}`, off, end);
       if (jcc !== undefined) {
         flush();
         lines.push(`    ${jcc}`, '    k++;');
@@ -113,7 +113,7 @@ export function blockStatements(insns: readonly Instruction[], p: string, lines:
         continue;
       }
     }
-    const form = mode === 16 ? undefined : inlineInsn(insn, `I${p}${k}`, end);
+    const form = mode === 16 ? undefined : inlineInsn(insn, `I${k}`, end);
     if (form !== undefined && !form.faults) {
       lines.push(`    ${form.text}`);
       pending++;
@@ -130,7 +130,7 @@ export function blockStatements(insns: readonly Instruction[], p: string, lines:
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       ripStale = false;
       flush();
-      lines.push(`    if (!f${p}${k}(cpu)) return -(k + 1);`, '    k++;');
+      lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
     off = end;
@@ -162,7 +162,7 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
 let codegenAllowed = true;
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */
-export function isRelativeBranch(insn: Instruction): boolean {
+function isRelativeBranch(insn: Instruction): boolean {
   const op = insn.opcode;
   if (insn.vex !== 0) return false;
   if (insn.map === 1) return op >= 0x80 && op <= 0x8f;
