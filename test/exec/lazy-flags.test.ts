@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../src/x86/exec/alu.js';
-import { carry, conditionOf, LazyFlags, materialise } from '../../src/x86/exec/lazy-flags.js';
-import { condition, CF } from '../../src/x86/exec/flags.js';
+import { carry, conditionOf, LazyFlags, materialise, recordSzp, writeCfOf } from '../../src/x86/exec/lazy-flags.js';
+import { condition, CF, OF } from '../../src/x86/exec/flags.js';
 import { Rng, testSeed } from './rng.js';
 
 const lo32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
@@ -23,6 +23,9 @@ const RECORDS: ((c: LazyFlags, a: bigint, b: bigint, c0: number) => void)[] = [
   (c, a, b) => { logic64(c, lo32(a) ^ lo32(b), hi32(a) ^ hi32(b)); },
   (c, a, _b, c0) => { incDec32(c, lo32(a), c0 === 1); },
   (c, a, _b, c0) => { incDec64(c, lo32(a), hi32(a), c0 === 1); },
+  // A shift's record: SF ZF PF from the result, CF OF AF given.
+  (c, a, b) => { recordSzp(c, 4, lo32(a), 0, lo32(b) & (CF | OF | 0x10)); },
+  (c, a, b) => { recordSzp(c, 8, lo32(a), hi32(a), lo32(b) & (CF | OF | 0x10)); },
 ];
 
 test('conditionOf and carry read the record as the materialised flags do', () => {
@@ -38,6 +41,30 @@ test('conditionOf and carry read the record as the materialised flags do', () =>
     Object.assign(eager, record);
     const flags = materialise(eager);
     const what = `seed ${seed}: record ${k} on ${a}, ${b}, carry-in ${c0}`;
+    assert.equal(carry(lazy), flags & CF, `carry, ${what}`);
+    for (let cc = 0; cc < 16; cc++) assert.equal(conditionOf(lazy, cc), condition(flags, cc), `cc ${cc}, ${what}`);
+  }
+});
+
+test('writeCfOf over any record changes CF (and OF) and nothing else, and the readers agree', () => {
+  const seed = testSeed();
+  const rng = new Rng(seed);
+  for (let i = 0; i < 20000; i++) {
+    const k = rng.int(RECORDS.length), a = rng.value(), b = rng.value(), c0 = rng.int(2);
+    const lazy = new LazyFlags();
+    lazy.flags = 2 | rng.int(2) | (rng.int(2) ? OF : 0);
+    if (rng.int(5) !== 0) RECORDS[k]!(lazy, a, b, c0); // else no record: the writes go to flagBits
+    const before = Object.assign(new LazyFlags(), { ...lazy }).flags;
+    // One or two overrides, as ROL then BT or IMUL then RCL leave them.
+    let want = before;
+    for (let n = 1 + rng.int(2); n > 0; n--) {
+      const mask = rng.int(2) ? CF | OF : CF, bits = (rng.int(2) ? CF : 0) | (rng.int(2) ? OF : 0);
+      writeCfOf(lazy, mask, bits & mask);
+      want = (want & ~mask) | (bits & mask);
+    }
+    const what = `seed ${seed}: record ${k} on ${a}, ${b}, carry-in ${c0}`;
+    const flags = Object.assign(new LazyFlags(), { ...lazy }).flags;
+    assert.equal(flags, want, `materialised, ${what}`);
     assert.equal(carry(lazy), flags & CF, `carry, ${what}`);
     for (let cc = 0; cc < 16; cc++) assert.equal(conditionOf(lazy, cc), condition(flags, cc), `cc ${cc}, ${what}`);
   }

@@ -26,7 +26,7 @@ import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, s
 import { carry, conditionOf, LAZY_FLAGS_INLINE_SCOPE } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
-import { imulPair, MULDIV_INLINE_SCOPE, product } from '../../x86/exec/ops-muldiv.js';
+import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv.js';
 import { cmovFalseWritesReg, FLAG_POLICY_INLINE_SCOPE, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
 import { wide } from '../../x86/exec/wide.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
@@ -46,7 +46,7 @@ export const BLOCK_HELPERS = {
   ...INLINE_SCOPE,
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
-  shiftOut, shiftFlags, product, imulPair, mulFlags, wide,
+  shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
   effectiveAddress, push, pop,
 };
 
@@ -59,7 +59,7 @@ export const INLINED = {
   incDec32: helper(incDec32), incDec64: helper(incDec64), shiftFlags: helper(shiftFlags), mulFlags: helper(mulFlags),
   rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
   rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
-  shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imulPair: helper(imulPair),
+  shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imul32: helper(imul32), imulPair: helper(imulPair),
 };
 
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
@@ -250,7 +250,7 @@ function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string 
   if (size === 8) {
     return call('imulPair', [`r[${s}]`, `r[${s + 1}]`, b, bh], (o) => `r[${d}] = wide.w0; r[${d + 1}] = wide.w1; ${call('mulFlags', ['cpu', o])}`);
   }
-  return `{ const o = product(4, true, r[${s}], 0, ${b}, 0); r[${d}] = wide.w0; r[${d + 1}] = 0; ${call('mulFlags', ['cpu', 'o'])} }`;
+  return call('imul32', [`r[${s}]`, b], (o) => `r[${d}] = wide.w0; r[${d + 1}] = 0; ${call('mulFlags', ['cpu', o])}`);
 }
 
 /**

@@ -22,6 +22,8 @@ const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_, SF = SF_, ZF = Z
 export const LF_ADD = 0x10, LF_SUB = 0x20, LF_LOGIC = 0x40;
 /** INC/DEC: as ADD/SUB, but CF is the one in flagBits (kept from before). */
 export const LF_KEEP_CF = 0x80;
+/** With LF_KEEP_CF: OF too is the one in flagBits (a rotate or multiply wrote CF and OF over a record). */
+export const LF_KEEP_OF = 0x200;
 /**
  * SF ZF PF from the result, CF OF AF as given (in lfA, as RFLAGS bits): shifts, whose CF/OF/AF
  * rules (undefined-flags.ts) are decided when they run.
@@ -29,7 +31,7 @@ export const LF_KEEP_CF = 0x80;
 export const LF_SZP = 0x100;
 const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4;
 /** The module-level names recordSzp uses (see alu.ts ALU_INLINE_SCOPE). */
-export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP } as const;
+export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_KEEP_CF, LF_KEEP_OF, CF, OF } as const;
 
 /** The flag state every ExecContext carries (see the module comment). */
 export interface FlagState {
@@ -102,6 +104,7 @@ export function materialise(c: FlagState): number {
     }
   }
   if (op & LF_KEEP_CF) f = (f & ~CF) | (c.flagBits & CF);
+  if (op & LF_KEEP_OF) f = (f & ~OF) | (c.flagBits & OF);
   const v = (c.flagBits & ~ARITH_FLAGS) | f;
   c.flagBits = v;
   c.lfOp = 0;
@@ -113,11 +116,27 @@ export function recordSzp(c: FlagState, size: number, r: number, rh: number, cfO
   c.lfOp = LF_SZP | size; c.lfR = r; c.lfRh = rh; c.lfA = cfOfAf;
 }
 
+/**
+ * Writes CF, or CF and OF (mask), to bits, leaving SF ZF AF PF as they are, without
+ * materialising: over an ADD/SUB/logic record the written bits go to flagBits and the record is
+ * marked to take them from there (LF_KEEP_CF, LF_KEEP_OF); a shift's record holds them in lfA.
+ * Rotates, MUL/IMUL and BT write only these. One exit, no comment inside: compiled blocks put
+ * this body in place of a call (helper-inline.ts).
+ */
+export function writeCfOf(c: FlagState, mask: number, bits: number): void {
+  const op = c.lfOp;
+  if ((op & LF_SZP) !== 0) c.lfA = (c.lfA & ~mask) | bits;
+  else {
+    c.flagBits = (c.flagBits & ~mask) | bits;
+    if (op !== 0) c.lfOp = op | LF_KEEP_CF | ((mask & OF) !== 0 ? LF_KEEP_OF : 0);
+  }
+}
+
 /** CF (0 or 1) without materialising the other flags: the carry-in of ADC/SBB/RCL/RCR. */
 export function carry(c: FlagState): number {
   const op = c.lfOp;
   if (op === 0 || (op & (LF_KEEP_CF | LF_LOGIC | LF_SZP)) !== 0) {
-    return (op & LF_LOGIC) !== 0 ? 0 : (op & LF_SZP) !== 0 ? c.lfA & CF : c.flagBits & CF;
+    return (op & LF_KEEP_CF) !== 0 ? c.flagBits & CF : (op & LF_LOGIC) !== 0 ? 0 : (op & LF_SZP) !== 0 ? c.lfA & CF : c.flagBits & CF;
   }
   const size = op & 15;
   if (size === 8) {
@@ -134,7 +153,7 @@ export function carry(c: FlagState): number {
  * record without materialising; everything else reads the architectural flags.
  */
 export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
-  const op = c.lfOp;
+  const kept = c.lfOp, op = kept & ~(LF_KEEP_CF | LF_KEEP_OF);
   let zf: boolean, sf: boolean, of: boolean, cf: boolean;
   if (op === (LF_SUB | 4)) {
     const a = c.lfA, b = c.lfB, r = c.lfR;
@@ -156,6 +175,10 @@ export function conditionOf(c: FlagState & { readonly flags: number }, cc: numbe
     zf = (c.lfR | rh) === 0; sf = rh < 0; of = false; cf = false;
   } else {
     return condition(c.flags, cc);
+  }
+  if ((kept & LF_KEEP_CF) !== 0) {
+    cf = (c.flagBits & CF) !== 0;
+    if ((kept & LF_KEEP_OF) !== 0) of = (c.flagBits & OF) !== 0;
   }
   let t: boolean;
   switch (cc >> 1) {

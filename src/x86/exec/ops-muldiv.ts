@@ -42,6 +42,15 @@ export function imulPair(a: number, ah: number, b: number, bh: number): boolean 
 }
 
 /**
+ * Signed 32 x 32 (IMUL r32): the product in wide.w0 (low) and w1 (high); returns whether the
+ * high half is significant (CF/OF). One return: compiled blocks put this body in place of a call.
+ */
+export function imul32(a: number, b: number): boolean {
+  mulS32(a, b);
+  return wide.w1 !== wide.w0 >> 31;
+}
+
+/**
  * Full product of a and b (operand size) into wide: w0/w1 = low size-part (lo, hi),
  * w2/w3 = high size-part (lo, hi). Returns whether the high part is significant
  * (CF/OF: unsigned high != 0, signed high != sign extension of the low part).
@@ -59,9 +68,9 @@ export function product(size: number, signed: boolean, a: number, ah: number, b:
     return (wide.w2 | wide.w3) !== 0;
   }
   if (size === 4) {
-    if (signed) mulS32(a, b); else mulU32(a, b);
+    const ovf = signed ? imul32(a, b) : (mulU32(a, b), wide.w1 !== 0);
     wide.w2 = wide.w1; wide.w1 = 0; wide.w3 = 0;
-    return signed ? wide.w2 !== (wide.w0 < 0 ? -1 : 0) : wide.w2 !== 0;
+    return ovf;
   }
   const bits = size * 8;
   const p = signed ? sext(a, size) * sext(b, size) : a * b;

@@ -11,18 +11,18 @@
 import type { ExecContext } from './context.js';
 import { AF as AF_, ARITH_FLAGS as ARITH_FLAGS_, CF as CF_, OF as OF_, PF as PF_, SF as SF_, ZF as ZF_ } from './context.js';
 import { PARITY, szp } from './flags.js';
-import { recordSzp } from './lazy-flags.js';
+import { recordSzp, writeCfOf } from './lazy-flags.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
 const AF = AF_, ARITH_FLAGS = ARITH_FLAGS_, CF = CF_, OF = OF_, PF = PF_, SF = SF_, ZF = ZF_;
 
 /** The module-level names mulFlags and shiftFlags use (see alu.ts ALU_INLINE_SCOPE). */
-export const FLAG_POLICY_INLINE_SCOPE = { CF, OF, AF, recordSzp } as const;
+export const FLAG_POLICY_INLINE_SCOPE = { CF, OF, AF, recordSzp, writeCfOf } as const;
 
 /** MUL/IMUL: CF = OF = (the high part is significant); SF ZF AF PF are left unchanged (AMD). */
 export function mulFlags(ctx: ExecContext, overflow: boolean): void {
-  ctx.flags = (ctx.flags & ~(CF | OF)) | (overflow ? CF | OF : 0);
+  writeCfOf(ctx, CF | OF, overflow ? CF | OF : 0);
 }
 
 /** DIV/IDIV (all undefined): AMD keeps CF and OF, clears SF ZF PF and sets AF. */
@@ -38,7 +38,7 @@ export function divFlags(ctx: ExecContext): void {
  */
 export function shiftFlags(ctx: ExecContext, op: number, size: number, lo: number, hi: number,
   cf: number, of: number): void {
-  if (op < 4) ctx.flags = (ctx.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+  if (op < 4) writeCfOf(ctx, CF | OF, (cf ? CF : 0) | (of ? OF : 0));
   else recordSzp(ctx, size, lo, hi, (cf ? CF : 0) | (of ? OF : 0) | AF);
 }
 
@@ -76,7 +76,7 @@ export const BIT_SCAN_ZERO_KEEPS_DEST = true;
 
 /** BT/BTS/BTR/BTC: CF = the bit; OF SF AF PF unchanged. */
 export function bitTestFlags(ctx: ExecContext, bit: number): void {
-  ctx.flags = (ctx.flags & ~CF) | (bit ? CF : 0);
+  writeCfOf(ctx, CF, bit ? CF : 0);
 }
 
 /** TZCNT/LZCNT: CF = source was zero, ZF = result is zero; AMD clears SF AF PF, keeps OF. */
