@@ -16,16 +16,26 @@ import type { Instruction } from '../../src/x86/instruction.js';
 import { RIP_LO } from '../../src/x86/exec/context.js';
 import { compileBlock } from '../../src/backends/soft/block-compile.js';
 import type { SoftCpu } from '../../src/backends/soft/cpu.js';
+import { P_RS, P_RU, P_WS, P_WU, Tlb, TLB_MASK } from '../../src/backends/soft/tlb.js';
 import { FlatContext } from '../exec/flat-context.js';
 import { Rng, testSeed } from '../exec/rng.js';
 
 const ROUNDS = Number(process.env.TSVISOR_BLOCK_FUZZ ?? 3000);
 const WINDOW = 0x1000, WINDOW_BASE = 0x10000;
 
-/** FlatContext plus what a block function reads from the soft CPU. */
+/**
+ * FlatContext plus what a block function reads from the soft CPU: flat segments and a TLB that
+ * is empty (every inlined access declines the probe and goes through read/write, logged and
+ * compared with the closures' accesses) or maps the data window's page (accesses inside it hit
+ * the probe and touch the window's bytes directly: the bytes are compared).
+ */
 class BlockContext extends FlatContext {
   codeGen = 0;
   instret = 0;
+  readonly tlb = new Tlb();
+  readonly segBase = new Float64Array(8);
+  readonly segReadMax = new Float64Array(6).fill(0xffffffff);
+  readonly segWriteMax = new Float64Array(6).fill(0xffffffff);
 }
 
 const ALU_ROWS = [0x01, 0x03, 0x09, 0x0b, 0x11, 0x13, 0x19, 0x1b, 0x21, 0x23, 0x29, 0x2b, 0x31, 0x33, 0x39, 0x3b];
@@ -69,7 +79,8 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
     default: {
       // Memory operands: ModRM mod 0-2 with SIB and displacement bytes (RIP-relative and
       // absolute forms included); the base registers often point into the data window.
-      const modrm = (reg: number): number[] => [rng.int(3) << 6 | reg << 3 | rng.int(8), rng.int(256), rng.int(4) === 0 ? rng.int(256) : 0, 0, 0, 0];
+      // (The byte after ModRM, a SIB or a disp8, is a multiple of 8 half the time: aligned accesses.)
+      const modrm = (reg: number): number[] => [rng.int(3) << 6 | reg << 3 | rng.int(8), rng.int(2) === 0 ? rng.int(256) : rng.int(32) * 8, rng.int(4) === 0 ? rng.int(256) : 0, 0, 0, 0];
       switch (rng.int(6)) {
         case 0: return [...pre, 0xc7, ...modrm(0).slice(0, 2), 0, 0, 0, 0, ...imm32(rng)];
         case 1: return [...pre, rng.pick([0x81, 0x83]), ...modrm(7)];
@@ -119,8 +130,16 @@ function setup(ctx: BlockContext, rng: Rng, mode: 32 | 64, regs: Int32Array, fla
   void rng;
 }
 
-function outcome(ctx: BlockContext, result: string): string {
-  return `${result}|retired ${ctx.instret}|${ctx.regs.join()}|${ctx.flags}|${JSON.stringify(ctx.log)}`;
+/** Maps the window's page in ctx's TLB (every right, the window's bytes as the page). */
+function mapWindow(ctx: BlockContext): void {
+  const m = ctx.mem, page = WINDOW_BASE / 4096;
+  const views = { u8: m, u16: new Uint16Array(m.buffer, m.byteOffset, m.length >>> 1), i32: new Int32Array(m.buffer, m.byteOffset, m.length >>> 2) };
+  ctx.tlb.fill(page & TLB_MASK, page, P_RS | P_RU | P_WS | P_WU, page, views, 0);
+}
+
+function outcome(ctx: BlockContext, result: string, hits: boolean): string {
+  const memory = hits ? Buffer.from(ctx.mem).toString('hex') : JSON.stringify(ctx.log);
+  return `${result}|retired ${ctx.instret}|${ctx.regs.join()}|${ctx.flags}|${memory}`;
 }
 
 /** Whether this process may generate code from strings (not under --disallow-code-generation-from-strings). */
@@ -146,13 +165,17 @@ test('compiled blocks with inlined forms match the closures run one at a time', 
     const regs = new Int32Array(34);
     for (let i = 0; i < 32; i++) {
       // Some registers point into the data window, so stores both succeed and fault.
-      regs[i] = i % 2 === 1 ? (mode === 64 && rng.int(4) === 0 ? -1 : 0) : rng.int(3) === 0 ? WINDOW_BASE + rng.int(WINDOW) : (rng.next() * 2 ** 32) | 0;
+      // Half of those are 8-byte aligned, so that aligned accesses take the probe's fast path.
+      const inWindow = WINDOW_BASE + (rng.int(2) === 0 ? rng.int(WINDOW) : rng.int(WINDOW / 8) * 8);
+      regs[i] = i % 2 === 1 ? (mode === 64 && rng.int(4) === 0 ? -1 : 0) : rng.int(3) === 0 ? inWindow : (rng.next() * 2 ** 32) | 0;
     }
     const flags = (rng.int(0x1000) & 0x8d5) | 2;
     const ripLo = rng.int(3) === 0 ? (0xfffff000 + rng.int(0x100)) | 0 : 0x401000 + rng.int(0x100);
     const ripHi = mode === 64 ? rng.pick([0, 0x7fff, -1]) : 0;
 
-    const ref = new BlockContext(new Uint8Array(WINDOW), WINDOW_BASE);
+    const hits = rng.int(2) === 0;
+    const window = Uint8Array.from({ length: WINDOW }, () => rng.int(256));
+    const ref = new BlockContext(window.slice(), WINDOW_BASE);
     setup(ref, rng, mode, regs, flags, ripLo, ripHi);
     let refResult = `returned ${insns.length}`;
     try {
@@ -164,8 +187,9 @@ test('compiled blocks with inlined forms match the closures run one at a time', 
       refResult = `threw ${(e as Error).message}`;
     }
 
-    const blk = new BlockContext(new Uint8Array(WINDOW), WINDOW_BASE);
+    const blk = new BlockContext(window.slice(), WINDOW_BASE);
     setup(blk, rng, mode, regs, flags, ripLo, ripHi);
+    if (hits) mapWindow(blk);
     let blkResult: string;
     try {
       // Budget = the block's length: one pass, even when the block loops to its start.
@@ -175,7 +199,7 @@ test('compiled blocks with inlined forms match the closures run one at a time', 
       blkResult = `threw ${(e as Error).message}`;
     }
     if (refResult.startsWith('returned') && blk.regs[RIP_LO] === ripLo && blk.regs[RIP_LO + 1] === ripHi) inlinedLoops++;
-    assert.equal(outcome(blk, blkResult), outcome(ref, refResult),
+    assert.equal(outcome(blk, blkResult, hits), outcome(ref, refResult, hits),
       `seed ${seed} round ${round} mode ${mode}: ${insns.map((i) => i.mnemonic).join('; ')}`);
     compared++;
   }

@@ -55,9 +55,15 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   const loops = isRelativeBranch(insns[n - 1]!);
   lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0;');
   lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
+  const prologue = lines.length;
   lines.push('  try {');
   if (loops) lines.push('    for (;;) {');
-  blockStatements(insns, lines);
+  // Inlined memory accesses probe the TLB through these (CPL cannot change inside a block: what
+  // changes it is a system instruction, which ends the block).
+  if (blockStatements(insns, lines)) {
+    lines.splice(prologue, 0, '  const tlb = cpu.tlb, tlbBase = tlb.base, tlbI32 = tlb.i32, tlbU16 = tlb.u16, tlbU8 = tlb.u8;',
+      '  const tlbR = cpu.cpl === 3 ? tlb.readU : tlb.readS, tlbW = cpu.cpl === 3 ? tlb.writeU : tlb.writeS;');
+  }
   if (loops) {
     lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
   } else {
@@ -87,9 +93,10 @@ function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: 
  * their closures (bound as I<k> and f<k>), leaving RIP at the block's end. The code uses cpu, r,
  * s0, s1 (RIP at the block's start), g (codeGen at entry) and k (instructions retired by this
  * call), and returns early as compileBlock's contract says (-(k + 1): declined, k: decoded code
- * dropped).
+ * dropped). Returns whether an inlined form accesses memory (and so uses the tlb* names).
  */
-function blockStatements(insns: readonly Instruction[], lines: string[]): void {
+function blockStatements(insns: readonly Instruction[], lines: string[]): boolean {
+  let memory = false;
   const n = insns.length, mode = insns[0]!.mode;
   let off = 0, pending = 0, ripStale = false;
   const flush = (): void => {
@@ -120,6 +127,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): void {
       ripStale = true;
     } else if (form !== undefined) {
       // It may fault or exit: RIP and the retired count exact before it.
+      memory = true;
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       flush();
       lines.push(`    ${form.text}`);
@@ -137,6 +145,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): void {
   }
   if (ripStale) lines.push(`    ${ripAt(off)}`);
   flush();
+  return memory;
 }
 
 /**

@@ -30,10 +30,12 @@ import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv
 import { cmovFalseWritesReg, FLAG_POLICY_INLINE_SCOPE, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
 import { wide } from '../../x86/exec/wide.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
+import { withinLimit } from './state.js';
+import { probeAt, slotOf, TLB_INLINE_SCOPE } from './tlb.js';
 
 /** The names inlined helper bodies use: their modules' scopes, merged (a name means one value). */
 const INLINE_SCOPE: Record<string, unknown> = {};
-for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLINE_SCOPE, SHIFT_INLINE_SCOPE, MULDIV_INLINE_SCOPE] as Record<string, unknown>[]) {
+for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLINE_SCOPE, SHIFT_INLINE_SCOPE, MULDIV_INLINE_SCOPE, TLB_INLINE_SCOPE] as Record<string, unknown>[]) {
   for (const [name, value] of Object.entries(scope)) {
     if (name in INLINE_SCOPE && INLINE_SCOPE[name] !== value) throw new Error(`inline scopes bind ${name} to two values`);
     if (BLOCK_LOCALS.has(name)) throw new Error(`inline scope name ${name} is a name block code defines`);
@@ -47,7 +49,7 @@ export const BLOCK_HELPERS = {
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
-  effectiveAddress, push, pop,
+  effectiveAddress, push, pop, withinLimit, slotOf, probeAt,
 };
 
 const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
@@ -60,6 +62,7 @@ export const INLINED = {
   rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
   rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
   shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imul32: helper(imul32), imulPair: helper(imulPair),
+  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
 };
 
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
@@ -139,27 +142,62 @@ function memoryForm(insn: Instruction, name: string, end: number): InlineForm | 
   if (size !== 4 && size !== 8 || !insn.hasModrm || insn.mod === 3) return undefined;
   const ea = address(insn, name, end);
   if (ea === undefined) return undefined;
-  const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0;
-  const load = (v: string, vh: string): string =>
-    `const ${v} = cpu.read(${sg}, ea, ${size})${size === 8 ? `, ${vh} = cpu.memHi` : ''};`;
+  const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0, mode = insn.mode;
+  const load = (v: string, vh: string): string => loadText(mode, sg, size, v, vh);
   const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true, writes: false });
+  const write = (lo: string, hi: string): InlineForm =>
+    ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: true, writes: true });
   if (insn.map === 1) {
-    if (op === 0xb6 || op === 0xb7) return read(`r[${reg}] = cpu.read(${sg}, ea, ${op === 0xb6 ? 1 : 2}); r[${reg + 1}] = 0;`);
+    if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} r[${reg}] = v; r[${reg + 1}] = 0;`);
     if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0')}`);
     return undefined;
   }
   if (op === 0x63 && insn.mode === 64) return read(`const v = cpu.read(${sg}, ea, 4); ${movsxd(size, reg, 'v')}`);
   if (op === 0x8b) return read(`${load('v', 'vh')} r[${reg + 1}] = ${size === 8 ? 'vh' : '0'}; r[${reg}] = v;`);
-  if (op === 0x89) {
-    return { text: `cpu.write(${sg}, ${ea}, ${size}, r[${reg}], ${size === 8 ? `r[${reg + 1}]` : '0'});`, faults: true, writes: true };
-  }
-  if (op === 0xc7 && (insn.reg & 7) === 0) return { text: `cpu.write(${sg}, ${ea}, ${size}, ${insn.imm | 0}, ${immHi});`, faults: true, writes: true };
+  if (op === 0x89) return write(`r[${reg}]`, size === 8 ? `r[${reg + 1}]` : '0');
+  if (op === 0xc7 && (insn.reg & 7) === 0) return write(`${insn.imm | 0}`, `${immHi}`);
   if (op < 0x40 && (op & 7) === 3) return read(`${load('b', 'bh')} ${alu((op >> 3) & 7, size, reg, 'b', 'bh')}`);
   // CMP and TEST with a memory destination write nothing: the flags of (memory, source).
   if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `r[${reg}]`, `r[${reg + 1}]`)}`);
   if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `r[${reg}]`, `r[${reg + 1}]`)}`);
   if ((op === 0x81 || op === 0x83) && (insn.reg & 7) === 7) return read(`${load('a', 'ah')} ${compare(size, 'sub', `${insn.imm | 0}`, `${immHi}`)}`);
   return undefined;
+}
+
+/** The typed views of the TLB slots by access size, as the block's prologue names them (block-compile.ts). */
+const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>> 2'], 8: ['tlbI32', 'o >>> 2'] } as const;
+
+/**
+ * Statements that find the slot view offset o of a size-byte access at sg:ea (a const named ea)
+ * and run hit (o >= 0, slot i) or miss: the segment's fast limit (legacy modes) and the TLB
+ * probe, inlined from withinLimit, slotOf and probeAt; what they decline (limits, misses,
+ * MMIO, code pages, page crossings) runs cpu.read/cpu.write, which check everything.
+ */
+function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string, miss: string): string {
+  const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
+    call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${miss} }`));
+  if (mode === 64) return sg >= 4 ? `{ const lin = ea + cpu.segBase[${sg}]; ${probe('lin')} }` : probe('ea');
+  return call('withinLimit', [`cpu.seg${kind}Max[${sg}]`, `cpu.segBase[${sg}]`, 'ea', `${size}`],
+    (lin) => `const lin = ${lin}; if (lin >= 0) { ${probe('lin')} } else { ${miss} }`);
+}
+
+/** Statements declaring v (and vh: the high half of an 8-byte value) loaded from sg:ea. */
+function loadText(mode: number, sg: number, size: 1 | 2 | 4 | 8, v: string, vh: string): string {
+  const [view, index] = VIEW[size];
+  const hit = size === 8
+    ? `const w = ${view}[i], x = ${index}; ${v} = w[x]; ${vh} = w[x + 1];`
+    : `${v} = ${view}[i][${index}];`;
+  const miss = `${v} = cpu.read(${sg}, ea, ${size});${size === 8 ? ` ${vh} = cpu.memHi;` : ''}`;
+  return `let ${v}${size === 8 ? `, ${vh}` : ''}; ${access(mode, sg, size, 'Read', hit, miss)}`;
+}
+
+/** Statements storing (lo, hi) (expressions, evaluated once on either path) at sg:ea. */
+function storeText(mode: number, sg: number, size: 1 | 2 | 4 | 8, lo: string, hi: string): string {
+  const [view, index] = VIEW[size];
+  const hit = size === 8
+    ? `const w = ${view}[i], x = ${index}; w[x] = $lo; w[x + 1] = $hi;`
+    : `${view}[i][${index}] = $lo;`;
+  return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit, `cpu.write(${sg}, ea, ${size}, $lo, $hi);`)}`;
 }
 
 /** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */

@@ -19,8 +19,8 @@ import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from '
 import { MemoryExitSignal } from './signals.js';
 import type { CodeWatch } from './code-watch.js';
 import { LockedRmw } from './atomic-rmw.js';
-import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_ } from './state.js';
-import { P_W_ANY as P_W_ANY_, P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU as P_WU_, P_XS as P_XS_, P_XU as P_XU_, TLB_MASK as TLB_MASK_, Tlb } from './tlb.js';
+import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_, withinLimit } from './state.js';
+import { P_W_ANY as P_W_ANY_, P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU as P_WU_, P_XS as P_XS_, P_XU as P_XU_, TLB_MASK as TLB_MASK_, probeAt, slotOf, Tlb } from './tlb.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -273,9 +273,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** Effective address -> linear address, with the limit and type checks of the mode. */
   linear(seg: number, addr: number, size: number, write: boolean): number {
     if (this.mode !== 64) {
-      const max = write ? this.segWriteMax[seg]! : this.segReadMax[seg]!;
-      if (addr + size - 1 <= max) return (this.segBase[seg]! + addr) >>> 0;
-      return this.linearChecked(seg, addr, size, write);
+      const lin = withinLimit(write ? this.segWriteMax[seg]! : this.segReadMax[seg]!, this.segBase[seg]!, addr, size);
+      return lin >= 0 ? lin : this.linearChecked(seg, addr, size, write);
     }
     const lin = seg >= 4 ? addr + this.segBase[seg]! : addr;
     if (lin >= CANON || lin < -CANON) {
@@ -336,10 +335,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    */
   readLin(lin: number, size: number, user: boolean): number {
     const t = this.tlb;
-    const i = (lin >>> 12) & TLB_MASK;
-    if ((user ? t.readU : t.readS)[i] === lin - (lin & (4096 - size))) {
-      // The page's host offset plus the offset in it: < 2^32 (guest RAM is at most 4 GiB).
-      const o = t.base[i]! + (lin & 0xfff);
+    const i = slotOf(lin);
+    // The page's host offset plus the offset in it: < 2^32 (guest RAM is at most 4 GiB).
+    const o = probeAt(user ? t.readU : t.readS, t.base, i, lin, size);
+    if (o >= 0) {
       switch (size) {
         case 4: return t.i32[i]![o >>> 2]!;
         case 1: return t.u8[i]![o]!;
@@ -356,9 +355,9 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   writeLin(lin: number, size: number, lo: number, hi: number, user: boolean): void {
     const t = this.tlb;
-    const i = (lin >>> 12) & TLB_MASK;
-    if ((user ? t.writeU : t.writeS)[i] === lin - (lin & (4096 - size))) {
-      const o = t.base[i]! + (lin & 0xfff);
+    const i = slotOf(lin);
+    const o = probeAt(user ? t.writeU : t.writeS, t.base, i, lin, size);
+    if (o >= 0) {
       switch (size) {
         case 4: t.i32[i]![o >>> 2] = lo; return;
         case 1: t.u8[i]![o] = lo; return;

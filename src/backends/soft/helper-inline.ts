@@ -22,7 +22,10 @@ export interface InlinableHelper {
 }
 
 /** Names generated block code defines itself: a helper scope must not bind them. */
-export const BLOCK_LOCALS: ReadonlySet<string> = new Set(['cpu', 'r', 's0', 's1', 'k', 'g', 'budget', 'fns', 'insns', 'helpers']);
+export const BLOCK_LOCALS: ReadonlySet<string> = new Set([
+  'cpu', 'r', 's0', 's1', 'k', 'g', 'budget', 'fns', 'insns', 'helpers',
+  'tlb', 'tlbR', 'tlbW', 'tlbBase', 'tlbI32', 'tlbU16', 'tlbU8', 'ea', 'lin',
+]);
 
 const KEYWORDS = new Set([
   'const', 'let', 'return', 'if', 'else', 'switch', 'case', 'default', 'break', 'for', 'while', 'do',

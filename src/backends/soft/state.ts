@@ -107,3 +107,12 @@ export class CpuState extends LazyFlags {
   get longMode(): boolean { return (this.efer & EFER_LMA) !== 0; }
   get protectedMode(): boolean { return (this.cr0 & CR0_PE) !== 0; }
 }
+
+/**
+ * Legacy-mode segmentation's fast path: the linear address of an access of size bytes at offset
+ * addr of a segment with base and fast-path limit max (SoftCpu.segReadMax/segWriteMax), or -1
+ * when the access needs the checking path. One return: compiled blocks inline it.
+ */
+export function withinLimit(max: number, base: number, addr: number, size: number): number {
+  return addr + size - 1 <= max ? (base + addr) >>> 0 : -1;
+}

@@ -23,6 +23,22 @@ export const P_W_ANY = P_WS | P_WU;
 /** Typed views of one region's memory (undefined when its bytes are not 4-byte aligned in the buffer). */
 export interface RamViews { u8: Uint8Array; u16: Uint16Array | undefined; i32: Int32Array | undefined }
 
+/**
+ * The probe, as two helpers with one return each: readLin/writeLin call them and compiled blocks
+ * put their bodies in place of the calls (helper-inline.ts), so the rule is written once.
+ * slotOf: the slot of linear address lin. probeAt: the offset of an access of size bytes at lin
+ * in slot i's views when tags (one of readS... writeU) allow it, else -1. In long mode lin may be
+ * a non-canonical address: no tag is ever one (the walker fills canonical pages only).
+ */
+export function slotOf(lin: number): number {
+  return (lin >>> 12) & TLB_MASK;
+}
+export function probeAt(tags: Float64Array, base: Float64Array, i: number, lin: number, size: number): number {
+  return tags[i] === lin - (lin & (4096 - size)) ? base[i]! + (lin & 0xfff) : -1;
+}
+/** The names the probe helpers use (see alu.ts ALU_INLINE_SCOPE). */
+export const TLB_INLINE_SCOPE = { TLB_MASK } as const;
+
 const EMPTY8 = new Uint8Array(0), EMPTY16 = new Uint16Array(0), EMPTY32 = new Int32Array(0);
 
 export class Tlb {
