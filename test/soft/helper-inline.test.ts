@@ -63,3 +63,14 @@ test('an inlined call computes what the call does, with arguments that reuse the
 test('every helper the block compiler means to inline has the inlinable shape', () => {
   for (const [name, h] of Object.entries(INLINED)) assert.ok(h, `${name}: its body cannot be inlined (a second return, a comment, a name outside its module's inline scope?)`);
 });
+
+test('nested calls, inlined or not, read the enclosing call\'s result', () => {
+  const h = parseHelper(good, SCOPE)!;
+  for (const [outer, inner] of [[h, h], [undefined, undefined], [h, undefined], [undefined, h]] as const) {
+    // good(ctx, 2, good(ctx, 1, 4)): the inner result is the outer call's argument.
+    const text = `let x; ${inlineCall(inner, 'good', ['ctx', '1', '4'], (v) => inlineCall(outer, 'good', ['ctx', '2', v], (w) => `x = ${w};`))} return x;`;
+    const run = new Function('ctx', 'K', 'out', 'good', text) as (ctx: { v: number }, k: number, o: { hi: number }, g: typeof good) => number;
+    const ctx = { v: 0 };
+    assert.equal(run(ctx, K, out, good), good(ctx, 2, good(ctx, 1, 4)), `outer ${outer ? 'inlined' : 'called'}, inner ${inner ? 'inlined' : 'called'}`);
+  }
+});

@@ -92,11 +92,15 @@ function declaredNames(body: string): string[] {
  * Not inlinable (h undefined): a call to the helper by its name.
  */
 export function inlineCall(h: InlinableHelper | undefined, name: string, args: readonly string[], use: (v: string) => string): string {
-  if (h === undefined) return `{ const $r = ${name}(${args.join(', ')}); ${use('$r')} }`;
+  // Names of their own for each call: an argument or use() may mention an enclosing call's.
+  const id = nextCallId++, r = `$r${id}`;
+  if (h === undefined) return `{ const ${r} = ${name}(${args.join(', ')}); ${use(r)} }`;
   if (args.length !== h.params.length) throw new Error(`helper ${h.name} takes ${h.params.length} arguments, inlined with ${args.length}`);
-  const bind = args.map((a, i) => `$a${i} = ${a}`).join(', ');
-  const params = h.params.map((p, i) => `${p} = $a${i}`).join(', ');
-  const inner = `{ ${params ? `const ${params}; ` : ''}${h.body} ${h.result !== undefined ? `$r = ${h.result};` : ''} }`;
+  const bind = args.map((a, i) => `$a${id}_${i} = ${a}`).join(', ');
+  const params = h.params.map((p, i) => `${p} = $a${id}_${i}`).join(', ');
+  const inner = `{ ${params ? `const ${params}; ` : ''}${h.body} ${h.result !== undefined ? `${r} = ${h.result};` : ''} }`;
   if (h.result === undefined) return `{ ${bind ? `const ${bind}; ` : ''}${inner} ${use('undefined')} }`;
-  return `{ ${bind ? `const ${bind}; ` : ''}let $r; ${inner} ${use('$r')} }`;
+  return `{ ${bind ? `const ${bind}; ` : ''}let ${r}; ${inner} ${use(r)} }`;
 }
+
+let nextCallId = 0;
