@@ -9,11 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State, type VcpuStateInput, type VmExit } from '../../src/index.js';
-import { realModeState, resetState } from '../../src/x86/boot-state.js';
+import { longModeState, realModeState, resetState } from '../../src/x86/boot-state.js';
 import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
 import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../../src/backends/soft/block-compile.js';
 import { guestBinary } from '../support.js';
-import { load, longMode, softVm, type SoftVm } from './vm.js';
+import { load, longMode, setGate64, softVm, type SoftVm } from './vm.js';
 
 interface Trace { exits: string[]; gprs: string; tsc: bigint }
 
@@ -101,4 +101,36 @@ test('P4 compute loop (32-bit protected mode): compiled blocks match one-at-a-ti
   });
   assert.deepEqual(fast, slow);
   assert.ok(fast.tsc > 3000n);
+});
+
+test('a string instruction that faults midway in a compiled block keeps the registers it moved', () => {
+  // Compiled blocks keep registers in locals (block-compile.ts): a closure that moves registers
+  // and then faults (REP STOSB reaching an unmapped page) must not have them overwritten by the
+  // block's stale copies. The last pass stores across the end of the mapped 4 MiB: #PF after
+  // 0x80 bytes, whose handler reports ECX (0x80 left) and RDI's low half.
+  const [fast, slow] = both(() => {
+    const vm = softVm();
+    const code = [
+      0xb0, 0x5a, //                          mov al, 0x5a
+      0x48, 0xc7, 0xc6, 0x80, 0x8f, 0x3f, 0x00, // mov rsi, 0x3f8f80 (4 MiB - 7 pages - 0x80)
+      0xbb, 0x08, 0x00, 0x00, 0x00, //        mov ebx, 8
+      0xb9, 0x00, 0x01, 0x00, 0x00, //        loop: mov ecx, 0x100
+      0x48, 0x89, 0xf7, //                    mov rdi, rsi
+      0xf3, 0xaa, //                          rep stosb
+      0x48, 0x81, 0xc6, 0x00, 0x10, 0x00, 0x00, // add rsi, 0x1000
+      0xff, 0xcb, //                          dec ebx
+      0x75, 0xeb, //                          jnz loop
+      0xe6, 0xf4, //                          out 0xf4, al
+    ];
+    vm.ram.set(code, 0x10000);
+    // #PF handler: out 0xe9, ecx; out 0xe9, edi; out 0xf4
+    vm.ram.set([0x89, 0xc8, 0xe7, 0xe9, 0x89, 0xf8, 0xe7, 0xe9, 0xe6, 0xf4], 0x11000);
+    setGate64(vm, 0x12000, 14, 0x11000);
+    const state = longModeState({ ram: vm.ram, ramGpa: 0, tablesGpa: 0x200000, mapBytes: vm.ram.length },
+      { entry: 0x10000, stack: 0x80000, cpl: 0, kernelStack: 0x88000 });
+    state.segs = { ...state.segs!, idt: { ...state.segs!.idt!, base: 0x12000n, limit: 0xfff } };
+    return { vm, state };
+  });
+  assert.deepEqual(fast, slow);
+  assert.deepEqual(fast.exits, ['io e9 128 0 0 0', 'io e9 0 0 64 0', 'io f4 0'], 'ECX = 0x80 and EDI = 4 MiB at the fault');
 });

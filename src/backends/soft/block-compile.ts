@@ -53,24 +53,51 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   // from s0 before anything that can fault, decline or branch, and at the end. A block lies in one
   // page, so the offsets of its instructions never carry into RIP's high half (only its end may).
   const loops = isRelativeBranch(insns[n - 1]!);
-  lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0;');
-  lines.push(`  const r = cpu.regs, s0 = r[${RIP_LO}], s1 = r[${RIP_LO + 1}];`);
-  const prologue = lines.length;
-  lines.push('  try {');
-  if (loops) lines.push('    for (;;) {');
+  const body: string[] = [];
+  const memory = blockStatements(insns, body);
+  if (loops) body.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`);
+  const { text, cached, save } = registersInLocals(body.join('\n'));
+  lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0, live = true;');
+  lines.push(`  const rf = cpu.regs, s0 = rf[${RIP_LO}], s1 = rf[${RIP_LO + 1}];`);
+  if (cached.length !== 0) lines.push(`  let ${cached.map((i) => `$g${i} = rf[${i}]`).join(', ')};`);
   // Inlined memory accesses probe the TLB through these (CPL cannot change inside a block: what
   // changes it is a system instruction, which ends the block).
-  if (blockStatements(insns, lines)) {
-    lines.splice(prologue, 0, '  const tlb = cpu.tlb, tlbBase = tlb.base, tlbI32 = tlb.i32, tlbU16 = tlb.u16, tlbU8 = tlb.u8;',
+  if (memory) {
+    lines.push('  const tlb = cpu.tlb, tlbBase = tlb.base, tlbI32 = tlb.i32, tlbU16 = tlb.u16, tlbU8 = tlb.u8;',
       '  const tlbR = cpu.cpl === 3 ? tlb.readU : tlb.readS, tlbW = cpu.cpl === 3 ? tlb.writeU : tlb.writeS;');
   }
-  if (loops) {
-    lines.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`, '    }');
-  } else {
-    lines.push('    return k;');
-  }
-  lines.push('  } finally {', '    cpu.instret += k;', '  }', '};');
+  lines.push('  try {');
+  if (loops) lines.push('    for (;;) {');
+  lines.push(text);
+  lines.push(loops ? '    }' : '    return k;');
+  lines.push('  } finally {', `    if (live) { ${save} }`, '    cpu.instret += k;', '  }', '};');
   return instantiate(lines, fns, insns);
+}
+
+/** Where a closure runs: the registers go to the register file before and come back after. */
+const SAVE = '@save@', LOAD = '@load@';
+
+/**
+ * Registers in locals: every r[i] of the block's statements becomes the local $g<i>, loaded at
+ * entry. While `live`, the locals hold the registers: a closure (which reads and writes the
+ * register file) runs with live = false after SAVE stored the registers the block writes, and
+ * LOAD reloads them all after it; the finally stores them when the block ends or throws live
+ * (an instruction that throws from inside a closure, such as a REP string instruction that
+ * faults midway, leaves the register file as it made it). Locals let the engine keep registers
+ * in machine registers and compile the block several times faster than typed-array accesses.
+ */
+function registersInLocals(statements: string): { text: string; cached: number[]; save: string } {
+  const text = statements.replace(/\br\[(\d+)\]/g, (_, i: string) => `$g${i}`);
+  const indices = (re: RegExp): number[] => [...new Set([...text.matchAll(re)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  const cached = indices(/\$g(\d+)/g), written = indices(/\$g(\d+) =(?!=)/g);
+  const save = written.map((i) => `rf[${i}] = $g${i};`).join(' ');
+  const load = cached.map((i) => `$g${i} = rf[${i}];`).join(' ');
+  return { text: text.replaceAll(SAVE, save).replaceAll(LOAD, load), cached, save };
+}
+
+/** A call of closure call (statement text) with the registers in the register file around it. */
+function closureCall(call: string): string {
+  return `live = false; ${SAVE} ${call} ${LOAD} live = true;`;
 }
 
 type Factory = (fns: readonly Compiled[], insns: readonly Instruction[], helpers: typeof BLOCK_HELPERS) => BlockFn;
@@ -138,7 +165,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       ripStale = false;
       flush();
-      lines.push(`    if (!f${k}(cpu)) return -(k + 1);`, '    k++;');
+      lines.push(`    ${closureCall(`if (!f${k}(cpu)) return -(k + 1);`)}`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
     off = end;
@@ -163,7 +190,7 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
   }
   if (insn.mode === 64 && insn.opSize === 8) {
     return `{ const t = (s0 >>> 0) + (conditionOf(cpu, ${cc}) ? ${target} : ${end});` +
-      ` if (t >= 0 && t <= 0xffffffff) r[${RIP_LO}] = t | 0; else { r[${RIP_LO}] = (s0 + ${off}) | 0; ${closure}(cpu); } }`;
+      ` if (t >= 0 && t <= 0xffffffff) r[${RIP_LO}] = t | 0; else { r[${RIP_LO}] = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
   }
   return undefined;
 }

@@ -6,11 +6,14 @@
  * inlines those small helpers into the block's function.
  *
  * An inlined form leaves RIP alone: the block writes RIP once, before anything that can fault
- * or branch and at its end. Register forms cannot fault; memory forms (`faults`) go through
- * cpu.read/cpu.write (segmentation, paging, MMIO exits, faults) and so run with RIP and the
- * retired count exact, and a form that writes (`writes`) is followed by the block's check for
- * dropped decoded code. The generated code sees `cpu`, `r` (cpu.regs), s0/s1 (RIP at the
- * block's start), the instruction by the name given and the helpers by the names in BLOCK_HELPERS.
+ * or branch and at its end. Register forms cannot fault; memory forms (`faults`) probe the TLB
+ * or go through cpu.read/cpu.write (segmentation, paging, MMIO exits, faults) and so run with
+ * RIP and the retired count exact, and a form that writes (`writes`) is followed by the block's
+ * check for dropped decoded code. The generated code sees `cpu`, s0/s1 (RIP at the block's
+ * start), the instruction by the name given and the helpers by the names in BLOCK_HELPERS.
+ * Registers are written `r[i]` (i a regs index, a literal): the block keeps each in a local
+ * (block-compile.ts); `rf` is the register file itself, which whatever reads registers from the
+ * CPU (push, pop, effectiveAddress) needs up to date.
  *
  * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
@@ -65,6 +68,12 @@ export const INLINED = {
   withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
 };
 
+// Blocks turn r[<literal>] into register locals (block-compile.ts): a helper body must not index
+// a name r itself.
+for (const [name, h] of Object.entries(INLINED)) {
+  if (h !== undefined && /\br\[\d/.test(`${h.body};${h.result ?? ''}`)) throw new Error(`helper ${name} indexes r, which blocks rewrite`);
+}
+
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
 function call(name: keyof typeof INLINED, args: readonly string[], use: (v: string) => string = () => ''): string {
   return inlineCall(INLINED[name], name, args, use);
@@ -77,6 +86,9 @@ export interface InlineForm { text: string; faults: boolean; writes: boolean }
 /** Group 2 operations (ModRM.reg order) on 32- and 64-bit operands, by helper name (SAL = SHL). */
 const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN'] as const;
 const SHIFT64 = ['rolPair', 'rorPair', 'rclPair', 'rcrPair', 'shlPair', 'shrPair', 'shlPair', 'sarPair'] as const;
+
+/** regs index of RSP's low half. */
+const RSP = 8;
 
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
 
@@ -211,8 +223,10 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
   const size = insn.mode === 64 ? (insn.opsizePrefix ? 2 : 8) : insn.opSize;
   if (size !== 4 && size !== 8) return undefined;
   const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
-  if (op < 0x58) return { text: `push(cpu, ${size}, r[${d}], ${size === 8 ? `r[${d + 1}]` : '0'});`, faults: true, writes: true };
-  return { text: `{ const v = pop(cpu, ${size}); r[${d + 1}] = ${size === 8 ? 'half.hi' : '0'}; r[${d}] = v; }`, faults: true, writes: false };
+  // push/pop move RSP in the register file: RSP goes there before and comes back after.
+  const toFile = `rf[${RSP}] = r[${RSP}]; rf[${RSP + 1}] = r[${RSP + 1}];`, fromFile = `r[${RSP}] = rf[${RSP}]; r[${RSP + 1}] = rf[${RSP + 1}];`;
+  if (op < 0x58) return { text: `{ ${toFile} push(cpu, ${size}, r[${d}], ${size === 8 ? `r[${d + 1}]` : '0'}); ${fromFile} }`, faults: true, writes: true };
+  return { text: `{ ${toFile} const v = pop(cpu, ${size}); ${fromFile} r[${d + 1}] = ${size === 8 ? 'half.hi' : '0'}; r[${d}] = v; }`, faults: true, writes: false };
 }
 
 /**
@@ -246,7 +260,9 @@ function address(insn: Instruction, name: string, end: number): string | undefin
     terms.push(`(r[${(x << 1) + 1}] * 4294967296 + (r[${x << 1}] >>> 0)) * ${m.scale}`);
   }
   if (guards.length === 0) return `${disp}`;
-  return `(${guards.join(' && ')} ? ${terms.join(' + ')} : effectiveAddress(cpu, ${name}))`;
+  // effectiveAddress reads the register file: the base and index registers go there first.
+  const toFile = [b, x].filter((n) => n !== REG_NONE).map((n) => `rf[${n << 1}] = r[${n << 1}], rf[${(n << 1) + 1}] = r[${(n << 1) + 1}], `).join('');
+  return `(${guards.join(' && ')} ? ${terms.join(' + ')} : (${toFile}effectiveAddress(cpu, ${name})))`;
 }
 
 /** Group-1 operation `row` on register d (regs index) and source (b, bh) expressions. */
