@@ -23,18 +23,20 @@ import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
 import { BLOCK_HELPERS, inlineInsn } from './block-inline.js';
+import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
 export type BlockFn = (cpu: SoftCpu, budget: number) => number;
 
 /**
- * Runs of a block before it is compiled. Compiling costs ~0.1 ms, and a generated function runs
- * in V8's interpreter or baseline tier for its first thousands of calls, slower than the
- * instructions' closures (shared code, long optimised): only blocks that will run many more
- * times gain. Linux boot to `Run /init`, CPU s in paired runs on a loaded 2-core host: 16 -> 108,
- * 200 -> 97; 200 -> 90, 1000 -> 79; 1000 -> 83, 4000 -> 76.
+ * Runs of a block before it is compiled. Compiling costs ~0.1 ms here, and the engine then
+ * optimises each block function on a background thread, a few ms each whatever its size (median
+ * 5 ms of a loaded 2-core host; ~2500 blocks made 24 s of CPU by `Run /init`), while the block
+ * runs in the engine's slower tiers: only blocks that will run many more times gain. Linux boot to
+ * `Run /init`, CPU s, paired runs on a loaded 2-core host: 4000 -> 48, 44, 48, 56; 8000 -> 38,
+ * 53; 16000 -> 42, 35, 37, 36; 32000 -> 34; 40000 -> 39; 100000 -> 44.
  */
-export let HOT_BLOCK_RUNS = 4000;
+export let HOT_BLOCK_RUNS = 16000;
 
 /** Sets HOT_BLOCK_RUNS (tests compile blocks after a few runs, to exercise compiled code). */
 export function setHotBlockRuns(n: number): void {
@@ -55,9 +57,11 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   const loops = isRelativeBranch(insns[n - 1]!);
   const body: string[] = [];
   const memory = blockStatements(insns, body);
-  if (loops) body.push(`    if (r[${RIP_LO}] !== s0 || r[${RIP_LO + 1}] !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`);
-  const { text, cached, save } = registersInLocals(body.join('\n'));
+  if (loops) body.push(`    if ($g${RIP_LO} !== s0 || $g${RIP_LO + 1} !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`);
+  const pooled = poolLocals(body);
+  const { text, cached, save } = registersInLocals(pooled.groups.join('\n'));
   lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0, live = true;');
+  if (pooled.pool.length !== 0) lines.push(`  let ${pooled.pool.join(', ')};`);
   lines.push(`  const rf = cpu.regs, s0 = rf[${RIP_LO}], s1 = rf[${RIP_LO + 1}];`);
   if (cached.length !== 0) lines.push(`  let ${cached.map((i) => `$g${i} = rf[${i}]`).join(', ')};`);
   // Inlined memory accesses probe the TLB through these (CPL cannot change inside a block: what
@@ -78,16 +82,15 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
 const SAVE = '@save@', LOAD = '@load@';
 
 /**
- * Registers in locals: every r[i] of the block's statements becomes the local $g<i>, loaded at
- * entry. While `live`, the locals hold the registers: a closure (which reads and writes the
- * register file) runs with live = false after SAVE stored the registers the block writes, and
+ * Registers in locals: register i is the local $g<i> in the block's statements (block-inline.ts),
+ * loaded at entry. While `live`, the locals hold the registers: a closure (which reads and writes
+ * the register file) runs with live = false after SAVE stored the registers the block writes, and
  * LOAD reloads them all after it; the finally stores them when the block ends or throws live
  * (an instruction that throws from inside a closure, such as a REP string instruction that
  * faults midway, leaves the register file as it made it). Locals let the engine keep registers
  * in machine registers and compile the block several times faster than typed-array accesses.
  */
-function registersInLocals(statements: string): { text: string; cached: number[]; save: string } {
-  const text = statements.replace(/\br\[(\d+)\]/g, (_, i: string) => `$g${i}`);
+function registersInLocals(text: string): { text: string; cached: number[]; save: string } {
   const indices = (re: RegExp): number[] => [...new Set([...text.matchAll(re)].map((m) => Number(m[1])))].sort((a, b) => a - b);
   const cached = indices(/\$g(\d+)/g), written = indices(/\$g(\d+) =(?!=)/g);
   const save = written.map((i) => `rf[${i}] = $g${i};`).join(' ');
@@ -117,9 +120,9 @@ function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: 
 
 /**
  * The statements of one block, appended to lines: its instructions in order, inlined or through
- * their closures (bound as I<k> and f<k>), leaving RIP at the block's end. The code uses cpu, r,
- * s0, s1 (RIP at the block's start), g (codeGen at entry) and k (instructions retired by this
- * call), and returns early as compileBlock's contract says (-(k + 1): declined, k: decoded code
+ * their closures (bound as I<k> and f<k>), leaving RIP at the block's end. The code uses cpu,
+ * the register locals $g<i> and rf (registersInLocals), s0, s1 (RIP at the block's start), g
+ * (codeGen at entry) and k (instructions retired by this call), and returns early as compileBlock's contract says (-(k + 1): declined, k: decoded code
  * dropped). Returns whether an inlined form accesses memory (and so uses the tlb* names).
  */
 function blockStatements(insns: readonly Instruction[], lines: string[]): boolean {
@@ -133,8 +136,8 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
   // RIP at block offset o; an offset at the block's end may be the end of its page, which in
   // 64-bit code may carry into the high half.
   const ripAt = (o: number): string => mode === 64
-    ? `{ const t = (s0 >>> 0) + ${o}; r[${RIP_LO}] = t | 0; if (t > 0xffffffff) r[${RIP_LO + 1}] = (s1 + 1) | 0; }`
-    : `r[${RIP_LO}] = (s0 + ${o}) | 0;`;
+    ? `{ const t = (s0 >>> 0) + ${o}; $g${RIP_LO} = t | 0; if (t > 0xffffffff) $g${RIP_LO + 1} = (s1 + 1) | 0; }`
+    : `$g${RIP_LO} = (s0 + ${o}) | 0;`;
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!, end = off + insn.length;
     if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
@@ -186,11 +189,11 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
   if (!isJcc) return undefined;
   const cc = op & 15, target = end + (insn.imm | 0);
   if (insn.mode === 32 && insn.opSize === 4) {
-    return `r[${RIP_LO}] = (s0 + (conditionOf(cpu, ${cc}) ? ${target} : ${end})) | 0; r[${RIP_LO + 1}] = 0;`;
+    return `$g${RIP_LO} = (s0 + (conditionOf(cpu, ${cc}) ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
   }
   if (insn.mode === 64 && insn.opSize === 8) {
     return `{ const t = (s0 >>> 0) + (conditionOf(cpu, ${cc}) ? ${target} : ${end});` +
-      ` if (t >= 0 && t <= 0xffffffff) r[${RIP_LO}] = t | 0; else { r[${RIP_LO}] = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
+      ` if (t >= 0 && t <= 0xffffffff) $g${RIP_LO} = t | 0; else { $g${RIP_LO} = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
   }
   return undefined;
 }

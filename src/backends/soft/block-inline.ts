@@ -11,9 +11,9 @@
  * RIP and the retired count exact, and a form that writes (`writes`) is followed by the block's
  * check for dropped decoded code. The generated code sees `cpu`, s0/s1 (RIP at the block's
  * start), the instruction by the name given and the helpers by the names in BLOCK_HELPERS.
- * Registers are written `r[i]` (i a regs index, a literal): the block keeps each in a local
- * (block-compile.ts); `rf` is the register file itself, which whatever reads registers from the
- * CPU (push, pop, effectiveAddress) needs up to date.
+ * Register i (a regs index) is the local $g<i> (block-compile.ts keeps registers in locals);
+ * `rf` is the register file itself, which whatever reads registers from the CPU (push, pop,
+ * effectiveAddress) needs up to date.
  *
  * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
@@ -68,12 +68,6 @@ export const INLINED = {
   withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
 };
 
-// Blocks turn r[<literal>] into register locals (block-compile.ts): a helper body must not index
-// a name r itself.
-for (const [name, h] of Object.entries(INLINED)) {
-  if (h !== undefined && /\br\[\d/.test(`${h.body};${h.result ?? ''}`)) throw new Error(`helper ${name} indexes r, which blocks rewrite`);
-}
-
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
 function call(name: keyof typeof INLINED, args: readonly string[], use: (v: string) => string = () => ''): string {
   return inlineCall(INLINED[name], name, args, use);
@@ -112,35 +106,35 @@ function registerForm(insn: Instruction): string | undefined {
   if (size !== 4 && size !== 8) return undefined;
   if (insn.map === 1) {
     if (op >= 0xb6 && op <= 0xbf && (op & 7) >= 6 && regForm) return extend(insn, (op & 1) === 0 ? 1 : 2, size, op >= 0xbe);
-    if (op === 0xaf && regForm) return imul(size, reg, rm, `r[${reg}]`, `r[${reg + 1}]`);
-    if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `r[${rm}]`, `r[${rm + 1}]`);
+    if (op === 0xaf && regForm) return imul(size, reg, rm, `$g${reg}`, `$g${reg + 1}`);
+    if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `$g${rm}`, `$g${rm + 1}`);
     return undefined;
   }
   if (insn.map !== 0) return undefined;
   const immHi = size === 8 ? insn.immHi : 0;
   if (op < 0x40 && (op & 7) <= 5) {
     const row = (op >> 3) & 7, form = op & 7;
-    if (form === 1 && regForm) return alu(row, size, rm, `r[${reg}]`, `r[${reg + 1}]`);
-    if (form === 3 && regForm) return alu(row, size, reg, `r[${rm}]`, `r[${rm + 1}]`);
+    if (form === 1 && regForm) return alu(row, size, rm, `$g${reg}`, `$g${reg + 1}`);
+    if (form === 3 && regForm) return alu(row, size, reg, `$g${rm}`, `$g${rm + 1}`);
     if (form === 5) return alu(row, size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
     return undefined;
   }
   if ((op === 0x81 || op === 0x83) && regForm) return alu(insn.reg & 7, size, rm, `${insn.imm | 0}`, `${immHi | 0}`);
-  if (op === 0x85 && regForm) return test(size, rm, `r[${reg}]`, `r[${reg + 1}]`);
+  if (op === 0x85 && regForm) return test(size, rm, `$g${reg}`, `$g${reg + 1}`);
   if (op === 0xa9) return test(size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
   if (op >= 0x40 && op <= 0x4f && insn.mode !== 64) return incDec(size, (op & 7) << 1, op >= 0x48);
   if (op === 0xff && regForm && (insn.reg & 7) < 2) return incDec(size, rm, (insn.reg & 7) === 1);
   if ((op === 0x89 || op === 0x8b) && regForm) {
     const d = op === 0x89 ? rm : reg, s = op === 0x89 ? reg : rm;
-    return `r[${d}] = r[${s}]; r[${d + 1}] = ${size === 8 ? `r[${s + 1}]` : '0'};`;
+    return `$g${d} = $g${s}; $g${d + 1} = ${size === 8 ? `$g${s + 1}` : '0'};`;
   }
   if (op >= 0xb8 && op <= 0xbf) {
     const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
-    return `r[${d}] = ${insn.imm | 0}; r[${d + 1}] = ${immHi | 0};`;
+    return `$g${d} = ${insn.imm | 0}; $g${d + 1} = ${immHi | 0};`;
   }
-  if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `r[${rm}] = ${insn.imm | 0}; r[${rm + 1}] = ${immHi | 0};`;
+  if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `$g${rm} = ${insn.imm | 0}; $g${rm + 1} = ${immHi | 0};`;
   if (op === 0x8d && !regForm) return lea(insn, size, reg);
-  if (op === 0x63 && regForm && insn.mode === 64) return movsxd(size, reg, `r[${rm}]`);
+  if (op === 0x63 && regForm && insn.mode === 64) return movsxd(size, reg, `$g${rm}`);
   if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff);
   if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`) : undefined;
   return undefined;
@@ -160,18 +154,18 @@ function memoryForm(insn: Instruction, name: string, end: number): InlineForm | 
   const write = (lo: string, hi: string): InlineForm =>
     ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: true, writes: true });
   if (insn.map === 1) {
-    if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} r[${reg}] = v; r[${reg + 1}] = 0;`);
+    if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} $g${reg} = v; $g${reg + 1} = 0;`);
     if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0')}`);
     return undefined;
   }
   if (op === 0x63 && insn.mode === 64) return read(`const v = cpu.read(${sg}, ea, 4); ${movsxd(size, reg, 'v')}`);
-  if (op === 0x8b) return read(`${load('v', 'vh')} r[${reg + 1}] = ${size === 8 ? 'vh' : '0'}; r[${reg}] = v;`);
-  if (op === 0x89) return write(`r[${reg}]`, size === 8 ? `r[${reg + 1}]` : '0');
+  if (op === 0x8b) return read(`${load('v', 'vh')} $g${reg + 1} = ${size === 8 ? 'vh' : '0'}; $g${reg} = v;`);
+  if (op === 0x89) return write(`$g${reg}`, size === 8 ? `$g${reg + 1}` : '0');
   if (op === 0xc7 && (insn.reg & 7) === 0) return write(`${insn.imm | 0}`, `${immHi}`);
   if (op < 0x40 && (op & 7) === 3) return read(`${load('b', 'bh')} ${alu((op >> 3) & 7, size, reg, 'b', 'bh')}`);
   // CMP and TEST with a memory destination write nothing: the flags of (memory, source).
-  if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `r[${reg}]`, `r[${reg + 1}]`)}`);
-  if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `r[${reg}]`, `r[${reg + 1}]`)}`);
+  if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `$g${reg}`, `$g${reg + 1}`)}`);
+  if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `$g${reg}`, `$g${reg + 1}`)}`);
   if ((op === 0x81 || op === 0x83) && (insn.reg & 7) === 7) return read(`${load('a', 'ah')} ${compare(size, 'sub', `${insn.imm | 0}`, `${immHi}`)}`);
   return undefined;
 }
@@ -224,9 +218,9 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
   if (size !== 4 && size !== 8) return undefined;
   const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
   // push/pop move RSP in the register file: RSP goes there before and comes back after.
-  const toFile = `rf[${RSP}] = r[${RSP}]; rf[${RSP + 1}] = r[${RSP + 1}];`, fromFile = `r[${RSP}] = rf[${RSP}]; r[${RSP + 1}] = rf[${RSP + 1}];`;
-  if (op < 0x58) return { text: `{ ${toFile} push(cpu, ${size}, r[${d}], ${size === 8 ? `r[${d + 1}]` : '0'}); ${fromFile} }`, faults: true, writes: true };
-  return { text: `{ ${toFile} const v = pop(cpu, ${size}); ${fromFile} r[${d + 1}] = ${size === 8 ? 'half.hi' : '0'}; r[${d}] = v; }`, faults: true, writes: false };
+  const toFile = `rf[${RSP}] = $g${RSP}; rf[${RSP + 1}] = $g${RSP + 1};`, fromFile = `$g${RSP} = rf[${RSP}]; $g${RSP + 1} = rf[${RSP + 1}];`;
+  if (op < 0x58) return { text: `{ ${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile} }`, faults: true, writes: true };
+  return { text: `{ ${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v; }`, faults: true, writes: false };
 }
 
 /**
@@ -244,24 +238,24 @@ function address(insn: Instruction, name: string, end: number): string | undefin
   if (insn.addrSize === 4) {
     if (b === REG_RIP) return undefined;
     const terms = [`${disp}`];
-    if (b !== REG_NONE) terms.push(`r[${b << 1}]`);
-    if (x !== REG_NONE) terms.push(`Math.imul(r[${x << 1}], ${m.scale})`);
+    if (b !== REG_NONE) terms.push(`$g${b << 1}`);
+    if (x !== REG_NONE) terms.push(`Math.imul($g${x << 1}, ${m.scale})`);
     return `(${terms.join(' + ')}) >>> 0`;
   }
   if (b === REG_RIP) return `s1 * 4294967296 + (s0 >>> 0) + ${end + disp}`;
   // Registers whose high halves are in [-2^16, 2^16) (canonical 48-bit values): the exact sum.
   const guards: string[] = [], terms = [`${disp}`];
   if (b !== REG_NONE) {
-    guards.push(`r[${(b << 1) + 1}] >= -65536 && r[${(b << 1) + 1}] < 65536`);
-    terms.push(`r[${(b << 1) + 1}] * 4294967296 + (r[${b << 1}] >>> 0)`);
+    guards.push(`$g${(b << 1) + 1} >= -65536 && $g${(b << 1) + 1} < 65536`);
+    terms.push(`$g${(b << 1) + 1} * 4294967296 + ($g${b << 1} >>> 0)`);
   }
   if (x !== REG_NONE) {
-    guards.push(`r[${(x << 1) + 1}] >= -65536 && r[${(x << 1) + 1}] < 65536`);
-    terms.push(`(r[${(x << 1) + 1}] * 4294967296 + (r[${x << 1}] >>> 0)) * ${m.scale}`);
+    guards.push(`$g${(x << 1) + 1} >= -65536 && $g${(x << 1) + 1} < 65536`);
+    terms.push(`($g${(x << 1) + 1} * 4294967296 + ($g${x << 1} >>> 0)) * ${m.scale}`);
   }
   if (guards.length === 0) return `${disp}`;
   // effectiveAddress reads the register file: the base and index registers go there first.
-  const toFile = [b, x].filter((n) => n !== REG_NONE).map((n) => `rf[${n << 1}] = r[${n << 1}], rf[${(n << 1) + 1}] = r[${(n << 1) + 1}], `).join('');
+  const toFile = [b, x].filter((n) => n !== REG_NONE).map((n) => `rf[${n << 1}] = $g${n << 1}, rf[${(n << 1) + 1}] = $g${(n << 1) + 1}, `).join('');
   return `(${guards.join(' && ')} ? ${terms.join(' + ')} : (${toFile}effectiveAddress(cpu, ${name})))`;
 }
 
@@ -270,16 +264,16 @@ function alu(row: number, size: 4 | 8, d: number, b: string, bh: string): string
   const write = row !== OP_CMP;
   if (row === OP_OR || row === OP_AND || row === OP_XOR) {
     const o = row === OP_OR ? '|' : row === OP_AND ? '&' : '^';
-    if (size === 4) return call('logic32', ['cpu', `r[${d}] ${o} ${b}`], (v) => `r[${d}] = ${v}; r[${d + 1}] = 0;`);
-    return `{ const lo = r[${d}] ${o} ${b}, hi = r[${d + 1}] ${o} ${bh}; ${call('logic64', ['cpu', 'lo', 'hi'])} r[${d}] = lo; r[${d + 1}] = hi; }`;
+    if (size === 4) return call('logic32', ['cpu', `$g${d} ${o} ${b}`], (v) => `$g${d} = ${v}; $g${d + 1} = 0;`);
+    return `{ const lo = $g${d} ${o} ${b}, hi = $g${d + 1} ${o} ${bh}; ${call('logic64', ['cpu', 'lo', 'hi'])} $g${d} = lo; $g${d + 1} = hi; }`;
   }
   const adds = row === OP_ADD || row === OP_ADC;
   const c = row === OP_ADC || row === OP_SBB ? 'carry(cpu)' : '0';
   if (size === 4) {
-    return call(adds ? 'add32' : 'sub32', ['cpu', `r[${d}]`, b, c], (v) => write ? `r[${d}] = ${v}; r[${d + 1}] = 0;` : '');
+    return call(adds ? 'add32' : 'sub32', ['cpu', `$g${d}`, b, c], (v) => write ? `$g${d} = ${v}; $g${d + 1} = 0;` : '');
   }
-  return call(adds ? 'add64' : 'sub64', ['cpu', `r[${d}]`, `r[${d + 1}]`, b, bh, c],
-    (v) => write ? `r[${d + 1}] = half.hi; r[${d}] = ${v};` : '');
+  return call(adds ? 'add64' : 'sub64', ['cpu', `$g${d}`, `$g${d + 1}`, b, bh, c],
+    (v) => write ? `$g${d + 1} = half.hi; $g${d} = ${v};` : '');
 }
 
 /**
@@ -291,20 +285,20 @@ function shift(op: number, size: 4 | 8, d: number, raw: number): string | undefi
   if (c === 0) return undefined;
   const cfIn = op === 2 || op === 3 ? 'carry(cpu)' : '0';
   if (size === 8) {
-    return call(SHIFT64[op]!, [`r[${d}]`, `r[${d + 1}]`, `${c}`, cfIn], (v) => `{ const v = ${v}, vh = shiftOut.hi;` +
-      ` ${call('shiftFlags', ['cpu', `${op}`, '8', 'v', 'vh', 'shiftOut.cf', 'shiftOut.of'])} r[${d}] = v; r[${d + 1}] = vh; }`);
+    return call(SHIFT64[op]!, [`$g${d}`, `$g${d + 1}`, `${c}`, cfIn], (v) => `{ const v = ${v}, vh = shiftOut.hi;` +
+      ` ${call('shiftFlags', ['cpu', `${op}`, '8', 'v', 'vh', 'shiftOut.cf', 'shiftOut.of'])} $g${d} = v; $g${d + 1} = vh; }`);
   }
   const args = op === 5 ? [`${c}`, '32'] : op === 2 || op === 3 ? [`${c}`, '32', '-1', cfIn] : [`${c}`, '32', '-1'];
-  return call(SHIFT32[op]!, [`r[${d}] >>> 0`, ...args], (v) => `{ const v = ${v} | 0;` +
-    ` ${call('shiftFlags', ['cpu', `${op}`, '4', 'v', '0', 'shiftOut.cf', 'shiftOut.of'])} r[${d}] = v; r[${d + 1}] = 0; }`);
+  return call(SHIFT32[op]!, [`$g${d} >>> 0`, ...args], (v) => `{ const v = ${v} | 0;` +
+    ` ${call('shiftFlags', ['cpu', `${op}`, '4', 'v', '0', 'shiftOut.cf', 'shiftOut.of'])} $g${d} = v; $g${d + 1} = 0; }`);
 }
 
 /** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size. */
 function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string {
   if (size === 8) {
-    return call('imulPair', [`r[${s}]`, `r[${s + 1}]`, b, bh], (o) => `r[${d}] = wide.w0; r[${d + 1}] = wide.w1; ${call('mulFlags', ['cpu', o])}`);
+    return call('imulPair', [`$g${s}`, `$g${s + 1}`, b, bh], (o) => `$g${d} = wide.w0; $g${d + 1} = wide.w1; ${call('mulFlags', ['cpu', o])}`);
   }
-  return call('imul32', [`r[${s}]`, b], (o) => `r[${d}] = wide.w0; r[${d + 1}] = 0; ${call('mulFlags', ['cpu', o])}`);
+  return call('imul32', [`$g${s}`, b], (o) => `$g${d} = wide.w0; $g${d + 1} = 0; ${call('mulFlags', ['cpu', o])}`);
 }
 
 /**
@@ -313,16 +307,16 @@ function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string 
  * CPU model does that (undefined-flags.ts cmovFalseWritesReg, as ops-move's cmov).
  */
 function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string): string {
-  if (size === 8) return `if (conditionOf(cpu, ${cc})) { r[${d}] = ${v}; r[${d + 1}] = ${vh}; }`;
+  if (size === 8) return `if (conditionOf(cpu, ${cc})) { $g${d} = ${v}; $g${d + 1} = ${vh}; }`;
   return cmovFalseWritesReg()
-    ? `if (conditionOf(cpu, ${cc})) r[${d}] = ${v}; r[${d + 1}] = 0;`
-    : `if (conditionOf(cpu, ${cc})) { r[${d}] = ${v}; r[${d + 1}] = 0; }`;
+    ? `if (conditionOf(cpu, ${cc})) $g${d} = ${v}; $g${d + 1} = 0;`
+    : `if (conditionOf(cpu, ${cc})) { $g${d} = ${v}; $g${d + 1} = 0; }`;
 }
 
 /** SETcc r8 (register form). */
 function setcc(insn: Instruction, cc: number): string {
   const { i, shift } = byteRegister(insn);
-  return `r[${i}] = (r[${i}] & ${~(0xff << shift)}) | (conditionOf(cpu, ${cc}) ? ${1 << shift} : 0);`;
+  return `$g${i} = ($g${i} & ${~(0xff << shift)}) | (conditionOf(cpu, ${cc}) ? ${1 << shift} : 0);`;
 }
 
 /** A register-form byte operand (ModRM.rm): its regs index and bit position; 4..7 without REX are AH CH DH BH. */
@@ -333,31 +327,31 @@ function byteRegister(insn: Instruction): { i: number; shift: 0 | 8 } {
 
 /** MOVSXD reg d, r/m32 (v): sign-extended to 64 bits; a 32-bit destination is a plain move. */
 function movsxd(size: 4 | 8, d: number, v: string): string {
-  return size === 8 ? `{ const x = ${v}; r[${d}] = x; r[${d + 1}] = x >> 31; }` : `r[${d}] = ${v}; r[${d + 1}] = 0;`;
+  return size === 8 ? `{ const x = ${v}; $g${d} = x; $g${d + 1} = x >> 31; }` : `$g${d} = ${v}; $g${d + 1} = 0;`;
 }
 
 /** TEST register d with (b, bh). */
 function test(size: 4 | 8, d: number, b: string, bh: string): string {
-  if (size === 4) return call('logic32', ['cpu', `r[${d}] & ${b}`]);
-  return call('logic64', ['cpu', `r[${d}] & ${b}`, `r[${d + 1}] & ${bh}`]);
+  if (size === 4) return call('logic32', ['cpu', `$g${d} & ${b}`]);
+  return call('logic64', ['cpu', `$g${d} & ${b}`, `$g${d + 1} & ${bh}`]);
 }
 
 function incDec(size: 4 | 8, d: number, dec: boolean): string {
-  if (size === 4) return call('incDec32', ['cpu', `r[${d}]`, `${dec}`], (v) => `r[${d}] = ${v}; r[${d + 1}] = 0;`);
-  return call('incDec64', ['cpu', `r[${d}]`, `r[${d + 1}]`, `${dec}`], (v) => `r[${d + 1}] = half.hi; r[${d}] = ${v};`);
+  if (size === 4) return call('incDec32', ['cpu', `$g${d}`, `${dec}`], (v) => `$g${d} = ${v}; $g${d + 1} = 0;`);
+  return call('incDec64', ['cpu', `$g${d}`, `$g${d + 1}`, `${dec}`], (v) => `$g${d + 1} = half.hi; $g${d} = ${v};`);
 }
 
 /** MOVZX/MOVSX reg, r8/r16 (register source): to a 32- or 64-bit destination. */
 function extend(insn: Instruction, from: 1 | 2, size: 4 | 8, signed: boolean): string {
   const d = insn.reg << 1;
   let src: string;
-  if (from === 2) src = signed ? `((r[${insn.rm << 1}] << 16) >> 16)` : `(r[${insn.rm << 1}] & 0xffff)`;
+  if (from === 2) src = signed ? `(($g${insn.rm << 1} << 16) >> 16)` : `($g${insn.rm << 1} & 0xffff)`;
   else {
     const { i, shift } = byteRegister(insn);
-    src = signed ? `((r[${i}] << ${24 - shift}) >> 24)` : `((r[${i}] >> ${shift}) & 0xff)`;
+    src = signed ? `(($g${i} << ${24 - shift}) >> 24)` : `(($g${i} >> ${shift}) & 0xff)`;
   }
   // The upper half: zero, or for a sign-extended 64-bit destination the sign.
-  return `{ const x = ${src}; r[${d}] = x; r[${d + 1}] = ${signed && size === 8 ? 'x >> 31' : '0'}; }`;
+  return `{ const x = ${src}; $g${d} = x; $g${d + 1} = ${signed && size === 8 ? 'x >> 31' : '0'}; }`;
 }
 
 /**
@@ -372,15 +366,15 @@ function lea(insn: Instruction, size: 4 | 8, d: number): string | undefined {
   if (disp !== m.disp) return undefined;
   if (insn.addrSize === 4) {
     const terms = [`${disp}`];
-    if (base >= 0) terms.push(`r[${base}]`);
-    if (index >= 0) terms.push(m.scale === 1 ? `r[${index}]` : `(r[${index}] << ${Math.log2(m.scale)})`);
-    return `r[${d}] = (${terms.join(' + ')}) | 0; r[${d + 1}] = 0;`;
+    if (base >= 0) terms.push(`$g${base}`);
+    if (index >= 0) terms.push(m.scale === 1 ? `$g${index}` : `($g${index} << ${Math.log2(m.scale)})`);
+    return `$g${d} = (${terms.join(' + ')}) | 0; $g${d + 1} = 0;`;
   }
   // 64-bit address: the low halves summed exactly (< 2^36), the carry into the high halves.
   const lo = [`${disp}`], hi: string[] = [];
-  if (base >= 0) { lo.push(`(r[${base}] >>> 0)`); hi.push(`r[${base + 1}]`); }
-  if (index >= 0) { lo.push(`(r[${index}] >>> 0) * ${m.scale}`); hi.push(`r[${index + 1}] * ${m.scale}`); }
-  if (size === 4) return `r[${d}] = (${lo.join(' + ')}) | 0; r[${d + 1}] = 0;`;
+  if (base >= 0) { lo.push(`($g${base} >>> 0)`); hi.push(`$g${base + 1}`); }
+  if (index >= 0) { lo.push(`($g${index} >>> 0) * ${m.scale}`); hi.push(`$g${index + 1} * ${m.scale}`); }
+  if (size === 4) return `$g${d} = (${lo.join(' + ')}) | 0; $g${d + 1} = 0;`;
   hi.push('Math.floor(l / 4294967296)');
-  return `{ const l = ${lo.join(' + ')}; r[${d}] = l | 0; r[${d + 1}] = (${hi.join(' + ')}) | 0; }`;
+  return `{ const l = ${lo.join(' + ')}; $g${d} = l | 0; $g${d + 1} = (${hi.join(' + ')}) | 0; }`;
 }

@@ -19,6 +19,9 @@ export interface InlinableHelper {
   readonly body: string;
   /** The returned expression (undefined: the helper returns nothing). */
   readonly result: string | undefined;
+  /** Names the body declares, and parameters it assigns to. */
+  readonly declared: ReadonlySet<string>;
+  readonly assigned: ReadonlySet<string>;
 }
 
 /** Names generated block code defines itself: a helper scope must not bind them. */
@@ -52,9 +55,17 @@ export function parseHelper(fn: (...args: never[]) => unknown, scope: ReadonlySe
     body = body.slice(0, r.index).trim();
   }
   if (/[`'"/]/.test(body + (result ?? ''))) return undefined; // strings, regexps, comments, division: not scanned
-  const known = new Set([...params, ...declaredNames(body), ...scope, ...GLOBALS]);
+  const declared = new Set(declaredNames(body));
+  if ([...params, ...declared].some((n) => n.startsWith('$'))) return undefined; // $-names are the block's ($g<i> registers...)
+  const known = new Set([...params, ...declared, ...scope, ...GLOBALS]);
   for (const id of usedNames(body + ';' + (result ?? ''))) if (!known.has(id) && !KEYWORDS.has(id)) return undefined;
-  return { name: m[1]!, params, body, result };
+  const assigned = new Set(params.filter((p) => new RegExp(`${nameAt(p)}\\s*(?:[-+*/%&|^]|<<|>>>?)?=(?!=)|(?:\\+\\+|--)\\s*${nameAt(p)}|${nameAt(p)}\\s*(?:\\+\\+|--)`).test(body)));
+  return { name: m[1]!, params, body, result, declared, assigned };
+}
+
+/** A regexp source matching identifier name as a whole name, not as a property after `.`. */
+function nameAt(name: string): string {
+  return `(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`;
 }
 
 /** Identifiers read or written, property names after `.` and case labels' object keys excluded. */
@@ -96,9 +107,23 @@ export function inlineCall(h: InlinableHelper | undefined, name: string, args: r
   const id = nextCallId++, r = `$r${id}`;
   if (h === undefined) return `{ const ${r} = ${name}(${args.join(', ')}); ${use(r)} }`;
   if (args.length !== h.params.length) throw new Error(`helper ${h.name} takes ${h.params.length} arguments, inlined with ${args.length}`);
-  const bind = args.map((a, i) => `$a${id}_${i} = ${a}`).join(', ');
-  const params = h.params.map((p, i) => `${p} = $a${id}_${i}`).join(', ');
-  const inner = `{ ${params ? `const ${params}; ` : ''}${h.body} ${h.result !== undefined ? `${r} = ${h.result};` : ''} }`;
+  // A parameter the body never assigns, given a plain name or number, is that name or number in
+  // the body (fewer declarations: the engine's compile time grows with a function's variables);
+  // the rest are bound to the evaluated arguments.
+  const bound: number[] = [];
+  let body = h.body, result = h.result;
+  h.params.forEach((p, i) => {
+    const a = args[i]!;
+    const literal = /^-?\d+$|^true$|^false$/.test(a);
+    const name = /^[A-Za-z_$][\w$]*$/.test(a) && (a === p || (!h.params.includes(a) && !h.declared.has(a)));
+    if (h.assigned.has(p) || (!literal && !name)) { bound.push(i); return; }
+    const re = new RegExp(nameAt(p), 'g'), by = literal ? `(${a})` : a;
+    body = body.replace(re, by);
+    if (result !== undefined) result = result.replace(re, by);
+  });
+  const bind = bound.map((i) => `$a${id}_${i} = ${args[i]}`).join(', ');
+  const params = bound.map((i) => `${h.params[i]} = $a${id}_${i}`).join(', ');
+  const inner = `{ ${params ? `const ${params}; ` : ''}${body} ${result !== undefined ? `${r} = ${result};` : ''} }`;
   if (h.result === undefined) return `{ ${bind ? `const ${bind}; ` : ''}${inner} ${use('undefined')} }`;
   return `{ ${bind ? `const ${bind}; ` : ''}let ${r}; ${inner} ${use(r)} }`;
 }
