@@ -92,10 +92,25 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
   }
 }
 
+/** A block-ending CALL rel32, RET, RET imm16, CALL reg or JMP reg (closures with a register footprint). */
+function transferBytes(rng: Rng, mode: 32 | 64): number[] {
+  const rex = mode === 64 && rng.int(2) === 0 ? [0x40 | rng.int(2)] : [];
+  switch (rng.int(5)) {
+    case 0: return [0xe8, ...imm32(rng)];
+    case 1: return [0xc3];
+    case 2: return [0xc2, rng.int(4) * 8, 0];
+    case 3: return [...rex, 0xff, 0xd0 | rng.int(8)];
+    default: return [...rex, 0xff, 0xe0 | rng.int(8)];
+  }
+}
+
+/** A block-ending Jcc or JMP (rel8 or rel32), a third of them back to the block's start. */
 function jccBytes(rng: Rng, back: number): number[] {
-  if (rng.int(2) === 0) return [0x70 | rng.int(16), rng.int(3) === 0 ? (-back - 2) & 0xff : rng.int(256)];
-  const rel = rng.int(3) === 0 ? -back - 6 : rng.int(2) === 0 ? rng.int(0x10000) - 0x8000 : (rng.next() * 2 ** 32) | 0;
-  return [0x0f, 0x80 | rng.int(16), rel & 0xff, (rel >>> 8) & 0xff, (rel >>> 16) & 0xff, rel >>> 24];
+  const jmp = rng.int(4) === 0;
+  if (rng.int(2) === 0) return [jmp ? 0xeb : 0x70 | rng.int(16), rng.int(3) === 0 ? (-back - 2) & 0xff : rng.int(256)];
+  const len = jmp ? 5 : 6;
+  const rel = rng.int(3) === 0 ? -back - len : rng.int(2) === 0 ? rng.int(0x10000) - 0x8000 : (rng.next() * 2 ** 32) | 0;
+  return [...(jmp ? [0xe9] : [0x0f, 0x80 | rng.int(16)]), rel & 0xff, (rel >>> 8) & 0xff, (rel >>> 16) & 0xff, rel >>> 24];
 }
 
 /** Decodes a random block; undefined when a byte string did not decode. */
@@ -105,7 +120,8 @@ function randomBlock(rng: Rng, mode: 32 | 64): Instruction[] | undefined {
   let bytes = 0;
   for (let i = 0; i < count; i++) {
     const last = i === count - 1 && rng.int(3) !== 0;
-    const b = Uint8Array.from(last ? jccBytes(rng, bytes) : insnBytes(rng, mode));
+    const end = i === count - 1 && rng.int(4) === 0 ? transferBytes(rng, mode) : undefined;
+    const b = Uint8Array.from(end ?? (last ? jccBytes(rng, bytes) : insnBytes(rng, mode)));
     const padded = new Uint8Array(15);
     padded.set(b.subarray(0, 15));
     let insn: Instruction;

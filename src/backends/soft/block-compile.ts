@@ -168,7 +168,9 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       ripStale = false;
       flush();
-      lines.push(`    ${closureCall(`if (!f${k}(cpu)) return -(k + 1);`)}`, '    k++;');
+      const fp = mode === 16 ? undefined : footprint(insn);
+      const run = `if (!f${k}(cpu)) return -(k + 1);`;
+      lines.push(fp === undefined ? `    ${closureCall(run)}` : `    ${fp.reads.map((i) => `rf[${i}] = $g${i};`).join(' ')} ${run} ${fp.writes.map((i) => `$g${i} = rf[${i}];`).join(' ')}`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
     off = end;
@@ -179,26 +181,48 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
 }
 
 /**
- * A block-ending Jcc rel at block offset off (end: the next instruction's offset) with the
- * mode's default operand size, as statements that set RIP; in 64-bit code a target whose low
- * half carries into the high half goes to its closure (which also checks canonicality).
+ * A block-ending Jcc rel or JMP rel at block offset off (end: the next instruction's offset)
+ * with the mode's default operand size, as statements that set RIP; in 64-bit code a target
+ * whose low half carries into the high half goes to its closure (which also checks canonicality).
  */
 function inlineJcc(insn: Instruction, closure: string, off: number, end: number): string | undefined {
   const op = insn.opcode;
   const isJcc = insn.vex === 0 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f));
-  if (!isJcc) return undefined;
-  const cc = op & 15, target = end + (insn.imm | 0);
+  const isJmp = insn.vex === 0 && insn.map === 0 && (op === 0xe9 || op === 0xeb);
+  if (!isJcc && !isJmp) return undefined;
+  const taken = isJmp ? 'true' : `conditionOf(cpu, ${op & 15})`, target = end + (insn.imm | 0);
   if (insn.mode === 32 && insn.opSize === 4) {
-    return `$g${RIP_LO} = (s0 + (conditionOf(cpu, ${cc}) ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
+    return `$g${RIP_LO} = (s0 + (${taken} ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
   }
   if (insn.mode === 64 && insn.opSize === 8) {
-    return `{ const t = (s0 >>> 0) + (conditionOf(cpu, ${cc}) ? ${target} : ${end});` +
+    return `{ const t = (s0 >>> 0) + (${taken} ? ${target} : ${end});` +
       ` if (t >= 0 && t <= 0xffffffff) $g${RIP_LO} = t | 0; else { $g${RIP_LO} = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
   }
   return undefined;
 }
 
 let codegenAllowed = true;
+
+/**
+ * Near CALL, RET and JMP through their closures, which read and write only these registers
+ * (regs indices) and change nothing when they fault (push and pop commit rSP last, RET puts rSP
+ * back when its target is not canonical): around them the block stores only what they read and
+ * reloads only what they write, and its locals stay live. Every other closure gets the whole
+ * register file (closureCall).
+ */
+function footprint(insn: Instruction): { reads: number[]; writes: number[] } | undefined {
+  if (insn.vex !== 0 || insn.map !== 0) return undefined;
+  const op = insn.opcode, rip = [RIP_LO, RIP_LO + 1], rsp = [RSP, RSP + 1];
+  if (op === 0xe8 || op === 0xc3 || op === 0xc2) return { reads: [...rip, ...rsp], writes: [...rsp, ...rip] };
+  if (op !== 0xff || insn.mod !== 3) return undefined;
+  const target = [insn.rm << 1, (insn.rm << 1) + 1];
+  if ((insn.reg & 7) === 4) return { reads: [...rip, ...target], writes: rip };
+  if ((insn.reg & 7) === 2) return { reads: [...rip, ...rsp, ...target], writes: [...rsp, ...rip] };
+  return undefined;
+}
+
+/** regs index of RSP's low half. */
+const RSP = 8;
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */
 function isRelativeBranch(insn: Instruction): boolean {
