@@ -70,6 +70,13 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
     lines.push('  const tlb = cpu.tlb, tlbBase = tlb.base, tlbI32 = tlb.i32, tlbU16 = tlb.u16, tlbU8 = tlb.u8;',
       '  const tlbR = cpu.cpl === 3 ? tlb.readU : tlb.readS, tlbW = cpu.cpl === 3 ? tlb.writeU : tlb.writeS;');
   }
+  // The segments' bases and fast limits the inlined accesses use, read once: only system
+  // instructions load segments or change modes, and those end the block.
+  const segments = [...new Set(text.match(/\$s(?:Base|Read|Write)\d/g))].sort();
+  const SEG_FIELD = { Base: 'segBase', Read: 'segReadMax', Write: 'segWriteMax' } as const;
+  if (segments.length !== 0) {
+    lines.push(`  const ${segments.map((v) => `${v} = cpu.${SEG_FIELD[v.slice(2, -1) as keyof typeof SEG_FIELD]}[${v.slice(-1)}]`).join(', ')};`);
+  }
   lines.push('  try {');
   if (loops) lines.push('    for (;;) {');
   lines.push(text);

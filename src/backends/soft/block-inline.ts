@@ -177,13 +177,15 @@ const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>>
  * Statements that find the slot view offset o of a size-byte access at sg:ea (a const named ea)
  * and run hit (o >= 0, slot i) or miss: the segment's fast limit (legacy modes) and the TLB
  * probe, inlined from withinLimit, slotOf and probeAt; what they decline (limits, misses,
- * MMIO, code pages, page crossings) runs cpu.read/cpu.write, which check everything.
+ * MMIO, code pages, page crossings) runs cpu.read/cpu.write, which check everything. The
+ * segment's base and fast limits are $sBase<sg>, $sRead<sg>, $sWrite<sg>, which the block reads
+ * once at entry (block-compile.ts).
  */
 function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string, miss: string): string {
   const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
     call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${miss} }`));
-  if (mode === 64) return sg >= 4 ? `{ const lin = ea + cpu.segBase[${sg}]; ${probe('lin')} }` : probe('ea');
-  return call('withinLimit', [`cpu.seg${kind}Max[${sg}]`, `cpu.segBase[${sg}]`, 'ea', `${size}`],
+  if (mode === 64) return sg >= 4 ? `{ const lin = ea + $sBase${sg}; ${probe('lin')} }` : probe('ea');
+  return call('withinLimit', [`$s${kind}${sg}`, `$sBase${sg}`, 'ea', `${size}`],
     (lin) => `const lin = ${lin}; if (lin >= 0) { ${probe('lin')} } else { ${miss} }`);
 }
 
