@@ -129,8 +129,9 @@ function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: 
  * The statements of one block, appended to lines: its instructions in order, inlined or through
  * their closures (bound as I<k> and f<k>), leaving RIP at the block's end. The code uses cpu,
  * the register locals $g<i> and rf (registersInLocals), s0, s1 (RIP at the block's start), g
- * (codeGen at entry) and k (instructions retired by this call), and returns early as compileBlock's contract says (-(k + 1): declined, k: decoded code
- * dropped). Returns whether an inlined form accesses memory (and so uses the tlb* names).
+ * (codeGen at entry) and k (instructions retired by this call), and returns early as
+ * compileBlock's contract says (-(k + 1): declined, k: decoded code dropped). Returns whether an
+ * inlined form accesses memory (and so uses the tlb* names).
  */
 function blockStatements(insns: readonly Instruction[], lines: string[]): boolean {
   let memory = false;
