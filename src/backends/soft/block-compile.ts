@@ -22,7 +22,7 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, inlineInsn } from './block-inline.js';
+import { BLOCK_HELPERS, conditionText, inlineInsn } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -198,15 +198,19 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
   const isJcc = insn.vex === 0 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f));
   const isJmp = insn.vex === 0 && insn.map === 0 && (op === 0xe9 || op === 0xeb);
   if (!isJcc && !isJmp) return undefined;
-  const taken = isJmp ? 'true' : `conditionOf(cpu, ${op & 15})`, target = end + (insn.imm | 0);
-  if (insn.mode === 32 && insn.opSize === 4) {
-    return `$g${RIP_LO} = (s0 + (${taken} ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
-  }
-  if (insn.mode === 64 && insn.opSize === 8) {
-    return `{ const t = (s0 >>> 0) + (${taken} ? ${target} : ${end});` +
-      ` if (t >= 0 && t <= 0xffffffff) $g${RIP_LO} = t | 0; else { $g${RIP_LO} = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
-  }
-  return undefined;
+  const target = end + (insn.imm | 0);
+  const branch = (taken: string): string | undefined => {
+    if (insn.mode === 32 && insn.opSize === 4) {
+      return `$g${RIP_LO} = (s0 + (${taken} ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
+    }
+    if (insn.mode === 64 && insn.opSize === 8) {
+      return `{ const t = (s0 >>> 0) + (${taken} ? ${target} : ${end});` +
+        ` if (t >= 0 && t <= 0xffffffff) $g${RIP_LO} = t | 0; else { $g${RIP_LO} = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
+    }
+    return undefined;
+  };
+  if (isJmp || branch('true') === undefined) return branch('true');
+  return conditionText(op & 15, (t) => branch(t)!);
 }
 
 let codegenAllowed = true;

@@ -65,12 +65,17 @@ export const INLINED = {
   rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
   rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
   shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imul32: helper(imul32), imulPair: helper(imulPair),
-  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
+  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt), conditionOf: helper(conditionOf),
 };
 
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
 function call(name: keyof typeof INLINED, args: readonly string[], use: (v: string) => string = () => ''): string {
   return inlineCall(INLINED[name], name, args, use);
+}
+
+/** Statements that evaluate condition cc (conditionOf, inlined) and then use(v), v naming the result. */
+export function conditionText(cc: number, use: (v: string) => string): string {
+  return call('conditionOf', ['cpu', `${cc}`], use);
 }
 
 /** Generated statements for one instruction, and whether they may fault or write memory. */
@@ -309,16 +314,16 @@ function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string 
  * CPU model does that (undefined-flags.ts cmovFalseWritesReg, as ops-move's cmov).
  */
 function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string): string {
-  if (size === 8) return `if (conditionOf(cpu, ${cc})) { $g${d} = ${v}; $g${d + 1} = ${vh}; }`;
-  return cmovFalseWritesReg()
-    ? `if (conditionOf(cpu, ${cc})) $g${d} = ${v}; $g${d + 1} = 0;`
-    : `if (conditionOf(cpu, ${cc})) { $g${d} = ${v}; $g${d + 1} = 0; }`;
+  if (size === 8) return conditionText(cc, (t) => `if (${t}) { $g${d} = ${v}; $g${d + 1} = ${vh}; }`);
+  return conditionText(cc, (t) => cmovFalseWritesReg()
+    ? `if (${t}) $g${d} = ${v}; $g${d + 1} = 0;`
+    : `if (${t}) { $g${d} = ${v}; $g${d + 1} = 0; }`);
 }
 
 /** SETcc r8 (register form). */
 function setcc(insn: Instruction, cc: number): string {
   const { i, shift } = byteRegister(insn);
-  return `$g${i} = ($g${i} & ${~(0xff << shift)}) | (conditionOf(cpu, ${cc}) ? ${1 << shift} : 0);`;
+  return conditionText(cc, (t) => `$g${i} = ($g${i} & ${~(0xff << shift)}) | (${t} ? ${1 << shift} : 0);`);
 }
 
 /** A register-form byte operand (ModRM.rm): its regs index and bit position; 4..7 without REX are AH CH DH BH. */

@@ -29,9 +29,9 @@ export const LF_KEEP_OF = 0x200;
  * rules (undefined-flags.ts) are decided when they run.
  */
 export const LF_SZP = 0x100;
-const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4;
+const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4, ADD8 = LF_ADD | 8, SUB8 = LF_SUB | 8, LOGIC8 = LF_LOGIC | 8;
 /** The module-level names recordSzp uses (see alu.ts ALU_INLINE_SCOPE). */
-export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_KEEP_CF, LF_KEEP_OF, CF, OF } as const;
+export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_KEEP_CF, LF_KEEP_OF, CF, OF, ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, condition } as const;
 
 /** The flag state every ExecContext carries (see the module comment). */
 export interface FlagState {
@@ -149,47 +149,40 @@ export function carry(c: FlagState): number {
 
 /**
  * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. 32- and
- * 64-bit ADD, SUB/CMP and logic records (the usual producers before a Jcc) are decided from the
- * record without materialising; everything else reads the architectural flags.
+ * 64-bit ADD, SUB/CMP and logic records (the usual producers before a Jcc), CF and OF kept in
+ * flagBits included, are decided from the record without materialising; everything else reads
+ * the architectural flags. One exit, no comment inside: compiled blocks put this body in place
+ * of a call (helper-inline.ts), where a constant cc folds the choice of flag away.
  */
 export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
   const kept = c.lfOp, op = kept & ~(LF_KEEP_CF | LF_KEEP_OF);
-  let zf: boolean, sf: boolean, of: boolean, cf: boolean;
-  if (op === (LF_SUB | 4)) {
+  let zf = false, sf = false, of = false, cf = false, fast = true;
+  if (op === SUB4) {
     const a = c.lfA, b = c.lfB, r = c.lfR;
     zf = r === 0; sf = r < 0; of = ((a ^ b) & (a ^ r)) < 0; cf = ((~a & b) | ((~a | b) & r)) < 0;
-  } else if (op === (LF_LOGIC | 4)) {
+  } else if (op === LOGIC4) {
     const r = c.lfR;
-    zf = r === 0; sf = r < 0; of = false; cf = false;
-  } else if (op === (LF_ADD | 4)) {
+    zf = r === 0; sf = r < 0;
+  } else if (op === ADD4) {
     const a = c.lfA, b = c.lfB, r = c.lfR;
     zf = r === 0; sf = r < 0; of = ((a ^ r) & (b ^ r)) < 0; cf = ((a & b) | ((a | b) & ~r)) < 0;
-  } else if (op === (LF_SUB | 8)) {
+  } else if (op === SUB8) {
     const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
     zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ bh) & (ah ^ rh)) < 0; cf = ((~ah & bh) | ((~ah | bh) & rh)) < 0;
-  } else if (op === (LF_ADD | 8)) {
+  } else if (op === ADD8) {
     const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
     zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ rh) & (bh ^ rh)) < 0; cf = ((ah & bh) | ((ah | bh) & ~rh)) < 0;
-  } else if (op === (LF_LOGIC | 8)) {
+  } else if (op === LOGIC8) {
     const rh = c.lfRh;
-    zf = (c.lfR | rh) === 0; sf = rh < 0; of = false; cf = false;
+    zf = (c.lfR | rh) === 0; sf = rh < 0;
   } else {
-    return condition(c.flags, cc);
+    fast = false;
   }
   if ((kept & LF_KEEP_CF) !== 0) {
     cf = (c.flagBits & CF) !== 0;
     if ((kept & LF_KEEP_OF) !== 0) of = (c.flagBits & OF) !== 0;
   }
-  let t: boolean;
-  switch (cc >> 1) {
-    case 0: t = of; break;
-    case 1: t = cf; break;
-    case 2: t = zf; break;
-    case 3: t = cf || zf; break;
-    case 4: t = sf; break;
-    case 5: return condition(c.flags, cc);
-    case 6: t = sf !== of; break;
-    default: t = zf || sf !== of; break;
-  }
-  return (cc & 1) === 0 ? t : !t;
+  const kind = cc >> 1;
+  const t = kind === 0 ? of : kind === 1 ? cf : kind === 2 ? zf : kind === 3 ? cf || zf : kind === 4 ? sf : kind === 6 ? sf !== of : zf || sf !== of;
+  return fast && kind !== 5 ? ((cc & 1) === 0) === t : condition(c.flags, cc);
 }
