@@ -22,7 +22,7 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, conditionText, inlineInsn } from './block-inline.js';
+import { BLOCK_HELPERS, conditionText, deadRecords, inlineInsn } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -136,6 +136,7 @@ function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: 
 function blockStatements(insns: readonly Instruction[], lines: string[]): boolean {
   let memory = false;
   const n = insns.length, mode = insns[0]!.mode;
+  const dead = mode === 16 ? [] : deadRecords(insns);
   let off = 0, pending = 0, ripStale = false;
   const flush = (): void => {
     if (pending !== 0) lines.push(`    k += ${pending};`);
@@ -158,7 +159,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
         continue;
       }
     }
-    const form = mode === 16 ? undefined : inlineInsn(insn, `I${k}`, end);
+    const form = mode === 16 ? undefined : inlineInsn(insn, `I${k}`, end, dead[k]);
     if (form !== undefined && !form.faults) {
       lines.push(`    ${form.text}`);
       pending++;

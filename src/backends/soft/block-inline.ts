@@ -70,8 +70,18 @@ export const INLINED = {
 
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
 function call(name: keyof typeof INLINED, args: readonly string[], use: (v: string) => string = () => ''): string {
-  return inlineCall(INLINED[name], name, args, use);
+  const text = inlineCall(INLINED[name], name, args, use);
+  if (args[0] !== DEAD) return text;
+  // A dead record: the helper's stores into it go; any other use of it keeps the real one.
+  const kept = text.replace(/\$dead\.\w+ = [^;]*;/g, '');
+  return kept.includes(DEAD) ? inlineCall(INLINED[name], name, ['cpu', ...args.slice(1)], use) : kept;
 }
+
+/**
+ * The flag record's owner in a form's text when the block overwrites that record before
+ * anything can see it (deadRecords): the helper's stores into it are left out.
+ */
+const DEAD = '$dead';
 
 /** Statements that evaluate condition cc (conditionOf, inlined) and then use(v), v naming the result. */
 export function conditionText(cc: number, use: (v: string) => string): string {
@@ -95,14 +105,42 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_
  * The inlined form of insn (bound to the name `name` in the generated code, ending at block
  * offset end), or undefined when it must run through its closure.
  */
-export function inlineInsn(insn: Instruction, name: string, end: number): InlineForm | undefined {
-  const text = registerForm(insn);
+export function inlineInsn(insn: Instruction, name: string, end: number, deadRecord = false): InlineForm | undefined {
+  const text = registerForm(insn, deadRecord ? DEAD : 'cpu');
   if (text !== undefined) return { text, faults: false, writes: false };
   return memoryForm(insn, name, end);
 }
 
-/** Statements for a register-only form, or undefined. */
-function registerForm(insn: Instruction): string | undefined {
+/**
+ * Which inlined register forms leave a flag record nobody sees: one that writes the whole
+ * record without reading the flags (ADD OR AND SUB XOR CMP TEST, register and immediate forms),
+ * when the next instructions up to another such writer are register forms that neither touch
+ * the flags nor can fault (MOV, MOV imm, LEA, MOVZX, MOVSX, MOVSXD). A fault, exit, closure,
+ * flag reader or the block's end in between keeps the record.
+ */
+export function deadRecords(insns: readonly Instruction[]): boolean[] {
+  const effect = insns.map((i) => registerForm(i, 'cpu') === undefined ? 'other' : recordEffect(i));
+  return effect.map((e, k) => {
+    if (e !== 'writes') return false;
+    let j = k + 1;
+    while (j < insns.length && effect[j] === 'none') j++;
+    return j < insns.length && effect[j] === 'writes';
+  });
+}
+
+/** What an instruction that has a register form does to the flag record (see deadRecords). */
+function recordEffect(insn: Instruction): 'writes' | 'none' | 'other' {
+  const op = insn.opcode, regForm = insn.hasModrm && insn.mod === 3;
+  if (insn.map === 1) return op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf ? 'none' : 'other';
+  const row = op < 0x40 ? (op >> 3) & 7 : (op === 0x81 || op === 0x83) ? insn.reg & 7 : -1;
+  if (row >= 0 && row !== OP_ADC && row !== OP_SBB) return 'writes';
+  if (op === 0x85 || op === 0xa9) return 'writes';
+  if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf) || op === 0xc7 || op === 0x8d || (op === 0x63 && regForm)) return 'none';
+  return 'other';
+}
+
+/** Statements for a register-only form, or undefined; flags: the flag record's owner (cpu or DEAD). */
+function registerForm(insn: Instruction, flags: string): string | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
   const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
   // SETcc has a byte operand whatever the prefixes.
@@ -119,14 +157,14 @@ function registerForm(insn: Instruction): string | undefined {
   const immHi = size === 8 ? insn.immHi : 0;
   if (op < 0x40 && (op & 7) <= 5) {
     const row = (op >> 3) & 7, form = op & 7;
-    if (form === 1 && regForm) return alu(row, size, rm, `$g${reg}`, `$g${reg + 1}`);
-    if (form === 3 && regForm) return alu(row, size, reg, `$g${rm}`, `$g${rm + 1}`);
-    if (form === 5) return alu(row, size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
+    if (form === 1 && regForm) return alu(row, size, rm, `$g${reg}`, `$g${reg + 1}`, flags);
+    if (form === 3 && regForm) return alu(row, size, reg, `$g${rm}`, `$g${rm + 1}`, flags);
+    if (form === 5) return alu(row, size, 0, `${insn.imm | 0}`, `${immHi | 0}`, flags);
     return undefined;
   }
-  if ((op === 0x81 || op === 0x83) && regForm) return alu(insn.reg & 7, size, rm, `${insn.imm | 0}`, `${immHi | 0}`);
-  if (op === 0x85 && regForm) return test(size, rm, `$g${reg}`, `$g${reg + 1}`);
-  if (op === 0xa9) return test(size, 0, `${insn.imm | 0}`, `${immHi | 0}`);
+  if ((op === 0x81 || op === 0x83) && regForm) return alu(insn.reg & 7, size, rm, `${insn.imm | 0}`, `${immHi | 0}`, flags);
+  if (op === 0x85 && regForm) return test(size, rm, `$g${reg}`, `$g${reg + 1}`, flags);
+  if (op === 0xa9) return test(size, 0, `${insn.imm | 0}`, `${immHi | 0}`, flags);
   if (op >= 0x40 && op <= 0x4f && insn.mode !== 64) return incDec(size, (op & 7) << 1, op >= 0x48);
   if (op === 0xff && regForm && (insn.reg & 7) < 2) return incDec(size, rm, (insn.reg & 7) === 1);
   if ((op === 0x89 || op === 0x8b) && regForm) {
@@ -167,7 +205,7 @@ function memoryForm(insn: Instruction, name: string, end: number): InlineForm | 
   if (op === 0x8b) return read(`${load('v', 'vh')} $g${reg + 1} = ${size === 8 ? 'vh' : '0'}; $g${reg} = v;`);
   if (op === 0x89) return write(`$g${reg}`, size === 8 ? `$g${reg + 1}` : '0');
   if (op === 0xc7 && (insn.reg & 7) === 0) return write(`${insn.imm | 0}`, `${immHi}`);
-  if (op < 0x40 && (op & 7) === 3) return read(`${load('b', 'bh')} ${alu((op >> 3) & 7, size, reg, 'b', 'bh')}`);
+  if (op < 0x40 && (op & 7) === 3) return read(`${load('b', 'bh')} ${alu((op >> 3) & 7, size, reg, 'b', 'bh', 'cpu')}`);
   // CMP and TEST with a memory destination write nothing: the flags of (memory, source).
   if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `$g${reg}`, `$g${reg + 1}`)}`);
   if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `$g${reg}`, `$g${reg + 1}`)}`);
@@ -267,19 +305,19 @@ function address(insn: Instruction, name: string, end: number): string | undefin
 }
 
 /** Group-1 operation `row` on register d (regs index) and source (b, bh) expressions. */
-function alu(row: number, size: 4 | 8, d: number, b: string, bh: string): string {
+function alu(row: number, size: 4 | 8, d: number, b: string, bh: string, flags: string): string {
   const write = row !== OP_CMP;
   if (row === OP_OR || row === OP_AND || row === OP_XOR) {
     const o = row === OP_OR ? '|' : row === OP_AND ? '&' : '^';
-    if (size === 4) return call('logic32', ['cpu', `$g${d} ${o} ${b}`], (v) => `$g${d} = ${v}; $g${d + 1} = 0;`);
-    return `{ const lo = $g${d} ${o} ${b}, hi = $g${d + 1} ${o} ${bh}; ${call('logic64', ['cpu', 'lo', 'hi'])} $g${d} = lo; $g${d + 1} = hi; }`;
+    if (size === 4) return call('logic32', [flags, `$g${d} ${o} ${b}`], (v) => `$g${d} = ${v}; $g${d + 1} = 0;`);
+    return `{ const lo = $g${d} ${o} ${b}, hi = $g${d + 1} ${o} ${bh}; ${call('logic64', [flags, 'lo', 'hi'])} $g${d} = lo; $g${d + 1} = hi; }`;
   }
   const adds = row === OP_ADD || row === OP_ADC;
   const c = row === OP_ADC || row === OP_SBB ? 'carry(cpu)' : '0';
   if (size === 4) {
-    return call(adds ? 'add32' : 'sub32', ['cpu', `$g${d}`, b, c], (v) => write ? `$g${d} = ${v}; $g${d + 1} = 0;` : '');
+    return call(adds ? 'add32' : 'sub32', [flags, `$g${d}`, b, c], (v) => write ? `$g${d} = ${v}; $g${d + 1} = 0;` : '');
   }
-  return call(adds ? 'add64' : 'sub64', ['cpu', `$g${d}`, `$g${d + 1}`, b, bh, c],
+  return call(adds ? 'add64' : 'sub64', [flags, `$g${d}`, `$g${d + 1}`, b, bh, c],
     (v) => write ? `$g${d + 1} = half.hi; $g${d} = ${v};` : '');
 }
 
@@ -338,9 +376,9 @@ function movsxd(size: 4 | 8, d: number, v: string): string {
 }
 
 /** TEST register d with (b, bh). */
-function test(size: 4 | 8, d: number, b: string, bh: string): string {
-  if (size === 4) return call('logic32', ['cpu', `$g${d} & ${b}`]);
-  return call('logic64', ['cpu', `$g${d} & ${b}`, `$g${d + 1} & ${bh}`]);
+function test(size: 4 | 8, d: number, b: string, bh: string, flags: string): string {
+  if (size === 4) return call('logic32', [flags, `$g${d} & ${b}`]);
+  return call('logic64', [flags, `$g${d} & ${b}`, `$g${d + 1} & ${bh}`]);
 }
 
 function incDec(size: 4 | 8, d: number, dec: boolean): string {
