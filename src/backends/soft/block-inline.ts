@@ -264,9 +264,29 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
   const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
   // push/pop move RSP in the register file: RSP goes there before and comes back after.
   const toFile = `rf[${RSP}] = $g${RSP}; rf[${RSP + 1}] = $g${RSP + 1};`, fromFile = `$g${RSP} = rf[${RSP}]; $g${RSP + 1} = rf[${RSP + 1}];`;
-  if (op < 0x58) return { text: `{ ${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile} }`, faults: true, writes: true };
-  return { text: `{ ${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v; }`, faults: true, writes: false };
+  const viaFile = op < 0x58
+    ? `${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile}`
+    : `${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v;`;
+  if (insn.mode !== 64 || size !== 8) return { text: `{ ${viaFile} }`, faults: true, writes: op < 0x58 };
+  // 64-bit code, RSP below 2^48 in magnitude (a canonical stack): the slot's address is exact in a
+  // double and cannot wrap, SS has no base, and the access is inlined like any other (a fault or
+  // exit leaves RSP as it was: it moves after the access, as push and pop do).
+  const near = `$g${RSP + 1} >= -65536 && $g${RSP + 1} < 65536`, top = `$g${RSP + 1} * 4294967296 + ($g${RSP} >>> 0)`;
+  const setRsp = (v: string): string => `$g${RSP} = ${v} | 0; $g${RSP + 1} = Math.floor(${v} / 4294967296) | 0;`;
+  if (op < 0x58) {
+    return {
+      text: `{ const $v = $g${d}, $vh = $g${d + 1}; if (${near}) { const ea = ${top} - 8; ${storeText(64, SEG_SS, 8, '$v', '$vh')} ${setRsp('ea')} } else { ${viaFile} } }`,
+      faults: true, writes: true,
+    };
+  }
+  return {
+    text: `{ if (${near}) { const ea = ${top}; ${loadText(64, SEG_SS, 8, 'v', 'vh')} ${setRsp('(ea + 8)')} $g${d + 1} = vh; $g${d} = v; } else { ${viaFile} } }`,
+    faults: true, writes: false,
+  };
 }
+
+/** The stack segment's slot. */
+const SEG_SS = 2;
 
 /**
  * The effective address of insn's memory operand as an expression (address.ts effectiveAddress:
