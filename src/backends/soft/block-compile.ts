@@ -22,7 +22,7 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, conditionText, deadRecords, inlineInsn } from './block-inline.js';
+import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, inlineInsn, popRam64, push64 } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -159,6 +159,17 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
         continue;
       }
     }
+    const transfer = k === n - 1 ? inlineCallRet(insn, `f${k}`, end) : undefined;
+    if (transfer !== undefined) {
+      // It accesses the stack: RIP and the retired count exact before it.
+      memory = true;
+      if (ripStale) lines.push(`    ${ripAt(off)}`);
+      flush();
+      lines.push(`    ${transfer}`, '    k++;');
+      ripStale = false;
+      off = end;
+      continue;
+    }
     const form = mode === 16 ? undefined : inlineInsn(insn, `I${k}`, end, dead[k]);
     if (form !== undefined && !form.faults) {
       lines.push(`    ${form.text}`);
@@ -236,6 +247,25 @@ function footprint(insn: Instruction): { reads: number[]; writes: number[] } | u
 
 /** regs index of RSP's low half. */
 const RSP = 8;
+
+/**
+ * A block-ending CALL rel32 or RET (imm16) in 64-bit code with a 64-bit operand size, as
+ * statements: the stack access inlined (block-inline push64/popRam64), RIP set. What they decline
+ * runs the closure: a stack far from a canonical one, a CALL target whose low half carries into
+ * the high half, a RET to a non-canonical address (the closure raises the #GP).
+ */
+function inlineCallRet(insn: Instruction, closure: string, end: number): string | undefined {
+  if (insn.mode !== 64 || insn.opSize !== 8 || insn.vex !== 0 || insn.map !== 0) return undefined;
+  const op = insn.opcode, viaClosure = closureCall(`${closure}(cpu);`);
+  if (op === 0xe8) {
+    const setRip = `$g${RIP_LO} = t | 0; $g${RIP_LO + 1} = s1;`;
+    return `{ const t = (s0 >>> 0) + ${end + (insn.imm | 0)}, n = (s0 >>> 0) + ${end};` +
+      ` if (t >= 0 && t <= 0xffffffff) { const $v = n | 0, $vh = n > 0xffffffff ? (s1 + 1) | 0 : s1; ${push64('$v', '$vh', setRip, viaClosure)} } else { ${viaClosure} } }`;
+  }
+  if (op !== 0xc3 && op !== 0xc2) return undefined;
+  const extra = op === 0xc2 ? insn.imm & 0xffff : 0;
+  return `{ ${popRam64((v, vh, commit) => canonicalText(vh, (ok) => `if (${ok}) { ${commit} $g${RIP_LO} = ${v}; $g${RIP_LO + 1} = ${vh}; } else { ${viaClosure} }`), viaClosure, extra)} }`;
+}
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */
 function isRelativeBranch(insn: Instruction): boolean {

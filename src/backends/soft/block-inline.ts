@@ -30,6 +30,7 @@ import { carry, conditionOf, LAZY_FLAGS_INLINE_SCOPE } from '../../x86/exec/lazy
 import { half } from '../../x86/exec/regs.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
 import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv.js';
+import { canonicalHigh } from '../../x86/exec/ops-control.js';
 import { cmovFalseWritesReg, FLAG_POLICY_INLINE_SCOPE, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
 import { wide } from '../../x86/exec/wide.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
@@ -52,7 +53,7 @@ export const BLOCK_HELPERS = {
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
-  effectiveAddress, push, pop, withinLimit, slotOf, probeAt,
+  effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh,
 };
 
 const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
@@ -66,6 +67,7 @@ export const INLINED = {
   rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
   shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imul32: helper(imul32), imulPair: helper(imulPair),
   withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt), conditionOf: helper(conditionOf),
+  canonicalHigh: helper(canonicalHigh),
 };
 
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
@@ -268,21 +270,42 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
     ? `${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile}`
     : `${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v;`;
   if (insn.mode !== 64 || size !== 8) return { text: `{ ${viaFile} }`, faults: true, writes: op < 0x58 };
-  // 64-bit code, RSP below 2^48 in magnitude (a canonical stack): the slot's address is exact in a
-  // double and cannot wrap, SS has no base, and the access is inlined like any other (a fault or
-  // exit leaves RSP as it was: it moves after the access, as push and pop do).
-  const near = `$g${RSP + 1} >= -65536 && $g${RSP + 1} < 65536`, top = `$g${RSP + 1} * 4294967296 + ($g${RSP} >>> 0)`;
-  const setRsp = (v: string): string => `$g${RSP} = ${v} | 0; $g${RSP + 1} = Math.floor(${v} / 4294967296) | 0;`;
-  if (op < 0x58) {
-    return {
-      text: `{ const $v = $g${d}, $vh = $g${d + 1}; if (${near}) { const ea = ${top} - 8; ${storeText(64, SEG_SS, 8, '$v', '$vh')} ${setRsp('ea')} } else { ${viaFile} } }`,
-      faults: true, writes: true,
-    };
-  }
-  return {
-    text: `{ if (${near}) { const ea = ${top}; ${loadText(64, SEG_SS, 8, 'v', 'vh')} ${setRsp('(ea + 8)')} $g${d + 1} = vh; $g${d} = v; } else { ${viaFile} } }`,
-    faults: true, writes: false,
-  };
+  if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '', viaFile)} }`, faults: true, writes: true };
+  return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`, viaFile)} }`, faults: true, writes: false };
+}
+
+// 64-bit code, RSP below 2^48 in magnitude (a canonical stack): the slot's address is exact in a
+// double and cannot wrap, SS has no base, and the access is inlined like any other (a fault or
+// exit leaves RSP as it was: it moves after the access, as push and pop do). Otherwise `other`.
+const NEAR = `$g${RSP + 1} >= -65536 && $g${RSP + 1} < 65536`, TOP = `$g${RSP + 1} * 4294967296 + ($g${RSP} >>> 0)`;
+const setRsp = (v: string): string => `$g${RSP} = ${v} | 0; $g${RSP + 1} = Math.floor(${v} / 4294967296) | 0;`;
+
+/** Statements pushing the 8-byte value (v, vh) (names), then `after`; or `other`. */
+export function push64(v: string, vh: string, after: string, other: string): string {
+  return `if (${NEAR}) { const ea = ${TOP} - 8; ${storeText(64, SEG_SS, 8, v, vh)} ${setRsp('ea')} ${after} } else { ${other} }`;
+}
+
+/**
+ * Statements loading the 8-byte stack top into v, vh, then then(v, vh, commit), where commit
+ * releases it and extra more bytes (RET imm16); or `other`.
+ */
+export function pop64(then: (v: string, vh: string, commit: string) => string, other: string, extra = 0): string {
+  return `if (${NEAR}) { const ea = ${TOP}; ${loadText(64, SEG_SS, 8, 'v', 'vh')} ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))} } else { ${other} }`;
+}
+
+/**
+ * As pop64, but only from RAM through the TLB: anything the probe declines runs `other` without
+ * having read (RET, whose closure reads the stack again when it must raise #GP, must not read a
+ * device twice).
+ */
+export function popRam64(then: (v: string, vh: string, commit: string) => string, other: string, extra = 0): string {
+  const hit = `const w = tlbI32[i], x = o >>> 2; const v = w[x], vh = w[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
+  return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit, other)} } else { ${other} }`;
+}
+
+/** Statements testing whether hi is a canonical address's high half (ops-control canonicalHigh), then use(v). */
+export function canonicalText(hi: string, use: (v: string) => string): string {
+  return call('canonicalHigh', ['cpu.la57', hi], use);
 }
 
 /** The stack segment's slot. */

@@ -43,11 +43,19 @@ function relativeTarget(ctx: ExecContext, insn: Instruction, size: number): void
   }
 }
 
+/**
+ * Whether hi is the high half of a canonical address (48-bit, or 57-bit with LA57). One return:
+ * compiled blocks put this body in place of a call (helper-inline.ts).
+ */
+export function canonicalHigh(la57: boolean | undefined, hi: number): boolean {
+  const top = la57 ? hi >> 24 : hi >> 15;
+  return top === 0 || top === -1;
+}
+
 /** Truncates (lo, hi) to the branch size and checks it is canonical in 64-bit mode. */
 function checkedTarget(ctx: ExecContext, lo: number, hi: number, size: number): void {
   if (size === 8) {
-    const top = ctx.la57 ? hi >> 24 : hi >> 15;
-    if (top !== 0 && top !== -1) {
+    if (!canonicalHigh(ctx.la57, hi)) {
       throw new X86Fault(13, 0, `near branch to non-canonical ${((hi >>> 0) * TWO32 + (lo >>> 0)).toString(16)}`);
     }
     targetOut.lo = lo; targetOut.hi = hi;
