@@ -22,7 +22,7 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, inlineInsn, popRam64, push64 } from './block-inline.js';
+import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, inlineInsn, pop64, push64, RSP } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -211,18 +211,16 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
   const isJmp = insn.vex === 0 && insn.map === 0 && (op === 0xe9 || op === 0xeb);
   if (!isJcc && !isJmp) return undefined;
   const target = end + (insn.imm | 0);
-  const branch = (taken: string): string | undefined => {
-    if (insn.mode === 32 && insn.opSize === 4) {
-      return `$g${RIP_LO} = (s0 + (${taken} ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
-    }
-    if (insn.mode === 64 && insn.opSize === 8) {
-      return `{ const t = (s0 >>> 0) + (${taken} ? ${target} : ${end});` +
-        ` if (t >= 0 && t <= 0xffffffff) $g${RIP_LO} = t | 0; else { $g${RIP_LO} = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
-    }
+  let branch: (taken: string) => string;
+  if (insn.mode === 32 && insn.opSize === 4) {
+    branch = (taken) => `$g${RIP_LO} = (s0 + (${taken} ? ${target} : ${end})) | 0; $g${RIP_LO + 1} = 0;`;
+  } else if (insn.mode === 64 && insn.opSize === 8) {
+    branch = (taken) => `{ const t = (s0 >>> 0) + (${taken} ? ${target} : ${end});` +
+      ` if (t >= 0 && t <= 0xffffffff) $g${RIP_LO} = t | 0; else { $g${RIP_LO} = (s0 + ${off}) | 0; ${closureCall(`${closure}(cpu);`)} } }`;
+  } else {
     return undefined;
-  };
-  if (isJmp || branch('true') === undefined) return branch('true');
-  return conditionText(op & 15, (t) => branch(t)!);
+  }
+  return isJmp ? branch('true') : conditionText(op & 15, branch);
 }
 
 let codegenAllowed = true;
@@ -245,12 +243,9 @@ function footprint(insn: Instruction): { reads: number[]; writes: number[] } | u
   return undefined;
 }
 
-/** regs index of RSP's low half. */
-const RSP = 8;
-
 /**
  * A block-ending CALL rel32 or RET (imm16) in 64-bit code with a 64-bit operand size, as
- * statements: the stack access inlined (block-inline push64/popRam64), RIP set. What they decline
+ * statements: the stack access inlined (block-inline push64/pop64), RIP set. What they decline
  * runs the closure: a stack far from a canonical one, a CALL target whose low half carries into
  * the high half, a RET to a non-canonical address (the closure raises the #GP).
  */
@@ -264,7 +259,7 @@ function inlineCallRet(insn: Instruction, closure: string, end: number): string 
   }
   if (op !== 0xc3 && op !== 0xc2) return undefined;
   const extra = op === 0xc2 ? insn.imm & 0xffff : 0;
-  return `{ ${popRam64((v, vh, commit) => canonicalText(vh, (ok) => `if (${ok}) { ${commit} $g${RIP_LO} = ${v}; $g${RIP_LO + 1} = ${vh}; } else { ${viaClosure} }`), viaClosure, extra)} }`;
+  return `{ ${pop64((v, vh, commit) => canonicalText(vh, (ok) => `if (${ok}) { ${commit} $g${RIP_LO} = ${v}; $g${RIP_LO + 1} = ${vh}; } else { ${viaClosure} }`), viaClosure, extra)} }`;
 }
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */

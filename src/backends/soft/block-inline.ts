@@ -99,7 +99,7 @@ const SHIFT32 = ['rolN', 'rorN', 'rclN', 'rcrN', 'shlN', 'shrN', 'shlN', 'sarN']
 const SHIFT64 = ['rolPair', 'rorPair', 'rclPair', 'rcrPair', 'shlPair', 'shrPair', 'shlPair', 'sarPair'] as const;
 
 /** regs index of RSP's low half. */
-const RSP = 8;
+export const RSP = 8;
 
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_CMP = 7;
 
@@ -286,19 +286,12 @@ export function push64(v: string, vh: string, after: string, other: string): str
 }
 
 /**
- * Statements loading the 8-byte stack top into v, vh, then then(v, vh, commit), where commit
- * releases it and extra more bytes (RET imm16); or `other`.
+ * Statements loading the 8-byte stack top into v, vh from RAM through the TLB, then
+ * then(v, vh, commit), where commit releases it and extra more bytes (RET imm16); anything the
+ * probe declines runs `other` without having read (its own path reads once: a device is never
+ * read twice).
  */
 export function pop64(then: (v: string, vh: string, commit: string) => string, other: string, extra = 0): string {
-  return `if (${NEAR}) { const ea = ${TOP}; ${loadText(64, SEG_SS, 8, 'v', 'vh')} ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))} } else { ${other} }`;
-}
-
-/**
- * As pop64, but only from RAM through the TLB: anything the probe declines runs `other` without
- * having read (RET, whose closure reads the stack again when it must raise #GP, must not read a
- * device twice).
- */
-export function popRam64(then: (v: string, vh: string, commit: string) => string, other: string, extra = 0): string {
   const hit = `const w = tlbI32[i], x = o >>> 2; const v = w[x], vh = w[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
   return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit, other)} } else { ${other} }`;
 }
