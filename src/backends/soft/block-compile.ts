@@ -1,9 +1,10 @@
 /**
- * Hot straight-line blocks (cpu.ts Block) become one JS function that calls the block's compiled
- * instructions (src/x86/exec/compile.ts) in order. The generated text is glue only, the same for
- * every block of a length: the instructions' semantics stay in src/x86/exec. Each block's
- * function is a separate script, so each call inside it sees exactly one compiled instruction
- * and the engine can inline it (one shared loop over fns[k] would be a megamorphic call).
+ * Hot straight-line blocks (cpu.ts Block) become one JS function that runs the block's
+ * instructions in order: the hot forms as straight-line code over the executor's helpers, whose
+ * bodies it copies in (block-inline.ts, helper-inline.ts), the rest through their compiled
+ * closures (src/x86/exec/compile.ts); the instructions' semantics stay written once, in
+ * src/x86/exec. Each block's function is a separate script, so each closure call inside it sees
+ * exactly one target (one shared loop over fns[k] would be a megamorphic call).
  *
  * A block ending in a relative branch runs again while the branch goes back to its start (a
  * loop), as long as no decoded code was dropped and the whole block fits in the budget again.
