@@ -3,7 +3,8 @@
  * one-instruction-at-a-time path: with a run slice of 1 every block runs one instruction through
  * the plain loop, so each guest runs twice and every exit, register and the TSC (instructions
  * retired) must match. Guests: soft-smc-hot (a hot linked loop patched between passes;
- * memory exits from inside a hot block), soft-syscall (64-bit, CPL changes), soft-bench (the P4
+ * memory exits from inside a hot block), soft-smc-inline (a hot 64-bit block whose inlined
+ * store patches the instruction after it), soft-syscall (64-bit, CPL changes), soft-bench (the P4
  * compute loop in 32-bit protected mode, with few iterations).
  */
 import { test } from 'node:test';
@@ -75,6 +76,17 @@ test('hot linked loop patched from another page between passes; memory exits fro
   assert.equal(fast.exits.length, 41);
   assert.equal(fast.exits[0], 'memory 90000 false 4 [38 102 161 0 0]');
   assert.equal(fast.exits[40], 'io f4 84 36', 'EDX = 9300: every patched immediate was seen by the hot loop');
+});
+
+test('a hot 64-bit block whose inlined store patches the next instruction sees the patch at once', () => {
+  const [fast, slow] = both(() => {
+    const vm = softVm();
+    load(vm, 'soft-smc-inline', 0x10000);
+    return { vm, state: longMode(vm, 0x10000) };
+  });
+  assert.deepEqual(fast, slow);
+  // EDX = 4600 (0x11f8): every patched immediate was added by the instruction after the store.
+  assert.deepEqual(fast.exits, ['io f4 248 17 0 0']);
 });
 
 test('64-bit SYSCALL/SYSRET guest: compiled blocks match one-at-a-time', () => {

@@ -23,7 +23,7 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, inlineInsn, pop64, push64, RSP } from './block-inline.js';
+import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, inlineInsn, pop64, push64, RSP, SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -166,7 +166,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       memory = true;
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       flush();
-      lines.push(`    ${transfer}`, '    k++;');
+      lines.push(`    ${slowPaths(transfer, '', '', '')}`, '    k++;');
       ripStale = false;
       off = end;
       continue;
@@ -177,14 +177,15 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       pending++;
       ripStale = true;
     } else if (form !== undefined) {
-      // It may fault or exit: RIP and the retired count exact before it.
+      // Its slow paths may fault, exit or drop decoded code: RIP and the retired count exact in
+      // them only (the count is undone when the call returns).
       memory = true;
-      if (ripStale) lines.push(`    ${ripAt(off)}`);
-      flush();
-      lines.push(`    ${form.text}`);
-      pending = 1;
+      const enter = `${ripStale ? ripAt(off) : ''}${pending !== 0 ? ` k += ${pending};` : ''}`;
+      const leave = pending !== 0 ? `k -= ${pending};` : '';
+      const dropped = k < n - 1 ? `if (cpu.codeGen !== g) { ${ripAt(end)} k += 1; return k; } ` : '';
+      lines.push(`    ${slowPaths(form.text, enter, leave, dropped + leave)}`);
+      pending++;
       ripStale = true;
-      if (form.writes && k < n - 1) lines.push(`    if (cpu.codeGen !== g) { ${ripAt(end)} k += 1; return k; }`);
     } else {
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       ripStale = false;
@@ -199,6 +200,11 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
   if (ripStale) lines.push(`    ${ripAt(off)}`);
   flush();
   return memory;
+}
+
+/** text with its slow-path markers (block-inline SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE) replaced. */
+function slowPaths(text: string, enter: string, leave: string, leaveWrite: string): string {
+  return text.replaceAll(SLOW_ENTER, () => enter).replaceAll(SLOW_LEAVE_WRITE, () => leaveWrite).replaceAll(SLOW_LEAVE, () => leave);
 }
 
 /**

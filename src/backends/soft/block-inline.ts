@@ -7,9 +7,11 @@
  *
  * An inlined form leaves RIP alone: the block writes RIP once, before anything that can fault
  * or branch and at its end. Register forms cannot fault; memory forms (`faults`) probe the TLB
- * or go through cpu.read/cpu.write (segmentation, paging, MMIO exits, faults) and so run with
- * RIP and the retired count exact, and a form that writes (`writes`) is followed by the block's
- * check for dropped decoded code. The generated code sees `cpu`, s0/s1 (RIP at the block's
+ * and, on a hit, cannot fault either, nor write a page holding decoded code (such pages are
+ * never writable through the TLB); what the probe declines goes through cpu.read/cpu.write
+ * (segmentation, paging, MMIO exits, faults) between SLOW_ENTER and SLOW_LEAVE(_WRITE), where
+ * the block makes RIP and the retired count exact and, after a write, checks for dropped
+ * decoded code. The generated code sees `cpu`, s0/s1 (RIP at the block's
  * start), the instruction by the name given and the helpers by the names in BLOCK_HELPERS.
  * Register i (a regs index) is the local $g<i> (block-compile.ts keeps registers in locals);
  * `rf` is the register file itself, which whatever reads registers from the CPU (push, pop,
@@ -90,8 +92,18 @@ export function conditionText(cc: number, use: (v: string) => string): string {
   return call('conditionOf', ['cpu', `${cc}`], use);
 }
 
-/** Generated statements for one instruction, and whether they may fault or write memory. */
-export interface InlineForm { text: string; faults: boolean; writes: boolean }
+/** Generated statements for one instruction, and whether they may fault (a memory form). */
+export interface InlineForm { text: string; faults: boolean }
+
+/**
+ * Where a memory form leaves its fast path (a TLB hit, which can neither fault nor touch a page
+ * holding decoded code) for a call that may fault, exit or drop decoded code. The block compiler
+ * replaces SLOW_ENTER with what makes RIP and the retired count exact, and SLOW_LEAVE (after a
+ * read) or SLOW_LEAVE_WRITE (after a write: also its check for dropped code) with what undoes the
+ * count, so that the fast path carries neither.
+ */
+export const SLOW_ENTER = '@enter@', SLOW_LEAVE = '@leave@', SLOW_LEAVE_WRITE = '@leave-write@';
+const slow = (text: string, writes: boolean): string => `${SLOW_ENTER} ${text} ${writes ? SLOW_LEAVE_WRITE : SLOW_LEAVE}`;
 
 
 /** Group 2 operations (ModRM.reg order) on 32- and 64-bit operands, by helper name (SAL = SHL). */
@@ -109,7 +121,7 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_
  */
 export function inlineInsn(insn: Instruction, name: string, end: number, deadRecord = false): InlineForm | undefined {
   const text = registerForm(insn, deadRecord ? DEAD : 'cpu');
-  if (text !== undefined) return { text, faults: false, writes: false };
+  if (text !== undefined) return { text, faults: false };
   return memoryForm(insn, name, end);
 }
 
@@ -195,15 +207,15 @@ function memoryForm(insn: Instruction, name: string, end: number): InlineForm | 
   if (ea === undefined) return undefined;
   const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0, mode = insn.mode;
   const load = (v: string, vh: string): string => loadText(mode, sg, size, v, vh);
-  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true, writes: false });
+  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true });
   const write = (lo: string, hi: string): InlineForm =>
-    ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: true, writes: true });
+    ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: true });
   if (insn.map === 1) {
     if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} $g${reg} = v; $g${reg + 1} = 0;`);
     if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0')}`);
     return undefined;
   }
-  if (op === 0x63 && insn.mode === 64) return read(`const v = cpu.read(${sg}, ea, 4); ${movsxd(size, reg, 'v')}`);
+  if (op === 0x63 && insn.mode === 64) return read(`${loadText(mode, sg, 4, 'v', 'vh')} ${movsxd(size, reg, 'v')}`);
   if (op === 0x8b) return read(`${load('v', 'vh')} $g${reg + 1} = ${size === 8 ? 'vh' : '0'}; $g${reg} = v;`);
   if (op === 0x89) return write(`$g${reg}`, size === 8 ? `$g${reg + 1}` : '0');
   if (op === 0xc7 && (insn.reg & 7) === 0) return write(`${insn.imm | 0}`, `${immHi}`);
@@ -226,7 +238,8 @@ const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>>
  * segment's base and fast limits are $sBase<sg>, $sRead<sg>, $sWrite<sg>, which the block reads
  * once at entry (block-compile.ts).
  */
-function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string, miss: string): string {
+function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string, slowMiss: string): string {
+  const miss = slow(slowMiss, kind === 'Write');
   const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
     call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${miss} }`));
   if (mode === 64) return sg >= 4 ? `{ const lin = ea + $sBase${sg}; ${probe('lin')} }` : probe('ea');
@@ -269,9 +282,9 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
   const viaFile = op < 0x58
     ? `${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile}`
     : `${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v;`;
-  if (insn.mode !== 64 || size !== 8) return { text: `{ ${viaFile} }`, faults: true, writes: op < 0x58 };
-  if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '', viaFile)} }`, faults: true, writes: true };
-  return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`, viaFile)} }`, faults: true, writes: false };
+  if (insn.mode !== 64 || size !== 8) return { text: `{ ${slow(viaFile, op < 0x58)} }`, faults: true };
+  if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '', viaFile)} }`, faults: true };
+  return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`, viaFile)} }`, faults: true };
 }
 
 // 64-bit code, RSP below 2^48 in magnitude (a canonical stack): the slot's address is exact in a
@@ -282,7 +295,7 @@ const setRsp = (v: string): string => `$g${RSP} = ${v} | 0; $g${RSP + 1} = Math.
 
 /** Statements pushing the 8-byte value (v, vh) (names), then `after`; or `other`. */
 export function push64(v: string, vh: string, after: string, other: string): string {
-  return `if (${NEAR}) { const ea = ${TOP} - 8; ${storeText(64, SEG_SS, 8, v, vh)} ${setRsp('ea')} ${after} } else { ${other} }`;
+  return `if (${NEAR}) { const ea = ${TOP} - 8; ${storeText(64, SEG_SS, 8, v, vh)} ${setRsp('ea')} ${after} } else { ${slow(other, true)} }`;
 }
 
 /**
@@ -293,7 +306,7 @@ export function push64(v: string, vh: string, after: string, other: string): str
  */
 export function pop64(then: (v: string, vh: string, commit: string) => string, other: string, extra = 0): string {
   const hit = `const w = tlbI32[i], x = o >>> 2; const v = w[x], vh = w[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
-  return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit, other)} } else { ${other} }`;
+  return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit, other)} } else { ${slow(other, false)} }`;
 }
 
 /** Statements testing whether hi is a canonical address's high half (ops-control canonicalHigh), then use(v). */
