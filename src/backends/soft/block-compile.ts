@@ -16,14 +16,19 @@
  * - after an instruction that dropped decoded code (cpu.codeGen changed; only instructions that
  *   may write memory can) it stops: returns R;
  * - after the last instruction it returns R (a multiple of the length) unless it loops;
- * - when instruction R % length is declined by the executor (a system instruction) it returns
- *   -(R + 1), that instruction not run;
+ * - when instruction R % length is declined, by the executor (a system instruction) or by its
+ *   inlined form (a TLB probe that misses, a stack or target it does not handle), it returns
+ *   -(P + 1), that instruction not run (its closure may have run and declined, changing nothing),
+ *   where cpu.instret has had R - P added: the caller adds P and sets RIP to that instruction
+ *   (the block may have left it behind), then runs it through its closure or the system path.
+ *   A constant return keeps the decline free of arithmetic V8 has never seen run (which would
+ *   deoptimise the block the first time a probe misses);
  * - a fault thrown by instruction R % length propagates (cpu.instret tells R).
  */
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, inlineInsn, pop64, push64, RSP, SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE } from './block-inline.js';
+import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, DECLINE, inlineInsn, pop64, push64, RSP, SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -42,6 +47,21 @@ export let HOT_BLOCK_RUNS = 16000;
 /** Sets HOT_BLOCK_RUNS (tests compile blocks after a few runs, to exercise compiled code). */
 export function setHotBlockRuns(n: number): void {
   HOT_BLOCK_RUNS = n;
+}
+
+/**
+ * After a block function returned r < 0 (a decline) from a call that began with RIP's low half
+ * = start and cpu.instret = before: adds the instructions it retired since its last count, puts
+ * RIP on the declined instruction (a block lies in one page: no carry into the high half) and
+ * returns that instruction's index in the block.
+ */
+export function settleDecline(cpu: { instret: number; regs: Int32Array }, insns: readonly Instruction[], start: number, before: number, r: number): number {
+  cpu.instret += -r - 1;
+  const i = (cpu.instret - before) % insns.length;
+  let at = 0;
+  for (let j = 0; j < i; j++) at += insns[j]!.length;
+  cpu.regs[RIP_LO] = (start + at) | 0;
+  return i;
 }
 
 /** undefined when the host forbids code generation from strings: blocks then run uncompiled. */
@@ -131,7 +151,7 @@ function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: 
  * their closures (bound as I<k> and f<k>), leaving RIP at the block's end. The code uses cpu,
  * the register locals $g<i> and rf (registersInLocals), s0, s1 (RIP at the block's start), g
  * (codeGen at entry) and k (instructions retired by this call), and returns early as
- * compileBlock's contract says (-(k + 1): declined, k: decoded code dropped). Returns whether an
+ * compileBlock's contract says (-(P + 1): declined, k: decoded code dropped). Returns whether an
  * inlined form accesses memory (and so uses the tlb* names).
  */
 function blockStatements(insns: readonly Instruction[], lines: string[]): boolean {
@@ -160,25 +180,28 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
         continue;
       }
     }
-    const transfer = k === n - 1 ? inlineCallRet(insn, `f${k}`, end) : undefined;
+    const transfer = k === n - 1 ? inlineCallRet(insn, end) : undefined;
     if (transfer !== undefined) {
       // It accesses the stack: RIP and the retired count exact before it.
       memory = true;
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       flush();
-      lines.push(`    ${slowPaths(transfer, '', '', '')}`, '    k++;');
+      lines.push(`    ${transfer.replaceAll(DECLINE, 'return -1;')}`, '    k++;');
       ripStale = false;
       off = end;
       continue;
     }
     const form = mode === 16 ? undefined : inlineInsn(insn, `I${k}`, end, dead[k]);
     if (form !== undefined && !form.faults) {
-      lines.push(`    ${form.text}`);
+      // Where its TLB probe declines, the run loop takes the instruction over (and makes RIP
+      // and the retired count exact).
+      if (form.text.includes(DECLINE)) memory = true;
+      lines.push(`    ${form.text.replaceAll(DECLINE, `return ${-(pending + 1)};`)}`);
       pending++;
       ripStale = true;
     } else if (form !== undefined) {
-      // Its slow paths may fault, exit or drop decoded code: RIP and the retired count exact in
-      // them only (the count is undone when the call returns).
+      // Its helper may fault, exit or drop decoded code: RIP and the retired count exact around
+      // that call only (the count is undone when it returns).
       memory = true;
       const enter = `${ripStale ? ripAt(off) : ''}${pending !== 0 ? ` k += ${pending};` : ''}`;
       const leave = pending !== 0 ? `k -= ${pending};` : '';
@@ -191,7 +214,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       ripStale = false;
       flush();
       const fp = mode === 16 ? undefined : footprint(insn);
-      const run = `if (!f${k}(cpu)) return -(k + 1);`;
+      const run = `if (!f${k}(cpu)) return -1;`;
       lines.push(fp === undefined ? `    ${closureCall(run)}` : `    ${fp.reads.map((i) => `rf[${i}] = $g${i};`).join(' ')} ${run} ${fp.writes.map((i) => `$g${i} = rf[${i}];`).join(' ')}`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
@@ -253,20 +276,21 @@ function footprint(insn: Instruction): { reads: number[]; writes: number[] } | u
 /**
  * A block-ending CALL rel32 or RET (imm16) in 64-bit code with a 64-bit operand size, as
  * statements: the stack access inlined (block-inline push64/pop64), RIP set. What they decline
- * runs the closure: a stack far from a canonical one, a CALL target whose low half carries into
- * the high half, a RET to a non-canonical address (the closure raises the #GP).
+ * (a DECLINE: the run loop runs the closure) are TLB misses, a stack far from a canonical one, a
+ * CALL target whose low half carries into the high half, a RET to a non-canonical address (the
+ * closure raises the #GP).
  */
-function inlineCallRet(insn: Instruction, closure: string, end: number): string | undefined {
+function inlineCallRet(insn: Instruction, end: number): string | undefined {
   if (insn.mode !== 64 || insn.opSize !== 8 || insn.vex !== 0 || insn.map !== 0) return undefined;
-  const op = insn.opcode, viaClosure = closureCall(`${closure}(cpu);`);
+  const op = insn.opcode;
   if (op === 0xe8) {
     const setRip = `$g${RIP_LO} = t | 0; $g${RIP_LO + 1} = s1;`;
     return `{ const t = (s0 >>> 0) + ${end + (insn.imm | 0)}, n = (s0 >>> 0) + ${end};` +
-      ` if (t >= 0 && t <= 0xffffffff) { const $v = n | 0, $vh = n > 0xffffffff ? (s1 + 1) | 0 : s1; ${push64('$v', '$vh', setRip, viaClosure)} } else { ${viaClosure} } }`;
+      ` if (t >= 0 && t <= 0xffffffff) { const $v = n | 0, $vh = n > 0xffffffff ? (s1 + 1) | 0 : s1; ${push64('$v', '$vh', setRip)} } else { ${DECLINE} } }`;
   }
   if (op !== 0xc3 && op !== 0xc2) return undefined;
   const extra = op === 0xc2 ? insn.imm & 0xffff : 0;
-  return `{ ${pop64((v, vh, commit) => canonicalText(vh, (ok) => `if (${ok}) { ${commit} $g${RIP_LO} = ${v}; $g${RIP_LO + 1} = ${vh}; } else { ${viaClosure} }`), viaClosure, extra)} }`;
+  return `{ ${pop64((v, vh, commit) => canonicalText(vh, (ok) => `if (${ok}) { ${commit} $g${RIP_LO} = ${v}; $g${RIP_LO + 1} = ${vh}; } else { ${DECLINE} }`), extra)} }`;
 }
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */

@@ -6,12 +6,15 @@
  * inlines those small helpers into the block's function.
  *
  * An inlined form leaves RIP alone: the block writes RIP once, before anything that can fault
- * or branch and at its end. Register forms cannot fault; memory forms (`faults`) probe the TLB
- * and, on a hit, cannot fault either, nor write a page holding decoded code (such pages are
- * never writable through the TLB); what the probe declines goes through cpu.read/cpu.write
- * (segmentation, paging, MMIO exits, faults) between SLOW_ENTER and SLOW_LEAVE(_WRITE), where
- * the block makes RIP and the retired count exact and, after a write, checks for dropped
- * decoded code. The generated code sees `cpu`, s0/s1 (RIP at the block's
+ * or branch and at its end. Register forms cannot fault. Memory forms probe the TLB and, on a
+ * hit, cannot fault either, nor write a page holding decoded code (such pages are never
+ * writable through the TLB); what the probe declines (segmentation, paging, MMIO, code pages,
+ * page crossings) is a DECLINE: the block returns and the run loop runs the instruction through
+ * its closure, so the block holds no slow path (no call that may fault, and no code V8 has never
+ * seen run when it optimises the block). Forms that call a helper which may fault (`faults`:
+ * PUSH/POP outside 64-bit code) run it between SLOW_ENTER and SLOW_LEAVE(_WRITE), where the
+ * block makes RIP and the retired count exact and, after a write, checks for dropped decoded
+ * code. The generated code sees `cpu`, s0/s1 (RIP at the block's
  * start), the instruction by the name given and the helpers by the names in BLOCK_HELPERS.
  * Register i (a regs index) is the local $g<i> (block-compile.ts keeps registers in locals);
  * `rf` is the register file itself, which whatever reads registers from the CPU (push, pop,
@@ -103,6 +106,13 @@ export interface InlineForm { text: string; faults: boolean }
  * count, so that the fast path carries neither.
  */
 export const SLOW_ENTER = '@enter@', SLOW_LEAVE = '@leave@', SLOW_LEAVE_WRITE = '@leave-write@';
+
+/**
+ * Where an inlined access leaves its fast path: the block compiler returns here (a decline,
+ * block-compile.ts), so that the run loop runs the instruction through its closure (which
+ * checks everything) and goes on from there.
+ */
+export const DECLINE = '@decline@';
 const slow = (text: string, writes: boolean): string => `${SLOW_ENTER} ${text} ${writes ? SLOW_LEAVE_WRITE : SLOW_LEAVE}`;
 
 
@@ -207,9 +217,9 @@ function memoryForm(insn: Instruction, name: string, end: number): InlineForm | 
   if (ea === undefined) return undefined;
   const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0, mode = insn.mode;
   const load = (v: string, vh: string): string => loadText(mode, sg, size, v, vh);
-  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: true });
+  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: false });
   const write = (lo: string, hi: string): InlineForm =>
-    ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: true });
+    ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: false });
   if (insn.map === 1) {
     if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} $g${reg} = v; $g${reg + 1} = 0;`);
     if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0')}`);
@@ -238,8 +248,8 @@ const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>>
  * segment's base and fast limits are $sBase<sg>, $sRead<sg>, $sWrite<sg>, which the block reads
  * once at entry (block-compile.ts).
  */
-function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string, slowMiss: string): string {
-  const miss = slow(slowMiss, kind === 'Write');
+function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string): string {
+  const miss = DECLINE;
   const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
     call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${miss} }`));
   if (mode === 64) return sg >= 4 ? `{ const lin = ea + $sBase${sg}; ${probe('lin')} }` : probe('ea');
@@ -253,8 +263,7 @@ function loadText(mode: number, sg: number, size: 1 | 2 | 4 | 8, v: string, vh: 
   const hit = size === 8
     ? `const w = ${view}[i], x = ${index}; ${v} = w[x]; ${vh} = w[x + 1];`
     : `${v} = ${view}[i][${index}];`;
-  const miss = `${v} = cpu.read(${sg}, ea, ${size});${size === 8 ? ` ${vh} = cpu.memHi;` : ''}`;
-  return `let ${v}${size === 8 ? `, ${vh}` : ''}; ${access(mode, sg, size, 'Read', hit, miss)}`;
+  return `let ${v}${size === 8 ? `, ${vh}` : ''}; ${access(mode, sg, size, 'Read', hit)}`;
 }
 
 /** Statements storing (lo, hi) (expressions, evaluated once on either path) at sg:ea. */
@@ -263,7 +272,7 @@ function storeText(mode: number, sg: number, size: 1 | 2 | 4 | 8, lo: string, hi
   const hit = size === 8
     ? `const w = ${view}[i], x = ${index}; w[x] = $lo; w[x + 1] = $hi;`
     : `${view}[i][${index}] = $lo;`;
-  return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit, `cpu.write(${sg}, ea, ${size}, $lo, $hi);`)}`;
+  return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit)}`;
 }
 
 /** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */
@@ -283,30 +292,30 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
     ? `${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile}`
     : `${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v;`;
   if (insn.mode !== 64 || size !== 8) return { text: `{ ${slow(viaFile, op < 0x58)} }`, faults: true };
-  if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '', viaFile)} }`, faults: true };
-  return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`, viaFile)} }`, faults: true };
+  if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '')} }`, faults: false };
+  return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`)} }`, faults: false };
 }
 
 // 64-bit code, RSP below 2^48 in magnitude (a canonical stack): the slot's address is exact in a
 // double and cannot wrap, SS has no base, and the access is inlined like any other (a fault or
-// exit leaves RSP as it was: it moves after the access, as push and pop do). Otherwise `other`.
+// exit leaves RSP as it was: it moves after the access, as push and pop do). Otherwise a DECLINE.
 const NEAR = `$g${RSP + 1} >= -65536 && $g${RSP + 1} < 65536`, TOP = `$g${RSP + 1} * 4294967296 + ($g${RSP} >>> 0)`;
 const setRsp = (v: string): string => `$g${RSP} = ${v} | 0; $g${RSP + 1} = Math.floor(${v} / 4294967296) | 0;`;
 
-/** Statements pushing the 8-byte value (v, vh) (names), then `after`; or `other`. */
-export function push64(v: string, vh: string, after: string, other: string): string {
-  return `if (${NEAR}) { const ea = ${TOP} - 8; ${storeText(64, SEG_SS, 8, v, vh)} ${setRsp('ea')} ${after} } else { ${slow(other, true)} }`;
+/** Statements pushing the 8-byte value (v, vh) (names), then `after`; or a DECLINE. */
+export function push64(v: string, vh: string, after: string): string {
+  return `if (${NEAR}) { const ea = ${TOP} - 8; ${storeText(64, SEG_SS, 8, v, vh)} ${setRsp('ea')} ${after} } else { ${DECLINE} }`;
 }
 
 /**
  * Statements loading the 8-byte stack top into v, vh from RAM through the TLB, then
  * then(v, vh, commit), where commit releases it and extra more bytes (RET imm16); anything the
- * probe declines runs `other` without having read (its own path reads once: a device is never
- * read twice).
+ * probe declines is a DECLINE before any read (the closure reads once: a device is never read
+ * twice).
  */
-export function pop64(then: (v: string, vh: string, commit: string) => string, other: string, extra = 0): string {
+export function pop64(then: (v: string, vh: string, commit: string) => string, extra = 0): string {
   const hit = `const w = tlbI32[i], x = o >>> 2; const v = w[x], vh = w[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
-  return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit, other)} } else { ${slow(other, false)} }`;
+  return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit)} } else { ${DECLINE} }`;
 }
 
 /** Statements testing whether hi is a canonical address's high half (ops-control canonicalHigh), then use(v). */

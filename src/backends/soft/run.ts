@@ -14,12 +14,12 @@
  */
 import type { ExitState, VmExit } from '../../api/types.js';
 import { execute } from '../../x86/exec/index.js';
-import { IF as IF_, TF as TF_, X86Fault } from '../../x86/exec/context.js';
+import { IF as IF_, RIP_LO, TF as TF_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
 import type { PendingEvent } from './state.js';
-import { compileBlock } from './block-compile.js';
+import { compileBlock, settleDecline } from './block-compile.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
@@ -187,20 +187,23 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           cpu.instret++;
           budget--;
         } else {
-          // Straight-line code: only a system instruction (declined by the compiled form), the
-          // block's last instruction or a write that dropped decoded code can end it early.
+          // Straight-line code: only a declined instruction (a system instruction, or what an
+          // inlined form leaves to the closure), the block's last instruction or a write that
+          // dropped decoded code can end it early.
           const { insns, fns } = block;
           if (block.fn === undefined && ++block.runs >= cpu.hotBlockRuns) block.fn = compileBlock(insns, fns);
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;
+            const start = cpu.regs[RIP_LO]!;
             const r = block.fn(cpu, budget);
             hot = undefined;
             let retired = r;
             if (r < 0) {
-              retired = -r - 1;
-              insn = insns[retired % insns.length]!;
-              executeSystem(cpu, insn);
+              const i = settleDecline(cpu, insns, start, hotStart, r);
+              retired = cpu.instret - hotStart;
+              insn = insns[i]!;
+              if (!fns[i]!(cpu)) executeSystem(cpu, insn);
               cpu.instret++;
               retired++;
             }
