@@ -19,6 +19,7 @@ import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from '
 import { MemoryExitSignal } from './signals.js';
 import type { CodeWatch } from './code-watch.js';
 import { LockedRmw } from './atomic-rmw.js';
+import { F64_ZERO } from '../../x86/exec/lazy-flags.js';
 import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_, withinLimit } from './state.js';
 import { P_W_ANY as P_W_ANY_, P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU as P_WU_, P_XS as P_XS_, P_XU as P_XU_, TLB_MASK as TLB_MASK_, probeAt, slotOf, Tlb } from './tlb.js';
 
@@ -77,7 +78,7 @@ const SEG_SS = 2;
 export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   mode: 16 | 32 | 64 = 16;
   stackSize: 2 | 4 | 8 = 2;
-  memHi = 0;
+  memHi = F64_ZERO;
   /** REP iterations left in the current run slice (run.ts refills it). */
   repBudget = 0;
 

@@ -4,7 +4,7 @@
  * or, for addresses, signed JS numbers (exact for every canonical address).
  */
 import { RIP_LO } from '../../x86/exec/context.js';
-import { LazyFlags } from '../../x86/exec/lazy-flags.js';
+import { F64_ZERO, LazyFlags } from '../../x86/exec/lazy-flags.js';
 
 /** Segment slots: 0..5 = es cs ss ds fs gs (as in instruction.ts), then LDTR and TR. */
 export const SLOT_LDTR = 6, SLOT_TR = 7;
@@ -56,23 +56,24 @@ export class CpuState extends LazyFlags {
   /** Byte-granular limits (G already applied), 0..0xffffffff. */
   readonly segLimit = new Float64Array(8);
   readonly segAttr = new Int32Array(8);
-  gdtBase = 0; gdtLimit = 0xffff;
-  idtBase = 0; idtLimit = 0xffff;
+  // Fields that hold addresses or counts beyond 2^30 start as doubles (F64_ZERO says why).
+  gdtBase = F64_ZERO; gdtLimit = 0xffff;
+  idtBase = F64_ZERO; idtLimit = 0xffff;
 
   /** Current privilege level (0 in real mode). */
   cpl = 0;
 
-  cr0 = CR0_ET | CR0_CD | CR0_NW; cr2 = 0; cr3 = 0; cr4 = 0; cr8 = 0; xcr0 = 1;
+  cr0 = CR0_ET | CR0_CD | CR0_NW; cr2 = F64_ZERO; cr3 = F64_ZERO; cr4 = 0; cr8 = 0; xcr0 = 1;
   efer = 0;
   dr = [0, 0, 0, 0]; dr6 = 0xffff0ff0; dr7 = 0x400;
 
-  starLo = 0; starHi = 0; lstar = 0; cstar = 0; sfmask = 0; kernelGsBase = 0;
-  sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
+  starLo = 0; starHi = 0; lstar = F64_ZERO; cstar = F64_ZERO; sfmask = 0; kernelGsBase = F64_ZERO;
+  sysenterCs = 0; sysenterEsp = F64_ZERO; sysenterEip = F64_ZERO;
   patLo = 0x00070406; patHi = 0x00070406;
   apicBase = 0xfee00900;
   /** TSC = tscOffset + instructions retired (deterministic), or + host ns (cpu.ts tsc()). */
-  tscOffset = 0;
-  instret = 0;
+  tscOffset = F64_ZERO;
+  instret = F64_ZERO;
 
   /** Interrupts are inhibited for the next instruction (after STI, MOV SS, POP SS). */
   intShadow = false;
