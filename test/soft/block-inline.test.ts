@@ -160,10 +160,10 @@ function mapWindow(ctx: BlockContext): void {
  * loop would go on with the block that starts there).
  */
 function runLikeTheLoop(fn: BlockFn, ctx: BlockContext, insns: readonly Instruction[], fns: readonly Compiled[]): string {
-  const start = ctx.regs[RIP_LO]!, before = ctx.instret;
+  const before = ctx.instret;
   const r = fn(ctx as unknown as SoftCpu, fns.length);
   if (r >= 0) return `returned ${r}`;
-  for (let k = settleDecline(ctx, insns, start, before, r); k < fns.length; k++) {
+  for (let k = settleDecline(ctx, insns, before, r); k < fns.length; k++) {
     if (!fns[k]!(ctx)) return `declined ${k}`;
     ctx.instret++;
   }

@@ -19,8 +19,9 @@
  * - when instruction R % length is declined, by the executor (a system instruction) or by its
  *   inlined form (a TLB probe that misses, a stack or target it does not handle), it returns
  *   -(P + 1), that instruction not run (its closure may have run and declined, changing nothing),
- *   where cpu.instret has had R - P added: the caller adds P and sets RIP to that instruction
- *   (the block may have left it behind), then runs it through its closure or the system path.
+ *   where cpu.instret has had R - P added and RIP is the block's start: the caller adds P and
+ *   moves RIP to that instruction (settleDecline), then runs it through its closure or the
+ *   system path.
  *   A constant return keeps the decline free of arithmetic V8 has never seen run (which would
  *   deoptimise the block the first time a probe misses);
  * - a fault thrown by instruction R % length propagates (cpu.instret tells R).
@@ -50,17 +51,17 @@ export function setHotBlockRuns(n: number): void {
 }
 
 /**
- * After a block function returned r < 0 (a decline) from a call that began with RIP's low half
- * = start and cpu.instret = before: adds the instructions it retired since its last count, puts
- * RIP on the declined instruction (a block lies in one page: no carry into the high half) and
+ * After a block function returned r < 0 (a decline) from a call that began with cpu.instret =
+ * before: adds the instructions it retired since its last count, moves RIP from the block's
+ * start to the declined instruction (a block lies in one page: no carry into the high half) and
  * returns that instruction's index in the block.
  */
-export function settleDecline(cpu: { instret: number; regs: Int32Array }, insns: readonly Instruction[], start: number, before: number, r: number): number {
+export function settleDecline(cpu: { instret: number; regs: Int32Array }, insns: readonly Instruction[], before: number, r: number): number {
   cpu.instret += -r - 1;
   const i = (cpu.instret - before) % insns.length;
   let at = 0;
   for (let j = 0; j < i; j++) at += insns[j]!.length;
-  cpu.regs[RIP_LO] = (start + at) | 0;
+  cpu.regs[RIP_LO] = (cpu.regs[RIP_LO]! + at) | 0;
   return i;
 }
 
@@ -186,7 +187,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       memory = true;
       if (ripStale) lines.push(`    ${ripAt(off)}`);
       flush();
-      lines.push(`    ${transfer.replaceAll(DECLINE, 'return -1;')}`, '    k++;');
+      lines.push(`    ${transfer.replaceAll(DECLINE, `$g${RIP_LO} = s0; return -1;`)}`, '    k++;');
       ripStale = false;
       off = end;
       continue;
@@ -196,7 +197,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       // Where its TLB probe declines, the run loop takes the instruction over (and makes RIP
       // and the retired count exact).
       if (form.text.includes(DECLINE)) memory = true;
-      lines.push(`    ${form.text.replaceAll(DECLINE, `return ${-(pending + 1)};`)}`);
+      lines.push(`    ${form.text.replaceAll(DECLINE, `$g${RIP_LO} = s0; return ${-(pending + 1)};`)}`);
       pending++;
       ripStale = true;
     } else if (form !== undefined) {
@@ -214,7 +215,8 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       ripStale = false;
       flush();
       const fp = mode === 16 ? undefined : footprint(insn);
-      const run = `if (!f${k}(cpu)) return -1;`;
+      // A declined closure changed nothing: the locals hold the registers again (live), RIP the start.
+      const run = `if (!f${k}(cpu)) { live = true; $g${RIP_LO} = s0; return -1; }`;
       lines.push(fp === undefined ? `    ${closureCall(run)}` : `    ${fp.reads.map((i) => `rf[${i}] = $g${i};`).join(' ')} ${run} ${fp.writes.map((i) => `$g${i} = rf[${i}];`).join(' ')}`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }

@@ -14,7 +14,7 @@
  */
 import type { ExitState, VmExit } from '../../api/types.js';
 import { execute } from '../../x86/exec/index.js';
-import { IF as IF_, RIP_LO, TF as TF_, X86Fault } from '../../x86/exec/context.js';
+import { IF as IF_, TF as TF_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
@@ -195,12 +195,11 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;
-            const start = cpu.regs[RIP_LO]!;
             const r = block.fn(cpu, budget);
             hot = undefined;
             let retired = r;
             if (r < 0) {
-              const i = settleDecline(cpu, insns, start, hotStart, r);
+              const i = settleDecline(cpu, insns, hotStart, r);
               retired = cpu.instret - hotStart;
               insn = insns[i]!;
               if (!fns[i]!(cpu)) executeSystem(cpu, insn);
