@@ -10,5 +10,6 @@ LOAD_conf-system := 0x10000
 LOAD_soft-probes := 0x10000
 LOAD_soft-smc-hot := 0x1000
 LOAD_soft-smc-inline := 0x10000
+LOAD_soft-rep-bulk := 0x10000
 LOAD_soft-bench-mb := 0x200000
 LOAD_bignum-bench := 0x100000

@@ -330,6 +330,26 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   }
 
   /**
+   * ExecContext.bulkView: served only where the TLB already grants this access to the page (RAM
+   * mapped with this right: never MMIO, and a write never reaches a page holding decoded code,
+   * whose write right the TLB withholds) and, in legacy modes, the segment's fast limit covers
+   * every byte. Anything else takes the one-element path, which walks, faults or exits.
+   */
+  bulkView(seg: number, addr: number, max: number, write: boolean): Uint8Array | undefined {
+    if (this.locked !== undefined && this.locked.running) return undefined;
+    let lin: number;
+    const segMax = write ? this.segWriteMax[seg]! : this.segReadMax[seg]!;
+    if (this.mode === 64) lin = seg >= 4 ? addr + this.segBase[seg]! : addr;
+    else if ((lin = withinLimit(segMax, this.segBase[seg]!, addr, 1)) < 0) return undefined;
+    const bytes = Math.min(max, 4096 - (lin & 0xfff));
+    if (this.mode !== 64 && withinLimit(segMax, this.segBase[seg]!, addr, bytes) < 0) return undefined;
+    const t = this.tlb, i = slotOf(lin), user = this.cpl === 3;
+    // A non-canonical lin matches no tag: only successful walks fill the TLB.
+    const o = probeAt(write ? (user ? t.writeU : t.writeS) : (user ? t.readU : t.readS), t.base, i, lin, 1);
+    return o >= 0 ? t.u8[i]!.subarray(o, o + bytes) : undefined;
+  }
+
+  /**
    * Reads at a linear address; user: the access is checked as CPL3 (else supervisor). The fast
    * path is one compare (tlb.ts: page, right and natural alignment at once) and one typed load.
    * Sizes 4 and 8 return int32 halves (the high half in memHi), 1 and 2 unsigned values.

@@ -72,4 +72,11 @@ export interface ExecContext extends FlagState {
   repBudget?: number;
   /** 5-level paging is on (CR4.LA57): near branch targets are checked as 57-bit canonical. */
   la57?: boolean;
+  /**
+   * A view of memory from seg:addr to the end of its page (at most max bytes) that REP MOVS/STOS
+   * may copy or fill as a whole, or undefined: then the string instruction runs one element the
+   * checking way (read/write), which may fault or exit. Only plain RAM that these accesses could
+   * reach without any fault, exit or side effect qualifies. Absent: always one element at a time.
+   */
+  bulkView?(seg: number, addr: number, max: number, write: boolean): Uint8Array | undefined;
 }

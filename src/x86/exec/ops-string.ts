@@ -45,6 +45,50 @@ function stepIndex(ctx: ExecContext, n: number, addrSize: number, delta: number)
 
 const MOVS = 0, CMPS = 1, STOS = 3, LODS = 4, SCAS = 5;
 
+/** Whether REP MOVS/STOS may use ctx.bulkView (tests compare with one element at a time). */
+let bulkAllowed = true;
+
+/** Sets bulkAllowed (tests run the same guest both ways). */
+export function setBulkStrings(on: boolean): void {
+  bulkAllowed = on;
+}
+
+/** rCX as an unsigned count at the address size (4 or 8). */
+function counterValue(ctx: ExecContext, addrSize: number): number {
+  const r = ctx.regs;
+  return addrSize === 8 ? (r[3]! >>> 0) * TWO32 + (r[2]! >>> 0) : r[2]! >>> 0;
+}
+
+/**
+ * Up to limit forward iterations of REP MOVS or REP STOS at once, within one page of each
+ * operand, through ctx.bulkView (32/64-bit addresses: no wrap inside a page); the registers move
+ * as after that many iterations. Returns how many ran: 0 when a view is refused, an element
+ * crosses a page, or a MOVS destination starts inside its source (where copying one element at
+ * a time repeats a pattern), and the caller runs one iteration the checking way.
+ */
+function bulkIterations(ctx: ExecContext, kind: number, size: number, as: number, srcSeg: number, limit: number): number {
+  const dst = ctx.bulkView!(SEG_ES, indexAddress(ctx, RDI, as), limit * size, true);
+  if (dst === undefined) return 0;
+  let n = Math.floor(dst.length / size);
+  if (kind === MOVS) {
+    const src = n === 0 ? undefined : ctx.bulkView!(srcSeg, indexAddress(ctx, RSI, as), n * size, false);
+    if (src === undefined) return 0;
+    n = Math.min(n, Math.floor(src.length / size));
+    const bytes = n * size;
+    if (n === 0 || (src.buffer === dst.buffer && dst.byteOffset > src.byteOffset && dst.byteOffset < src.byteOffset + bytes)) return 0;
+    dst.set(src.subarray(0, bytes));
+    stepIndex(ctx, RSI, as, bytes);
+  } else {
+    if (n === 0) return 0;
+    const lo = readGpr(ctx, 0, size, 0), hi = half.hi;
+    for (let b = 0; b < size; b++) dst[b] = (b < 4 ? lo >>> (8 * b) : hi >>> (8 * (b - 4))) & 0xff;
+    for (let done = size; done < n * size; done *= 2) dst.copyWithin(done, 0, Math.min(done, n * size - done));
+  }
+  stepIndex(ctx, RDI, as, n * size);
+  stepIndex(ctx, 1, as, -n);
+  return n;
+}
+
 /** One iteration of the string operation; returns false if REPE/REPNE should stop after it. */
 function iteration(ctx: ExecContext, insn: Instruction, kind: number, size: number, delta: number, srcSeg: number): void {
   const as = insn.addrSize;
@@ -102,9 +146,14 @@ function stringOp(ctx: ExecContext, insn: Instruction): boolean {
   const bounded = ctx.repBudget !== undefined;
   let budget = bounded ? ctx.repBudget! : Infinity;
   let finished = false;
+  const bulk = bulkAllowed && (kind === MOVS || kind === STOS) && delta > 0 && as !== 2 && ctx.bulkView !== undefined;
   for (;;) {
     if (counterIsZero(ctx, as)) { finished = true; break; }
     if (budget <= 0) break; // resume later: RIP stays on the instruction
+    if (bulk) {
+      const n = bulkIterations(ctx, kind, size, as, srcSeg, Math.min(budget, counterValue(ctx, as)));
+      if (n !== 0) { budget -= n; continue; }
+    }
     budget--;
     iteration(ctx, insn, kind, size, delta, srcSeg);
     decrementCounter(ctx, as);
