@@ -10,8 +10,14 @@
  * P5_RIP_SAMPLES=FILE: a guest profile as well. A sampler thread stops the vCPU every
  * P5_SAMPLE_MS (default 1) host ms, and each 'stopped' exit (these and the deadline timer's)
  * records the guest RIP, split at `Run /init`; FILE gets {"toInit":{rip:count},"afterInit":{...}}
- * for bench/p5-guest-symbols.ts. The samples are uniform in host time, so they show where the
- * soft CPU's time goes by guest code (the stops make the boot a little slower).
+ * for bench/p5-guest-symbols.ts. The soft CPU notices a stop only between run slices (65536
+ * instructions), so a sample is the RIP where the slice under way ended: slices are picked in
+ * proportion to their host time, but within a slice the sample falls by instruction count, so
+ * fast code mixed with slow code in the same slices gets more than its share (in the Linux boot
+ * the crypto self-tests' bignum loops, 0.77 G instructions run in compiled blocks at 640+ MIPS,
+ * hold 40% of the samples, though at their speed in isolation they take 1-2 s). Read it at that
+ * granularity; a CPU profile (--cpu-prof) says where host time goes. The stops make the boot a
+ * little slower.
  *
  * Instructions: on the soft backend the TSC counts instructions retired, except that a halted
  * guest's TSC is moved forward by the host time waited (time-base.ts, InstructionTimeBase.idle).
