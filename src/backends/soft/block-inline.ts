@@ -95,17 +95,11 @@ export function conditionText(cc: number, use: (v: string) => string): string {
   return call('conditionOf', ['cpu', `${cc}`], use);
 }
 
-/** Generated statements for one instruction, and whether they may fault (a memory form). */
-export interface InlineForm { text: string; faults: boolean }
-
 /**
- * Where a memory form leaves its fast path (a TLB hit, which can neither fault nor touch a page
- * holding decoded code) for a call that may fault, exit or drop decoded code. The block compiler
- * replaces SLOW_ENTER with what makes RIP and the retired count exact, and SLOW_LEAVE (after a
- * read) or SLOW_LEAVE_WRITE (after a write: also its check for dropped code) with what undoes the
- * count, so that the fast path carries neither.
+ * Generated statements for one instruction; faults: they call a helper that may fault, exit or
+ * drop decoded code (between the SLOW markers). Forms that only probe the TLB DECLINE instead.
  */
-export const SLOW_ENTER = '@enter@', SLOW_LEAVE = '@leave@', SLOW_LEAVE_WRITE = '@leave-write@';
+export interface InlineForm { text: string; faults: boolean }
 
 /**
  * Where an inlined access leaves its fast path: the block compiler returns here (a decline,
@@ -113,6 +107,14 @@ export const SLOW_ENTER = '@enter@', SLOW_LEAVE = '@leave@', SLOW_LEAVE_WRITE = 
  * checks everything) and goes on from there.
  */
 export const DECLINE = '@decline@';
+
+/**
+ * Around a helper call that may fault, exit or drop decoded code (PUSH/POP outside 64-bit code):
+ * the block compiler replaces SLOW_ENTER with what makes RIP and the retired count exact, and
+ * SLOW_LEAVE (after a read) or SLOW_LEAVE_WRITE (after a write: also its check for dropped code)
+ * with what undoes the count, so that the code around carries neither.
+ */
+export const SLOW_ENTER = '@enter@', SLOW_LEAVE = '@leave@', SLOW_LEAVE_WRITE = '@leave-write@';
 const slow = (text: string, writes: boolean): string => `${SLOW_ENTER} ${text} ${writes ? SLOW_LEAVE_WRITE : SLOW_LEAVE}`;
 
 
@@ -242,19 +244,18 @@ const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>>
 
 /**
  * Statements that find the slot view offset o of a size-byte access at sg:ea (a const named ea)
- * and run hit (o >= 0, slot i) or miss: the segment's fast limit (legacy modes) and the TLB
+ * and run hit (o >= 0, slot i) or a DECLINE: the segment's fast limit (legacy modes) and the TLB
  * probe, inlined from withinLimit, slotOf and probeAt; what they decline (limits, misses,
- * MMIO, code pages, page crossings) runs cpu.read/cpu.write, which check everything. The
+ * MMIO, code pages, page crossings) the instruction's closure runs, which checks everything. The
  * segment's base and fast limits are $sBase<sg>, $sRead<sg>, $sWrite<sg>, which the block reads
  * once at entry (block-compile.ts).
  */
 function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string): string {
-  const miss = DECLINE;
   const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
-    call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${miss} }`));
+    call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${DECLINE} }`));
   if (mode === 64) return sg >= 4 ? `{ const lin = ea + $sBase${sg}; ${probe('lin')} }` : probe('ea');
   return call('withinLimit', [`$s${kind}${sg}`, `$sBase${sg}`, 'ea', `${size}`],
-    (lin) => `const lin = ${lin}; if (lin >= 0) { ${probe('lin')} } else { ${miss} }`);
+    (lin) => `const lin = ${lin}; if (lin >= 0) { ${probe('lin')} } else { ${DECLINE} }`);
 }
 
 /** Statements declaring v (and vh: the high half of an 8-byte value) loaded from sg:ea. */
