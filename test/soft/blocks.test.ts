@@ -78,23 +78,24 @@ test('hot linked loop patched from another page between passes; memory exits fro
   assert.equal(fast.exits[40], 'io f4 84 36', 'EDX = 9300: every patched immediate was seen by the hot loop');
 });
 
-test('a hot 64-bit block whose inlined store patches the next instruction sees the patch at once', () => {
-  const [fast, slow] = both(() => {
+/** Setup of a guest linked and loaded at 0x10000 that starts in 64-bit long mode. */
+function longModeGuest(name: string): () => { vm: SoftVm; state: VcpuStateInput } {
+  return () => {
     const vm = softVm();
-    load(vm, 'soft-smc-inline', 0x10000);
+    load(vm, name, 0x10000);
     return { vm, state: longMode(vm, 0x10000) };
-  });
+  };
+}
+
+test('a hot 64-bit block whose inlined store patches the next instruction sees the patch at once', () => {
+  const [fast, slow] = both(longModeGuest('soft-smc-inline'));
   assert.deepEqual(fast, slow);
   // EDX = 4600 (0x11f8): every patched immediate was added by the instruction after the store.
   assert.deepEqual(fast.exits, ['io f4 248 17 0 0']);
 });
 
 test('64-bit SYSCALL/SYSRET guest: compiled blocks match one-at-a-time', () => {
-  const [fast, slow] = both(() => {
-    const vm = softVm();
-    load(vm, 'soft-syscall', 0x10000);
-    return { vm, state: longMode(vm, 0x10000) };
-  });
+  const [fast, slow] = both(longModeGuest('soft-syscall'));
   assert.deepEqual(fast, slow);
 });
 

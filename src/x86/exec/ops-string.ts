@@ -18,7 +18,7 @@ import { half, readGpr, writeGpr } from './regs.js';
 import { on, range } from './table.js';
 
 const TWO32 = 4294967296;
-const RSI = 6, RDI = 7, SEG_ES = 0;
+const RCX = 1, RSI = 6, RDI = 7, SEG_ES = 0;
 
 /** Register n as an address of the given address size. */
 function indexAddress(ctx: ExecContext, n: number, addrSize: number): number {
@@ -85,7 +85,7 @@ function bulkIterations(ctx: ExecContext, kind: number, size: number, as: number
     for (let done = size; done < n * size; done *= 2) dst.copyWithin(done, 0, Math.min(done, n * size - done));
   }
   stepIndex(ctx, RDI, as, n * size);
-  stepIndex(ctx, 1, as, -n);
+  stepIndex(ctx, RCX, as, -n);
   return n;
 }
 
