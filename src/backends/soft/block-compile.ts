@@ -74,8 +74,9 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   for (const name of Object.keys(BLOCK_HELPERS)) lines.push(`const ${name} = helpers.${name};`);
   // k counts retired instructions in a local; the finally adds it to instret however the block ends.
   // s0 s1: RIP at the block's start. Inlined forms (block-inline.ts) leave RIP alone: it is set
-  // from s0 before anything that can fault, decline or branch, and at the end. A block lies in one
-  // page, so the offsets of its instructions never carry into RIP's high half (only its end may).
+  // from s0 before a closure or a helper that may fault, by the block-ending branch or CALL/RET,
+  // and at the end; a decline leaves it at s0 (settleDecline). A block lies in one page, so the
+  // offsets of its instructions never carry into RIP's high half (only its end may).
   const loops = isRelativeBranch(insns[n - 1]!);
   const body: string[] = [];
   const memory = blockStatements(insns, body);
@@ -183,11 +184,10 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
     }
     const transfer = k === n - 1 ? inlineCallRet(insn, end) : undefined;
     if (transfer !== undefined) {
-      // It accesses the stack: RIP and the retired count exact before it.
+      // It sets RIP itself, or declines.
       memory = true;
-      if (ripStale) lines.push(`    ${ripAt(off)}`);
-      flush();
-      lines.push(`    ${transfer.replaceAll(DECLINE, `$g${RIP_LO} = s0; return -1;`)}`, '    k++;');
+      lines.push(`    ${transfer.replaceAll(DECLINE, decline(pending))}`);
+      pending++;
       ripStale = false;
       off = end;
       continue;
@@ -197,7 +197,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       // Where its TLB probe declines, the run loop takes the instruction over (and makes RIP
       // and the retired count exact).
       if (form.text.includes(DECLINE)) memory = true;
-      lines.push(`    ${form.text.replaceAll(DECLINE, `$g${RIP_LO} = s0; return ${-(pending + 1)};`)}`);
+      lines.push(`    ${form.text.replaceAll(DECLINE, decline(pending))}`);
       pending++;
       ripStale = true;
     } else if (form !== undefined) {
@@ -215,8 +215,8 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       ripStale = false;
       flush();
       const fp = mode === 16 ? undefined : footprint(insn);
-      // A declined closure changed nothing: the locals hold the registers again (live), RIP the start.
-      const run = `if (!f${k}(cpu)) { live = true; $g${RIP_LO} = s0; return -1; }`;
+      // A declined closure changed nothing: the locals hold the registers again (live).
+      const run = `if (!f${k}(cpu)) { live = true; ${decline(0)} }`;
       lines.push(fp === undefined ? `    ${closureCall(run)}` : `    ${fp.reads.map((i) => `rf[${i}] = $g${i};`).join(' ')} ${run} ${fp.writes.map((i) => `$g${i} = rf[${i}];`).join(' ')}`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
@@ -225,6 +225,14 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
   if (ripStale) lines.push(`    ${ripAt(off)}`);
   flush();
   return memory;
+}
+
+/**
+ * A decline with pending instructions retired since the block's last count (compileBlock's
+ * contract): RIP back to the block's start, a constant return.
+ */
+function decline(pending: number): string {
+  return `$g${RIP_LO} = s0; return ${-(pending + 1)};`;
 }
 
 /** text with its slow-path markers (block-inline SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE) replaced. */

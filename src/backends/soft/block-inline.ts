@@ -287,14 +287,16 @@ function stackForm(insn: Instruction, op: number): InlineForm | undefined {
   const size = insn.mode === 64 ? (insn.opsizePrefix ? 2 : 8) : insn.opSize;
   if (size !== 4 && size !== 8) return undefined;
   const d = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
-  // push/pop move RSP in the register file: RSP goes there before and comes back after.
+  if (insn.mode === 64 && size === 8) {
+    if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '')} }`, faults: false };
+    return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`)} }`, faults: false };
+  }
+  // stack.ts push/pop move RSP in the register file: RSP goes there before and comes back after.
   const toFile = `rf[${RSP}] = $g${RSP}; rf[${RSP + 1}] = $g${RSP + 1};`, fromFile = `$g${RSP} = rf[${RSP}]; $g${RSP + 1} = rf[${RSP + 1}];`;
   const viaFile = op < 0x58
     ? `${toFile} push(cpu, ${size}, $g${d}, ${size === 8 ? `$g${d + 1}` : '0'}); ${fromFile}`
     : `${toFile} const v = pop(cpu, ${size}); ${fromFile} $g${d + 1} = ${size === 8 ? 'half.hi' : '0'}; $g${d} = v;`;
-  if (insn.mode !== 64 || size !== 8) return { text: `{ ${slow(viaFile, op < 0x58)} }`, faults: true };
-  if (op < 0x58) return { text: `{ const $v = $g${d}, $vh = $g${d + 1}; ${push64('$v', '$vh', '')} }`, faults: false };
-  return { text: `{ ${pop64((v, vh, commit) => `${commit} $g${d + 1} = ${vh}; $g${d} = ${v};`)} }`, faults: false };
+  return { text: `{ ${slow(viaFile, op < 0x58)} }`, faults: true };
 }
 
 // 64-bit code, RSP below 2^48 in magnitude (a canonical stack): the slot's address is exact in a
