@@ -68,10 +68,21 @@ export function settleDecline(cpu: { instret: number; regs: Int32Array }, insns:
 /** undefined when the host forbids code generation from strings: blocks then run uncompiled. */
 export function compileBlock(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
   if (!codegenAllowed) return undefined;
-  const n = fns.length;
   const lines: string[] = [];
-  for (let k = 0; k < n; k++) lines.push(`const f${k} = fns[${k}], I${k} = insns[${k}];`);
+  for (let k = 0; k < fns.length; k++) lines.push(`const f${k} = fns[${k}], I${k} = insns[${k}];`);
   for (const name of Object.keys(BLOCK_HELPERS)) lines.push(`const ${name} = helpers.${name};`);
+  lines.push(`return ${blockFunctionText(insns, true)};`);
+  return instantiate(lines, fns, insns);
+}
+
+/**
+ * The text of the block's function, `function block(cpu, budget) {...}`: its free names are
+ * f<k> and I<k> (the instructions' closures and the instructions) and BLOCK_HELPERS' names.
+ * pool: block-scoped declarations become reused function-level variables (pooled-locals.ts;
+ * what V8 compiles fastest); the wasm tier takes the text unpooled, each name with one meaning.
+ */
+export function blockFunctionText(insns: readonly Instruction[], pool: boolean): string {
+  const n = insns.length;
   // k counts retired instructions in a local; the finally adds it to instret however the block ends.
   // s0 s1: RIP at the block's start. Inlined forms (block-inline.ts) leave RIP alone: it is set
   // from s0 before a closure or a helper that may fault, by the block-ending branch or CALL/RET,
@@ -81,9 +92,9 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   const body: string[] = [];
   const memory = blockStatements(insns, body);
   if (loops) body.push(`    if ($g${RIP_LO} !== s0 || $g${RIP_LO + 1} !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`);
-  const pooled = poolLocals(body);
+  const pooled = pool ? poolLocals(body) : { groups: body, pool: [] };
   const { text, cached, save } = registersInLocals(pooled.groups.join('\n'));
-  lines.push('return function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0, live = true;');
+  const lines = ['function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0, live = true;'];
   if (pooled.pool.length !== 0) lines.push(`  let ${pooled.pool.join(', ')};`);
   lines.push(`  const rf = cpu.regs, s0 = rf[${RIP_LO}], s1 = rf[${RIP_LO + 1}];`);
   if (cached.length !== 0) lines.push(`  let ${cached.map((i) => `$g${i} = rf[${i}]`).join(', ')};`);
@@ -104,8 +115,8 @@ export function compileBlock(insns: readonly Instruction[], fns: readonly Compil
   if (loops) lines.push('    for (;;) {');
   lines.push(text);
   lines.push(loops ? '    }' : '    return k;');
-  lines.push('  } finally {', `    if (live) { ${save} }`, '    cpu.instret += k;', '  }', '};');
-  return instantiate(lines, fns, insns);
+  lines.push('  } finally {', `    if (live) { ${save} }`, '    cpu.instret += k;', '  }', '}');
+  return lines.join('\n');
 }
 
 /** Where a closure runs: the registers go to the register file before and come back after. */
