@@ -240,3 +240,26 @@ test('what the translator cannot express, it refuses with WasmUnsupported', () =
     assert.throws(() => translateFunction(source, opts), WasmUnsupported, source);
   }
 });
+
+test('mangled sources give WasmUnsupported or a module that validates, never another error (seeded)', () => {
+  const seed = testSeed();
+  const rng = new Rng(seed);
+  const opts = { env: env(), result: 'f64' as const, memory: { min: PAGES, max: PAGES, shared: false } };
+  let valid = 0;
+  for (let round = 0; round < ROUNDS / 3; round++) {
+    const tokens = new Gen(rng).program().match(/[A-Za-z_$][\w$]*|\d[\w.]*|\s+|[^]/g)!;
+    for (let edits = 1 + rng.int(3); edits > 0; edits--) {
+      const at = 1 + rng.int(tokens.length - 2);
+      if (rng.next() < 0.5) tokens.splice(at, 1);
+      else tokens[at] = tokens[1 + rng.int(tokens.length - 2)]!;
+    }
+    const source = tokens.join('');
+    try {
+      new WebAssembly.Module(translateFunction(source, opts).bytes);
+      valid++;
+    } catch (e) {
+      assert.ok(e instanceof WasmUnsupported, `seed ${seed} round ${round}: ${(e as Error).name}: ${(e as Error).message}\n${source}`);
+    }
+  }
+  assert.ok(valid > 0, `no mangled source translated (seed ${seed})`);
+});

@@ -17,7 +17,10 @@
  * in memory (a field such as cpu.lfOp), arrays in memory, objects grouping those, memory itself
  * viewed per slot (tlb.i32[slot][index]: the slot is ignored, the index is an address), and
  * imported functions. Anything outside the subset throws WasmUnsupported: the caller keeps
- * the JS function.
+ * the JS function. Two things the generated text guarantees and the translator takes as given:
+ * a variable is assigned before it is read (JS would read undefined, wasm reads 0), and array
+ * indices are in bounds (JS would read undefined; wasm reads whatever is at that address, or
+ * traps beyond the memory).
  */
 import { parse } from 'acorn';
 import type * as A from 'acorn';
@@ -738,6 +741,7 @@ class Translator {
       }
       case 'CallExpression': {
         const m = mathName(e);
+        if (m !== undefined && e.arguments.length !== (m === 'imul' ? 2 : 1)) fail(e, `Math.${m} with ${e.arguments.length} arguments`);
         if (m === 'imul') { this.emitExpr(e.arguments[0]!, 'i32'); this.emitExpr(e.arguments[1]!, 'i32'); c.op(OP.i32Mul); return; }
         if (m === 'floor' || m === 'trunc' || m === 'abs') {
           this.emitExpr(e.arguments[0]!, 'f64');
