@@ -73,7 +73,7 @@ export interface TranslateOptions {
 
 type Kind = 'bool' | 'i32' | 'u32' | 'f64';
 
-interface Var { local: number; kind: Kind | undefined; init: boolean }
+interface Var { local: number; kind: Kind | undefined }
 /** A runtime array base (a const chosen between two arrays of one element type at run time). */
 interface DynArray { kind: 'dynarray'; local: number; elem: Elem }
 type Ref = Var | Binding | DynArray;
@@ -82,7 +82,7 @@ const ELEM_SIZE: Record<Elem, number> = { i32: 4, u8: 1, u16: 2, f64: 8 };
 const TWO63 = 2 ** 63, TWO64 = 2 ** 64;
 
 function isVar(r: Ref): r is Var {
-  return 'local' in r && !('kind' in r && (r as DynArray).kind === 'dynarray');
+  return 'local' in r && (r as DynArray).kind !== 'dynarray';
 }
 
 function fail(node: A.Node | undefined, what: string): never {
@@ -144,7 +144,6 @@ class Translator {
   private code = new Code();
   private finalizer: A.BlockStatement | undefined;
   private retLocal = -1;
-  private scratchF64 = -1;
   private toInt32Fn = -1;
 
   constructor(private readonly fn: A.FunctionExpression, private readonly options: TranslateOptions) {}
@@ -157,7 +156,7 @@ class Translator {
       const b = env[p.name];
       if (b === undefined) fail(p, `parameter ${p.name} has no binding`);
       if (b.kind === 'param') {
-        const v: Var = { local: this.params.length, kind: b.type === 'i32' ? 'i32' : 'f64', init: true };
+        const v: Var = { local: this.params.length, kind: b.type === 'i32' ? 'i32' : 'f64' };
         this.params.push(b.type === 'i32' ? I32 : F64);
         scope.set(p.name, v);
       } else {
@@ -168,7 +167,6 @@ class Translator {
     this.resolveBlock(this.fn.body.body, [scope]);
     this.inferKinds();
     for (const v of this.vars) this.localTypes[v.local - this.params.length] = v.kind === 'f64' ? F64 : I32;
-    this.scratchF64 = this.newLocal(F64);
 
     const mod = new ModuleBuilder();
     mod.importMemory('env', 'memory', this.options.memory.min, this.options.memory.max, this.options.memory.shared);
@@ -245,7 +243,7 @@ class Translator {
             top.set(d.id.name, alias);
             this.refs.set(d, alias);
           } else {
-            const v: Var = { local: -1, kind: undefined, init: d.init != null };
+            const v: Var = { local: -1, kind: undefined };
             v.local = this.params.length + this.vars.length;
             this.vars.push(v);
             top.set(d.id.name, v);
@@ -274,7 +272,7 @@ class Translator {
       if (a && b && !isVar(a) && !isVar(b) && a.kind === 'array' && b.kind === 'array' && a.elem === b.elem) {
         const d: DynArray = { kind: 'dynarray', local: this.params.length + this.vars.length, elem: a.elem };
         // A local holding the chosen base: an i32 variable whose value is set at the declaration.
-        const v: Var = { local: d.local, kind: 'i32', init: true };
+        const v: Var = { local: d.local, kind: 'i32' };
         this.vars.push(v);
         return d;
       }
