@@ -138,8 +138,8 @@ class Translator {
   private readonly vars: Var[] = [];
   private readonly localTypes: ValType[] = [];
   private readonly params: ValType[] = [];
-  private readonly importIndex = new Map<string, number>();
-  private readonly importBindings: Binding[] = [];
+  /** The imported functions the function calls, by name, with their function index (first-use order). */
+  private readonly imported = new Map<string, { index: number; binding: Extract<Binding, { kind: 'import' }> }>();
   private readonly frames: Frame[] = [];
   private code = new Code();
   private finalizer: A.BlockStatement | undefined;
@@ -172,19 +172,18 @@ class Translator {
     mod.importMemory('env', 'memory', this.options.memory.min, this.options.memory.max, this.options.memory.shared);
     // Imports are numbered in first-use order, so a pre-pass collects them.
     this.collectImports(this.fn.body);
-    for (const [name, index] of this.importIndex) {
-      const b = this.importBindings[index]! as Extract<Binding, { kind: 'import' }>;
+    for (const [name, { binding: b }] of this.imported) {
       const params = b.args.filter((a) => a !== 'omit').map((a) => (a === 'i32' ? I32 : F64));
       mod.importFunction('env', name, mod.type(params, b.result === 'void' ? [] : [b.result === 'f64' ? F64 : I32]));
     }
-    this.toInt32Fn = this.importIndex.size + 1; // defined after the main function
+    this.toInt32Fn = this.imported.size + 1; // defined after the main function
     const resultType = this.options.result === 'i32' ? I32 : F64;
     this.retLocal = this.newLocal(resultType);
     this.emitBody(this.fn.body.body);
     const main = mod.define(mod.type(this.params, [resultType]), this.localTypes, this.code);
     mod.define(mod.type([F64], [I32]), [], toInt32Body());
     mod.export(this.options.exportName ?? 'run', main);
-    return { bytes: mod.bytes(), imports: [...this.importIndex.keys()] };
+    return { bytes: mod.bytes(), imports: [...this.imported.keys()] };
   }
 
   private newLocal(t: ValType): number {
@@ -484,9 +483,9 @@ class Translator {
       let b: Ref | undefined;
       if (n.type === 'CallExpression') b = this.refs.get((n as A.CallExpression).callee);
       else if (n.type === 'MemberExpression') b = this.bindingOf(n as A.MemberExpression);
-      if (b === undefined || isVar(b) || (b.kind !== 'import' && b.kind !== 'getter') || this.importIndex.has(b.name)) return;
-      this.importIndex.set(b.name, this.importIndex.size);
-      this.importBindings.push(b.kind === 'import' ? b : { kind: 'import', name: b.name, args: [], result: b.result });
+      if (b === undefined || isVar(b) || (b.kind !== 'import' && b.kind !== 'getter') || this.imported.has(b.name)) return;
+      const binding = b.kind === 'import' ? b : { kind: 'import' as const, name: b.name, args: [], result: b.result };
+      this.imported.set(b.name, { index: this.imported.size, binding });
     });
   }
 
@@ -768,7 +767,7 @@ class Translator {
         c.mem(r.type === 'i32' ? OP.i32Load : OP.f64Load, r.type === 'i32' ? 2 : 3);
         return;
       case 'getter':
-        c.op(OP.call).u32(this.importIndex.get(r.name)!);
+        c.op(OP.call).u32(this.imported.get(r.name)!.index);
         return;
       default: fail(node, `${r.kind} used as a number`);
     }
@@ -798,7 +797,7 @@ class Translator {
       }
       this.emitExpr(a, t);
     });
-    this.code.op(OP.call).u32(this.importIndex.get(b.name)!);
+    this.code.op(OP.call).u32(this.imported.get(b.name)!.index);
   }
 
   /**
