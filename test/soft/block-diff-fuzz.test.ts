@@ -25,7 +25,7 @@ const MAX_EXITS = 30;
 /** Instructions per run() call: loops that lost their counter end here. */
 const RUN_BOUND = 4000;
 
-interface Tier { name: string; interpretOnly: boolean; hotBlockRuns: number }
+interface Tier { name: string; interpretOnly: boolean; hotBlockRuns: number; wasmBlockRuns: number }
 
 interface Case { mode: Mode; cpl: 0 | 3; prog: Program; image: Uint8Array; state: VcpuStateInput; slice: number }
 
@@ -141,6 +141,7 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
   const cpu = m.createVcpu(0) as SoftVcpu;
   cpu.cpu.interpretOnly = tier.interpretOnly;
   cpu.cpu.hotBlockRuns = tier.hotBlockRuns;
+  cpu.cpu.wasmBlockRuns = tier.wasmBlockRuns;
   cpu.setState(c.state, State.ALL);
   const trace: string[] = [];
   let compiled = 0, retired = 0;
@@ -187,18 +188,24 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
   const rng = new Rng(seed);
   const mem: GuestMemory = { bytes: new Uint8Array(new SharedArrayBuffer(LAYOUT.ram)), size: LAYOUT.ram };
   const exits = new Map<string, number>();
-  let compiledBlocks = 0, retired = 0;
+  let compiledBlocks = 0, wasmBlocks = 0, retired = 0;
+  const wasmBackend = openSoftBackend();
   for (let k = 0; k < CASES; k++) {
     const mode = ([16, 32, 64] as const)[k % 3]!;
     const c = makeCase(rng, mem, mode);
     const tiers: Tier[] = [
-      { name: 'interpreter', interpretOnly: true, hotBlockRuns: Infinity },
-      { name: 'per-instruction blocks', interpretOnly: false, hotBlockRuns: Infinity },
-      { name: 'compiled blocks', interpretOnly: false, hotBlockRuns: 1 + rng.int(3) },
+      { name: 'interpreter', interpretOnly: true, hotBlockRuns: Infinity, wasmBlockRuns: Infinity },
+      { name: 'per-instruction blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: Infinity },
+      { name: 'compiled blocks', interpretOnly: false, hotBlockRuns: 1 + rng.int(3), wasmBlockRuns: Infinity },
+      { name: 'wasm blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: 1 + rng.int(3) },
     ];
     const ref = runTier(c, tiers[0]!, mem);
     for (const tier of tiers.slice(1)) {
-      const got = runTier(c, tier, mem);
+      // The wasm tier needs guest RAM in a wasm memory (the soft backend's own allocation), one
+      // per run: a memory has arena slots for a few vCPUs only.
+      const wasmRam = tier === tiers[3] ? wasmBackend.allocate(LAYOUT.ram) : undefined;
+      const got = runTier(c, tier, wasmRam ?? mem);
+      if (wasmRam !== undefined) wasmBackend.release(wasmRam);
       const where = `seed ${seed} (TSVISOR_SEED=${seed}) case ${k}, ${mode}-bit CPL${c.cpl}, slice ${c.slice}, ${tier.name} (hot after ${tier.hotBlockRuns}) vs interpreter`;
       const n = Math.max(ref.trace.length, got.trace.length);
       for (let i = 0; i < n; i++) {
@@ -209,6 +216,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       const diff = ref.ram.findIndex((b, i) => got.ram[i] !== b);
       assert.equal(diff, -1, `${where}: RAM differs at 0x${diff.toString(16)}\n program: ${hexBytes(c.prog.bytes)}`);
       if (tier === tiers[2]) compiledBlocks += got.compiled;
+      if (tier === tiers[3]) wasmBlocks += got.compiled;
     }
     retired += ref.retired;
     for (const line of ref.trace) {
@@ -216,7 +224,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       exits.set(reason, (exits.get(reason) ?? 0) + 1);
     }
   }
-  console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled, exits ${json([...exits])}`);
+  console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled, ${wasmBlocks} to wasm, exits ${json([...exits])}`);
   // The programs must reach the paths this test is for: faults, MMIO, port I/O, the end. Port I/O
   // comes in about one case in ten: a short run (no-codegen.test.ts: 45 cases) may miss it by
   // chance (seed 820931380), so the check needs the default number of cases.
@@ -225,4 +233,5 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
   // block compiles, and the per-instruction tiers must still agree with the interpreter.
   if (codegenAllowed()) assert.ok(compiledBlocks > CASES, `seed ${seed}: only ${compiledBlocks} blocks were compiled`);
   else assert.equal(compiledBlocks, 0);
+  assert.ok(wasmBlocks > CASES / 2, `seed ${seed}: only ${wasmBlocks} blocks were compiled to wasm`);
 });

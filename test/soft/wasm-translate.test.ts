@@ -33,18 +33,32 @@ function env(): Record<string, Binding> {
     h: { kind: 'import', name: 'h', args: ['f64'], result: 'f64' },
     g: { kind: 'import', name: 'g', args: ['omit', 'i32'], result: 'i32' },
     t: { kind: 'import', name: 't', args: ['f64'], result: 'bool' },
+    u: { kind: 'import', name: 'u', args: ['f64'], result: 'f64' },
   };
 }
 
-/** The imports' JS bodies (t throws for some inputs: the try/finally path). */
-const IMPORTS = {
-  h: (x: number) => x * 3 + 1,
-  g: (x: number) => (x ^ 0x5a5a) | 0,
-  t: (x: number) => { if ((x & 7) === 3) throw new Error('t threw'); return x > 0; },
-};
+/**
+ * The imports' JS bodies over one memory: t throws for some inputs (the try/finally path); u
+ * writes the slots i0 and d0 and then may throw (slots an import changed must survive a throw).
+ */
+function imports(buffer: ArrayBufferLike) {
+  const dv = new DataView(buffer);
+  return {
+    h: (x: number) => x * 3 + 1,
+    g: (x: number) => (x ^ 0x5a5a) | 0,
+    t: (x: number) => { if ((x & 7) === 3) throw new Error('t threw'); return x > 0; },
+    u: (x: number) => {
+      dv.setInt32(SLOTS.i0[0], x | 0, true);
+      dv.setFloat64(SLOTS.d0[0], x / 4, true);
+      if ((x & 3) === 1) throw new Error('u threw');
+      return -x;
+    },
+  };
+}
 
 /** The same environment as JS objects over memory. */
 function jsScope(buffer: ArrayBuffer): Record<string, unknown> {
+  const IMPORTS = imports(buffer);
   const dv = new DataView(buffer);
   const m: Record<string, unknown> = {};
   for (const [name, [addr, type]] of Object.entries(SLOTS)) {
@@ -58,7 +72,7 @@ function jsScope(buffer: ArrayBuffer): Record<string, unknown> {
   return {
     // Any slot index gives the whole memory, as the translator's memory binding does.
     m, mem: new Proxy({}, { get: () => words }), C1: 7, C2: 4294967296, CB: true,
-    h: IMPORTS.h, g: (_m: unknown, x: number) => IMPORTS.g(x), t: IMPORTS.t,
+    h: IMPORTS.h, g: (_m: unknown, x: number) => IMPORTS.g(x), t: IMPORTS.t, u: IMPORTS.u,
   };
 }
 
@@ -112,7 +126,7 @@ class Gen {
       case 5: return `(${this.bool(d)} ? ${this.num(d)} : ${this.num(d)})`;
       case 6: return `${r.pick(['-', '~'])}(${this.num(d)})`;
       case 7: return r.next() < 0.5 ? `Math.imul(${this.num(d)}, ${this.num(d)})` : `Math.${r.pick(['floor', 'trunc', 'abs'])}(${this.num(d)})`;
-      case 8: return r.pick([`h(${this.num(d)})`, `g(m, ${this.num(d)})`]);
+      case 8: return r.pick([`h(${this.num(d)})`, `g(m, ${this.num(d)})`, `u(${this.num(d)})`]);
       case 9: return `(${this.lvalue()} = ${this.num(d)})`;
       case 10: { const [name, [, , n]] = r.pick(Object.entries(ARRAYS)); return `m.${name}[${this.index(n - 1)}]`; }
       default: return `mem[0][${MEM_WORDS[0]} + (${this.index(MEM_WORDS[1] - 1)})]`;
@@ -210,9 +224,9 @@ test('translated functions compute what V8 computes (seeded random programs)', (
     new Uint8Array(wasmMem.buffer).set(new Uint8Array(initial));
     const run = (f: () => number): Outcome => { try { return { value: f() }; } catch (e) { return { error: (e as Error).message }; } };
     const scope = jsScope(jsMem);
-    const jsFn = new Function('scope', `const { h, g, t, C1, C2, CB } = scope; return ${source};`)(scope) as (m: unknown, mem: unknown, p: number, q: number) => number;
+    const jsFn = new Function('scope', `const { h, g, t, u, C1, C2, CB } = scope; return ${source};`)(scope) as (m: unknown, mem: unknown, p: number, q: number) => number;
     const js = run(() => jsFn(scope.m, scope.mem, p, q));
-    const instance = new WebAssembly.Instance(module, { env: { memory: wasmMem, ...IMPORTS } });
+    const instance = new WebAssembly.Instance(module, { env: { memory: wasmMem, ...imports(wasmMem.buffer) } });
     const wasmFn = instance.exports.run as (p: number, q: number) => number;
     const wasm = run(() => wasmFn(p, q));
     if ('error' in js) threw++;

@@ -11,6 +11,7 @@ import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
 import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
+import { WASM_BLOCK_RUNS, type WasmCpu } from './wasm/block-wasm.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
@@ -114,6 +115,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    */
   interpretOnly = INTERPRET_DEFAULT;
   hotBlockRuns = HOT_BLOCK_RUNS;
+  /** Runs before a block is compiled to wasm (wasm/block-wasm.ts). */
+  wasmBlockRuns = WASM_BLOCK_RUNS;
+  /** The vCPU's wasm state: undefined until a block first tries the wasm tier, null where it cannot. */
+  wasm: WasmCpu | null | undefined = undefined;
 
   /** On a shared machine: the pages other threads' vCPUs cache code in (code-watch.ts). */
   private readonly watch: CodeWatch | undefined;
@@ -163,8 +168,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    * Largest offset (access end) each data-segment slot allows for reads/writes on the fast path
    * (-1: always take the checking path). Recomputed whenever a segment, CR0 or the mode changes.
    */
-  readonly segReadMax = new Float64Array(6);
-  readonly segWriteMax = new Float64Array(6);
+  segReadMax: Float64Array<ArrayBufferLike> = new Float64Array(6);
+  segWriteMax: Float64Array<ArrayBufferLike> = new Float64Array(6);
 
   refreshSegments(): void {
     const checked = (this.cr0 & CR0_PE) !== 0 && !(this.flags & RFLAGS_VM);

@@ -22,6 +22,7 @@
  * hardware task switches, call gates, virtual-8086 mode, BOUND, hardware breakpoints (a MOV to
  * DR7 enabling one); TF single-stepping is implemented.
  */
+import { allocateWasmRam } from './wasm/arena.js';
 import { VmmError } from '../../api/errors.js';
 import type { Capability, TscSource, VcpuStopHandle } from '../../api/types.js';
 import type { AttachedMachine, Backend, BackendMachine, GuestMemory } from '../backend.js';
@@ -66,9 +67,10 @@ class SoftBackend implements Backend {
 
   allocate(size: number): GuestMemory {
     this.open();
-    // Shared so that other threads (a monitor's workers) can see the same guest RAM.
+    // Shared so that other threads (a monitor's workers) can see the same guest RAM; a wasm
+    // memory where it fits, so compiled wasm blocks can address it (wasm/arena.ts).
     try {
-      return { bytes: new Uint8Array(new SharedArrayBuffer(size)), size };
+      return { bytes: allocateWasmRam(size) ?? new Uint8Array(new SharedArrayBuffer(size)), size };
     } catch (e) {
       throw new VmmError('ENOMEM', `soft backend: cannot allocate ${size} bytes of guest RAM (${(e as Error).message})`);
     }

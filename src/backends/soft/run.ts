@@ -20,6 +20,7 @@ import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
 import type { PendingEvent } from './state.js';
 import { compileBlock, settleDecline } from './block-compile.js';
+import { compileWasmBlock } from './wasm/block-wasm.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
@@ -191,7 +192,11 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           // inlined form leaves to the closure), the block's last instruction or a write that
           // dropped decoded code can end it early.
           const { insns, fns } = block;
-          if (block.fn === undefined && ++block.runs >= cpu.hotBlockRuns) block.fn = compileBlock(insns, fns);
+          if (block.fn === undefined) {
+            const runs = ++block.runs;
+            if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, insns, fns);
+            if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(insns, fns);
+          }
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;

@@ -47,12 +47,15 @@ export type PendingEvent =
 
 /** RFLAGS is `flags`, kept lazily (LazyFlags). */
 export class CpuState extends LazyFlags {
-  /** 16 GPRs then RIP, [lo, hi] int32 pairs (ExecContext.regs). */
-  readonly regs = new Int32Array(RIP_LO + 2);
+  /**
+   * 16 GPRs then RIP, [lo, hi] int32 pairs (ExecContext.regs). Not readonly: the wasm tier moves
+   * it (and segBase, segReadMax, segWriteMax) into its arena (wasm/block-wasm.ts): read it afresh.
+   */
+  regs: Int32Array<ArrayBufferLike> = new Int32Array(RIP_LO + 2);
 
   readonly segSel = new Int32Array(8);
   /** Segment bases as signed numbers (canonical in long mode). */
-  readonly segBase = new Float64Array(8);
+  segBase: Float64Array<ArrayBufferLike> = new Float64Array(8);
   /** Byte-granular limits (G already applied), 0..0xffffffff. */
   readonly segLimit = new Float64Array(8);
   readonly segAttr = new Int32Array(8);

@@ -39,6 +39,18 @@ export function probeAt(tags: Float64Array, base: Float64Array, i: number, lin: 
 /** The names the probe helpers use (see alu.ts ALU_INLINE_SCOPE). */
 export const TLB_INLINE_SCOPE = { TLB_MASK } as const;
 
+/**
+ * The probe as compiled wasm blocks see it (wasm/block-wasm.ts), in the wasm memory: the same
+ * four tags, for slots whose page lies in that memory only (NaN otherwise), and each slot's byte
+ * address in it (where a JS block has the slot's views and offset).
+ */
+export interface TlbMirror {
+  readonly buffer: ArrayBufferLike;
+  readonly readS: Float64Array; readonly readU: Float64Array;
+  readonly writeS: Float64Array; readonly writeU: Float64Array;
+  readonly addr: Float64Array;
+}
+
 const EMPTY8 = new Uint8Array(0), EMPTY16 = new Uint16Array(0), EMPTY32 = new Int32Array(0);
 
 export class Tlb {
@@ -61,6 +73,15 @@ export class Tlb {
   readonly u16: Uint16Array[] = new Array<Uint16Array>(TLB_SIZE).fill(EMPTY16);
   readonly i32: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY32);
 
+  /** The wasm blocks' copy of the probe (attachMirror), if any. */
+  private mirror: TlbMirror | undefined;
+
+  /** From now on keeps m in step with the probe tags (the TLB starts empty). */
+  attachMirror(m: TlbMirror): void {
+    this.mirror = m;
+    this.flush();
+  }
+
   /** Fills slot i (the walker's result); the probe tags follow from perm. */
   fill(i: number, linPage: number, perm: number, physPage: number, views: RamViews, base: number): void {
     this.tag[i] = linPage;
@@ -77,11 +98,20 @@ export class Tlb {
     this.writeU[i] = perm & P_WU ? at : NaN;
     this.u8[i] = views.u8;
     if (fast) { this.u16[i] = views.u16!; this.i32[i] = views.i32!; }
+    const m = this.mirror;
+    if (m !== undefined) {
+      const inMemory = fast && views.u8.buffer === m.buffer;
+      m.readS[i] = inMemory ? this.readS[i]! : NaN; m.readU[i] = inMemory ? this.readU[i]! : NaN;
+      m.writeS[i] = inMemory ? this.writeS[i]! : NaN; m.writeU[i] = inMemory ? this.writeU[i]! : NaN;
+      m.addr[i] = views.u8.byteOffset + base;
+    }
   }
 
   flush(): void {
     this.tag.fill(NaN);
     this.readS.fill(NaN); this.readU.fill(NaN); this.writeS.fill(NaN); this.writeU.fill(NaN);
+    const m = this.mirror;
+    if (m !== undefined) { m.readS.fill(NaN); m.readU.fill(NaN); m.writeS.fill(NaN); m.writeU.fill(NaN); }
   }
 
   /** After the machine is gone: no slot keeps guest RAM alive. */
@@ -100,6 +130,8 @@ export class Tlb {
   private dropSlot(i: number): void {
     this.tag[i] = NaN;
     this.readS[i] = NaN; this.readU[i] = NaN; this.writeS[i] = NaN; this.writeU[i] = NaN;
+    const m = this.mirror;
+    if (m !== undefined) { m.readS[i] = NaN; m.readU[i] = NaN; m.writeS[i] = NaN; m.writeU[i] = NaN; }
   }
 
   /** Revokes write permission on every entry that maps physPage (it now holds cached code). */
@@ -108,6 +140,7 @@ export class Tlb {
       if (this.phys[i] === physPage) {
         this.perm[i] &= ~P_W_ANY;
         this.writeS[i] = NaN; this.writeU[i] = NaN;
+        if (this.mirror !== undefined) { this.mirror.writeS[i] = NaN; this.mirror.writeU[i] = NaN; }
       }
     }
   }

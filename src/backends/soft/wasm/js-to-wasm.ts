@@ -48,18 +48,32 @@ export type Binding =
   | { kind: 'object'; fields: Readonly<Record<string, Binding>> }
   /**
    * An imported function: args gives each argument's wasm type, or 'omit' for an argument the
-   * JS side supplies itself (it must be a compile-time binding such as an object).
+   * JS side supplies itself (it must be a compile-time binding such as an object); one import
+   * serves every call. Without args, each call's arguments that name bindings (objects...) are
+   * omitted and the rest pass as f64: calls differing in the bindings they pass are different
+   * imports (Translation.imports says which).
    */
-  | { kind: 'import'; name: string; args: readonly (Scalar | 'omit')[]; result: Scalar | 'bool' | 'void' }
+  | { kind: 'import'; name: string; args?: readonly (Scalar | 'omit')[]; result: Scalar | 'bool' | 'void' }
   /** A parameter of the translated function, passed as a wasm parameter of this type. */
-  | { kind: 'param'; type: Scalar };
+  | { kind: 'param'; type: Scalar }
+  /**
+   * A JS function translated in place of each call: source is `function name(params) {...}`
+   * with at most one return, its last statement; its free names mean what the environment says.
+   */
+  | { kind: 'inline'; name: string; source: string; fallback?: Extract<Binding, { kind: 'import' }> };
 
 export interface Translation {
   /** The module's bytes: imports memory as env.memory and each used import as env.<name>. */
   bytes: Uint8Array;
-  /** Names of the imported functions the module uses, in import order. */
-  imports: string[];
+  /**
+   * The imported functions the module uses, in import order: env.<key> is the import; objects[i]
+   * names the binding a call passed as argument i where the wasm call omits it (undefined: a
+   * number the wasm call passes).
+   */
+  imports: ImportUse[];
 }
+
+export interface ImportUse { key: string; name: string; objects: (string | undefined)[] }
 
 export interface TranslateOptions {
   /** Meaning of the function's parameters and free names. */
@@ -116,8 +130,21 @@ const LOAD: Record<Elem, [number, number]> = { i32: [OP.i32Load, 2], u8: [OP.i32
 const STORE: Record<Elem, [number, number]> = { i32: [OP.i32Store, 2], u8: [OP.i32Store8, 0], u16: [OP.i32Store16, 1], f64: [OP.f64Store, 3] };
 const ELEM_KIND: Record<Elem, Kind> = { i32: 'i32', u8: 'u32', u16: 'u32', f64: 'f64' };
 
+/** How deep inlined functions may call inlined functions. */
+const MAX_INLINE_DEPTH = 6;
+
 /** A function's control frame: br depths count these. */
-type Frame = 'break' | 'continue' | 'exit' | 'other';
+type Frame = 'break' | 'continue' | 'exit' | 'other' | `inline${number}`;
+
+/** One call of an inline binding, resolved in a scope of its own. */
+interface InlineSite {
+  name: string; params: Ref[]; args: A.Expression[]; body: A.Statement[];
+  /** The returned value; valued: whether every path ends in a return with a value. */
+  result: Var; valued: boolean;
+  /** The site's control frame (its returns branch out of it). */
+  frame: Frame;
+}
+
 
 export function translateFunction(source: string, options: TranslateOptions): Translation {
   let program: A.Program;
@@ -139,18 +166,35 @@ class Translator {
   private readonly localTypes: ValType[] = [];
   private readonly params: ValType[] = [];
   /** The imported functions the function calls, by name, with their function index (first-use order). */
-  private readonly imported = new Map<string, { index: number; binding: Extract<Binding, { kind: 'import' }> }>();
+  private readonly imported = new Map<string, { index: number; use: ImportUse; params: ValType[]; result: Scalar | 'bool' | 'void' }>();
   private readonly frames: Frame[] = [];
   private code = new Code();
+  /** The environment's scope: what an inlined function's free names resolve in. */
+  private root = new Map<string, Ref>();
+  /** Calls of inline bindings: the function's parameters (variables or aliases), body and result. */
+  private readonly sites = new Map<A.CallExpression, InlineSite>();
+  /** The inline site each return inside an inlined body belongs to. */
+  private readonly returns = new Map<A.ReturnStatement, InlineSite>();
+  private inlineDepth = 0;
   private finalizer: A.BlockStatement | undefined;
   private retLocal = -1;
   private toInt32Fn = -1;
+  /** A scratch local for ToInt32's inline test. */
+  private convertLocal = -1;
+  /**
+   * Slots in locals: each slot the function uses is loaded at entry, kept in a local, stored
+   * (if ever written) before each import call and each exit, and reloaded after each import call,
+   * so the engine sees a slot overwritten before anyone could read it (the flag record) as the
+   * local it is. Only imports can see or change slots meanwhile (the Binding contract).
+   */
+  private readonly slotLocals = new Map<number, { local: number; type: Scalar; written: boolean }>();
 
   constructor(private readonly fn: A.FunctionExpression, private readonly options: TranslateOptions) {}
 
   translate(): Translation {
     const env = this.options.env;
     const scope = new Map<string, Ref>(Object.entries(env));
+    this.root = new Map(scope);
     for (const p of this.fn.params) {
       if (p.type !== 'Identifier') fail(p, 'a parameter pattern');
       const b = env[p.name];
@@ -172,18 +216,21 @@ class Translator {
     mod.importMemory('env', 'memory', this.options.memory.min, this.options.memory.max, this.options.memory.shared);
     // Imports are numbered in first-use order, so a pre-pass collects them.
     this.collectImports(this.fn.body);
-    for (const [name, { binding: b }] of this.imported) {
-      const params = b.args.filter((a) => a !== 'omit').map((a) => (a === 'i32' ? I32 : F64));
-      mod.importFunction('env', name, mod.type(params, b.result === 'void' ? [] : [b.result === 'f64' ? F64 : I32]));
+    for (const [key, { params, result }] of this.imported) {
+      mod.importFunction('env', key, mod.type(params, result === 'void' ? [] : [result === 'f64' ? F64 : I32]));
     }
     this.toInt32Fn = this.imported.size + 1; // defined after the main function
     const resultType = this.options.result === 'i32' ? I32 : F64;
     this.retLocal = this.newLocal(resultType);
+    this.findSlots();
     this.emitBody(this.fn.body.body);
-    const main = mod.define(mod.type(this.params, [resultType]), this.localTypes, this.code);
+    const entry = new Code();
+    for (const [addr, { local, type }] of this.slotLocals) entry.i32Const(addr).mem(type === 'i32' ? OP.i32Load : OP.f64Load, type === 'i32' ? 2 : 3).op(OP.localSet).u32(local);
+    entry.bytes.push(...this.code.bytes);
+    const main = mod.define(mod.type(this.params, [resultType]), this.localTypes, entry);
     mod.define(mod.type([F64], [I32]), [], toInt32Body());
     mod.export(this.options.exportName ?? 'run', main);
-    return { bytes: mod.bytes(), imports: [...this.imported.keys()] };
+    return { bytes: mod.bytes(), imports: [...this.imported.values()].map((i) => i.use) };
   }
 
   private newLocal(t: ValType): number {
@@ -242,9 +289,7 @@ class Translator {
             top.set(d.id.name, alias);
             this.refs.set(d, alias);
           } else {
-            const v: Var = { local: -1, kind: undefined };
-            v.local = this.params.length + this.vars.length;
-            this.vars.push(v);
+            const v = this.newVar();
             top.set(d.id.name, v);
             this.refs.set(d, v);
           }
@@ -253,6 +298,80 @@ class Translator {
       }
       default: fail(s, 'this statement');
     }
+  }
+
+  /**
+   * Resolves a call of an inline binding: its parameters become variables (or aliases, for an
+   * argument naming a binding such as an object), its body is resolved in the environment's
+   * scope, as the function's own module would see it.
+   */
+  private inlineSite(e: A.CallExpression, b: Extract<Binding, { kind: 'inline' }>): void {
+    if (this.inlineDepth >= MAX_INLINE_DEPTH) fail(e, `inlined calls nested deeper than ${MAX_INLINE_DEPTH}`);
+    let fn: A.Expression;
+    try {
+      const program = parse(`(${b.source})`, { ecmaVersion: 2022 });
+      const st = program.body[0];
+      fn = st?.type === 'ExpressionStatement' ? st.expression : fail(e, `${b.name}: not a function`);
+    } catch (err) {
+      if (err instanceof WasmUnsupported) throw err;
+      fail(e, `${b.name}: unparsable source`);
+    }
+    if (fn.type !== 'FunctionExpression' || fn.body.type !== 'BlockStatement') fail(e, `${b.name}: not a plain function`);
+    if (fn.params.length !== e.arguments.length) fail(e, `${b.name} called with ${e.arguments.length} arguments`);
+    const body = fn.body.body;
+    const last = body[body.length - 1];
+    const paramScope = new Map<string, Ref>();
+    const params: Ref[] = fn.params.map((p, i) => {
+      if (p.type !== 'Identifier') fail(p, `${b.name}: a parameter pattern`);
+      const a = e.arguments[i]!;
+      const r = a.type === 'Identifier' ? this.refs.get(a) : undefined;
+      const ref: Ref = r !== undefined && !isVar(r) && r.kind !== 'const' && r.kind !== 'slot' && r.kind !== 'param'
+        ? r
+        : this.newVar();
+      paramScope.set(p.name, ref);
+      return ref;
+    });
+    const site: InlineSite = {
+      name: b.name, params, args: e.arguments as A.Expression[], body, result: this.newVar(),
+      valued: last?.type === 'ReturnStatement' && last.argument != null, frame: `inline${this.sites.size}` as Frame,
+    };
+    for (const st of body) {
+      walk(st, (n) => {
+        if (n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression') fail(n, `${b.name}: a nested function`);
+        if (n.type === 'ReturnStatement') {
+          this.returns.set(n as A.ReturnStatement, site);
+          if (!(n as A.ReturnStatement).argument) site.valued = false;
+        }
+      });
+    }
+    const scopes = [this.root, paramScope, new Map<string, Ref>()];
+    this.inlineDepth++;
+    try {
+      for (const st of body) this.resolveStatement(st, scopes);
+    } finally {
+      this.inlineDepth--;
+    }
+    this.sites.set(e, site);
+  }
+
+  private newVar(): Var {
+    const v: Var = { local: this.params.length + this.vars.length, kind: undefined };
+    this.vars.push(v);
+    return v;
+  }
+
+  /** An inlined call: arguments into the parameters in order, the body, then the result (if want). */
+  private emitInline(site: InlineSite, want: Kind | undefined): void {
+    const c = this.code;
+    site.params.forEach((p, i) => {
+      if (!isVar(p)) return;
+      this.emitExpr(site.args[i]!, p.kind!);
+      c.op(OP.localSet).u32(p.local);
+    });
+    c.op(OP.block, VOID); this.frames.push(site.frame);
+    for (const st of site.body) this.emitStatement(st);
+    c.op(OP.end); this.frames.pop();
+    if (want !== undefined) c.op(OP.localGet).u32(site.result.local);
   }
 
   /** The binding a const's initializer denotes at compile time (an object, array, function...), if any. */
@@ -306,12 +425,27 @@ class Translator {
       case 'ConditionalExpression':
         this.resolveExpr(e.test, scopes); this.resolveExpr(e.consequent, scopes); this.resolveExpr(e.alternate, scopes); return;
       case 'SequenceExpression': for (const x of e.expressions) this.resolveExpr(x, scopes); return;
-      case 'CallExpression':
+      case 'CallExpression': {
         if (e.callee.type === 'MemberExpression' && e.callee.object.type === 'Identifier' && e.callee.object.name === 'Math') {
           // Math.* is resolved by name at emission.
         } else this.resolveExpr(e.callee, scopes);
         for (const a of e.arguments) this.resolveExpr(a, scopes);
+        const b = this.refs.get(e.callee);
+        if (b !== undefined && !isVar(b) && b.kind === 'inline') {
+          const sites = [...this.sites.keys()], returns = [...this.returns.keys()];
+          try {
+            this.inlineSite(e, b);
+          } catch (err) {
+            // A body outside the subset is called instead, where the environment allows it; what
+            // resolving it recorded is dropped (its variables stay, unused).
+            if (!(err instanceof WasmUnsupported) || b.fallback === undefined) throw err;
+            for (const k of [...this.sites.keys()]) if (!sites.includes(k)) this.sites.delete(k);
+            for (const k of [...this.returns.keys()]) if (!returns.includes(k)) this.returns.delete(k);
+            this.refs.set(e.callee, b.fallback);
+          }
+        }
         return;
+      }
       default: fail(e, 'this expression');
     }
   }
@@ -364,6 +498,13 @@ class Translator {
     for (let round = 0; round < 20; round++) {
       const before = this.vars.map((v) => v.kind).join();
       this.inferBlock(this.fn.body as A.BlockStatement);
+      for (const site of this.sites.values()) {
+        site.params.forEach((p, i) => { if (isVar(p)) this.assignKind(p, this.kindOf(site.args[i]!)); });
+        for (const st of site.body) this.inferBlock(st);
+      }
+      for (const [ret, site] of this.returns) {
+        if (ret.argument) this.assignKind(site.result, this.kindOf(ret.argument));
+      }
       if (this.vars.map((v) => v.kind).join() === before) {
         for (const v of this.vars) v.kind ??= 'i32'; // never assigned: a declared, unused name
         return;
@@ -446,6 +587,8 @@ class Translator {
         const m = mathName(e);
         if (m === 'imul') return 'i32';
         if (m !== undefined) return 'f64';
+        const site = this.sites.get(e);
+        if (site !== undefined) return site.valued ? site.result.kind ?? 'i32' : fail(e, `the value of ${site.name}, which may return nothing`);
         const b = this.refs.get(e.callee);
         if (b === undefined || isVar(b) || b.kind !== 'import') return fail(e, 'a call of something other than an import or Math');
         if (b.result === 'void') return fail(e, 'the value of a call that returns nothing');
@@ -479,14 +622,51 @@ class Translator {
   // ---- emission --------------------------------------------------------------------------------
 
   private collectImports(node: A.Node): void {
+    for (const site of this.sites.values()) {
+      for (const st of site.body) this.collectImportsIn(st);
+    }
+    this.collectImportsIn(node);
+  }
+
+  private collectImportsIn(node: A.Node): void {
     walk(node, (n) => {
-      let b: Ref | undefined;
-      if (n.type === 'CallExpression') b = this.refs.get((n as A.CallExpression).callee);
-      else if (n.type === 'MemberExpression') b = this.bindingOf(n as A.MemberExpression);
-      if (b === undefined || isVar(b) || (b.kind !== 'import' && b.kind !== 'getter') || this.imported.has(b.name)) return;
-      const binding = b.kind === 'import' ? b : { kind: 'import' as const, name: b.name, args: [], result: b.result };
-      this.imported.set(b.name, { index: this.imported.size, binding });
+      if (n.type === 'CallExpression') {
+        const b = this.refs.get((n as A.CallExpression).callee);
+        if (b !== undefined && !isVar(b) && b.kind === 'import') this.callSignature(n as A.CallExpression, b);
+      } else if (n.type === 'MemberExpression') {
+        const b = this.bindingOf(n as A.MemberExpression);
+        if (b !== undefined && !isVar(b) && b.kind === 'getter' && !this.imported.has(b.name)) {
+          this.imported.set(b.name, { index: this.imported.size, use: { key: b.name, name: b.name, objects: [] }, params: [], result: b.result });
+        }
+      }
     });
+  }
+
+  /** The import a call goes to (registered on first sight), and each argument's wasm type or 'omit'. */
+  private callSignature(e: A.CallExpression, b: Extract<Binding, { kind: 'import' }>): { index: number; args: (Scalar | 'omit')[] } {
+    if (b.args !== undefined && e.arguments.length !== b.args.length) fail(e, `${b.name} called with ${e.arguments.length} arguments`);
+    const objects: (string | undefined)[] = [];
+    const args = e.arguments.map((a, i): Scalar | 'omit' => {
+      const r = a.type === 'Identifier' ? this.refs.get(a) : undefined;
+      const named = r !== undefined && !isVar(r) && r.kind !== 'const' && r.kind !== 'slot' && r.kind !== 'param';
+      const t = b.args?.[i] ?? (named ? 'omit' : 'f64');
+      if (t === 'omit') {
+        if (!named) fail(a, 'an omitted argument that is not a binding');
+        objects.push((a as A.Identifier).name);
+      } else {
+        if (b.args === undefined && this.kindOf(a) === 'bool') fail(a, 'a boolean argument of an import');
+        objects.push(undefined);
+      }
+      return t;
+    });
+    const key = b.args !== undefined ? b.name : `${b.name}(${objects.map((o) => o ?? '#').join(',')})`;
+    let entry = this.imported.get(key);
+    if (entry === undefined) {
+      const params = args.filter((a) => a !== 'omit').map((a) => (a === 'i32' ? I32 : F64));
+      entry = { index: this.imported.size, use: { key, name: b.name, objects }, params, result: b.result };
+      this.imported.set(key, entry);
+    }
+    return { index: entry.index, args };
   }
 
   private emitBody(body: readonly A.Statement[]): void {
@@ -546,12 +726,19 @@ class Translator {
         return;
       case 'BreakStatement': c.op(OP.br).u32(this.depth('break')); return;
       case 'ContinueStatement': c.op(OP.br).u32(this.depth('continue')); return;
-      case 'ReturnStatement':
+      case 'ReturnStatement': {
+        const site = this.returns.get(s);
+        if (site !== undefined) {
+          if (s.argument) { this.emitExpr(s.argument, site.result.kind!); c.op(OP.localSet).u32(site.result.local); }
+          c.op(OP.br).u32(this.depth(site.frame));
+          return;
+        }
         if (!s.argument) fail(s, 'a return without a value');
         this.emitExpr(s.argument, this.options.result);
         if (this.frames.includes('exit')) c.op(OP.localSet).u32(this.retLocal).op(OP.br).u32(this.depth('exit'));
-        else c.op(OP.return);
+        else { this.flushSlots(); c.op(OP.return); }
         return;
+      }
       case 'TryStatement': {
         // block $exit { try { body } catch_all { finally; rethrow } } finally; return $ret.
         // A return inside sets $ret and leaves through $exit.
@@ -560,11 +747,16 @@ class Translator {
         for (const x of s.block.body) this.emitStatement(x);
         c.op(OP.unreachable); // fell off the try: JS would go on past it, which the subset does not use
         c.op(OP.catchAll);
+        // Only an import throws: memory holds the slots as the import left them (the locals
+        // are from before the call).
+        this.reloadSlots();
         for (const x of s.finalizer!.body) this.emitStatement(x);
+        this.flushSlots();
         c.op(OP.rethrow).u32(0);
         c.op(OP.end); this.frames.pop();
         c.op(OP.end); this.frames.pop();
         for (const x of s.finalizer!.body) this.emitStatement(x);
+        this.flushSlots();
         c.op(OP.localGet).u32(this.retLocal).op(OP.return);
         return;
       }
@@ -594,6 +786,8 @@ class Translator {
         case 'UpdateExpression': this.emitUpdate(e, false); return;
         case 'SequenceExpression': for (const x of e.expressions) this.emitExpr(x, undefined); return;
         case 'CallExpression': {
+          const site = this.sites.get(e);
+          if (site !== undefined) { this.emitInline(site, undefined); return; }
           const b = this.refs.get(e.callee);
           if (b && !isVar(b) && b.kind === 'import' && b.result === 'void') { this.emitCall(e, b); return; }
           break;
@@ -639,8 +833,14 @@ class Translator {
       else if (k === 'u32') c.op(OP.f64ConvertI32U);
       return;
     }
-    // ToInt32
-    if (k === 'f64') c.op(OP.call).u32(this.toInt32Fn);
+    // ToInt32: |x| < 2^63 inline, the rest in toInt32Body's function.
+    if (k === 'f64') {
+      if (this.convertLocal < 0) this.convertLocal = this.newLocal(F64);
+      const t = this.convertLocal;
+      c.op(OP.localTee).u32(t).op(OP.f64Abs).f64Const(TWO63).op(OP.f64Lt, OP.if, I32);
+      c.op(OP.localGet).u32(t).fc(OP_FC.i64TruncSatF64S).op(OP.i32WrapI64, OP.else);
+      c.op(OP.localGet).u32(t).op(OP.call).u32(this.toInt32Fn).op(OP.end);
+    }
   }
 
   /** Emits e's value in its own kind's representation. */
@@ -740,12 +940,22 @@ class Translator {
         const m = mathName(e);
         if (m !== undefined && e.arguments.length !== (m === 'imul' ? 2 : 1)) fail(e, `Math.${m} with ${e.arguments.length} arguments`);
         if (m === 'imul') { this.emitExpr(e.arguments[0]!, 'i32'); this.emitExpr(e.arguments[1]!, 'i32'); c.op(OP.i32Mul); return; }
+        if (m === 'round') {
+          // JS rounds halves up, and keeps the sign of a zero result: copysign(floor(x) + (x - floor(x) >= 0.5), x).
+          const t = this.newLocal(F64);
+          this.emitExpr(e.arguments[0]!, 'f64');
+          c.op(OP.localTee).u32(t).op(OP.f64Floor, OP.localGet).u32(t).op(OP.localGet).u32(t).op(OP.f64Floor, OP.f64Sub);
+          c.f64Const(0.5).op(OP.f64Ge, OP.f64ConvertI32U, OP.f64Add, OP.localGet).u32(t).op(OP.f64Copysign);
+          return;
+        }
         if (m === 'floor' || m === 'trunc' || m === 'abs') {
           this.emitExpr(e.arguments[0]!, 'f64');
           c.op(m === 'floor' ? OP.f64Floor : m === 'trunc' ? OP.f64Trunc : OP.f64Abs);
           return;
         }
         if (m !== undefined) fail(e, `Math.${m}`);
+        const site = this.sites.get(e);
+        if (site !== undefined) { this.emitInline(site, k); return; }
         this.emitCall(e, this.refs.get(e.callee) as Extract<Binding, { kind: 'import' }>);
         return;
       }
@@ -763,11 +973,12 @@ class Translator {
         else c.i32Const(r.value);
         return;
       case 'slot':
-        c.i32Const(r.addr);
-        c.mem(r.type === 'i32' ? OP.i32Load : OP.f64Load, r.type === 'i32' ? 2 : 3);
+        c.op(OP.localGet).u32(this.slotLocals.get(r.addr)!.local);
         return;
       case 'getter':
+        this.flushSlots();
         c.op(OP.call).u32(this.imported.get(r.name)!.index);
+        this.reloadSlots();
         return;
       default: fail(node, `${r.kind} used as a number`);
     }
@@ -787,17 +998,11 @@ class Translator {
   }
 
   private emitCall(e: A.CallExpression, b: Extract<Binding, { kind: 'import' }>): void {
-    if (e.arguments.length !== b.args.length) fail(e, `${b.name} called with ${e.arguments.length} arguments`);
-    e.arguments.forEach((a, i) => {
-      const t = b.args[i]!;
-      if (t === 'omit') {
-        const r = a.type === 'Identifier' ? this.refs.get(a) : undefined;
-        if (r === undefined || isVar(r)) fail(a, 'an omitted argument that is not a binding');
-        return;
-      }
-      this.emitExpr(a, t);
-    });
-    this.code.op(OP.call).u32(this.imported.get(b.name)!.index);
+    const { index, args } = this.callSignature(e, b);
+    e.arguments.forEach((a, i) => { if (args[i] !== 'omit') this.emitExpr(a, args[i]!); });
+    this.flushSlots();
+    this.code.op(OP.call).u32(index);
+    this.reloadSlots();
   }
 
   /**
@@ -815,14 +1020,14 @@ class Translator {
         c.op(value ? OP.localTee : OP.localSet).u32(r.local);
         return;
       }
-      if (r.kind === 'slot') { this.store(c.i32Const(r.addr), r.type === 'i32' ? 'slot-i32' : 'f64', rhs, value); return; }
+      if (r.kind === 'slot') { this.storeSlot(r, rhs, value); return; }
       fail(target, 'an assignment to a binding');
     }
     if (target.type !== 'MemberExpression') fail(target, 'an assignment target');
     const b = this.bindingOf(target);
     if (b !== undefined && !isVar(b)) {
       if (b.kind !== 'slot') fail(target, 'an assignment to a binding');
-      this.store(c.i32Const(b.addr), b.type === 'i32' ? 'slot-i32' : 'f64', rhs, value);
+      this.storeSlot(b, rhs, value);
       return;
     }
     const at = this.elementAccess(target);
@@ -841,18 +1046,71 @@ class Translator {
    * JS does) or into a field slot ('slot-i32' holds int32 values only: a JS field keeps any
    * number, so a value the slot could not hold is refused).
    */
-  private store(c: Code, elem: Elem | 'slot-i32', rhs: A.Expression, value: boolean): void {
+  private store(c: Code, elem: Elem, rhs: A.Expression, value: boolean): void {
     const k = this.kindOf(rhs);
-    if (elem === 'slot-i32' && k !== 'i32') fail(rhs, 'a value other than an int32 into an int32 field');
-    if (elem === 'f64' && k === 'bool' && value) fail(rhs, 'a boolean into a number field');
     this.emitExpr(rhs, k === 'f64' ? 'f64' : 'i32-raw');
     let keep = -1;
     if (value) c.op(OP.localTee).u32(keep = this.newLocal(k === 'f64' ? F64 : I32));
-    const e: Elem = elem === 'slot-i32' ? 'i32' : elem;
-    this.convert(k, e === 'f64' ? 'f64' : 'i32');
-    const [op, align] = STORE[e];
+    this.convert(k, elem === 'f64' ? 'f64' : 'i32');
+    const [op, align] = STORE[elem];
     c.mem(op, align);
     if (value) c.op(OP.localGet).u32(keep);
+  }
+
+  /**
+   * A field slot takes rhs (into its local): an i32 slot holds int32 values only (a JS field keeps
+   * any number, so a value the slot could not hold is refused), an f64 slot any number.
+   */
+  private storeSlot(b: Extract<Binding, { kind: 'slot' }>, rhs: A.Expression, value: boolean): void {
+    const k = this.kindOf(rhs);
+    if (b.type === 'i32' && k !== 'i32') fail(rhs, 'a value other than an int32 into an int32 field');
+    if (b.type === 'f64' && k === 'bool') fail(rhs, 'a boolean into a number field');
+    const local = this.slotLocals.get(b.addr)!.local;
+    if (b.type === 'i32') {
+      this.emitExpr(rhs, 'i32');
+      this.code.op(value ? OP.localTee : OP.localSet).u32(local);
+      return;
+    }
+    // An f64 slot: the assignment's value is the right-hand side's, in its own kind.
+    this.emitExpr(rhs, k === 'f64' ? 'f64' : 'i32-raw');
+    let keep = -1;
+    if (value) this.code.op(OP.localTee).u32(keep = this.newLocal(k === 'f64' ? F64 : I32));
+    this.convert(k, 'f64');
+    this.code.op(OP.localSet).u32(local);
+    if (value) this.code.op(OP.localGet).u32(keep);
+  }
+
+  /** Every slot the function reads or writes (its own code and inlined bodies), with a local each. */
+  private findSlots(): void {
+    const visit = (n: A.Node): void => walk(n, (x) => {
+      let slot: Ref | undefined;
+      if (x.type === 'MemberExpression') slot = this.bindingOf(x as A.MemberExpression);
+      else if (x.type === 'Identifier') slot = this.refs.get(x);
+      if (slot === undefined || isVar(slot) || slot.kind !== 'slot') return;
+      if (!this.slotLocals.has(slot.addr)) this.slotLocals.set(slot.addr, { local: this.newLocal(slot.type === 'i32' ? I32 : F64), type: slot.type, written: false });
+    });
+    const written = (n: A.Node): void => walk(n, (x) => {
+      const target = x.type === 'AssignmentExpression' ? (x as A.AssignmentExpression).left : undefined;
+      if (target === undefined) return;
+      const slot = target.type === 'MemberExpression' ? this.bindingOf(target) : target.type === 'Identifier' ? this.refs.get(target) : undefined;
+      if (slot !== undefined && !isVar(slot) && slot.kind === 'slot') this.slotLocals.get(slot.addr)!.written = true;
+    });
+    const nodes: A.Node[] = [this.fn.body];
+    for (const site of this.sites.values()) nodes.push(...site.body);
+    for (const n of nodes) visit(n);
+    for (const n of nodes) written(n);
+  }
+
+  /** Written slots from their locals into memory (before JS may look). */
+  private flushSlots(): void {
+    for (const [addr, { local, type, written }] of this.slotLocals) {
+      if (written) this.code.i32Const(addr).op(OP.localGet).u32(local).mem(type === 'i32' ? OP.i32Store : OP.f64Store, type === 'i32' ? 2 : 3);
+    }
+  }
+
+  /** Every slot back into its local (after JS may have changed it). */
+  private reloadSlots(): void {
+    for (const [addr, { local, type }] of this.slotLocals) this.code.i32Const(addr).mem(type === 'i32' ? OP.i32Load : OP.f64Load, type === 'i32' ? 2 : 3).op(OP.localSet).u32(local);
   }
 
   private emitUpdate(e: A.UpdateExpression, value: boolean): void {

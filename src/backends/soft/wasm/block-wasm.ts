@@ -1,0 +1,291 @@
+/**
+ * The wasm tier: a hot block's function text (block-compile.ts blockFunctionText, the same text
+ * the JS tier compiles) translated to WebAssembly (js-to-wasm.ts), the executor helpers it calls
+ * translated in place where the translator takes their bodies, and run with the JS block's
+ * contract (BlockFn). Off unless TSVISOR_SOFT_WASM=N (compile after N runs): measured on the
+ * Linux boot it is slower than the JS tier today (see WASM_BLOCK_RUNS).
+ *
+ * What a block touches must be in the wasm memory: guest RAM is (arena.ts), and the vCPU's
+ * register file, segment bases and limits move into its arena slot when the vCPU first compiles
+ * a wasm block (the CPU object's typed arrays become views of the slot, so every tier shares
+ * them). The TLB keeps a mirror of its probe there (tlb.ts TlbMirror). The lazy flag record, which
+ * the JS tiers keep as object fields, is copied into the slot before a wasm block and back after
+ * it, and around every call a wasm block makes into JS.
+ */
+import type { Compiled } from '../../../x86/exec/compile.js';
+import type { Instruction } from '../../../x86/instruction.js';
+import { pairOut } from '../../../x86/exec/pair.js';
+import { wide } from '../../../x86/exec/wide.js';
+import { blockFunctionText, type BlockFn } from '../block-compile.js';
+import { BLOCK_HELPERS } from '../block-inline.js';
+import type { SoftCpu } from '../cpu.js';
+import type { PhysRegion } from '../memory.js';
+import { TLB_SIZE } from '../tlb.js';
+import { takeArenaSlot, wasmRamOf } from './arena.js';
+import { translateFunction, WasmUnsupported, type Binding, type ImportUse } from './js-to-wasm.js';
+
+/** Byte offsets in a vCPU's arena slot. */
+const REGS = 0, SEG_BASE = 256, SEG_READ = 320, SEG_WRITE = 384;
+const FLAG_BITS = 512, LF_OP = 516, CODE_GEN = 520, CPL = 524, LA57 = 528;
+const LF_A = 576, LF_AH = 584, LF_B = 592, LF_BH = 600, LF_R = 608, LF_RH = 616, INSTRET = 624;
+/** The helper modules' scratch objects' fields (half.hi, wide.w0...), 4 bytes each. */
+const SCRATCH = 640, SCRATCH_END = 1024;
+/** The TLB mirror: readS readU writeS writeU addr, TLB_SIZE doubles each. */
+const TLB = 1024;
+
+/**
+ * Helpers whose bodies the translator does not take are called in JS. Results: booleans where a
+ * helper returns one, else numbers (f64: a helper that returns a boolean the text uses as one,
+ * or nothing, under f64 makes the translator refuse or drop the value, never compute something else).
+ */
+const HELPER_RESULT: Readonly<Record<string, 'bool'>> = { condition: 'bool', conditionOf: 'bool', canonicalHigh: 'bool' };
+/**
+ * Helpers known to touch no scratch object (half, wide, shiftOut, pairOut), or to write only
+ * these: the arena's copy of those objects is synced around any other helper both ways.
+ */
+const SCRATCH_FREE = new Set(['effectiveAddress', 'condition', 'conditionOf', 'carry', 'writeCfOf', 'recordSzp', 'bit64', 'canonicalHigh', 'withinLimit']);
+const WRITES_SCRATCH: Readonly<Record<string, object>> = { shl64: pairOut, shr64: pairOut, sar64: pairOut, mulU32: wide, mulS32: wide, mulS64: wide };
+
+/** A vCPU's wasm state: its arena slot, the memory, and what block texts' names mean there. */
+export class WasmCpu {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  private readonly env: Record<string, Binding>;
+  /** Each scratch object's fields with their index in i32. */
+  private readonly scratchOf = new Map<object, { obj: Record<string, number>; field: string; at: number }[]>();
+
+  constructor(private readonly cpu: SoftCpu, readonly memory: WebAssembly.Memory, readonly slot: number) {
+    const buffer = memory.buffer;
+    this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    // The CPU's typed arrays move into the slot: every tier reads and writes these from now on.
+    const move = <T extends Int32Array | Float64Array>(from: T, at: number, make: (b: ArrayBufferLike, o: number, n: number) => T): T => {
+      const to = make(buffer, slot + at, from.length);
+      to.set(from as never);
+      return to;
+    };
+    const i32At = (b: ArrayBufferLike, o: number, n: number): Int32Array => new Int32Array(b, o, n);
+    const f64At = (b: ArrayBufferLike, o: number, n: number): Float64Array => new Float64Array(b, o, n);
+    cpu.regs = move(cpu.regs, REGS, i32At);
+    cpu.segBase = move(cpu.segBase, SEG_BASE, f64At);
+    cpu.segReadMax = move(cpu.segReadMax, SEG_READ, f64At);
+    cpu.segWriteMax = move(cpu.segWriteMax, SEG_WRITE, f64At);
+    const tags = (k: number): Float64Array => new Float64Array(buffer, slot + TLB + k * TLB_SIZE * 8, TLB_SIZE);
+    cpu.tlb.attachMirror({ buffer, readS: tags(0), readU: tags(1), writeS: tags(2), writeU: tags(3), addr: tags(4) });
+
+    const slotAt = (at: number, type: 'i32' | 'f64'): Binding => ({ kind: 'slot', addr: slot + at, type });
+    const array = (at: number, elem: 'i32' | 'f64'): Binding => ({ kind: 'array', base: slot + at, elem });
+    const env: Record<string, Binding> = {
+      budget: { kind: 'param', type: 'i32' },
+      cpu: {
+        kind: 'object', fields: {
+          regs: array(REGS, 'i32'), segBase: array(SEG_BASE, 'f64'), segReadMax: array(SEG_READ, 'f64'), segWriteMax: array(SEG_WRITE, 'f64'),
+          flagBits: slotAt(FLAG_BITS, 'i32'), lfOp: slotAt(LF_OP, 'i32'), codeGen: slotAt(CODE_GEN, 'i32'), cpl: slotAt(CPL, 'i32'),
+          la57: slotAt(LA57, 'i32'), instret: slotAt(INSTRET, 'f64'),
+          // The record's operands are int32 halves (lazy-flags.ts FlagState; flagsIn checks).
+          lfA: slotAt(LF_A, 'i32'), lfAh: slotAt(LF_AH, 'i32'), lfB: slotAt(LF_B, 'i32'), lfBh: slotAt(LF_BH, 'i32'),
+          lfR: slotAt(LF_R, 'i32'), lfRh: slotAt(LF_RH, 'i32'),
+          flags: { kind: 'getter', name: 'flags', result: 'i32' },
+          tlb: {
+            kind: 'object', fields: {
+              readS: array(TLB, 'f64'), readU: array(TLB + TLB_SIZE * 8, 'f64'),
+              writeS: array(TLB + 2 * TLB_SIZE * 8, 'f64'), writeU: array(TLB + 3 * TLB_SIZE * 8, 'f64'),
+              base: array(TLB + 4 * TLB_SIZE * 8, 'f64'),
+              i32: { kind: 'memory', elem: 'i32' }, u16: { kind: 'memory', elem: 'u16' }, u8: { kind: 'memory', elem: 'u8' },
+            },
+          },
+        },
+      },
+    };
+    let at = SCRATCH;
+    for (const [name, value] of Object.entries(BLOCK_HELPERS)) {
+      if (typeof value === 'number' || typeof value === 'boolean') env[name] = { kind: 'const', value };
+      else if (typeof value === 'function') {
+        // Translated in place of each call (the JS tier relies on TurboFan to inline the calls
+        // its text keeps), or called in JS where a body is outside the translator's subset.
+        env[name] = { kind: 'inline', name, source: value.toString(), fallback: { kind: 'import', name, result: HELPER_RESULT[name] ?? 'f64' } };
+      }
+      else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
+        const fields: Record<string, Binding> = {};
+        const list: { obj: Record<string, number>; field: string; at: number }[] = [];
+        for (const field of Object.keys(value)) {
+          if (at >= SCRATCH_END) throw new Error('wasm tier: scratch objects outgrow their arena area');
+          // int32 slots: the helpers' scratch outputs are 32-bit words and bits (a block that would
+          // store anything else into one is refused by the translator; JS writes are checked).
+          fields[field] = slotAt(at, 'i32');
+          list.push({ obj: value as Record<string, number>, field, at: (slot + at) >> 2 });
+          at += 4;
+        }
+        env[name] = { kind: 'object', fields };
+        this.scratchOf.set(value, list);
+      }
+    }
+    this.env = env;
+  }
+
+  /** The CPU object's flag record and counters into the arena (before wasm runs). */
+  flagsIn(): void {
+    const c = this.cpu, i = this.i32, s = this.slot;
+    const a = c.lfA, ah = c.lfAh, b = c.lfB, bh = c.lfBh, r = c.lfR, rh = c.lfRh;
+    if (((a | 0) !== a) || ((ah | 0) !== ah) || ((b | 0) !== b) || ((bh | 0) !== bh) || ((r | 0) !== r) || ((rh | 0) !== rh)) {
+      throw new Error(`wasm tier: a flag record field is not an int32 (${[a, ah, b, bh, r, rh].join(' ')})`);
+    }
+    i[(s + FLAG_BITS) >> 2] = c.flagBits; i[(s + LF_OP) >> 2] = c.lfOp; i[(s + CODE_GEN) >> 2] = c.codeGen;
+    i[(s + LF_A) >> 2] = a; i[(s + LF_AH) >> 2] = ah; i[(s + LF_B) >> 2] = b; i[(s + LF_BH) >> 2] = bh;
+    i[(s + LF_R) >> 2] = r; i[(s + LF_RH) >> 2] = rh;
+  }
+
+  /** The arena's flag record back into the CPU object (after wasm ran, or before it calls JS). */
+  flagsOut(): void {
+    const c = this.cpu, i = this.i32, s = this.slot;
+    c.flagBits = i[(s + FLAG_BITS) >> 2]!; c.lfOp = i[(s + LF_OP) >> 2]!;
+    c.lfA = i[(s + LF_A) >> 2]!; c.lfAh = i[(s + LF_AH) >> 2]!; c.lfB = i[(s + LF_B) >> 2]!; c.lfBh = i[(s + LF_BH) >> 2]!;
+    c.lfR = i[(s + LF_R) >> 2]!; c.lfRh = i[(s + LF_RH) >> 2]!;
+  }
+
+  /** The arena's copy of the scratch objects into the objects (before a helper that may read them). */
+  private scratchOut(): void {
+    for (const list of this.scratchOf.values()) for (const x of list) x.obj[x.field] = this.i32[x.at]!;
+  }
+
+  /** The scratch objects into the arena (after a helper that may have written them). */
+  private scratchIn(): void {
+    for (const list of this.scratchOf.values()) for (const x of list) this.i32[x.at] = scratchWord(x);
+  }
+
+  /** The block as a wasm BlockFn, or undefined when its text is outside what the translator takes. */
+  compile(insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
+    const env: Record<string, Binding> = { ...this.env };
+    for (let k = 0; k < insns.length; k++) {
+      env[`f${k}`] = { kind: 'import', name: `f${k}`, result: 'bool' };
+      env[`I${k}`] = { kind: 'object', fields: {} };
+    }
+    const pages = this.memory.buffer.byteLength / 65536;
+    let run: (budget: number) => number;
+    try {
+      const t = translateFunction(blockFunctionText(insns, false), { env, result: 'i32', memory: { min: pages, max: pages, shared: true } });
+      const imports: Record<string, unknown> = { memory: this.memory };
+      for (const use of t.imports) imports[use.key] = this.importFor(use, insns, fns);
+      run = new WebAssembly.Instance(new WebAssembly.Module(t.bytes), { env: imports }).exports['run'] as typeof run;
+    } catch (e) {
+      if (e instanceof WasmUnsupported) return undefined;
+      throw e;
+    }
+    const cpu = this.cpu, i = this.i32, f = this.f64, s = this.slot;
+    const la57 = (s + LA57) >> 2, cpl = (s + CPL) >> 2, instret = (s + INSTRET) >> 3;
+    return (_: SoftCpu, budget: number): number => {
+      this.flagsIn();
+      i[cpl] = cpu.cpl; i[la57] = (cpu as { la57?: boolean }).la57 ? 1 : 0; f[instret] = 0;
+      try {
+        return run(budget);
+      } finally {
+        this.flagsOut();
+        cpu.instret += f[instret]!;
+      }
+    };
+  }
+
+  /** The JS function behind one import of a block module. */
+  private importFor(use: ImportUse, insns: readonly Instruction[], fns: readonly Compiled[]): (...args: number[]) => unknown {
+    const cpu = this.cpu;
+    const object = (name: string | undefined): unknown => {
+      if (name === 'cpu') return cpu;
+      if (name !== undefined && /^I\d+$/.test(name)) return insns[Number(name.slice(1))];
+      throw new Error(`wasm tier: no object ${name} for ${use.key}`);
+    };
+    if (use.key === 'flags') return () => { this.flagsOut(); const v = cpu.flags; this.flagsIn(); return v; };
+    const closure = /^f(\d+)$/.exec(use.name);
+    if (closure) {
+      // A closure may read and write anything: the flag record both ways, decoded code (codeGen).
+      const fn = fns[Number(closure[1])]!;
+      return () => { this.flagsOut(); try { return fn(cpu); } finally { this.flagsIn(); } };
+    }
+    const helper = (BLOCK_HELPERS as Record<string, unknown>)[use.name] as (...a: unknown[]) => unknown;
+    const call = bindObjects(helper, use.objects.map((name) => (name === undefined ? NUMBER : object(name))));
+    // A helper given the CPU may read or write its flag record: it goes to the object and back.
+    const flags = use.objects.includes('cpu');
+    const written = this.scratchOf.get(WRITES_SCRATCH[use.name] ?? {});
+    const i = this.i32;
+    if (written === undefined && !SCRATCH_FREE.has(use.name)) {
+      return (a, b, c, d, e) => {
+        this.scratchOut();
+        if (flags) this.flagsOut();
+        try { return call(a, b, c, d, e); } finally { if (flags) this.flagsIn(); this.scratchIn(); }
+      };
+    }
+    if (flags) return (a, b, c, d, e) => { this.flagsOut(); try { return call(a, b, c, d, e); } finally { this.flagsIn(); } };
+    if (written !== undefined) return (a, b, c, d, e) => { const r = call(a, b, c, d, e); for (const x of written) i[x.at] = scratchWord(x); return r; };
+    return call;
+  }
+}
+
+/** A scratch object field's value as the arena's int32 slot holds it (anything else is a tier bug). */
+function scratchWord(x: { obj: Record<string, number>; field: string }): number {
+  const v = x.obj[x.field]!;
+  if ((v | 0) !== v) throw new Error(`wasm tier: scratch field ${x.field} holds ${v}, not an int32`);
+  return v;
+}
+
+/** Where a helper call's argument is a number the wasm call passes. */
+const NUMBER = Symbol('number argument');
+
+/** Numbers pass through wasm calls; helpers take at most 5 of them. */
+type NumberCall = (a?: number, b?: number, c?: number, d?: number, e?: number) => unknown;
+
+/**
+ * helper with its object arguments (fixed[i], or NUMBER for a number the wasm call passes) put
+ * back, without building an argument array per call for the usual shapes.
+ */
+function bindObjects(helper: (...a: unknown[]) => unknown, fixed: readonly unknown[]): NumberCall {
+  const numbers = fixed.filter((o) => o === NUMBER).length;
+  if (numbers > 5) throw new Error('wasm tier: a helper with more than 5 number arguments');
+  const lead = fixed.findIndex((o) => o === NUMBER);
+  const objectsFirst = lead < 0 || fixed.slice(lead).every((o) => o === NUMBER);
+  const n = lead < 0 ? fixed.length : lead;
+  if (objectsFirst && n === 0) return (a, b, c, d, e) => helper(a, b, c, d, e);
+  if (objectsFirst && n === 1) { const o = fixed[0]; return (a, b, c, d, e) => helper(o, a, b, c, d, e); }
+  if (objectsFirst && n === 2) { const o = fixed[0], p = fixed[1]; return (a, b, c, d, e) => helper(o, p, a, b, c, d, e); }
+  return (...args) => {
+    const full: unknown[] = [];
+    let k = 0;
+    for (const o of fixed) full.push(o === NUMBER ? args[k++] : o);
+    return helper(...full);
+  };
+}
+
+/** The vCPU's wasm state, made on first use; undefined where its RAM is not a wasm memory or no arena slot is left. */
+export function wasmCpuOf(cpu: SoftCpu): WasmCpu | undefined {
+  // Blocks reach only the memory their arena is in: the largest mapped one (the guest's RAM).
+  let best: PhysRegion | undefined;
+  for (const r of cpu.phys.regions) if (best === undefined || r.size > best.size) best = r;
+  const ram = best && wasmRamOf(best.memory.bytes.buffer);
+  const slot = ram && takeArenaSlot(ram);
+  return ram === undefined || slot === undefined ? undefined : new WasmCpu(cpu, ram.memory, slot);
+}
+
+/**
+ * Runs of a block before it is compiled to wasm (a block the translator refuses waits for
+ * HOT_BLOCK_RUNS and the JS tier). Off by default: the Linux boot to `Run /init` took 57 s of
+ * CPU with N = 1000, 76 s with 4000 and 72 s with 16000, against 32 s with the JS tier alone
+ * (bench/p5-boot-inthread.ts). Compiling is cheaper than TurboFan, but each wasm block call
+ * crosses from JS into wasm, copies the flag record both ways and loads and stores the slots
+ * it uses, and the code, with doubles where JS numbers need them, runs slower than TurboFan's.
+ */
+export let WASM_BLOCK_RUNS = wasmRunsFromEnv(typeof process !== 'undefined' ? process.env['TSVISOR_SOFT_WASM'] : undefined);
+
+/** TSVISOR_SOFT_WASM: unset or 0, no wasm tier; N > 0, blocks compile to wasm after N runs. */
+function wasmRunsFromEnv(v: string | undefined): number {
+  const n = v === undefined ? 0 : Number(v);
+  return Number.isInteger(n) && n > 0 ? n : Infinity;
+}
+
+/** Sets WASM_BLOCK_RUNS for CPUs made from now on (tests; Infinity: no wasm tier). */
+export function setWasmBlockRuns(n: number): void {
+  WASM_BLOCK_RUNS = n;
+}
+
+/** The block compiled to wasm for cpu, or undefined (no wasm memory or arena slot, or a text the translator refuses). */
+export function compileWasmBlock(cpu: SoftCpu, insns: readonly Instruction[], fns: readonly Compiled[]): BlockFn | undefined {
+  if (cpu.wasm === undefined) cpu.wasm = wasmCpuOf(cpu) ?? null;
+  return cpu.wasm === null ? undefined : cpu.wasm.compile(insns, fns);
+}
