@@ -30,6 +30,12 @@ test('pooled groups compute what the original groups compute', () => {
   for (const g of groups) assert.doesNotMatch(g, /\b(const|let)\b/);
 });
 
+test('a declarator without an initializer starts undefined, not with what its pooled name held before', () => {
+  const { groups, pool } = poolLocals(['{ const a = 7; out.a = a; }', '{ let b, c = 2; out.b = b; out.c = c; }']);
+  assert.deepEqual(run(groups, pool), { a: 7, b: undefined, c: 2 });
+  assert.match(groups[1]!, /\$t0 = undefined, \$t1 = 2/);
+});
+
 test('a declaration outside the group\'s braces is refused (its name would leak into the next group)', () => {
   assert.throws(() => poolLocals(['const a = 1;']), /declared outside braces/);
 });

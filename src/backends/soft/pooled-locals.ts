@@ -30,15 +30,21 @@ const TOKEN = /[A-Za-z_$][\w$]*|\d[\w.]*|\s+|[^]/g;
 function renameGroup(text: string): { text: string; count: number } {
   const scopes: Map<string, string>[] = [new Map()];
   let count = 0, declaring = false, expectName = false, depth = 0, prev = '';
+  // A declarator without an initializer becomes `x = undefined` (as `let x;` starts it), not a
+  // bare `x`: a read there would keep the pooled name's previous value alive up to it, into the
+  // engine's deoptimisation states and, in a region's loop, around the loop.
+  let bare = false;
   let out = '';
   for (const m of text.matchAll(TOKEN)) {
     const t = m[0];
     if (/^\s/.test(t)) { out += t; continue; }
+    if (bare && (t === ',' || t === ';')) out += ' = undefined';
+    bare = false;
     const isName = /^[A-Za-z_$]/.test(t) && prev !== '.';
     if (isName && (t === 'const' || t === 'let')) {
       declaring = true; expectName = true; depth = 0;
       prev = t;
-      continue; // the declaration becomes an assignment (a bare `let x;` a no-op `x;`)
+      continue; // the declaration becomes an assignment
     }
     if (isName && expectName) {
       // A group's names never reach the next group (whose pool names are the same): every
@@ -48,6 +54,7 @@ function renameGroup(text: string): { text: string; count: number } {
       scopes[scopes.length - 1]!.set(t, pooled);
       out += pooled;
       expectName = false;
+      bare = true;
     } else if (isName) {
       let found: string | undefined;
       for (let s = scopes.length - 1; s >= 0 && found === undefined; s--) found = scopes[s]!.get(t);
