@@ -1,8 +1,9 @@
 /**
  * Differential fuzz of the soft CPU's execution tiers: each random program (random-program.ts)
- * runs from the same state and RAM three times: interpreter only (fetch + execute, one
- * instruction at a time), blocks of per-instruction compiled forms, and blocks compiled to one
- * function after 1-3 runs. After every exit (faults reach a HLT per vector and are resumed
+ * runs from the same state and RAM four times: interpreter only (fetch + execute, one
+ * instruction at a time), blocks of per-instruction compiled forms, blocks compiled to one
+ * function after 1-3 runs (in every other case as regions: the hot blocks of a page that branch
+ * to each other in one function, region.ts), and blocks compiled to wasm. After every exit (faults reach a HLT per vector and are resumed
  * past the faulting instruction; port I/O and MMIO are skipped) the exit, the whole vCPU state
  * (TSC = instructions retired included) and the low RAM must be identical, and all RAM at the end.
  * TSVISOR_SEED replays a run; TSVISOR_BLOCK_FUZZ sets the number of cases (default 240).
@@ -25,7 +26,7 @@ const MAX_EXITS = 30;
 /** Instructions per run() call: loops that lost their counter end here. */
 const RUN_BOUND = 4000;
 
-interface Tier { name: string; interpretOnly: boolean; hotBlockRuns: number; wasmBlockRuns: number }
+interface Tier { name: string; interpretOnly: boolean; hotBlockRuns: number; wasmBlockRuns: number; regions?: boolean }
 
 interface Case { mode: Mode; cpl: 0 | 3; prog: Program; image: Uint8Array; state: VcpuStateInput; slice: number }
 
@@ -133,7 +134,7 @@ function resumeAfterFault(cpu: SoftVcpu, c: Case, vector: number, ram: Uint8Arra
 }
 
 /** Runs the case on one tier; returns one line per exit and the final RAM. */
-function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram: Uint8Array; compiled: number; retired: number } {
+function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram: Uint8Array; compiled: number; regions: number; retired: number } {
   const backend = openSoftBackend();
   const m = backend.createMachine();
   mem.bytes.set(c.image);
@@ -142,9 +143,10 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
   cpu.cpu.interpretOnly = tier.interpretOnly;
   cpu.cpu.hotBlockRuns = tier.hotBlockRuns;
   cpu.cpu.wasmBlockRuns = tier.wasmBlockRuns;
+  cpu.cpu.regions = tier.regions ?? false;
   cpu.setState(c.state, State.ALL);
   const trace: string[] = [];
-  let compiled = 0, retired = 0;
+  let compiled = 0, regions = 0, retired = 0;
   const saved = RUN_SLICE;
   setRunSlice(c.slice);
   try {
@@ -165,12 +167,17 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
     }
   } finally {
     setRunSlice(saved);
-    for (const page of cpu.cpu.codeCache.values()) for (const b of page.blocks.values()) if (b.fn !== undefined) compiled++;
+    for (const page of cpu.cpu.codeCache.values()) {
+      for (const b of page.blocks.values()) {
+        if (b.fn !== undefined) compiled++;
+        if (b.region !== undefined) regions++;
+      }
+    }
     retired = cpu.cpu.instret;
     m.destroy();
     backend.close();
   }
-  return { trace, ram: mem.bytes.slice(), compiled, retired };
+  return { trace, ram: mem.bytes.slice(), compiled, regions, retired };
 }
 
 function codegenAllowed(): boolean {
@@ -188,7 +195,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
   const rng = new Rng(seed);
   const mem: GuestMemory = { bytes: new Uint8Array(new SharedArrayBuffer(LAYOUT.ram)), size: LAYOUT.ram };
   const exits = new Map<string, number>();
-  let compiledBlocks = 0, wasmBlocks = 0, retired = 0;
+  let compiledBlocks = 0, regions = 0, wasmBlocks = 0, retired = 0;
   const wasmBackend = openSoftBackend();
   for (let k = 0; k < CASES; k++) {
     const mode = ([16, 32, 64] as const)[k % 3]!;
@@ -196,7 +203,8 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
     const tiers: Tier[] = [
       { name: 'interpreter', interpretOnly: true, hotBlockRuns: Infinity, wasmBlockRuns: Infinity },
       { name: 'per-instruction blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: Infinity },
-      { name: 'compiled blocks', interpretOnly: false, hotBlockRuns: 1 + rng.int(3), wasmBlockRuns: Infinity },
+      // Every other case, hot blocks take the blocks of their page they branch to (regions).
+      { name: 'compiled blocks', interpretOnly: false, hotBlockRuns: 1 + rng.int(3), wasmBlockRuns: Infinity, regions: k % 2 === 1 },
       { name: 'wasm blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: 1 + rng.int(3) },
     ];
     const ref = runTier(c, tiers[0]!, mem);
@@ -216,6 +224,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       const diff = ref.ram.findIndex((b, i) => got.ram[i] !== b);
       assert.equal(diff, -1, `${where}: RAM differs at 0x${diff.toString(16)}\n program: ${hexBytes(c.prog.bytes)}`);
       if (tier === tiers[2]) compiledBlocks += got.compiled;
+      if (tier === tiers[2]) regions += got.regions;
       if (tier === tiers[3]) wasmBlocks += got.compiled;
     }
     retired += ref.retired;
@@ -224,7 +233,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       exits.set(reason, (exits.get(reason) ?? 0) + 1);
     }
   }
-  console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled, ${wasmBlocks} to wasm, exits ${json([...exits])}`);
+  console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled (${regions} as regions of several), ${wasmBlocks} to wasm, exits ${json([...exits])}`);
   // The programs must reach the paths this test is for: faults, MMIO, port I/O, the end. Port I/O
   // comes in about one case in ten: a short run (no-codegen.test.ts: 45 cases) may miss it by
   // chance (seed 820931380), so the check needs the default number of cases.
@@ -232,6 +241,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
   // Where code generation from strings is disallowed (no-codegen.test.ts runs this file so) no
   // block compiles, and the per-instruction tiers must still agree with the interpreter.
   if (codegenAllowed()) assert.ok(compiledBlocks > CASES, `seed ${seed}: only ${compiledBlocks} blocks were compiled`);
+  if (codegenAllowed() && CASES >= 200) assert.ok(regions > 0, `seed ${seed}: no region formed`);
   else assert.equal(compiledBlocks, 0);
   assert.ok(wasmBlocks > CASES / 2, `seed ${seed}: only ${wasmBlocks} blocks were compiled to wasm`);
 });

@@ -161,7 +161,7 @@ function mapWindow(ctx: BlockContext): void {
  */
 function runLikeTheLoop(fn: BlockFn, ctx: BlockContext, insns: readonly Instruction[], fns: readonly Compiled[]): string {
   const before = ctx.instret;
-  const r = fn(ctx as unknown as SoftCpu, fns.length);
+  const r = fn(ctx as unknown as SoftCpu, fns.length, 0);
   if (r >= 0) return `returned ${r}`;
   for (let k = settleDecline(ctx, insns, before, r); k < fns.length; k++) {
     if (!fns[k]!(ctx)) return `declined ${k}`;

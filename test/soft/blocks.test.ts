@@ -9,39 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { State, type VcpuStateInput, type VmExit } from '../../src/index.js';
+import type { VcpuStateInput } from '../../src/index.js';
 import { longModeState, realModeState, resetState } from '../../src/x86/boot-state.js';
 import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
 import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../../src/backends/soft/block-compile.js';
 import { guestBinary } from '../support.js';
-import { load, longMode, setGate64, softVm, type SoftVm } from './vm.js';
-
-interface Trace { exits: string[]; gprs: string; tsc: bigint }
-
-/** Runs to OUT 0xf4 (or 0x501), answering memory reads with a counter and I/O with nothing. */
-function trace(vm: SoftVm, state: VcpuStateInput): Trace {
-  vm.cpu.setState(state);
-  const exits: string[] = [];
-  let reads = 0;
-  for (let n = 0; n < 1000; n++) {
-    const e: VmExit = vm.cpu.run();
-    if (e.reason === 'memory') {
-      exits.push(`memory ${e.gpa.toString(16)} ${e.write} ${e.size} [${Array.from(e.instBytes).join(' ')}]`);
-      vm.cpu.assistMem(e, (req) => { if (!req.write) req.data.set([++reads, 0, 0, 0].slice(0, req.size)); });
-      continue;
-    }
-    if (e.reason === 'io') {
-      exits.push(`io ${e.port.toString(16)} ${Array.from(e.data).join(' ')}`);
-      if (e.port === 0xf4 || e.port === 0x501) break;
-      vm.cpu.assistIo(e, () => {});
-      continue;
-    }
-    exits.push(e.reason);
-    break;
-  }
-  const g = vm.cpu.getState(State.GPRS).gprs!;
-  return { exits, gprs: JSON.stringify(g, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v)), tsc: vm.cpu.getState(State.MSRS).msrs!.tsc! };
-}
+import { load, longMode, setGate64, softVm, trace, type SoftVm, type Trace } from './vm.js';
 
 /**
  * The same guest with blocks compiled (default slice; blocks compiled after 4 runs, so these

@@ -266,7 +266,8 @@ class Gen {
 
 /**
  * A program of about n items ending in HLT: straight-line runs, forward branches, counted loops
- * (LOOP or DEC eCX + JNZ back to the body's start) and CALL +0 / POP pairs.
+ * (LOOP or DEC eCX + JNZ back to the body's start; a body may branch forward) and CALL +0 / POP
+ * pairs.
  */
 export function randomProgram(rng: Rng, mode: Mode, n: number): Program {
   const g = new Gen(rng, mode, n * 4);
@@ -278,7 +279,11 @@ export function randomProgram(rng: Rng, mode: Mode, n: number): Program {
       const start = g.items.length;
       const body = 1 + rng.int(6);
       g.inLoop = true;
-      for (let i = 0; i < body; i++) g.instruction();
+      // Some bodies branch forward inside themselves (or out): loops of several blocks.
+      for (let i = 0; i < body; i++) {
+        if (rng.int(4) === 0) g.forwardBranch();
+        else g.instruction();
+      }
       g.inLoop = false;
       const edge = rng.int(4);
       // LOOP, LOOPE/LOOPNE (they read ZF the body left, lazily computed or not), or DEC + JNZ.

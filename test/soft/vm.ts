@@ -62,3 +62,30 @@ export function setGate64(vm: SoftVm, idtBase: number, vector: number, handler: 
   g.setUint16(6, (handler >>> 16) & 0xffff, true);
   g.setUint32(8, Math.floor(handler / 2 ** 32), true);
 }
+
+export interface Trace { exits: string[]; gprs: string; tsc: bigint }
+
+/** Runs to OUT 0xf4 (or 0x501), answering memory reads with a counter and I/O with nothing. */
+export function trace(vm: SoftVm, state: VcpuStateInput): Trace {
+  vm.cpu.setState(state);
+  const exits: string[] = [];
+  let reads = 0;
+  for (let n = 0; n < 1000; n++) {
+    const e: VmExit = vm.cpu.run();
+    if (e.reason === 'memory') {
+      exits.push(`memory ${e.gpa.toString(16)} ${e.write} ${e.size} [${Array.from(e.instBytes).join(' ')}]`);
+      vm.cpu.assistMem(e, (req) => { if (!req.write) req.data.set([++reads, 0, 0, 0].slice(0, req.size)); });
+      continue;
+    }
+    if (e.reason === 'io') {
+      exits.push(`io ${e.port.toString(16)} ${Array.from(e.data).join(' ')}`);
+      if (e.port === 0xf4 || e.port === 0x501) break;
+      vm.cpu.assistIo(e, () => {});
+      continue;
+    }
+    exits.push(e.reason);
+    break;
+  }
+  const g = vm.cpu.getState(State.GPRS).gprs!;
+  return { exits, gprs: JSON.stringify(g, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString(16) : v)), tsc: vm.cpu.getState(State.MSRS).msrs!.tsc! };
+}

@@ -33,7 +33,11 @@ import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, DECLINE, inli
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
-export type BlockFn = (cpu: SoftCpu, budget: number) => number;
+/**
+ * A compiled block or region: entry is the index of the region's block to start at (see
+ * compileRegion); a block's own function has one block and ignores it.
+ */
+export type BlockFn = (cpu: SoftCpu, budget: number, entry: number) => number;
 
 /**
  * Runs of a block before it is compiled. Compiling costs ~0.1 ms here, and the engine then
@@ -93,10 +97,19 @@ export function blockFunctionText(insns: readonly Instruction[], pool: boolean):
   const memory = blockStatements(insns, body);
   if (loops) body.push(`    if ($g${RIP_LO} !== s0 || $g${RIP_LO + 1} !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`);
   const pooled = pool ? poolLocals(body) : { groups: body, pool: [] };
-  const { text, cached, save } = registersInLocals(pooled.groups.join('\n'));
-  const lines = ['function block(cpu, budget) {', '  const g = cpu.codeGen;', '  let k = 0, live = true;'];
-  if (pooled.pool.length !== 0) lines.push(`  let ${pooled.pool.join(', ')};`);
-  lines.push(`  const rf = cpu.regs, s0 = rf[${RIP_LO}], s1 = rf[${RIP_LO + 1}];`);
+  const text = pooled.groups.join('\n');
+  return functionText(loops ? `    for (;;) {\n${text}\n    }` : `${text}\n    return k;`, memory, pooled.pool, { s0: `rf[${RIP_LO}]`, region: false });
+}
+
+/**
+ * The function around a block's or a region's statements (text): the register locals, the TLB
+ * and segment names the statements use, and the finally that stores the registers and the count.
+ */
+function functionText(statements: string, memory: boolean, pool: readonly string[], o: { s0: string; region: boolean }): string {
+  const { text, cached, save } = registersInLocals(statements);
+  const lines = [`function block(cpu, budget${o.region ? ', entry' : ''}) {`, '  const g = cpu.codeGen;', `  let k = 0, live = true${o.region ? ', at = entry, kb = 0, nx = 0' : ''};`];
+  if (pool.length !== 0) lines.push(`  let ${pool.join(', ')};`);
+  lines.push(`  const rf = cpu.regs, s0 = ${o.s0}, s1 = rf[${RIP_LO + 1}];`);
   if (cached.length !== 0) lines.push(`  let ${cached.map((i) => `$g${i} = rf[${i}]`).join(', ')};`);
   // Inlined memory accesses probe the TLB through these (CPL cannot change inside a block: what
   // changes it is a system instruction, which ends the block).
@@ -111,12 +124,94 @@ export function blockFunctionText(insns: readonly Instruction[], pool: boolean):
   if (segments.length !== 0) {
     lines.push(`  const ${segments.map((v) => `${v} = cpu.${SEG_FIELD[v.slice(2, -1) as keyof typeof SEG_FIELD]}[${v.slice(-1)}]`).join(', ')};`);
   }
-  lines.push('  try {');
-  if (loops) lines.push('    for (;;) {');
-  lines.push(text);
-  lines.push(loops ? '    }' : '    return k;');
-  lines.push('  } finally {', `    if (live) { ${save} }`, '    cpu.instret += k;', '  }', '}');
+  lines.push('  try {', text, '  } finally {', `    if (live) { ${save} }`, '    cpu.instret += k;');
+  if (o.region) lines.push('    cpu.regionAt = at; cpu.regionKb = kb;');
+  lines.push('  }', '}');
   return lines.join('\n');
+}
+
+/**
+ * A block of a region, for blockStatements: its offset from the region's base (s0), the prefix
+ * of its closure and instruction names, and the text of its last instruction (ending at end)
+ * when that is a branch the region takes itself (undefined: the block compiler's own).
+ */
+interface RegionPart {
+  base: number;
+  prefix: string;
+  branch(insn: Instruction, end: number): string | undefined;
+}
+
+/** A block of a region: its instructions, their closures, and its offset in the region's page. */
+export interface RegionBlock { insns: readonly Instruction[]; fns: readonly Compiled[]; off: number }
+
+/**
+ * A region: blocks of one page of 64-bit code (region.ts picks them) as one function,
+ * fn(cpu, budget, entry), that starts at blocks[entry] (RIP there) and takes the branches
+ * between them itself. Contract as compileBlock's, with these differences. A block of the
+ * region that ends in a Jcc or JMP rel to another goes on with it (a loop while the budget holds
+ * and no decoded code was dropped); any other end leaves, RIP exact. Each call, as it returns or
+ * throws, sets cpu.regionAt to the index of the block it was in and cpu.regionKb to the count R
+ * had when that block began: the instruction it stopped at is index R - regionKb of that block,
+ * and it ran that block to its end exactly when that index is the block's length. A decline
+ * leaves RIP at the page's start (settleRegionDecline).
+ */
+export function compileRegion(blocks: readonly RegionBlock[]): BlockFn | undefined {
+  if (!codegenAllowed) return undefined;
+  const lines: string[] = [];
+  blocks.forEach((b, j) => {
+    for (let k = 0; k < b.fns.length; k++) lines.push(`const f${j}_${k} = fns[${j}][${k}], I${j}_${k} = insns[${j}][${k}];`);
+  });
+  for (const name of Object.keys(BLOCK_HELPERS)) lines.push(`const ${name} = helpers.${name};`);
+  lines.push(`return ${regionFunctionText(blocks)};`);
+  return instantiate(lines, blocks.map((b) => b.fns), blocks.map((b) => b.insns));
+}
+
+/** After a region's function returned r < 0: settleDecline's work for the block it declined in. */
+export function settleRegionDecline(cpu: { instret: number; regs: Int32Array; regionAt: number; regionKb: number }, blocks: readonly RegionBlock[], before: number, r: number): number {
+  cpu.instret += -r - 1;
+  const b = blocks[cpu.regionAt]!, i = cpu.instret - before - cpu.regionKb;
+  let at = b.off;
+  for (let j = 0; j < i; j++) at += b.insns[j]!.length;
+  cpu.regs[RIP_LO] = (cpu.regs[RIP_LO]! + at) | 0;
+  return i;
+}
+
+/** compileRegion's function text (free names: f<j>_<k>, I<j>_<k> and BLOCK_HELPERS'). */
+export function regionFunctionText(blocks: readonly RegionBlock[]): string {
+  const label = new Map(blocks.map((b, j) => [b.off, j]));
+  // Every way out after a branch goes through one exit (below the switch) with the target's
+  // offset in nx: the arithmetic that sets RIP is then code the engine has seen run, where an
+  // exit of its own per branch and target would deoptimise the region the first time it is
+  // taken (a budget running out, a branch that had not gone that way before).
+  const branch = (insn: Instruction, end: number): string | undefined => {
+    const kind = directBranch(insn);
+    if (kind === undefined || insn.mode !== 64 || insn.opSize !== 8) return undefined;
+    const go = (t: number): string => {
+      const j = label.get(t);
+      if (j === undefined) return `k++; nx = ${t}; break;`;
+      return `k++; if (cpu.codeGen !== g || k + ${blocks[j]!.insns.length} > budget) { nx = ${t}; break; } at = ${j}; kb = k; continue;`;
+    };
+    const target = end + (insn.imm | 0);
+    return kind === 'jmp' ? go(target) : conditionText(insn.opcode & 15, (v) => `if (${v}) { ${go(target)} } else { ${go(end)} }`);
+  };
+  // Each block's statements, pooled together (one pool for the function), then put in its case.
+  const body: string[] = [], starts: number[] = [];
+  let memory = false;
+  blocks.forEach((b, j) => {
+    starts.push(body.length);
+    memory = blockStatements(b.insns, body, { base: b.off, prefix: `${j}_`, branch }) || memory;
+    body.push('    return k;');
+  });
+  starts.push(body.length);
+  const pooled = poolLocals(body);
+  const cases = blocks.map((_, j) => `    case ${j}: {\n${pooled.groups.slice(starts[j], starts[j + 1]).join('\n')}\n    }`);
+  // The exit after a branch: RIP at its target, or (a target whose low half would carry, out of
+  // any canonical reach of the page) a decline of the branch, whose closure then decides.
+  const exit = `{ const t = (s0 >>> 0) + nx; if (t >= 0 && t <= 0xffffffff) { $g${RIP_LO} = t | 0; return k; } k--; $g${RIP_LO} = s0; return -1; }`;
+  // In 64-bit code RIP is the linear address: the page's start is RIP with its offset cleared.
+  return functionText(`    for (;;) {\n      switch (at) {\n${cases.join('\n')}\n      }\n      ${exit}\n    }`, memory, pooled.pool, {
+    s0: `rf[${RIP_LO}] & -4096`, region: true,
+  });
 }
 
 /** Where a closure runs: the registers go to the register file before and come back after. */
@@ -144,10 +239,11 @@ function closureCall(call: string): string {
   return `live = false; ${SAVE} ${call} ${LOAD} live = true;`;
 }
 
-type Factory = (fns: readonly Compiled[], insns: readonly Instruction[], helpers: typeof BLOCK_HELPERS) => BlockFn;
+/** fns and insns: a block's closures and instructions, or a region's, one array per block. */
+type Factory = (fns: unknown, insns: unknown, helpers: typeof BLOCK_HELPERS) => BlockFn;
 
 /** Runs the generated factory text; undefined when code generation from strings is disallowed. */
-function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: readonly Instruction[]): BlockFn | undefined {
+function instantiate(lines: readonly string[], fns: unknown, insns: unknown): BlockFn | undefined {
   let factory: Factory;
   try {
     factory = new Function('fns', 'insns', 'helpers', lines.join('\n')) as Factory;
@@ -167,11 +263,14 @@ function instantiate(lines: readonly string[], fns: readonly Compiled[], insns: 
  * compileBlock's contract says (-(P + 1): declined, k: decoded code dropped). Returns whether an
  * inlined form accesses memory (and so uses the tlb* names).
  */
-function blockStatements(insns: readonly Instruction[], lines: string[]): boolean {
+function blockStatements(insns: readonly Instruction[], lines: string[], part?: RegionPart): boolean {
   let memory = false;
   const n = insns.length, mode = insns[0]!.mode;
   const dead = mode === 16 ? [] : deadRecords(insns);
-  let off = 0, pending = 0, ripStale = false;
+  // In a region, offsets count from s0 = its page's start, and a block may be entered from
+  // another (RIP not set on the way in).
+  let off = part?.base ?? 0, pending = 0, ripStale = part !== undefined;
+  const f = (k: number): string => `f${part?.prefix ?? ''}${k}`, I = (k: number): string => `I${part?.prefix ?? ''}${k}`;
   const flush = (): void => {
     if (pending !== 0) lines.push(`    k += ${pending};`);
     pending = 0;
@@ -184,7 +283,14 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!, end = off + insn.length;
     if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
-      const jcc = inlineJcc(insn, `f${k}`, off, end);
+      const branch = part?.branch(insn, end);
+      if (branch !== undefined) {
+        // A branch to the region's blocks: it retires the instruction and leaves or continues.
+        flush();
+        lines.push(`    ${branch}`);
+        return memory;
+      }
+      const jcc = inlineJcc(insn, f(k), off, end);
       if (jcc !== undefined) {
         flush();
         lines.push(`    ${jcc}`, '    k++;');
@@ -203,7 +309,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       off = end;
       continue;
     }
-    const form = mode === 16 ? undefined : inlineInsn(insn, `I${k}`, end, dead[k]);
+    const form = mode === 16 ? undefined : inlineInsn(insn, I(k), end, dead[k]);
     if (form !== undefined && !form.faults) {
       // Where its TLB probe declines, the run loop takes the instruction over (and makes RIP
       // and the retired count exact).
@@ -227,7 +333,7 @@ function blockStatements(insns: readonly Instruction[], lines: string[]): boolea
       flush();
       const fp = mode === 16 ? undefined : footprint(insn);
       // A declined closure changed nothing: the locals hold the registers again (live).
-      const run = `if (!f${k}(cpu)) { live = true; ${decline(0)} }`;
+      const run = `if (!${f(k)}(cpu)) { live = true; ${decline(0)} }`;
       lines.push(fp === undefined ? `    ${closureCall(run)}` : `    ${fp.reads.map((i) => `rf[${i}] = $g${i};`).join(' ')} ${run} ${fp.writes.map((i) => `$g${i} = rf[${i}];`).join(' ')}`, '    k++;');
       if (k < n - 1 && mayWriteMemory(insn)) lines.push('    if (cpu.codeGen !== g) return k;');
     }
@@ -257,10 +363,8 @@ function slowPaths(text: string, enter: string, leave: string, leaveWrite: strin
  * whose low half carries into the high half goes to its closure (which also checks canonicality).
  */
 function inlineJcc(insn: Instruction, closure: string, off: number, end: number): string | undefined {
-  const op = insn.opcode;
-  const isJcc = insn.vex === 0 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f));
-  const isJmp = insn.vex === 0 && insn.map === 0 && (op === 0xe9 || op === 0xeb);
-  if (!isJcc && !isJmp) return undefined;
+  const kind = directBranch(insn);
+  if (kind === undefined) return undefined;
   const target = end + (insn.imm | 0);
   let branch: (taken: string) => string;
   if (insn.mode === 32 && insn.opSize === 4) {
@@ -271,7 +375,7 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
   } else {
     return undefined;
   }
-  return isJmp ? branch('true') : conditionText(op & 15, branch);
+  return kind === 'jmp' ? branch('true') : conditionText(insn.opcode & 15, branch);
 }
 
 let codegenAllowed = true;
@@ -312,6 +416,14 @@ function inlineCallRet(insn: Instruction, end: number): string | undefined {
   if (op !== 0xc3 && op !== 0xc2) return undefined;
   const extra = op === 0xc2 ? insn.imm & 0xffff : 0;
   return `{ ${pop64((v, vh, commit) => canonicalText(vh, (ok) => `if (${ok}) { ${commit} $g${RIP_LO} = ${v}; $g${RIP_LO + 1} = ${vh}; } else { ${DECLINE} }`), extra)} }`;
+}
+
+/** Jcc rel ('jcc') or JMP rel ('jmp'): the branches compiled code takes itself. */
+export function directBranch(insn: Instruction): 'jcc' | 'jmp' | undefined {
+  if (insn.vex !== 0) return undefined;
+  const op = insn.opcode;
+  if ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f)) return 'jcc';
+  return insn.map === 0 && (op === 0xe9 || op === 0xeb) ? 'jmp' : undefined;
 }
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */

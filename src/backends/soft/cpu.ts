@@ -11,6 +11,7 @@ import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
 import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
+import { REGIONS } from './region.js';
 import { WASM_BLOCK_RUNS, type WasmCpu } from './wasm/block-wasm.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
@@ -59,6 +60,17 @@ export interface Block {
   /** The block as one function (block-compile.ts), once hot. */
   fn: BlockFn | undefined;
   /**
+   * When fn is a region's (region.ts: hot blocks of one page that branch to each other, run as
+   * one function), the region's blocks, and this one's index there (fn's entry argument);
+   * undefined when fn runs this block only.
+   */
+  region: Block[] | undefined;
+  label: number;
+  /** Offset of the block's first byte in its page. */
+  off: number;
+  /** The blocks decoded in its page, by offset (where a region finds its other blocks). */
+  page: ReadonlyMap<number, Block>;
+  /**
    * Successor links (nextBlock): the last two blocks that ran after this one and the RIP
    * (lo, hi) each started at; valid while cpu.codeGen === linkGen.
    */
@@ -82,6 +94,12 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   memHi = F64_ZERO;
   /** REP iterations left in the current run slice (run.ts refills it). */
   repBudget = 0;
+  /**
+   * Set by a region's function (block-compile.ts compileRegion) as it returns or throws: the
+   * index of the region block it was in, and its retired count when that block began.
+   */
+  regionAt = 0;
+  regionKb = 0;
 
   /** configureCpuid masks and exit leaves, per leaf. */
   readonly cpuidConf = new Map<number, CpuidConf>();
@@ -115,6 +133,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    */
   interpretOnly = INTERPRET_DEFAULT;
   hotBlockRuns = HOT_BLOCK_RUNS;
+  /** A hot block takes the hot blocks of its page it branches to into its function (region.ts). */
+  regions = REGIONS;
   /** Runs before a block is compiled to wasm (wasm/block-wasm.ts). */
   wasmBlockRuns = WASM_BLOCK_RUNS;
   /** The vCPU's wasm state: undefined until a block first tries the wasm tier, null where it cannot. */
@@ -648,7 +668,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       if (!inBlock && endsBlock(insn)) break;
     }
     return {
-      mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined,
+      mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined, region: undefined, label: 0, off, page: this.lastFetchBlocks,
       next0: undefined, nextLo0: 0, nextHi0: 0, next1: undefined, nextLo1: 0, nextHi1: 0, linkGen: -1,
     };
   }

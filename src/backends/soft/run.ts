@@ -19,7 +19,8 @@ import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
 import type { PendingEvent } from './state.js';
-import { compileBlock, settleDecline } from './block-compile.js';
+import { compileBlock, compileRegion, settleDecline, settleRegionDecline } from './block-compile.js';
+import { regionOf } from './region.js';
 import { compileWasmBlock } from './wasm/block-wasm.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
@@ -195,24 +196,31 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           if (block.fn === undefined) {
             const runs = ++block.runs;
             if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, insns, fns);
+            if (block.fn === undefined && runs === cpu.hotBlockRuns && cpu.regions) compileRegionAt(cpu, block);
             if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(insns, fns);
           }
           if (block.fn !== undefined && insns.length <= budget) {
             hot = block;
             hotStart = cpu.instret;
-            const r = block.fn(cpu, budget);
+            const r = block.fn(cpu, budget, block.label);
             hot = undefined;
+            const region = block.region;
             let retired = r;
             if (r < 0) {
-              const i = settleDecline(cpu, insns, hotStart, r);
+              const i = region === undefined ? settleDecline(cpu, insns, hotStart, r) : settleRegionDecline(cpu, region, hotStart, r);
+              const at = region === undefined ? block : region[cpu.regionAt]!;
               retired = cpu.instret - hotStart;
-              insn = insns[i]!;
-              if (!fns[i]!(cpu)) executeSystem(cpu, insn);
+              insn = at.insns[i]!;
+              if (!at.fns[i]!(cpu)) executeSystem(cpu, insn);
               cpu.instret++;
               retired++;
+            } else if (region === undefined) {
+              if (r > 0 && r % insns.length === 0) prev = block;
+            } else {
+              const last = region[cpu.regionAt]!;
+              if (r - cpu.regionKb === last.insns.length) prev = last;
             }
             budget -= retired;
-            if (r > 0 && r % insns.length === 0) prev = block;
             if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
               if (cpu.pendingTprExit) takeTprExit(cpu);
               break;
@@ -246,11 +254,34 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
         }
       }
     } catch (e) {
-      if (hot !== undefined) insn = hot.insns[(cpu.instret - hotStart) % hot.insns.length];
+      if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
       const exit = handleThrow(cpu, e, insn);
       if (exit) return withState(cpu, exit);
     }
   }
+}
+
+/**
+ * Compiles a block that just became hot together with the blocks of its page it branches to
+ * that ran often and have no function yet (region.ts), when there are any: each of them runs
+ * the region's function from its own entry from then on.
+ */
+function compileRegionAt(cpu: SoftCpu, block: Block): void {
+  const region = regionOf(block, Math.max(1, cpu.hotBlockRuns >> 3));
+  if (region === undefined) return;
+  const fn = compileRegion(region);
+  if (fn === undefined) return;
+  region.forEach((b, j) => {
+    b.fn = fn;
+    b.region = region;
+    b.label = j;
+  });
+}
+
+/** The instruction a compiled block (or region) that began at instret hotStart threw from. */
+function hotInsn(cpu: SoftCpu, hot: Block, hotStart: number): Instruction | undefined {
+  if (hot.region === undefined) return hot.insns[(cpu.instret - hotStart) % hot.insns.length];
+  return hot.region[cpu.regionAt]!.insns[cpu.instret - hotStart - cpu.regionKb];
 }
 
 /** Whether every held event is an external interrupt (the kind that waits for IF = 1). */
