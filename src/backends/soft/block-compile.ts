@@ -428,10 +428,8 @@ export function directBranch(insn: Instruction): 'jcc' | 'jmp' | undefined {
 
 /** Jcc, JMP rel, LOOP*, JrCXZ: may go back to the block's start (and cannot change TF or modes). */
 function isRelativeBranch(insn: Instruction): boolean {
-  const op = insn.opcode;
-  if (insn.vex !== 0) return false;
-  if (insn.map === 1) return op >= 0x80 && op <= 0x8f;
-  return insn.map === 0 && ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe9 || op === 0xeb);
+  if (directBranch(insn) !== undefined) return true;
+  return insn.vex === 0 && insn.map === 0 && insn.opcode >= 0xe0 && insn.opcode <= 0xe3;
 }
 
 /**
