@@ -138,29 +138,38 @@ export function inlineInsn(insn: Instruction, name: string, end: number, deadRec
 }
 
 /**
- * Which inlined register forms leave a flag record nobody sees: one that writes the whole
- * record without reading the flags (ADD OR AND SUB XOR CMP TEST, register and immediate forms),
- * when the next instructions up to another such writer are register forms that neither touch
- * the flags nor can fault (MOV, MOV imm, LEA, MOVZX, MOVSX, MOVSXD). A fault, exit, closure,
- * flag reader or the block's end in between keeps the record.
+ * Which inlined register forms leave flags nobody sees: a form that writes the whole record
+ * without reading the flags (ADD OR AND SUB XOR CMP TEST, SHL SHR SAR by a count, register and
+ * immediate forms) or writes some flags without reading any (IMUL, ROL ROR by a count; INC DEC,
+ * whose kept CF then matters to nobody either), when the next instructions up to a whole-record
+ * writer are register forms that do not read the flags and cannot fault (MOV, MOV imm, LEA,
+ * MOVZX, MOVSX, MOVSXD, and the partial writers). A fault, exit, closure, flag reader or the
+ * block's end in between keeps them.
  */
 export function deadRecords(insns: readonly Instruction[]): boolean[] {
   const effect = insns.map((i) => registerForm(i, 'cpu') === undefined ? 'other' : recordEffect(i));
   return effect.map((e, k) => {
-    if (e !== 'writes') return false;
+    if (e !== 'writes' && e !== 'partial') return false;
     let j = k + 1;
-    while (j < insns.length && effect[j] === 'none') j++;
+    while (j < insns.length && (effect[j] === 'none' || effect[j] === 'partial')) j++;
     return j < insns.length && effect[j] === 'writes';
   });
 }
 
-/** What an instruction that has a register form does to the flag record (see deadRecords). */
-function recordEffect(insn: Instruction): 'writes' | 'none' | 'other' {
+/** What an instruction that has a register form does to the flags (see deadRecords). */
+function recordEffect(insn: Instruction): 'writes' | 'partial' | 'none' | 'other' {
   const op = insn.opcode, regForm = insn.hasModrm && insn.mod === 3;
-  if (insn.map === 1) return op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf ? 'none' : 'other';
+  if (insn.map === 1) {
+    if (op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf) return 'none';
+    return op === 0xaf ? 'partial' : 'other';
+  }
   const row = op < 0x40 ? (op >> 3) & 7 : (op === 0x81 || op === 0x83) ? insn.reg & 7 : -1;
   if (row >= 0 && row !== OP_ADC && row !== OP_SBB) return 'writes';
   if (op === 0x85 || op === 0xa9) return 'writes';
+  // Group 2 by a nonzero count (a zero count has no register form): SHL SHR SAL SAR set every
+  // flag, ROL ROR only CF and OF; RCL RCR read CF.
+  if (op === 0xc1 || op === 0xd1) return (insn.reg & 7) >= 4 ? 'writes' : (insn.reg & 7) < 2 ? 'partial' : 'other';
+  if (op === 0x69 || op === 0x6b || (op >= 0x40 && op <= 0x4f) || op === 0xff) return 'partial';
   if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf) || op === 0xc7 || op === 0x8d || (op === 0x63 && regForm)) return 'none';
   return 'other';
 }
@@ -175,7 +184,7 @@ function registerForm(insn: Instruction, flags: string): string | undefined {
   if (size !== 4 && size !== 8) return undefined;
   if (insn.map === 1) {
     if (op >= 0xb6 && op <= 0xbf && (op & 7) >= 6 && regForm) return extend(insn, (op & 1) === 0 ? 1 : 2, size, op >= 0xbe);
-    if (op === 0xaf && regForm) return imul(size, reg, rm, `$g${reg}`, `$g${reg + 1}`);
+    if (op === 0xaf && regForm) return imul(size, reg, rm, `$g${reg}`, `$g${reg + 1}`, flags);
     if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `$g${rm}`, `$g${rm + 1}`);
     return undefined;
   }
@@ -204,8 +213,8 @@ function registerForm(insn: Instruction, flags: string): string | undefined {
   if (op === 0xc7 && regForm && (insn.reg & 7) === 0) return `$g${rm} = ${insn.imm | 0}; $g${rm + 1} = ${immHi | 0};`;
   if (op === 0x8d && !regForm) return lea(insn, size, reg);
   if (op === 0x63 && regForm && insn.mode === 64) return movsxd(size, reg, `$g${rm}`);
-  if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff);
-  if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`) : undefined;
+  if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff, flags);
+  if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`, flags) : undefined;
   return undefined;
 }
 
@@ -384,27 +393,30 @@ function alu(row: number, size: 4 | 8, d: number, b: string, bh: string, flags: 
 
 /**
  * Group 2 by an immediate count on register d, as ops-shift's group2: a masked count of 0 is
- * left to the closure (it still zero-extends a 32-bit register).
+ * left to the closure (it still zero-extends a 32-bit register). Flags DEAD: no flags at all.
  */
-function shift(op: number, size: 4 | 8, d: number, raw: number): string | undefined {
+function shift(op: number, size: 4 | 8, d: number, raw: number, flags: string): string | undefined {
   const c = raw & (size === 8 ? 0x3f : 0x1f);
   if (c === 0) return undefined;
   const cfIn = op === 2 || op === 3 ? 'carry(cpu)' : '0';
+  const flagsOf = (width: string, v: string, vh: string): string =>
+    flags === DEAD ? '' : call('shiftFlags', ['cpu', `${op}`, width, v, vh, 'shiftOut.cf', 'shiftOut.of']);
   if (size === 8) {
     return call(SHIFT64[op]!, [`$g${d}`, `$g${d + 1}`, `${c}`, cfIn], (v) => `{ const v = ${v}, vh = shiftOut.hi;` +
-      ` ${call('shiftFlags', ['cpu', `${op}`, '8', 'v', 'vh', 'shiftOut.cf', 'shiftOut.of'])} $g${d} = v; $g${d + 1} = vh; }`);
+      ` ${flagsOf('8', 'v', 'vh')} $g${d} = v; $g${d + 1} = vh; }`);
   }
   const args = op === 5 ? [`${c}`, '32'] : op === 2 || op === 3 ? [`${c}`, '32', '-1', cfIn] : [`${c}`, '32', '-1'];
   return call(SHIFT32[op]!, [`$g${d} >>> 0`, ...args], (v) => `{ const v = ${v} | 0;` +
-    ` ${call('shiftFlags', ['cpu', `${op}`, '4', 'v', '0', 'shiftOut.cf', 'shiftOut.of'])} $g${d} = v; $g${d + 1} = 0; }`);
+    ` ${flagsOf('4', 'v', '0')} $g${d} = v; $g${d + 1} = 0; }`);
 }
 
-/** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size. */
-function imul(size: 4 | 8, d: number, s: number, b: string, bh: string): string {
+/** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size; flags DEAD: no flags. */
+function imul(size: 4 | 8, d: number, s: number, b: string, bh: string, flags: string): string {
+  const flagsOf = (o: string): string => flags === DEAD ? '' : call('mulFlags', ['cpu', o]);
   if (size === 8) {
-    return call('imulPair', [`$g${s}`, `$g${s + 1}`, b, bh], (o) => `$g${d} = wide.w0; $g${d + 1} = wide.w1; ${call('mulFlags', ['cpu', o])}`);
+    return call('imulPair', [`$g${s}`, `$g${s + 1}`, b, bh], (o) => `$g${d} = wide.w0; $g${d + 1} = wide.w1; ${flagsOf(o)}`);
   }
-  return call('imul32', [`$g${s}`, b], (o) => `$g${d} = wide.w0; $g${d + 1} = 0; ${call('mulFlags', ['cpu', o])}`);
+  return call('imul32', [`$g${s}`, b], (o) => `$g${d} = wide.w0; $g${d + 1} = 0; ${flagsOf(o)}`);
 }
 
 /**
