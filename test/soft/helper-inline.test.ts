@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inlineCall, parseHelper } from '../../src/backends/soft/helper-inline.js';
 import { INLINED } from '../../src/backends/soft/block-inline.js';
+import { inlineNested } from '../../src/backends/soft/helper-inline.js';
 
-const SCOPE = new Set(['K', 'out']);
+const SCOPE = new Set(['K', 'out', 'good', 'noReturn', 'twoReturns', 'scaled']);
 const K = 3;
 const out = { hi: 0 };
 
@@ -73,4 +74,45 @@ test('nested calls, inlined or not, read the enclosing call\'s result', () => {
     const ctx = { v: 0 };
     assert.equal(run(ctx, K, out, good), good(ctx, 2, good(ctx, 1, 4)), `outer ${outer ? 'inlined' : 'called'}, inner ${inner ? 'inlined' : 'called'}`);
   }
+});
+
+/** Calls good, noReturn and twoReturns as whole statements of each shape inlineNested takes, and once inside an expression. */
+function caller(ctx: { v: number }, a: number): number {
+  const x = good(ctx, a, 2);
+  out.hi = good(ctx, x, a);
+  if (a < 0) noReturn(ctx, x); else noReturn(ctx, a);
+  let y = twoReturns(x);
+  y = y + good(ctx, 1, 1);
+  return x ^ y ^ out.hi ^ ctx.v;
+}
+/** Assigns to its parameter (an inlined copy must declare it with let). */
+function scaled(a: number): number {
+  a >>>= 1;
+  return a * K;
+}
+function callsScaled(a: number): number {
+  const s = scaled(a);
+  return s + 1;
+}
+
+test('helpers a helper calls as whole statements go in place; other calls stay; the result is the same', () => {
+  const known = { good: parseHelper(good, SCOPE), noReturn: parseHelper(noReturn, SCOPE), scaled: parseHelper(scaled, SCOPE) };
+  const resolve = (n: string) => (Object.hasOwn(known, n) ? known[n as keyof typeof known] : undefined);
+  const h = parseHelper(caller, SCOPE)!;
+  const body = inlineNested(h.body, resolve);
+  assert.equal(body.match(/\bgood\(/g)?.length, 1, 'the call inside `y + good(...)` stays; the two statement calls go');
+  assert.doesNotMatch(body, /noReturn\(/, 'both branches of the if are inlined');
+  assert.match(body, /twoReturns\(/, 'a helper resolve() does not know stays a call');
+  for (const a of [-5, 0, 3, 1 << 30]) {
+    const text = `let r; ${inlineCall(h, 'caller', ['ctx', `${a}`], (v) => `r = ${v};`, resolve)} return r;`;
+    const run = new Function('ctx', 'K', 'out', 'good', 'noReturn', 'twoReturns', text) as (...args: unknown[]) => number;
+    const ctxA = { v: 0 }, ctxB = { v: 0 };
+    const inlined = run(ctxA, K, out, good, noReturn, twoReturns), outA = out.hi;
+    assert.equal(inlined, caller(ctxB, a), `a = ${a}`);
+    assert.equal(ctxA.v, ctxB.v);
+    assert.equal(outA, out.hi);
+  }
+  const c = parseHelper(callsScaled, SCOPE)!;
+  const run = new Function('K', `let r; ${inlineCall(c, 'callsScaled', ['7'], (v) => `r = ${v};`, resolve)} return r;`) as (k: number) => number;
+  assert.equal(run(K), callsScaled(7));
 });

@@ -31,13 +31,14 @@ import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
 import { effectiveAddress } from '../../x86/exec/address.js';
 import { pop, push } from '../../x86/exec/stack.js';
 import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
-import { carry, conditionOf, LAZY_FLAGS_INLINE_SCOPE } from '../../x86/exec/lazy-flags.js';
+import { carry, conditionOf, LAZY_FLAGS_INLINE_SCOPE, recordSzp, writeCfOf } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
 import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv.js';
 import { canonicalHigh } from '../../x86/exec/ops-control.js';
 import { cmovFalseWritesReg, FLAG_POLICY_INLINE_SCOPE, mulFlags, shiftFlags } from '../../x86/exec/undefined-flags.js';
-import { wide } from '../../x86/exec/wide.js';
+import { mulS32, mulU32, wide } from '../../x86/exec/wide.js';
+import { bit64, sar64, shl64, shr64 } from '../../x86/exec/pair.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
 import { withinLimit } from './state.js';
 import { probeAt, slotOf, TLB_INLINE_SCOPE } from './tlb.js';
@@ -75,13 +76,24 @@ export const INLINED = {
   canonicalHigh: helper(canonicalHigh),
 };
 
+/**
+ * The helpers an inlined helper calls that go in place too (helper-inline.ts inlineNested): the
+ * small ones its common paths run (a shift's pair shift and flag record, a product's 32-bit
+ * multiply); the 64 x 64 product stays a call, as it is rare and long.
+ */
+const NESTED: Readonly<Record<string, InlinableHelper | undefined>> = {
+  ...INLINED, shl64: helper(shl64), shr64: helper(shr64), sar64: helper(sar64), bit64: helper(bit64),
+  recordSzp: helper(recordSzp), writeCfOf: helper(writeCfOf), mulU32: helper(mulU32), mulS32: helper(mulS32),
+};
+const nested = (name: string): InlinableHelper | undefined => (Object.hasOwn(NESTED, name) ? NESTED[name] : undefined);
+
 /** A call of helper `name` on args, inlined where INLINED allows, followed by use(result). */
 function call(name: keyof typeof INLINED, args: readonly string[], use: (v: string) => string = () => ''): string {
-  const text = inlineCall(INLINED[name], name, args, use);
+  const text = inlineCall(INLINED[name], name, args, use, nested);
   if (args[0] !== DEAD) return text;
   // A dead record: the helper's stores into it go; any other use of it keeps the real one.
   const kept = text.replace(/\$dead\.\w+ = [^;]*;/g, '');
-  return kept.includes(DEAD) ? inlineCall(INLINED[name], name, ['cpu', ...args.slice(1)], use) : kept;
+  return kept.includes(DEAD) ? inlineCall(INLINED[name], name, ['cpu', ...args.slice(1)], use, nested) : kept;
 }
 
 /**

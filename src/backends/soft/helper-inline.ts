@@ -79,17 +79,9 @@ function usedNames(text: string): string[] {
 function declaredNames(body: string): string[] {
   const names: string[] = [];
   for (const d of body.matchAll(/\b(?:const|let)\s+([^;]*);/g)) {
-    let depth = 0, start = 0;
-    const list = d[1]!;
-    for (let i = 0; i <= list.length; i++) {
-      const ch = list[i];
-      if (ch === '(' || ch === '[' || ch === '{') depth++;
-      else if (ch === ')' || ch === ']' || ch === '}') depth--;
-      else if ((ch === ',' && depth === 0) || i === list.length) {
-        const id = /^\s*([A-Za-z_$][\w$]*)/.exec(list.slice(start, i));
-        if (id) names.push(id[1]!);
-        start = i + 1;
-      }
+    for (const declarator of splitTopLevel(d[1]!)) {
+      const id = /^([A-Za-z_$][\w$]*)/.exec(declarator);
+      if (id) names.push(id[1]!);
     }
   }
   return names;
@@ -102,7 +94,8 @@ function declaredNames(body: string): string[] {
  * and use() runs outside it (it may mention names the helper declares, such as r).
  * Not inlinable (h undefined): a call to the helper by its name.
  */
-export function inlineCall(h: InlinableHelper | undefined, name: string, args: readonly string[], use: (v: string) => string): string {
+export function inlineCall(h: InlinableHelper | undefined, name: string, args: readonly string[], use: (v: string) => string,
+  nested?: (name: string) => InlinableHelper | undefined): string {
   // Names of their own for each call: an argument or use() may mention an enclosing call's.
   const id = nextCallId++, r = `$r${id}`;
   if (h === undefined) return `{ const ${r} = ${name}(${args.join(', ')}); ${use(r)} }`;
@@ -121,11 +114,71 @@ export function inlineCall(h: InlinableHelper | undefined, name: string, args: r
     body = body.replace(re, by);
     if (result !== undefined) result = result.replace(re, by);
   });
+  if (nested !== undefined) body = inlineNested(body, nested);
   const bind = bound.map((i) => `$a${id}_${i} = ${args[i]}`).join(', ');
   const params = bound.map((i) => `${h.params[i]} = $a${id}_${i}`).join(', ');
-  const inner = `{ ${params ? `const ${params}; ` : ''}${body} ${result !== undefined ? `${r} = ${result};` : ''} }`;
+  // A parameter the body assigns to is a let (mulU32's `a >>>= 0`).
+  const decl = bound.some((i) => h.assigned.has(h.params[i]!)) ? 'let' : 'const';
+  const inner = `{ ${params ? `${decl} ${params}; ` : ''}${body} ${result !== undefined ? `${r} = ${result};` : ''} }`;
   if (h.result === undefined) return `{ ${bind ? `const ${bind}; ` : ''}${inner} ${use('undefined')} }`;
   return `{ ${bind ? `const ${bind}; ` : ''}let ${r}; ${inner} ${use(r)} }`;
 }
 
 let nextCallId = 0;
+
+/**
+ * body with the calls of helpers that resolve() knows put in place, where the call is a whole
+ * statement: `f(args);`, `target = f(args);` or `const|let x = f(args);` (one declarator), after
+ * the start of the body, `;`, a brace, an if's condition or `else`. The helpers' own helpers
+ * (shiftFlags' recordSzp, shrPair's shr64...) are calls the engine would have to inline itself,
+ * which it stops doing in a long block. Other calls stay as they are.
+ */
+export function inlineNested(body: string, resolve: (name: string) => InlinableHelper | undefined): string {
+  const head = /(^|[;{})]|\belse)(\s*)(?:(const|let)\s+([A-Za-z_$][\w$]*)\s*=\s*|([A-Za-z_$][\w$.]*)\s*=\s*)?([A-Za-z_$][\w$]*)\(/g;
+  let out = '', from = 0;
+  for (let m = head.exec(body); m !== null; m = head.exec(body)) {
+    const h = resolve(m[6]!);
+    const open = m.index + m[0].length - 1;
+    const close = h === undefined ? -1 : matchingParen(body, open);
+    if (h === undefined || close < 0 || !/^\s*;/.test(body.slice(close + 1))) continue;
+    const args = splitTopLevel(body.slice(open + 1, close));
+    if (args.length !== h.params.length) continue;
+    const start = m.index + m[1]!.length + m[2]!.length, end = body.indexOf(';', close) + 1;
+    const [decl, declName, target] = [m[3], m[4], m[5]];
+    const use = declName !== undefined ? (v: string) => `${declName} = ${v};` : target !== undefined ? (v: string) => `${target} = ${v};` : () => '';
+    out += body.slice(from, start) + (decl !== undefined ? `let ${declName}; ` : '') + inlineCall(h, m[6]!, args, use, resolve);
+    from = end;
+    head.lastIndex = end - 1; // the `;` that ends it may begin the next statement's match
+  }
+  return out + body.slice(from);
+}
+
+/** Index of the parenthesis closing the one at open, or -1. */
+function matchingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') {
+      depth--;
+      if (depth === 0) return ch === ')' ? i : -1;
+    }
+  }
+  return -1;
+}
+
+/** A list (call arguments, declarators) split at its top-level commas, trimmed. */
+function splitTopLevel(list: string): string[] {
+  const args: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i <= list.length; i++) {
+    const ch = list[i];
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if (ch === ')' || ch === ']' || ch === '}') depth--;
+    else if ((ch === ',' && depth === 0) || i === list.length) {
+      args.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return args.length === 1 && args[0] === '' ? [] : args;
+}

@@ -11,7 +11,7 @@ import { immediate, regRead, regWrite, rmAddress, rmRead } from './operands.js';
 import { half, readGpr, writeGpr } from './regs.js';
 import { on } from './table.js';
 import { divFlags, mulFlags } from './undefined-flags.js';
-import { mulS32, mulS64, mulU32, mulU64, pairToBigU, wide } from './wide.js';
+import { mulS32, mulS64, mulU32, mulU64, pairToBigU, TWO_M32, wide } from './wide.js';
 
 function sext(v: number, size: number): number {
   return size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
@@ -81,7 +81,7 @@ export function product(size: number, signed: boolean, a: number, ah: number, b:
 }
 
 /** The module-level names imulPair uses (see alu.ts ALU_INLINE_SCOPE). */
-export const MULDIV_INLINE_SCOPE = { mulU32, mulS32, mulS64, wide } as const;
+export const MULDIV_INLINE_SCOPE = { mulU32, mulS32, mulS64, wide, TWO_M32 } as const;
 
 /** F6/F7 /4 MUL, /5 IMUL: rDX:rAX (AX for bytes) = rAX * r/m. */
 export function mulAcc(ctx: ExecContext, insn: Instruction): boolean {

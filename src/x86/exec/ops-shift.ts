@@ -136,7 +136,8 @@ export function rcrPair(lo: number, hi: number, c: number, cfIn: number): number
 }
 
 export function shlPair(lo: number, hi: number, c: number, _cfIn: number): number {
-  const rl = shl64(lo, hi, c), rh = pairOut.hi, cf = bit64(lo, hi, 64 - c);
+  const rl = shl64(lo, hi, c);
+  const rh = pairOut.hi, cf = bit64(lo, hi, 64 - c);
   shiftOut.hi = rh; shiftOut.cf = cf; shiftOut.of = (rh >>> 31) ^ cf;
   return rl;
 }

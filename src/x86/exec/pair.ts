@@ -4,25 +4,20 @@
  */
 export const pairOut = { hi: 0 };
 
+// One exit each: compiled blocks put these bodies in place of a call (helper-inline.ts).
 export function shl64(lo: number, hi: number, c: number): number {
-  if (c === 0) { pairOut.hi = hi; return lo; }
-  if (c < 32) { pairOut.hi = (hi << c) | (lo >>> (32 - c)); return lo << c; }
-  pairOut.hi = lo << (c - 32);
-  return 0;
+  pairOut.hi = c === 0 ? hi : c < 32 ? (hi << c) | (lo >>> (32 - c)) : lo << (c - 32);
+  return c === 0 ? lo : c < 32 ? lo << c : 0;
 }
 
 export function shr64(lo: number, hi: number, c: number): number {
-  if (c === 0) { pairOut.hi = hi; return lo; }
-  if (c < 32) { pairOut.hi = hi >>> c | 0; return (lo >>> c) | (hi << (32 - c)); }
-  pairOut.hi = 0;
-  return (hi >>> (c - 32)) | 0;
+  pairOut.hi = c === 0 ? hi : c < 32 ? hi >>> c | 0 : 0;
+  return c === 0 ? lo : c < 32 ? (lo >>> c) | (hi << (32 - c)) : (hi >>> (c - 32)) | 0;
 }
 
 export function sar64(lo: number, hi: number, c: number): number {
-  if (c === 0) { pairOut.hi = hi; return lo; }
-  if (c < 32) { pairOut.hi = hi >> c; return (lo >>> c) | (hi << (32 - c)); }
-  pairOut.hi = hi >> 31;
-  return hi >> (c - 32);
+  pairOut.hi = c === 0 ? hi : c < 32 ? hi >> c : hi >> 31;
+  return c === 0 ? lo : c < 32 ? (lo >>> c) | (hi << (32 - c)) : hi >> (c - 32);
 }
 
 /** Bit k (0..63) of the pair. */
