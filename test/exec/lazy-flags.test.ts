@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../src/x86/exec/alu.js';
+import { add, add32, add64, incDec, incDec32, incDec64, logic32, logic64, logicResult, sub, sub32, sub64 } from '../../src/x86/exec/alu.js';
+import type { ExecContext } from '../../src/x86/exec/context.js';
 import { carry, conditionOf, LazyFlags, recordSzp, writeCfOf } from '../../src/x86/exec/lazy-flags.js';
 import { condition, CF, OF } from '../../src/x86/exec/flags.js';
 import { Rng, testSeed } from './rng.js';
@@ -13,7 +14,7 @@ import { Rng, testSeed } from './rng.js';
 const lo32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const hi32 = (v: bigint): number => Number(BigInt.asIntN(32, v >> 32n));
 
-/** Leaves one record in c: kind k of 8 on operands (a, b) with carry-in c0. */
+/** Leaves one record in c: kind k of RECORDS on operands (a, b) with carry-in c0. */
 const RECORDS: ((c: LazyFlags, a: bigint, b: bigint, c0: number) => void)[] = [
   (c, a, b, c0) => { add32(c, lo32(a), lo32(b), c0); },
   (c, a, b, c0) => { sub32(c, lo32(a), lo32(b), c0); },
@@ -23,6 +24,16 @@ const RECORDS: ((c: LazyFlags, a: bigint, b: bigint, c0: number) => void)[] = [
   (c, a, b) => { logic64(c, lo32(a) ^ lo32(b), hi32(a) ^ hi32(b)); },
   (c, a, _b, c0) => { incDec32(c, lo32(a), c0 === 1); },
   (c, a, _b, c0) => { incDec64(c, lo32(a), hi32(a), c0 === 1); },
+  // Byte and word records (CMP AL, TEST byte [mem]...), operands in range as the executor passes them.
+  ...[1, 2].flatMap((size) => {
+    const m = size === 1 ? 0xff : 0xffff, x = (c: LazyFlags): ExecContext => c as unknown as ExecContext;
+    return [
+      (c: LazyFlags, a: bigint, b: bigint, c0: number) => { add(x(c), size, lo32(a) & m, 0, lo32(b) & m, 0, c0); },
+      (c: LazyFlags, a: bigint, b: bigint, c0: number) => { sub(x(c), size, lo32(a) & m, 0, lo32(b) & m, 0, c0); },
+      (c: LazyFlags, a: bigint, b: bigint) => { logicResult(x(c), size, lo32(a) & lo32(b) & m, 0); },
+      (c: LazyFlags, a: bigint, _b: bigint, c0: number) => { incDec(x(c), size, lo32(a) & m, 0, c0 === 1); },
+    ];
+  }),
   // A shift's record: SF ZF PF from the result, CF OF AF given.
   (c, a, b) => { recordSzp(c, 4, lo32(a), 0, lo32(b) & (CF | OF | 0x10)); },
   (c, a, b) => { recordSzp(c, 8, lo32(a), hi32(a), lo32(b) & (CF | OF | 0x10)); },

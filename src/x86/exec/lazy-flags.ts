@@ -31,7 +31,7 @@ export const LF_KEEP_OF = 0x200;
 export const LF_SZP = 0x100;
 const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4, ADD8 = LF_ADD | 8, SUB8 = LF_SUB | 8, LOGIC8 = LF_LOGIC | 8;
 /** The module-level names recordSzp uses (see alu.ts ALU_INLINE_SCOPE). */
-export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_KEEP_CF, LF_KEEP_OF, CF, OF, ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, condition } as const;
+export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_ADD, LF_SUB, LF_KEEP_CF, LF_KEEP_OF, CF, OF, ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, condition } as const;
 
 /** The flag state every ExecContext carries (see the module comment). */
 export interface FlagState {
@@ -157,10 +157,10 @@ export function carry(c: FlagState): number {
 }
 
 /**
- * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. 32- and
- * 64-bit ADD, SUB/CMP and logic records (the usual producers before a Jcc), CF and OF kept in
- * flagBits included, are decided from the record without materialising; everything else reads
- * the architectural flags. One exit, no comment inside: compiled blocks put this body in place
+ * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. ADD,
+ * SUB/CMP and logic records of every size (the usual producers before a Jcc; 32- and 64-bit
+ * ones first), CF and OF kept in flagBits included, are decided from the record without
+ * materialising; everything else (PF, shift records) reads the architectural flags. One exit, no comment inside: compiled blocks put this body in place
  * of a call (helper-inline.ts), where a constant cc folds the choice of flag away.
  */
 export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
@@ -184,6 +184,14 @@ export function conditionOf(c: FlagState & { readonly flags: number }, cc: numbe
   } else if (op === LOGIC8) {
     const rh = c.lfRh;
     zf = (c.lfR | rh) === 0; sf = rh < 0;
+  } else if (op !== 0 && (op & (LF_SZP | 12)) === 0) {
+    const a = c.lfA, b = c.lfB, r = c.lfR, top = (op & 15) * 8 - 1;
+    zf = (r & ((2 << top) - 1)) === 0; sf = ((r >>> top) & 1) !== 0;
+    if ((op & LF_ADD) !== 0) {
+      of = (((a ^ r) & (b ^ r)) >>> top & 1) !== 0; cf = ((((a & b) | ((a | b) & ~r)) >>> top) & 1) !== 0;
+    } else if ((op & LF_SUB) !== 0) {
+      of = (((a ^ b) & (a ^ r)) >>> top & 1) !== 0; cf = ((((~a & b) | ((~a | b) & r)) >>> top) & 1) !== 0;
+    }
   } else {
     fast = false;
   }
