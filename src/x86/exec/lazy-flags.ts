@@ -160,8 +160,9 @@ export function carry(c: FlagState): number {
  * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. ADD,
  * SUB/CMP and logic records of every size (the usual producers before a Jcc; 32- and 64-bit
  * ones first), CF and OF kept in flagBits included, are decided from the record without
- * materialising; everything else (PF, shift records) reads the architectural flags. One exit, no comment inside: compiled blocks put this body in place
- * of a call (helper-inline.ts), where a constant cc folds the choice of flag away.
+ * materialising; everything else (PF, shift records) reads the architectural flags. One exit,
+ * no comment inside: compiled blocks put this body in place of a call (helper-inline.ts), where
+ * a constant cc folds the choice of flag away.
  */
 export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
   const kept = c.lfOp, op = kept & ~(LF_KEEP_CF | LF_KEEP_OF);
