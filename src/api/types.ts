@@ -124,6 +124,14 @@ export interface CpuidRegs { eax: number; ebx: number; ecx: number; edx: number 
 
 export interface TprConf { exitChanged: boolean }
 
+/**
+ * run(limit): the run also ends, with { reason: 'stopped' }, once maxInstructions guest
+ * instructions have retired in it (a positive integer; an exit first ends it first). Backends
+ * that count instructions (soft) stop exactly there; the others raise VmmError('ENOTSUP').
+ * A monitor whose guest time is instructions retired stops at its devices' next deadline so.
+ */
+export interface RunLimit { maxInstructions: number }
+
 export type VcpuEvent =
   | { type: 'exception'; vector: number; errorCode?: number }
   | { type: 'interrupt'; vector: number }

@@ -56,7 +56,8 @@ export interface BackendVcpu {
   configureTpr(conf: TprConf): void;
   /** Queue an event; it is delivered when the guest can take it (see intr.evtPending). */
   inject(event: VcpuEvent): void;
-  run(): VmExit;
+  /** maxInstructions: stop after that many retired (RunLimit); a backend that cannot count raises ENOTSUP. */
+  run(maxInstructions?: number): VmExit;
   /** Stop from this thread: the current or next run() returns { reason: 'stopped' }. */
   stop(): void;
   /** A token for stopping this vCPU from another thread (see stopFromHandle). */

@@ -1,10 +1,10 @@
 /**
- * Validation of the vCPU configuration calls: configureCpuid and configureTpr.
+ * Validation of the vCPU configuration calls (configureCpuid, configureTpr) and of run()'s limit.
  * CPUID masks are uint32; int32 values (what JS bit operators produce, e.g. 1 << 31 or ~0x20)
  * are accepted and normalized to uint32 with >>> 0, the one conversion the frontend does here,
  * because both spellings mean the same 32 bits.
  */
-import type { CpuidConf, CpuidRegs, TprConf } from '../api/types.js';
+import type { CpuidConf, CpuidRegs, RunLimit, TprConf } from '../api/types.js';
 import { checkBool, checkInt, checkKeys } from './checks.js';
 
 const REGS = ['eax', 'ebx', 'ecx', 'edx'] as const;
@@ -35,4 +35,9 @@ export function checkCpuidConf(conf: unknown): CpuidConf {
 export function checkTprConf(conf: unknown): TprConf {
   const obj = checkKeys('TPR conf', conf, ['exitChanged']);
   return { exitChanged: checkBool('TPR conf.exitChanged', obj['exitChanged']) };
+}
+
+export function checkRunLimit(limit: unknown): RunLimit {
+  const obj = checkKeys('run limit', limit, ['maxInstructions']);
+  return { maxInstructions: checkInt('run limit.maxInstructions', obj['maxInstructions'], 1, Number.MAX_SAFE_INTEGER) };
 }

@@ -5,7 +5,7 @@
 import { VmmError, hex } from '../api/errors.js';
 import { State } from '../api/types.js';
 import type {
-  CpuidConf, GvaTranslation, IoHandler, MemHandler, TprConf, VcpuEvent, VcpuState, VcpuStateInput,
+  CpuidConf, GvaTranslation, IoHandler, MemHandler, RunLimit, TprConf, VcpuEvent, VcpuState, VcpuStateInput,
   VcpuStopHandle, VmExit,
 } from '../api/types.js';
 import type { BackendVcpu } from '../backends/backend.js';
@@ -14,7 +14,7 @@ import { translateGva } from '../x86/mmu/index.js';
 import type { GvaAccess } from '../x86/mmu/index.js';
 import { checkBool, checkInt, checkKeys, checkU64 } from './checks.js';
 import { describe } from './describe.js';
-import { checkCpuidConf, checkCpuidLeaf, checkTprConf } from './conf-check.js';
+import { checkCpuidConf, checkCpuidLeaf, checkRunLimit, checkTprConf } from './conf-check.js';
 import { checkEvent } from './event-check.js';
 import { checkIoExit, checkMemoryExit } from './exit-check.js';
 import { checkStateFlags, checkStateInput } from './state-check.js';
@@ -99,9 +99,13 @@ export class Vcpu {
     impl.inject(checkEvent(event));
   }
 
-  /** Runs the guest until the next exit. Blocks this thread. */
-  run(): VmExit {
-    return this.live().run();
+  /**
+   * Runs the guest until the next exit. Blocks this thread. limit: also stop after that many
+   * guest instructions (see RunLimit; soft backend only).
+   */
+  run(limit?: RunLimit): VmExit {
+    const impl = this.live();
+    return limit === undefined ? impl.run() : impl.run(checkRunLimit(limit).maxInstructions);
   }
 
   /** Makes the current or next run() return { reason: 'stopped' }. From another thread use stopHandle() + stopVcpu(). */

@@ -24,6 +24,7 @@ test('KVM backend refusals carry a code and name the value', { skip }, () => {
     cpu.inject({ type: 'exception', vector: 13, errorCode: 0 });
     assert.throws(() => cpu.inject({ type: 'exception', vector: 6 }), code('EBUSY'), 'a second held exception');
     assert.throws(() => cpu.configureCpuid(7, { exit: true }), code('ENOTSUP'));
+    assert.throws(() => cpu.run({ maxInstructions: 1000 }), code('ENOTSUP'), 'KVM cannot stop after a count of instructions');
     assert.throws(() => cpu.setState({ crs: { cr0: 0n, cr4: 0x20n } }), (e: unknown) => e instanceof VmmError, 'KVM refuses an inconsistent CR0/EFER');
     assert.throws(() => stopVcpu({ backend: 'kvm', data: { shared: new SharedArrayBuffer(12), pid: process.pid + 1 } }), code('EINVAL'));
     assert.throws(() => stopVcpu({ backend: 'kvm', data: { shared: 'nope', pid: process.pid } }), code('EINVAL'));

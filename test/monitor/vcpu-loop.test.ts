@@ -9,7 +9,7 @@ import type { ExitState, VcpuEvent, VcpuStateInput, VmExit } from '../../src/api
 import type { Vcpu } from '../../src/frontend/index.js';
 import type { DeadlineTimer } from '../../src/vmm/core/deadline-timer.js';
 import type { MsrSpace } from '../../src/vmm/core/msr-space.js';
-import type { TimeBase } from '../../src/vmm/core/time-base.js';
+import { InstructionTimeBase, type TimeBase } from '../../src/vmm/core/time-base.js';
 import { VcpuLoop, interruptWindowOpen, type InterruptSource, type LoopPlatform, type VcpuLoopHooks } from '../../src/vmm/core/vcpu-loop.js';
 
 const IF = 0x200n;
@@ -20,10 +20,13 @@ const state = (over: Partial<ExitState> = {}): ExitState => ({
 class ScriptedVcpu {
   readonly log: string[] = [];
   constructor(private readonly exits: VmExit[]) {}
-  run(): VmExit {
+  /** The limit each run() got (undefined: none). */
+  readonly limits: (number | undefined)[] = [];
+  run(limit?: { maxInstructions: number }): VmExit {
     const exit = this.exits.shift();
     if (exit === undefined) throw new Error(`the script ran out of exits; log: ${this.log.join(', ')}`);
     this.log.push(`run: ${exit.reason}`);
+    this.limits.push(limit?.maxInstructions);
     return exit;
   }
   inject(e: VcpuEvent): void {
@@ -107,4 +110,43 @@ test('a halt with IF clear waits for time to pass even with an interrupt pending
       { read: () => undefined, write: () => false }).run();
     assert.equal(idled, rflags & IF ? 0 : 1, `rflags ${rflags}`);
   }
+});
+
+test('where guest time is instructions retired, each run stops at the next device deadline and no host timer is armed', () => {
+  for (const counted of [true, false]) {
+    const cpu = new ScriptedVcpu([
+      { reason: 'stopped', exitState: state() },
+      { reason: 'stopped', exitState: state() },
+      { reason: 'shutdown', exitState: state() },
+    ]);
+    const deadlines = [5000, Infinity, 7000];
+    const armed: number[] = [];
+    const platform: LoopPlatform = { bus: { routeIo: () => false, routeMem: () => false }, poll: () => deadlines.shift()!, power: undefined };
+    const time: TimeBase = { now: () => 1000, afterExit: () => {}, hostDeadline: (ns) => ns + 0.5, idle: () => {} };
+    if (counted) time.instructionBudget = (ns) => (Number.isFinite(ns) ? ns - 1000 : undefined);
+    const timer = { arm: (ns: number) => { armed.push(ns); } } as unknown as DeadlineTimer;
+    new VcpuLoop(cpu as unknown as Vcpu, platform, { takeNmi: () => false, pending: () => false, take: () => undefined }, timer, time,
+      { read: () => undefined, write: () => false }).run();
+    if (counted) {
+      assert.deepEqual(cpu.limits, [4000, undefined, 6000]);
+      assert.deepEqual(armed, [Infinity, Infinity, Infinity]);
+    } else {
+      assert.deepEqual(cpu.limits, [undefined, undefined, undefined]);
+      assert.deepEqual(armed, [5000.5, Infinity, 7000.5]);
+    }
+  }
+});
+
+test('InstructionTimeBase: the budget is the instructions up to the deadline, rounded up, at least one', () => {
+  let tscNow = 1_000n;
+  const cpu = { getState: () => ({ msrs: { tsc: tscNow } }), setState: () => {} } as unknown as Vcpu;
+  const time = new InstructionTimeBase(cpu);
+  tscNow = 1_250n;
+  time.afterExit();
+  assert.equal(time.now(), 250);
+  assert.equal(time.instructionBudget(1250), 1000);
+  assert.equal(time.instructionBudget(250.2), 1, 'a fraction of an instruction away: one');
+  assert.equal(time.instructionBudget(251.5), 2);
+  assert.equal(time.instructionBudget(100), 1, 'a deadline already passed: one');
+  assert.equal(time.instructionBudget(Infinity), undefined);
 });

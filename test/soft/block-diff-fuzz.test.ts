@@ -152,7 +152,7 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
   setRunSlice(c.slice);
   try {
     for (let n = 0; n < MAX_EXITS; n++) {
-      const e: VmExit = cpu.runBounded(RUN_BOUND);
+      const e: VmExit = cpu.run(RUN_BOUND);
       const low = createHash('sha1').update(mem.bytes.subarray(0, 0x20000)).digest('hex');
       trace.push(`${json(e)}\n  state ${json(cpu.getState(State.ALL))}\n  low RAM ${low}`);
       const rip = Number(cpu.getState(State.GPRS).gprs!.rip) + (c.mode === 16 ? LAYOUT.segBase16 : 0);

@@ -49,7 +49,7 @@ test('random code in every mode ends in a well-formed exit, never an internal er
       for (let r = 0; r < 5; r++) {
         let exit;
         try {
-          exit = cpu.runBounded(2000);
+          exit = cpu.run(2000);
         } catch (e) {
           // Anything escaping run() is a host-side failure: say which case to replay.
           assert.fail(`seed ${seed} (TSVISOR_SEED=${seed}) case ${c} run ${r}: run() threw ${(e as Error).stack ?? String(e)}`);

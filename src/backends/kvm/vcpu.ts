@@ -355,8 +355,11 @@ export class KvmVcpu implements BackendVcpu {
 
   // ---- running -------------------------------------------------------------------------------
 
-  run(): VmExit {
+  run(maxInstructions?: number): VmExit {
     this.live();
+    if (maxInstructions !== undefined && maxInstructions !== Infinity) {
+      throw new VmmError('ENOTSUP', `kvm: vCPU ${this.id}: run() with maxInstructions: KVM does not stop after a count of guest instructions (use stop(), or a timer on host time)`);
+    }
     this.enterThread();
     const flags = this.stopFlags;
     const fd = this.fd;

@@ -113,8 +113,8 @@ function serviceEvents(cpu: SoftCpu): ExitWithoutState | undefined {
 }
 
 /**
- * Runs until an exit. maxInstructions (tests and fuzzing only; the API has none): after about
- * that many instructions the run ends with a 'stopped' exit, as if stop() had been called.
+ * Runs until an exit. maxInstructions (RunLimit): once exactly that many instructions have
+ * retired the run ends with a 'stopped' exit, as if stop() had been called then.
  */
 export function runCpu(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions = Infinity): VmExit {
   // Guest faults travel as X86Fault (an Error): capturing a host stack trace for each would
@@ -178,7 +178,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       }
       // The compiled block that just ran to its end (its successor link is followed).
       let prev: Block | undefined;
-      for (let budget = RUN_SLICE; budget > 0;) {
+      for (let budget = Math.min(RUN_SLICE, limit - cpu.instret); budget > 0;) {
         insn = undefined;
         if (cpu.intShadow) cpu.intShadow = false;
         const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);

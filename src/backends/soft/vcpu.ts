@@ -67,13 +67,7 @@ export class SoftVcpu implements BackendVcpu {
     else if (event.type === 'interrupt') p.push({ kind: 'interrupt', vector: event.vector });
     else if (p.filter((e) => e.kind === 'nmi').length < (this.cpu.nmiBlocked ? 1 : 2)) p.push({ kind: 'nmi' });
   }
-  run(): VmExit {
-    this.alive();
-    this.finishExit();
-    return runCpu(this.cpu, this.stopFlag);
-  }
-  /** run() that also stops after about maxInstructions (tests and fuzzing; not in the API). */
-  runBounded(maxInstructions: number): VmExit {
+  run(maxInstructions = Infinity): VmExit {
     this.alive();
     this.finishExit();
     return runCpu(this.cpu, this.stopFlag, maxInstructions);

@@ -23,6 +23,11 @@ export interface TimeBase extends Clock {
   hostDeadline(deviceNs: number): number;
   /** The guest halted with nothing to do before deviceNs: let that much time pass (wait(ms) blocks, returns early on host input). */
   idle(deviceNs: number, wait: (ms: number) => void): void;
+  /**
+   * Where guest time is instructions retired: how many the vCPU may run before deviceNs (at
+   * least 1), so that run() stops exactly there (RunLimit); undefined: no deadline.
+   */
+  instructionBudget?(deviceNs: number): number | undefined;
 }
 
 export const hostNow = (): number => Number(process.hrtime.bigint());
@@ -76,10 +81,18 @@ export class InstructionTimeBase implements TimeBase {
     this.lastHost = host;
   }
 
+  /** Instructions the guest retires from now until deviceNs (not rounded; negative when past). */
+  private instructionsUntil(deviceNs: number): number {
+    return (deviceNs - this.now()) * (TSC_HZ / 1e9);
+  }
+
   hostDeadline(deviceNs: number): number {
     if (!Number.isFinite(deviceNs)) return Infinity;
-    const instructions = Math.max(0, (deviceNs - this.now()) * (TSC_HZ / 1e9));
-    return hostNow() + instructions / this.rate;
+    return hostNow() + Math.max(0, this.instructionsUntil(deviceNs)) / this.rate;
+  }
+
+  instructionBudget(deviceNs: number): number | undefined {
+    return Number.isFinite(deviceNs) ? Math.max(1, Math.ceil(this.instructionsUntil(deviceNs))) : undefined;
   }
 
   idle(deviceNs: number, wait: (ms: number) => void): void {
@@ -87,7 +100,7 @@ export class InstructionTimeBase implements TimeBase {
     const ms = Math.min((deviceNs - this.now()) / 1e6, MAX_IDLE_MS);
     if (ms > 0) wait(ms);
     const waited = BigInt(Math.max(0, Math.round((hostNow() - before) * (TSC_HZ / 1e9))));
-    const target = this.tsc + (Number.isFinite(deviceNs) ? bigMin(waited, BigInt(Math.ceil((deviceNs - this.now()) * (TSC_HZ / 1e9)))) : waited);
+    const target = this.tsc + (Number.isFinite(deviceNs) ? bigMin(waited, BigInt(Math.ceil(this.instructionsUntil(deviceNs)))) : waited);
     if (target > this.tsc) {
       this.cpu.setState({ msrs: { tsc: target } }, State.MSRS);
       this.tsc = target;

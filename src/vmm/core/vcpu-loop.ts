@@ -96,7 +96,9 @@ export class VcpuLoop {
         return undefined;
       }
       this.deliver();
-      const exit = this.cpu.run();
+      // Guest time that is instructions retired: the run stops exactly at the next deadline.
+      const budget = this.time.instructionBudget?.(next);
+      const exit = budget === undefined ? this.cpu.run() : this.cpu.run({ maxInstructions: budget });
       this.time.afterExit();
       this.last = exit.exitState;
       this.exceptionInjected = false;
@@ -106,13 +108,16 @@ export class VcpuLoop {
     }
   }
 
-  /** Timers and host input; arms the deadline timer; returns the next deadline. */
+  /**
+   * Timers and host input; arms the deadline timer (not needed where the run itself stops at the
+   * deadline, see run()); returns the next deadline.
+   */
   private service(): number {
     this.hooks.beforeRun?.();
     const next = this.platform.poll(this.time.now());
     if (next !== this.armedFor) {
       this.armedFor = next;
-      this.timer.arm(this.time.hostDeadline(next));
+      this.timer.arm(this.time.instructionBudget === undefined ? this.time.hostDeadline(next) : Infinity);
     }
     return next;
   }
