@@ -149,4 +149,5 @@ test('InstructionTimeBase: the budget is the instructions up to the deadline, ro
   assert.equal(time.instructionBudget(251.5), 2);
   assert.equal(time.instructionBudget(100), 1, 'a deadline already passed: one');
   assert.equal(time.instructionBudget(Infinity), undefined);
+  assert.equal(time.instructionBudget(1e300), Number.MAX_SAFE_INTEGER, 'a deadline beyond what run() takes: the most it takes');
 });

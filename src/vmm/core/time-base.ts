@@ -92,7 +92,9 @@ export class InstructionTimeBase implements TimeBase {
   }
 
   instructionBudget(deviceNs: number): number | undefined {
-    return Number.isFinite(deviceNs) ? Math.max(1, Math.ceil(this.instructionsUntil(deviceNs))) : undefined;
+    if (!Number.isFinite(deviceNs)) return undefined;
+    // A deadline months of guest time away: the largest limit run() takes; later exits recompute it.
+    return Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, Math.ceil(this.instructionsUntil(deviceNs))));
   }
 
   idle(deviceNs: number, wait: (ms: number) => void): void {
