@@ -40,7 +40,7 @@ function decodeBlock(src: Uint8Array, ip: number, end: number, out: Uint8Array, 
     if (litLen === 15) ({ value: litLen, ip } = extendLength(src, ip, end, litLen));
     if (litLen > end - ip) throw bad(`literal run of ${litLen} bytes at ${hex(ip)} runs past its block`);
     if (litLen > limit - op) throw overflow(op + litLen, limit, blockStart);
-    copyBytes(out, op, src, ip, litLen);
+    copyForward(out, op, src, ip, litLen);
     ip += litLen;
     op += litLen;
     if (ip === end) return op; // the last sequence has literals only
@@ -53,18 +53,19 @@ function decodeBlock(src: Uint8Array, ip: number, end: number, out: Uint8Array, 
     matchLen += MIN_MATCH;
     if (matchLen > limit - op) throw overflow(op + matchLen, limit, blockStart);
     const from = op - offset;
-    if (offset >= matchLen) copyBytes(out, op, out, from, matchLen);
-    else for (let i = 0; i < matchLen; i++) out[op + i] = out[from + i]!; // overlapping: repeats the last `offset` bytes
+    copyForward(out, op, out, from, matchLen);
     op += matchLen;
   }
 }
 
 /**
- * n bytes from src[at] to dst[to] (not overlapping). Most LZ4 runs are a few bytes long: a loop
- * copies those without the subarray and the builtin call that cost more than the copy.
+ * n bytes from src[at] to dst[to], first to last, so that a match overlapping its own output
+ * (src = dst, at + n > to) repeats its last to - at bytes, as LZ4 means. Most runs are a few
+ * bytes long: the loop copies those without the subarray and builtin call that cost more than
+ * the copy; a long run that does not overlap goes in one set().
  */
-function copyBytes(dst: Uint8Array, to: number, src: Uint8Array, at: number, n: number): void {
-  if (n > 32) dst.set(src.subarray(at, at + n), to);
+function copyForward(dst: Uint8Array, to: number, src: Uint8Array, at: number, n: number): void {
+  if (n > 32 && (src !== dst || at + n <= to)) dst.set(src.subarray(at, at + n), to);
   else for (let i = 0; i < n; i++) dst[to + i] = src[at + i]!;
 }
 
