@@ -6,17 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
-import { gprs, runLogged, softVm } from './vm.js';
+import { gprs, runLogged, softVm, tsc } from './vm.js';
 
 const LOOPS = 3000;
 // cli; mov cx, LOOPS; l: dec cx; jnz l; sti; nop; nop; out 0xf4, al; hlt
 const CODE = [0xfa, 0xb9, LOOPS & 0xff, LOOPS >> 8, 0x49, 0x75, 0xfd, 0xfb, 0x90, 0x90, 0xe6, 0xf4, 0xf4];
-
-function tsc(vm: ReturnType<typeof softVm>): bigint {
-  return vm.cpu.getState(State.MSRS).msrs!.tsc;
-}
 
 test('an interrupt window requested while IF = 0 opens after STI and its shadow, past a hot loop', () => {
   const vm = softVm();

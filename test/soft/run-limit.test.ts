@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State, VmmError } from '../../src/index.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
-import { longMode, softVm, type SoftVm } from './vm.js';
+import { longMode, softVm, tsc, type SoftVm } from './vm.js';
 
 // 64-bit: rcx = 0; loop: add rcx, 1; mov [0x9000], rcx; imul rax, rcx, 3; cmp rcx, 0x7fffffff; jb loop
 const LOOP = [0x31, 0xc9, 0x48, 0x83, 0xc1, 0x01, 0x48, 0x89, 0x0c, 0x25, 0x00, 0x90, 0x00, 0x00,
@@ -31,8 +31,6 @@ function start(tier: Tier): SoftVm {
   vm.cpu.setState(longMode(vm, ENTRY));
   return vm;
 }
-
-const tsc = (vm: SoftVm): bigint => vm.cpu.getState(State.MSRS).msrs!.tsc!;
 
 test('run({ maxInstructions }) stops after exactly that many instructions, in every tier', () => {
   for (const tier of TIERS) {

@@ -30,6 +30,11 @@ export function longMode(vm: SoftVm, entry: number, cpl: 0 | 3 = 0): VcpuStateIn
   );
 }
 
+/** The vCPU's TSC: instructions retired on soft. */
+export function tsc(vm: SoftVm): bigint {
+  return vm.cpu.getState(State.MSRS).msrs!.tsc!;
+}
+
 export interface RunResult { log: number[]; end: VmExit }
 
 /** Runs until OUT 0xf4 or a non-I/O exit; OUT 0xe9 values are collected in log. */
