@@ -15,6 +15,9 @@ import { compile, type Compiled } from '../../src/x86/exec/compile.js';
 import type { Instruction } from '../../src/x86/instruction.js';
 import { RIP_LO } from '../../src/x86/exec/context.js';
 import { compileBlock, settleDecline, type BlockFn } from '../../src/backends/soft/block-compile.js';
+import { inlineInsn, recordAfter } from '../../src/backends/soft/block-inline.js';
+import * as lazyFlags from '../../src/x86/exec/lazy-flags.js';
+import { condition } from '../../src/x86/exec/flags.js';
 import type { SoftCpu } from '../../src/backends/soft/cpu.js';
 import { P_RS, P_RU, P_WS, P_WU, Tlb, TLB_MASK } from '../../src/backends/soft/tlb.js';
 import { FlatContext } from '../exec/flat-context.js';
@@ -236,4 +239,46 @@ test('compiled blocks with inlined forms match the closures run one at a time', 
   }
   assert.ok(compared > ROUNDS / 2, `only ${compared} of ${ROUNDS} blocks decoded (seed ${seed})`);
   assert.ok(inlinedLoops > 0, `no block branched back to its start (seed ${seed})`);
+});
+
+/** The record condition (lazy-flags RECORD_CONDITIONS) of record kind `record` for cc on ctx's record, as a block runs it. */
+function recordCondition(ctx: BlockContext, record: number, cc: number): boolean | undefined {
+  const cond = lazyFlags.RECORD_CONDITIONS[record & ~(lazyFlags.LF_KEEP_CF | lazyFlags.LF_KEEP_OF)];
+  if (cond === undefined) return undefined;
+  const fn = (lazyFlags as unknown as Record<string, (...a: number[]) => boolean>)[cond.name]!;
+  return fn(cc, ...cond.args.map((a) => (a === 'kept' ? record : ctx[a])));
+}
+
+test('recordAfter: the record a block assumes after an inlined form decides every condition as the flags do', () => {
+  const seed = testSeed();
+  const rng = new Rng(seed);
+  let checked = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const mode = rng.pick([32, 64] as const);
+    const insns = randomBlock(rng, mode);
+    if (insns === undefined) continue;
+    const ctx = new BlockContext(Uint8Array.from({ length: WINDOW }, () => rng.int(256)), WINDOW_BASE);
+    const regs = Int32Array.from({ length: 34 }, (_, i) => (i % 2 === 1 ? rng.pick([0, -1, rng.int(2 ** 31)]) : rng.int(3) === 0 ? WINDOW_BASE + rng.int(WINDOW) : (rng.next() * 2 ** 32) | 0));
+    setup(ctx, rng, mode, regs, (rng.int(0x1000) & 0x8d5) | 2, 0x401000, 0);
+    // What a block knows, instruction by instruction, as blockStatements tracks it.
+    let record: number | undefined;
+    for (const insn of insns) {
+      const inlined = inlineInsn(insn, 'I', insn.length) !== undefined;
+      try {
+        if (!compile(insn)(ctx)) break;
+      } catch {
+        break;
+      }
+      record = inlined ? recordAfter(insn, record) : undefined;
+      if (record === undefined) continue;
+      for (let cc = 0; cc < 16; cc++) {
+        if (cc >> 1 === 5) continue;
+        const known = recordCondition(ctx, record, cc);
+        if (known === undefined) continue;
+        assert.equal(known, condition(ctx.flags, cc), `seed ${seed} round ${round}: cc ${cc} after ${insn.mnemonic} (record 0x${record.toString(16)}, lfOp 0x${ctx.lfOp.toString(16)}) in ${insns.map((i) => i.mnemonic).join('; ')}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > ROUNDS, `only ${checked} conditions checked (seed ${seed})`);
 });

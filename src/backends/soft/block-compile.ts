@@ -29,7 +29,7 @@
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { RIP_LO } from '../../x86/exec/context.js';
-import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, DECLINE, inlineInsn, pop64, push64, RSP, SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE } from './block-inline.js';
+import { BLOCK_HELPERS, canonicalText, conditionText, deadRecords, DECLINE, inlineInsn, pop64, push64, recordAfter, RSP, SLOW_ENTER, SLOW_LEAVE, SLOW_LEAVE_WRITE } from './block-inline.js';
 import { poolLocals } from './pooled-locals.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -138,7 +138,7 @@ function functionText(statements: string, memory: boolean, pool: readonly string
 interface RegionPart {
   base: number;
   prefix: string;
-  branch(insn: Instruction, end: number): string | undefined;
+  branch(insn: Instruction, end: number, record: number | undefined): string | undefined;
 }
 
 /** A block of a region: its instructions, their closures, and its offset in the region's page. */
@@ -183,7 +183,7 @@ export function regionFunctionText(blocks: readonly RegionBlock[]): string {
   // offset in nx: the arithmetic that sets RIP is then code the engine has seen run, where an
   // exit of its own per branch and target would deoptimise the region the first time it is
   // taken (a budget running out, a branch that had not gone that way before).
-  const branch = (insn: Instruction, end: number): string | undefined => {
+  const branch = (insn: Instruction, end: number, record: number | undefined): string | undefined => {
     const kind = directBranch(insn);
     if (kind === undefined || insn.mode !== 64 || insn.opSize !== 8) return undefined;
     const go = (t: number): string => {
@@ -192,7 +192,7 @@ export function regionFunctionText(blocks: readonly RegionBlock[]): string {
       return `k++; if (cpu.codeGen !== g || k + ${blocks[j]!.insns.length} > budget) { nx = ${t}; break; } at = ${j}; kb = k; continue;`;
     };
     const target = end + (insn.imm | 0);
-    return kind === 'jmp' ? go(target) : conditionText(insn.opcode & 15, (v) => `if (${v}) { ${go(target)} } else { ${go(end)} }`);
+    return kind === 'jmp' ? go(target) : conditionText(insn.opcode & 15, (v) => `if (${v}) { ${go(target)} } else { ${go(end)} }`, record);
   };
   // Each block's statements, pooled together (one pool for the function), then put in its case.
   const body: string[] = [], starts: number[] = [];
@@ -270,6 +270,8 @@ function blockStatements(insns: readonly Instruction[], lines: string[], part?: 
   // In a region, offsets count from s0 = its page's start, and a block may be entered from
   // another (RIP not set on the way in).
   let off = part?.base ?? 0, pending = 0, ripStale = part !== undefined;
+  // The flag record the block's own instructions left, where known (block-inline recordAfter).
+  let record: number | undefined;
   const f = (k: number): string => `f${part?.prefix ?? ''}${k}`, I = (k: number): string => `I${part?.prefix ?? ''}${k}`;
   const flush = (): void => {
     if (pending !== 0) lines.push(`    k += ${pending};`);
@@ -283,14 +285,14 @@ function blockStatements(insns: readonly Instruction[], lines: string[], part?: 
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!, end = off + insn.length;
     if (mode !== 16 && k === n - 1 && isRelativeBranch(insn)) {
-      const branch = part?.branch(insn, end);
+      const branch = part?.branch(insn, end, record);
       if (branch !== undefined) {
         // A branch to the region's blocks: it retires the instruction and leaves or continues.
         flush();
         lines.push(`    ${branch}`);
         return memory;
       }
-      const jcc = inlineJcc(insn, f(k), off, end);
+      const jcc = inlineJcc(insn, f(k), off, end, record);
       if (jcc !== undefined) {
         flush();
         lines.push(`    ${jcc}`, '    k++;');
@@ -309,7 +311,9 @@ function blockStatements(insns: readonly Instruction[], lines: string[], part?: 
       off = end;
       continue;
     }
-    const form = mode === 16 ? undefined : inlineInsn(insn, I(k), end, dead[k]);
+    const form = mode === 16 ? undefined : inlineInsn(insn, I(k), end, dead[k], record);
+    // A dead record is never stored; a closure may leave any record.
+    record = form !== undefined && !dead[k] ? recordAfter(insn, record) : undefined;
     if (form !== undefined && !form.faults) {
       // Where its TLB probe declines, the run loop takes the instruction over (and makes RIP
       // and the retired count exact).
@@ -362,7 +366,7 @@ function slowPaths(text: string, enter: string, leave: string, leaveWrite: strin
  * with the mode's default operand size, as statements that set RIP; in 64-bit code a target
  * whose low half carries into the high half goes to its closure (which also checks canonicality).
  */
-function inlineJcc(insn: Instruction, closure: string, off: number, end: number): string | undefined {
+function inlineJcc(insn: Instruction, closure: string, off: number, end: number, record: number | undefined): string | undefined {
   const kind = directBranch(insn);
   if (kind === undefined) return undefined;
   const target = end + (insn.imm | 0);
@@ -375,7 +379,7 @@ function inlineJcc(insn: Instruction, closure: string, off: number, end: number)
   } else {
     return undefined;
   }
-  return kind === 'jmp' ? branch('true') : conditionText(insn.opcode & 15, branch);
+  return kind === 'jmp' ? branch('true') : conditionText(insn.opcode & 15, branch, record);
 }
 
 let codegenAllowed = true;

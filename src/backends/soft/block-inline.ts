@@ -31,7 +31,10 @@ import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
 import { effectiveAddress } from '../../x86/exec/address.js';
 import { pop, push } from '../../x86/exec/stack.js';
 import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
-import { carry, conditionOf, LAZY_FLAGS_INLINE_SCOPE, recordSzp, writeCfOf } from '../../x86/exec/lazy-flags.js';
+import {
+  addCondition32, addCondition64, carry, ccOf, conditionOf, LAZY_FLAGS_INLINE_SCOPE, LF_ADD, LF_KEEP_CF, LF_KEEP_OF, LF_LOGIC, LF_SUB,
+  logicCondition32, logicCondition64, narrowCondition, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
+} from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
 import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv.js';
@@ -57,6 +60,7 @@ for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLI
 export const BLOCK_HELPERS = {
   ...INLINE_SCOPE,
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
+  ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64, narrowCondition,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
   effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh,
@@ -72,8 +76,10 @@ export const INLINED = {
   rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
   rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
   shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imul32: helper(imul32), imulPair: helper(imulPair),
-  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt), conditionOf: helper(conditionOf),
+  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
   canonicalHigh: helper(canonicalHigh),
+  subCondition32: helper(subCondition32), addCondition32: helper(addCondition32), logicCondition32: helper(logicCondition32),
+  subCondition64: helper(subCondition64), addCondition64: helper(addCondition64), logicCondition64: helper(logicCondition64),
 };
 
 /**
@@ -83,7 +89,7 @@ export const INLINED = {
  */
 const NESTED: Readonly<Record<string, InlinableHelper | undefined>> = {
   ...INLINED, shl64: helper(shl64), shr64: helper(shr64), sar64: helper(sar64), bit64: helper(bit64),
-  recordSzp: helper(recordSzp), writeCfOf: helper(writeCfOf), mulU32: helper(mulU32), mulS32: helper(mulS32),
+  recordSzp: helper(recordSzp), writeCfOf: helper(writeCfOf), mulU32: helper(mulU32), mulS32: helper(mulS32), ccOf: helper(ccOf),
 };
 const nested = (name: string): InlinableHelper | undefined => (Object.hasOwn(NESTED, name) ? NESTED[name] : undefined);
 
@@ -102,9 +108,20 @@ function call(name: keyof typeof INLINED, args: readonly string[], use: (v: stri
  */
 const DEAD = '$dead';
 
-/** Statements that evaluate condition cc (conditionOf, inlined) and then use(v), v naming the result. */
-export function conditionText(cc: number, use: (v: string) => string): string {
-  return call('conditionOf', ['cpu', `${cc}`], use);
+/**
+ * Statements that evaluate condition cc and then use(v), v naming the result. Where the block
+ * knows the flag record an instruction of its own left (record: its lfOp, recordAfter), that
+ * record's condition (lazy-flags RECORD_CONDITIONS) goes in place: it reads only the fields it
+ * needs and holds no code for other kinds. Otherwise (the flags come from before the block) a
+ * call of conditionOf: its body, which handles every kind, was 40% of the text of a Linux boot's
+ * compiled blocks when it was put in place at each such Jcc, SETcc and CMOVcc.
+ */
+export function conditionText(cc: number, use: (v: string) => string, record?: number): string {
+  const cond = record === undefined || (cc >> 1) === 5 ? undefined : RECORD_CONDITIONS[record & ~(LF_KEEP_CF | LF_KEEP_OF)];
+  if (cond === undefined) return inlineCall(undefined, 'conditionOf', ['cpu', `${cc}`], use);
+  // Without a kept CF the flags are not read (ccOf takes CF and OF from them only when kept says so).
+  const args = cond.args.map((a) => a === 'kept' ? `${record}` : a === 'flagBits' && (record! & LF_KEEP_CF) === 0 ? '0' : `cpu.${a}`);
+  return call(cond.name as keyof typeof INLINED, [`${cc}`, ...args], use);
 }
 
 /**
@@ -143,10 +160,34 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_
  * The inlined form of insn (bound to the name `name` in the generated code, ending at block
  * offset end), or undefined when it must run through its closure.
  */
-export function inlineInsn(insn: Instruction, name: string, end: number, deadRecord = false): InlineForm | undefined {
-  const text = registerForm(insn, deadRecord ? DEAD : 'cpu');
+export function inlineInsn(insn: Instruction, name: string, end: number, deadRecord = false, record?: number): InlineForm | undefined {
+  const text = registerForm(insn, deadRecord ? DEAD : 'cpu', record);
   if (text !== undefined) return { text, faults: false };
-  return memoryForm(insn, name, end);
+  return memoryForm(insn, name, end, record);
+}
+
+/**
+ * The flag record (lfOp) an instruction with an inlined form (inlineInsn) leaves, given the one
+ * before it (undefined: unknown): exact for the ALU, TEST, INC and DEC forms, the one before for
+ * forms that leave the flags alone; undefined for the rest (shifts, IMUL). A block decides its
+ * own Jcc, SETcc and CMOVcc from it (conditionText).
+ */
+export function recordAfter(insn: Instruction, before: number | undefined): number | undefined {
+  const op = insn.opcode, size = insn.opSize, regForm = insn.hasModrm && insn.mod === 3;
+  if (insn.map === 1) {
+    // SETcc, CMOVcc, MOVZX, MOVSX read the flags or leave them; IMUL writes CF and OF.
+    return op === 0xaf ? undefined : before;
+  }
+  const kindOf = (row: number): number => (row === OP_ADD || row === OP_ADC ? LF_ADD : row === OP_OR || row === OP_AND || row === OP_XOR ? LF_LOGIC : LF_SUB) | size;
+  if (op < 0x40 && (op & 7) <= 5) return kindOf((op >> 3) & 7);
+  if (op === 0x81 || op === 0x83) return kindOf(insn.reg & 7);
+  if (op === 0x85 || op === 0xa9) return LF_LOGIC | size;
+  if (op >= 0x40 && op <= 0x4f || (op === 0xff && regForm && (insn.reg & 7) < 2)) {
+    const dec = op === 0xff ? (insn.reg & 7) === 1 : op >= 0x48;
+    return (dec ? LF_SUB : LF_ADD) | size | LF_KEEP_CF;
+  }
+  if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf) || op === 0xc7 || op === 0x8d || op === 0x63 || (op >= 0x50 && op <= 0x5f)) return before;
+  return undefined;
 }
 
 /**
@@ -186,18 +227,21 @@ function recordEffect(insn: Instruction): 'writes' | 'partial' | 'none' | 'other
   return 'other';
 }
 
-/** Statements for a register-only form, or undefined; flags: the flag record's owner (cpu or DEAD). */
-function registerForm(insn: Instruction, flags: string): string | undefined {
+/**
+ * Statements for a register-only form, or undefined; flags: the flag record's owner (cpu or
+ * DEAD); record: the flag record before it where known (recordAfter).
+ */
+function registerForm(insn: Instruction, flags: string, record?: number): string | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
   const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
   // SETcc has a byte operand whatever the prefixes.
-  if (insn.map === 1 && op >= 0x90 && op <= 0x9f) return regForm ? setcc(insn, op & 15) : undefined;
+  if (insn.map === 1 && op >= 0x90 && op <= 0x9f) return regForm ? setcc(insn, op & 15, record) : undefined;
   const size = insn.opSize;
   if (size !== 4 && size !== 8) return undefined;
   if (insn.map === 1) {
     if (op >= 0xb6 && op <= 0xbf && (op & 7) >= 6 && regForm) return extend(insn, (op & 1) === 0 ? 1 : 2, size, op >= 0xbe);
     if (op === 0xaf && regForm) return imul(size, reg, rm, `$g${reg}`, `$g${reg + 1}`, flags);
-    if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `$g${rm}`, `$g${rm + 1}`);
+    if (op >= 0x40 && op <= 0x4f && regForm) return cmov(op & 15, size, reg, `$g${rm}`, `$g${rm + 1}`, record);
     return undefined;
   }
   if (insn.map !== 0) return undefined;
@@ -231,7 +275,7 @@ function registerForm(insn: Instruction, flags: string): string | undefined {
 }
 
 /** Memory and stack forms (see the module comment), or undefined. */
-function memoryForm(insn: Instruction, name: string, end: number): InlineForm | undefined {
+function memoryForm(insn: Instruction, name: string, end: number, record?: number): InlineForm | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16 || insn.map !== 0 && insn.map !== 1) return undefined;
   const op = insn.opcode, size = insn.opSize;
   if (insn.map === 0 && op >= 0x50 && op <= 0x5f) return stackForm(insn, op);
@@ -245,7 +289,7 @@ function memoryForm(insn: Instruction, name: string, end: number): InlineForm | 
     ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: false });
   if (insn.map === 1) {
     if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} $g${reg} = v; $g${reg + 1} = 0;`);
-    if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0')}`);
+    if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0', record)}`);
     return undefined;
   }
   if (op === 0x63 && insn.mode === 64) return read(`${loadText(mode, sg, 4, 'v', 'vh')} ${movsxd(size, reg, 'v')}`);
@@ -436,17 +480,17 @@ function imul(size: 4 | 8, d: number, s: number, b: string, bh: string, flags: s
  * either way); a 32-bit destination is zero-extended even when the condition is false where the
  * CPU model does that (undefined-flags.ts cmovFalseWritesReg, as ops-move's cmov).
  */
-function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string): string {
-  if (size === 8) return conditionText(cc, (t) => `if (${t}) { $g${d} = ${v}; $g${d + 1} = ${vh}; }`);
+function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string, record: number | undefined): string {
+  if (size === 8) return conditionText(cc, (t) => `if (${t}) { $g${d} = ${v}; $g${d + 1} = ${vh}; }`, record);
   return conditionText(cc, (t) => cmovFalseWritesReg()
     ? `if (${t}) $g${d} = ${v}; $g${d + 1} = 0;`
-    : `if (${t}) { $g${d} = ${v}; $g${d + 1} = 0; }`);
+    : `if (${t}) { $g${d} = ${v}; $g${d + 1} = 0; }`, record);
 }
 
 /** SETcc r8 (register form). */
-function setcc(insn: Instruction, cc: number): string {
+function setcc(insn: Instruction, cc: number, record: number | undefined): string {
   const { i, shift } = byteRegister(insn);
-  return conditionText(cc, (t) => `$g${i} = ($g${i} & ${~(0xff << shift)}) | (${t} ? ${1 << shift} : 0);`);
+  return conditionText(cc, (t) => `$g${i} = ($g${i} & ${~(0xff << shift)}) | (${t} ? ${1 << shift} : 0);`, record);
 }
 
 /** A register-form byte operand (ModRM.rm): its regs index and bit position; 4..7 without REX are AH CH DH BH. */

@@ -160,47 +160,95 @@ export function carry(c: FlagState): number {
  * Condition cc (0..15, O NO B AE E NE BE A S NS P NP L GE LE G) on the current flags. ADD,
  * SUB/CMP and logic records of every size (the usual producers before a Jcc; 32- and 64-bit
  * ones first), CF and OF kept in flagBits included, are decided from the record without
- * materialising; everything else (PF, shift records) reads the architectural flags. One exit,
- * no comment inside: compiled blocks put this body in place of a call (helper-inline.ts), where
- * a constant cc folds the choice of flag away.
+ * materialising (the record conditions below); everything else (PF, shift records) reads the
+ * architectural flags. Compiled blocks call it where the flags come from before the block; where
+ * a block knows which record an earlier instruction of its own left, it puts that record's
+ * condition in place instead (RECORD_CONDITIONS, block-inline.ts conditionText).
  */
 export function conditionOf(c: FlagState & { readonly flags: number }, cc: number): boolean {
-  const kept = c.lfOp, op = kept & ~(LF_KEEP_CF | LF_KEEP_OF);
-  let zf = false, sf = false, of = false, cf = false, fast = true;
-  if (op === SUB4) {
-    const a = c.lfA, b = c.lfB, r = c.lfR;
-    zf = r === 0; sf = r < 0; of = ((a ^ b) & (a ^ r)) < 0; cf = ((~a & b) | ((~a | b) & r)) < 0;
-  } else if (op === LOGIC4) {
-    const r = c.lfR;
-    zf = r === 0; sf = r < 0;
-  } else if (op === ADD4) {
-    const a = c.lfA, b = c.lfB, r = c.lfR;
-    zf = r === 0; sf = r < 0; of = ((a ^ r) & (b ^ r)) < 0; cf = ((a & b) | ((a | b) & ~r)) < 0;
-  } else if (op === SUB8) {
-    const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
-    zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ bh) & (ah ^ rh)) < 0; cf = ((~ah & bh) | ((~ah | bh) & rh)) < 0;
-  } else if (op === ADD8) {
-    const ah = c.lfAh, bh = c.lfBh, rh = c.lfRh;
-    zf = (c.lfR | rh) === 0; sf = rh < 0; of = ((ah ^ rh) & (bh ^ rh)) < 0; cf = ((ah & bh) | ((ah | bh) & ~rh)) < 0;
-  } else if (op === LOGIC8) {
-    const rh = c.lfRh;
-    zf = (c.lfR | rh) === 0; sf = rh < 0;
-  } else if (op !== 0 && (op & (LF_SZP | 12)) === 0) {
-    const a = c.lfA, b = c.lfB, r = c.lfR, top = (op & 15) * 8 - 1;
-    zf = (r & ((2 << top) - 1)) === 0; sf = ((r >>> top) & 1) !== 0;
-    if ((op & LF_ADD) !== 0) {
-      of = (((a ^ r) & (b ^ r)) >>> top & 1) !== 0; cf = ((((a & b) | ((a | b) & ~r)) >>> top) & 1) !== 0;
-    } else if ((op & LF_SUB) !== 0) {
-      of = (((a ^ b) & (a ^ r)) >>> top & 1) !== 0; cf = ((((~a & b) | ((~a | b) & r)) >>> top) & 1) !== 0;
-    }
-  } else {
-    fast = false;
-  }
-  if ((kept & LF_KEEP_CF) !== 0) {
-    cf = (c.flagBits & CF) !== 0;
-    if ((kept & LF_KEEP_OF) !== 0) of = (c.flagBits & OF) !== 0;
-  }
-  const kind = cc >> 1;
-  const t = kind === 0 ? of : kind === 1 ? cf : kind === 2 ? zf : kind === 3 ? cf || zf : kind === 4 ? sf : kind === 6 ? sf !== of : zf || sf !== of;
-  return fast && kind !== 5 ? ((cc & 1) === 0) === t : condition(c.flags, cc);
+  const kept = c.lfOp, op = kept & ~(LF_KEEP_CF | LF_KEEP_OF), bits = c.flagBits;
+  let t = false;
+  if (op === 0 || (cc >> 1) === 5 || (op & LF_SZP) !== 0) t = condition(c.flags, cc);
+  else if (op === SUB4) t = subCondition32(cc, c.lfA, c.lfB, c.lfR, kept, bits);
+  else if (op === LOGIC4) t = logicCondition32(cc, c.lfR, kept, bits);
+  else if (op === ADD4) t = addCondition32(cc, c.lfA, c.lfB, c.lfR, kept, bits);
+  else if (op === SUB8) t = subCondition64(cc, c.lfR, c.lfAh, c.lfBh, c.lfRh, kept, bits);
+  else if (op === ADD8) t = addCondition64(cc, c.lfR, c.lfAh, c.lfBh, c.lfRh, kept, bits);
+  else if (op === LOGIC8) t = logicCondition64(cc, c.lfR, c.lfRh, kept, bits);
+  else if ((op & 12) === 0) t = narrowCondition(cc, op, c.lfA, c.lfB, c.lfR, kept, bits);
+  else t = condition(c.flags, cc);
+  return t;
 }
+
+/**
+ * Condition cc from ZF SF OF CF, where cc >> 1 !== 5 (P and NP read PF, which is not among
+ * them); CF, and OF, come from bits (flagBits) instead when the record's kept (its lfOp) has
+ * LF_KEEP_CF, LF_KEEP_OF. The record conditions below end here; one exit each, no comment
+ * inside (they are inlined, helper-inline.ts).
+ */
+export function ccOf(cc: number, zf: boolean, sf: boolean, of: boolean, cf: boolean, kept: number, bits: number): boolean {
+  const c = (kept & LF_KEEP_CF) !== 0 ? (bits & CF) !== 0 : cf;
+  const o = (kept & LF_KEEP_OF) !== 0 ? (bits & OF) !== 0 : of;
+  const kind = cc >> 1;
+  const t = kind === 0 ? o : kind === 1 ? c : kind === 2 ? zf : kind === 3 ? c || zf : kind === 4 ? sf : kind === 6 ? sf !== o : zf || sf !== o;
+  return ((cc & 1) === 0) === t;
+}
+
+/** cc (not P/NP) after a 32-bit SUB/SBB/CMP record a - b = r (kept, bits: see ccOf). */
+export function subCondition32(cc: number, a: number, b: number, r: number, kept: number, bits: number): boolean {
+  const t = ccOf(cc, r === 0, r < 0, ((a ^ b) & (a ^ r)) < 0, ((~a & b) | ((~a | b) & r)) < 0, kept, bits);
+  return t;
+}
+
+/** cc (not P/NP) after a 32-bit ADD/ADC record a + b = r. */
+export function addCondition32(cc: number, a: number, b: number, r: number, kept: number, bits: number): boolean {
+  const t = ccOf(cc, r === 0, r < 0, ((a ^ r) & (b ^ r)) < 0, ((a & b) | ((a | b) & ~r)) < 0, kept, bits);
+  return t;
+}
+
+/** cc (not P/NP) after a 32-bit logic record r (CF = OF = 0). */
+export function logicCondition32(cc: number, r: number, kept: number, bits: number): boolean {
+  const t = ccOf(cc, r === 0, r < 0, false, false, kept, bits);
+  return t;
+}
+
+/** cc (not P/NP) after a 64-bit SUB record: result (r, rh), high halves ah, bh of the operands. */
+export function subCondition64(cc: number, r: number, ah: number, bh: number, rh: number, kept: number, bits: number): boolean {
+  const t = ccOf(cc, (r | rh) === 0, rh < 0, ((ah ^ bh) & (ah ^ rh)) < 0, ((~ah & bh) | ((~ah | bh) & rh)) < 0, kept, bits);
+  return t;
+}
+
+/** cc (not P/NP) after a 64-bit ADD record: result (r, rh), high halves ah, bh of the operands. */
+export function addCondition64(cc: number, r: number, ah: number, bh: number, rh: number, kept: number, bits: number): boolean {
+  const t = ccOf(cc, (r | rh) === 0, rh < 0, ((ah ^ rh) & (bh ^ rh)) < 0, ((ah & bh) | ((ah | bh) & ~rh)) < 0, kept, bits);
+  return t;
+}
+
+/** cc (not P/NP) after a 64-bit logic record (r, rh). */
+export function logicCondition64(cc: number, r: number, rh: number, kept: number, bits: number): boolean {
+  const t = ccOf(cc, (r | rh) === 0, rh < 0, false, false, kept, bits);
+  return t;
+}
+
+/** cc (not P/NP) after a byte or word ADD, SUB or logic record op (kind | size) of a, b, r. */
+export function narrowCondition(cc: number, op: number, a: number, b: number, r: number, kept: number, bits: number): boolean {
+  const top = (op & 15) * 8 - 1, add = (op & LF_ADD) !== 0, sub = (op & LF_SUB) !== 0;
+  const of = add ? (((a ^ r) & (b ^ r)) >>> top & 1) !== 0 : sub ? (((a ^ b) & (a ^ r)) >>> top & 1) !== 0 : false;
+  const cf = add ? ((((a & b) | ((a | b) & ~r)) >>> top) & 1) !== 0 : sub ? ((((~a & b) | ((~a | b) & r)) >>> top) & 1) !== 0 : false;
+  const t = ccOf(cc, (r & ((2 << top) - 1)) === 0, ((r >>> top) & 1) !== 0, of, cf, kept, bits);
+  return t;
+}
+
+/**
+ * The record conditions by the record kind (lfOp without LF_KEEP_CF/LF_KEEP_OF) they decide, and
+ * where each of their parameters after cc comes from: a field of the record or the flags, or
+ * `kept` (the record's lfOp). A block that knows the kind puts the condition's body in place.
+ */
+export const RECORD_CONDITIONS: Readonly<Record<number, { readonly name: string; readonly args: readonly (keyof FlagState | 'kept')[] }>> = {
+  [SUB4]: { name: 'subCondition32', args: ['lfA', 'lfB', 'lfR', 'kept', 'flagBits'] },
+  [ADD4]: { name: 'addCondition32', args: ['lfA', 'lfB', 'lfR', 'kept', 'flagBits'] },
+  [LOGIC4]: { name: 'logicCondition32', args: ['lfR', 'kept', 'flagBits'] },
+  [SUB8]: { name: 'subCondition64', args: ['lfR', 'lfAh', 'lfBh', 'lfRh', 'kept', 'flagBits'] },
+  [ADD8]: { name: 'addCondition64', args: ['lfR', 'lfAh', 'lfBh', 'lfRh', 'kept', 'flagBits'] },
+  [LOGIC8]: { name: 'logicCondition64', args: ['lfR', 'lfRh', 'kept', 'flagBits'] },
+};
