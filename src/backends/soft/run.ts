@@ -215,7 +215,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
               cpu.instret++;
               retired++;
             } else if (region === undefined) {
-              if (r > 0 && r % insns.length === 0) prev = block;
+              // Ran to its end (a loop: a whole number of passes). The usual case, one pass, needs no division.
+              if (r === insns.length || (r > 0 && r % insns.length === 0)) prev = block;
             } else {
               const last = region[cpu.regionAt]!;
               if (r - cpu.regionKb === last.insns.length) prev = last;
