@@ -4,7 +4,8 @@
  * the same semantic code as the table handler (alu.ts for results and flags, address.ts for
  * effective addresses and RIP, commit.ts for rollback), in the same order, so it does exactly
  * what execute() does. The shapes: 32/64-bit operands in registers or memory for the ALU rows,
- * group 1, INC/DEC, MOV, LEA, and Jcc. undefined: no specialised form (the handler is used).
+ * group 1, INC/DEC, MOV, LEA, TEST of registers, Jcc, and in 64-bit code JMP rel and CALL rel.
+ * undefined: no specialised form (the handler is used).
  *
  * Each shape is its own function literal, so the engine keeps its call sites monomorphic.
  */
@@ -12,7 +13,7 @@ import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { RIP_LO as RIP_LO_ } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
-import { ALU_OPS, incDec32, incDec64, OP_CMP } from './alu.js';
+import { ALU_OPS, incDec32, incDec64, logic32, logic64, OP_CMP } from './alu.js';
 import { commitRm } from './commit.js';
 import { aluRegImm, aluRegReg } from './specialise-alu.js';
 import { carry, conditionOf } from './lazy-flags.js';
@@ -22,6 +23,8 @@ import { mulFlags, shiftFlags } from './undefined-flags.js';
 import { wide } from './wide.js';
 import { half } from './regs.js';
 import { HANDLERS, MAP_SIZE } from './table.js';
+import { canonicalHigh } from './ops-control.js';
+import { push } from './stack.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -43,6 +46,10 @@ export function specialise(insn: Instruction): Compiled | undefined {
     if (op === 0xc7 && (insn.reg & 7) === 0) return movRmImm(insn, size);
     if (op === 0x8d) return lea(insn, size);
     if (op >= 0x70 && op <= 0x7f) return jcc(insn);
+    if (op === 0xe9 || op === 0xeb) return jmpRel64(insn);
+    if (op === 0xe8) return callRel64(insn);
+    if (op === 0x85 && insn.mod === 3) return testRegReg(insn, size);
+    if (op >= 0x50 && op <= 0x5f && insn.mode === 64 && !insn.opsizePrefix) return stackReg64(insn, ((op & 7) | ((insn.rex & 1) << 3)) << 1, op >= 0x58);
     if (op === 0xc1 || op === 0xd1) return shiftImmReg(insn, insn.reg & 7, size, op === 0xd1 ? 1 : insn.imm & 0xff);
     if (op === 0x69 || op === 0x6b) return imulReg(insn, size, insn.imm, size === 8 ? insn.immHi : 0, -1);
   } else if (insn.map === 1) {
@@ -215,6 +222,7 @@ function lea(insn: Instruction, size: 4 | 8): Compiled | undefined {
  * 32 bits (ops-control's relativeTarget for size 4). Other modes use the handler.
  */
 function jcc(insn: Instruction): Compiled | undefined {
+  if (insn.mode === 64) return jcc64(insn);
   if (insn.mode !== 32 || insn.opSize !== 4) return undefined;
   const cc = insn.opcode & 15, delta = (insn.length + insn.imm) | 0;
   const handler = HANDLERS[insn.map * MAP_SIZE + insn.opcode]!;
@@ -228,6 +236,94 @@ function jcc(insn: Instruction): Compiled | undefined {
     }
     return true;
   };
+}
+
+/**
+ * 64-bit Jcc: where the branch's RIP stays in its 4 GiB (no carry into the high half) from a
+ * canonical RIP, the low half moves by the taken or fall-through offset; anything else (a carry,
+ * which the target's canonical check then needs) goes to the handler, which decides it whole.
+ */
+function jcc64(insn: Instruction): Compiled | undefined {
+  if (insn.opSize !== 8) return undefined;
+  const cc = insn.opcode & 15, taken = insn.length + (insn.imm | 0), next = insn.length;
+  const handler = HANDLERS[insn.map * MAP_SIZE + insn.opcode]!;
+  return (ctx) => {
+    const r = ctx.regs;
+    const t = (r[RIP_LO]! >>> 0) + (conditionOf(ctx, cc) ? taken : next);
+    if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || !canonicalHigh(ctx.la57, r[RIP_LO + 1]!)) return handler(ctx, insn);
+    r[RIP_LO] = t | 0;
+    return true;
+  };
+}
+
+/** 64-bit JMP rel8/rel32, as jcc64 always taken. */
+function jmpRel64(insn: Instruction): Compiled | undefined {
+  if (insn.mode !== 64 || insn.opSize !== 8) return undefined;
+  const taken = insn.length + (insn.imm | 0);
+  const handler = HANDLERS[insn.opcode]!;
+  return (ctx) => {
+    const r = ctx.regs;
+    const t = (r[RIP_LO]! >>> 0) + taken;
+    if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || !canonicalHigh(ctx.la57, r[RIP_LO + 1]!)) return handler(ctx, insn);
+    r[RIP_LO] = t | 0;
+    return true;
+  };
+}
+
+/** 64-bit CALL rel32: the return address pushed (a fault there changes nothing), then RIP; carries as jcc64. */
+function callRel64(insn: Instruction): Compiled | undefined {
+  if (insn.mode !== 64 || insn.opSize !== 8) return undefined;
+  const taken = insn.length + (insn.imm | 0), next = insn.length;
+  const handler = HANDLERS[insn.opcode]!;
+  return (ctx) => {
+    const r = ctx.regs;
+    const lo = r[RIP_LO]! >>> 0, hi = r[RIP_LO + 1]!, t = lo + taken, n = lo + next;
+    if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || n > 0xffffffff || !canonicalHigh(ctx.la57, hi)) return handler(ctx, insn);
+    push(ctx, 8, n | 0, hi);
+    r[RIP_LO] = t | 0;
+    return true;
+  };
+}
+
+const TWO32 = 4294967296, RSP = 8, SEG_SS = 2;
+
+/**
+ * 64-bit PUSH r64 / POP r64 (register d, a regs index): the slot's address from RSP directly,
+ * where RSP is within 2^48 of zero either way (a canonical stack: the address is exact in a
+ * double and cannot wrap); the access goes through ctx as stack.ts push/pop's does, before RSP
+ * moves (a fault changes nothing). POP RSP ends with the popped value. Otherwise the handler.
+ */
+function stackReg64(insn: Instruction, d: number, pop: boolean): Compiled {
+  const handler = HANDLERS[insn.opcode]!;
+  if (!pop) {
+    return (ctx) => {
+      const r = ctx.regs, hi = r[RSP + 1]!;
+      if (ctx.mode !== 64 || hi < -65536 || hi >= 65536) return handler(ctx, insn);
+      const top = hi * TWO32 + (r[RSP]! >>> 0) - 8;
+      ctx.write(SEG_SS, top, 8, r[d]!, r[d + 1]!);
+      r[RSP] = top | 0; r[RSP + 1] = Math.floor(top / TWO32) | 0;
+      advance(ctx, insn);
+      return true;
+    };
+  }
+  return (ctx) => {
+    const r = ctx.regs, hi = r[RSP + 1]!;
+    if (ctx.mode !== 64 || hi < -65536 || hi >= 65536) return handler(ctx, insn);
+    const top = hi * TWO32 + (r[RSP]! >>> 0);
+    const v = ctx.read(SEG_SS, top, 8), vh = ctx.memHi;
+    const n = top + 8;
+    r[RSP] = n | 0; r[RSP + 1] = Math.floor(n / TWO32) | 0;
+    r[d] = v; r[d + 1] = vh;
+    advance(ctx, insn);
+    return true;
+  };
+}
+
+/** 85 TEST r/m, reg with both operands in registers: the logic record of their AND. */
+function testRegReg(insn: Instruction, size: 4 | 8): Compiled {
+  const a = insn.rm << 1, b = insn.reg << 1;
+  if (size === 4) return (ctx) => { const r = ctx.regs; logic32(ctx, r[a]! & r[b]!); advance(ctx, insn); return true; };
+  return (ctx) => { const r = ctx.regs; logic64(ctx, r[a]! & r[b]!, r[a + 1]! & r[b + 1]!); advance(ctx, insn); return true; };
 }
 
 /** Group 2 (C1 imm8, D1 by 1) on a register, count != 0 after masking (group2 in ops-shift). */
