@@ -7,6 +7,7 @@
  * bits the walk sets. Logs on port 0xe9; OUT 0xf4 ends the run.
  */
 	.code64
+#include "identity-pt.inc"
 	.globl _start
 	.set PML4, 0x50000
 	.set PDPT, 0x51000
@@ -30,13 +31,7 @@ _start:
 	movq $(0x200000 + 0x87), PD + 8	/* 2..4 MiB identity, one large page (GDT/TSS live there) */
 	movq $(PT1 + 7), PD1
 	/* identity: 512 PTEs, P|RW|US; page 0x60000 kernel-only */
-	mov $PT0, %rdi
-	mov $7, %eax
-	mov $512, %ecx
-1:	mov %rax, (%rdi)
-	add $8, %rdi
-	add $0x1000, %rax
-	loop 1b
+	identity_pt PT0, 7
 	andq $~4, PT0 + 0x60 * 8
 	/* alias: page 0 -> 0x61000 rw, page 1 -> 0x62000 read-only, page 2 not present (-> 0x63000 later) */
 	movq $(0x61000 + 3), PT1

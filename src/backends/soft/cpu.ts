@@ -82,6 +82,9 @@ export interface Block {
 /** Most instructions in one block. */
 const BLOCK_MAX = 64;
 
+/** Entries of the jump cache (SoftCpu.jumpBlock), a power of two. */
+const JUMP_CACHE = 4096;
+
 const INTERPRET_DEFAULT = typeof process !== 'undefined' && process.env['TSVISOR_SOFT_INTERPRET'] === '1';
 
 const TWO32 = 4294967296;
@@ -533,6 +536,19 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   private lastFetchBase = 0;
   private lastFetchBytes: Uint8Array = new Uint8Array(0);
 
+  /**
+   * 64-bit code: the blocks fetchBlock found lately, by linear address (a direct-mapped cache,
+   * as QEMU's jump cache), for the steps block links miss: a RET back to one of many callers, an
+   * indirect jump, a first step. An entry holds while nothing changed that fetchBlock checks:
+   * decoded code, paging and the TLB all move codeGen, and the privilege (fetch permission) is
+   * part of the tag. Mode and CS do not need to be: only 64-bit blocks go in, and 64-bit code
+   * has no CS base or limit.
+   */
+  private readonly jumpLin = new Float64Array(JUMP_CACHE).fill(NaN);
+  private readonly jumpGen = new Float64Array(JUMP_CACHE);
+  private readonly jumpCpl = new Int8Array(JUMP_CACHE);
+  private readonly jumpBlock: (Block | undefined)[] = new Array<Block | undefined>(JUMP_CACHE).fill(undefined);
+
   /** The linear address of the instruction at RIP (CS limit checked in legacy modes). */
   fetchLinear(): number {
     const lo = this.regs[RIP_LO]!;
@@ -585,12 +601,25 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   fetchBlock(): Block | undefined {
     const lo = this.regs[RIP_LO]!;
     let lin: number, eip = 0;
-    if (this.mode === 64) lin = this.regs[RIP_LO + 1]! * TWO32 + (lo >>> 0);
-    else {
+    if (this.mode === 64) {
+      lin = this.regs[RIP_LO + 1]! * TWO32 + (lo >>> 0);
+      const j = (lo ^ (lo >>> 12)) & (JUMP_CACHE - 1);
+      if (this.jumpLin[j] === lin && this.jumpGen[j] === this.codeGen && this.jumpCpl[j] === this.cpl) return this.jumpBlock[j];
+      const b = this.fetchBlockAt(lin, 0);
+      if (b !== undefined) {
+        this.jumpLin[j] = lin; this.jumpGen[j] = this.codeGen; this.jumpCpl[j] = this.cpl; this.jumpBlock[j] = b;
+      }
+      return b;
+    } else {
       eip = lo >>> 0;
       if (eip > this.segLimit[1]!) throw new X86Fault(13, 0, `EIP 0x${eip.toString(16)} beyond CS limit`);
       lin = (this.segBase[1]! + eip) >>> 0;
     }
+    return this.fetchBlockAt(lin, eip);
+  }
+
+  /** fetchBlock's work after the jump cache: the block at linear address lin (eip: legacy modes' EIP). */
+  private fetchBlockAt(lin: number, eip: number): Block | undefined {
     const base = this.lastFetchLin;
     const off = lin & 0xfff;
     let b: Block | undefined;
