@@ -1,6 +1,6 @@
 /**
  * `tsvisor run --net tap=NAME` end to end on the Debian guest (soft backend), one boot, inside a
- * network namespace this test makes (root, /dev/net/tun and iproute2 needed; a visible skip
+ * network namespace this test makes (root, /dev/net/tun, iproute2, busybox and curl needed; a visible skip
  * otherwise): the tap carries 192.168.77.1/24 on the host side, the guest takes .2 by hand. The
  * guest pings the host, the host pings the guest, the host fetches a page from busybox httpd in
  * the guest and the guest fetches one from an HTTP server in the namespace, checksums equal.
@@ -26,6 +26,14 @@ function namespaceSkip(): string | false {
     execFileSync('ip', ['netns', 'del', `${NS}p`], { stdio: 'pipe' });
   } catch (e) {
     return `no network namespace with a tap here: ${(e as Error).message.split('\n')[0]}`;
+  }
+  // The namespace's side: busybox (httpd, ping) and curl, as .ci/run installs them.
+  for (const [tool, args] of [['busybox', ['--list']], ['curl', ['--version']]] as const) {
+    try {
+      execFileSync(tool, [...args], { stdio: 'pipe' });
+    } catch {
+      return `the tap test needs ${tool} on the host (apt-get install ${tool})`;
+    }
   }
   return false;
 }
