@@ -33,7 +33,7 @@ import { pop, push } from '../../x86/exec/stack.js';
 import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
 import {
   addCondition32, addCondition64, carry, ccOf, conditionOf, LAZY_FLAGS_INLINE_SCOPE, LF_ADD, LF_KEEP_CF, LF_KEEP_OF, LF_LOGIC, LF_SUB,
-  logicCondition32, logicCondition64, narrowCondition, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
+  logicCondition32, logicCondition64, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
 } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
@@ -60,7 +60,7 @@ for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLI
 export const BLOCK_HELPERS = {
   ...INLINE_SCOPE,
   add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
-  ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64, narrowCondition,
+  ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
   effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh,
