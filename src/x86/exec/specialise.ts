@@ -4,8 +4,8 @@
  * the same semantic code as the table handler (alu.ts for results and flags, address.ts for
  * effective addresses and RIP, commit.ts for rollback), in the same order, so it does exactly
  * what execute() does. The shapes: 32/64-bit operands in registers or memory for the ALU rows,
- * group 1, INC/DEC, MOV, LEA, TEST of registers, Jcc, and in 64-bit code JMP rel and CALL rel.
- * undefined: no specialised form (the handler is used).
+ * group 1, INC/DEC, MOV, LEA, TEST of registers, Jcc, and in 64-bit code JMP rel, CALL rel and
+ * PUSH/POP of a register. undefined: no specialised form (the handler is used).
  *
  * Each shape is its own function literal, so the engine keeps its call sites monomorphic.
  */
@@ -239,21 +239,23 @@ function jcc(insn: Instruction): Compiled | undefined {
 }
 
 /**
- * 64-bit Jcc: where the branch's RIP stays in its 4 GiB (no carry into the high half) from a
- * canonical RIP, the low half moves by the taken or fall-through offset; anything else (a carry,
- * which the target's canonical check then needs) goes to the handler, which decides it whole.
+ * Moves a 64-bit RIP's low half by offset where RIP is canonical and the move stays in its
+ * 4 GiB (no carry into the high half, so the target is canonical too); false: the handler's
+ * case (a carry, whose target needs the canonical check, or not 64-bit code).
  */
+function stepRip64(ctx: ExecContext, offset: number): boolean {
+  const r = ctx.regs, t = (r[RIP_LO]! >>> 0) + offset;
+  if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || !canonicalHigh(ctx.la57, r[RIP_LO + 1]!)) return false;
+  r[RIP_LO] = t | 0;
+  return true;
+}
+
+/** 64-bit Jcc: RIP moves by the taken or fall-through offset (stepRip64), else the handler decides it whole. */
 function jcc64(insn: Instruction): Compiled | undefined {
   if (insn.opSize !== 8) return undefined;
   const cc = insn.opcode & 15, taken = insn.length + (insn.imm | 0), next = insn.length;
   const handler = HANDLERS[insn.map * MAP_SIZE + insn.opcode]!;
-  return (ctx) => {
-    const r = ctx.regs;
-    const t = (r[RIP_LO]! >>> 0) + (conditionOf(ctx, cc) ? taken : next);
-    if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || !canonicalHigh(ctx.la57, r[RIP_LO + 1]!)) return handler(ctx, insn);
-    r[RIP_LO] = t | 0;
-    return true;
-  };
+  return (ctx) => stepRip64(ctx, conditionOf(ctx, cc) ? taken : next) || handler(ctx, insn);
 }
 
 /** 64-bit JMP rel8/rel32, as jcc64 always taken. */
@@ -261,13 +263,7 @@ function jmpRel64(insn: Instruction): Compiled | undefined {
   if (insn.mode !== 64 || insn.opSize !== 8) return undefined;
   const taken = insn.length + (insn.imm | 0);
   const handler = HANDLERS[insn.opcode]!;
-  return (ctx) => {
-    const r = ctx.regs;
-    const t = (r[RIP_LO]! >>> 0) + taken;
-    if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || !canonicalHigh(ctx.la57, r[RIP_LO + 1]!)) return handler(ctx, insn);
-    r[RIP_LO] = t | 0;
-    return true;
-  };
+  return (ctx) => stepRip64(ctx, taken) || handler(ctx, insn);
 }
 
 /** 64-bit CALL rel32: the return address pushed (a fault there changes nothing), then RIP; carries as jcc64. */
