@@ -7,7 +7,7 @@
  */
 import { Hypervisor, State } from '../src/index.js';
 import { flat32State } from '../src/x86/boot-state.js';
-import { guestBinary } from '../test/support.js';
+import { guestWithCount } from './guest-count.js';
 
 export interface LoopRun { instructions: number; cpuS: number; wallS: number; checksum: number }
 
@@ -16,11 +16,7 @@ export const COM1 = 0x3f8;
 
 /** The multiboot image with its loop count patched (the imm32 after B9 at label count). */
 export function multibootImage(iterations: number): Uint8Array {
-  const bin = guestBinary('soft-bench-mb');
-  const at = bin.findIndex((b, i) => b === 0xb9 && bin[i + 1] === 0x40 && bin[i + 2] === 0x42 && bin[i + 3] === 0x0f && bin[i + 4] === 0);
-  if (at < 0) throw new Error('soft-bench-mb: iteration-count marker not found');
-  new DataView(bin.buffer, bin.byteOffset).setUint32(at + 1, iterations, true);
-  return bin;
+  return guestWithCount('soft-bench-mb', [0xb9], 1_000_000, iterations);
 }
 
 /** Load address, end and entry from the multiboot header (address fields required). */

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hypervisor, State } from '../src/index.js';
 import { resetState } from '../src/x86/boot-state.js';
-import { guestBinary } from '../test/support.js';
+import { guestWithCount } from './guest-count.js';
 import { runSoftMultiboot, type LoopRun } from './p4-multiboot.js';
 import { loadV86, runV86 } from './p4-v86.js';
 
@@ -42,11 +42,7 @@ const QEMU = '/usr/bin/qemu-system-x86_64';
 
 /** The bench ROM with its loop count patched (the imm32 of `mov ecx, 1000000` at label count). */
 function rom(iterations: number): Uint8Array {
-  const bin = guestBinary('soft-bench');
-  const at = bin.findIndex((b, i) => b === 0xb9 && bin[i + 1] === 0x40 && bin[i + 2] === 0x42 && bin[i + 3] === 0x0f && bin[i + 4] === 0);
-  if (at < 0) throw new Error('soft-bench: iteration-count marker not found');
-  new DataView(bin.buffer, bin.byteOffset).setUint32(at + 1, iterations, true);
-  return bin;
+  return guestWithCount('soft-bench', [0xb9], 1_000_000, iterations);
 }
 
 function line(figure: string, tsvisor: number, reference: number | null): void {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hypervisor, State } from '../src/index.js';
 import { longModeState } from '../src/x86/boot-state.js';
-import { guestBinary } from '../test/support.js';
+import { guestWithCount } from './guest-count.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SOFT_ITER = [5_000, 45_000];
@@ -29,11 +29,7 @@ const LIMBS = 64, RES = 0x200000, S1 = 0x210000, CODE = 0x100000, TABLES = 0x300
 
 /** The guest with its call count patched (the imm32 of `mov $1000, %r15d` at its label count). */
 function guest(iterations: number): Uint8Array {
-  const bin = guestBinary('bignum-bench');
-  const at = bin.findIndex((b, i) => b === 0x41 && bin[i + 1] === 0xbf && bin[i + 2] === 0xe8 && bin[i + 3] === 0x03 && bin[i + 4] === 0 && bin[i + 5] === 0);
-  if (at < 0) throw new Error('bignum-bench: call-count marker not found');
-  new DataView(bin.buffer, bin.byteOffset).setUint32(at + 2, iterations, true);
-  return bin;
+  return guestWithCount('bignum-bench', [0x41, 0xbf], 1000, iterations);
 }
 
 /** The arrays both sides start from (the generator of bench/c/p6-bignum.c). */

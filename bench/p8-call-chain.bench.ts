@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hypervisor, State } from '../src/index.js';
 import { longModeState } from '../src/x86/boot-state.js';
-import { guestBinary } from '../test/support.js';
+import { guestWithCount } from './guest-count.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CODE = 0x100000, TABLES = 0x300000, RAM = 4 << 20;
@@ -31,11 +31,7 @@ const NATIVE_PASSES = [1_000_000, 10_000_000];
 
 /** The guest with its pass count patched (the imm32 of `mov $1000, %edi` at its label count). */
 function guest(passes: number): Uint8Array {
-  const bin = guestBinary('call-chain-bench');
-  const at = bin.findIndex((b, i) => b === 0xbf && bin[i + 1] === 0xe8 && bin[i + 2] === 0x03 && bin[i + 3] === 0 && bin[i + 4] === 0);
-  if (at < 0) throw new Error('call-chain-bench: pass-count marker not found');
-  new DataView(bin.buffer, bin.byteOffset).setUint32(at + 1, passes, true);
-  return bin;
+  return guestWithCount('call-chain-bench', [0xbf], 1000, passes);
 }
 
 const sleep = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); };
