@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
-import { gprs, load, longMode, runLogged, softVm } from './vm.js';
+import { gprs, load, longMode, runLogged, setGate64, softVm } from './vm.js';
+import { ARCH_CAPABILITIES } from '../../src/backends/soft/msr.js';
 
 test('SYSCALL/SYSRET: 200 round trips between CPL3 and CPL0', () => {
   const vm = softVm();
@@ -138,6 +139,58 @@ test('RDMSR/WRMSR: platform MSRs in the CPU, others exit with npc', () => {
   if (e.reason !== 'rdmsr') return;
   assert.deepEqual([e.msr, e.npc], [0x1234, 0x10009n]);
   assert.equal(vm.cpu.getState(State.MSRS).msrs!.lstar, 0xffffffff12345678n);
+});
+
+/** RDMSR or WRMSR of msr at CPL0 (EDX:EAX = value for WRMSR): whether it raised #GP, and EDX:EAX after. */
+function msrOp(op: 'rdmsr' | 'wrmsr', msr: number, value = 0n): { gp: boolean; value: bigint } {
+  const vm = softVm();
+  vm.ram.set([0x0f, op === 'rdmsr' ? 0x32 : 0x30, 0xe6, 0xf4], 0x10000); // rdmsr/wrmsr; out 0xf4, al
+  vm.ram.set([0xe6, 0xf5], 0x11000); // #GP handler: out 0xf5, al
+  setGate64(vm, 0x12000, 13, 0x11000);
+  const st = longMode(vm, 0x10000);
+  vm.cpu.setState({ ...st, segs: { ...st.segs!, idt: { ...st.segs!.idt!, base: 0x12000n, limit: 0xfff } },
+    gprs: { ...st.gprs!, rcx: BigInt(msr), rax: value & 0xffffffffn, rdx: value >> 32n } });
+  const e = vm.cpu.run();
+  assert.equal(e.reason, 'io', `${op} 0x${msr.toString(16)} ends at an OUT, not ${e.reason}`);
+  const g = gprs(vm.cpu);
+  return { gp: e.reason === 'io' && e.port === 0xf5, value: ((g.rdx & 0xffffffffn) << 32n) | (g.rax & 0xffffffffn) };
+}
+
+test('speculation controls: CPUID 7 enumerates ARCH_CAPABILITIES, IBRS/IBPB and BHI_CTRL; the MSRs behave as the SDM says', () => {
+  const leaf7 = (sub: number) => {
+    const vm = softVm();
+    vm.ram.set([0x0f, 0xa2, 0xf4], 0x1000); // cpuid; hlt
+    vm.cpu.setState({ ...realModeState(0, 0x1000), gprs: { rax: 7n, rcx: BigInt(sub), rip: 0x1000n } });
+    assert.equal(vm.cpu.run().reason, 'halted');
+    return gprs(vm.cpu);
+  };
+  const l7 = leaf7(0), l72 = leaf7(2);
+  assert.equal(l7.rax, 2n, 'leaf 7 has subleaves 0-2');
+  assert.equal(l7.rdx, (1n << 26n) | (1n << 29n), 'EDX: IBRS/IBPB and ARCH_CAPABILITIES, no STIBP or SSBD');
+  assert.equal(l72.rdx, 1n << 4n, 'leaf 7.2 EDX: BHI_CTRL');
+  assert.equal(leaf7(1).rdx | leaf7(1).rax, 0n);
+
+  // ARCH_CAPABILITIES: every "not affected" bit a Linux guest checks, none that says it is affected.
+  const caps = msrOp('rdmsr', 0x10a);
+  assert.equal(caps.gp, false);
+  assert.equal(caps.value, (BigInt(ARCH_CAPABILITIES[1]) << 32n) | BigInt(ARCH_CAPABILITIES[0]));
+  const NOT_AFFECTED = [0, 1, 4, 5, 6, 8, 13, 14, 15, 20, 24, 26, 27, 62];
+  assert.equal(caps.value, NOT_AFFECTED.reduce((v, b) => v | (1n << BigInt(b)), 0n), 'RDCL_NO IBRS_ALL SSB_NO MDS_NO PSCHANGE_MC_NO TAA_NO SBDR_SSDP_NO FBSDP_NO PSDP_NO BHI_NO PBRSB_NO GDS_NO RFDS_NO ITS_NO');
+  assert.equal(msrOp('wrmsr', 0x10a, 0n).gp, true, 'ARCH_CAPABILITIES is read-only');
+
+  // SPEC_CTRL: IBRS and BHI_DIS_S are kept (read back by the same vCPU: one run does both), others #GP.
+  assert.equal(msrOp('wrmsr', 0x48, 1n | (1n << 10n)).gp, false);
+  for (const bad of [2n, 4n, 1n << 32n]) assert.equal(msrOp('wrmsr', 0x48, bad).gp, true, `SPEC_CTRL 0x${bad.toString(16)} is reserved`);
+  const vm = softVm();
+  vm.ram.set([0x0f, 0x30, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x32, 0xf4], 0x10000); // wrmsr; xor eax,eax; xor edx,edx; rdmsr; hlt
+  vm.cpu.setState({ ...longMode(vm, 0x10000), gprs: { rip: 0x10000n, rcx: 0x48n, rax: 0x401n, rdx: 0n, rsp: 0x80000n, rflags: 2n } });
+  assert.equal(vm.cpu.run().reason, 'halted');
+  assert.equal(gprs(vm.cpu).rax, 0x401n, 'SPEC_CTRL reads back what was written');
+
+  // PRED_CMD: IBPB writes are accepted; the MSR is write-only.
+  assert.equal(msrOp('wrmsr', 0x49, 1n).gp, false);
+  assert.equal(msrOp('wrmsr', 0x49, 2n).gp, true);
+  assert.equal(msrOp('rdmsr', 0x49).gp, true, 'PRED_CMD is write-only');
 });
 
 test('CR8 writes exit as tpr-changed when configured', () => {

@@ -9,7 +9,9 @@
  * XSAVEOPT for x87 | SSE state only (xsave.ts), which makes it Westmere/Sandy Bridge-like without
  * AVX: leaf 0DH as KVM/QEMU report it for XCR0 = 3 (0DH.0: EAX = 3, EBX = ECX = 576, EDX = 0;
  * 0DH.1: EAX = XSAVEOPT only, no XSAVEC/XGETBV1/XSAVES), CPUID.1:ECX.OSXSAVE mirroring CR4.
- * Signature: family 6, model 26 (Nehalem), stepping 5. Everything it offers is implemented
+ * Signature: family 6, model 26 (Nehalem), stepping 5. Unlike a Nehalem it enumerates
+ * IA32_ARCH_CAPABILITIES, reporting no speculative-execution weakness (L7_EDX says why), and the
+ * IBRS/IBPB controls that go with it. Everything it offers is implemented
  * (MMX/SSE integer and data-movement forms: src/x86/sse; SSE floating-point arithmetic:
  * src/x86/sse/float when wired in); everything it does not offer raises #UD.
  */
@@ -46,6 +48,20 @@ const XD1_EAX = 1 << 0;
 // 0x80000001 EDX: SYSCALL NX Page1GB RDTSCP LM; ECX: LAHF/SAHF in 64-bit, ABM (LZCNT).
 const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
 const X1_ECX = (1 << 0) | (1 << 5);
+/**
+ * Leaf 7.0 EDX: IBRS/IBPB (26; IA32_SPEC_CTRL and IA32_PRED_CMD) and IA32_ARCH_CAPABILITIES (29).
+ * The soft CPU executes nothing speculatively (no branch predictors, caches or store buffers to
+ * leak through), and says so as hardware does, through ARCH_CAPABILITIES (msr.ts): a guest then
+ * skips mitigations that would cost it and protect nothing (Linux: page-table isolation,
+ * retpolines, return thunks, buffer clearing on kernel exit).
+ */
+export const L7_EDX = (1 << 26) | (1 << 29);
+/**
+ * Leaf 7.2 EDX: BHI_CTRL (4), IA32_SPEC_CTRL.BHI_DIS_S. Linux assumes any CPU with enhanced IBRS
+ * (or under a hypervisor) keeps branch history across privilege levels whatever BHI_NO says, and
+ * then clears it in software on every syscall unless it can set this control.
+ */
+export const L7_2_EDX = 1 << 4;
 
 /**
  * Instructions the decoder knows whose CPUID feature this model does not offer (or that exist
@@ -82,8 +98,8 @@ function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
   switch (leaf) {
     case 0: return [0xd, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
     case 1: return [0x000106a5, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
-    // Leaf 7.0 EBX: FSGSBASE.
-    case 7: return subleaf === 0 ? [0, 1, 0, 0] : [0, 0, 0, 0];
+    // Leaf 7.0: subleaves up to 2; EBX: FSGSBASE; EDX: L7_EDX. 7.2 EDX: L7_2_EDX.
+    case 7: return subleaf === 0 ? [2, 1, 0, L7_EDX] : subleaf === 2 ? [0, 0, 0, L7_2_EDX] : [0, 0, 0, 0];
     // Leaf 0DH: x87 | SSE, both in the legacy region: 512 + the 64-byte header, whatever XCR0 is.
     case 0xd:
       if (subleaf === 0) return [XCR0_SUPPORTED, XSAVE_AREA_SIZE, XSAVE_AREA_SIZE, 0];

@@ -14,7 +14,7 @@ const TWO32 = 4294967296;
 const CANON = 0x800000000000;
 
 export const MSR = {
-  TSC: 0x10, APIC_BASE: 0x1b, SYSENTER_CS: 0x174, SYSENTER_ESP: 0x175, SYSENTER_EIP: 0x176, PAT: 0x277,
+  TSC: 0x10, APIC_BASE: 0x1b, SPEC_CTRL: 0x48, PRED_CMD: 0x49, ARCH_CAPABILITIES: 0x10a, SYSENTER_CS: 0x174, SYSENTER_ESP: 0x175, SYSENTER_EIP: 0x176, PAT: 0x277,
   EFER: 0xc0000080, STAR: 0xc0000081, LSTAR: 0xc0000082, CSTAR: 0xc0000083, SFMASK: 0xc0000084,
   FS_BASE: 0xc0000100, GS_BASE: 0xc0000101, KERNEL_GS_BASE: 0xc0000102, TSC_AUX: 0xc0000103,
 } as const;
@@ -29,6 +29,24 @@ function canonical(v: number, msr: number): number {
   if (v >= CANON || v < -CANON) throw gp0(`WRMSR 0x${msr.toString(16)}: non-canonical address 0x${v.toString(16)}`);
   return v;
 }
+
+/**
+ * IA32_ARCH_CAPABILITIES as [low, high] halves: the "not affected" bits that are true of a CPU
+ * that executes nothing speculatively (cpuid.ts L7_EDX), by bit (Intel SDM vol. 4, table 2-2;
+ * ITS_NO is the one VMMs synthesise). RSBA, RRSBA and the mitigation controls (TSX_CTRL,
+ * FB_CLEAR, GDS_CTRL, ...) stay clear: there is nothing for them to describe or control.
+ */
+const ARCH_CAPABILITY_BITS: readonly (readonly [bit: number, name: string])[] = [
+  [0, 'RDCL_NO'], [1, 'IBRS_ALL'], [4, 'SSB_NO'], [5, 'MDS_NO'], [6, 'PSCHANGE_MC_NO'], [8, 'TAA_NO'],
+  [13, 'SBDR_SSDP_NO'], [14, 'FBSDP_NO'], [15, 'PSDP_NO'], [20, 'BHI_NO'], [24, 'PBRSB_NO'],
+  [26, 'GDS_NO'], [27, 'RFDS_NO'], [62, 'ITS_NO'],
+];
+export const ARCH_CAPABILITIES: readonly [number, number] = ARCH_CAPABILITY_BITS.reduce<[number, number]>(
+  ([lo, hi], [bit]) => (bit < 32 ? [(lo | (1 << bit)) >>> 0, hi] : [lo, (hi | (1 << (bit - 32))) >>> 0]), [0, 0]);
+/** IA32_SPEC_CTRL bits offered: IBRS (0) and BHI_DIS_S (10); STIBP and SSBD are not enumerated. */
+const SPEC_CTRL_BITS = (1 << 0) | (1 << 10);
+/** IA32_PRED_CMD.IBPB. */
+const PRED_CMD_IBPB = 1;
 
 interface MsrDef {
   read(cpu: SoftCpu): [number, number];
@@ -50,6 +68,22 @@ const MSRS = new Map<number, MsrDef>([
   [MSR.APIC_BASE, {
     read: (c) => [c.apicBase % TWO32, Math.floor(c.apicBase / TWO32)],
     write: (c, lo, hi) => { c.apicBase = (hi >>> 0) * TWO32 + (lo >>> 0); },
+  }],
+  [MSR.SPEC_CTRL, {
+    read: (c) => [c.specCtrl, 0],
+    write: (c, lo, hi) => {
+      if (hi || (lo & ~SPEC_CTRL_BITS)) throw gp0(`WRMSR SPEC_CTRL: reserved bits in 0x${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16)}`);
+      c.specCtrl = lo;
+    },
+  }],
+  // A barrier with nothing to order: the write checks its reserved bits and does no more.
+  [MSR.PRED_CMD, {
+    read: () => { throw gp0('RDMSR PRED_CMD: write-only'); },
+    write: (_c, lo, hi) => { if (hi || (lo & ~PRED_CMD_IBPB)) throw gp0('WRMSR PRED_CMD: reserved bits'); },
+  }],
+  [MSR.ARCH_CAPABILITIES, {
+    read: () => [ARCH_CAPABILITIES[0], ARCH_CAPABILITIES[1]],
+    write: () => { throw gp0('WRMSR ARCH_CAPABILITIES: read-only'); },
   }],
   [MSR.SYSENTER_CS, { read: (c) => [c.sysenterCs, 0], write: (c, lo) => { c.sysenterCs = lo & 0xffff; } }],
   [MSR.SYSENTER_ESP, address((c) => c.sysenterEsp, (c, v) => { c.sysenterEsp = v; }, MSR.SYSENTER_ESP)],

@@ -73,6 +73,8 @@ export class CpuState extends LazyFlags {
   starLo = 0; starHi = 0; lstar = F64_ZERO; cstar = F64_ZERO; sfmask = 0; kernelGsBase = F64_ZERO;
   sysenterCs = 0; sysenterEsp = F64_ZERO; sysenterEip = F64_ZERO;
   patLo = 0x00070406; patHi = 0x00070406;
+  /** IA32_SPEC_CTRL (msr.ts): stored and read back; nothing here speculates for it to restrict. */
+  specCtrl = 0;
   apicBase = 0xfee00900;
   /** TSC = tscOffset + instructions retired (deterministic), or + host ns (cpu.ts tsc()). */
   tscOffset = F64_ZERO;
