@@ -153,8 +153,10 @@ function setup(ctx: BlockContext, rng: Rng, mode: 32 | 64, regs: Int32Array, fla
 /** Maps the window's page in ctx's TLB (every right, the window's bytes as the page). */
 function mapWindow(ctx: BlockContext): void {
   const m = ctx.mem, page = WINDOW_BASE / 4096;
-  const views = { u8: m, u16: new Uint16Array(m.buffer, m.byteOffset, m.length >>> 1), i32: new Int32Array(m.buffer, m.byteOffset, m.length >>> 2) };
-  ctx.tlb.fill(page & TLB_MASK, page, P_RS | P_RU | P_WS | P_WU, page, views, 0);
+  const b = m.buffer;
+  const buffer = { u8: new Uint8Array(b), u16: new Uint16Array(b, 0, b.byteLength >>> 1), i32: new Int32Array(b, 0, b.byteLength >>> 2) };
+  ctx.tlb.useMemory(buffer);
+  ctx.tlb.fill(page & TLB_MASK, page, P_RS | P_RU | P_WS | P_WU, page, { u8: m, buffer }, 0);
 }
 
 /**

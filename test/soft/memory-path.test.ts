@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { SoftCpu } from '../../src/backends/soft/cpu.js';
 import { PhysMemory } from '../../src/backends/soft/memory.js';
 import { MemoryExitSignal } from '../../src/backends/soft/signals.js';
+import { TLB_MASK } from '../../src/backends/soft/tlb.js';
 import { CR0_PE, CR0_PG, CR0_WP } from '../../src/backends/soft/state.js';
 import { X86Fault } from '../../src/x86/exec/context.js';
 import { Rng, testSeed } from '../exec/rng.js';
@@ -108,4 +109,25 @@ test('soft memory path: a remap between runs is seen although the probe never lo
   phys.unmap(ROM, 0x1000);
   cpu.beginRun();
   assert.throws(() => cpu.readLin(ROM, 4, false), (e: unknown) => e instanceof MemoryExitSignal && e.gpa === ROM && !e.write);
+});
+
+test('soft memory path: the probe serves the largest RAM buffer; RAM in another goes the slow way with the same bytes', () => {
+  const { cpu, ram, phys, pte } = machine();
+  const other = new Uint8Array(new SharedArrayBuffer(0x1000));
+  phys.map(0x30000, { bytes: other, size: other.length }, 0, other.length, 'rw');
+  pte.setUint32(PT + 0x21 * 4, 0x30000 | 7, true); // linear 0x21000: the second buffer
+  cpu.beginRun();
+  const t = cpu.tlb;
+  assert.equal(t.ram8.buffer, ram.buffer, 'the 64 KiB RAM is the main buffer, not the 4 KiB ones');
+  for (const size of [1, 2, 4, 8]) {
+    cpu.writeLin(0x21000 + 8 * size, size, 0x89abcdef, 0x01234567, false);
+    const want = [...Array(size).keys()].map((k) => (k < 4 ? 0x89abcdef >>> (8 * k) : 0x01234567 >>> (8 * (k - 4))) & 0xff);
+    assert.deepEqual([...other.subarray(8 * size, 9 * size)], want, `size ${size} written to the second buffer`);
+    assert.equal(cpu.readLin(0x21000 + 8 * size, size, false), size === 1 ? 0xef : size === 2 ? 0xcdef : 0x89abcdef | 0);
+  }
+  const slot = 0x21 & TLB_MASK;
+  assert.ok(Number.isNaN(t.readS[slot]!) && Number.isNaN(t.writeS[slot]!), 'no probe tag for a page outside the main buffer');
+  cpu.writeLin(0x4000, 4, 0x5a5a5a5a, 0, false);
+  assert.equal(t.writeS[4 & TLB_MASK], 0x4000, 'a page of the main buffer is probed');
+  assert.equal(new DataView(ram.buffer).getUint32(0x4000, true), 0x5a5a5a5a);
 });

@@ -304,8 +304,8 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
   return undefined;
 }
 
-/** The typed views of the TLB slots by access size, as the block's prologue names them (block-compile.ts). */
-const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>> 2'], 8: ['tlbI32', 'o >>> 2'] } as const;
+/** The typed views of the main RAM buffer by access size, as the block's prologue names them (block-compile.ts). */
+const VIEW = { 1: ['ram8', 'o'], 2: ['ram16', 'o >>> 1'], 4: ['ram32', 'o >>> 2'], 8: ['ram32', 'o >>> 2'] } as const;
 
 /**
  * Statements that find the slot view offset o of a size-byte access at sg:ea (a const named ea)
@@ -317,7 +317,7 @@ const VIEW = { 1: ['tlbU8', 'o'], 2: ['tlbU16', 'o >>> 1'], 4: ['tlbI32', 'o >>>
  */
 function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string): string {
   const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
-    call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbBase', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${DECLINE} }`));
+    call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbAt', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${DECLINE} }`));
   if (mode === 64) return sg >= 4 ? `{ const lin = ea + $sBase${sg}; ${probe('lin')} }` : probe('ea');
   return call('withinLimit', [`$s${kind}${sg}`, `$sBase${sg}`, 'ea', `${size}`],
     (lin) => `const lin = ${lin}; if (lin >= 0) { ${probe('lin')} } else { ${DECLINE} }`);
@@ -327,8 +327,8 @@ function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', 
 function loadText(mode: number, sg: number, size: 1 | 2 | 4 | 8, v: string, vh: string): string {
   const [view, index] = VIEW[size];
   const hit = size === 8
-    ? `const w = ${view}[i], x = ${index}; ${v} = w[x]; ${vh} = w[x + 1];`
-    : `${v} = ${view}[i][${index}];`;
+    ? `const x = ${index}; ${v} = ${view}[x]; ${vh} = ${view}[x + 1];`
+    : `${v} = ${view}[${index}];`;
   return `let ${v}${size === 8 ? `, ${vh}` : ''}; ${access(mode, sg, size, 'Read', hit)}`;
 }
 
@@ -336,8 +336,8 @@ function loadText(mode: number, sg: number, size: 1 | 2 | 4 | 8, v: string, vh: 
 function storeText(mode: number, sg: number, size: 1 | 2 | 4 | 8, lo: string, hi: string): string {
   const [view, index] = VIEW[size];
   const hit = size === 8
-    ? `const w = ${view}[i], x = ${index}; w[x] = $lo; w[x + 1] = $hi;`
-    : `${view}[i][${index}] = $lo;`;
+    ? `const x = ${index}; ${view}[x] = $lo; ${view}[x + 1] = $hi;`
+    : `${view}[${index}] = $lo;`;
   return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit)}`;
 }
 
@@ -382,7 +382,7 @@ export function push64(v: string, vh: string, after: string): string {
  * twice).
  */
 export function pop64(then: (v: string, vh: string, commit: string) => string, extra = 0): string {
-  const hit = `const w = tlbI32[i], x = o >>> 2; const v = w[x], vh = w[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
+  const hit = `const x = o >>> 2; const v = ram32[x], vh = ram32[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
   return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit)} } else { ${DECLINE} }`;
 }
 

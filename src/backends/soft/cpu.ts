@@ -256,7 +256,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   writableBytes(lin: number, size: number, user: boolean): { bytes: Uint8Array; offset: number } {
     const t = this.tlb;
     const i = (lin >>> 12) & TLB_MASK;
-    if ((user ? t.writeU : t.writeS)[i] === lin - (lin & (4096 - size))) return { bytes: t.u8[i]!, offset: t.base[i]! + (lin & 0xfff) };
+    if ((user ? t.writeU : t.writeS)[i] === lin - (lin & (4096 - size))) return { bytes: t.ram8, offset: t.at[i]! + (lin & 0xfff) };
     const j = this.slot(lin, ACCESS_WRITE, user, size);
     return { bytes: t.bytes[j]!, offset: t.base[j]! + (lin & 0xfff) };
   }
@@ -292,6 +292,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   private checkPhysGeneration(): void {
     if (this.tlbGeneration !== this.phys.generation) {
       this.tlbGeneration = this.phys.generation;
+      this.tlb.useMemory(this.phys.mainViews());
       this.flushTlb();
       this.flushCode();
     }
@@ -373,8 +374,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     if (this.mode !== 64 && withinLimit(segMax, this.segBase[seg]!, addr, bytes) < 0) return undefined;
     const t = this.tlb, i = slotOf(lin), user = this.cpl === 3;
     // A non-canonical lin matches no tag: only successful walks fill the TLB.
-    const o = probeAt(write ? (user ? t.writeU : t.writeS) : (user ? t.readU : t.readS), t.base, i, lin, 1);
-    return o >= 0 ? t.u8[i]!.subarray(o, o + bytes) : undefined;
+    const o = probeAt(write ? (user ? t.writeU : t.writeS) : (user ? t.readU : t.readS), t.at, i, lin, 1);
+    return o >= 0 ? t.ram8.subarray(o, o + bytes) : undefined;
   }
 
   /**
@@ -386,14 +387,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const t = this.tlb;
     const i = slotOf(lin);
     // The page's host offset plus the offset in it: < 2^32 (guest RAM is at most 4 GiB).
-    const o = probeAt(user ? t.readU : t.readS, t.base, i, lin, size);
+    const o = probeAt(user ? t.readU : t.readS, t.at, i, lin, size);
     if (o >= 0) {
       switch (size) {
-        case 4: return t.i32[i]![o >>> 2]!;
-        case 1: return t.u8[i]![o]!;
-        case 2: return t.u16[i]![o >>> 1]!;
+        case 4: return t.ram32[o >>> 2]!;
+        case 1: return t.ram8[o]!;
+        case 2: return t.ram16[o >>> 1]!;
         default: {
-          const w = t.i32[i]!, k = o >>> 2;
+          const w = t.ram32, k = o >>> 2;
           this.memHi = w[k + 1]!;
           return w[k]!;
         }
@@ -405,14 +406,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   writeLin(lin: number, size: number, lo: number, hi: number, user: boolean): void {
     const t = this.tlb;
     const i = slotOf(lin);
-    const o = probeAt(user ? t.writeU : t.writeS, t.base, i, lin, size);
+    const o = probeAt(user ? t.writeU : t.writeS, t.at, i, lin, size);
     if (o >= 0) {
       switch (size) {
-        case 4: t.i32[i]![o >>> 2] = lo; return;
-        case 1: t.u8[i]![o] = lo; return;
-        case 2: t.u16[i]![o >>> 1] = lo; return;
+        case 4: t.ram32[o >>> 2] = lo; return;
+        case 1: t.ram8[o] = lo; return;
+        case 2: t.ram16[o >>> 1] = lo; return;
         default: {
-          const w = t.i32[i]!, k = o >>> 2;
+          const w = t.ram32, k = o >>> 2;
           w[k] = lo; w[k + 1] = hi;
           return;
         }

@@ -27,7 +27,7 @@ export interface InlinableHelper {
 /** Names generated block code defines itself: a helper scope must not bind them. */
 export const BLOCK_LOCALS: ReadonlySet<string> = new Set([
   'cpu', 'r', 'rf', 'live', 's0', 's1', 'k', 'g', 'budget', 'fns', 'insns', 'helpers',
-  'tlb', 'tlbR', 'tlbW', 'tlbBase', 'tlbI32', 'tlbU16', 'tlbU8', 'ea', 'lin',
+  'tlb', 'tlbR', 'tlbW', 'tlbAt', 'ram32', 'ram16', 'ram8', 'ea', 'lin',
 ]);
 
 const KEYWORDS = new Set([

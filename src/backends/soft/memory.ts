@@ -5,7 +5,7 @@
  */
 import type { Prot } from '../../api/types.js';
 import type { GuestMemory } from '../backend.js';
-import type { RamViews } from './tlb.js';
+import type { BufferViews, RamViews } from './tlb.js';
 
 export interface PhysRegion {
   gpa: number;
@@ -19,25 +19,27 @@ export interface PhysRegion {
   views: RamViews;
 }
 
-/** One set of views per allocation (a memory mapped at several places shares them). */
+/** One set of views per allocation (a memory mapped at several places shares them), and per buffer. */
 const viewCache = new WeakMap<Uint8Array, RamViews>();
+const bufferViews = new WeakMap<ArrayBufferLike, BufferViews>();
 
 /** Typed views read guest RAM as little-endian words only on a little-endian host. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * The u16/i32 views exist only when the bytes start 4-byte aligned in their buffer (soft
- * allocations do) on a little-endian host; else every access takes the byte-wise path.
+ * The whole-buffer views exist only on a little-endian host; else every access takes the
+ * byte-wise path.
  */
 function viewsOf(bytes: Uint8Array): RamViews {
   let v = viewCache.get(bytes);
   if (v === undefined) {
-    const aligned = LITTLE_ENDIAN && bytes.byteOffset % 4 === 0;
-    v = {
-      u8: bytes,
-      u16: aligned ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1) : undefined,
-      i32: aligned ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2) : undefined,
-    };
+    const buffer = bytes.buffer;
+    let whole = bufferViews.get(buffer);
+    if (whole === undefined && LITTLE_ENDIAN) {
+      whole = { u8: new Uint8Array(buffer), u16: new Uint16Array(buffer, 0, buffer.byteLength >>> 1), i32: new Int32Array(buffer, 0, buffer.byteLength >>> 2) };
+      bufferViews.set(buffer, whole);
+    }
+    v = { u8: bytes, buffer: whole };
     viewCache.set(bytes, v);
   }
   return v;
@@ -63,6 +65,13 @@ export class PhysMemory {
   unmap(gpa: number, size: number): void {
     this.regions = this.regions.filter((r) => !(r.gpa === gpa && r.size === size));
     this.generation++;
+  }
+
+  /** The views of the buffer of the largest RAM region (the TLB's fast path serves its pages), if any. */
+  mainViews(): BufferViews | undefined {
+    let best: PhysRegion | undefined;
+    for (const r of this.regions) if (best === undefined || r.size > best.size) best = r;
+    return best?.views.buffer;
   }
 
   /** The region holding gpa, or undefined (MMIO). */

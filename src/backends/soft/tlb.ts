@@ -9,8 +9,10 @@
  * address when that access is allowed and NaN when not. A data access probes with
  * lin - (lin & (4096 - size)): that equals the page address exactly when the page matches and
  * the access is naturally aligned (so it cannot cross the page), so one compare decides the
- * fast path; the data is then read through the region's typed views (u16/i32) at an aligned
- * index. Unaligned or page-crossing accesses, misses, MMIO and write-protected pages (ROM,
+ * fast path; the data is then read at an aligned index through one set of typed views
+ * (ram8/ram16/ram32) of the machine's main RAM buffer (useMemory: its largest RAM region's),
+ * which a compiled block loads once, where per-slot views would cost a load and a type check
+ * per access. Tags are set only for pages in that buffer: RAM elsewhere goes the slow way. Unaligned or page-crossing accesses, misses, MMIO and write-protected pages (ROM,
  * dirty bit not yet set, cached code) all fail that compare and go the slow way.
  */
 export const TLB_SIZE = 1024;
@@ -20,21 +22,26 @@ export const TLB_MASK = TLB_SIZE - 1;
 export const P_RS = 1, P_RU = 2, P_WS = 4, P_WU = 8, P_XS = 16, P_XU = 32;
 export const P_W_ANY = P_WS | P_WU;
 
-/** Typed views of one region's memory (undefined when its bytes are not 4-byte aligned in the buffer). */
-export interface RamViews { u8: Uint8Array; u16: Uint16Array | undefined; i32: Int32Array | undefined }
+/**
+ * A region's bytes, and views of the whole buffer they lie in (undefined on a big-endian host,
+ * where typed views would not read guest words little-endian).
+ */
+export interface RamViews { u8: Uint8Array; buffer: BufferViews | undefined }
+/** A RAM buffer as bytes, 16-bit and 32-bit words from its start. */
+export interface BufferViews { u8: Uint8Array; u16: Uint16Array; i32: Int32Array }
 
 /**
  * The probe, as two helpers with one return each: readLin/writeLin call them and compiled blocks
  * put their bodies in place of the calls (helper-inline.ts), so the rule is written once.
- * slotOf: the slot of linear address lin. probeAt: the offset of an access of size bytes at lin
- * in slot i's views when tags (one of readS... writeU) allow it, else -1. In long mode lin may be
+ * slotOf: the slot of linear address lin. probeAt: the byte offset of an access of size bytes at
+ * lin in the ram views (at: Tlb.at) when tags (one of readS... writeU) allow it, else -1. In long mode lin may be
  * a non-canonical address: no tag is ever one (the walker fills canonical pages only).
  */
 export function slotOf(lin: number): number {
   return (lin >>> 12) & TLB_MASK;
 }
-export function probeAt(tags: Float64Array, base: Float64Array, i: number, lin: number, size: number): number {
-  return tags[i] === lin - (lin & (4096 - size)) ? base[i]! + (lin & 0xfff) : -1;
+export function probeAt(tags: Float64Array, at: Float64Array, i: number, lin: number, size: number): number {
+  return tags[i] === lin - (lin & (4096 - size)) ? at[i]! + (lin & 0xfff) : -1;
 }
 /** The names the probe helpers use (see alu.ts ALU_INLINE_SCOPE). */
 export const TLB_INLINE_SCOPE = { TLB_MASK } as const;
@@ -57,8 +64,10 @@ export class Tlb {
   /** Linear page number (signed in long mode); NaN when the slot is empty. */
   readonly tag = new Float64Array(TLB_SIZE).fill(NaN);
   readonly perm = new Int32Array(TLB_SIZE);
-  /** Offset of the page's first byte in bytes[i] (and so in u16/i32 times 2/4). */
+  /** Offset of the page's first byte in bytes[i] (the slow path's view). */
   readonly base = new Float64Array(TLB_SIZE);
+  /** Offset of the page's first byte in the ram views (meaningful where a probe tag is set). */
+  readonly at = new Float64Array(TLB_SIZE);
   /** Guest-physical page number. */
   readonly phys = new Float64Array(TLB_SIZE);
   readonly bytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
@@ -68,10 +77,10 @@ export class Tlb {
   readonly readU = new Float64Array(TLB_SIZE).fill(NaN);
   readonly writeS = new Float64Array(TLB_SIZE).fill(NaN);
   readonly writeU = new Float64Array(TLB_SIZE).fill(NaN);
-  /** The slot's memory as bytes, 16-bit and 32-bit words (empty views when the slot has no fast path). */
-  readonly u8: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(EMPTY8);
-  readonly u16: Uint16Array[] = new Array<Uint16Array>(TLB_SIZE).fill(EMPTY16);
-  readonly i32: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY32);
+  /** The main RAM buffer as bytes, 16-bit and 32-bit words (useMemory; empty until then). */
+  ram8: Uint8Array = EMPTY8;
+  ram16: Uint16Array = EMPTY16;
+  ram32: Int32Array = EMPTY32;
 
   /** The wasm blocks' copy of the probe (attachMirror), if any. */
   private mirror: TlbMirror | undefined;
@@ -82,28 +91,39 @@ export class Tlb {
     this.flush();
   }
 
-  /** Fills slot i (the walker's result); the probe tags follow from perm. */
+  /**
+   * The buffer whose pages get probe tags from now on (the machine's main RAM), flushing every
+   * slot; undefined: none (every access goes the slow way).
+   */
+  useMemory(views: BufferViews | undefined): void {
+    this.ram8 = views?.u8 ?? EMPTY8;
+    this.ram16 = views?.u16 ?? EMPTY16;
+    this.ram32 = views?.i32 ?? EMPTY32;
+    this.flush();
+  }
+
+  /** Fills slot i (the walker's result): the page is at base in views.u8; the probe tags follow from perm. */
   fill(i: number, linPage: number, perm: number, physPage: number, views: RamViews, base: number): void {
     this.tag[i] = linPage;
     this.perm[i] = perm;
     this.phys[i] = physPage;
     this.bytes[i] = views.u8;
     this.base[i] = base;
-    // Word views index from the page start: only for a 4-byte-aligned page start in the buffer.
-    const fast = views.i32 !== undefined && views.u16 !== undefined && base % 4 === 0;
+    const inBuffer = views.u8.byteOffset + base;
+    this.at[i] = inBuffer;
+    // Word views index from the buffer's start: only for a 4-byte-aligned page start in the main buffer.
+    const fast = views.buffer !== undefined && views.buffer.u8 === this.ram8 && inBuffer % 4 === 0;
     const at = fast ? linPage * 4096 : NaN;
     this.readS[i] = perm & P_RS ? at : NaN;
     this.readU[i] = perm & P_RU ? at : NaN;
     this.writeS[i] = perm & P_WS ? at : NaN;
     this.writeU[i] = perm & P_WU ? at : NaN;
-    this.u8[i] = views.u8;
-    if (fast) { this.u16[i] = views.u16!; this.i32[i] = views.i32!; }
     const m = this.mirror;
     if (m !== undefined) {
       const inMemory = fast && views.u8.buffer === m.buffer;
       m.readS[i] = inMemory ? this.readS[i]! : NaN; m.readU[i] = inMemory ? this.readU[i]! : NaN;
       m.writeS[i] = inMemory ? this.writeS[i]! : NaN; m.writeU[i] = inMemory ? this.writeU[i]! : NaN;
-      m.addr[i] = views.u8.byteOffset + base;
+      m.addr[i] = inBuffer;
     }
   }
 
@@ -116,9 +136,8 @@ export class Tlb {
 
   /** After the machine is gone: no slot keeps guest RAM alive. */
   forgetMemory(): void {
-    this.flush();
+    this.useMemory(undefined);
     this.bytes.fill(null);
-    this.u8.fill(EMPTY8); this.u16.fill(EMPTY16); this.i32.fill(EMPTY32);
   }
 
   /** Drops one linear page (INVLPG). */

@@ -90,8 +90,8 @@ export class WasmCpu {
             kind: 'object', fields: {
               readS: array(TLB, 'f64'), readU: array(TLB + TLB_SIZE * 8, 'f64'),
               writeS: array(TLB + 2 * TLB_SIZE * 8, 'f64'), writeU: array(TLB + 3 * TLB_SIZE * 8, 'f64'),
-              base: array(TLB + 4 * TLB_SIZE * 8, 'f64'),
-              i32: { kind: 'memory', elem: 'i32' }, u16: { kind: 'memory', elem: 'u16' }, u8: { kind: 'memory', elem: 'u8' },
+              at: array(TLB + 4 * TLB_SIZE * 8, 'f64'),
+              ram32: { kind: 'view', elem: 'i32' }, ram16: { kind: 'view', elem: 'u16' }, ram8: { kind: 'view', elem: 'u8' },
             },
           },
         },

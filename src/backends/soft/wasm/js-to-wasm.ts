@@ -15,8 +15,8 @@
  *
  * What the function's free names mean comes from an environment (Binding): constants, numbers
  * in memory (a field such as cpu.lfOp), arrays in memory, objects grouping those, memory itself
- * viewed per slot (tlb.i32[slot][index]: the slot is ignored, the index is an address), and
- * imported functions. Anything outside the subset throws WasmUnsupported: the caller keeps
+ * as a view (tlb.ram32[index]: the index is an address over 4) or viewed per slot (mem[slot][index]:
+ * the slot is ignored), and imported functions. Anything outside the subset throws WasmUnsupported: the caller keeps
  * the JS function. Two things the generated text guarantees and the translator takes as given:
  * a variable is assigned before it is read (JS would read undefined, wasm reads 0), and array
  * indices are in bounds (JS would read undefined; wasm reads whatever is at that address, or
