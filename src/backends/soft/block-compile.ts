@@ -62,7 +62,9 @@ export function setHotBlockRuns(n: number): void {
  */
 export function settleDecline(cpu: { instret: number; regs: Int32Array }, insns: readonly Instruction[], before: number, r: number): number {
   cpu.instret += -r - 1;
-  const i = (cpu.instret - before) % insns.length;
+  // An int32 count (a call retires at most its budget): a double % here costs an x87 FPREM loop.
+  const d = (cpu.instret - before) | 0, n = insns.length;
+  const i = d < n ? d : d % n;
   let at = 0;
   for (let j = 0; j < i; j++) at += insns[j]!.length;
   cpu.regs[RIP_LO] = (cpu.regs[RIP_LO]! + at) | 0;

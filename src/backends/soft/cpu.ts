@@ -51,6 +51,8 @@ export interface Block {
   mode: 16 | 32 | 64;
   insns: Instruction[];
   fns: Compiled[];
+  /** insns.length, kept in the block: the run loop's compiled path then reads no array. */
+  count: number;
   /** Offset of the last instruction's first byte from the block's start. */
   lastOffset: number;
   /** Bytes from the block's start to its end. */
@@ -698,7 +700,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       if (!inBlock && endsBlock(insn)) break;
     }
     return {
-      mode, insns, fns, lastOffset: last, bytes: o - off, runs: 0, fn: undefined, region: undefined, label: 0, off, page: this.lastFetchBlocks,
+      mode, insns, fns, count: insns.length, lastOffset: last, bytes: o - off, runs: 0, fn: undefined, region: undefined, label: 0, off, page: this.lastFetchBlocks,
       next0: undefined, nextLo0: 0, nextHi0: 0, next1: undefined, nextLo1: 0, nextHi1: 0, linkGen: -1,
     };
   }

@@ -143,6 +143,9 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
     let insn: Instruction | undefined;
     // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
     let hot: Block | undefined, hotStart = 0;
+    // A block running through its closures: a throw from it is at instruction coldAt (the
+    // instruction is looked up then, not per instruction: in cold code that load often misses the cache).
+    let cold: Block | undefined, coldAt = 0;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
         const windowExit = serviceEvents(cpu);
@@ -178,7 +181,10 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       }
       // The compiled block that just ran to its end (its successor link is followed).
       let prev: Block | undefined;
-      for (let budget = Math.min(RUN_SLICE, limit - cpu.instret); budget > 0;) {
+      // An int32 budget (limit is a double, Infinity without a RunLimit): a double here made the
+      // engine convert it at every use, and box it for each block call.
+      const left = limit - cpu.instret;
+      for (let budget = left < RUN_SLICE ? left | 0 : RUN_SLICE | 0; budget > 0;) {
         insn = undefined;
         if (cpu.intShadow) cpu.intShadow = false;
         const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
@@ -192,14 +198,14 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           // Straight-line code: only a declined instruction (a system instruction, or what an
           // inlined form leaves to the closure), the block's last instruction or a write that
           // dropped decoded code can end it early.
-          const { insns, fns } = block;
+          const count = block.count;
           if (block.fn === undefined) {
             const runs = ++block.runs;
-            if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, insns, fns);
+            if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, block.fns);
             if (block.fn === undefined && runs === cpu.hotBlockRuns && cpu.regions) compileRegionAt(cpu, block);
-            if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(insns, fns);
+            if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(block.insns, block.fns);
           }
-          if (block.fn !== undefined && insns.length <= budget) {
+          if (block.fn !== undefined && count <= budget) {
             hot = block;
             hotStart = cpu.instret;
             const r = block.fn(cpu, budget, block.label);
@@ -207,7 +213,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             const region = block.region;
             let retired = r;
             if (r < 0) {
-              const i = region === undefined ? settleDecline(cpu, insns, hotStart, r) : settleRegionDecline(cpu, region, hotStart, r);
+              const i = region === undefined ? settleDecline(cpu, block.insns, hotStart, r) : settleRegionDecline(cpu, region, hotStart, r);
               const at = region === undefined ? block : region[cpu.regionAt]!;
               retired = cpu.instret - hotStart;
               insn = at.insns[i]!;
@@ -216,7 +222,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
               retired++;
             } else if (region === undefined) {
               // Ran to its end (a loop: a whole number of passes). The usual case, one pass, needs no division.
-              if (r === insns.length || (r > 0 && r % insns.length === 0)) prev = block;
+              if (r === count || (r > 0 && r % count === 0)) prev = block;
             } else {
               const last = region[cpu.regionAt]!;
               if (r - cpu.regionKb === last.insns.length) prev = last;
@@ -228,15 +234,19 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             }
             continue;
           }
-          const n = insns.length < budget ? insns.length : budget;
+          const { insns, fns } = block;
+          const n = count < budget ? count : budget;
           const gen = cpu.codeGen;
           let k = 0;
           let linked = true;
+          cold = block;
           while (k < n) {
-            insn = insns[k]!;
+            coldAt = k;
             const handled = fns[k]!(cpu);
             k++;
             if (!handled) {
+              insn = insns[k - 1]!;
+              cold = undefined;
               executeSystem(cpu, insn);
               cpu.instret++;
               linked = false;
@@ -245,9 +255,10 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             cpu.instret++;
             if (cpu.codeGen !== gen) break;
           }
+          cold = undefined;
           budget -= k;
           // Ran to its end through the executor: its successor may be found through its links.
-          if (linked && k === insns.length) prev = block;
+          if (linked && k === count) prev = block;
         }
         if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
@@ -256,6 +267,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       }
     } catch (e) {
       if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
+      else if (cold !== undefined) insn = cold.insns[coldAt];
       const exit = handleThrow(cpu, e, insn);
       if (exit) return withState(cpu, exit);
     }
@@ -281,7 +293,7 @@ function compileRegionAt(cpu: SoftCpu, block: Block): void {
 
 /** The instruction a compiled block (or region) that began at instret hotStart threw from. */
 function hotInsn(cpu: SoftCpu, hot: Block, hotStart: number): Instruction | undefined {
-  if (hot.region === undefined) return hot.insns[(cpu.instret - hotStart) % hot.insns.length];
+  if (hot.region === undefined) return hot.insns[((cpu.instret - hotStart) | 0) % hot.insns.length];
   return hot.region[cpu.regionAt]!.insns[cpu.instret - hotStart - cpu.regionKb];
 }
 
