@@ -41,6 +41,24 @@ test('64-bit DIV with RDX = 0 and operands below 2^52 (the double-arithmetic pat
   }
 });
 
+test('64-bit DIV by a divisor below 2^32 with RDX below it (the 16-bit long-division path) is exact; seeded', () => {
+  const seed = testSeed(), rng = new Rng(seed);
+  const ctx = context(64);
+  const M32 = (1n << 32n) - 1n, M64 = (1n << 64n) - 1n;
+  const cases: [bigint, bigint, bigint][] = [[0n, M64, M32], [M32 - 1n, M64, M32], [0n, M64, 1n], [0n, 1n << 63n, 3n], [2n, 0n, 3n], [0n, 0xfedc_ba98_7654_3210n, 0x1_0001n]];
+  for (let i = 0; i < 5000; i++) {
+    const d = (rng.u64() >> BigInt(32 + rng.int(32))) | 1n;
+    cases.push([rng.int(2) === 0 ? 0n : rng.u64() % d, rng.u64(), d]);
+  }
+  for (const [hi, lo, d] of cases) {
+    const n = (hi << 64n) | lo;
+    ctx.set(RDX, hi); ctx.set(RAX, lo); ctx.set(RBX, d); ctx.rip = 0x100n;
+    step(ctx, '48f7f3');
+    assert.equal(ctx.get(RAX), n / d, `seed ${seed}: ${n} / ${d}`);
+    assert.equal(ctx.get(RDX), n % d, `seed ${seed}: ${n} % ${d}`);
+  }
+});
+
 test('128/64 division is exact', () => {
   const ctx = context(64);
   const n = (0x0123_4567_89ab_cdefn << 64n) | 0xfedc_ba98_7654_3210n, d = 0xffff_ffff_ffff_fff1n;

@@ -119,6 +119,21 @@ function divideError(insn: Instruction, why: string): X86Fault {
   return new X86Fault(0, undefined, `${insn.mnemonic}: ${why}`);
 }
 
+/** The remainder divDigit leaves. */
+let digitRem = 0;
+
+/**
+ * One step of long division by den < 2^32: (rem * 2^16 + digit) / den with rem < den. The
+ * partial dividend is below 2^48, exact as a double, and the quotient below 2^16, so the
+ * rounded division errs by under 2^-37 while a non-integer quotient lies at least 1/den > 2^-32
+ * from the next integer: its floor is exact. Returns the quotient digit.
+ */
+function divDigit(rem: number, digit: number, den: number): number {
+  const x = rem * 65536 + digit, q = Math.floor(x / den);
+  digitRem = x - q * den;
+  return q;
+}
+
 /** F6/F7 /6 DIV, /7 IDIV. */
 export function divAcc(ctx: ExecContext, insn: Instruction): boolean {
   const size = insn.opSize, signed = (insn.reg & 7) === 7;
@@ -160,6 +175,14 @@ export function divAcc(ctx: ExecContext, insn: Instruction): boolean {
     if (rr < 0) { qq--; rr += den; } else if (rr >= den) { qq++; rr -= den; }
     q = qq | 0; qh = Math.floor(qq / 4294967296) | 0;
     r = rr | 0; rh = Math.floor(rr / 4294967296) | 0;
+  } else if (!signed && dh === 0 && ctx.regs[5] === 0 && (ctx.regs[4]! >>> 0) < (d >>> 0)) {
+    // Unsigned by a divisor below 2^32, RDX below it (no overflow; the hash and modulo shapes
+    // of 64-bit code): long division of RAX in 16-bit digits with RDX as the first remainder.
+    const den = d >>> 0, lo = ctx.regs[0]! >>> 0, lh = ctx.regs[1]! >>> 0;
+    const q3 = divDigit(ctx.regs[4]! >>> 0, lh >>> 16, den), q2 = divDigit(digitRem, lh & 0xffff, den);
+    const q1 = divDigit(digitRem, lo >>> 16, den), q0 = divDigit(digitRem, lo & 0xffff, den);
+    qh = (q3 << 16) | q2; q = (q1 << 16) | q0;
+    r = digitRem | 0;
   } else {
     const lo = readGpr(ctx, 0, 8, 0), loh = half.hi, hi = readGpr(ctx, 2, 8, 0), hih = half.hi;
     let num = (pairToBigU(hi, hih) << 64n) | pairToBigU(lo, loh);
