@@ -12,8 +12,9 @@
  * fast path; the data is then read at an aligned index through one set of typed views
  * (ram8/ram16/ram32) of the machine's main RAM buffer (useMemory: its largest RAM region's),
  * which a compiled block loads once, where per-slot views would cost a load and a type check
- * per access. Tags are set only for pages in that buffer: RAM elsewhere goes the slow way. Unaligned or page-crossing accesses, misses, MMIO and write-protected pages (ROM,
- * dirty bit not yet set, cached code) all fail that compare and go the slow way.
+ * per access. Tags are set only for pages in that buffer: RAM elsewhere goes the slow way, as
+ * do unaligned or page-crossing accesses, misses, MMIO and write-protected pages (ROM, dirty
+ * bit not yet set, cached code), which all fail that compare.
  */
 export const TLB_SIZE = 1024;
 export const TLB_MASK = TLB_SIZE - 1;
@@ -34,8 +35,9 @@ export interface BufferViews { u8: Uint8Array; u16: Uint16Array; i32: Int32Array
  * The probe, as two helpers with one return each: readLin/writeLin call them and compiled blocks
  * put their bodies in place of the calls (helper-inline.ts), so the rule is written once.
  * slotOf: the slot of linear address lin. probeAt: the byte offset of an access of size bytes at
- * lin in the ram views (at: Tlb.at) when tags (one of readS... writeU) allow it, else -1. In long mode lin may be
- * a non-canonical address: no tag is ever one (the walker fills canonical pages only).
+ * lin in the ram views (at: Tlb.at) when tags (one of readS... writeU) allow it, else -1. In
+ * long mode lin may be a non-canonical address: no tag is ever one (the walker fills canonical
+ * pages only).
  */
 export function slotOf(lin: number): number {
   return (lin >>> 12) & TLB_MASK;
@@ -113,11 +115,11 @@ export class Tlb {
     this.at[i] = inBuffer;
     // Word views index from the buffer's start: only for a 4-byte-aligned page start in the main buffer.
     const fast = views.buffer !== undefined && views.buffer.u8 === this.ram8 && inBuffer % 4 === 0;
-    const at = fast ? linPage * 4096 : NaN;
-    this.readS[i] = perm & P_RS ? at : NaN;
-    this.readU[i] = perm & P_RU ? at : NaN;
-    this.writeS[i] = perm & P_WS ? at : NaN;
-    this.writeU[i] = perm & P_WU ? at : NaN;
+    const page = fast ? linPage * 4096 : NaN;
+    this.readS[i] = perm & P_RS ? page : NaN;
+    this.readU[i] = perm & P_RU ? page : NaN;
+    this.writeS[i] = perm & P_WS ? page : NaN;
+    this.writeU[i] = perm & P_WU ? page : NaN;
     const m = this.mirror;
     if (m !== undefined) {
       const inMemory = fast && views.u8.buffer === m.buffer;
