@@ -39,3 +39,11 @@ test('a declarator without an initializer starts undefined, not with what its po
 test('a declaration outside the group\'s braces is refused (its name would leak into the next group)', () => {
   assert.throws(() => poolLocals(['const a = 1;']), /declared outside braces/);
 });
+
+test('tokens pass through as written: hex and exponent numbers, names with $ and digits, tabs and newlines', () => {
+  const src = '{ const a = 0x1f + 1.5e3, $b2 = a\t*\n2; const c3 = out.a = $b2 + 0xffffffff; out.b = c3 >>> 0; out.c = a; }';
+  const { groups, pool } = poolLocals([src]);
+  assert.deepEqual(run(groups, pool), run([src], []));
+  assert.match(groups[0]!, /\$t0 = 0x1f \+ 1\.5e3, \$t1 = \$t0\t\*\n2;/);
+  assert.match(groups[0]!, /out\.a = \$t1 \+ 0xffffffff/, 'a property named like a declared name stays a property');
+});

@@ -25,7 +25,30 @@ export function poolLocals(groups: readonly string[]): { groups: string[]; pool:
   return { groups: out, pool: Array.from({ length: most }, (_, i) => `$t${i}`) };
 }
 
-const TOKEN = /[A-Za-z_$][\w$]*|\d[\w.]*|\s+|[^]/g;
+/** Character classes of the tokens (identifiers, numbers, whitespace runs; anything else is one character). */
+const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** [\w.]: what follows a number's first digit. */
+const isNumberPart = (c: number): boolean => isDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 46;
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
+
+/**
+ * The end of the token that starts at i: an identifier ([A-Za-z_$][\w$]*), a number (\d[\w.]*),
+ * a whitespace run, or one character. A scan over character codes: this runs over every block's
+ * text, and a regex match per token allocated more than the text itself.
+ */
+function tokenEnd(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  let j = i + 1;
+  if (isNameStart(c)) {
+    while (j < text.length && (isNameStart(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)))) j++;
+  } else if (isDigit(c)) {
+    while (j < text.length && isNumberPart(text.charCodeAt(j))) j++;
+  } else if (isSpace(c)) {
+    while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+  }
+  return j;
+}
 
 function renameGroup(text: string): { text: string; count: number } {
   const scopes: Map<string, string>[] = [new Map()];
@@ -35,12 +58,14 @@ function renameGroup(text: string): { text: string; count: number } {
   // engine's deoptimisation states and, in a region's loop, around the loop.
   let bare = false;
   let out = '';
-  for (const m of text.matchAll(TOKEN)) {
-    const t = m[0];
-    if (/^\s/.test(t)) { out += t; continue; }
+  for (let i = 0; i < text.length;) {
+    const c = text.charCodeAt(i), end = tokenEnd(text, i);
+    const t = text.slice(i, end);
+    i = end;
+    if (isSpace(c)) { out += t; continue; }
     if (bare && (t === ',' || t === ';')) out += ' = undefined';
     bare = false;
-    const isName = /^[A-Za-z_$]/.test(t) && prev !== '.';
+    const isName = isNameStart(c) && prev !== '.';
     if (isName && (t === 'const' || t === 'let')) {
       declaring = true; expectName = true; depth = 0;
       prev = t;
