@@ -55,6 +55,16 @@ export function setHotBlockRuns(n: number): void {
 }
 
 /**
+ * The index in its block of the instruction a block function call stopped at, from the
+ * instructions the call retired (whole passes of a loop, then the last pass's). An int32 count (a
+ * call retires at most its budget): a double % here compiled to an x87 FPREM loop.
+ */
+export function stoppedAt(retired: number, length: number): number {
+  const d = retired | 0;
+  return d < length ? d : d % length;
+}
+
+/**
  * After a block function returned r < 0 (a decline) from a call that began with cpu.instret =
  * before: adds the instructions it retired since its last count, moves RIP from the block's
  * start to the declined instruction (a block lies in one page: no carry into the high half) and
@@ -62,9 +72,7 @@ export function setHotBlockRuns(n: number): void {
  */
 export function settleDecline(cpu: { instret: number; regs: Int32Array }, insns: readonly Instruction[], before: number, r: number): number {
   cpu.instret += -r - 1;
-  // An int32 count (a call retires at most its budget): a double % here costs an x87 FPREM loop.
-  const d = (cpu.instret - before) | 0, n = insns.length;
-  const i = d < n ? d : d % n;
+  const i = stoppedAt(cpu.instret - before, insns.length);
   let at = 0;
   for (let j = 0; j < i; j++) at += insns[j]!.length;
   cpu.regs[RIP_LO] = (cpu.regs[RIP_LO]! + at) | 0;

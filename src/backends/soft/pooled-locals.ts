@@ -26,10 +26,11 @@ export function poolLocals(groups: readonly string[]): { groups: string[]; pool:
 }
 
 /** Character classes of the tokens (identifiers, numbers, whitespace runs; anything else is one character). */
-const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95; // [A-Za-z_]
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-/** [\w.]: what follows a number's first digit. */
-const isNumberPart = (c: number): boolean => isDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 46;
+const isNameStart = (c: number): boolean => isLetter(c) || c === 36;
+const isNamePart = (c: number): boolean => isNameStart(c) || isDigit(c); // [\w$]
+const isNumberPart = (c: number): boolean => isLetter(c) || isDigit(c) || c === 46; // [\w.]
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(String.fromCharCode(c)));
 
 /**
@@ -41,7 +42,7 @@ function tokenEnd(text: string, i: number): number {
   const c = text.charCodeAt(i);
   let j = i + 1;
   if (isNameStart(c)) {
-    while (j < text.length && (isNameStart(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)))) j++;
+    while (j < text.length && isNamePart(text.charCodeAt(j))) j++;
   } else if (isDigit(c)) {
     while (j < text.length && isNumberPart(text.charCodeAt(j))) j++;
   } else if (isSpace(c)) {

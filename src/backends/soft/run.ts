@@ -19,7 +19,7 @@ import type { Instruction } from '../../x86/instruction.js';
 import { takeTprExit } from './control-regs.js';
 import type { Block, SoftCpu } from './cpu.js';
 import type { PendingEvent } from './state.js';
-import { compileBlock, compileRegion, settleDecline, settleRegionDecline } from './block-compile.js';
+import { compileBlock, compileRegion, settleDecline, settleRegionDecline, stoppedAt } from './block-compile.js';
 import { regionOf } from './region.js';
 import { compileWasmBlock } from './wasm/block-wasm.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
@@ -245,9 +245,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             const handled = fns[k]!(cpu);
             k++;
             if (!handled) {
-              insn = insns[k - 1]!;
-              cold = undefined;
-              executeSystem(cpu, insn);
+              // A throw from here is at coldAt too (the catch looks it up).
+              executeSystem(cpu, insns[coldAt]!);
               cpu.instret++;
               linked = false;
               break;
@@ -293,7 +292,7 @@ function compileRegionAt(cpu: SoftCpu, block: Block): void {
 
 /** The instruction a compiled block (or region) that began at instret hotStart threw from. */
 function hotInsn(cpu: SoftCpu, hot: Block, hotStart: number): Instruction | undefined {
-  if (hot.region === undefined) return hot.insns[((cpu.instret - hotStart) | 0) % hot.insns.length];
+  if (hot.region === undefined) return hot.insns[stoppedAt(cpu.instret - hotStart, hot.insns.length)];
   return hot.region[cpu.regionAt]!.insns[cpu.instret - hotStart - cpu.regionKb];
 }
 
