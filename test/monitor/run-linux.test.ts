@@ -29,6 +29,8 @@ test('tsvisor run boots the Debian cloud kernel: its virtio modules drive a disk
     assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}\n${r.stdout.slice(-2000)}`);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /virtio_blk virtio\d: \[vda\] 8192 512-byte logical blocks/);
+    assert.match(r.stdout, /tsc: Detected 1000\.000 MHz processor/, 'the TSC rate from CPUID leaves 15H/16H');
+    assert.doesNotMatch(r.stdout, /TSC calibration using PIT|Refined TSC clocksource calibration/);
     assert.match(r.stdout, /^DISK:hello-from-the-host-disk\r?$/m);
     assert.match(r.stdout, /^RO:1 read-only-image\r?$/m);
     assert.match(r.stdout, /^RNG:[0-9a-f]{32}\r?$/m);

@@ -1,7 +1,7 @@
 /**
  * Soft CPU: SYSCALL/SYSRET round trips (guests/soft-syscall.S), self-modifying code
  * (guests/soft-smc.S), and the exits a VMM sees: MMIO 'memory' exits completed by assistMem,
- * writes to read-only RAM, CPUID masks and exit leaves, unknown MSRs, CR8 changes, and an
+ * writes to read-only RAM, CPUID masks, exit leaves and clock leaves, unknown MSRs, CR8 changes, and an
  * unimplemented instruction reported as an 'invalid' exit.
  */
 import { test } from 'node:test';
@@ -10,6 +10,9 @@ import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
 import { gprs, load, longMode, runLogged, setGate64, softVm } from './vm.js';
 import { ARCH_CAPABILITIES } from '../../src/backends/soft/msr.js';
+import { configureVcpuCpuid, tscCrystalLeaf } from '../../src/vmm/core/vcpu-interrupts.js';
+import { APIC_BUS_HZ } from '../../src/vmm/irq/lapic-registers.js';
+import { TSC_HZ } from '../../src/vmm/core/time-base.js';
 
 test('SYSCALL/SYSRET: 200 round trips between CPL3 and CPL0', () => {
   const vm = softVm();
@@ -155,6 +158,31 @@ function msrOp(op: 'rdmsr' | 'wrmsr', msr: number, value = 0n): { gp: boolean; v
   const g = gprs(vm.cpu);
   return { gp: e.reason === 'io' && e.port === 0xf5, value: ((g.rdx & 0xffffffffn) << 32n) | (g.rax & 0xffffffffn) };
 }
+
+test('CPUID clock leaves: max basic leaf 16H; 15H/16H not enumerated (zeros) until the VMM sets them; the monitor sets its 1 GHz TSC and LAPIC clock', () => {
+  const leaf = (configure: (cpu: ReturnType<typeof softVm>['cpu']) => void, n: number) => {
+    const vm = softVm();
+    configure(vm.cpu);
+    vm.ram.set([0x0f, 0xa2, 0xf4], 0x1000); // cpuid; hlt
+    vm.cpu.setState({ ...realModeState(0, 0x1000), gprs: { rax: BigInt(n), rip: 0x1000n } });
+    assert.equal(vm.cpu.run().reason, 'halted');
+    const g = gprs(vm.cpu);
+    return [g.rax, g.rbx, g.rcx, g.rdx];
+  };
+  const none = () => {};
+  assert.equal(leaf(none, 0)[0], 0x16n);
+  assert.deepEqual(leaf(none, 0x15), [0n, 0n, 0n, 0n], '15H: EBX = 0 says the TSC/crystal ratio is not enumerated');
+  assert.deepEqual(leaf(none, 0x16), [0n, 0n, 0n, 0n]);
+  assert.deepEqual(leaf(none, 0xb), [0n, 0n, 0n, 0n], 'no x2APIC topology leaf');
+  // The monitor's soft machine: TSC and LAPIC timer input both 1 GHz of guest time.
+  const monitor = (cpu: ReturnType<typeof softVm>['cpu']) => configureVcpuCpuid(cpu, true);
+  assert.deepEqual(leaf(monitor, 0x15), [1n, 1n, BigInt(APIC_BUS_HZ), 0n], 'TSC = crystal x 1/1, crystal = the LAPIC bus');
+  assert.deepEqual(leaf(monitor, 0x16), [BigInt(TSC_HZ / 1e6), BigInt(TSC_HZ / 1e6), BigInt(APIC_BUS_HZ / 1e6), 0n]);
+  assert.deepEqual(leaf((cpu) => configureVcpuCpuid(cpu, false), 0x15), [0n, 0n, 0n, 0n], 'a TSC of unknown rate (KVM) is not described');
+  // The ratio in lowest terms, the crystal in Hz (Linux: tsc_khz = crystal_khz * EBX / EAX).
+  assert.deepEqual(tscCrystalLeaf(2_400_000_000, 100_000_000), { eax: 1, ebx: 24, ecx: 100_000_000, edx: 0 });
+  assert.deepEqual(tscCrystalLeaf(1_000_000_000, 24_000_000), { eax: 3, ebx: 125, ecx: 24_000_000, edx: 0 });
+});
 
 test('speculation controls: CPUID 7 enumerates ARCH_CAPABILITIES, IBRS/IBPB and BHI_CTRL; the MSRs behave as the SDM says', () => {
   const leaf7 = (sub: number) => {

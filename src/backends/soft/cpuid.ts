@@ -62,6 +62,15 @@ export const L7_EDX = (1 << 26) | (1 << 29);
  * then clears it in software on every syscall unless it can set this control.
  */
 export const L7_2_EDX = 1 << 4;
+/**
+ * The highest basic leaf: 16H. Leaves 15H (TSC and core crystal clock) and 16H (nominal
+ * frequencies) describe clocks the CPU does not own here: the TSC's rate and the LAPIC timer's
+ * input are the VMM's (guest time, src/vmm/core/time-base.ts), so both read as all zeros, which the
+ * SDM defines as "not enumerated", until the VMM sets them with configureCpuid (as a KVM VMM
+ * fills leaf 15H). The leaves between 0DH and 16H enumerate nothing this model offers (0BH with
+ * EBX = 0: no x2APIC topology; 0AH: no architectural performance monitoring).
+ */
+export const MAX_BASIC_LEAF = 0x16;
 
 /**
  * Instructions the decoder knows whose CPUID feature this model does not offer (or that exist
@@ -96,7 +105,7 @@ export const NOT_OFFERED: ReadonlyMap<string, string> = new Map([
 
 function baseLeaf(cpu: SoftCpu, leaf: number, subleaf: number): Regs {
   switch (leaf) {
-    case 0: return [0xd, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
+    case 0: return [MAX_BASIC_LEAF, ascii4(VENDOR, 0), ascii4(VENDOR, 8), ascii4(VENDOR, 4)];
     case 1: return [0x000106a5, (cpu.apicId << 24) | (1 << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
     // Leaf 7.0: subleaves up to 2; EBX: FSGSBASE; EDX: L7_EDX. 7.2 EDX: L7_2_EDX.
     case 7: return subleaf === 0 ? [2, 1, 0, L7_EDX] : subleaf === 2 ? [0, 0, 0, L7_2_EDX] : [0, 0, 0, 0];
