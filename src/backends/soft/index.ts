@@ -31,7 +31,7 @@ import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { SoftMachine } from './vcpu.js';
 import { XCR0_SUPPORTED } from './xsave.js';
-import { releasePages } from './ram-release.js';
+import { adviseHugePages, releasePages } from './ram-pages.js';
 
 
 /** Largest guest RAM per machine: what a SharedArrayBuffer-backed Uint8Array can hold comfortably. */
@@ -68,15 +68,18 @@ class SoftBackend implements Backend {
   allocate(size: number): GuestMemory {
     this.open();
     // Shared so that other threads (a monitor's workers) can see the same guest RAM; a wasm
-    // memory where it fits, so compiled wasm blocks can address it (wasm/arena.ts).
+    // memory where it fits, so compiled wasm blocks can address it (wasm/arena.ts). Huge pages
+    // where the host has them (ram-pages.ts).
     try {
-      return { bytes: allocateWasmRam(size) ?? new Uint8Array(new SharedArrayBuffer(size)), size };
+      const bytes = allocateWasmRam(size) ?? new Uint8Array(new SharedArrayBuffer(size));
+      adviseHugePages(bytes);
+      return { bytes, size };
     } catch (e) {
       throw new VmmError('ENOMEM', `soft backend: cannot allocate ${size} bytes of guest RAM (${(e as Error).message})`);
     }
   }
 
-  /** The pages go back to the host now (ram-release.ts); the buffer itself waits for the GC. */
+  /** The pages go back to the host now (ram-pages.ts); the buffer itself waits for the GC. */
   release(memory: GuestMemory): void {
     releasePages(memory.bytes);
   }

@@ -1,12 +1,14 @@
 /**
  * Soft guest RAM is given back to the host when its machine is destroyed (or the memory freed),
  * not whenever the garbage collector gets to the SharedArrayBuffer: a create/touch/destroy loop
- * keeps RSS bounded by what is alive, and a view kept past destroy() reads zeros.
+ * keeps RSS bounded by what is alive, and a view kept past destroy() reads zeros. As it is
+ * allocated, it is advised to be backed by huge pages.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hypervisor } from '../../src/index.js';
-import { releasesPages } from '../../src/backends/soft/ram-release.js';
+import { adviseHugePages, releasesPages } from '../../src/backends/soft/ram-pages.js';
+import { readFileSync } from 'node:fs';
 
 const skip = releasesPages ? false : 'koffi/glibc do not load here: released soft RAM waits for the garbage collector';
 if (skip) console.log(`# SKIP soft RAM release: ${skip}`);
@@ -51,4 +53,16 @@ test('soft: after destroy() (or free) a view of the RAM reads zeros, pages edge 
   } finally {
     hv.close();
   }
+});
+
+test('soft: huge page advice covers the whole 2 MiB pages inside a buffer and leaves its bytes alone', { skip }, () => {
+  const bytes = new Uint8Array(new SharedArrayBuffer(8 * 2 ** 20));
+  for (let k = 0; k < bytes.length; k += 4093) bytes[k] = k & 0xff;
+  assert.equal(adviseHugePages(bytes), true, 'madvise(MADV_HUGEPAGE) accepted');
+  for (let k = 0; k < bytes.length; k += 4093) assert.equal(bytes[k], k & 0xff);
+  assert.equal(adviseHugePages(new Uint8Array(new SharedArrayBuffer(2 ** 20))), false, 'no whole aligned 2 MiB page inside 1 MiB');
+  assert.equal(adviseHugePages(new Uint8Array(0)), false);
+  // Whether the host then backs it with huge pages is its policy: reported, not asserted.
+  const thp = (() => { try { return readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').trim(); } catch { return 'unknown'; } })();
+  console.log(`# host transparent huge pages: ${thp}`);
 });
