@@ -23,7 +23,8 @@
  * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
  * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
- * register, LEA, shifts by an immediate, IMUL, PUSH/POP register. Read-modify-write memory destinations stay with their closures
+ * register, LEA, shifts by an immediate, IMUL, PUSH/POP register, and NOP/PAUSE and the hint-space NOPs
+ * (no code at all: ops-move.ts onlyAdvances). Read-modify-write memory destinations stay with their closures
  * (their flags must survive a faulting write).
  */
 import type { Instruction } from '../../x86/instruction.js';
@@ -36,6 +37,7 @@ import {
   logicCondition32, logicCondition64, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
 } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
+import { onlyAdvances } from '../../x86/exec/ops-move.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
 import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv.js';
 import { canonicalHigh } from '../../x86/exec/ops-control.js';
@@ -173,6 +175,7 @@ export function inlineInsn(insn: Instruction, name: string, end: number, deadRec
  * own Jcc, SETcc and CMOVcc from it (conditionText).
  */
 export function recordAfter(insn: Instruction, before: number | undefined): number | undefined {
+  if (onlyAdvances(insn)) return before;
   const op = insn.opcode, size = insn.opSize, regForm = insn.hasModrm && insn.mod === 3;
   if (insn.map === 1) {
     // SETcc, CMOVcc, MOVZX, MOVSX read the flags or leave them; IMUL writes CF and OF.
@@ -211,6 +214,7 @@ export function deadRecords(insns: readonly Instruction[]): boolean[] {
 
 /** What an instruction that has a register form does to the flags (see deadRecords). */
 function recordEffect(insn: Instruction): 'writes' | 'partial' | 'none' | 'other' {
+  if (onlyAdvances(insn)) return 'none';
   const op = insn.opcode, regForm = insn.hasModrm && insn.mod === 3;
   if (insn.map === 1) {
     if (op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf) return 'none';
@@ -233,6 +237,7 @@ function recordEffect(insn: Instruction): 'writes' | 'partial' | 'none' | 'other
  */
 function registerForm(insn: Instruction, flags: string, record?: number): string | undefined {
   if (insn.vex !== 0 || insn.lock || insn.mode === 16) return undefined;
+  if (onlyAdvances(insn)) return '';
   const op = insn.opcode, reg = insn.reg << 1, rm = insn.rm << 1, regForm = insn.hasModrm && insn.mod === 3;
   // SETcc has a byte operand whatever the prefixes.
   if (insn.map === 1 && op >= 0x90 && op <= 0x9f) return regForm ? setcc(insn, op & 15, record) : undefined;

@@ -224,6 +224,18 @@ function nop(ctx: ExecContext, insn: Instruction): boolean {
   advance(ctx, insn);
   return true;
 }
+const HINT_NOPS: readonly number[] = [0x0d, ...range(0x18, 0x1f)];
+
+/**
+ * Whether executing insn only moves RIP past it: the hint-space NOPs (nop above, whatever the
+ * operand size or memory operand: nothing is read) and 90 without REX.B (NOP, PAUSE: xchgAcc
+ * with register 0). LOCK is not asked about (it makes them #UD). A block compiler emits no
+ * code for these (block-inline.ts): the kernel's functions each begin with a 5-byte NOP.
+ */
+export function onlyAdvances(insn: Instruction): boolean {
+  if (insn.map === 1) return HINT_NOPS.includes(insn.opcode);
+  return insn.map === 0 && insn.opcode === 0x90 && opcodeReg(insn) === 0;
+}
 
 on(0, range(0x88, 0x8b), movRmReg);
 on(0, range(0xa0, 0xa3), movMoffs);
@@ -242,4 +254,4 @@ on(2, [0xf0, 0xf1], movbe);
 on(0, 0x98, convertAcc);
 on(0, 0x99, convertAccWide);
 on(0, 0xd7, xlat);
-on(1, [0x0d, ...range(0x18, 0x1f)], nop);
+on(1, HINT_NOPS, nop);
