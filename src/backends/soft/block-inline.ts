@@ -20,10 +20,11 @@
  * `rf` is the register file itself, which whatever reads registers from the CPU (push, pop,
  * effectiveAddress) needs up to date.
  *
- * Forms (32/64-bit code, 32/64-bit operands, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
+ * Forms (32/64-bit code, 32/64-bit operands unless said, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
  * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
- * register, LEA, shifts by an immediate, IMUL, PUSH/POP register, and NOP/PAUSE and the hint-space NOPs
+ * register, LEA, shifts by an immediate, IMUL, PUSH/POP register, byte CMP/TEST of registers and
+ * immediates, and NOP/PAUSE and the hint-space NOPs
  * (no code at all: ops-move.ts onlyAdvances). Read-modify-write memory destinations stay with their closures
  * (their flags must survive a faulting write).
  */
@@ -31,7 +32,7 @@ import type { Instruction } from '../../x86/instruction.js';
 import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
 import { effectiveAddress } from '../../x86/exec/address.js';
 import { pop, push } from '../../x86/exec/stack.js';
-import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, sub32, sub64 } from '../../x86/exec/alu.js';
+import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, logic8, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import {
   addCondition32, addCondition64, carry, ccOf, conditionOf, LAZY_FLAGS_INLINE_SCOPE, LF_ADD, LF_KEEP_CF, LF_KEEP_OF, LF_LOGIC, LF_SUB,
   logicCondition32, logicCondition64, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
@@ -61,7 +62,7 @@ for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLI
 /** What generated block code may call or use, by name (the factory binds each to a local const). */
 export const BLOCK_HELPERS = {
   ...INLINE_SCOPE,
-  add32, add64, sub32, sub64, logic32, logic64, incDec32, incDec64, carry, conditionOf, half,
+  add32, add64, sub32, sub64, logic32, logic64, sub8, logic8, incDec32, incDec64, carry, conditionOf, half,
   ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
@@ -72,7 +73,7 @@ const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
 const helper = (fn: (...args: never[]) => unknown): InlinableHelper | undefined => parseHelper(fn, scopeNames);
 /** The helpers whose bodies go into blocks (undefined: its shape does not allow it; it is called). */
 export const INLINED = {
-  add32: helper(add32), sub32: helper(sub32), logic32: helper(logic32),
+  add32: helper(add32), sub32: helper(sub32), logic32: helper(logic32), sub8: helper(sub8), logic8: helper(logic8),
   add64: helper(add64), sub64: helper(sub64), logic64: helper(logic64),
   incDec32: helper(incDec32), incDec64: helper(incDec64), shiftFlags: helper(shiftFlags), mulFlags: helper(mulFlags),
   rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
@@ -184,7 +185,8 @@ export function recordAfter(insn: Instruction, before: number | undefined): numb
   const kindOf = (row: number): number => (row === OP_ADD || row === OP_ADC ? LF_ADD : row === OP_OR || row === OP_AND || row === OP_XOR ? LF_LOGIC : LF_SUB) | size;
   if (op < 0x40 && (op & 7) <= 5) return kindOf((op >> 3) & 7);
   if (op === 0x81 || op === 0x83) return kindOf(insn.reg & 7);
-  if (op === 0x85 || op === 0xa9) return LF_LOGIC | size;
+  if (op === 0x85 || op === 0xa9 || op === 0x84 || op === 0xa8 || op === 0xf6) return LF_LOGIC | size;
+  if (op === 0x80) return kindOf(insn.reg & 7);
   if (op >= 0x40 && op <= 0x4f || (op === 0xff && regForm && (insn.reg & 7) < 2)) {
     const dec = op === 0xff ? (insn.reg & 7) === 1 : op >= 0x48;
     return (dec ? LF_SUB : LF_ADD) | size | LF_KEEP_CF;
@@ -220,9 +222,9 @@ function recordEffect(insn: Instruction): 'writes' | 'partial' | 'none' | 'other
     if (op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf) return 'none';
     return op === 0xaf ? 'partial' : 'other';
   }
-  const row = op < 0x40 ? (op >> 3) & 7 : (op === 0x81 || op === 0x83) ? insn.reg & 7 : -1;
+  const row = op < 0x40 ? (op >> 3) & 7 : (op === 0x80 || op === 0x81 || op === 0x83) ? insn.reg & 7 : -1;
   if (row >= 0 && row !== OP_ADC && row !== OP_SBB) return 'writes';
-  if (op === 0x85 || op === 0xa9) return 'writes';
+  if (op === 0x85 || op === 0xa9 || op === 0x84 || op === 0xa8 || (op === 0xf6 && (insn.reg & 7) < 2)) return 'writes';
   // Group 2 by a nonzero count (a zero count has no register form): SHL SHR SAL SAR set every
   // flag, ROL ROR only CF and OF; RCL RCR read CF.
   if (op === 0xc1 || op === 0xd1) return (insn.reg & 7) >= 4 ? 'writes' : (insn.reg & 7) < 2 ? 'partial' : 'other';
@@ -242,6 +244,7 @@ function registerForm(insn: Instruction, flags: string, record?: number): string
   // SETcc has a byte operand whatever the prefixes.
   if (insn.map === 1 && op >= 0x90 && op <= 0x9f) return regForm ? setcc(insn, op & 15, record) : undefined;
   const size = insn.opSize;
+  if (size === 1 && insn.map === 0) return byteCompare(insn, flags);
   if (size !== 4 && size !== 8) return undefined;
   if (insn.map === 1) {
     if (op >= 0xb6 && op <= 0xbf && (op & 7) >= 6 && regForm) return extend(insn, (op & 1) === 0 ? 1 : 2, size, op >= 0xbe);
@@ -499,9 +502,34 @@ function setcc(insn: Instruction, cc: number, record: number | undefined): strin
 }
 
 /** A register-form byte operand (ModRM.rm): its regs index and bit position; 4..7 without REX are AH CH DH BH. */
-function byteRegister(insn: Instruction): { i: number; shift: 0 | 8 } {
-  const n = insn.rm;
+function byteRegister(insn: Instruction, n = insn.rm): { i: number; shift: 0 | 8 } {
   return insn.rex === 0 && n >= 4 && n < 8 ? { i: (n - 4) << 1, shift: 8 } : { i: n << 1, shift: 0 };
+}
+
+/** The value of byte register n (ModRM numbering, byteRegister) as text. */
+function byteValue(insn: Instruction, n: number): string {
+  const { i, shift } = byteRegister(insn, n);
+  return `(($g${i} >> ${shift}) & 0xff)`;
+}
+
+/**
+ * Byte CMP and TEST of registers and immediates (they write only the flag record): 38/3A/3C
+ * CMP, 80 /7 CMP, 84 and A8 TEST, F6 /0 (and its alias /1) TEST; register operands only.
+ */
+function byteCompare(insn: Instruction, flags: string): string | undefined {
+  const op = insn.opcode, regForm = insn.hasModrm && insn.mod === 3, imm = `${insn.imm & 0xff}`;
+  const al = byteValue(insn, 0), rm = (): string => byteValue(insn, insn.rm), reg = (): string => byteValue(insn, insn.reg);
+  const cmp = (a: string, b: string): string => call('sub8', [flags, a, b, '0']);
+  const test = (a: string, b: string): string => call('logic8', [flags, `${a} & ${b}`]);
+  if (op === 0x3c) return cmp(al, imm);
+  if (op === 0xa8) return test(al, imm);
+  if (!regForm) return undefined;
+  if (op === 0x38) return cmp(rm(), reg());
+  if (op === 0x3a) return cmp(reg(), rm());
+  if (op === 0x80 && (insn.reg & 7) === OP_CMP) return cmp(rm(), imm);
+  if (op === 0x84) return test(rm(), reg());
+  if (op === 0xf6 && (insn.reg & 7) < 2) return test(rm(), imm);
+  return undefined;
 }
 
 /** MOVSXD reg d, r/m32 (v): sign-extended to 64 bits; a 32-bit destination is a plain move. */

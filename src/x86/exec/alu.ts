@@ -15,12 +15,13 @@ import { half, SIZE_MASK } from './regs.js';
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
 const CF = CF_, LF_ADD = LF_ADD_, LF_KEEP_CF = LF_KEEP_CF_, LF_LOGIC = LF_LOGIC_, LF_SUB = LF_SUB_;
 const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4, ADD8 = LF_ADD | 8, SUB8 = LF_SUB | 8, LOGIC8 = LF_LOGIC | 8;
+const SUB1 = LF_SUB | 1, LOGIC1 = LF_LOGIC | 1;
 
 /**
  * The module-level names the per-size helpers below use, for compiled blocks that put a helper's
  * body in place of a call to it (src/backends/soft/helper-inline.ts).
  */
-export const ALU_INLINE_SCOPE = { ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, CF, LF_KEEP_CF, half, carry } as const;
+export const ALU_INLINE_SCOPE = { ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, SUB1, LOGIC1, CF, LF_KEEP_CF, half, carry } as const;
 
 export const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
 
@@ -73,6 +74,19 @@ export function logic64(ctx: FlagState, r: number, rh: number): number {
   return r;
 }
 
+/** SUB/SBB/CMP, 8-bit (zero-extended operands). */
+export function sub8(ctx: FlagState, a: number, b: number, c: number): number {
+  const r = (a - b - c) & 0xff;
+  ctx.lfOp = SUB1; ctx.lfA = a; ctx.lfB = b; ctx.lfR = r;
+  return r;
+}
+
+/** AND/OR/XOR/TEST, 8-bit: records the result r (zero-extended). */
+export function logic8(ctx: FlagState, r: number): number {
+  ctx.lfOp = LOGIC1; ctx.lfR = r;
+  return r;
+}
+
 /** ADD/ADC, 8/16-bit (zero-extended operands). */
 function addSmall(ctx: FlagState, size: number, a: number, b: number, c: number): number {
   const r = (a + b + c) & SIZE_MASK[size]!;
@@ -80,7 +94,7 @@ function addSmall(ctx: FlagState, size: number, a: number, b: number, c: number)
   return r;
 }
 
-/** SUB/SBB/CMP, 8/16-bit (zero-extended operands). */
+/** SUB/SBB/CMP, 16-bit (zero-extended operands; 8-bit: sub8). */
 function subSmall(ctx: FlagState, size: number, a: number, b: number, c: number): number {
   const r = (a - b - c) & SIZE_MASK[size]!;
   ctx.lfOp = LF_SUB | size; ctx.lfA = a; ctx.lfB = b; ctx.lfR = r;
@@ -100,13 +114,14 @@ export function sub(ctx: ExecContext, size: number, a: number, ah: number, b: nu
   if (size === 4) { half.hi = 0; return sub32(ctx, a, b, borrow); }
   if (size === 8) return sub64(ctx, a, ah, b, bh, borrow);
   half.hi = 0;
-  return subSmall(ctx, size, a, b, borrow);
+  return size === 1 ? sub8(ctx, a, b, borrow) : subSmall(ctx, size, a, b, borrow);
 }
 
 /** Sets the flags of a logic result (CF = OF = AF = 0) and returns it. */
 export function logicResult(ctx: ExecContext, size: number, lo: number, hi: number): number {
   if (size === 8) return logic64(ctx, lo, hi);
   half.hi = 0;
+  if (size === 1) return logic8(ctx, lo);
   ctx.lfOp = LF_LOGIC | size; ctx.lfR = lo;
   return lo;
 }
