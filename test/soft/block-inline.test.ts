@@ -56,7 +56,7 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
   if (mode === 64 && rng.int(2) === 0) pre.push(0x40 | rng.int(16));
   else if (rng.int(16) === 0) pre.push(0x66);
   const reg = (): number => 0xc0 | rng.int(64);
-  switch (rng.int(19)) {
+  switch (rng.int(21)) {
     case 0: case 1: case 2: return [...pre, rng.pick(ALU_ROWS), reg()];
     case 3: return [...pre, rng.pick(ACC_IMM), ...imm32(rng)];
     case 4: return [...pre, 0x81, reg(), ...imm32(rng)];
@@ -80,16 +80,28 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
     case 14: return [...pre, 0x0f, rng.pick([0x40 | rng.int(16), 0x90 | rng.int(16), 0xbe, 0xbf]), reg()];
     // MOVSXD is 64-bit only (0x63 is ARPL elsewhere).
     case 15: return mode === 64 ? [...pre, 0x63, reg()] : [...pre, 0x0f, 0x40 | rng.int(16), reg()];
+    // Byte CMP/TEST of registers and immediates (high-byte registers without REX).
+    case 16: switch (rng.int(5)) {
+      case 0: return [...pre, rng.pick([0x38, 0x3a, 0x84]), reg()];
+      case 1: return [...pre, 0x80, 0xf8 | rng.int(8), rng.int(256)];
+      case 2: return [...pre, 0xf6, 0xc0 | rng.int(16), rng.int(256)];
+      default: return [...pre, rng.pick([0x3c, 0xa8]), rng.int(256)];
+    }
+    // NOP (90; with REX.B it is XCHG r8, rAX), PAUSE, multi-byte NOP with a register or memory operand.
+    case 17: return rng.pick([[...pre, 0x90], [0xf3, 0x90], [...pre, 0x0f, 0x1f, rng.int(256), rng.int(256), 0, 0, 0, 0]]);
     default: {
       // Memory operands: ModRM mod 0-2 with SIB and displacement bytes (RIP-relative and
       // absolute forms included); the base registers often point into the data window.
       // (The byte after ModRM, a SIB or a disp8, is a multiple of 8 half the time: aligned accesses.)
       const modrm = (reg: number): number[] => [rng.int(3) << 6 | reg << 3 | rng.int(8), rng.int(2) === 0 ? rng.int(256) : rng.int(32) * 8, rng.int(4) === 0 ? rng.int(256) : 0, 0, 0, 0];
-      switch (rng.int(6)) {
+      switch (rng.int(8)) {
         case 0: return [...pre, 0xc7, ...modrm(0).slice(0, 2), 0, 0, 0, 0, ...imm32(rng)];
         case 1: return [...pre, rng.pick([0x81, 0x83]), ...modrm(7)];
         case 2: return [...pre, 0x0f, rng.pick([0xb6, 0xb7, 0x40 | rng.int(16)]), ...modrm(rng.int(8))];
         case 3: return [...pre, mode === 64 ? 0x63 : 0x8b, ...modrm(rng.int(8))];
+        // Byte MOV stores, CMP and TEST with memory; the 16-bit MOV store.
+        case 6: return [...pre, rng.pick([0x88, 0x38, 0x3a, 0x84]), ...modrm(rng.int(8))];
+        case 7: return rng.pick([[...pre, 0x80, ...modrm(7).slice(0, 2), 0, 0, 0, 0, rng.int(256)], [...pre, rng.pick([0xf6, 0xc6]), ...modrm(0).slice(0, 2), 0, 0, 0, 0, rng.int(256)], [0x66, 0x89, ...modrm(rng.int(8))]]);
         default: return [...pre, rng.pick([0x89, 0x8b, 0x03, 0x2b, 0x39, 0x85, 0x3b, 0x13, 0x0b, 0x01]), ...modrm(rng.int(8))];
       }
     }

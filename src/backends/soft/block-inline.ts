@@ -23,8 +23,8 @@
  * Forms (32/64-bit code, 32/64-bit operands unless said, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
  * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
- * register, LEA, shifts by an immediate, IMUL, PUSH/POP register, byte CMP/TEST of registers and
- * immediates, and NOP/PAUSE and the hint-space NOPs
+ * register, LEA, shifts by an immediate, IMUL, PUSH/POP register, byte CMP/TEST (registers,
+ * immediates, memory) and byte and 16-bit MOV stores, and NOP/PAUSE and the hint-space NOPs
  * (no code at all: ops-move.ts onlyAdvances). Read-modify-write memory destinations stay with their closures
  * (their flags must survive a faulting write).
  */
@@ -191,7 +191,7 @@ export function recordAfter(insn: Instruction, before: number | undefined): numb
     const dec = op === 0xff ? (insn.reg & 7) === 1 : op >= 0x48;
     return (dec ? LF_SUB : LF_ADD) | size | LF_KEEP_CF;
   }
-  if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf) || op === 0xc7 || op === 0x8d || op === 0x63 || (op >= 0x50 && op <= 0x5f)) return before;
+  if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf) || op === 0xc7 || op === 0x8d || op === 0x63 || (op >= 0x50 && op <= 0x5f) || op === 0x88 || op === 0xc6) return before;
   return undefined;
 }
 
@@ -287,7 +287,9 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
   if (insn.vex !== 0 || insn.lock || insn.mode === 16 || insn.map !== 0 && insn.map !== 1) return undefined;
   const op = insn.opcode, size = insn.opSize;
   if (insn.map === 0 && op >= 0x50 && op <= 0x5f) return stackForm(insn, op);
-  if (size !== 4 && size !== 8 || !insn.hasModrm || insn.mod === 3) return undefined;
+  if (!insn.hasModrm || insn.mod === 3) return undefined;
+  if (size === 1 || size === 2) return insn.map === 0 ? narrowMemoryForm(insn, name, end) : undefined;
+  if (size !== 4 && size !== 8) return undefined;
   const ea = address(insn, name, end);
   if (ea === undefined) return undefined;
   const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0, mode = insn.mode;
@@ -309,6 +311,28 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
   if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `$g${reg}`, `$g${reg + 1}`)}`);
   if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `$g${reg}`, `$g${reg + 1}`)}`);
   if ((op === 0x81 || op === 0x83) && (insn.reg & 7) === 7) return read(`${load('a', 'ah')} ${compare(size, 'sub', `${insn.imm | 0}`, `${immHi}`)}`);
+  return undefined;
+}
+
+/**
+ * Byte forms with a memory operand: MOV stores (88, C6 /0), CMP (38, 3A, 80 /7) and TEST (84,
+ * F6 /0-1); and the 16-bit MOV store (66 89). Read-modify-write forms stay with their closures.
+ */
+function narrowMemoryForm(insn: Instruction, name: string, end: number): InlineForm | undefined {
+  const ea = address(insn, name, end);
+  if (ea === undefined) return undefined;
+  const op = insn.opcode, size = insn.opSize, sg = insn.mem!.seg, mode = insn.mode;
+  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${loadText(mode, sg, 1, 'a', 'ah')} ${text} }`, faults: false });
+  const write = (v: string): InlineForm => ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size === 2 ? 2 : 1, v, '0')} }`, faults: false });
+  if (size === 2) return op === 0x89 ? write(`$g${insn.reg << 1}`) : undefined;
+  const imm = `${insn.imm & 0xff}`, reg = byteValue(insn, insn.reg);
+  if (op === 0x88) return write(reg);
+  if (op === 0xc6 && (insn.reg & 7) === 0) return write(imm);
+  if (op === 0x38) return read(call('sub8', ['cpu', 'a', reg, '0']));
+  if (op === 0x3a) return read(call('sub8', ['cpu', reg, 'a', '0']));
+  if (op === 0x80 && (insn.reg & 7) === OP_CMP) return read(call('sub8', ['cpu', 'a', imm, '0']));
+  if (op === 0x84) return read(call('logic8', ['cpu', `a & ${reg}`]));
+  if (op === 0xf6 && (insn.reg & 7) < 2) return read(call('logic8', ['cpu', `a & ${imm}`]));
   return undefined;
 }
 
