@@ -56,7 +56,7 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
   if (mode === 64 && rng.int(2) === 0) pre.push(0x40 | rng.int(16));
   else if (rng.int(16) === 0) pre.push(0x66);
   const reg = (): number => 0xc0 | rng.int(64);
-  switch (rng.int(21)) {
+  switch (rng.int(22)) {
     case 0: case 1: case 2: return [...pre, rng.pick(ALU_ROWS), reg()];
     case 3: return [...pre, rng.pick(ACC_IMM), ...imm32(rng)];
     case 4: return [...pre, 0x81, reg(), ...imm32(rng)];
@@ -86,6 +86,12 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
       case 1: return [...pre, 0x80, 0xf8 | rng.int(8), rng.int(256)];
       case 2: return [...pre, 0xf6, 0xc0 | rng.int(16), rng.int(256)];
       default: return [...pre, rng.pick([0x3c, 0xa8]), rng.int(256)];
+    }
+    // Group 2 by CL (every /digit; CL as setup leaves it, and MOV CL, imm8 / MOV ECX, imm: case 8), F7 /0-/3 on registers.
+    case 18: {
+      if (rng.int(2) === 0) return [...pre, 0xd3, reg()];
+      const m = 0xc0 | rng.int(32);
+      return [...pre, 0xf7, m, ...(m < 0xd0 ? imm32(rng) : [])];
     }
     // NOP (90; with REX.B it is XCHG r8, rAX), PAUSE, multi-byte NOP with a register or memory operand.
     case 17: return rng.pick([[...pre, 0x90], [0xf3, 0x90], [...pre, 0x0f, 0x1f, rng.int(256), rng.int(256), 0, 0, 0, 0]]);
@@ -219,6 +225,8 @@ test('compiled blocks with inlined forms match the closures run one at a time', 
       const inWindow = WINDOW_BASE + (rng.int(2) === 0 ? rng.int(WINDOW) : rng.int(WINDOW / 8) * 8);
       regs[i] = i % 2 === 1 ? (mode === 64 && rng.int(4) === 0 ? -1 : 0) : rng.int(3) === 0 ? inWindow : (rng.next() * 2 ** 32) | 0;
     }
+    // Shift counts in CL that mask to 0 or 1 now and then (group 2 by CL).
+    if (rng.int(4) === 0) regs[2] = (regs[2]! & ~0xff) | rng.pick([0, 1, 32, 33, 64]);
     const flags = (rng.int(0x1000) & 0x8d5) | 2;
     const ripLo = rng.int(3) === 0 ? (0xfffff000 + rng.int(0x100)) | 0 : 0x401000 + rng.int(0x100);
     const ripHi = mode === 64 ? rng.pick([0, 0x7fff, -1]) : 0;

@@ -23,7 +23,7 @@
  * Forms (32/64-bit code, 32/64-bit operands unless said, no LOCK): ADD OR ADC SBB AND SUB XOR CMP register
  * and immediate forms and with a memory source, CMP/TEST with a memory destination, TEST,
  * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
- * register, LEA, shifts by an immediate, IMUL, PUSH/POP register, byte CMP/TEST (registers,
+ * register, LEA, shifts by an immediate or CL, IMUL, TEST/NOT/NEG (F7), PUSH/POP register, byte CMP/TEST (registers,
  * immediates, memory) and byte and 16-bit MOV stores, and NOP/PAUSE and the hint-space NOPs
  * (no code at all: ops-move.ts onlyAdvances). Read-modify-write memory destinations stay with their closures
  * (their flags must survive a faulting write).
@@ -187,6 +187,8 @@ export function recordAfter(insn: Instruction, before: number | undefined): numb
   if (op === 0x81 || op === 0x83) return kindOf(insn.reg & 7);
   if (op === 0x85 || op === 0xa9 || op === 0x84 || op === 0xa8 || op === 0xf6) return LF_LOGIC | size;
   if (op === 0x80) return kindOf(insn.reg & 7);
+  // F7 register forms (inlined: /0-/3): TEST, NOT (flags untouched), NEG (a SUB record).
+  if (op === 0xf7) return (insn.reg & 7) < 2 ? LF_LOGIC | size : (insn.reg & 7) === 2 ? before : LF_SUB | size;
   if (op >= 0x40 && op <= 0x4f || (op === 0xff && regForm && (insn.reg & 7) < 2)) {
     const dec = op === 0xff ? (insn.reg & 7) === 1 : op >= 0x48;
     return (dec ? LF_SUB : LF_ADD) | size | LF_KEEP_CF;
@@ -228,6 +230,9 @@ function recordEffect(insn: Instruction): 'writes' | 'partial' | 'none' | 'other
   // Group 2 by a nonzero count (a zero count has no register form): SHL SHR SAL SAR set every
   // flag, ROL ROR only CF and OF; RCL RCR read CF.
   if (op === 0xc1 || op === 0xd1) return (insn.reg & 7) >= 4 ? 'writes' : (insn.reg & 7) < 2 ? 'partial' : 'other';
+  // By CL: a zero count leaves every flag, so a partial writer at most.
+  if (op === 0xd3) return 'partial';
+  if (op === 0xf7) return (insn.reg & 7) === 2 ? 'none' : 'writes';
   if (op === 0x69 || op === 0x6b || (op >= 0x40 && op <= 0x4f) || op === 0xff) return 'partial';
   if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf) || op === 0xc7 || op === 0x8d || (op === 0x63 && regForm)) return 'none';
   return 'other';
@@ -278,6 +283,8 @@ function registerForm(insn: Instruction, flags: string, record?: number): string
   if (op === 0x8d && !regForm) return lea(insn, size, reg);
   if (op === 0x63 && regForm && insn.mode === 64) return movsxd(size, reg, `$g${rm}`);
   if ((op === 0xc1 || op === 0xd1) && regForm) return shift(insn.reg & 7, size, rm, op === 0xd1 ? 1 : insn.imm & 0xff, flags);
+  if (op === 0xd3 && regForm && SHIFTS_BY_CL.includes(insn.reg & 7)) return shiftByCl(insn.reg & 7, size, rm, flags);
+  if (op === 0xf7 && regForm) return unary(insn.reg & 7, size, rm, `${insn.imm | 0}`, `${immHi | 0}`, flags);
   if (op === 0x69 || op === 0x6b) return regForm ? imul(size, reg, rm, `${insn.imm | 0}`, `${immHi | 0}`, flags) : undefined;
   return undefined;
 }
@@ -485,7 +492,22 @@ function alu(row: number, size: 4 | 8, d: number, b: string, bh: string, flags: 
  */
 function shift(op: number, size: 4 | 8, d: number, raw: number, flags: string): string | undefined {
   const c = raw & (size === 8 ? 0x3f : 0x1f);
-  if (c === 0) return undefined;
+  return c === 0 ? undefined : shiftText(op, size, d, `${c}`, flags);
+}
+
+/** D3 forms inlined: ROL ROR SHL SHR SAR by CL (RCL/RCR read CF, /6 is an alias: their closures). */
+const SHIFTS_BY_CL = [0, 1, 4, 5, 7];
+
+/**
+ * Group 2 by CL on register d: the masked count decides at run time; a count of 0 changes no
+ * flag and only zero-extends a 32-bit register (as ops-shift's group2).
+ */
+function shiftByCl(op: number, size: 4 | 8, d: number, flags: string): string {
+  return `{ const $cl = $g2 & ${size === 8 ? 0x3f : 0x1f}; if ($cl !== 0) ${shiftText(op, size, d, '$cl', flags)} else { ${size === 4 ? `$g${d + 1} = 0;` : ''} } }`;
+}
+
+/** Group 2 on register d by a nonzero count (text: a literal or a local). */
+function shiftText(op: number, size: 4 | 8, d: number, c: string, flags: string): string {
   const cfIn = op === 2 || op === 3 ? 'carry(cpu)' : '0';
   const flagsOf = (width: string, v: string, vh: string): string =>
     flags === DEAD ? '' : call('shiftFlags', ['cpu', `${op}`, width, v, vh, 'shiftOut.cf', 'shiftOut.of']);
@@ -496,6 +518,18 @@ function shift(op: number, size: 4 | 8, d: number, raw: number, flags: string): 
   const args = op === 5 ? [`${c}`, '32'] : op === 2 || op === 3 ? [`${c}`, '32', '-1', cfIn] : [`${c}`, '32', '-1'];
   return call(SHIFT32[op]!, [`$g${d} >>> 0`, ...args], (v) => `{ const v = ${v} | 0;` +
     ` ${flagsOf('4', 'v', '0')} $g${d} = v; $g${d + 1} = 0; }`);
+}
+
+/**
+ * F7 on register d: /0 and /1 TEST with (b, bh), /2 NOT (no flags), /3 NEG (the flags of 0 - d,
+ * as alu.ts neg); MUL, IMUL, DIV and IDIV stay with their closures.
+ */
+function unary(sub: number, size: 4 | 8, d: number, b: string, bh: string, flags: string): string | undefined {
+  if (sub < 2) return test(size, d, b, bh, flags);
+  if (sub === 2) return `$g${d} = ~$g${d}; $g${d + 1} = ${size === 8 ? `~$g${d + 1}` : '0'};`;
+  if (sub !== 3) return undefined;
+  if (size === 4) return call('sub32', [flags, '0', `$g${d}`, '0'], (v) => `$g${d} = ${v}; $g${d + 1} = 0;`);
+  return call('sub64', [flags, '0', '0', `$g${d}`, `$g${d + 1}`, '0'], (v) => `$g${d + 1} = half.hi; $g${d} = ${v};`);
 }
 
 /** IMUL reg d, register s, (b, bh): the signed product truncated to the operand size; flags DEAD: no flags. */
