@@ -195,6 +195,7 @@ class Translator {
     const env = this.options.env;
     const scope = new Map<string, Ref>(Object.entries(env));
     this.root = new Map(scope);
+    const paramVars: { v: Var; kind: Kind; name: string }[] = [];
     for (const p of this.fn.params) {
       if (p.type !== 'Identifier') fail(p, 'a parameter pattern');
       const b = env[p.name];
@@ -203,6 +204,7 @@ class Translator {
         const v: Var = { local: this.params.length, kind: b.type === 'i32' ? 'i32' : 'f64' };
         this.params.push(b.type === 'i32' ? I32 : F64);
         scope.set(p.name, v);
+        paramVars.push({ v, kind: v.kind!, name: p.name });
       } else {
         scope.set(p.name, b);
       }
@@ -210,6 +212,9 @@ class Translator {
     if (this.fn.body.type !== 'BlockStatement') fail(this.fn.body, 'an expression body');
     this.resolveBlock(this.fn.body.body, [scope]);
     this.inferKinds();
+    // A parameter's local has its declared type: a value of another kind assigned to it (an
+    // int32 parameter given q >>> 0, say) would need a different local.
+    for (const { v, kind, name } of paramVars) if (v.kind !== kind) fail(undefined, `parameter ${name} assigned a value of another kind`);
     for (const v of this.vars) this.localTypes[v.local - this.params.length] = v.kind === 'f64' ? F64 : I32;
 
     const mod = new ModuleBuilder();
