@@ -1,7 +1,7 @@
 /**
  * Random but decodable guest programs for the tier differential fuzz (block-diff-fuzz.test.ts):
  * integer ALU, shifts and rotates, MUL/DIV, BCD, bit ops, CMPXCHG/XADD, string ops with and
- * without REP, PUSH/POP, PUSHF/POPF/LAHF/SAHF, NOP/PAUSE and hint-space NOPs, SETcc/CMOVcc, forward Jcc/JMP/JrCXZ, counted
+ * without REP, PUSH/POP, PUSHF/POPF/LAHF/SAHF, NOP/PAUSE and hint-space NOPs, RDTSC/RDTSCP, SETcc/CMOVcc, forward Jcc/JMP/JrCXZ, counted
  * loops (LOOP, LOOPE/LOOPNE, DEC+JNZ), CALL, software traps, port I/O, in 16-, 32- and 64-bit
  * code. Memory operands land in the data pages (some straddle a
  * page boundary), in the code page itself (self-modifying code), in read-only RAM, in an MMIO
@@ -99,6 +99,8 @@ const FORMS: Form[] = [
   { op: [0x90], modrm: 'none', str: true, w: 0.3 },
   { op: [0x0f, 0x1f], modrm: ALL8, w: 0.3 }, { op: [0x0f, 0x18], modrm: [0, 1, 2, 3], memOnly: true, w: 0.1 },
   { op: [0x0f, 0x0d], modrm: [1], memOnly: true, w: 0.1 },
+  // RDTSC, RDTSCP: the TSC counts instructions retired, so every tier must read the same value.
+  { op: [0x0f, 0x31], modrm: 'none', w: 0.3 }, { op: [0x0f, 0x01, 0xf9], modrm: 'none', w: 0.1 },
   { op: [0x98], modrm: 'none' }, { op: [0x99], modrm: 'none' }, { op: [0x9c], modrm: 'none' },
   { op: [0x9d], modrm: 'none', w: 0.3 }, { op: [0x9e], modrm: 'none' }, { op: [0x9f], modrm: 'none' },
   { op: [0xa8], modrm: 'none', imm: 1 }, { op: [0xa9], modrm: 'none', imm: 'z' },

@@ -38,6 +38,7 @@ import {
   logicCondition32, logicCondition64, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
 } from '../../x86/exec/lazy-flags.js';
 import { half } from '../../x86/exec/regs.js';
+import { readTsc, tscOut } from './msr.js';
 import { onlyAdvances } from '../../x86/exec/ops-move.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
 import { imul32, imulPair, MULDIV_INLINE_SCOPE } from '../../x86/exec/ops-muldiv.js';
@@ -66,7 +67,7 @@ export const BLOCK_HELPERS = {
   ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
-  effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh,
+  effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh, readTsc, tscOut,
 };
 
 const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
@@ -166,7 +167,18 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_
 export function inlineInsn(insn: Instruction, name: string, end: number, deadRecord = false, record?: number): InlineForm | undefined {
   const text = registerForm(insn, deadRecord ? DEAD : 'cpu', record);
   if (text !== undefined) return { text, faults: false };
-  return memoryForm(insn, name, end, record);
+  return memoryForm(insn, name, end, record) ?? tscForm(insn);
+}
+
+/**
+ * RDTSC and RDTSCP (system instructions: their closures decline, and each ended its compiled
+ * block with a decline): msr.ts readTsc, with the instructions the block retired before it
+ * (k once SLOW_ENTER made the count exact), may #GP (CR4.TSD at CPL > 0).
+ */
+function tscForm(insn: Instruction): InlineForm | undefined {
+  if (insn.vex !== 0 || insn.lock || insn.mode === 16 || (insn.mnemonic !== 'rdtsc' && insn.mnemonic !== 'rdtscp')) return undefined;
+  const aux = insn.mnemonic === 'rdtscp' ? ' $g2 = cpu.tscAux; $g3 = 0;' : '';
+  return { text: `{ ${slow('readTsc(cpu, k);', false)} $g0 = tscOut.lo; $g1 = 0; $g4 = tscOut.hi; $g5 = 0;${aux} }`, faults: true };
 }
 
 /**

@@ -168,7 +168,12 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /** The TSC now: tscOffset + instructions retired, or + host nanoseconds on a 'host' TSC machine. */
   tsc(): number {
-    return this.tscOffset + (this.hostTscBase === undefined ? this.instret : Number(process.hrtime.bigint() - this.hostTscBase));
+    return this.tscAfter(0);
+  }
+
+  /** The TSC with `pending` instructions retired beyond instret (a compiled block's own count, not yet added). */
+  tscAfter(pending: number): number {
+    return this.tscOffset + (this.hostTscBase === undefined ? this.instret + pending : Number(process.hrtime.bigint() - this.hostTscBase));
   }
 
   setTsc(value: number): void {

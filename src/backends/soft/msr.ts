@@ -142,11 +142,23 @@ export function wrmsr(cpu: SoftCpu, insn: Instruction): void {
 
 /** RDTSC/RDTSCP: TSC = tscOffset + instructions retired (deterministic), or + host ns on a 'host' TSC machine. */
 export function rdtsc(cpu: SoftCpu, insn: Instruction): void {
-  if ((cpu.cr4 & 4 /* TSD */) && cpu.cpl !== 0) throw gp0('RDTSC at CPL > 0 with CR4.TSD');
-  const v = cpu.tsc();
-  const hi = splitHi(v);
-  cpu.regs[0] = v - hi * TWO32; cpu.regs[1] = 0;
-  cpu.regs[4] = hi; cpu.regs[5] = 0;
+  readTsc(cpu, 0);
+  cpu.regs[0] = tscOut.lo; cpu.regs[1] = 0;
+  cpu.regs[4] = tscOut.hi; cpu.regs[5] = 0;
   if (insn.mnemonic === 'rdtscp') { cpu.regs[2] = cpu.tscAux; cpu.regs[3] = 0; }
   advance(cpu, insn);
+}
+
+/** What readTsc read: EAX (lo) and EDX (hi). */
+export const tscOut = { lo: 0, hi: 0 };
+
+/**
+ * RDTSC's read, with `pending` instructions retired beyond cpu.instret (a compiled block's own
+ * count, block-inline.ts): the CR4.TSD check, then the value's halves in tscOut.
+ */
+export function readTsc(cpu: SoftCpu, pending: number): void {
+  if ((cpu.cr4 & 4 /* TSD */) && cpu.cpl !== 0) throw gp0('RDTSC at CPL > 0 with CR4.TSD');
+  const v = cpu.tscAfter(pending);
+  const hi = splitHi(v);
+  tscOut.lo = v - hi * TWO32; tscOut.hi = hi;
 }
