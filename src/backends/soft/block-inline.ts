@@ -37,7 +37,7 @@ import {
   addCondition32, addCondition64, carry, ccOf, conditionOf, LAZY_FLAGS_INLINE_SCOPE, LF_ADD, LF_KEEP_CF, LF_KEEP_OF, LF_LOGIC, LF_SUB,
   logicCondition32, logicCondition64, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
 } from '../../x86/exec/lazy-flags.js';
-import { half } from '../../x86/exec/regs.js';
+import { byteRegister, half } from '../../x86/exec/regs.js';
 import { readTsc, tscOut } from './msr.js';
 import { onlyAdvances } from '../../x86/exec/ops-move.js';
 import { rclN, rclPair, rcrN, rcrPair, rolN, rolPair, rorN, rorPair, sarN, sarPair, SHIFT_INLINE_SCOPE, shiftOut, shlN, shlPair, shrN, shrPair } from '../../x86/exec/ops-shift.js';
@@ -567,18 +567,13 @@ function cmov(cc: number, size: 4 | 8, d: number, v: string, vh: string, record:
 
 /** SETcc r8 (register form). */
 function setcc(insn: Instruction, cc: number, record: number | undefined): string {
-  const { i, shift } = byteRegister(insn);
+  const { i, shift } = byteRegister(insn.rm, insn.rex);
   return conditionText(cc, (t) => `$g${i} = ($g${i} & ${~(0xff << shift)}) | (${t} ? ${1 << shift} : 0);`, record);
 }
 
-/** A register-form byte operand (ModRM.rm): its regs index and bit position; 4..7 without REX are AH CH DH BH. */
-function byteRegister(insn: Instruction, n = insn.rm): { i: number; shift: 0 | 8 } {
-  return insn.rex === 0 && n >= 4 && n < 8 ? { i: (n - 4) << 1, shift: 8 } : { i: n << 1, shift: 0 };
-}
-
-/** The value of byte register n (ModRM numbering, byteRegister) as text. */
+/** The value of byte register n (ModRM numbering; regs.ts byteRegister: 4..7 without REX are AH CH DH BH) as text. */
 function byteValue(insn: Instruction, n: number): string {
-  const { i, shift } = byteRegister(insn, n);
+  const { i, shift } = byteRegister(n, insn.rex);
   return `(($g${i} >> ${shift}) & 0xff)`;
 }
 
@@ -624,7 +619,7 @@ function extend(insn: Instruction, from: 1 | 2, size: 4 | 8, signed: boolean): s
   let src: string;
   if (from === 2) src = signed ? `(($g${insn.rm << 1} << 16) >> 16)` : `($g${insn.rm << 1} & 0xffff)`;
   else {
-    const { i, shift } = byteRegister(insn);
+    const { i, shift } = byteRegister(insn.rm, insn.rex);
     src = signed ? `(($g${i} << ${24 - shift}) >> 24)` : `(($g${i} >> ${shift}) & 0xff)`;
   }
   // The upper half: zero, or for a sign-extended 64-bit destination the sign.

@@ -16,6 +16,14 @@ const RIP_LO = RIP_LO_;
 export const half = { hi: 0 };
 
 /**
+ * Where byte register n lives, for code specialised at decode time: the regs index of the low
+ * half of its register and the bit offset in it (4..7 without any REX prefix are AH CH DH BH).
+ */
+export function byteRegister(n: number, rex: number): { i: number; shift: 0 | 8 } {
+  return rex === 0 && n >= 4 && n < 8 ? { i: (n - 4) << 1, shift: 8 } : { i: n << 1, shift: 0 };
+}
+
+/**
  * Reads register n at size. Byte registers 4..7 without any REX prefix are AH CH DH BH.
  */
 export function readGpr(ctx: ExecContext, n: number, size: number, rex: number): number {

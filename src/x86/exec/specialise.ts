@@ -4,7 +4,7 @@
  * the same semantic code as the table handler (alu.ts for results and flags, address.ts for
  * effective addresses and RIP, commit.ts for rollback), in the same order, so it does exactly
  * what execute() does. The shapes: 32/64-bit operands in registers or memory for the ALU rows,
- * group 1, INC/DEC, MOV, LEA, TEST of registers, Jcc, and in 64-bit code JMP rel, CALL rel and
+ * group 1, INC/DEC, MOV, LEA, TEST of registers, byte CMP/TEST of registers, Jcc, and in 64-bit code JMP rel, CALL rel and
  * PUSH/POP of a register. undefined: no specialised form (the handler is used).
  *
  * Each shape is its own function literal, so the engine keeps its call sites monomorphic.
@@ -13,7 +13,7 @@ import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { RIP_LO as RIP_LO_ } from './context.js';
 import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
-import { ALU_OPS, incDec32, incDec64, logic32, logic64, OP_CMP } from './alu.js';
+import { ALU_OPS, incDec32, incDec64, logic32, logic64, logic8, OP_CMP, sub8 } from './alu.js';
 import { commitRm } from './commit.js';
 import { aluRegImm, aluRegReg } from './specialise-alu.js';
 import { carry, conditionOf } from './lazy-flags.js';
@@ -21,7 +21,7 @@ import { product } from './ops-muldiv.js';
 import { shift64, shiftOut, shiftSmall } from './ops-shift.js';
 import { mulFlags, shiftFlags } from './undefined-flags.js';
 import { wide } from './wide.js';
-import { half } from './regs.js';
+import { byteRegister, half } from './regs.js';
 import { HANDLERS, MAP_SIZE } from './table.js';
 import { canonicalHigh } from './ops-control.js';
 import { push } from './stack.js';
@@ -34,6 +34,7 @@ type Compiled = (ctx: ExecContext) => boolean;
 
 export function specialise(insn: Instruction): Compiled | undefined {
   const size = insn.opSize;
+  if (size === 1 && insn.map === 0) return byteCompare(insn);
   if (size !== 4 && size !== 8) return undefined;
   if (insn.map === 0) {
     const op = insn.opcode;
@@ -320,6 +321,24 @@ function testRegReg(insn: Instruction, size: 4 | 8): Compiled {
   const a = insn.rm << 1, b = insn.reg << 1;
   if (size === 4) return (ctx) => { const r = ctx.regs; logic32(ctx, r[a]! & r[b]!); advance(ctx, insn); return true; };
   return (ctx) => { const r = ctx.regs; logic64(ctx, r[a]! & r[b]!, r[a + 1]! & r[b + 1]!); advance(ctx, insn); return true; };
+}
+
+/**
+ * Byte CMP and TEST of registers and immediates (they write only the flags): 38/3A/3C CMP,
+ * 80 /7 CMP, 84 and A8 TEST, F6 /0-1 TEST.
+ */
+function byteCompare(insn: Instruction): Compiled | undefined {
+  const op = insn.opcode, imm = insn.imm & 0xff, regForm = insn.hasModrm && insn.mod === 3;
+  if (op === 0x3c) return (ctx) => { sub8(ctx, ctx.regs[0]! & 0xff, imm, 0); advance(ctx, insn); return true; };
+  if (op === 0xa8) return (ctx) => { logic8(ctx, ctx.regs[0]! & imm); advance(ctx, insn); return true; };
+  if (!regForm) return undefined;
+  const { i: m, shift: ms } = byteRegister(insn.rm, insn.rex), { i: g, shift: gs } = byteRegister(insn.reg, insn.rex);
+  if (op === 0x38) return (ctx) => { const r = ctx.regs; sub8(ctx, (r[m]! >> ms) & 0xff, (r[g]! >> gs) & 0xff, 0); advance(ctx, insn); return true; };
+  if (op === 0x3a) return (ctx) => { const r = ctx.regs; sub8(ctx, (r[g]! >> gs) & 0xff, (r[m]! >> ms) & 0xff, 0); advance(ctx, insn); return true; };
+  if (op === 0x80 && (insn.reg & 7) === OP_CMP) return (ctx) => { sub8(ctx, (ctx.regs[m]! >> ms) & 0xff, imm, 0); advance(ctx, insn); return true; };
+  if (op === 0x84) return (ctx) => { const r = ctx.regs; logic8(ctx, (r[m]! >> ms) & (r[g]! >> gs) & 0xff); advance(ctx, insn); return true; };
+  if (op === 0xf6 && (insn.reg & 7) < 2) return (ctx) => { logic8(ctx, (ctx.regs[m]! >> ms) & imm); advance(ctx, insn); return true; };
+  return undefined;
 }
 
 /** Group 2 (C1 imm8, D1 by 1) on a register, count != 0 after masking (group2 in ops-shift). */
