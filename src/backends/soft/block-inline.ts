@@ -35,7 +35,7 @@ import { pop, push } from '../../x86/exec/stack.js';
 import { ALU_INLINE_SCOPE, add32, add64, incDec32, incDec64, logic32, logic64, logic8, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import {
   addCondition32, addCondition64, carry, ccOf, conditionOf, LAZY_FLAGS_INLINE_SCOPE, LF_ADD, LF_KEEP_CF, LF_KEEP_OF, LF_LOGIC, LF_SUB,
-  logicCondition32, logicCondition64, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
+  logicCondition32, logicCondition64, narrowCondition, RECORD_CONDITIONS, recordSzp, subCondition32, subCondition64, writeCfOf,
 } from '../../x86/exec/lazy-flags.js';
 import { byteRegister, half } from '../../x86/exec/regs.js';
 import { readTsc, tscOut } from './msr.js';
@@ -64,7 +64,7 @@ for (const scope of [ALU_INLINE_SCOPE, FLAG_POLICY_INLINE_SCOPE, LAZY_FLAGS_INLI
 export const BLOCK_HELPERS = {
   ...INLINE_SCOPE,
   add32, add64, sub32, sub64, logic32, logic64, sub8, logic8, incDec32, incDec64, carry, conditionOf, half,
-  ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64,
+  ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64, narrowCondition,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
   effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh, readTsc, tscOut,
@@ -83,6 +83,7 @@ export const INLINED = {
   withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
   canonicalHigh: helper(canonicalHigh),
   subCondition32: helper(subCondition32), addCondition32: helper(addCondition32), logicCondition32: helper(logicCondition32),
+  narrowCondition: helper(narrowCondition),
   subCondition64: helper(subCondition64), addCondition64: helper(addCondition64), logicCondition64: helper(logicCondition64),
 };
 

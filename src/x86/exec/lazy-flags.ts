@@ -251,4 +251,7 @@ export const RECORD_CONDITIONS: Readonly<Record<number, { readonly name: string;
   [SUB8]: { name: 'subCondition64', args: ['lfR', 'lfAh', 'lfBh', 'lfRh', 'kept', 'flagBits'] },
   [ADD8]: { name: 'addCondition64', args: ['lfR', 'lfAh', 'lfBh', 'lfRh', 'kept', 'flagBits'] },
   [LOGIC8]: { name: 'logicCondition64', args: ['lfR', 'lfRh', 'kept', 'flagBits'] },
+  // Byte records (the compiled blocks' inlined byte CMP/TEST): the size and kind come from kept.
+  [LF_SUB | 1]: { name: 'narrowCondition', args: ['kept', 'lfA', 'lfB', 'lfR', 'kept', 'flagBits'] },
+  [LF_LOGIC | 1]: { name: 'narrowCondition', args: ['kept', 'lfA', 'lfB', 'lfR', 'kept', 'flagBits'] },
 };
