@@ -39,8 +39,26 @@ interface CodePage {
    * Map, as blocks start at few offsets (a 4096-slot array would add 32 KiB per code page).
    */
   blocks: Map<number, Block>;
+  /**
+   * Instructions that start in the page's last 14 bytes and continue on the next page, by offset,
+   * with the bytes they took from that page: not in insns (a write to the next page would not
+   * drop them), so each fetch compares those bytes before reusing one.
+   */
+  crossing: Map<number, CrossingInstruction>;
   snapshot: Uint8Array;
   epoch: number;
+}
+
+interface CrossingInstruction {
+  insn: Instruction;
+  /** The instruction's bytes on the next page. */
+  tail: Uint8Array;
+}
+
+/** Whether bytes[at..] starts with tail. */
+function sameBytes(tail: Uint8Array, bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < tail.length; k++) if (bytes[at + k] !== tail[k]) return false;
+  return true;
 }
 
 /**
@@ -541,6 +559,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   private lastFetchLin = NaN;
   private lastFetchCache: (Instruction | undefined)[] = [];
   private lastFetchBlocks = new Map<number, Block>();
+  private lastFetchCrossing = new Map<number, CrossingInstruction>();
   private lastFetchBase = 0;
   private lastFetchBytes: Uint8Array = new Uint8Array(0);
 
@@ -603,8 +622,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /**
    * The block starting at RIP, built on first use; undefined where the fetch path must go one
-   * instruction at a time (the page's last 14 bytes, a block that would run past the CS limit
-   * or wrap IP). Faults exactly as fetch() for the first instruction.
+   * instruction at a time (an instruction that continues on the next page, a block that would
+   * run past the CS limit or wrap IP). Faults exactly as fetch() for the first instruction.
    */
   fetchBlock(): Block | undefined {
     const lo = this.regs[RIP_LO]!;
@@ -632,14 +651,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const off = lin & 0xfff;
     let b: Block | undefined;
     if (lin >= base && lin - base < 4096) b = this.lastFetchBlocks.get(off);
-    else if (off <= 4096 - 15) {
+    else {
       // Another page: a block already built there needs no decode check of its first instruction.
       this.enterCodePage(lin, (lin - off) / 4096);
       b = this.lastFetchBlocks.get(off);
     }
     if (b === undefined || b.mode !== this.mode) {
-      if (off > 4096 - 15) return undefined;
-      this.fetchSlow(lin, (lin - off) / 4096, off);
+      // An instruction continuing on the next page runs on its own (fetch checks its bytes there).
+      if (off + this.fetchSlow(lin, (lin - off) / 4096, off).length > 4096) return undefined;
       b = this.lastFetchBlocks.get(off);
       if (b === undefined || b.mode !== this.mode) {
         b = this.buildBlock(off);
@@ -679,11 +698,13 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const cache = this.lastFetchCache, mode = this.mode;
     const insns: Instruction[] = [], fns: Compiled[] = [];
     let o = off, last = 0;
-    while (o <= 4096 - 15 && insns.length < BLOCK_MAX) {
+    while (o < 4096 && insns.length < BLOCK_MAX) {
       let insn = cache[o];
       if (insn === undefined || insn.mode !== mode) {
+        const bytes = this.lastFetchBytes, at = this.lastFetchBase + o;
         try {
-          insn = decode(this.lastFetchBytes, mode, this.lastFetchBase + o);
+          // Near the page's end, only its own bytes: one continuing on the next page ends the block.
+          insn = o <= 4096 - 15 ? decode(bytes, mode, at) : decode(bytes.subarray(at, at + 4096 - o), mode, 0);
         } catch (e) {
           if (insns.length === 0) throw e; // not reached: fetchSlow decoded it already
           break;
@@ -723,7 +744,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
-      cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
+      cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), crossing: new Map(), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
       this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
       this.watch?.enter(physPage);
@@ -735,12 +756,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       if (Buffer.compare(cp.snapshot, now) !== 0) {
         cp.insns = new Array<Instruction | undefined>(4096);
         cp.blocks = new Map();
+        cp.crossing = new Map();
         cp.snapshot.set(now);
       }
     }
     this.lastFetchLin = page * 4096;
     this.lastFetchCache = cp.insns;
     this.lastFetchBlocks = cp.blocks;
+    this.lastFetchCrossing = cp.crossing;
     this.lastFetchBytes = bytes;
     this.lastFetchBase = base;
   }
@@ -761,18 +784,26 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const avail = 4096 - off;
     const buf = this.fetchBuf;
     for (let k = 0; k < avail; k++) buf[k] = this.lastFetchBytes[this.lastFetchBase + off + k]!;
-    try {
-      const insn = decode(buf.subarray(0, avail), this.mode, 0);
-      cache[off] = insn;
-      return insn;
-    } catch (e) {
-      if (!(e instanceof VmmError) || e.code !== 'EFAULT') return this.decodeFailed(e, buf.subarray(0, avail));
+    const known = this.lastFetchCrossing.get(off);
+    if (known === undefined || known.insn.mode !== this.mode) {
+      try {
+        const insn = decode(buf.subarray(0, avail), this.mode, 0);
+        cache[off] = insn;
+        return insn;
+      } catch (e) {
+        if (!(e instanceof VmmError) || e.code !== 'EFAULT') return this.decodeFailed(e, buf.subarray(0, avail));
+      }
     }
+    // It continues on the next page, which is fetched (and may fault) as on hardware. These
+    // bytes are as they were decoded (a write here drops the page's crossing instructions too).
     const j = this.slot(lin + avail, ACCESS_FETCH, user, 1);
-    for (let k = avail; k < 15; k++) buf[k] = t.bytes[j]![t.base[j]! + k - avail]!;
-    // Not cached: it spans two pages and a write to the second would not invalidate it.
+    const next = t.bytes[j]!, nextBase = t.base[j]!;
+    if (known !== undefined && known.insn.mode === this.mode && sameBytes(known.tail, next, nextBase)) return known.insn;
+    for (let k = avail; k < 15; k++) buf[k] = next[nextBase + k - avail]!;
     try {
-      return decode(buf, this.mode, 0);
+      const insn = decode(buf, this.mode, 0);
+      this.lastFetchCrossing.set(off, { insn, tail: buf.slice(avail, insn.length) });
+      return insn;
     } catch (e) {
       return this.decodeFailed(e, buf);
     }
