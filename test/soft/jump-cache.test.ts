@@ -9,27 +9,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
-import { load, longMode, runLogged, softVm } from './vm.js';
+import { RUN_WAYS, runLongModeGuest } from './vm.js';
 
 /** 300 calls, 100 to each function: the sums of the values they return. */
 const sum = (values: number[]): number => 100 * values.reduce((a, b) => a + b, 0);
 const EXPECTED = [sum([0xa0, 0xa1, 0xa2]), sum([0xb0, 0xb1, 0xb2]), sum([0xa0, 0xa1, 0xa2]), sum([0xc0, 0xa1, 0xa2])];
 
-for (const [label, hot, interpretOnly] of [['closures', Infinity, false], ['compiled blocks', 4, false], ['one instruction at a time', Infinity, true]] as const) {
-  test(`jump cache: remapped, reloaded and rewritten code is seen at once (${label})`, () => {
-    const vm = softVm();
-    try {
-      const soft = (vm.cpu as unknown as { impl: SoftVcpu }).impl;
-      soft.cpu.interpretOnly = interpretOnly;
-      soft.cpu.hotBlockRuns = hot;
-      load(vm, 'soft-jump-cache', 0x10000);
-      vm.cpu.setState(longMode(vm, 0x10000));
-      const { log, end } = runLogged(vm.cpu);
+for (const way of RUN_WAYS) {
+  test(`jump cache: remapped, reloaded and rewritten code is seen at once (${way[0]})`, () => {
+    runLongModeGuest('soft-jump-cache', way, ({ log, end }) => {
       assert.equal(end.reason, 'io', `ended with ${end.reason}`);
       assert.deepEqual(log, EXPECTED);
-    } finally {
-      vm.hv.close();
-    }
+    });
   });
 }

@@ -7,36 +7,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
-import { load, longMode, runLogged, softVm } from './vm.js';
+import { RUN_WAYS, runLongModeGuest, softCpu } from './vm.js';
 
 /** 200 passes of 3 plus the immediate the previous pass stored: 600 + (0 + 1 + ... + 199). */
 const EXPECTED = 600 + (199 * 200) / 2;
 const LOOP = 0x10ff4, CROSSING = 0x10fff;
 
-for (const [label, hot, interpretOnly] of [['closures', Infinity, false], ['compiled blocks', 4, false], ['one instruction at a time', Infinity, true]] as const) {
-  test(`page end: blocks reach the page's last byte, a crossing instruction sees its rewritten bytes (${label})`, () => {
-    const vm = softVm();
-    try {
-      const soft = (vm.cpu as unknown as { impl: SoftVcpu }).impl;
-      soft.cpu.interpretOnly = interpretOnly;
-      soft.cpu.hotBlockRuns = hot;
-      load(vm, 'soft-page-end', 0x10000);
-      vm.cpu.setState(longMode(vm, 0x10000));
-      const { log, end } = runLogged(vm.cpu);
+for (const way of RUN_WAYS) {
+  test(`page end: blocks reach the page's last byte, a crossing instruction sees its rewritten bytes (${way[0]})`, () => {
+    runLongModeGuest('soft-page-end', way, ({ log, end }, vm) => {
       assert.equal(end.reason, 'io', `ended with ${end.reason}`);
       assert.deepEqual(log, [EXPECTED]);
-      if (interpretOnly) return;
+      const cpu = softCpu(vm);
+      if (cpu.interpretOnly) return;
       // The loop's head is a block of its five instructions, up to the MOV on the page's last byte.
-      soft.cpu.setRip(LOOP);
-      const block = soft.cpu.fetchBlock();
+      cpu.setRip(LOOP);
+      const block = cpu.fetchBlock();
       assert.ok(block, 'a block starts in the page\'s last 14 bytes');
       assert.deepEqual(block.insns.map((i) => i.mnemonic), ['add', 'inc', 'nop', 'nop', 'mov']);
       assert.equal(block.bytes, CROSSING - LOOP, 'it ends where the crossing MOV starts');
-      soft.cpu.setRip(CROSSING);
-      assert.equal(soft.cpu.fetchBlock(), undefined, 'the MOV continuing on the next page runs on its own');
-    } finally {
-      vm.hv.close();
-    }
+      cpu.setRip(CROSSING);
+      assert.equal(cpu.fetchBlock(), undefined, 'the MOV continuing on the next page runs on its own');
+    });
   });
 }

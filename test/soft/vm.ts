@@ -4,6 +4,7 @@
  */
 import { Hypervisor, State, type Machine, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
+import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
 import { guestBinary } from '../support.js';
 
 export interface SoftVm { hv: Hypervisor; m: Machine; ram: Uint8Array; cpu: Vcpu }
@@ -28,6 +29,33 @@ export function longMode(vm: SoftVm, entry: number, cpl: 0 | 3 = 0): VcpuStateIn
     { ram: vm.ram, ramGpa: 0, tablesGpa: vm.ram.length - 0x10000, mapBytes: vm.ram.length },
     { entry, stack: 0x80000, cpl, kernelStack: 0x88000 },
   );
+}
+
+/** The soft CPU's three ways to run code, as [label, compile after this many runs, interpret only]. */
+export const RUN_WAYS = [['closures', Infinity, false], ['compiled blocks', 4, false], ['one instruction at a time', Infinity, true]] as const;
+export type RunWay = typeof RUN_WAYS[number];
+
+/** The soft CPU behind a soft VM's vCPU, for tests that look inside. */
+export function softCpu(vm: SoftVm): SoftVcpu['cpu'] {
+  return (vm.cpu as unknown as { impl: SoftVcpu }).impl.cpu;
+}
+
+/**
+ * Runs a 64-bit guest (linked and loaded at 0x10000) one way until it ends (runLogged), then
+ * calls check with the machine still open.
+ */
+export function runLongModeGuest(name: string, [, hot, interpretOnly]: RunWay, check: (r: RunResult, vm: SoftVm) => void): void {
+  const vm = softVm();
+  try {
+    const cpu = softCpu(vm);
+    cpu.interpretOnly = interpretOnly;
+    cpu.hotBlockRuns = hot;
+    load(vm, name, 0x10000);
+    vm.cpu.setState(longMode(vm, 0x10000));
+    check(runLogged(vm.cpu), vm);
+  } finally {
+    vm.hv.close();
+  }
 }
 
 /** The vCPU's TSC: instructions retired on soft. */
