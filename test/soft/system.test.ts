@@ -194,7 +194,7 @@ test('speculation controls: CPUID 7 enumerates ARCH_CAPABILITIES, IBRS/IBPB and 
   };
   const l7 = leaf7(0), l72 = leaf7(2);
   assert.equal(l7.rax, 2n, 'leaf 7 has subleaves 0-2');
-  assert.equal(l7.rdx, (1n << 26n) | (1n << 29n), 'EDX: IBRS/IBPB and ARCH_CAPABILITIES, no STIBP or SSBD');
+  assert.equal(l7.rdx, (1n << 14n) | (1n << 26n) | (1n << 29n), 'EDX: SERIALIZE, IBRS/IBPB and ARCH_CAPABILITIES, no STIBP or SSBD');
   assert.equal(l72.rdx, 1n << 4n, 'leaf 7.2 EDX: BHI_CTRL');
   assert.equal(leaf7(1).rdx | leaf7(1).rax, 0n);
 
@@ -279,6 +279,29 @@ test('LAR/LSL/VERW and the MXCSR/FXSAVE/FXRSTOR group give the architectural val
     0x1f80,     // restored by FXRSTOR
     0x37f,      // FCW in the FXSAVE image
   ]);
+});
+
+test('SERIALIZE changes nothing but RIP; #UD where CPUID hides it, and in its prefixed encodings', () => {
+  const vm = softVm();
+  vm.ram.set([0x0f, 0x01, 0xe8, 0xe6, 0xf4], 0x10000); // serialize; out 0xf4, al
+  const start = { ...longMode(vm, 0x10000), gprs: { rip: 0x10000n, rsp: 0x80000n, rax: 0x1234n, rflags: 0x8d7n } };
+  vm.cpu.setState(start);
+  const before = gprs(vm.cpu);
+  assert.equal(vm.cpu.run().reason, 'io');
+  assert.deepEqual(gprs(vm.cpu), { ...before, rip: 0x10003n }, 'registers and flags as they were (RIP at the OUT)');
+  // F2 (XSUSLDTRK) and 66 forms are not offered: #UD, with no IDT a shutdown at the instruction.
+  for (const prefix of [0xf2, 0x66]) {
+    vm.ram.set([prefix, 0x0f, 0x01, 0xe8, 0xe6, 0xf4], 0x10000);
+    vm.cpu.setState(start);
+    assert.equal(vm.cpu.run().reason, 'shutdown', `prefix 0x${prefix.toString(16)}`);
+    assert.equal(gprs(vm.cpu).rip, 0x10000n);
+  }
+  // The VMM hides it (CPUID.7:EDX.SERIALIZE = 0): #UD, as on a CPU without it.
+  vm.ram.set([0x0f, 0x01, 0xe8, 0xe6, 0xf4], 0x10000);
+  vm.cpu.configureCpuid(7, { del: { edx: 1 << 14 } });
+  vm.cpu.setState(start);
+  assert.equal(vm.cpu.run().reason, 'shutdown');
+  assert.equal(gprs(vm.cpu).rip, 0x10000n);
 });
 
 test('WRFSBASE/RDFSBASE with CR4.FSGSBASE; #UD without it', () => {

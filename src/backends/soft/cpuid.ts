@@ -49,13 +49,16 @@ const XD1_EAX = 1 << 0;
 const X1_EDX = (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29);
 const X1_ECX = (1 << 0) | (1 << 5);
 /**
- * Leaf 7.0 EDX: IBRS/IBPB (26; IA32_SPEC_CTRL and IA32_PRED_CMD) and IA32_ARCH_CAPABILITIES (29).
- * The soft CPU executes nothing speculatively (no branch predictors, caches or store buffers to
- * leak through), and says so as hardware does, through ARCH_CAPABILITIES (msr.ts): a guest then
- * skips mitigations that would cost it and protect nothing (Linux: page-table isolation,
- * retpolines, return thunks, buffer clearing on kernel exit).
+ * Leaf 7.0 EDX: SERIALIZE (14), IBRS/IBPB (26; IA32_SPEC_CTRL and IA32_PRED_CMD) and
+ * IA32_ARCH_CAPABILITIES (29). The soft CPU executes nothing speculatively (no branch predictors,
+ * caches or store buffers to leak through), and says so as hardware does, through
+ * ARCH_CAPABILITIES (msr.ts): a guest then skips mitigations that would cost it and protect
+ * nothing (Linux: page-table isolation, retpolines, return thunks, buffer clearing on kernel
+ * exit). SERIALIZE (system.ts) is what Linux's sync_core() uses where it is offered, instead of
+ * an IRET to itself (about 109 K of them in a boot to `Run /init`, after each code patch).
  */
-export const L7_EDX = (1 << 26) | (1 << 29);
+export const L7_EDX_SERIALIZE = 1 << 14;
+export const L7_EDX = L7_EDX_SERIALIZE | (1 << 26) | (1 << 29);
 /**
  * Leaf 7.2 EDX: BHI_CTRL (4), IA32_SPEC_CTRL.BHI_DIS_S. Linux assumes any CPU with enhanced IBRS
  * (or under a hypervisor) keeps branch history across privilege levels whatever BHI_NO says, and
@@ -94,7 +97,6 @@ export const NOT_OFFERED: ReadonlyMap<string, string> = new Map([
   ['clac', 'no SMAP (CPUID.7:EBX.SMAP = 0)'], ['stac', 'no SMAP (CPUID.7:EBX.SMAP = 0)'],
   ['xend', 'no RTM (CPUID.7:EBX.RTM = 0)'], ['xtest', 'no RTM/HLE'],
   ['rdpkru', 'no PKU (CPUID.7:ECX.PKU = 0)'], ['wrpkru', 'no PKU (CPUID.7:ECX.PKU = 0)'],
-  ['serialize', 'no SERIALIZE (CPUID.7:EDX.SERIALIZE = 0)'],
   ['pconfig', 'no PCONFIG'], ['wrmsrns', 'no WRMSRNS'], ['senduipi', 'no user interrupts'],
   ...['rstorssp', 'setssbsy', 'saveprevssp'].map((n): [string, string] => [n, 'no CET shadow stacks']),
   ...['monitorx', 'mwaitx', 'clzero', 'rdpru', 'invlpgb', 'tlbsync']

@@ -9,7 +9,7 @@ import type { Instruction } from '../../x86/instruction.js';
 import { X86Fault } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { clts, lmsw, movFromCr, movFromDr, movToCr, movToDr, smsw } from './control-regs.js';
-import { cpuid, NOT_OFFERED } from './cpuid.js';
+import { cpuid, cpuidValues, L7_EDX_SERIALIZE, NOT_OFFERED } from './cpuid.js';
 import { lar, lgdt, lidt, lldt, lsl, ltr, sgdt, sidt, sldt, str, verr, verw } from './descriptor-tables.js';
 import { callFar, int1, int3, intN, into, iret, jmpFar, retFar } from './far-transfer.js';
 import { fsGsBase, swapgs, syscall, sysenter, sysexit, sysret } from './fast-syscall.js';
@@ -60,6 +60,16 @@ function clflush(cpu: SoftCpu, insn: Instruction): void {
   advance(cpu, insn);
 }
 
+/**
+ * SERIALIZE: this CPU finishes each instruction, its memory accesses included, before it fetches
+ * the next, and sees a write to code at once, so there is nothing to wait for. #UD where the
+ * VMM's CPUID masks hide it, as on a CPU without it.
+ */
+function serialize(cpu: SoftCpu, insn: Instruction): void {
+  if (!(cpuidValues(cpu, 7, 0)[3]! & L7_EDX_SERIALIZE)) throw ud(insn, 'no SERIALIZE (CPUID.7:EDX.SERIALIZE = 0)');
+  advance(cpu, insn);
+}
+
 function undefinedOpcode(cpu: SoftCpu, insn: Instruction): void {
   void cpu;
   throw ud(insn, 'undefined opcode');
@@ -103,7 +113,7 @@ const HANDLERS = new Map<string, SystemHandler>([
   ['invd', privilegedNoOp], ['wbinvd', privilegedNoOp],
   ['fwait', fwait], ['fxsave', fxsave], ['fxrstor', fxrstor],
   ['ldmxcsr', ldmxcsr], ['stmxcsr', stmxcsr],
-  ['lfence', noOp], ['mfence', noOp], ['sfence', noOp], ['clflush', clflush],
+  ['lfence', noOp], ['mfence', noOp], ['sfence', noOp], ['clflush', clflush], ['serialize', serialize],
   ['ud0', undefinedOpcode], ['ud1', undefinedOpcode], ['ud2', undefinedOpcode],
   ['xgetbv', xgetbv], ['xsetbv', xsetbv], ['xsave', xsave], ['xsaveopt', xsaveopt], ['xrstor', xrstor],
   ...VECTOR_MNEMONICS.map((n): [string, SystemHandler] => [n, vector]),
