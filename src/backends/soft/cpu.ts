@@ -20,6 +20,7 @@ import type { IoCompletion } from './exit-completion.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from './paging.js';
 import { MemoryExitSignal } from './signals.js';
 import type { CodeWatch } from './code-watch.js';
+import { keepUnchanged, newCodePage, RetiredPages, sameBytes, type CodePage, type CrossingInstruction } from './code-page.js';
 import { LockedRmw } from './atomic-rmw.js';
 import { F64_ZERO } from '../../x86/exec/lazy-flags.js';
 import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_, withinLimit } from './state.js';
@@ -30,36 +31,6 @@ import { P_W_ANY as P_W_ANY_, P_RS as P_RS_, P_RU as P_RU_, P_WS as P_WS_, P_WU 
 const P_W_ANY = P_W_ANY_, P_RS = P_RS_, P_RU = P_RU_, P_WS = P_WS_, P_WU = P_WU_, P_XS = P_XS_, P_XU = P_XU_, TLB_MASK = TLB_MASK_;
 const ATTR_DEF = ATTR_DEF_, ATTR_L = ATTR_L_, CR0_PE = CR0_PE_, EFER_LMA = EFER_LMA_, RFLAGS_VM = RFLAGS_VM_;
 const RIP_LO = RIP_LO_;
-
-/** Decoded instructions of one guest-physical page, with the bytes they were decoded from. */
-interface CodePage {
-  insns: (Instruction | undefined)[];
-  /**
-   * Straight-line blocks by the page offset they start at (built on first execution there); a
-   * Map, as blocks start at few offsets (a 4096-slot array would add 32 KiB per code page).
-   */
-  blocks: Map<number, Block>;
-  /**
-   * Instructions that start in the page's last 14 bytes and continue on the next page, by offset,
-   * with the bytes they took from that page: not in insns (a write to the next page would not
-   * drop them), so each fetch compares those bytes before reusing one.
-   */
-  crossing: Map<number, CrossingInstruction>;
-  snapshot: Uint8Array;
-  epoch: number;
-}
-
-interface CrossingInstruction {
-  insn: Instruction;
-  /** The instruction's bytes on the next page. */
-  tail: Uint8Array;
-}
-
-/** Whether bytes[at..] starts with tail. */
-function sameBytes(tail: Uint8Array, bytes: Uint8Array, at: number): boolean {
-  for (let k = 0; k < tail.length; k++) if (bytes[at + k] !== tail[k]) return false;
-  return true;
-}
 
 /**
  * A straight-line run of decoded instructions within one page, each compiled once
@@ -99,6 +70,9 @@ export interface Block {
   linkGen: number;
 }
 
+/** Code pages retired by guest writes that are kept for when code runs there again. */
+const RETIRED_PAGES = 256;
+
 /** Most instructions in one block. */
 const BLOCK_MAX = 64;
 
@@ -137,6 +111,8 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   readonly tlb = new Tlb();
   /** Decoded instructions per guest-physical page, indexed by page offset. */
   readonly codeCache = new Map<number, CodePage>();
+  /** Code pages guest writes retired lately (RETIRED_PAGES at most). */
+  private readonly retiredCode = new RetiredPages(RETIRED_PAGES);
   /** Bumped at each run(): cached pages are re-checked against guest RAM once per run. */
   private runEpoch = 0;
   private tlbGeneration = -1;
@@ -235,14 +211,23 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     return this.codeCache.has(physPage) || (this.watch !== undefined && this.watch.cached(physPage));
   }
 
-  /** Forgets the decoded code of one page (a write to it). */
+  /**
+   * A write to a page with decoded code: the page is no longer a code page (writes to it go
+   * the fast way), and what was decoded there is checked against its bytes when code runs there
+   * again (code-page.ts).
+   */
   private dropCodePage(physPage: number): void {
-    if (this.codeCache.delete(physPage)) this.watch?.leave(physPage);
+    const cp = this.codeCache.get(physPage);
+    if (cp === undefined) return;
+    this.codeCache.delete(physPage);
+    this.retiredCode.add(physPage, cp);
+    this.watch?.leave(physPage);
   }
 
   private dropAllCode(): void {
     if (this.watch !== undefined) for (const page of this.codeCache.keys()) this.watch.leave(page);
     this.codeCache.clear();
+    this.retiredCode.clear();
   }
 
   /**
@@ -744,21 +729,22 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
-      cp = { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), crossing: new Map(), snapshot: bytes.slice(base, base + 4096), epoch: this.runEpoch };
+      // A page guest writes retired keeps what they left unchanged.
+      const now = bytes.subarray(base, base + 4096);
+      cp = this.retiredCode.take(physPage);
+      if (cp === undefined) cp = newCodePage(now, this.runEpoch);
+      else {
+        keepUnchanged(cp, now);
+        cp.epoch = this.runEpoch;
+      }
       this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
       this.watch?.enter(physPage);
     } else if (cp.epoch !== this.runEpoch) {
-      // First use in this run: the host may have written the page since (guest writes drop
-      // the page at once). Same bytes: the decoded instructions stay valid.
+      // First use in this run: the host may have written the page since (guest writes retire
+      // the page at once).
       cp.epoch = this.runEpoch;
-      const now = bytes.subarray(base, base + 4096);
-      if (Buffer.compare(cp.snapshot, now) !== 0) {
-        cp.insns = new Array<Instruction | undefined>(4096);
-        cp.blocks = new Map();
-        cp.crossing = new Map();
-        cp.snapshot.set(now);
-      }
+      keepUnchanged(cp, bytes.subarray(base, base + 4096));
     }
     this.lastFetchLin = page * 4096;
     this.lastFetchCache = cp.insns;

@@ -1,0 +1,120 @@
+/**
+ * What the soft CPU decoded from one guest-physical page (cpu.ts enterCodePage), and how it
+ * survives writes to the page: only what was decoded from bytes that changed is dropped.
+ *
+ * Writes to a page with decoded code take the TLB's slow path and retire the page (the TLB may
+ * then write it freely); when code runs there again, or at a run's first use of a page the host
+ * may have written, the page's bytes are compared with the snapshot they were decoded from and
+ * every instruction, block and page-crossing instruction that covers a changed byte is dropped.
+ * The rest stays, compiled block functions included: Linux patches its code a few bytes at a
+ * time (alternatives, static keys and calls, ~1,800 writes to 490 code pages before `Run /init`),
+ * and dropping whole pages threw away blocks that had become hot on them.
+ */
+import type { Instruction } from '../../x86/instruction.js';
+import type { Block } from './cpu.js';
+
+export interface CodePage {
+  /** Decoded instructions that fit in the page, by the page offset they start at. */
+  insns: (Instruction | undefined)[];
+  /**
+   * Straight-line blocks by the page offset they start at (built on first execution there); a
+   * Map, as blocks start at few offsets (a 4096-slot array would add 32 KiB per code page).
+   */
+  blocks: Map<number, Block>;
+  /**
+   * Instructions that start in the page's last 14 bytes and continue on the next page, by offset,
+   * with the bytes they took from that page: not in insns (a write to the next page would not
+   * drop them), so each fetch compares those bytes before reusing one.
+   */
+  crossing: Map<number, CrossingInstruction>;
+  /** The page's bytes as everything above was decoded from them. */
+  snapshot: Uint8Array;
+  /** The run (SoftCpu.runEpoch) in which the snapshot was last compared with guest RAM. */
+  epoch: number;
+}
+
+export interface CrossingInstruction {
+  insn: Instruction;
+  /** The instruction's bytes on the next page. */
+  tail: Uint8Array;
+}
+
+/** Whether bytes[at..] starts with tail. */
+export function sameBytes(tail: Uint8Array, bytes: Uint8Array, at: number): boolean {
+  for (let k = 0; k < tail.length; k++) if (bytes[at + k] !== tail[k]) return false;
+  return true;
+}
+
+/** A page nothing has been decoded from yet; now: its 4096 bytes in guest RAM. */
+export function newCodePage(now: Uint8Array, epoch: number): CodePage {
+  return { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), crossing: new Map(), snapshot: now.slice(), epoch };
+}
+
+/** changedBefore[k]: how many of the page's first k bytes differ from the snapshot. */
+const changedBefore = new Int32Array(4097);
+
+/**
+ * Brings a page's decoded code up to date with its bytes now in guest RAM (now: 4096 bytes):
+ * what covers a changed byte is dropped. Returns whether anything had changed.
+ */
+export function keepUnchanged(cp: CodePage, now: Uint8Array): boolean {
+  const snap = cp.snapshot;
+  if (Buffer.compare(snap, now) === 0) return false;
+  let n = 0;
+  for (let k = 0; k < 4096; k++) {
+    changedBefore[k] = n;
+    if (snap[k] !== now[k]) n++;
+  }
+  changedBefore[4096] = n;
+  const changed = (from: number, to: number): boolean => changedBefore[to] !== changedBefore[from];
+  const insns = cp.insns;
+  for (let o = 0; o < 4096; o++) {
+    const insn = insns[o];
+    if (insn !== undefined && changed(o, o + insn.length)) insns[o] = undefined;
+  }
+  for (const o of cp.crossing.keys()) if (changed(o, 4096)) cp.crossing.delete(o);
+  let dropped: Set<Block> | undefined;
+  for (const [o, b] of cp.blocks) {
+    if (!changed(o, o + b.bytes)) continue;
+    cp.blocks.delete(o);
+    (dropped ??= new Set()).add(b);
+  }
+  // A region's function holds the code of each of its blocks: if one went, the others lose it.
+  if (dropped !== undefined) {
+    for (const b of cp.blocks.values()) {
+      if (b.region !== undefined && b.region.some((r) => dropped.has(r))) {
+        b.fn = undefined;
+        b.region = undefined;
+        b.label = 0;
+      }
+    }
+  }
+  snap.set(now);
+  return true;
+}
+
+/**
+ * Pages retired by guest writes, kept to be brought up to date when code runs there again; the
+ * oldest go first beyond `limit` (a page turned into data is never entered again).
+ */
+export class RetiredPages {
+  private readonly pages = new Map<number, CodePage>();
+
+  constructor(private readonly limit: number) {}
+
+  add(physPage: number, cp: CodePage): void {
+    this.pages.set(physPage, cp);
+    if (this.pages.size > this.limit) this.pages.delete(this.pages.keys().next().value!);
+  }
+
+  /** The page retired under physPage, now no longer retired; undefined if none. */
+  take(physPage: number): CodePage | undefined {
+    const cp = this.pages.get(physPage);
+    if (cp !== undefined) this.pages.delete(physPage);
+    return cp;
+  }
+
+  clear(): void {
+    this.pages.clear();
+  }
+}
