@@ -174,7 +174,7 @@ function mapWindow(ctx: BlockContext): void {
   const b = m.buffer;
   const buffer = { u8: new Uint8Array(b), u16: new Uint16Array(b, 0, b.byteLength >>> 1), i32: new Int32Array(b, 0, b.byteLength >>> 2) };
   ctx.tlb.useMemory(buffer);
-  ctx.tlb.fill(page & TLB_MASK, page, P_RS | P_RU | P_WS | P_WU, page, { u8: m, buffer }, 0);
+  ctx.tlb.fill(page & TLB_MASK, page, P_RS | P_RU | P_WS | P_WU, page, { u8: m, buffer }, 0, false);
 }
 
 /**

@@ -56,7 +56,7 @@ export function writeCr4(cpu: SoftCpu, value: number): void {
 
 export function writeCr3(cpu: SoftCpu, value: number): void {
   cpu.cr3 = value;
-  cpu.flushTlb();
+  cpu.flushTlb(false);
 }
 
 /** CR8 (TPR): a tpr-changed exit after the instruction when the VMM asked for it. */

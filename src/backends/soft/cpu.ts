@@ -271,9 +271,13 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     return { bytes: t.bytes[j]!, offset: t.base[j]! + (lin & 0xfff) };
   }
 
-  /** Drops cached translations when paging state or the guest-physical map changed. */
-  flushTlb(): void {
-    this.tlb.flush();
+  /**
+   * Drops cached translations when paging state or the guest-physical map changed; the global
+   * ones only with global (a MOV to CR3 keeps them).
+   */
+  flushTlb(global = true): void {
+    if (global) this.tlb.flush();
+    else this.tlb.flushNonGlobal();
     this.lastFetchLin = NaN;
     this.codeGen++;
   }

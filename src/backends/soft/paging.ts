@@ -58,6 +58,7 @@ export function walk(host: PagingHost, lin: number, access: Access, user: boolea
   const linPage = Math.floor(lin / 4096);
   let gpa: number;
   let perm: number;
+  let global = false;
   if (!(host.cr0 & CR0_PG)) {
     gpa = lin >>> 0;
     perm = P_RS | P_RU | P_WS | P_WU | P_XS | P_XU;
@@ -80,6 +81,7 @@ export function walk(host: PagingHost, lin: number, access: Access, user: boolea
       throw new X86Fault(r.vector, r.errorCode, r.reason);
     }
     gpa = r.gpa;
+    global = r.global;
     const p = r.prot;
     const wp = (host.cr0 & CR0_WP) !== 0;
     perm = P_RS | (p & PROT_USER ? P_RU : 0);
@@ -100,6 +102,6 @@ export function walk(host: PagingHost, lin: number, access: Access, user: boolea
   }
   if (!region.writable || host.isCodePage(physPage)) perm &= ~(P_WS | P_WU);
   const i = linPage & TLB_MASK;
-  host.tlb.fill(i, linPage, perm, physPage, region.views, region.offset + (physPage * 4096 - region.gpa));
+  host.tlb.fill(i, linPage, perm, physPage, region.views, region.offset + (physPage * 4096 - region.gpa), global);
   return i;
 }

@@ -72,6 +72,8 @@ export class Tlb {
   readonly at = new Float64Array(TLB_SIZE);
   /** Guest-physical page number. */
   readonly phys = new Float64Array(TLB_SIZE);
+  /** 1 where the entry is global (G with CR4.PGE): a MOV to CR3 keeps it (flushNonGlobal). */
+  readonly global = new Uint8Array(TLB_SIZE);
   readonly bytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
 
   /** Probe tags: page linear address (page * 4096) when the access is allowed, else NaN. */
@@ -105,9 +107,10 @@ export class Tlb {
   }
 
   /** Fills slot i (the walker's result): the page is at base in views.u8; the probe tags follow from perm. */
-  fill(i: number, linPage: number, perm: number, physPage: number, views: RamViews, base: number): void {
+  fill(i: number, linPage: number, perm: number, physPage: number, views: RamViews, base: number, global: boolean): void {
     this.tag[i] = linPage;
     this.perm[i] = perm;
+    this.global[i] = global ? 1 : 0;
     this.phys[i] = physPage;
     this.bytes[i] = views.u8;
     this.base[i] = base;
@@ -140,6 +143,15 @@ export class Tlb {
   forgetMemory(): void {
     this.useMemory(undefined);
     this.bytes.fill(null);
+  }
+
+  /**
+   * Drops every entry but the global ones (a MOV to CR3 without PCIDs): the kernel's own
+   * mappings, global in Linux, survive its address-space switches as on hardware.
+   */
+  flushNonGlobal(): void {
+    const tag = this.tag, global = this.global;
+    for (let i = 0; i < TLB_SIZE; i++) if (global[i] === 0 && tag[i] === tag[i]) this.dropSlot(i);
   }
 
   /** Drops one linear page (INVLPG). */

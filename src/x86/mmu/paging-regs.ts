@@ -25,7 +25,7 @@ export interface PagingRegs {
 }
 
 export const CR0_WP = 1 << 16, CR0_PG = 1 << 31;
-export const CR4_PSE = 1 << 4, CR4_PAE = 1 << 5, CR4_LA57 = 1 << 12, CR4_SMEP = 1 << 20, CR4_SMAP = 1 << 21;
+export const CR4_PSE = 1 << 4, CR4_PAE = 1 << 5, CR4_PGE = 1 << 7, CR4_LA57 = 1 << 12, CR4_SMEP = 1 << 20, CR4_SMAP = 1 << 21;
 export const EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE = 1 << 11;
 export const RFLAGS_AC = 1 << 18;
 

@@ -5,7 +5,8 @@
  * 1 GiB, canonical check at bit 47) and 5-level (LA57, canonical check at bit 56).
  *
  * For the soft CPU and anyone who must not throw: walk() returns either
- *   { ok: true, gpa, prot, pageSize }        prot = PROT_READ|WRITE|EXEC|USER narrowed along the walk
+ *   { ok: true, gpa, prot, pageSize, global } prot = PROT_READ|WRITE|EXEC|USER narrowed along the walk;
+ *                                            global: the leaf's G bit with CR4.PGE (a MOV to CR3 keeps it)
  *   { ok: false, kind, vector, errorCode, level, reason }
  * where vector is 14 (#PF, errorCode has P/W/U/RSVD/I exactly as hardware would push them) or 13
  * (#GP(0) for a non-canonical address). kind 'table-not-in-ram' (an entry's GPA is not backed by
@@ -26,11 +27,11 @@
 import type { PhysMemory } from './phys-memory.js';
 import {
   type PagingRegs, pagingMode, ACCESS_FETCH, ACCESS_IMPLICIT, ACCESS_PROBE, ACCESS_SET_AD, ACCESS_USER,
-  ACCESS_WRITE, CR0_WP, CR4_PAE, CR4_PSE, CR4_SMAP, CR4_SMEP, EFER_NXE, PFEC_I, PFEC_P, PFEC_RSVD, PFEC_U,
+  ACCESS_WRITE, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, CR4_SMAP, CR4_SMEP, EFER_NXE, PFEC_I, PFEC_P, PFEC_RSVD, PFEC_U,
   PFEC_W, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE, RFLAGS_AC,
 } from './paging-regs.js';
 
-export interface WalkOk { ok: true; gpa: number; prot: number; pageSize: number }
+export interface WalkOk { ok: true; gpa: number; prot: number; pageSize: number; global: boolean }
 export type WalkFaultKind = 'not-present' | 'protection' | 'reserved' | 'non-canonical' | 'table-not-in-ram';
 export interface WalkFault {
   ok: false;
@@ -46,7 +47,7 @@ export interface WalkFault {
 export type WalkResult = WalkOk | WalkFault;
 
 const TWO32 = 4294967296;
-const P = 0x1, RW = 0x2, US = 0x4, ACC = 0x20, DIRTY = 0x40, PS = 0x80;
+const P = 0x1, RW = 0x2, US = 0x4, ACC = 0x20, DIRTY = 0x40, PS = 0x80, GLOBAL = 0x100;
 const XD_HI = 0x80000000 | 0;
 const LEVEL_NAMES = ['', 'PTE', 'PDE', 'PDPTE', 'PML4E', 'PML5E'];
 
@@ -125,7 +126,7 @@ export function walk(r: PagingRegs, mem: PhysMemory, gvaHi: number, gvaLo: numbe
   const mode = pagingMode(r);
   switch (mode) {
     case 'none':
-      return { ok: true, gpa: gvaLo, prot: PROT_READ | PROT_WRITE | PROT_EXEC | PROT_USER, pageSize: 4096 };
+      return { ok: true, gpa: gvaLo, prot: PROT_READ | PROT_WRITE | PROT_EXEC | PROT_USER, pageSize: 4096, global: false };
     case '32bit': {
       const pdeAddr = (r.cr3Lo & 0xfffff000) + (gvaLo >>> 22) * 4;
       if (!readEntry(mem, pdeAddr >>> 0, false)) return outsideRam(r, access, 2, pdeAddr >>> 0, gvaText(gvaHi, gvaLo));
@@ -188,7 +189,7 @@ export function walk(r: PagingRegs, mem: PhysMemory, gvaHi: number, gvaLo: numbe
     entLo |= DIRTY | ACC;
     mem.write32(leafAddr, entLo);
   }
-  return { ok: true, gpa, prot, pageSize };
+  return { ok: true, gpa, prot, pageSize, global: (r.cr4 & CR4_PGE) !== 0 && (entLo & GLOBAL) !== 0 };
 }
 
 /** The leaf found by walkLevels. */

@@ -9,9 +9,13 @@
  * vCPUs keep the JS tiers).
  */
 
+import { TLB_SIZE } from '../tlb.js';
+
 const PAGE = 65536;
-/** Bytes of one vCPU's arena slot (layout: block-wasm.ts ARENA). */
-export const ARENA_SLOT = 65536;
+/** Bytes of a slot before its TLB mirror (block-wasm.ts: registers, segments, flag record, scratch). */
+export const ARENA_TLB = 1024;
+/** Bytes of one vCPU's arena slot (layout: block-wasm.ts), whole 64 KiB pages: the TLB mirror's five arrays of TLB_SIZE doubles after ARENA_TLB. */
+export const ARENA_SLOT = Math.ceil((ARENA_TLB + 5 * 8 * TLB_SIZE) / PAGE) * PAGE;
 /** vCPU slots per memory: a vCPU without one keeps the JS tiers. */
 export const ARENA_SLOTS = 16;
 const MAX_PAGES = 65536;

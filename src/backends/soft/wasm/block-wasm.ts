@@ -21,7 +21,7 @@ import { BLOCK_HELPERS } from '../block-inline.js';
 import type { SoftCpu } from '../cpu.js';
 import type { PhysRegion } from '../memory.js';
 import { TLB_SIZE } from '../tlb.js';
-import { takeArenaSlot, wasmRamOf } from './arena.js';
+import { ARENA_TLB, takeArenaSlot, wasmRamOf } from './arena.js';
 import { translateFunction, WasmUnsupported, type Binding, type ImportUse } from './js-to-wasm.js';
 
 /** Byte offsets in a vCPU's arena slot. */
@@ -31,7 +31,7 @@ const LF_A = 576, LF_AH = 584, LF_B = 592, LF_BH = 600, LF_R = 608, LF_RH = 616,
 /** The helper modules' scratch objects' fields (half.hi, wide.w0...), 4 bytes each. */
 const SCRATCH = 640, SCRATCH_END = 1024;
 /** The TLB mirror: readS readU writeS writeU addr, TLB_SIZE doubles each. */
-const TLB = 1024;
+const TLB = ARENA_TLB;
 
 /**
  * Helpers whose bodies the translator does not take are called in JS. Results: booleans where a
