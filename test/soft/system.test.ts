@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
-import { gprs, load, longMode, runLogged, setGate64, softVm } from './vm.js';
+import { gprs, load, longMode, runLogged, setGate64, softCpu, softVm } from './vm.js';
 import { ARCH_CAPABILITIES } from '../../src/backends/soft/msr.js';
 import { configureVcpuCpuid, tscCrystalLeaf } from '../../src/vmm/core/vcpu-interrupts.js';
 import { APIC_BUS_HZ } from '../../src/vmm/irq/lapic-registers.js';
@@ -52,6 +52,34 @@ test('host writes to guest RAM between runs are seen (decoded code revalidated p
   vm.cpu.setState({ gprs: { rip: 0x1000n } });
   assert.deepEqual(runLogged(vm.cpu).log, [7]);
 });
+
+for (const [label, hot] of [['closures', Infinity], ['compiled blocks', 4]] as const) {
+  test(`host writes between runs are seen through block links and the jump cache too (${label})`, () => {
+    // Page A loops: CALL into page B (mov eax, imm32; ret), OUT 0xe9. Each run starts in page A
+    // after the OUT; page B is reached through a link made in an earlier run, and the host has
+    // just rewritten its immediate.
+    const vm = softVm();
+    const soft = softCpu(vm);
+    soft.hotBlockRuns = hot;
+    vm.ram.set([0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7], 0x10000); // call B; out 0xe9, eax; jmp
+    vm.ram.set([0xb8, ...le32(0), 0xc3], 0x11000); // mov eax, imm32; ret
+    vm.cpu.setState(longMode(vm, 0x10000));
+    const seen: number[] = [];
+    for (let n = 0; n < 20; n++) {
+      const exit = vm.cpu.run();
+      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
+      seen.push(exit.data[0]!);
+      vm.ram[0x11001] = n + 1;
+      vm.cpu.assistIo(exit, () => {});
+    }
+    assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n));
+    vm.hv.close();
+  });
+}
+
+function le32(n: number): number[] {
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+}
 
 test('MMIO: reads and writes outside RAM exit with gpa/size/write, assistMem completes them', () => {
   const vm = softVm();
