@@ -13,6 +13,11 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GUEST_BUILD = join(REPO, 'guests', 'build');
 
 /** A flat guest binary built by `make -C guests` (guests/NAME.S -> guests/build/NAME.bin). */
+/** n as four little-endian bytes (an imm32 or disp32 in hand-assembled guest code). */
+export function le32(n: number): number[] {
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+}
+
 export function guestBinary(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(GUEST_BUILD, `${name}.bin`)));
 }

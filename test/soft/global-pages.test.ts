@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { le32 } from '../support.js';
 import { gprs, longMode, softVm } from './vm.js';
 
 const PML4 = 0x100000, PDPT = 0x101000, PD = 0x102000, PT = 0x103000;
@@ -47,10 +48,6 @@ function run(global: boolean, togglePge: boolean): { before: number; afterCr3: n
   } finally {
     vm.hv.close();
   }
-}
-
-function le32(n: number): number[] {
-  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 }
 
 test('global pages: a MOV to CR3 keeps a global entry and drops the others; INVLPG and a CR4.PGE toggle drop it', () => {

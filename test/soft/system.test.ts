@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
+import { le32 } from '../support.js';
 import { gprs, load, longMode, runLogged, setGate64, softCpu, softVm } from './vm.js';
 import { ARCH_CAPABILITIES } from '../../src/backends/soft/msr.js';
 import { configureVcpuCpuid, tscCrystalLeaf } from '../../src/vmm/core/vcpu-interrupts.js';
@@ -75,10 +76,6 @@ for (const [label, hot] of [['closures', Infinity], ['compiled blocks', 4]] as c
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n));
     vm.hv.close();
   });
-}
-
-function le32(n: number): number[] {
-  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 }
 
 test('MMIO: reads and writes outside RAM exit with gpa/size/write, assistMem completes them', () => {

@@ -13,7 +13,7 @@ import type { VcpuStateInput } from '../../src/index.js';
 import { flat32State } from '../../src/x86/boot-state.js';
 import { longMode, runLogged, setGate64, softVm } from '../soft/vm.js';
 import type { SoftVm } from '../soft/vm.js';
-import { REPO } from '../support.js';
+import { le32, REPO } from '../support.js';
 
 const CODE = 0x10000, IDT = 0x2000, HANDLERS = 0x3000, DATA = 0x5000;
 /** What the snippet's tail reports when no exception happened. */
@@ -71,10 +71,6 @@ test('gates: alignment #GP(0) for MOVDQA, none for MOVDQU/scalar; unknown forms,
   assert.deepEqual(runSnippet([0x66, 0x0f, 0x79, 0xc1]).log, [6], 'extrq (SSE4a)');
   assert.deepEqual(runSnippet([0xf3, 0x0f, 0x38, 0x00, 0xc1]).log, [6], 'F3 0F 38 00: no such form');
 });
-
-function le32(v: number): number[] {
-  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-}
 
 test('MMX shares the x87 registers: TOP -> 0, stack rotated to physical order, tags valid, exponent all ones; EMMS empties', () => {
   const st0 = Array.from({ length: 8 }, (_, k) => Uint8Array.from({ length: 10 }, (_, b) => 0x10 * k + b));

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildElf } from './elf-builder.js';
 import { runCli, skipUnlessBackend, skipUnlessCli } from './cli-run.js';
+import { le32 } from '../support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toyvirt-platform-'));
 const skip = skipUnlessCli() || skipUnlessBackend('soft');
 
 /** mov dword [addr], value (32-bit code, flat data segment). */
 const store = (addr: number, value: number): number[] => [0xc7, 0x05, ...le32(addr), ...le32(value)];
-const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 /** mov al, byte; out port, al. */
 const outByte = (port: number, byte: number): number[] => [0xb0, byte, 0xe6, port];
 /** mov ecx, msr; rdmsr. */
