@@ -714,9 +714,13 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       o += insn.length;
       if (!inBlock && endsBlock(insn)) break;
     }
+    // Fields in the order the run loop reads them from block to block (an object's fields lie in
+    // the order it was built): those of a step between compiled blocks come first and share cache
+    // lines; a boot touches tens of thousands of blocks, and loading one is often a cache miss.
     return {
-      mode, insns, fns, count: insns.length, lastOffset: last, bytes: o - off, runs: 0, fn: undefined, region: undefined, label: 0, off, page: this.lastFetchBlocks,
-      next0: undefined, nextLo0: 0, nextHi0: 0, next1: undefined, nextLo1: 0, nextHi1: 0, linkGen: -1,
+      count: insns.length, fn: undefined, label: 0, region: undefined,
+      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns, insns,
+      mode, lastOffset: last, bytes: o - off, off, page: this.lastFetchBlocks,
     };
   }
 
