@@ -94,6 +94,8 @@ export class CpuState extends LazyFlags {
   mxcsr = 0x1f80;
   readonly st: Uint8Array[] = Array.from({ length: 8 }, () => new Uint8Array(10));
   readonly xmm: Uint8Array[] = Array.from({ length: 16 }, () => new Uint8Array(16));
+  /** xmm's registers as 32-bit lanes (VectorContext.xmm32): the arrays above are never replaced. */
+  readonly xmm32: readonly Int32Array[] = this.xmm.map((r) => new Int32Array(r.buffer, r.byteOffset, 4));
 
   constructor() {
     super();

@@ -17,6 +17,12 @@ import type { BlockAccess } from '../exec/block-access.js';
 export interface VectorContext extends ExecContext, BlockAccess {
   /** XMM0..15, 16 bytes each (little-endian lanes). */
   readonly xmm: Uint8Array[];
+  /**
+   * The same registers as four 32-bit lanes each (views of xmm[n]'s bytes), where the context
+   * keeps its registers in place: moving a register through them costs a third of a 16-byte
+   * TypedArray set() here. Absent where xmm's arrays may be replaced (the assists' snapshot).
+   */
+  readonly xmm32?: readonly Int32Array[];
   /** ST(0)..ST(7) in stack order, 10 bytes each; the array's slots may be re-pointed (MMX). */
   readonly st: Uint8Array[];
   fsw: number;

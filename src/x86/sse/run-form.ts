@@ -60,8 +60,12 @@ export function writeMem(ctx: VectorContext, seg: number, addr: number, size: nu
 
 function loadReg(ctx: VectorContext, insn: Instruction, loc: Loc, n: number, v: Vec): void {
   switch (loc.method) {
-    case Method.V: v.u8.set(ctx.xmm[n]!); return;
-    case Method.U: case Method.W: v.u8.set(ctx.xmm[n]!); return;
+    case Method.V: case Method.U: case Method.W: {
+      const x32 = ctx.xmm32;
+      if (x32 !== undefined) copyLanes(v.i32, x32[n]!);
+      else v.u8.set(ctx.xmm[n]!);
+      return;
+    }
     case Method.P: case Method.N: case Method.Q: {
       v.zero();
       copyBytes(v.u8, mmxSlot(ctx, n & 7), 8);
@@ -78,9 +82,19 @@ function loadReg(ctx: VectorContext, insn: Instruction, loc: Loc, n: number, v: 
   }
 }
 
+/** A 16-byte register as four 32-bit lanes (int32 copies keep every bit pattern). */
+function copyLanes(to: Int32Array, from: Int32Array): void {
+  to[0] = from[0]!; to[1] = from[1]!; to[2] = from[2]!; to[3] = from[3]!;
+}
+
 function storeReg(ctx: VectorContext, insn: Instruction, loc: Loc, n: number, v: Vec): void {
   switch (loc.method) {
-    case Method.V: case Method.U: case Method.W: ctx.xmm[n]!.set(v.u8); return;
+    case Method.V: case Method.U: case Method.W: {
+      const x32 = ctx.xmm32;
+      if (x32 !== undefined) copyLanes(x32[n]!, v.i32);
+      else ctx.xmm[n]!.set(v.u8);
+      return;
+    }
     case Method.P: case Method.N: case Method.Q: writeMmx(ctx, n & 7, v.u8); return;
     case Method.G: case Method.E: {
       const size = sizeOf(loc, insn) === 8 ? 8 : 4;
