@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { le32 } from '../support.js';
 import { gprs, longMode, softVm } from './vm.js';
+import { P_RS, Tlb, TLB_MASK, TLB_SIZE } from '../../src/backends/soft/tlb.js';
 
 const PML4 = 0x100000, PDPT = 0x101000, PD = 0x102000, PT = 0x103000;
 const PAGE = 0x180000, OLD = 0x190000, NEW = 0x1a0000, CODE = 0x10000;
@@ -54,4 +55,26 @@ test('global pages: a MOV to CR3 keeps a global entry and drops the others; INVL
   assert.deepEqual(run(true, false), { before: 0xaaaa, afterCr3: 0xaaaa, afterInvlpg: 0xbbbb }, 'global: the old frame until INVLPG');
   assert.deepEqual(run(false, false), { before: 0xaaaa, afterCr3: 0xbbbb, afterInvlpg: 0xbbbb }, 'not global: the new frame after CR3');
   assert.deepEqual(run(true, true), { before: 0xaaaa, afterCr3: 0xbbbb, afterInvlpg: 0xbbbb }, 'global, CR4.PGE cleared and set: the new frame');
+});
+
+test('TLB: a MOV to CR3 drops every non-global entry filled since the last flush, past TLB_SIZE fills too, and keeps the global ones', () => {
+  const views = { u8: new Uint8Array(4096), buffer: undefined };
+  const fillLocal = (tlb: Tlb, page: number): void => tlb.fill(page & TLB_MASK, page, P_RS, page, views, 0, false);
+  for (const overflow of [false, true]) {
+    const tlb = new Tlb();
+    // Past TLB_SIZE fills (slot 5 refilled over and over first), slots 9 and 11 are no longer listed.
+    if (overflow) for (let k = 0; k < TLB_SIZE; k++) fillLocal(tlb, 5 + k * TLB_SIZE);
+    for (const page of [9, 11, 2 * TLB_SIZE + 12]) fillLocal(tlb, page);
+    // Every seventh slot then gets a global page of its own (slot 0 replacing nothing, slot 7...).
+    for (let i = 0; i < TLB_SIZE; i += 7) tlb.fill(i, 0x100000 + i, P_RS, i, views, 0, true);
+    tlb.flushNonGlobal();
+    for (let i = 0; i < TLB_SIZE; i++) {
+      const kept = i % 7 === 0;
+      assert.equal(tlb.tag[i], kept ? 0x100000 + i : NaN, `overflow ${overflow}: slot ${i} ${kept ? 'keeps its global page' : 'is empty'}`);
+    }
+    // Filled again after the flush: dropped by the next one.
+    fillLocal(tlb, 3);
+    tlb.flushNonGlobal();
+    assert.ok(Number.isNaN(tlb.tag[3]!));
+  }
 });

@@ -79,6 +79,15 @@ export class Tlb {
   readonly phys = new Float64Array(TLB_SIZE);
   /** 1 where the entry is global (G with CR4.PGE): a MOV to CR3 keeps it (flushNonGlobal). */
   readonly global = new Uint8Array(TLB_SIZE);
+  /**
+   * The slots filled with non-global entries since the last flush, in fill order (a slot may be
+   * listed twice); more than TLB_SIZE fills set localOverflow instead. A MOV to CR3 then drops
+   * these few slots rather than scanning all: Linux switches address spaces for each patch of
+   * its code (17.5 K CR3 loads before `Run /init`), touching a handful of pages in between.
+   */
+  private readonly localSlots = new Int32Array(TLB_SIZE);
+  private localCount = 0;
+  private localOverflow = false;
   readonly bytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(TLB_SIZE).fill(null);
 
   /** Probe tags: page linear address (page * 4096) when the access is allowed, else NaN. */
@@ -116,6 +125,10 @@ export class Tlb {
     this.tag[i] = linPage;
     this.perm[i] = perm;
     this.global[i] = global ? 1 : 0;
+    if (!global) {
+      if (this.localCount < TLB_SIZE) this.localSlots[this.localCount++] = i;
+      else this.localOverflow = true;
+    }
     this.phys[i] = physPage;
     this.bytes[i] = views.u8;
     this.base[i] = base;
@@ -138,6 +151,8 @@ export class Tlb {
   }
 
   flush(): void {
+    this.localCount = 0;
+    this.localOverflow = false;
     this.tag.fill(NaN);
     this.readS.fill(NaN); this.readU.fill(NaN); this.writeS.fill(NaN); this.writeU.fill(NaN);
     const m = this.mirror;
@@ -156,7 +171,17 @@ export class Tlb {
    */
   flushNonGlobal(): void {
     const tag = this.tag, global = this.global;
-    for (let i = 0; i < TLB_SIZE; i++) if (global[i] === 0 && tag[i] === tag[i]) this.dropSlot(i);
+    if (this.localOverflow) {
+      for (let i = 0; i < TLB_SIZE; i++) if (global[i] === 0 && tag[i] === tag[i]) this.dropSlot(i);
+    } else {
+      const slots = this.localSlots;
+      for (let k = 0; k < this.localCount; k++) {
+        const i = slots[k]!;
+        if (global[i] === 0 && tag[i] === tag[i]) this.dropSlot(i);
+      }
+    }
+    this.localCount = 0;
+    this.localOverflow = false;
   }
 
   /** Drops one linear page (INVLPG). */
