@@ -778,8 +778,11 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const avail = 4096 - off;
     const buf = this.fetchBuf;
     for (let k = 0; k < avail; k++) buf[k] = this.lastFetchBytes[this.lastFetchBase + off + k]!;
-    const known = this.lastFetchCrossing.get(off);
-    if (known === undefined || known.insn.mode !== this.mode) {
+    // A crossing instruction decoded here before in this mode: these bytes are as it was decoded
+    // from (a write here drops the page's crossing instructions too), so it still crosses.
+    const seen = this.lastFetchCrossing.get(off);
+    const known = seen !== undefined && seen.insn.mode === this.mode ? seen : undefined;
+    if (known === undefined) {
       try {
         const insn = decode(buf.subarray(0, avail), this.mode, 0);
         cache[off] = insn;
@@ -788,11 +791,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
         if (!(e instanceof VmmError) || e.code !== 'EFAULT') return this.decodeFailed(e, buf.subarray(0, avail));
       }
     }
-    // It continues on the next page, which is fetched (and may fault) as on hardware. These
-    // bytes are as they were decoded (a write here drops the page's crossing instructions too).
+    // It continues on the next page, which is fetched (and may fault) as on hardware.
     const j = this.slot(lin + avail, ACCESS_FETCH, user, 1);
     const next = t.bytes[j]!, nextBase = t.base[j]!;
-    if (known !== undefined && known.insn.mode === this.mode && sameBytes(known.tail, next, nextBase)) return known.insn;
+    if (known !== undefined && sameBytes(known.tail, next, nextBase)) return known.insn;
     for (let k = avail; k < 15; k++) buf[k] = next[nextBase + k - avail]!;
     try {
       const insn = decode(buf, this.mode, 0);

@@ -12,7 +12,7 @@ import { checkAvailable, enterMmx, mmxSlot, Uses, writeMmx } from './context.js'
 import type { VectorContext } from './context.js';
 import { Method } from './form.js';
 import type { Form, Loc, OpEnv } from './form.js';
-import { copyBytes, Vec } from './vec.js';
+import { copyBytes, copyLanes, Vec } from './vec.js';
 
 const D = new Vec(), S = new Vec(), T = new Vec();
 const ENV: OpEnv = { ctx: undefined as unknown as VectorContext, insn: undefined as unknown as Instruction, imm: 0, n: 16, mem: false, wide: false, t: T };
@@ -80,11 +80,6 @@ function loadReg(ctx: VectorContext, insn: Instruction, loc: Loc, n: number, v: 
     }
     default: v.zero();
   }
-}
-
-/** A 16-byte register as four 32-bit lanes (int32 copies keep every bit pattern). */
-function copyLanes(to: Int32Array, from: Int32Array): void {
-  to[0] = from[0]!; to[1] = from[1]!; to[2] = from[2]!; to[3] = from[3]!;
 }
 
 function storeReg(ctx: VectorContext, insn: Instruction, loc: Loc, n: number, v: Vec): void {

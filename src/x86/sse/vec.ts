@@ -23,7 +23,12 @@ export class Vec {
 
   // Four lane stores: a TypedArray fill() or set() call costs several times as much for 16 bytes.
   zero(): void { const w = this.i32; w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0; }
-  copy(from: Vec): void { const w = this.i32, f = from.i32; w[0] = f[0]!; w[1] = f[1]!; w[2] = f[2]!; w[3] = f[3]!; }
+  copy(from: Vec): void { copyLanes(this.i32, from.i32); }
+}
+
+/** 16 bytes as four 32-bit lanes (int32 copies keep every bit pattern). */
+export function copyLanes(to: Int32Array, from: Int32Array): void {
+  to[0] = from[0]!; to[1] = from[1]!; to[2] = from[2]!; to[3] = from[3]!;
 }
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
