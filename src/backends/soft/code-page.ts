@@ -55,11 +55,12 @@ const changedBefore = new Int32Array(4097);
 
 /**
  * Brings a page's decoded code up to date with its bytes now in guest RAM (now: 4096 bytes):
- * what covers a changed byte is dropped. Returns whether anything had changed.
+ * what covers a changed byte is dropped. (Links into dropped blocks: the caller's codeGen, moved by
+ * every guest write to code and at every run's start, already invalidated them.)
  */
-export function keepUnchanged(cp: CodePage, now: Uint8Array): boolean {
+export function keepUnchanged(cp: CodePage, now: Uint8Array): void {
   const snap = cp.snapshot;
-  if (Buffer.compare(snap, now) === 0) return false;
+  if (Buffer.compare(snap, now) === 0) return;
   let n = 0;
   for (let k = 0; k < 4096; k++) {
     changedBefore[k] = n;
@@ -90,7 +91,6 @@ export function keepUnchanged(cp: CodePage, now: Uint8Array): boolean {
     }
   }
   snap.set(now);
-  return true;
 }
 
 /**
