@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { effectiveAddress, execute, X86Fault } from '../../src/x86/exec/index.js';
 import { encode } from './encode.js';
+import { Rng, testSeed } from './rng.js';
 import { context, insnOf, step, RAX, RBX, RCX, RSI, RDI, RBP } from './helpers.js';
 
 test('16-bit addressing wraps at 64 KiB and ignores the upper register bits', () => {
@@ -73,4 +74,29 @@ test('LEA gives the exact 64-bit address, truncated or zero-extended to the oper
   // The decoder rejects LEA with a register operand; a record that has one raises #UD.
   assert.throws(() => execute(ctx, encode({ opcode: 0x8d, opSize: 8, reg: 0, rm: 1 }).insn),
     (e: unknown) => e instanceof X86Fault && e.vector === 6);
+});
+
+test('64-bit addresses from registers and RIP agree with 64-bit arithmetic (seeded)', () => {
+  const seed = testSeed();
+  const rng = new Rng(seed);
+  // Near the canonical edges and the 4 GiB carries that the fast path's bounds are about.
+  const near = [0n, 0xffff_ffffn, 0x1_0000_0000n, 0x7fff_ffff_f000n, 0xffff_8000_0000_0000n,
+    0xffff_ffff_8000_0000n, 0xffff_ffff_ffff_fff0n, 0x0001_0000_0000_0000n, 0xfffe_ffff_ffff_ff00n];
+  const value = (): bigint => rng.int(3) === 0 ? rng.u64() : BigInt.asUintN(64, rng.pick(near) + BigInt(rng.int(64) - 32));
+  const toSigned = (v: bigint): number => Number(BigInt.asIntN(64, v));
+  for (let n = 0; n < 2000; n++) {
+    const ctx = context(64);
+    const rip = value(), rbx = value(), rcx = value(), disp = (rng.next() * 4294967296) | 0;
+    ctx.rip = rip; ctx.set(RBX, rbx); ctx.set(RCX, rcx);
+    const d = (disp >>> 0).toString(16).padStart(8, '0').match(/../g)!.reverse().join('');
+    // mov eax, [rip + disp] (6 bytes); mov eax, [rbx + rcx*4 + disp]
+    const cases: [string, bigint][] = [['8b05' + d, rip + 6n + BigInt(disp)], ['8b848b' + d, rbx + rcx * 4n + BigInt(disp)]];
+    for (const [hex, want] of cases) {
+      const got = effectiveAddress(ctx, insnOf(hex, 64));
+      // An address outside the exactly representable range is only checked to be out of it (non-canonical).
+      const exact = toSigned(want);
+      if (Math.abs(exact) < 2 ** 53) assert.equal(got, exact, `seed ${seed}: ${hex} rip ${rip.toString(16)} rbx ${rbx.toString(16)} rcx ${rcx.toString(16)}`);
+      else assert.ok(Math.abs(got) >= 2 ** 47, `seed ${seed}: ${hex}`);
+    }
+  }
 });

@@ -20,7 +20,12 @@ const TWO32 = 4294967296;
 /** RIP of the instruction after insn, as a (lo, hi) pair in nextRipOut. */
 export const nextRipOut = { lo: 0, hi: 0 };
 export function computeNextRip(ctx: ExecContext, insn: Instruction): void {
-  const lo = (ctx.regs[RIP_LO] >>> 0) + insn.length;
+  computeNextRipBy(ctx, insn.length);
+}
+
+/** computeNextRip for an instruction of len bytes. */
+function computeNextRipBy(ctx: ExecContext, len: number): void {
+  const lo = (ctx.regs[RIP_LO] >>> 0) + len;
   if (ctx.mode === 64) {
     nextRipOut.lo = lo | 0;
     nextRipOut.hi = (ctx.regs[RIP_LO + 1] + (lo > 0xffffffff ? 1 : 0)) | 0;
@@ -39,8 +44,16 @@ export function nextRipU64(ctx: ExecContext, insn: Instruction): bigint {
 
 /** Moves RIP past insn. */
 export function advance(ctx: ExecContext, insn: Instruction): void {
+  advanceBy(ctx, insn.length);
+}
+
+/**
+ * Moves RIP past an instruction of len bytes. The specialised closures pass the length they
+ * captured: reading it from the instruction object was a cache miss per run in cold code.
+ */
+export function advanceBy(ctx: ExecContext, len: number): void {
   const r = ctx.regs;
-  const lo = (r[RIP_LO] >>> 0) + insn.length;
+  const lo = (r[RIP_LO] >>> 0) + len;
   if (ctx.mode === 64) {
     if (lo > 0xffffffff) r[RIP_LO + 1] = (r[RIP_LO + 1] + 1) | 0;
     r[RIP_LO] = lo | 0;
@@ -83,27 +96,35 @@ export const eaOut = { lo: 0, hi: 0 };
  */
 export function effectiveAddressPair(ctx: ExecContext, insn: Instruction): void {
   const m = insn.mem!;
+  addressPairOf(ctx, insn.addrSize, m.base, m.index, m.scale, m.disp, insn.length);
+}
+
+/**
+ * effectiveAddressPair over the operand's fields (addrSize, base, index, scale, disp of a
+ * MemoryOperand; len the instruction's length, for RIP-relative operands).
+ */
+export function addressPairOf(ctx: ExecContext, addrSize: number, base: number, index: number, scale: number, disp: number, len: number): void {
   const r = ctx.regs;
-  if (insn.addrSize !== 8) {
-    eaOut.lo = effectiveAddress(ctx, insn) | 0;
+  if (addrSize !== 8) {
+    eaOut.lo = addressOf(ctx, addrSize, base, index, scale, disp, len) | 0;
     eaOut.hi = 0;
     return;
   }
-  let lo = m.disp >>> 0;
-  let hi = dispHigh(m.disp);
-  if (m.base !== REG_NONE) {
-    if (m.base === REG_RIP) {
-      computeNextRip(ctx, insn);
+  let lo = disp >>> 0;
+  let hi = dispHigh(disp);
+  if (base !== REG_NONE) {
+    if (base === REG_RIP) {
+      computeNextRipBy(ctx, len);
       lo += nextRipOut.lo >>> 0;
       hi += nextRipOut.hi;
     } else {
-      lo += r[m.base << 1] >>> 0;
-      hi += r[(m.base << 1) + 1];
+      lo += r[base << 1] >>> 0;
+      hi += r[(base << 1) + 1];
     }
   }
-  if (m.index !== REG_NONE) {
-    lo += (r[m.index << 1] >>> 0) * m.scale;
-    hi += Math.imul(r[(m.index << 1) + 1], m.scale);
+  if (index !== REG_NONE) {
+    lo += (r[index << 1] >>> 0) * scale;
+    hi += Math.imul(r[(index << 1) + 1], scale);
   }
   // lo < 2^36 here: fold the carries into hi.
   eaOut.hi = (hi + Math.floor(lo / TWO32)) | 0;
@@ -116,45 +137,55 @@ export function effectiveAddressPair(ctx: ExecContext, insn: Instruction): void 
  * instruction's RIP. insn.mem must be non-null.
  */
 export function effectiveAddress(ctx: ExecContext, insn: Instruction): number {
-  const size = insn.addrSize;
   const m = insn.mem!;
+  return addressOf(ctx, insn.addrSize, m.base, m.index, m.scale, m.disp, insn.length);
+}
+
+/**
+ * effectiveAddress over the operand's fields (as addressPairOf). The specialised closures
+ * capture those fields and call this: the instruction and its operand object are not read on
+ * each run (in cold code each was a cache miss).
+ */
+export function addressOf(ctx: ExecContext, addrSize: number, base: number, index: number, scale: number, disp: number, len: number): number {
   const r = ctx.regs;
-  if (size === 8) {
-    // Fast path: a 32-bit displacement and base/index registers below 2^48 in magnitude (high
-    // halves in [-2^16, 2^16), as canonical 48-bit addresses are): the exact sum stays below
-    // 2^52, so the double is exact and no 64-bit wrap-around can happen.
-    const b = m.base, x = m.index;
-    if (b !== REG_RIP && (m.disp | 0) === m.disp) {
-      let a = m.disp;
-      if (b !== REG_NONE) {
+  if (addrSize === 8) {
+    // Fast path: a 32-bit displacement and base (RIP included)/index registers below 2^48 in
+    // magnitude (high halves in [-2^16, 2^16), as canonical 48-bit addresses are): the exact
+    // sum stays below 2^52, so the double is exact and no 64-bit wrap-around can happen.
+    if ((disp | 0) === disp) {
+      let a = disp;
+      if (base !== REG_NONE) {
+        // RIP's halves sit where register REG_RIP's would (regs[RIP_LO] = regs[REG_RIP << 1]).
+        const b = base === REG_RIP ? RIP_LO >> 1 : base;
         const hi = r[(b << 1) + 1]!;
-        if (hi < -65536 || hi >= 65536) return effectiveAddressWide(ctx, insn);
+        if (hi < -65536 || hi >= 65536) return addressWide(ctx, base, index, scale, disp, len);
         a += hi * TWO32 + (r[b << 1]! >>> 0);
+        if (base === REG_RIP) a += len;
       }
-      if (x !== REG_NONE) {
-        const hi = r[(x << 1) + 1]!;
-        if (hi < -65536 || hi >= 65536) return effectiveAddressWide(ctx, insn);
-        a += (hi * TWO32 + (r[x << 1]! >>> 0)) * m.scale;
+      if (index !== REG_NONE) {
+        const hi = r[(index << 1) + 1]!;
+        if (hi < -65536 || hi >= 65536) return addressWide(ctx, base, index, scale, disp, len);
+        a += (hi * TWO32 + (r[index << 1]! >>> 0)) * scale;
       }
       return a;
     }
-    return effectiveAddressWide(ctx, insn);
+    return addressWide(ctx, base, index, scale, disp, len);
   }
-  let a = m.disp | 0;
-  if (m.base !== REG_NONE) {
-    if (m.base === REG_RIP) {
-      computeNextRip(ctx, insn);
+  let a = disp | 0;
+  if (base !== REG_NONE) {
+    if (base === REG_RIP) {
+      computeNextRipBy(ctx, len);
       a += nextRipOut.lo;
     } else {
-      a += r[m.base << 1];
+      a += r[base << 1];
     }
   }
-  if (m.index !== REG_NONE) a += Math.imul(r[m.index << 1], m.scale);
-  return size === 4 ? a >>> 0 : a & 0xffff;
+  if (index !== REG_NONE) a += Math.imul(r[index << 1], scale);
+  return addrSize === 4 ? a >>> 0 : a & 0xffff;
 }
 
 /** A 64-bit effective address through the exact (lo, hi) pair arithmetic. */
-function effectiveAddressWide(ctx: ExecContext, insn: Instruction): number {
-  effectiveAddressPair(ctx, insn);
+function addressWide(ctx: ExecContext, base: number, index: number, scale: number, disp: number, len: number): number {
+  addressPairOf(ctx, 8, base, index, scale, disp, len);
   return eaOut.hi * TWO32 + (eaOut.lo >>> 0);
 }

@@ -12,8 +12,14 @@ export function commitRm(ctx: ExecContext, insn: Instruction, size: number, addr
     writeGpr(ctx, insn.rm, size, insn.rex, lo, hi);
     return;
   }
+  commitMem(ctx, insn.mem!.seg, size, addr, lo, hi, flagsBefore);
+}
+
+/** commitRm's memory case, for callers that know the operand is memory and its segment. */
+export function commitMem(ctx: ExecContext, seg: number, size: number, addr: number,
+  lo: number, hi: number, flagsBefore: number): void {
   try {
-    ctx.write(insn.mem!.seg, addr, size as 1 | 2 | 4 | 8, lo, hi);
+    ctx.write(seg, addr, size as 1 | 2 | 4 | 8, lo, hi);
   } catch (e) {
     ctx.flags = flagsBefore;
     throw e;

@@ -12,9 +12,9 @@
 import type { Instruction } from '../instruction.js';
 import type { ExecContext } from './context.js';
 import { RIP_LO as RIP_LO_ } from './context.js';
-import { advance, eaOut, effectiveAddress, effectiveAddressPair } from './address.js';
+import { addressOf, addressPairOf, advanceBy, eaOut } from './address.js';
 import { ALU_OPS, incDec32, incDec64, logic32, logic64, logic8, OP_CMP, sub8 } from './alu.js';
-import { commitRm } from './commit.js';
+import { commitMem } from './commit.js';
 import { aluRegImm, aluRegReg } from './specialise-alu.js';
 import { carry, conditionOf } from './lazy-flags.js';
 import { product } from './ops-muldiv.js';
@@ -67,6 +67,7 @@ function seg(insn: Instruction): number {
 
 /** ADD OR ADC SBB AND SUB XOR CMP: forms 0/1 r/m,reg; 2/3 reg,r/m; 4/5 acc,imm (aluRow). */
 function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compiled | undefined {
+  const len = insn.length;
   const write = op !== OP_CMP, f = ALU_OPS[op]!;
   if (form === 5) return accImm(insn, op, size);
   if (form !== 1 && form !== 3) return undefined;
@@ -77,14 +78,15 @@ function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compi
     return aluRegReg(op, size, d, s, insn);
   }
   const sg = seg(insn);
+  const m = insn.mem!, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
   if (form === 3) {
     return (ctx) => {
-      const b = ctx.read(sg, effectiveAddress(ctx, insn), size);
+      const b = ctx.read(sg, addressOf(ctx, ab, mb, mx, ms, md, len), size);
       const bh = size === 8 ? ctx.memHi : 0;
       const r = ctx.regs;
       const v = f(ctx, size, r[reg]!, size === 8 ? r[reg + 1]! : 0, b, bh), vh = half.hi;
       if (write) { r[reg] = v; r[reg + 1] = vh; }
-      advance(ctx, insn);
+      advanceBy(ctx, len);
       return true;
     };
   }
@@ -96,17 +98,19 @@ function aluRow(insn: Instruction, op: number, form: number, size: 4 | 8): Compi
  * srcReg < 0. Order as the handlers: address, source, memory read, flags, commit (rollback).
  */
 function aluMemDest(insn: Instruction, op: number, size: 4 | 8, srcReg: number, imm: number, immHi: number): Compiled {
+  const len = insn.length;
   const write = op !== OP_CMP, sg = seg(insn), f = ALU_OPS[op]!;
+  const m = insn.mem!, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
   return (ctx) => {
-    const addr = effectiveAddress(ctx, insn);
+    const addr = addressOf(ctx, ab, mb, mx, ms, md, len);
     const r = ctx.regs;
     const b = srcReg < 0 ? imm : r[srcReg]!, bh = size !== 8 ? 0 : srcReg < 0 ? immHi : r[srcReg + 1]!;
     const a = ctx.read(sg, addr, size);
     const ah = size === 8 ? ctx.memHi : 0;
     const before = ctx.flags;
     const v = f(ctx, size, a, ah, b, bh), vh = half.hi;
-    if (write) commitRm(ctx, insn, size, addr, v, vh, before);
-    advance(ctx, insn);
+    if (write) commitMem(ctx, sg, size, addr, v, vh, before);
+    advanceBy(ctx, len);
     return true;
   };
 }
@@ -125,12 +129,13 @@ function group1(insn: Instruction, op: number, size: 4 | 8): Compiled {
 
 /** INC/DEC on a register (40-4F outside 64-bit mode; FF /0 /1 register forms). */
 function incDecReg(insn: Instruction, n: number, dec: boolean, size: 4 | 8): Compiled {
+  const len = insn.length;
   const d = n << 1;
   if (size === 4) {
     return (ctx) => {
       const r = ctx.regs;
       r[d] = incDec32(ctx, r[d]!, dec); r[d + 1] = 0;
-      advance(ctx, insn);
+      advanceBy(ctx, len);
       return true;
     };
   }
@@ -138,82 +143,89 @@ function incDecReg(insn: Instruction, n: number, dec: boolean, size: 4 | 8): Com
     const r = ctx.regs;
     const v = incDec64(ctx, r[d]!, r[d + 1]!, dec);
     r[d + 1] = half.hi; r[d] = v;
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
 
 /** 89 MOV r/m, reg; 8B MOV reg, r/m. */
 function movRmReg(insn: Instruction, toRm: boolean, size: 4 | 8): Compiled {
+  const len = insn.length;
   const reg = insn.reg << 1;
   if (insn.mod === 3) {
     const d = toRm ? insn.rm << 1 : reg, s = toRm ? reg : insn.rm << 1;
     return (ctx) => {
       const r = ctx.regs;
       r[d] = r[s]!; r[d + 1] = size === 8 ? r[s + 1]! : 0;
-      advance(ctx, insn);
+      advanceBy(ctx, len);
       return true;
     };
   }
   const sg = seg(insn);
+  const m = insn.mem!, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
   if (toRm) {
     return (ctx) => {
       const r = ctx.regs;
-      ctx.write(sg, effectiveAddress(ctx, insn), size, r[reg]!, size === 8 ? r[reg + 1]! : 0);
-      advance(ctx, insn);
+      ctx.write(sg, addressOf(ctx, ab, mb, mx, ms, md, len), size, r[reg]!, size === 8 ? r[reg + 1]! : 0);
+      advanceBy(ctx, len);
       return true;
     };
   }
   return (ctx) => {
-    const v = ctx.read(sg, effectiveAddress(ctx, insn), size);
+    const v = ctx.read(sg, addressOf(ctx, ab, mb, mx, ms, md, len), size);
     const r = ctx.regs;
     r[reg + 1] = size === 8 ? ctx.memHi : 0;
     r[reg] = v;
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
 
 /** B8+r MOV r, imm32/imm64. */
 function movRegImm(insn: Instruction, n: number, size: 4 | 8): Compiled {
+  const len = insn.length;
   const d = n << 1, v = insn.imm, vh = size === 8 ? insn.immHi : 0;
   return (ctx) => {
     const r = ctx.regs;
     r[d] = v; r[d + 1] = vh;
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
 
 /** C7 /0 MOV r/m, imm32 (sign-extended to 64). */
 function movRmImm(insn: Instruction, size: 4 | 8): Compiled {
+  const len = insn.length;
   const v = insn.imm, vh = size === 8 ? insn.immHi : 0;
   if (insn.mod === 3) return movRegImm(insn, insn.rm, size);
   const sg = seg(insn);
+  const m = insn.mem!, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
   return (ctx) => {
-    ctx.write(sg, effectiveAddress(ctx, insn), size, v, vh);
-    advance(ctx, insn);
+    ctx.write(sg, addressOf(ctx, ab, mb, mx, ms, md, len), size, v, vh);
+    advanceBy(ctx, len);
     return true;
   };
 }
 
 /** 8D LEA (register forms are #UD: left to the handler). */
 function lea(insn: Instruction, size: 4 | 8): Compiled | undefined {
+  const len = insn.length;
   if (insn.mod === 3 || insn.mem === null) return undefined;
   const d = insn.reg << 1;
-  if (insn.addrSize !== 8) {
+  const m = insn.mem!, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
+  if (ab !== 8) {
     return (ctx) => {
       const r = ctx.regs;
-      r[d] = effectiveAddress(ctx, insn) | 0; r[d + 1] = 0;
-      advance(ctx, insn);
+      r[d] = addressOf(ctx, ab, mb, mx, ms, md, len) | 0; r[d + 1] = 0;
+      advanceBy(ctx, len);
       return true;
     };
   }
   return (ctx) => {
-    effectiveAddressPair(ctx, insn);
+    addressPairOf(ctx, ab, mb, mx, ms, md, len);
     const r = ctx.regs;
     r[d] = eaOut.lo; r[d + 1] = size === 8 ? eaOut.hi : 0;
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
@@ -223,6 +235,7 @@ function lea(insn: Instruction, size: 4 | 8): Compiled | undefined {
  * 32 bits (ops-control's relativeTarget for size 4). Other modes use the handler.
  */
 function jcc(insn: Instruction): Compiled | undefined {
+  const len = insn.length;
   if (insn.mode === 64) return jcc64(insn);
   if (insn.mode !== 32 || insn.opSize !== 4) return undefined;
   const cc = insn.opcode & 15, delta = (insn.length + insn.imm) | 0;
@@ -233,7 +246,7 @@ function jcc(insn: Instruction): Compiled | undefined {
       const r = ctx.regs;
       r[RIP_LO] = (r[RIP_LO]! + delta) | 0; r[RIP_LO + 1] = 0;
     } else {
-      advance(ctx, insn);
+      advanceBy(ctx, len);
     }
     return true;
   };
@@ -291,6 +304,7 @@ const TWO32 = 4294967296, RSP = 8, SEG_SS = 2;
  * moves (a fault changes nothing). POP RSP ends with the popped value. Otherwise the handler.
  */
 function stackReg64(insn: Instruction, d: number, pop: boolean): Compiled {
+  const len = insn.length;
   const handler = HANDLERS[insn.opcode]!;
   if (!pop) {
     return (ctx) => {
@@ -299,7 +313,7 @@ function stackReg64(insn: Instruction, d: number, pop: boolean): Compiled {
       const top = hi * TWO32 + (r[RSP]! >>> 0) - 8;
       ctx.write(SEG_SS, top, 8, r[d]!, r[d + 1]!);
       r[RSP] = top | 0; r[RSP + 1] = Math.floor(top / TWO32) | 0;
-      advance(ctx, insn);
+      advanceBy(ctx, len);
       return true;
     };
   }
@@ -311,16 +325,17 @@ function stackReg64(insn: Instruction, d: number, pop: boolean): Compiled {
     const n = top + 8;
     r[RSP] = n | 0; r[RSP + 1] = Math.floor(n / TWO32) | 0;
     r[d] = v; r[d + 1] = vh;
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
 
 /** 85 TEST r/m, reg with both operands in registers: the logic record of their AND. */
 function testRegReg(insn: Instruction, size: 4 | 8): Compiled {
+  const len = insn.length;
   const a = insn.rm << 1, b = insn.reg << 1;
-  if (size === 4) return (ctx) => { const r = ctx.regs; logic32(ctx, r[a]! & r[b]!); advance(ctx, insn); return true; };
-  return (ctx) => { const r = ctx.regs; logic64(ctx, r[a]! & r[b]!, r[a + 1]! & r[b + 1]!); advance(ctx, insn); return true; };
+  if (size === 4) return (ctx) => { const r = ctx.regs; logic32(ctx, r[a]! & r[b]!); advanceBy(ctx, len); return true; };
+  return (ctx) => { const r = ctx.regs; logic64(ctx, r[a]! & r[b]!, r[a + 1]! & r[b + 1]!); advanceBy(ctx, len); return true; };
 }
 
 /**
@@ -328,21 +343,23 @@ function testRegReg(insn: Instruction, size: 4 | 8): Compiled {
  * 80 /7 CMP, 84 and A8 TEST, F6 /0-1 TEST.
  */
 function byteCompare(insn: Instruction): Compiled | undefined {
+  const len = insn.length;
   const op = insn.opcode, imm = insn.imm & 0xff, regForm = insn.hasModrm && insn.mod === 3;
-  if (op === 0x3c) return (ctx) => { sub8(ctx, ctx.regs[0]! & 0xff, imm, 0); advance(ctx, insn); return true; };
-  if (op === 0xa8) return (ctx) => { logic8(ctx, ctx.regs[0]! & imm); advance(ctx, insn); return true; };
+  if (op === 0x3c) return (ctx) => { sub8(ctx, ctx.regs[0]! & 0xff, imm, 0); advanceBy(ctx, len); return true; };
+  if (op === 0xa8) return (ctx) => { logic8(ctx, ctx.regs[0]! & imm); advanceBy(ctx, len); return true; };
   if (!regForm) return undefined;
   const { i: m, shift: ms } = byteRegister(insn.rm, insn.rex), { i: g, shift: gs } = byteRegister(insn.reg, insn.rex);
-  if (op === 0x38) return (ctx) => { const r = ctx.regs; sub8(ctx, (r[m]! >> ms) & 0xff, (r[g]! >> gs) & 0xff, 0); advance(ctx, insn); return true; };
-  if (op === 0x3a) return (ctx) => { const r = ctx.regs; sub8(ctx, (r[g]! >> gs) & 0xff, (r[m]! >> ms) & 0xff, 0); advance(ctx, insn); return true; };
-  if (op === 0x80 && (insn.reg & 7) === OP_CMP) return (ctx) => { sub8(ctx, (ctx.regs[m]! >> ms) & 0xff, imm, 0); advance(ctx, insn); return true; };
-  if (op === 0x84) return (ctx) => { const r = ctx.regs; logic8(ctx, (r[m]! >> ms) & (r[g]! >> gs) & 0xff); advance(ctx, insn); return true; };
-  if (op === 0xf6 && (insn.reg & 7) < 2) return (ctx) => { logic8(ctx, (ctx.regs[m]! >> ms) & imm); advance(ctx, insn); return true; };
+  if (op === 0x38) return (ctx) => { const r = ctx.regs; sub8(ctx, (r[m]! >> ms) & 0xff, (r[g]! >> gs) & 0xff, 0); advanceBy(ctx, len); return true; };
+  if (op === 0x3a) return (ctx) => { const r = ctx.regs; sub8(ctx, (r[g]! >> gs) & 0xff, (r[m]! >> ms) & 0xff, 0); advanceBy(ctx, len); return true; };
+  if (op === 0x80 && (insn.reg & 7) === OP_CMP) return (ctx) => { sub8(ctx, (ctx.regs[m]! >> ms) & 0xff, imm, 0); advanceBy(ctx, len); return true; };
+  if (op === 0x84) return (ctx) => { const r = ctx.regs; logic8(ctx, (r[m]! >> ms) & (r[g]! >> gs) & 0xff); advanceBy(ctx, len); return true; };
+  if (op === 0xf6 && (insn.reg & 7) < 2) return (ctx) => { logic8(ctx, (ctx.regs[m]! >> ms) & imm); advanceBy(ctx, len); return true; };
   return undefined;
 }
 
 /** Group 2 (C1 imm8, D1 by 1) on a register, count != 0 after masking (group2 in ops-shift). */
 function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): Compiled | undefined {
+  const len = insn.length;
   const c = raw & (size === 8 ? 0x3f : 0x1f);
   if (insn.mod !== 3 || c === 0) return undefined;
   const d = insn.rm << 1;
@@ -352,7 +369,7 @@ function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): C
     const v = size === 8 ? shift64(op, r[d]!, r[d + 1]!, c, cfIn) : shiftSmall(op, 4, r[d]!, c, cfIn);
     shiftFlags(ctx, op, size, v, shiftOut.hi, shiftOut.cf, shiftOut.of);
     r[d] = v; r[d + 1] = size === 8 ? shiftOut.hi : 0;
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
@@ -362,6 +379,7 @@ function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): C
  * reg operand, srcReg its regs index), register r/m only (imulReg in ops-muldiv).
  */
 function imulReg(insn: Instruction, size: 4 | 8, b: number, bh: number, srcReg: number): Compiled | undefined {
+  const len = insn.length;
   if (insn.mod !== 3) return undefined;
   const s = insn.rm << 1, d = insn.reg << 1;
   return (ctx) => {
@@ -371,7 +389,7 @@ function imulReg(insn: Instruction, size: 4 | 8, b: number, bh: number, srcReg: 
       : product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, r[srcReg]!, size === 8 ? r[srcReg + 1]! : 0);
     r[d] = wide.w0; r[d + 1] = size === 8 ? wide.w1 : 0;
     mulFlags(ctx, ovf);
-    advance(ctx, insn);
+    advanceBy(ctx, len);
     return true;
   };
 }
