@@ -2,7 +2,7 @@
  * compile(insn)(ctx) must do exactly what execute(ctx, insn) does: same result, same registers,
  * flags, memory and access log, same fault. Random instructions biased toward the shapes
  * src/x86/exec/specialise.ts specialises (ALU rows, group 1, INC/DEC, MOV, LEA, TEST, Jcc, JMP and
- * CALL rel, PUSH/POP r64) plus random
+ * CALL rel, PUSH/POP r64, RET, MOVZX/MOVSX/MOVSXD, NOPs) plus random
  * bytes, in all three modes, from random states. Seeded; the seed prints on failure.
  */
 import { test } from 'node:test';
@@ -21,6 +21,8 @@ const OPCODES = [
   0x2d, 0x31, 0x33, 0x35, 0x39, 0x3b, 0x3d, 0x81, 0x83, 0x40, 0x43, 0x48, 0x4f, 0xff, 0x89, 0x8b,
   0xb8, 0xbb, 0xbf, 0xc7, 0x8d, 0x70, 0x74, 0x75, 0x7c, 0x7f, 0x00, 0x02, 0x85, 0xd1, 0xc1, 0xd3, 0x6b, 0x69, 0xaf,
   0xe8, 0xe9, 0xeb, 0x50, 0x53, 0x55, 0x58, 0x5c, 0x5d,
+  // With the 0F escape: MOVZX/MOVSX and the hint NOP; without: RET, MOVSXD, NOP.
+  0xb6, 0xb7, 0xbe, 0xbf, 0x1f, 0xc3, 0x63, 0x90,
 ];
 const WINDOW = 0x10000;
 
@@ -49,6 +51,8 @@ function bytesOf(rng: Rng): Uint8Array {
 test('compile(insn)(ctx) behaves exactly as execute(ctx, insn)', () => {
   const seed = testSeed();
   const rng = new Rng(seed);
+  // Memory of random bytes (values read with their sign bit set as often as clear).
+  const image = Uint8Array.from({ length: WINDOW }, () => rng.int(256));
   let compared = 0;
   for (let i = 0; i < ROUNDS; i++) {
     const mode = rng.pick([16, 32, 64] as const);
@@ -59,7 +63,7 @@ test('compile(insn)(ctx) behaves exactly as execute(ctx, insn)', () => {
     } catch {
       continue;
     }
-    const mem = new Uint8Array(WINDOW);
+    const mem = image.slice();
     for (let k = 0; k < 256; k++) mem[rng.int(WINDOW)] = rng.int(256);
     const a = new FlatContext(mem.slice(), 0), b = new FlatContext(mem.slice(), 0);
     const regs = new Int32Array(34);
@@ -141,4 +145,24 @@ test('compiled PUSH and POP of every 64-bit register, RSP itself included, insid
     }
   }
   assert.equal(compared, 16 * 2 * 8);
+});
+
+test('compiled 64-bit RET: canonical and non-canonical return addresses, stacks at the window\'s edges', () => {
+  const insn = decode(Uint8Array.from([0xc3, ...new Array(14).fill(0)]), 64);
+  let compared = 0;
+  for (const [lo, hi] of [[0x8000, 0], [0, 0], [WINDOW - 8, 0], [WINDOW - 4, 0], [WINDOW, 0], [0x8000, 1], [0x8000, -1]] as const) {
+    for (const [tlo, thi] of [[0x1234, 0], [-0x10, -1], [0, 0x8000], [0, -0x8001], [-1, 0x7fff], [0x10, 0xffff]] as const) {
+      const [a, b] = [0, 1].map(() => new FlatContext(new Uint8Array(WINDOW), 0));
+      for (const ctx of [a!, b!]) {
+        ctx.mode = 64; ctx.stackSize = 8; ctx.cpl = 0;
+        ctx.regs[8] = lo; ctx.regs[9] = hi;
+        ctx.regs[32] = 0x1000;
+        if (hi === 0 && lo + 8 <= WINDOW) new DataView(ctx.mem.buffer).setInt32(lo, tlo, true), new DataView(ctx.mem.buffer).setInt32(lo + 4, thi, true);
+      }
+      const fn = compile(insn);
+      assert.equal(outcome(b!, () => fn(b!)), outcome(a!, () => execute(a!, insn)), `ret with RSP ${hi}:${lo} to ${thi}:${tlo}`);
+      compared++;
+    }
+  }
+  assert.equal(compared, 7 * 6);
 });

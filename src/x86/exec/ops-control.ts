@@ -52,8 +52,8 @@ export function canonicalHigh(la57: boolean | undefined, hi: number): boolean {
   return top === 0 || top === -1;
 }
 
-/** Truncates (lo, hi) to the branch size and checks it is canonical in 64-bit mode. */
-function checkedTarget(ctx: ExecContext, lo: number, hi: number, size: number): void {
+/** Truncates (lo, hi) to the branch size (into targetOut) and checks it is canonical in 64-bit mode. */
+export function checkedTarget(ctx: ExecContext, lo: number, hi: number, size: number): void {
   if (size === 8) {
     if (!canonicalHigh(ctx.la57, hi)) {
       throw new X86Fault(13, 0, `near branch to non-canonical ${((hi >>> 0) * TWO32 + (lo >>> 0)).toString(16)}`);

@@ -23,7 +23,9 @@ import { mulFlags, shiftFlags } from './undefined-flags.js';
 import { wide } from './wide.js';
 import { byteRegister, half } from './regs.js';
 import { HANDLERS, MAP_SIZE } from './table.js';
-import { canonicalHigh } from './ops-control.js';
+import { canonicalHigh, checkedTarget } from './ops-control.js';
+import { advanceOnly, movExtend, movsxd } from './specialise-move.js';
+import { onlyAdvances } from './ops-move.js';
 import { push } from './stack.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
@@ -33,6 +35,7 @@ const RIP_LO = RIP_LO_;
 type Compiled = (ctx: ExecContext) => boolean;
 
 export function specialise(insn: Instruction): Compiled | undefined {
+  if (onlyAdvances(insn)) return advanceOnly(insn);
   const size = insn.opSize;
   if (size === 1 && insn.map === 0) return byteCompare(insn);
   if (size !== 4 && size !== 8) return undefined;
@@ -49,6 +52,8 @@ export function specialise(insn: Instruction): Compiled | undefined {
     if (op >= 0x70 && op <= 0x7f) return jcc(insn);
     if (op === 0xe9 || op === 0xeb) return jmpRel64(insn);
     if (op === 0xe8) return callRel64(insn);
+    if (op === 0xc3) return ret64(insn);
+    if (op === 0x63) return movsxd(insn, size);
     if (op === 0x85 && insn.mod === 3) return testRegReg(insn, size);
     if (op >= 0x50 && op <= 0x5f && insn.mode === 64 && !insn.opsizePrefix) return stackReg64(insn, ((op & 7) | ((insn.rex & 1) << 3)) << 1, op >= 0x58);
     if (op === 0xc1 || op === 0xd1) return shiftImmReg(insn, insn.reg & 7, size, op === 0xd1 ? 1 : insn.imm & 0xff);
@@ -56,6 +61,7 @@ export function specialise(insn: Instruction): Compiled | undefined {
   } else if (insn.map === 1) {
     if (insn.opcode >= 0x80 && insn.opcode <= 0x8f) return jcc(insn);
     if (insn.opcode === 0xaf) return imulReg(insn, size, 0, 0, insn.reg << 1);
+    if ((insn.opcode & 0xf6) === 0xb6) return movExtend(insn, size);
   }
   return undefined;
 }
@@ -296,6 +302,27 @@ function callRel64(insn: Instruction): Compiled | undefined {
 }
 
 const TWO32 = 4294967296, RSP = 8, SEG_SS = 2;
+
+/**
+ * 64-bit RET (C3): the return address read at RSP (as stackReg64's POP), checked as the handler
+ * checks it (#GP with RSP unchanged), then RSP and RIP. A stack the fast path does not cover
+ * goes to the handler.
+ */
+function ret64(insn: Instruction): Compiled | undefined {
+  if (insn.mode !== 64 || insn.opSize !== 8) return undefined;
+  const handler = HANDLERS[insn.opcode]!;
+  return (ctx) => {
+    const r = ctx.regs, hi = r[RSP + 1]!;
+    if (ctx.mode !== 64 || hi < -65536 || hi >= 65536) return handler(ctx, insn);
+    const top = hi * TWO32 + (r[RSP]! >>> 0);
+    const v = ctx.read(SEG_SS, top, 8), vh = ctx.memHi;
+    if (!canonicalHigh(ctx.la57, vh)) checkedTarget(ctx, v, vh, 8);
+    const n = top + 8;
+    r[RSP] = n | 0; r[RSP + 1] = Math.floor(n / TWO32) | 0;
+    r[RIP_LO] = v; r[RIP_LO + 1] = vh;
+    return true;
+  };
+}
 
 /**
  * 64-bit PUSH r64 / POP r64 (register d, a regs index): the slot's address from RSP directly,
