@@ -54,7 +54,7 @@ test('host writes to guest RAM between runs are seen (decoded code revalidated p
   assert.deepEqual(runLogged(vm.cpu).log, [7]);
 });
 
-for (const [label, hot] of [['closures', Infinity], ['compiled blocks', 4]] as const) {
+for (const [label, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] as const) {
   test(`host writes between runs are seen through block links and the jump cache too (${label})`, () => {
     // Page A loops: CALL into page B (mov eax, imm32; ret), OUT 0xe9. Each run starts in page A
     // after the OUT; page B is reached through a link made in an earlier run, and the host has

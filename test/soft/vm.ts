@@ -32,7 +32,7 @@ export function longMode(vm: SoftVm, entry: number, cpl: 0 | 3 = 0): VcpuStateIn
 }
 
 /** The soft CPU's three ways to run code, as [label, compile after this many runs, interpret only]. */
-export const RUN_WAYS = [['closures', Infinity, false], ['compiled blocks', 4, false], ['one instruction at a time', Infinity, true]] as const;
+export const RUN_WAYS = [['cold blocks', Infinity, false], ['compiled blocks', 4, false], ['one instruction at a time', Infinity, true]] as const;
 export type RunWay = typeof RUN_WAYS[number];
 
 /** The soft CPU behind a soft VM's vCPU, for tests that look inside. */

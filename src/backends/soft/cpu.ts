@@ -9,6 +9,7 @@ import type { ExecContext } from '../../x86/exec/context.js';
 import { RIP_LO as RIP_LO_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
 import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
+import { encodeBlock, encoded } from './cold-code.js';
 import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
 import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
 import { REGIONS } from './region.js';
@@ -40,6 +41,9 @@ export interface Block {
   mode: 16 | 32 | 64;
   insns: Instruction[];
   fns: Compiled[];
+  /** Records to run it by before it is compiled (cold-code.ts; 64-bit blocks), from codeAt. */
+  code: Int32Array | undefined;
+  codeAt: number;
   /** insns.length, kept in the block: the run loop's compiled path then reads no array. */
   count: number;
   /** Offset of the last instruction's first byte from the block's start. */
@@ -714,12 +718,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       o += insn.length;
       if (!inBlock && endsBlock(insn)) break;
     }
+    // 64-bit blocks run cold through records where their instructions have them (cold-code.ts).
+    const code = mode === 64 ? encodeBlock(insns) : undefined;
     // Fields in the order the run loop reads them from block to block (an object's fields lie in
     // the order it was built): those of a step between compiled blocks come first and share cache
     // lines; a boot touches tens of thousands of blocks, and loading one is often a cache miss.
     return {
       count: insns.length, fn: undefined, label: 0, region: undefined,
-      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns, insns,
+      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns, code, codeAt: encoded.at, insns,
       mode, lastOffset: last, bytes: o - off, off, page: this.lastFetchBlocks,
     };
   }

@@ -25,6 +25,7 @@ import { compileWasmBlock } from './wasm/block-wasm.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
+import { coldOut, runCold } from './cold-code.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -143,9 +144,9 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
     let insn: Instruction | undefined;
     // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
     let hot: Block | undefined, hotStart = 0;
-    // A block running through its closures: a throw from it is at instruction coldAt (the
-    // instruction is looked up then, not per instruction: in cold code that load often misses the cache).
-    let cold: Block | undefined, coldAt = 0;
+    // A block running cold (cold-code.ts runCold): a throw from it is at instruction coldOut.at
+    // (looked up then, not per instruction: in cold code that load often misses the cache).
+    let cold: Block | undefined;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
         const windowExit = serviceEvents(cpu);
@@ -234,30 +235,20 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
             }
             continue;
           }
-          const { insns, fns } = block;
           const n = count < budget ? count : budget;
-          const gen = cpu.codeGen;
-          let k = 0;
-          let linked = true;
+          // A throw from here (runCold or the system layer) is at instruction coldOut.at.
           cold = block;
-          while (k < n) {
-            coldAt = k;
-            const handled = fns[k]!(cpu);
-            k++;
-            if (!handled) {
-              // A throw from here is at coldAt too (the catch looks it up).
-              executeSystem(cpu, insns[coldAt]!);
-              cpu.instret++;
-              linked = false;
-              break;
-            }
+          let k = runCold(cpu, block.code, block.codeAt, block.fns, n);
+          const declined = coldOut.declined;
+          if (declined) {
+            executeSystem(cpu, block.insns[k]!);
             cpu.instret++;
-            if (cpu.codeGen !== gen) break;
+            k++;
           }
           cold = undefined;
           budget -= k;
           // Ran to its end through the executor: its successor may be found through its links.
-          if (linked && k === count) prev = block;
+          if (!declined && k === count) prev = block;
         }
         if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
@@ -266,7 +257,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       }
     } catch (e) {
       if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
-      else if (cold !== undefined) insn = cold.insns[coldAt];
+      else if (cold !== undefined) insn = cold.insns[coldOut.at];
       const exit = handleThrow(cpu, e, insn);
       if (exit) return withState(cpu, exit);
     }

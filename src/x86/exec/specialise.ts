@@ -23,10 +23,9 @@ import { mulFlags, shiftFlags } from './undefined-flags.js';
 import { wide } from './wide.js';
 import { byteRegister, half } from './regs.js';
 import { HANDLERS, MAP_SIZE } from './table.js';
-import { canonicalHigh, checkedTarget } from './ops-control.js';
+import { call64, pop64, push64, ret64, stepRip64 } from './fast64.js';
 import { advanceOnly, movExtend, movsxd } from './specialise-move.js';
 import { onlyAdvances } from './ops-move.js';
-import { push } from './stack.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -52,7 +51,7 @@ export function specialise(insn: Instruction): Compiled | undefined {
     if (op >= 0x70 && op <= 0x7f) return jcc(insn);
     if (op === 0xe9 || op === 0xeb) return jmpRel64(insn);
     if (op === 0xe8) return callRel64(insn);
-    if (op === 0xc3) return ret64(insn);
+    if (op === 0xc3) return retNear64(insn);
     if (op === 0x63) return movsxd(insn, size);
     if (op === 0x85 && insn.mod === 3) return testRegReg(insn, size);
     if (op >= 0x50 && op <= 0x5f && insn.mode === 64 && !insn.opsizePrefix) return stackReg64(insn, ((op & 7) | ((insn.rex & 1) << 3)) << 1, op >= 0x58);
@@ -258,19 +257,7 @@ function jcc(insn: Instruction): Compiled | undefined {
   };
 }
 
-/**
- * Moves a 64-bit RIP's low half by offset where RIP is canonical and the move stays in its
- * 4 GiB (no carry into the high half, so the target is canonical too); false: the handler's
- * case (a carry, whose target needs the canonical check, or not 64-bit code).
- */
-function stepRip64(ctx: ExecContext, offset: number): boolean {
-  const r = ctx.regs, t = (r[RIP_LO]! >>> 0) + offset;
-  if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || !canonicalHigh(ctx.la57, r[RIP_LO + 1]!)) return false;
-  r[RIP_LO] = t | 0;
-  return true;
-}
-
-/** 64-bit Jcc: RIP moves by the taken or fall-through offset (stepRip64), else the handler decides it whole. */
+/** 64-bit Jcc: RIP moves by the taken or fall-through offset (fast64 stepRip64), else the handler decides it whole. */
 function jcc64(insn: Instruction): Compiled | undefined {
   if (insn.opSize !== 8) return undefined;
   const cc = insn.opcode & 15, taken = insn.length + (insn.imm | 0), next = insn.length;
@@ -286,75 +273,27 @@ function jmpRel64(insn: Instruction): Compiled | undefined {
   return (ctx) => stepRip64(ctx, taken) || handler(ctx, insn);
 }
 
-/** 64-bit CALL rel32: the return address pushed (a fault there changes nothing), then RIP; carries as jcc64. */
+/** 64-bit CALL rel32 (fast64 call64), else the handler. */
 function callRel64(insn: Instruction): Compiled | undefined {
   if (insn.mode !== 64 || insn.opSize !== 8) return undefined;
   const taken = insn.length + (insn.imm | 0), next = insn.length;
   const handler = HANDLERS[insn.opcode]!;
-  return (ctx) => {
-    const r = ctx.regs;
-    const lo = r[RIP_LO]! >>> 0, hi = r[RIP_LO + 1]!, t = lo + taken, n = lo + next;
-    if (ctx.mode !== 64 || t < 0 || t > 0xffffffff || n > 0xffffffff || !canonicalHigh(ctx.la57, hi)) return handler(ctx, insn);
-    push(ctx, 8, n | 0, hi);
-    r[RIP_LO] = t | 0;
-    return true;
-  };
+  return (ctx) => call64(ctx, taken, next) || handler(ctx, insn);
 }
 
-const TWO32 = 4294967296, RSP = 8, SEG_SS = 2;
-
-/**
- * 64-bit RET (C3): the return address read at RSP (as stackReg64's POP), checked as the handler
- * checks it (#GP with RSP unchanged), then RSP and RIP. A stack the fast path does not cover
- * goes to the handler.
- */
-function ret64(insn: Instruction): Compiled | undefined {
+/** 64-bit RET (C3) (fast64 ret64), else the handler. */
+function retNear64(insn: Instruction): Compiled | undefined {
   if (insn.mode !== 64 || insn.opSize !== 8) return undefined;
   const handler = HANDLERS[insn.opcode]!;
-  return (ctx) => {
-    const r = ctx.regs, hi = r[RSP + 1]!;
-    if (ctx.mode !== 64 || hi < -65536 || hi >= 65536) return handler(ctx, insn);
-    const top = hi * TWO32 + (r[RSP]! >>> 0);
-    const v = ctx.read(SEG_SS, top, 8), vh = ctx.memHi;
-    if (!canonicalHigh(ctx.la57, vh)) checkedTarget(ctx, v, vh, 8);
-    const n = top + 8;
-    r[RSP] = n | 0; r[RSP + 1] = Math.floor(n / TWO32) | 0;
-    r[RIP_LO] = v; r[RIP_LO + 1] = vh;
-    return true;
-  };
+  return (ctx) => ret64(ctx) || handler(ctx, insn);
 }
 
-/**
- * 64-bit PUSH r64 / POP r64 (register d, a regs index): the slot's address from RSP directly,
- * where RSP is within 2^48 of zero either way (a canonical stack: the address is exact in a
- * double and cannot wrap); the access goes through ctx as stack.ts push/pop's does, before RSP
- * moves (a fault changes nothing). POP RSP ends with the popped value. Otherwise the handler.
- */
+/** 64-bit PUSH r64 / POP r64 (register d, a regs index; fast64 push64/pop64), else the handler. */
 function stackReg64(insn: Instruction, d: number, pop: boolean): Compiled {
   const len = insn.length;
   const handler = HANDLERS[insn.opcode]!;
-  if (!pop) {
-    return (ctx) => {
-      const r = ctx.regs, hi = r[RSP + 1]!;
-      if (ctx.mode !== 64 || hi < -65536 || hi >= 65536) return handler(ctx, insn);
-      const top = hi * TWO32 + (r[RSP]! >>> 0) - 8;
-      ctx.write(SEG_SS, top, 8, r[d]!, r[d + 1]!);
-      r[RSP] = top | 0; r[RSP + 1] = Math.floor(top / TWO32) | 0;
-      advanceBy(ctx, len);
-      return true;
-    };
-  }
-  return (ctx) => {
-    const r = ctx.regs, hi = r[RSP + 1]!;
-    if (ctx.mode !== 64 || hi < -65536 || hi >= 65536) return handler(ctx, insn);
-    const top = hi * TWO32 + (r[RSP]! >>> 0);
-    const v = ctx.read(SEG_SS, top, 8), vh = ctx.memHi;
-    const n = top + 8;
-    r[RSP] = n | 0; r[RSP + 1] = Math.floor(n / TWO32) | 0;
-    r[d] = v; r[d + 1] = vh;
-    advanceBy(ctx, len);
-    return true;
-  };
+  if (!pop) return (ctx) => push64(ctx, ctx.regs[d]!, ctx.regs[d + 1]!) ? (advanceBy(ctx, len), true) : handler(ctx, insn);
+  return (ctx) => pop64(ctx, d) ? (advanceBy(ctx, len), true) : handler(ctx, insn);
 }
 
 /** 85 TEST r/m, reg with both operands in registers: the logic record of their AND. */

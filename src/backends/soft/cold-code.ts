@@ -1,0 +1,225 @@
+/**
+ * How blocks not yet compiled run (64-bit code): the commonest instruction shapes as records of
+ * W int32s, run by one switch, the others through their closures (compile.ts). A Linux boot
+ * runs ~170 M instructions in blocks that never get hot enough to compile, spread over ~60 K
+ * blocks: per instruction, a closure call loaded the closure, its context and the instruction
+ * object, each often a cache miss. The records of all blocks sit in one arena in the order the
+ * blocks were built, which is the order code first runs in, so a block's records are a few
+ * adjacent cache lines, often next to those of the block that ran before it.
+ *
+ * The records carry no semantics of their own: the ALU operations are alu.ts's, addresses are
+ * address.ts addressOf, branches and stack accesses fast64.ts's (as the specialised closures),
+ * and whatever a fast path does not cover goes to the instruction's closure.
+ */
+import type { Instruction } from '../../x86/instruction.js';
+import { addressOf } from '../../x86/exec/address.js';
+import { add32, add64, logic32, logic64, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64 } from '../../x86/exec/alu.js';
+import { conditionOf } from '../../x86/exec/lazy-flags.js';
+import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
+import { onlyAdvances } from '../../x86/exec/ops-move.js';
+import { half } from '../../x86/exec/regs.js';
+import type { Compiled } from '../../x86/exec/compile.js';
+import type { SoftCpu } from './cpu.js';
+
+/**
+ * Int32s per record: [0] form, [1] length, [2] destination (a regs index; the condition for
+ * Jcc), [3] source register, immediate or branch offset, [4] immediate's high half, and for a
+ * memory operand [5] base register, [6] (index + 1) | scale << 8 | segment << 16, [7] disp.
+ */
+export const W = 8;
+
+/** Forms; ALU_* + the group-1 operation (ADD OR _ _ AND SUB XOR CMP). 0: the closure runs it. */
+const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, MOV_ST4 = 6, MOV_ST8 = 7,
+  MOV_RI = 8, JCC = 9, JMP = 10, CALL = 11, RET = 12, PUSH = 13, POP = 14, TEST4 = 15, TEST8 = 16,
+  ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
+const RIP_LO = 32;
+
+/** Arena size in int32s (16 MiB); a full arena is left to the blocks that use it. */
+const ARENA = 1 << 22;
+let arena = new Int32Array(ARENA), top = 0;
+
+/** Where encodeBlock put the records it returned. */
+export const encoded = { at: 0 };
+
+/**
+ * Records for a block of 64-bit instructions (the arena, the first at encoded.at), or
+ * undefined when no instruction has a record form.
+ */
+export function encodeBlock(insns: readonly Instruction[]): Int32Array | undefined {
+  const len = insns.length * W;
+  if (top + len > arena.length) { arena = new Int32Array(ARENA); top = 0; }
+  let any = false;
+  for (let k = 0; k < insns.length; k++) {
+    const p = top + k * W;
+    arena.fill(0, p, p + W);
+    if (encode(insns[k]!, arena, p)) any = true;
+    else arena[p] = CLOSURE;
+  }
+  if (!any) return undefined;
+  encoded.at = top;
+  top += len;
+  return arena;
+}
+
+/** A memory operand's fields; false: not a form records take (32/16-bit addresses, moffs64). */
+function memory(insn: Instruction, c: Int32Array, p: number): boolean {
+  const m = insn.mem;
+  if (m === null || insn.addrSize !== 8 || (m.disp | 0) !== m.disp) return false;
+  c[p + 5] = m.base; c[p + 6] = (m.index + 1) | (m.scale << 8) | (m.seg << 16); c[p + 7] = m.disp;
+  return true;
+}
+
+/** The group-1 operations records take (ADC/SBB read CF: their closures run them). */
+function recordAlu(op: number): boolean {
+  return op !== OP_ADC && op !== OP_SBB;
+}
+
+function encode(insn: Instruction, c: Int32Array, p: number): boolean {
+  if (insn.mode !== 64 || insn.vex !== 0 || insn.lock) return false;
+  c[p + 1] = insn.length;
+  if (onlyAdvances(insn)) { c[p] = NOP; return true; }
+  const size = insn.opSize, op = insn.opcode, branch = insn.length + (insn.imm | 0);
+  if (size === 8 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f))) {
+    c[p] = JCC; c[p + 2] = op & 15; c[p + 3] = branch;
+    return true;
+  }
+  if (insn.map !== 0) return false;
+  if (size === 8 && (op === 0xe9 || op === 0xeb)) { c[p] = JMP; c[p + 3] = branch; return true; }
+  if (size === 8 && op === 0xe8) { c[p] = CALL; c[p + 3] = branch; return true; }
+  if (size === 8 && op === 0xc3) { c[p] = RET; return true; }
+  if (op >= 0x50 && op <= 0x5f && !insn.opsizePrefix) {
+    c[p] = op >= 0x58 ? POP : PUSH; c[p + 2] = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
+    return true;
+  }
+  if (size !== 4 && size !== 8) return false;
+  const wide = size === 8, reg = insn.reg << 1, rm = insn.rm << 1;
+  if (op === 0x89 || op === 0x8b) {
+    const store = op === 0x89;
+    if (insn.mod === 3) { c[p] = wide ? MOV_RR8 : MOV_RR4; c[p + 2] = store ? rm : reg; c[p + 3] = store ? reg : rm; return true; }
+    if (!memory(insn, c, p)) return false;
+    c[p] = store ? (wide ? MOV_ST8 : MOV_ST4) : (wide ? MOV_LD8 : MOV_LD4); c[p + 2] = reg;
+    return true;
+  }
+  if (op >= 0xb8 && op <= 0xbf) {
+    c[p] = MOV_RI; c[p + 2] = ((op & 7) | ((insn.rex & 1) << 3)) << 1; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0;
+    return true;
+  }
+  if (op === 0x85 && insn.mod === 3) { c[p] = wide ? TEST8 : TEST4; c[p + 2] = rm; c[p + 3] = reg; return true; }
+  // Group-1 rows: 01 r/m,reg; 03 reg,r/m; 05 rAX,imm; 81/83 r/m,imm (register forms).
+  const row = op < 0x40 && ((op & 7) === 1 || (op & 7) === 3 || (op & 7) === 5), alu = row ? (op >> 3) & 7 : insn.reg & 7;
+  if (row && recordAlu(alu)) {
+    const form = op & 7;
+    if (form === 5) { c[p] = (wide ? ALU_RI8 : ALU_RI4) + alu; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return true; }
+    if (insn.mod === 3) { c[p] = (wide ? ALU_RR8 : ALU_RR4) + alu; c[p + 2] = form === 1 ? rm : reg; c[p + 3] = form === 1 ? reg : rm; return true; }
+    if (form === 3 && memory(insn, c, p)) { c[p] = (wide ? ALU_LD8 : ALU_LD4) + alu; c[p + 2] = reg; return true; }
+    return false;
+  }
+  if ((op === 0x81 || op === 0x83) && insn.mod === 3 && recordAlu(alu)) {
+    c[p] = (wide ? ALU_RI8 : ALU_RI4) + alu; c[p + 2] = rm; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0;
+    return true;
+  }
+  return false;
+}
+
+/** A group-1 operation on 32-bit values: the result (flags recorded as alu.ts does). */
+function alu32(cpu: SoftCpu, op: number, a: number, b: number): number {
+  switch (op) {
+    case OP_OR: return logic32(cpu, a | b);
+    case OP_AND: return logic32(cpu, a & b);
+    case OP_SUB: case OP_CMP: return sub32(cpu, a, b, 0);
+    case OP_XOR: return logic32(cpu, a ^ b);
+    default: return add32(cpu, a, b, 0);
+  }
+}
+
+/** The same on 64-bit (lo, hi) pairs; the result's high half in half.hi. */
+function alu64(cpu: SoftCpu, op: number, a: number, ah: number, b: number, bh: number): number {
+  switch (op) {
+    case OP_OR: return logic64(cpu, a | b, ah | bh);
+    case OP_AND: return logic64(cpu, a & b, ah & bh);
+    case OP_SUB: case OP_CMP: return sub64(cpu, a, ah, b, bh, 0);
+    case OP_XOR: return logic64(cpu, a ^ b, ah ^ bh);
+    default: return add64(cpu, a, ah, b, bh, 0);
+  }
+}
+
+function address(cpu: SoftCpu, c: Int32Array, p: number): number {
+  const x = c[p + 6]!;
+  return addressOf(cpu, 8, c[p + 5]!, (x & 0xff) - 1, (x >> 8) & 0xff, c[p + 7]!, c[p + 1]!);
+}
+
+/** Where the last runCold stopped: the instruction a throw came from, or the one that declined. */
+export const coldOut = { at: 0, declined: false };
+
+/**
+ * Runs up to n instructions of a block from its first: its records (code from at; undefined:
+ * none), the closures where an instruction has none. Each retired instruction counts in
+ * cpu.instret as it retires. Stops after a write that dropped decoded code (cpu.codeGen moved).
+ * Returns how many retired; coldOut.declined: the next one declined (left to the system layer).
+ */
+export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, fns: readonly Compiled[], n: number): number {
+  const gen = cpu.codeGen, r = cpu.regs;
+  let k = 0;
+  coldOut.declined = false;
+  try {
+    for (; k < n; k++) {
+      const p = at + k * W;
+      const f = code === undefined ? CLOSURE : code[p]!;
+      // Whether RIP moves past the instruction here (branches move it themselves), and whether the
+      // instruction's closure runs it (it has no record, or the record's fast path does not apply).
+      let past = true, closure = false;
+      switch (f) {
+        case CLOSURE: closure = true; break;
+        case NOP: break;
+        case MOV_RR4: { const d = code![p + 2]!; r[d] = r[code![p + 3]!]!; r[d + 1] = 0; break; }
+        case MOV_RR8: { const d = code![p + 2]!, s = code![p + 3]!; r[d] = r[s]!; r[d + 1] = r[s + 1]!; break; }
+        case MOV_LD4: { const v = cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 4), d = code![p + 2]!; r[d] = v; r[d + 1] = 0; break; }
+        case MOV_LD8: { const v = cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 8), d = code![p + 2]!; r[d] = v; r[d + 1] = cpu.memHi; break; }
+        case MOV_ST4: { const d = code![p + 2]!; cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 4, r[d]!, 0); break; }
+        case MOV_ST8: { const d = code![p + 2]!; cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 8, r[d]!, r[d + 1]!); break; }
+        case MOV_RI: { const d = code![p + 2]!; r[d] = code![p + 3]!; r[d + 1] = code![p + 4]!; break; }
+        case TEST4: logic32(cpu, r[code![p + 2]!]! & r[code![p + 3]!]!); break;
+        case TEST8: { const a = code![p + 2]!, b = code![p + 3]!; logic64(cpu, r[a]! & r[b]!, r[a + 1]! & r[b + 1]!); break; }
+        case JCC: case JMP:
+          closure = !stepRip64(cpu, f === JMP || conditionOf(cpu, code![p + 2]!) ? code![p + 3]! : code![p + 1]!);
+          past = false;
+          break;
+        case CALL: closure = !call64(cpu, code![p + 3]!, code![p + 1]!); past = false; break;
+        case RET: closure = !ret64(cpu); past = false; break;
+        case PUSH: { const d = code![p + 2]!; closure = !push64(cpu, r[d]!, r[d + 1]!); break; }
+        case POP: closure = !pop64(cpu, code![p + 2]!); break;
+        default: runAlu(cpu, code!, p, f);
+      }
+      if (closure) {
+        if (!fns[k]!(cpu)) { coldOut.declined = true; coldOut.at = k; return k; }
+      } else if (past) {
+        const lo = (r[RIP_LO]! >>> 0) + code![p + 1]!;
+        if (lo > 0xffffffff) r[RIP_LO + 1] = (r[RIP_LO + 1]! + 1) | 0;
+        r[RIP_LO] = lo | 0;
+      }
+      cpu.instret++;
+      if (cpu.codeGen !== gen) return k + 1;
+    }
+  } catch (e) {
+    coldOut.at = k;
+    throw e;
+  }
+  return k;
+}
+
+/** The ALU_* forms (CMP writes no register). */
+function runAlu(cpu: SoftCpu, c: Int32Array, p: number, f: number): void {
+  if (f >= ALU_END) throw new RangeError(`cold record form ${f}`);
+  const r = cpu.regs, d = c[p + 2]!, wide = ((f - ALU_RR4) & 8) !== 0, op = f & 7, write = op !== OP_CMP;
+  let b: number, bh: number;
+  if (f < ALU_RI4) { const s = c[p + 3]!; b = r[s]!; bh = r[s + 1]!; }
+  else if (f < ALU_LD4) { b = c[p + 3]!; bh = c[p + 4]!; }
+  else { b = cpu.read(c[p + 6]! >> 16, address(cpu, c, p), wide ? 8 : 4); bh = wide ? cpu.memHi : 0; }
+  if (!wide) {
+    const v = alu32(cpu, op, r[d]!, b);
+    if (write) { r[d] = v; r[d + 1] = 0; }
+  } else {
+    const v = alu64(cpu, op, r[d]!, r[d + 1]!, b, bh);
+    if (write) { r[d + 1] = half.hi; r[d] = v; }
+  }
+}
