@@ -32,6 +32,11 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     '4885c0', '85c0', // test rax, rax; test eax, eax
     '7405', '0f8500010000', 'eb10', 'e900010000', 'e800010000', 'c3', // jz, jnz rel32, jmp, call, ret
     '50', '4157', '5b', '415f', // push rax; push r15; pop rbx; pop r15
+    '488d4308', '8d04cb', // lea rax, [rbx+8]; lea eax, [rbx+rcx*8]
+    '48c1e004', 'c1e81f', '48d1e8', // shl rax, 4; shr eax, 31; shr rax, 1
+    '0fb64308', '0fb6c4', '480fbfc3', '0fb7c3', // movzx eax, byte [rbx+8]; movzx eax, ah; movsx rax, bx; movzx eax, bx
+    '4863c3', '48634308', // movsxd rax, ebx; movsxd rax, [rbx+8]
+    '48c74308ffffffff', 'c74308 01000000'.replace(' ', ''), '48c7c001000000', // mov qword/dword [rbx+8], imm; mov rax, imm32
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -45,6 +50,7 @@ test('cold records: other shapes and modes are left to the closures', () => {
     '67488b4308', // 32-bit address
     'f0480143 08'.replace(' ', ''), // lock add [rbx+8], rax
     '0fa2', // cpuid
+    'c1e000', // shl eax, 0 (count 0: flags unchanged, the closure's case)
   ];
   const got = forms(left);
   left.forEach((h, k) => assert.equal(got[k], 0, `${insn(h).mnemonic} [${h}] got a record`));

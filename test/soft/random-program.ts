@@ -1,6 +1,6 @@
 /**
  * Random but decodable guest programs for the tier differential fuzz (block-diff-fuzz.test.ts):
- * integer ALU, shifts and rotates, MUL/DIV, BCD, bit ops, CMPXCHG/XADD, string ops with and
+ * integer ALU, MOV (MOVZX/MOVSX/MOVSXD, immediates), shifts and rotates, MUL/DIV, BCD, bit ops, CMPXCHG/XADD, string ops with and
  * without REP, PUSH/POP, PUSHF/POPF/LAHF/SAHF, NOP/PAUSE and hint-space NOPs, RDTSC/RDTSCP, SETcc/CMOVcc, forward Jcc/JMP/JrCXZ, counted
  * loops (LOOP, LOOPE/LOOPNE, DEC+JNZ), CALL, software traps, port I/O, in 16-, 32- and 64-bit
  * code. Memory operands land in the data pages (some straddle a
@@ -54,6 +54,8 @@ interface Form {
   memOnly?: boolean;
   /** Legacy modes only (invalid or redefined in 64-bit). */
   legacy?: boolean;
+  /** 64-bit code only (redefined elsewhere). */
+  long?: boolean;
   /** Takes a REP prefix now and then (string ops). */
   str?: boolean;
   /** Relative weight (default 1). */
@@ -72,6 +74,7 @@ const FORMS: Form[] = [
   { op: [0x84], modrm: 'r' }, { op: [0x85], modrm: 'r' }, { op: [0x86], modrm: 'r' }, { op: [0x87], modrm: 'r' },
   { op: [0x88], modrm: 'r', w: 2 }, { op: [0x89], modrm: 'r', w: 3 }, { op: [0x8a], modrm: 'r' }, { op: [0x8b], modrm: 'r', w: 2 },
   { op: [0x8d], modrm: 'r', memOnly: true },
+  { op: [0xc6], modrm: [0], imm: 1 }, { op: [0xc7], modrm: [0], imm: 'z', w: 2 }, { op: [0x63], modrm: 'r', long: true },
   { op: [0x69], modrm: 'r', imm: 'z' }, { op: [0x6b], modrm: 'r', imm: 1 }, { op: [0x0f, 0xaf], modrm: 'r' },
   // shifts and rotates by 1, CL and imm8
   { op: [0xc0], modrm: ALL8, imm: 1 }, { op: [0xc1], modrm: ALL8, imm: 1, w: 2 }, { op: [0xd0], modrm: ALL8 },
@@ -131,7 +134,7 @@ function pickForm(rng: Rng, mode: Mode): Form {
     for (const f of FORMS) {
       x -= f.w ?? 1;
       if (x < 0) {
-        if (f.legacy && mode === 64) break;
+        if ((f.legacy && mode === 64) || (f.long && mode !== 64)) break;
         return f;
       }
     }

@@ -8,7 +8,8 @@
  * adjacent cache lines, often next to those of the block that ran before it.
  *
  * The records carry no semantics of their own: the ALU operations are alu.ts's, addresses are
- * address.ts addressOf, branches and stack accesses fast64.ts's (as the specialised closures),
+ * address.ts addressOf, branches and stack accesses fast64.ts's, LEA, shifts and MOVZX/MOVSX the
+ * specialised closures' (shared helpers),
  * and whatever a fast path does not cover goes to the instruction's closure.
  */
 import type { Instruction } from '../../x86/instruction.js';
@@ -17,7 +18,9 @@ import { add32, add64, logic32, logic64, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, 
 import { conditionOf } from '../../x86/exec/lazy-flags.js';
 import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
 import { onlyAdvances } from '../../x86/exec/ops-move.js';
-import { half } from '../../x86/exec/regs.js';
+import { byteRegister, half } from '../../x86/exec/regs.js';
+import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
+import { extendInto } from '../../x86/exec/specialise-move.js';
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -31,6 +34,8 @@ export const W = 8;
 /** Forms; ALU_* + the group-1 operation (ADD OR _ _ AND SUB XOR CMP). 0: the closure runs it. */
 const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, MOV_ST4 = 6, MOV_ST8 = 7,
   MOV_RI = 8, JCC = 9, JMP = 10, CALL = 11, RET = 12, PUSH = 13, POP = 14, TEST4 = 15, TEST8 = 16,
+  LEA4 = 17, LEA8 = 18, SHIFT4 = 19, SHIFT8 = 20, EXT_R = 21, EXT_M = 22, MOVSXD_R = 23, MOVSXD_M = 24,
+  MOV_SI4 = 25, MOV_SI8 = 26,
   ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
 const RIP_LO = 32;
 
@@ -83,6 +88,7 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     c[p] = JCC; c[p + 2] = op & 15; c[p + 3] = branch;
     return true;
   }
+  if (insn.map === 1 && (op & 0xf6) === 0xb6 && (size === 4 || size === 8)) return extend(insn, c, p);
   if (insn.map !== 0) return false;
   if (size === 8 && (op === 0xe9 || op === 0xeb)) { c[p] = JMP; c[p + 3] = branch; return true; }
   if (size === 8 && op === 0xe8) { c[p] = CALL; c[p + 3] = branch; return true; }
@@ -105,6 +111,30 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     return true;
   }
   if (op === 0x85 && insn.mod === 3) { c[p] = wide ? TEST8 : TEST4; c[p + 2] = rm; c[p + 3] = reg; return true; }
+  if (op === 0x8d) {
+    if (insn.mod === 3 || !memory(insn, c, p)) return false;
+    c[p] = wide ? LEA8 : LEA4; c[p + 2] = reg;
+    return true;
+  }
+  if ((op === 0xc1 || op === 0xd1) && insn.mod === 3) {
+    const count = (op === 0xd1 ? 1 : insn.imm) & (wide ? 0x3f : 0x1f);
+    if (count === 0) return false;
+    c[p] = wide ? SHIFT8 : SHIFT4; c[p + 2] = rm; c[p + 3] = insn.reg & 7; c[p + 4] = count;
+    return true;
+  }
+  if (op === 0xc7 && (insn.reg & 7) === 0) {
+    if (insn.mod === 3) { c[p] = MOV_RI; c[p + 2] = rm; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return true; }
+    if (!memory(insn, c, p)) return false;
+    c[p] = wide ? MOV_SI8 : MOV_SI4; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0;
+    return true;
+  }
+  if (op === 0x63) {
+    c[p + 2] = reg; c[p + 4] = wide ? 1 : 0;
+    if (insn.mod === 3) { c[p] = MOVSXD_R; c[p + 3] = rm; return true; }
+    if (!memory(insn, c, p)) return false;
+    c[p] = MOVSXD_M;
+    return true;
+  }
   // Group-1 rows: 01 r/m,reg; 03 reg,r/m; 05 rAX,imm; 81/83 r/m,imm (register forms).
   const row = op < 0x40 && ((op & 7) === 1 || (op & 7) === 3 || (op & 7) === 5), alu = row ? (op >> 3) & 7 : insn.reg & 7;
   if (row && recordAlu(alu)) {
@@ -119,6 +149,22 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     return true;
   }
   return false;
+}
+
+/** 0F B6/B7 MOVZX, 0F BE/BF MOVSX to a 32/64-bit register ([4]: shift | byte << 8 | signed << 9 | 64-bit << 10). */
+function extend(insn: Instruction, c: Int32Array, p: number): boolean {
+  const byte = (insn.opcode & 1) === 0;
+  let flags = (byte ? 1 << 8 : 0) | (insn.opcode >= 0xbe ? 1 << 9 : 0) | (insn.opSize === 8 ? 1 << 10 : 0);
+  c[p + 2] = insn.reg << 1;
+  if (insn.mod === 3) {
+    const { i, shift } = byte ? byteRegister(insn.rm, insn.rex) : { i: insn.rm << 1, shift: 0 };
+    c[p] = EXT_R; c[p + 3] = i; flags |= shift;
+  } else {
+    if (!memory(insn, c, p)) return false;
+    c[p] = EXT_M;
+  }
+  c[p + 4] = flags;
+  return true;
 }
 
 /** A group-1 operation on 32-bit values: the result (flags recorded as alu.ts does). */
@@ -188,6 +234,21 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
         case RET: closure = !ret64(cpu); past = false; break;
         case PUSH: { const d = code![p + 2]!; closure = !push64(cpu, r[d]!, r[d + 1]!); break; }
         case POP: closure = !pop64(cpu, code![p + 2]!); break;
+        case LEA4: case LEA8: { const x = code![p + 6]!; lea64(cpu, f === LEA8 ? 8 : 4, code![p + 2]!, code![p + 5]!, (x & 0xff) - 1, (x >> 8) & 0xff, code![p + 7]!, code![p + 1]!); break; }
+        case SHIFT4: case SHIFT8: shiftRegister(cpu, code![p + 3]!, f === SHIFT8 ? 8 : 4, code![p + 2]!, code![p + 4]!); break;
+        case EXT_R: case EXT_M: {
+          const x = f === EXT_R ? r[code![p + 3]!]! >> (code![p + 4]! & 0xff) : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), (code![p + 4]! & 0x100) !== 0 ? 1 : 2);
+          const flags = code![p + 4]!;
+          extendInto(r, code![p + 2]!, x, (flags & 0x100) !== 0, (flags & 0x200) !== 0, (flags & 0x400) !== 0 ? 8 : 4);
+          break;
+        }
+        case MOVSXD_R: case MOVSXD_M: {
+          const v = f === MOVSXD_R ? r[code![p + 3]!]! : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 4), d = code![p + 2]!;
+          r[d] = v; r[d + 1] = code![p + 4]! !== 0 ? v >> 31 : 0;
+          break;
+        }
+        case MOV_SI4: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 4, code![p + 3]!, 0); break;
+        case MOV_SI8: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 8, code![p + 3]!, code![p + 4]!); break;
         default: runAlu(cpu, code!, p, f);
       }
       if (closure) {

@@ -20,28 +20,27 @@ export function advanceOnly(insn: Instruction): Compiled {
  */
 export function movExtend(insn: Instruction, size: 4 | 8): Compiled {
   const len = insn.length, d = insn.reg << 1, byte = (insn.opcode & 1) === 0, signed = insn.opcode >= 0xbe;
-  // The value's shift left and back right: sign-extends (>>) or zero-extends (>>>) the source.
-  const up = byte ? 24 : 16;
   if (insn.mod === 3) {
     const { i: s, shift } = byte ? byteRegister(insn.rm, insn.rex) : { i: insn.rm << 1, shift: 0 };
-    return (ctx) => {
-      const r = ctx.regs, x = r[s]! >> shift << up;
-      const v = signed ? x >> up : x >>> up;
-      r[d] = v; r[d + 1] = size === 8 && v < 0 ? -1 : 0;
-      advanceBy(ctx, len);
-      return true;
-    };
+    return (ctx) => { extendInto(ctx.regs, d, ctx.regs[s]! >> shift, byte, signed, size); advanceBy(ctx, len); return true; };
   }
   const m = insn.mem!, sg = m.seg, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
   const srcSize = byte ? 1 : 2;
   return (ctx) => {
-    const x = ctx.read(sg, addressOf(ctx, ab, mb, mx, ms, md, len), srcSize) << up;
-    const v = signed ? x >> up : x >>> up;
-    const r = ctx.regs;
-    r[d] = v; r[d + 1] = size === 8 && v < 0 ? -1 : 0;
+    extendInto(ctx.regs, d, ctx.read(sg, addressOf(ctx, ab, mb, mx, ms, md, len), srcSize), byte, signed, size);
     advanceBy(ctx, len);
     return true;
   };
+}
+
+/**
+ * Register d (a regs index) = the low byte or word of x, sign- or zero-extended; a 32-bit
+ * destination is zero-extended to 64 bits, a 64-bit one gets the sign (0 for MOVZX).
+ */
+export function extendInto(r: Int32Array, d: number, x: number, byte: boolean, signed: boolean, size: 4 | 8): void {
+  const up = byte ? 24 : 16, y = x << up;
+  const v = signed ? y >> up : y >>> up;
+  r[d] = v; r[d + 1] = size === 8 && v < 0 ? -1 : 0;
 }
 
 /** 63 MOVSXD reg, r/m32 in 64-bit code (ARPL elsewhere: the handler declines it). */

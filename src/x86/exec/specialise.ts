@@ -226,13 +226,14 @@ function lea(insn: Instruction, size: 4 | 8): Compiled | undefined {
       return true;
     };
   }
-  return (ctx) => {
-    addressPairOf(ctx, ab, mb, mx, ms, md, len);
-    const r = ctx.regs;
-    r[d] = eaOut.lo; r[d + 1] = size === 8 ? eaOut.hi : 0;
-    advanceBy(ctx, len);
-    return true;
-  };
+  return (ctx) => { lea64(ctx, size, d, mb, mx, ms, md, len); advanceBy(ctx, len); return true; };
+}
+
+/** LEA with a 64-bit address: the exact address (it need not be canonical) into register d. */
+export function lea64(ctx: ExecContext, size: 4 | 8, d: number, base: number, index: number, scale: number, disp: number, len: number): void {
+  addressPairOf(ctx, 8, base, index, scale, disp, len);
+  const r = ctx.regs;
+  r[d] = eaOut.lo; r[d + 1] = size === 8 ? eaOut.hi : 0;
 }
 
 /**
@@ -329,15 +330,16 @@ function shiftImmReg(insn: Instruction, op: number, size: 4 | 8, raw: number): C
   const c = raw & (size === 8 ? 0x3f : 0x1f);
   if (insn.mod !== 3 || c === 0) return undefined;
   const d = insn.rm << 1;
-  return (ctx) => {
-    const r = ctx.regs;
-    const cfIn = carry(ctx);
-    const v = size === 8 ? shift64(op, r[d]!, r[d + 1]!, c, cfIn) : shiftSmall(op, 4, r[d]!, c, cfIn);
-    shiftFlags(ctx, op, size, v, shiftOut.hi, shiftOut.cf, shiftOut.of);
-    r[d] = v; r[d + 1] = size === 8 ? shiftOut.hi : 0;
-    advanceBy(ctx, len);
-    return true;
-  };
+  return (ctx) => { shiftRegister(ctx, op, size, d, c); advanceBy(ctx, len); return true; };
+}
+
+/** Group-2 operation op on register d (a regs index) by c (masked, non-zero), flags as group2's. */
+export function shiftRegister(ctx: ExecContext, op: number, size: 4 | 8, d: number, c: number): void {
+  const r = ctx.regs;
+  const cfIn = carry(ctx);
+  const v = size === 8 ? shift64(op, r[d]!, r[d + 1]!, c, cfIn) : shiftSmall(op, 4, r[d]!, c, cfIn);
+  shiftFlags(ctx, op, size, v, shiftOut.hi, shiftOut.cf, shiftOut.of);
+  r[d] = v; r[d + 1] = size === 8 ? shiftOut.hi : 0;
 }
 
 /**
