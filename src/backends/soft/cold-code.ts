@@ -39,9 +39,12 @@ const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, 
   ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
 const RIP_LO = 32;
 
-/** Arena size in int32s (16 MiB); a full arena is left to the blocks that use it. */
+/**
+ * Arena size in int32s (16 MiB: a Linux boot's ~60 K blocks take ~10 MiB); a full arena is left to
+ * the blocks that use it (freed with the last of them) and a new one started. Made on first use.
+ */
 const ARENA = 1 << 22;
-let arena = new Int32Array(ARENA), top = 0;
+let arena: Int32Array | undefined, top = 0;
 
 /** Where encodeBlock put the records it returned. */
 export const encoded = { at: 0 };
@@ -52,7 +55,7 @@ export const encoded = { at: 0 };
  */
 export function encodeBlock(insns: readonly Instruction[]): Int32Array | undefined {
   const len = insns.length * W;
-  if (top + len > arena.length) { arena = new Int32Array(ARENA); top = 0; }
+  if (arena === undefined || top + len > arena.length) { arena = new Int32Array(ARENA); top = 0; }
   let any = false;
   for (let k = 0; k < insns.length; k++) {
     const p = top + k * W;
