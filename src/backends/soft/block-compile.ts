@@ -6,8 +6,9 @@
  * src/x86/exec. Each block's function is a separate script, so each closure call inside it sees
  * exactly one target (one shared loop over fns[k] would be a megamorphic call).
  *
- * A block ending in a relative branch runs again while the branch goes back to its start (a
- * loop), as long as no decoded code was dropped and the whole block fits in the budget again.
+ * A block ending in a relative branch to its own start runs again while the branch goes back
+ * there (a loop), as long as no decoded code was dropped and the whole block fits in the budget
+ * again.
  *
  * Contract of the returned function fn(cpu, budget), run on a CPU whose RIP is the block's start,
  * with budget >= the block's length; R below counts instructions retired by this call (passes
@@ -102,7 +103,7 @@ export function blockFunctionText(insns: readonly Instruction[], pool: boolean):
   // from s0 before a closure or a helper that may fault, by the block-ending branch or CALL/RET,
   // and at the end; a decline leaves it at s0 (settleDecline). A block lies in one page, so the
   // offsets of its instructions never carry into RIP's high half (only its end may).
-  const loops = isRelativeBranch(insns[n - 1]!);
+  const loops = branchesToStart(insns);
   const body: string[] = [];
   const memory = blockStatements(insns, body);
   if (loops) body.push(`    if ($g${RIP_LO} !== s0 || $g${RIP_LO + 1} !== s1 || cpu.codeGen !== g || k + ${n} > budget) return k;`);
@@ -447,6 +448,19 @@ export function directBranch(insn: Instruction): 'jcc' | 'jmp' | undefined {
 function isRelativeBranch(insn: Instruction): boolean {
   if (directBranch(insn) !== undefined) return true;
   return insn.vex === 0 && insn.map === 0 && insn.opcode >= 0xe0 && insn.opcode <= 0xe3;
+}
+
+/**
+ * Whether the block ends in a relative branch whose target is its own start: only then does its
+ * function loop (a loop's phis for every register local, and the engine's peeling of it, cost
+ * TurboFan about as much as the block itself). Another block's start goes back to the run loop.
+ */
+function branchesToStart(insns: readonly Instruction[]): boolean {
+  const last = insns[insns.length - 1]!;
+  if (!isRelativeBranch(last)) return false;
+  let at = 0;
+  for (let k = 0; k < insns.length - 1; k++) at += insns[k]!.length;
+  return at + last.length + (last.imm | 0) === 0;
 }
 
 /**
