@@ -14,7 +14,7 @@ import { decode } from '../../src/x86/decoder/index.js';
 import { compile, type Compiled } from '../../src/x86/exec/compile.js';
 import type { Instruction } from '../../src/x86/instruction.js';
 import { RIP_LO } from '../../src/x86/exec/context.js';
-import { compileBlock, settleDecline, type BlockFn } from '../../src/backends/soft/block-compile.js';
+import { blockFunctionText, compileBlock, settleDecline, type BlockFn } from '../../src/backends/soft/block-compile.js';
 import { inlineInsn, recordAfter } from '../../src/backends/soft/block-inline.js';
 import * as lazyFlags from '../../src/x86/exec/lazy-flags.js';
 import { condition } from '../../src/x86/exec/flags.js';
@@ -303,4 +303,15 @@ test('recordAfter: the record a block assumes after an inlined form decides ever
     }
   }
   assert.ok(checked > ROUNDS, `only ${checked} conditions checked (seed ${seed})`);
+});
+
+test('a block function loops only when its last branch goes back to its own start', () => {
+  const block = (hex: string[]) => hex.map((h) => decode(Uint8Array.from(Buffer.from(h.padEnd(30, '0'), 'hex')), 64, 0));
+  // dec ecx (2 bytes); jnz -4: back to the DEC, the block's start.
+  assert.match(blockFunctionText(block(['ffc9', '75fc']), true), /for \(;;\)/);
+  // dec ecx; jnz +16 (elsewhere), and jnz -6 (before the block): straight-line, one pass.
+  assert.doesNotMatch(blockFunctionText(block(['ffc9', '7510']), true), /for \(;;\)/);
+  assert.doesNotMatch(blockFunctionText(block(['ffc9', '75fa']), true), /for \(;;\)/);
+  // dec ecx; loop -4 (E2): LOOP goes back as Jcc does.
+  assert.match(blockFunctionText(block(['ffc9', 'e2fc']), true), /for \(;;\)/);
 });
