@@ -725,7 +725,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     // lines; a boot touches tens of thousands of blocks, and loading one is often a cache miss.
     return {
       count: insns.length, fn: undefined, label: 0, region: undefined,
-      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns, code, codeAt: encoded.at, insns,
+      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns, code, codeAt: code === undefined ? 0 : encoded.at, insns,
       mode, lastOffset: last, bytes: o - off, off, page: this.lastFetchBlocks,
     };
   }
