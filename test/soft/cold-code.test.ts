@@ -37,6 +37,8 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     '0fb64308', '0fb6c4', '480fbfc3', '0fb7c3', // movzx eax, byte [rbx+8]; movzx eax, ah; movsx rax, bx; movzx eax, bx
     '4863c3', '48634308', // movsxd rax, ebx; movsxd rax, [rbx+8]
     '48c74308ffffffff', 'c74308 01000000'.replace(' ', ''), '48c7c001000000', // mov qword/dword [rbx+8], imm; mov rax, imm32
+    '3c05', 'a801', '38d8', '3a4308', '84e0', '4084f0', // cmp al, 5; test al, 1; cmp al, bl; cmp al, [rbx+8]; test al, ah; test al, sil
+    '807b0805', 'f6c301', 'f6430801', '884308', 'c6430801', // cmp byte [rbx+8], 5; test bl, 1; test byte [rbx+8], 1; byte stores
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -45,7 +47,7 @@ test('cold records: the commonest 64-bit shapes get records', () => {
 test('cold records: other shapes and modes are left to the closures', () => {
   const left = [
     '4811d8', '4819d8', // adc, sbb (they read CF)
-    '88d8', '8a4308', // byte moves
+    '88d8', '8a4308', // byte moves between registers and byte loads
     '66894308', // 16-bit store
     '67488b4308', // 32-bit address
     'f0480143 08'.replace(' ', ''), // lock add [rbx+8], rax

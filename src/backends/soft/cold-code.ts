@@ -14,7 +14,7 @@
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { addressOf } from '../../x86/exec/address.js';
-import { add32, add64, logic32, logic64, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64 } from '../../x86/exec/alu.js';
+import { add32, add64, logic32, logic64, logic8, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import { conditionOf } from '../../x86/exec/lazy-flags.js';
 import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
 import { onlyAdvances } from '../../x86/exec/ops-move.js';
@@ -35,7 +35,7 @@ export const W = 8;
 const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, MOV_ST4 = 6, MOV_ST8 = 7,
   MOV_RI = 8, JCC = 9, JMP = 10, CALL = 11, RET = 12, PUSH = 13, POP = 14, TEST4 = 15, TEST8 = 16,
   LEA4 = 17, LEA8 = 18, SHIFT4 = 19, SHIFT8 = 20, EXT_R = 21, EXT_M = 22, MOVSXD_R = 23, MOVSXD_M = 24,
-  MOV_SI4 = 25, MOV_SI8 = 26,
+  MOV_SI4 = 25, MOV_SI8 = 26, CMP1 = 27, TEST1 = 28, MOV_ST1 = 29,
   ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
 const RIP_LO = 32;
 
@@ -100,6 +100,7 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     c[p] = op >= 0x58 ? POP : PUSH; c[p + 2] = ((op & 7) | ((insn.rex & 1) << 3)) << 1;
     return true;
   }
+  if (size === 1) return encodeByte(insn, c, p);
   if (size !== 4 && size !== 8) return false;
   const wide = size === 8, reg = insn.reg << 1, rm = insn.rm << 1;
   if (op === 0x89 || op === 0x8b) {
@@ -149,6 +150,49 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
   }
   if ((op === 0x81 || op === 0x83) && insn.mod === 3 && recordAlu(alu)) {
     c[p] = (wide ? ALU_RI8 : ALU_RI4) + alu; c[p + 2] = rm; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0;
+    return true;
+  }
+  return false;
+}
+
+/** A byte register operand: its regs index | the bit offset of the byte in it << 8 (AH..BH: 8). */
+function byteOperand(n: number, rex: number): number {
+  const { i, shift } = byteRegister(n, rex);
+  return i | (shift << 8);
+}
+
+/**
+ * Byte CMP and TEST (38, 3A, 3C, 80 /7, 84, A8, F6 /0-1) and byte stores (88, C6 /0 to memory):
+ * [2] the r/m operand (a byte register, or -1: the memory operand), [3] the other (a byte
+ * register, or with [4] = 1 an immediate); CMP3A's operands in the other order as [4] = 2.
+ */
+function encodeByte(insn: Instruction, c: Int32Array, p: number): boolean {
+  const op = insn.opcode, digit = insn.reg & 7;
+  const rmOperand = (): boolean => {
+    if (insn.mod === 3) { c[p + 2] = byteOperand(insn.rm, insn.rex); return true; }
+    c[p + 2] = -1;
+    return memory(insn, c, p);
+  };
+  const imm = (v: number): void => { c[p + 3] = v & 0xff; c[p + 4] = 1; };
+  const reg = (): void => { c[p + 3] = byteOperand(insn.reg, insn.rex); c[p + 4] = 0; };
+  if (op === 0x3c || op === 0xa8) { c[p] = op === 0x3c ? CMP1 : TEST1; c[p + 2] = 0; imm(insn.imm); return true; }
+  if (op === 0x38 || op === 0x3a || op === 0x84) {
+    if (!rmOperand()) return false;
+    reg();
+    if (op === 0x3a) c[p + 4] = 2;
+    c[p] = op === 0x84 ? TEST1 : CMP1;
+    return true;
+  }
+  if ((op === 0x80 && digit === 7) || (op === 0xf6 && digit < 2)) {
+    if (!rmOperand()) return false;
+    imm(insn.imm);
+    c[p] = op === 0x80 ? CMP1 : TEST1;
+    return true;
+  }
+  if ((op === 0x88 || (op === 0xc6 && digit === 0)) && insn.mod !== 3) {
+    if (!memory(insn, c, p)) return false;
+    if (op === 0x88) reg(); else imm(insn.imm);
+    c[p] = MOV_ST1;
     return true;
   }
   return false;
@@ -252,6 +296,7 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
         }
         case MOV_SI4: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 4, code![p + 3]!, 0); break;
         case MOV_SI8: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 8, code![p + 3]!, code![p + 4]!); break;
+        case CMP1: case TEST1: case MOV_ST1: runByte(cpu, code!, p, f); break;
         default: runAlu(cpu, code!, p, f);
       }
       if (closure) {
@@ -269,6 +314,22 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
     throw e;
   }
   return k;
+}
+
+/** A byte operand's value: a byte register (regs index | bit offset << 8). */
+function byteValue(r: Int32Array, operand: number): number {
+  return (r[operand & 0xff]! >> (operand >> 8)) & 0xff;
+}
+
+/** The byte forms: CMP and TEST set the flags as alu.ts sub8/logic8 (their closures' helpers), MOV stores. */
+function runByte(cpu: SoftCpu, c: Int32Array, p: number, f: number): void {
+  const r = cpu.regs, kind = c[p + 4]!;
+  const other = kind === 1 ? c[p + 3]! : byteValue(r, c[p + 3]!);
+  if (f === MOV_ST1) { cpu.write(c[p + 6]! >> 16, address(cpu, c, p), 1, other, 0); return; }
+  const a = c[p + 2]!, rmValue = a < 0 ? cpu.read(c[p + 6]! >> 16, address(cpu, c, p), 1) : byteValue(r, a);
+  if (f === TEST1) logic8(cpu, rmValue & other);
+  else if (kind === 2) sub8(cpu, other, rmValue, 0);
+  else sub8(cpu, rmValue, other, 0);
 }
 
 /** The ALU_* forms (CMP writes no register). */
