@@ -164,7 +164,7 @@ function byteOperand(n: number, rex: number): number {
 /**
  * Byte CMP and TEST (38, 3A, 3C, 80 /7, 84, A8, F6 /0-1) and byte stores (88, C6 /0 to memory):
  * [2] the r/m operand (a byte register, or -1: the memory operand), [3] the other (a byte
- * register, or with [4] = 1 an immediate); CMP3A's operands in the other order as [4] = 2.
+ * register, or with [4] = 1 an immediate); [4] = 2: 3A CMP r8, r/m8, whose operands go the other way.
  */
 function encodeByte(insn: Instruction, c: Int32Array, p: number): boolean {
   const op = insn.opcode, digit = insn.reg & 7;
