@@ -20,7 +20,7 @@ import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.j
 import { onlyAdvances } from '../../x86/exec/ops-move.js';
 import { byteRegister, half } from '../../x86/exec/regs.js';
 import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
-import { extendInto } from '../../x86/exec/specialise-move.js';
+import { extendInto, signExtendInto } from '../../x86/exec/specialise-move.js';
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { SoftCpu } from './cpu.js';
 
@@ -236,9 +236,17 @@ function alu64(cpu: SoftCpu, op: number, a: number, ah: number, b: number, bh: n
   }
 }
 
+/** The memory operand's index register (REG_NONE: -1) and scale, from the word memory() packed. */
+function indexOf(c: Int32Array, p: number): number {
+  return (c[p + 6]! & 0xff) - 1;
+}
+
+function scaleOf(c: Int32Array, p: number): number {
+  return (c[p + 6]! >> 8) & 0xff;
+}
+
 function address(cpu: SoftCpu, c: Int32Array, p: number): number {
-  const x = c[p + 6]!;
-  return addressOf(cpu, 8, c[p + 5]!, (x & 0xff) - 1, (x >> 8) & 0xff, c[p + 7]!, c[p + 1]!);
+  return addressOf(cpu, 8, c[p + 5]!, indexOf(c, p), scaleOf(c, p), c[p + 7]!, c[p + 1]!);
 }
 
 /** Where the last runCold stopped: the instruction a throw came from, or the one that declined. */
@@ -281,7 +289,7 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
         case RET: closure = !ret64(cpu); past = false; break;
         case PUSH: { const d = code![p + 2]!; closure = !push64(cpu, r[d]!, r[d + 1]!); break; }
         case POP: closure = !pop64(cpu, code![p + 2]!); break;
-        case LEA4: case LEA8: { const x = code![p + 6]!; lea64(cpu, f === LEA8 ? 8 : 4, code![p + 2]!, code![p + 5]!, (x & 0xff) - 1, (x >> 8) & 0xff, code![p + 7]!, code![p + 1]!); break; }
+        case LEA4: case LEA8: lea64(cpu, f === LEA8 ? 8 : 4, code![p + 2]!, code![p + 5]!, indexOf(code!, p), scaleOf(code!, p), code![p + 7]!, code![p + 1]!); break;
         case SHIFT4: case SHIFT8: shiftRegister(cpu, code![p + 3]!, f === SHIFT8 ? 8 : 4, code![p + 2]!, code![p + 4]!); break;
         case EXT_R: case EXT_M: {
           const x = f === EXT_R ? r[code![p + 3]!]! >> (code![p + 4]! & 0xff) : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), (code![p + 4]! & 0x100) !== 0 ? 1 : 2);
@@ -290,8 +298,8 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
           break;
         }
         case MOVSXD_R: case MOVSXD_M: {
-          const v = f === MOVSXD_R ? r[code![p + 3]!]! : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 4), d = code![p + 2]!;
-          r[d] = v; r[d + 1] = code![p + 4]! !== 0 ? v >> 31 : 0;
+          const v = f === MOVSXD_R ? r[code![p + 3]!]! : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 4);
+          signExtendInto(r, code![p + 2]!, v, code![p + 4]! !== 0 ? 8 : 4);
           break;
         }
         case MOV_SI4: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 4, code![p + 3]!, 0); break;

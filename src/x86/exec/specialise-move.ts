@@ -51,8 +51,7 @@ export function movsxd(insn: Instruction, size: 4 | 8): Compiled | undefined {
     const s = insn.rm << 1;
     return (ctx) => {
       if (ctx.mode !== 64) return false;
-      const r = ctx.regs, v = r[s]!;
-      r[d] = v; r[d + 1] = size === 8 ? v >> 31 : 0;
+      signExtendInto(ctx.regs, d, ctx.regs[s]!, size);
       advanceBy(ctx, len);
       return true;
     };
@@ -60,10 +59,13 @@ export function movsxd(insn: Instruction, size: 4 | 8): Compiled | undefined {
   const m = insn.mem!, sg = m.seg, ab = insn.addrSize, mb = m.base, mx = m.index, ms = m.scale, md = m.disp;
   return (ctx) => {
     if (ctx.mode !== 64) return false;
-    const v = ctx.read(sg, addressOf(ctx, ab, mb, mx, ms, md, len), 4);
-    const r = ctx.regs;
-    r[d] = v; r[d + 1] = size === 8 ? v >> 31 : 0;
+    signExtendInto(ctx.regs, d, ctx.read(sg, addressOf(ctx, ab, mb, mx, ms, md, len), 4), size);
     advanceBy(ctx, len);
     return true;
   };
+}
+
+/** MOVSXD's result: register d (a regs index) = the int32 v, sign-extended to 64 bits or (size 4) zero-extended. */
+export function signExtendInto(r: Int32Array, d: number, v: number, size: 4 | 8): void {
+  r[d] = v; r[d + 1] = size === 8 ? v >> 31 : 0;
 }
