@@ -259,7 +259,9 @@ export const coldOut = { at: 0, declined: false };
  * Returns how many retired; coldOut.declined: the next one declined (left to the system layer).
  */
 export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, fns: readonly Compiled[], n: number): number {
-  const gen = cpu.codeGen, r = cpu.regs;
+  // Retired instructions are counted in k and added to cpu.instret as the run leaves (a load and
+  // store of that field per instruction otherwise); a closure sees it exact (RDTSC reads it).
+  const gen = cpu.codeGen, r = cpu.regs, before = cpu.instret;
   let k = 0;
   coldOut.declined = false;
   try {
@@ -308,19 +310,21 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
         default: runAlu(cpu, code!, p, f);
       }
       if (closure) {
+        cpu.instret = before + k;
         if (!fns[k]!(cpu)) { coldOut.declined = true; coldOut.at = k; return k; }
       } else if (past) {
         const lo = (r[RIP_LO]! >>> 0) + code![p + 1]!;
         if (lo > 0xffffffff) r[RIP_LO + 1] = (r[RIP_LO + 1]! + 1) | 0;
         r[RIP_LO] = lo | 0;
       }
-      cpu.instret++;
-      if (cpu.codeGen !== gen) return k + 1;
+      if (cpu.codeGen !== gen) { cpu.instret = before + k + 1; return k + 1; }
     }
   } catch (e) {
+    cpu.instret = before + k;
     coldOut.at = k;
     throw e;
   }
+  cpu.instret = before + k;
   return k;
 }
 
