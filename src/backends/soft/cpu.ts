@@ -709,8 +709,9 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       // their memory operand (src/x86/sse vectorRunsInBlock).
       const inBlock = vectorRunsInBlock(insn);
       if (inBlock) {
-        const vector = compileVector(insn);
-        fns.push(() => vector(this));
+        // Every runner calls a block's closures with this CPU (a VectorContext): the form's own
+        // closure goes in as it is, where a wrapper binding `this` was one more call per run.
+        fns.push(compileVector(insn) as (ctx: ExecContext) => boolean);
       } else {
         fns.push(compile(insn));
       }

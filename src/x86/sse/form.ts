@@ -31,7 +31,13 @@ export interface Loc {
 
 export interface OpEnv {
   ctx: VectorContext;
+  /**
+   * The instruction: set for forms defined with noWrite only (they compute their own results and
+   * may need all of it); others read opcode. Storing the object on every run cost a write barrier.
+   */
   insn: Instruction;
+  /** The instruction's opcode byte. */
+  opcode: number;
   /** The imm8, when the form has one (0 otherwise). */
   imm: number;
   /** Vector width of the operation: 16 (XMM) or 8 (MMX). */

@@ -10,13 +10,19 @@ import type { Lane } from './vec.js';
 import { copyBytes, LANE_BYTES, satI16, satI8, satU16, satU8 } from './vec.js';
 import type { Vec } from './vec.js';
 
-/** d[i] = f(d[i], s[i]) over lanes of the given type (the typed array wraps the result). */
+/**
+ * d[i] = f(d[i], s[i]) over lanes of the given type (the typed array wraps the result). One loop
+ * per lane type: a shared loop reading d[lane] made every lane load a megamorphic keyed access.
+ */
 export function lanewise(lane: Lane, f: (a: number, b: number) => number): Op {
-  const w = LANE_BYTES[lane];
-  return (d, s, e) => {
-    const a = d[lane], b = s[lane];
-    for (let i = 0, n = e.n / w; i < n; i++) a[i] = f(a[i]!, b[i]!);
-  };
+  switch (lane) {
+    case 'u8': return (d, s, e) => { const a = d.u8, b = s.u8; for (let i = 0, n = e.n; i < n; i++) a[i] = f(a[i]!, b[i]!); };
+    case 'i8': return (d, s, e) => { const a = d.i8, b = s.i8; for (let i = 0, n = e.n; i < n; i++) a[i] = f(a[i]!, b[i]!); };
+    case 'u16': return (d, s, e) => { const a = d.u16, b = s.u16; for (let i = 0, n = e.n >> 1; i < n; i++) a[i] = f(a[i]!, b[i]!); };
+    case 'i16': return (d, s, e) => { const a = d.i16, b = s.i16; for (let i = 0, n = e.n >> 1; i < n; i++) a[i] = f(a[i]!, b[i]!); };
+    case 'u32': return (d, s, e) => { const a = d.u32, b = s.u32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = f(a[i]!, b[i]!); };
+    default: return (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = f(a[i]!, b[i]!); };
+  }
 }
 
 /** The same over 64-bit lanes (BigInt: these forms are rare enough). */
@@ -34,11 +40,15 @@ const mask = (c: boolean): number => (c ? -1 : 0);
 // Add/subtract.
 defPair(1, 0xfc, 'paddb', lanewise('u8', add));
 defPair(1, 0xfd, 'paddw', lanewise('u16', add));
-defPair(1, 0xfe, 'paddd', lanewise('u32', add));
+// PADDD/PSUBD and the logic forms (below) are the vector code of Linux's ChaCha20 and of string
+// routines: written out over int32 lanes (no shared loop calling its op, no boxed sums).
+const paddd: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = (a[i]! + b[i]!) | 0; };
+const psubd: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = (a[i]! - b[i]!) | 0; };
+defPair(1, 0xfe, 'paddd', paddd);
 defPair(1, 0xd4, 'paddq', lanewise64(false, (a, b) => a + b));
 defPair(1, 0xf8, 'psubb', lanewise('u8', sub));
 defPair(1, 0xf9, 'psubw', lanewise('u16', sub));
-defPair(1, 0xfa, 'psubd', lanewise('u32', sub));
+defPair(1, 0xfa, 'psubd', psubd);
 defPair(1, 0xfb, 'psubq', lanewise64(false, (a, b) => a - b));
 defPair(1, 0xec, 'paddsb', lanewise('i8', (a, b) => satI8(a + b)));
 defPair(1, 0xed, 'paddsw', lanewise('i16', (a, b) => satI16(a + b)));
@@ -90,10 +100,10 @@ defPair(1, 0x65, 'pcmpgtw', lanewise('i16', (a, b) => mask(a > b)));
 defPair(1, 0x66, 'pcmpgtd', lanewise('i32', (a, b) => mask(a > b)));
 
 // Logic: PAND/PANDN/POR/PXOR and the PS/PD forms, which are the same bitwise operations.
-const and = lanewise('i32', (a, b) => a & b);
-const andn = lanewise('i32', (a, b) => ~a & b);
-const or = lanewise('i32', (a, b) => a | b);
-const xor = lanewise('i32', (a, b) => a ^ b);
+const and: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = a[i]! & b[i]!; };
+const andn: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = ~a[i]! & b[i]!; };
+const or: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = a[i]! | b[i]!; };
+const xor: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = a[i]! ^ b[i]!; };
 defPair(1, 0xdb, 'pand', and);
 defPair(1, 0xdf, 'pandn', andn);
 defPair(1, 0xeb, 'por', or);

@@ -12,10 +12,10 @@ import type { Op } from './form.js';
 /** The whole source (register or memory). */
 const copy: Op = (d, s) => { d.copy(s); };
 /** The low dword into the destination; a load from memory zeroes the rest (MOVSS). */
-const low32: Op = (d, s, e) => { if (e.mem && isLoad(e.insn.opcode)) d.zero(); d.u32[0] = s.u32[0]!; };
+const low32: Op = (d, s, e) => { if (e.mem && isLoad(e.opcode)) d.zero(); d.u32[0] = s.u32[0]!; };
 /** The low qword into the destination; a load from memory zeroes the rest (MOVSD). */
 const low64: Op = (d, s, e) => {
-  if (e.mem && isLoad(e.insn.opcode)) d.zero();
+  if (e.mem && isLoad(e.opcode)) d.zero();
   d.u32[0] = s.u32[0]!; d.u32[1] = s.u32[1]!;
 };
 /** 0F 10 is the load direction of MOVSS/MOVSD; 0F 11 the store (which never zeroes). */

@@ -15,7 +15,7 @@ import type { Form, Loc, OpEnv } from './form.js';
 import { copyBytes, copyLanes, Vec } from './vec.js';
 
 const D = new Vec(), S = new Vec(), T = new Vec();
-const ENV: OpEnv = { ctx: undefined as unknown as VectorContext, insn: undefined as unknown as Instruction, imm: 0, n: 16, mem: false, wide: false, t: T };
+const ENV: OpEnv = { ctx: undefined as unknown as VectorContext, insn: undefined as unknown as Instruction, opcode: 0, imm: 0, n: 16, mem: false, wide: false, t: T };
 
 function sizeOf(loc: Loc, insn: Instruction): number {
   return loc.size < 0 ? (insn.rex & 8 ? 8 : 4) : loc.size;
@@ -115,7 +115,9 @@ export function runForm(ctx: VectorContext, insn: Instruction, form: Form): void
     memSize = sizeOf(loc, insn);
     seg = insn.mem!.seg;
     addr = effectiveAddress(ctx, insn);
-    if (form.aligned && memSize === 16 && linearForAlignment(ctx, seg, addr) % 16 !== 0) {
+    // The low bits by int32 arithmetic (exact for any integral address): a double % here compiled
+    // to a call of the C library's fmod.
+    if (form.aligned && memSize === 16 && (linearForAlignment(ctx, seg, addr) & 15) !== 0) {
       throw new X86Fault(13, 0, `${form.name}: memory operand 0x${addr.toString(16)} is not 16-byte aligned`);
     }
   }
@@ -127,7 +129,10 @@ export function runForm(ctx: VectorContext, insn: Instruction, form: Form): void
   else loadReg(ctx, insn, form.dst, rmIsDst ? insn.rm : insn.reg, D);
 
   const env = ENV;
-  env.ctx = ctx; env.insn = insn; env.imm = insn.imm & 0xff; env.n = form.n; env.mem = mem; env.wide = (insn.rex & 8) !== 0;
+  // The context rarely changes: storing it only then spares a write barrier per run.
+  if (env.ctx !== ctx) env.ctx = ctx;
+  if (!form.writeDst) env.insn = insn;
+  env.opcode = insn.opcode; env.imm = insn.imm & 0xff; env.n = form.n; env.mem = mem; env.wide = (insn.rex & 8) !== 0;
   form.op(D, S, env);
 
   if (form.writeDst && mem && rmIsDst) writeMem(ctx, seg, addr, memSize, D);
