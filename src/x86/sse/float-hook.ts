@@ -51,7 +51,7 @@ export function runFloatForm(ctx: VectorContext, insn: Instruction, form: FloatF
     const addr = effectiveAddress(ctx, insn);
     const base = ctx.segBase?.[seg] ?? 0;
     const lin = ctx.mode === 64 ? (seg >= 4 ? addr + base : addr) : addr + base;
-    if (form.aligned && lin % 16 !== 0) {
+    if (form.aligned && (lin & 15) !== 0) { // int32 low bits: a double % compiles to an fmod call
       throw new X86Fault(13, 0, `${form.mnemonic}: memory operand 0x${addr.toString(16)} is not 16-byte aligned`);
     }
     readMem(ctx, seg, addr, form.memSize, SRC);
