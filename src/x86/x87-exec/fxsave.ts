@@ -33,7 +33,8 @@ function checkFxsr(ctx: FpuStateContext, insn: Instruction): void {
 function checkAligned(ctx: FpuStateContext, insn: Instruction): number {
   checkFxsr(ctx, insn);
   const a = memAddress(ctx, insn);
-  if (a % 16 !== 0) throw gp0(`${insn.mnemonic} operand 0x${a.toString(16)} not 16-byte aligned`);
+  // The low bits as an int32: a double % compiles to an fmod call.
+  if ((a & 15) !== 0) throw gp0(`${insn.mnemonic} operand 0x${a.toString(16)} not 16-byte aligned`);
   return a;
 }
 

@@ -71,7 +71,8 @@ function checkArea(ctx: XsaveContext, insn: Instruction, env: XsaveEnv): number 
   requireXsave(ctx, insn, env.offered);
   if (ctx.cr0 & CR0_TS) throw new X86Fault(7, undefined, `${insn.mnemonic} with CR0.TS/EM set`);
   const a = memAddress(ctx, insn);
-  if (a % 64 !== 0) throw gp0(`${insn.mnemonic} operand 0x${a.toString(16)} not 64-byte aligned`);
+  // The low bits as an int32: a double % compiles to an fmod call.
+  if ((a & 63) !== 0) throw gp0(`${insn.mnemonic} operand 0x${a.toString(16)} not 64-byte aligned`);
   return a;
 }
 
