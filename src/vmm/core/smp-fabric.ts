@@ -15,11 +15,13 @@ export interface SmpFabric {
   inboxes: SharedArrayBuffer[];
   kicks: KickBuffers[];
   mailbox: SharedArrayBuffer;
-  /** Int32 [ended, failed, message length] then the message bytes. */
+  /** Int32 [ended, failed (0, CLAIMED, PUBLISHED), message length] then the message bytes. */
   end: SharedArrayBuffer;
 }
 
 const ENDED = 0, FAILED = 1, LENGTH = 2, HEADER = 12, MESSAGE_BYTES = 1024;
+/** The failure word: a thread is writing its message, or the message is there to read. */
+const CLAIMED = 1, PUBLISHED = 2;
 
 /** bspDoorbell: the word the boot vCPU's idle wait already sleeps on (the host input's). */
 export function createSmpFabric(vcpus: number, bspDoorbell?: DoorbellWord): SmpFabric {
@@ -46,16 +48,21 @@ export class MachineEndFlag {
   end(): void {
     Atomics.store(this.w, ENDED, 1);
   }
-  /** A vCPU thread failed: the first message is kept for the boot thread to report. */
+  /**
+   * A vCPU thread failed: the first message is kept for the boot thread to report. The failure
+   * word is claimed (CLAIMED), the message written, then published (PUBLISHED): a reader that
+   * saw the word set before the message was written read an empty message.
+   */
   fail(message: string): void {
-    if (Atomics.compareExchange(this.w, FAILED, 0, 1) !== 0) return;
+    if (Atomics.compareExchange(this.w, FAILED, 0, CLAIMED) !== 0) return;
     const b = new TextEncoder().encode(message).subarray(0, MESSAGE_BYTES);
     this.bytes.set(b);
     Atomics.store(this.w, LENGTH, b.length);
+    Atomics.store(this.w, FAILED, PUBLISHED);
     this.end();
   }
   get failure(): string | undefined {
-    if (Atomics.load(this.w, FAILED) === 0) return undefined;
+    if (Atomics.load(this.w, FAILED) !== PUBLISHED) return undefined;
     return new TextDecoder().decode(this.bytes.subarray(0, Atomics.load(this.w, LENGTH)));
   }
 }
