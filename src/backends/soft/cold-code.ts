@@ -13,6 +13,7 @@
  * and whatever a fast path does not cover goes to the instruction's closure.
  */
 import type { Instruction } from '../../x86/instruction.js';
+import { REG_RIP as REG_RIP_ } from '../../x86/instruction.js';
 import { addressOf } from '../../x86/exec/address.js';
 import { add32, add64, logic32, logic64, logic8, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import { conditionOf } from '../../x86/exec/lazy-flags.js';
@@ -23,6 +24,7 @@ import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
 import { extendInto, signExtendInto } from '../../x86/exec/specialise-move.js';
 import type { Compiled } from '../../x86/exec/compile.js';
 import type { SoftCpu } from './cpu.js';
+import { probePair } from './tlb.js';
 
 /**
  * Int32s per record: [0] form, [1] length, [2] destination (a regs index; the condition for
@@ -38,6 +40,8 @@ const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, 
   MOV_SI4 = 25, MOV_SI8 = 26, CMP1 = 27, TEST1 = 28, MOV_ST1 = 29,
   ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
 const RIP_LO = 32;
+// A module-local copy: an imported binding is loaded and hole-checked at every use.
+const REG_RIP = REG_RIP_;
 
 /**
  * Arena size in int32s (16 MiB: a Linux boot's ~60 K blocks take ~10 MiB); a full arena is left to
@@ -249,6 +253,38 @@ function address(cpu: SoftCpu, c: Int32Array, p: number): number {
   return addressOf(cpu, 8, c[p + 5]!, indexOf(c, p), scaleOf(c, p), c[p + 7]!, c[p + 1]!);
 }
 
+/**
+ * The byte offset in the ram views of a record's size-byte access (write: a store), found with
+ * int32 arithmetic only (tlb.ts probePair), or -1. It takes a base register or RIP and a
+ * displacement through DS/ES/SS (no base) whose sum stays within the register's 4 GiB; the
+ * rest (an index register, FS/GS, a carry into the high half, a locked run, misses, MMIO,
+ * unaligned accesses, faults) goes through read()/write(), which decide everything.
+ */
+function pairOffset(cpu: SoftCpu, c: Int32Array, p: number, size: number, write: boolean): number {
+  const b = c[p + 5]!, m = c[p + 6]!;
+  if (b < 0 || (m & 0xff) !== 0 || m >= 4 << 16) return -1;
+  const l = cpu.locked;
+  if (l !== undefined && l.running) return -1;
+  // RIP (whose halves sit where register REG_RIP's would) counts from the next instruction.
+  const r = cpu.regs, rlo = r[b << 1]!, d = b === REG_RIP ? c[p + 7]! + c[p + 1]! : c[p + 7]!, lo = (rlo + d) | 0;
+  if (d >= 0 ? (lo >>> 0) < (rlo >>> 0) : (lo >>> 0) > (rlo >>> 0)) return -1;
+  const t = cpu.tlb, user = cpu.cpl === 3;
+  return probePair(write ? (user ? t.writeLoU : t.writeLoS) : (user ? t.readLoU : t.readLoS), t.tagHi, t.at8, lo, r[(b << 1) + 1]!, size);
+}
+
+/** A record's memory operand read at size (8: the high half in cpu.memHi). */
+function load(cpu: SoftCpu, c: Int32Array, p: number, size: 1 | 2 | 4 | 8): number {
+  const o = pairOffset(cpu, c, p, size, false);
+  return o >= 0 ? cpu.ramLoad(o, size) : cpu.read(c[p + 6]! >> 16, address(cpu, c, p), size);
+}
+
+/** A record's memory operand written at size with (lo, hi). */
+function store(cpu: SoftCpu, c: Int32Array, p: number, size: 1 | 2 | 4 | 8, lo: number, hi: number): void {
+  const o = pairOffset(cpu, c, p, size, true);
+  if (o >= 0) cpu.ramStore(o, size, lo, hi);
+  else cpu.write(c[p + 6]! >> 16, address(cpu, c, p), size, lo, hi);
+}
+
 /** Where the last runCold stopped: the instruction a throw came from, or the one that declined. */
 export const coldOut = { at: 0, declined: false };
 
@@ -276,10 +312,10 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
         case NOP: break;
         case MOV_RR4: { const d = code![p + 2]!; r[d] = r[code![p + 3]!]!; r[d + 1] = 0; break; }
         case MOV_RR8: { const d = code![p + 2]!, s = code![p + 3]!; r[d] = r[s]!; r[d + 1] = r[s + 1]!; break; }
-        case MOV_LD4: { const v = cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 4), d = code![p + 2]!; r[d] = v; r[d + 1] = 0; break; }
-        case MOV_LD8: { const v = cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 8), d = code![p + 2]!; r[d] = v; r[d + 1] = cpu.memHi; break; }
-        case MOV_ST4: { const d = code![p + 2]!; cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 4, r[d]!, 0); break; }
-        case MOV_ST8: { const d = code![p + 2]!; cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 8, r[d]!, r[d + 1]!); break; }
+        case MOV_LD4: { const v = load(cpu, code!, p, 4), d = code![p + 2]!; r[d] = v; r[d + 1] = 0; break; }
+        case MOV_LD8: { const v = load(cpu, code!, p, 8), d = code![p + 2]!; r[d] = v; r[d + 1] = cpu.memHi; break; }
+        case MOV_ST4: { const d = code![p + 2]!; store(cpu, code!, p, 4, r[d]!, 0); break; }
+        case MOV_ST8: { const d = code![p + 2]!; store(cpu, code!, p, 8, r[d]!, r[d + 1]!); break; }
         case MOV_RI: { const d = code![p + 2]!; r[d] = code![p + 3]!; r[d + 1] = code![p + 4]!; break; }
         case TEST4: logic32(cpu, r[code![p + 2]!]! & r[code![p + 3]!]!); break;
         case TEST8: { const a = code![p + 2]!, b = code![p + 3]!; logic64(cpu, r[a]! & r[b]!, r[a + 1]! & r[b + 1]!); break; }
@@ -294,18 +330,18 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
         case LEA4: case LEA8: lea64(cpu, f === LEA8 ? 8 : 4, code![p + 2]!, code![p + 5]!, indexOf(code!, p), scaleOf(code!, p), code![p + 7]!, code![p + 1]!); break;
         case SHIFT4: case SHIFT8: shiftRegister(cpu, code![p + 3]!, f === SHIFT8 ? 8 : 4, code![p + 2]!, code![p + 4]!); break;
         case EXT_R: case EXT_M: {
-          const x = f === EXT_R ? r[code![p + 3]!]! >> (code![p + 4]! & 0xff) : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), (code![p + 4]! & 0x100) !== 0 ? 1 : 2);
+          const x = f === EXT_R ? r[code![p + 3]!]! >> (code![p + 4]! & 0xff) : load(cpu, code!, p, (code![p + 4]! & 0x100) !== 0 ? 1 : 2);
           const flags = code![p + 4]!;
           extendInto(r, code![p + 2]!, x, (flags & 0x100) !== 0, (flags & 0x200) !== 0, (flags & 0x400) !== 0 ? 8 : 4);
           break;
         }
         case MOVSXD_R: case MOVSXD_M: {
-          const v = f === MOVSXD_R ? r[code![p + 3]!]! : cpu.read(code![p + 6]! >> 16, address(cpu, code!, p), 4);
+          const v = f === MOVSXD_R ? r[code![p + 3]!]! : load(cpu, code!, p, 4);
           signExtendInto(r, code![p + 2]!, v, code![p + 4]! !== 0 ? 8 : 4);
           break;
         }
-        case MOV_SI4: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 4, code![p + 3]!, 0); break;
-        case MOV_SI8: cpu.write(code![p + 6]! >> 16, address(cpu, code!, p), 8, code![p + 3]!, code![p + 4]!); break;
+        case MOV_SI4: store(cpu, code!, p, 4, code![p + 3]!, 0); break;
+        case MOV_SI8: store(cpu, code!, p, 8, code![p + 3]!, code![p + 4]!); break;
         case CMP1: case TEST1: case MOV_ST1: runByte(cpu, code!, p, f); break;
         default: runAlu(cpu, code!, p, f);
       }
@@ -337,8 +373,8 @@ function byteValue(r: Int32Array, operand: number): number {
 function runByte(cpu: SoftCpu, c: Int32Array, p: number, f: number): void {
   const r = cpu.regs, kind = c[p + 4]!;
   const other = kind === 1 ? c[p + 3]! : byteValue(r, c[p + 3]!);
-  if (f === MOV_ST1) { cpu.write(c[p + 6]! >> 16, address(cpu, c, p), 1, other, 0); return; }
-  const a = c[p + 2]!, rmValue = a < 0 ? cpu.read(c[p + 6]! >> 16, address(cpu, c, p), 1) : byteValue(r, a);
+  if (f === MOV_ST1) { store(cpu, c, p, 1, other, 0); return; }
+  const a = c[p + 2]!, rmValue = a < 0 ? load(cpu, c, p, 1) : byteValue(r, a);
   if (f === TEST1) logic8(cpu, rmValue & other);
   else if (kind === 2) sub8(cpu, other, rmValue, 0);
   else sub8(cpu, rmValue, other, 0);
@@ -351,7 +387,7 @@ function runAlu(cpu: SoftCpu, c: Int32Array, p: number, f: number): void {
   let b: number, bh: number;
   if (f < ALU_RI4) { const s = c[p + 3]!; b = r[s]!; bh = r[s + 1]!; }
   else if (f < ALU_LD4) { b = c[p + 3]!; bh = c[p + 4]!; }
-  else { b = cpu.read(c[p + 6]! >> 16, address(cpu, c, p), wide ? 8 : 4); bh = wide ? cpu.memHi : 0; }
+  else { b = load(cpu, c, p, wide ? 8 : 4); bh = wide ? cpu.memHi : 0; }
   if (!wide) {
     const v = alu32(cpu, op, r[d]!, b);
     if (write) { r[d] = v; r[d + 1] = 0; }

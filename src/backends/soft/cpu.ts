@@ -406,38 +406,45 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const i = slotOf(lin);
     // The page's host offset plus the offset in it: < 2^32 (guest RAM is at most 4 GiB).
     const o = probeAt(user ? t.readU : t.readS, t.at, i, lin, size);
-    if (o >= 0) {
-      switch (size) {
-        case 4: return t.ram32[o >>> 2]!;
-        case 1: return t.ram8[o]!;
-        case 2: return t.ram16[o >>> 1]!;
-        default: {
-          const w = t.ram32, k = o >>> 2;
-          this.memHi = w[k + 1]!;
-          return w[k]!;
-        }
+    if (o >= 0) return this.ramLoad(o, size);
+    return this.readSlow(lin, size, user);
+  }
+
+  /** A naturally aligned access's load at byte offset o of the ram views (a probe hit); 8 bytes: the high half in memHi. */
+  ramLoad(o: number, size: number): number {
+    const t = this.tlb;
+    switch (size) {
+      case 4: return t.ram32[o >>> 2]!;
+      case 1: return t.ram8[o]!;
+      case 2: return t.ram16[o >>> 1]!;
+      default: {
+        const w = t.ram32, k = o >>> 2;
+        this.memHi = w[k + 1]!;
+        return w[k]!;
       }
     }
-    return this.readSlow(lin, size, user);
+  }
+
+  /** The same for a store of (lo, hi). */
+  ramStore(o: number, size: number, lo: number, hi: number): void {
+    const t = this.tlb;
+    switch (size) {
+      case 4: t.ram32[o >>> 2] = lo; return;
+      case 1: t.ram8[o] = lo; return;
+      case 2: t.ram16[o >>> 1] = lo; return;
+      default: {
+        const w = t.ram32, k = o >>> 2;
+        w[k] = lo; w[k + 1] = hi;
+      }
+    }
   }
 
   writeLin(lin: number, size: number, lo: number, hi: number, user: boolean): void {
     const t = this.tlb;
     const i = slotOf(lin);
     const o = probeAt(user ? t.writeU : t.writeS, t.at, i, lin, size);
-    if (o >= 0) {
-      switch (size) {
-        case 4: t.ram32[o >>> 2] = lo; return;
-        case 1: t.ram8[o] = lo; return;
-        case 2: t.ram16[o >>> 1] = lo; return;
-        default: {
-          const w = t.ram32, k = o >>> 2;
-          w[k] = lo; w[k + 1] = hi;
-          return;
-        }
-      }
-    }
-    this.writeSlow(lin, size, lo, hi, user);
+    if (o >= 0) this.ramStore(o, size, lo, hi);
+    else this.writeSlow(lin, size, lo, hi, user);
   }
 
   /** TLB slot for the page holding lin, walking on a miss or missing right. */

@@ -50,6 +50,23 @@ export function slotOf(lin: number): number {
 export function probeAt(tags: Float64Array, at: Float64Array, i: number, lin: number, size: number): number {
   return tags[i] === lin - (lin & (4096 - size)) ? at[i]! + (lin & 0xfff) : -1;
 }
+/**
+ * The same probe for an address held as int32 halves (lo, hi), as the cold records hold 64-bit
+ * registers (cold-code.ts): no double arithmetic on the access's path (converting halves to a
+ * double, and the double back for the slot and the compare, is a chain of conversions that
+ * every dependent access waits on). tagsLo: one of readLoS... (the page's low half where the
+ * access is allowed, PAIR_NONE where not), tagHi: the page's high half, at8: Tlb.at8. Returns
+ * the access's byte offset in the ram views, or -1.
+ */
+export function probePair(tagsLo: Int32Array, tagHi: Int32Array, at8: Int32Array, lo: number, hi: number, size: number): number {
+  const i = (lo >>> 12) & TLB_MASK;
+  // lo with the in-page bits an aligned access leaves zero cleared: the page's low half exactly
+  // when the access is naturally aligned.
+  return tagsLo[i] === (lo & (size - 4097)) && tagHi[i] === hi ? at8[i]! + (lo & 0xfff) : -1;
+}
+/** A pair tag no access matches (bit 11 set: a page address has its low 12 bits clear, an access's masked address bits 3-11). */
+export const PAIR_NONE = 0x800;
+
 /** The names the probe helpers use (see alu.ts ALU_INLINE_SCOPE). */
 export const TLB_INLINE_SCOPE = { TLB_MASK } as const;
 
@@ -95,6 +112,17 @@ export class Tlb {
   readonly readU = new Float64Array(TLB_SIZE).fill(NaN);
   readonly writeS = new Float64Array(TLB_SIZE).fill(NaN);
   readonly writeU = new Float64Array(TLB_SIZE).fill(NaN);
+  /**
+   * The same tags split for probePair: each kind's page low half (PAIR_NONE where its tag is NaN,
+   * and where the page's offset in the views does not fit an int32), the page's high half, and
+   * that offset.
+   */
+  readonly readLoS = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  readonly readLoU = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  readonly writeLoS = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  readonly writeLoU = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  readonly tagHi = new Int32Array(TLB_SIZE);
+  readonly at8 = new Int32Array(TLB_SIZE);
   /** The main RAM buffer as bytes, 16-bit and 32-bit words (useMemory; empty until then). */
   ram8: Uint8Array = EMPTY8;
   ram16: Uint16Array = EMPTY16;
@@ -141,6 +169,13 @@ export class Tlb {
     this.readU[i] = perm & P_RU ? page : NaN;
     this.writeS[i] = perm & P_WS ? page : NaN;
     this.writeU[i] = perm & P_WU ? page : NaN;
+    const lo = fast && inBuffer < 0x80000000 ? page | 0 : PAIR_NONE;
+    this.readLoS[i] = perm & P_RS ? lo : PAIR_NONE;
+    this.readLoU[i] = perm & P_RU ? lo : PAIR_NONE;
+    this.writeLoS[i] = perm & P_WS ? lo : PAIR_NONE;
+    this.writeLoU[i] = perm & P_WU ? lo : PAIR_NONE;
+    this.tagHi[i] = Math.floor(linPage / 0x100000) | 0;
+    this.at8[i] = inBuffer | 0;
     const m = this.mirror;
     if (m !== undefined) {
       const inMemory = fast && views.u8.buffer === m.buffer;
@@ -155,6 +190,7 @@ export class Tlb {
     this.localOverflow = false;
     this.tag.fill(NaN);
     this.readS.fill(NaN); this.readU.fill(NaN); this.writeS.fill(NaN); this.writeU.fill(NaN);
+    this.readLoS.fill(PAIR_NONE); this.readLoU.fill(PAIR_NONE); this.writeLoS.fill(PAIR_NONE); this.writeLoU.fill(PAIR_NONE);
     const m = this.mirror;
     if (m !== undefined) { m.readS.fill(NaN); m.readU.fill(NaN); m.writeS.fill(NaN); m.writeU.fill(NaN); }
   }
@@ -193,6 +229,7 @@ export class Tlb {
   private dropSlot(i: number): void {
     this.tag[i] = NaN;
     this.readS[i] = NaN; this.readU[i] = NaN; this.writeS[i] = NaN; this.writeU[i] = NaN;
+    this.readLoS[i] = PAIR_NONE; this.readLoU[i] = PAIR_NONE; this.writeLoS[i] = PAIR_NONE; this.writeLoU[i] = PAIR_NONE;
     const m = this.mirror;
     if (m !== undefined) { m.readS[i] = NaN; m.readU[i] = NaN; m.writeS[i] = NaN; m.writeU[i] = NaN; }
   }
@@ -203,6 +240,7 @@ export class Tlb {
       if (this.phys[i] === physPage) {
         this.perm[i] &= ~P_W_ANY;
         this.writeS[i] = NaN; this.writeU[i] = NaN;
+        this.writeLoS[i] = PAIR_NONE; this.writeLoU[i] = PAIR_NONE;
         if (this.mirror !== undefined) { this.mirror.writeS[i] = NaN; this.mirror.writeU[i] = NaN; }
       }
     }
