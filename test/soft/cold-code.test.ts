@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../src/x86/decoder/index.js';
 import { encodeBlock, encoded, W } from '../../src/backends/soft/cold-code.js';
+import { State } from '../../src/index.js';
+import { longMode, RUN_WAYS, softCpu, softVm } from './vm.js';
 
 const insn = (hex: string, mode: 16 | 32 | 64 = 64) => decode(Uint8Array.from(Buffer.from(hex.padEnd(30, '0'), 'hex')), mode, 0);
 
@@ -57,4 +59,49 @@ test('cold records: other shapes and modes are left to the closures', () => {
   const got = forms(left);
   left.forEach((h, k) => assert.equal(got[k], 0, `${insn(h).mnemonic} [${h}] got a record`));
   assert.equal(encodeBlock([insn('89d8', 32), insn('01d8', 32)]), undefined, '32-bit code has no records');
+});
+
+/**
+ * The records' int32-halves paths (cold-code.ts pairOffset, pushPair/popPair/retPair) at their
+ * edges, run cold and one instruction at a time: they must leave the same exit, registers and
+ * CR2 as the interpreter wherever they hand over to read()/write() and fast64 (a low half that
+ * would carry, a non-canonical return address, POP RSP, RIP-relative and index operands).
+ */
+test('cold records: stack and memory edges end exactly as one instruction at a time does', () => {
+  const CODE = 0x100000, DATA = 0x200000;
+  const cases: { name: string; code: number[]; regs: Record<string, bigint>; stack?: bigint }[] = [
+    // push rax; pop rbx; hlt with RSP's low half 0: the push borrows into the high half (unmapped: #PF there).
+    { name: 'push across a 4 GiB boundary', code: [0x50, 0x5b, 0xf4], regs: { rsp: 0x1_0000_0000n, rax: 7n } },
+    // ret to a non-canonical address: #GP with RSP unchanged.
+    { name: 'ret to a non-canonical address', code: [0xc3], regs: { rsp: 0x80000n }, stack: 0x0000_8000_0000_0000n },
+    // pop rsp; hlt: RSP ends as the popped value.
+    { name: 'pop rsp', code: [0x5c, 0xf4], regs: { rsp: 0x80000n }, stack: 0x7_1234n },
+    // mov rax, [rip + 0x100000 - 7]; mov [rbx + rcx*8 + 8], rax; mov rdx, [rbx + 8 + 8*3]; hlt
+    { name: 'rip-relative and indexed operands', code: [0x48, 0x8b, 0x05, 0xf9, 0xff, 0x0f, 0x00, 0x48, 0x89, 0x44, 0xcb, 0x08, 0x48, 0x8b, 0x53, 0x20, 0xf4], regs: { rbx: BigInt(DATA), rcx: 3n } },
+    // mov rax, [rbx - 8] with rbx = 4: the low half borrows, to 0xffff_ffff_ffff_fffc (unmapped: #PF there).
+    { name: 'displacement borrowing into the high half', code: [0x48, 0x8b, 0x43, 0xf8, 0xf4], regs: { rbx: 4n } },
+    // call +0; pop rax; ret with a return address pushed below it: ends at the pushed 0x100000 + 6 (hlt).
+    { name: 'call, pop, push and ret', code: [0xe8, 0x00, 0x00, 0x00, 0x00, 0x58, 0x48, 0x83, 0xc0, 0x07, 0x50, 0xc3, 0xf4], regs: {} },
+  ];
+  for (const c of cases) {
+    const got = RUN_WAYS.filter(([label]) => label !== 'compiled blocks').map(([label, hot, interpretOnly]) => {
+      const vm = softVm();
+      try {
+        const cpu = softCpu(vm);
+        cpu.interpretOnly = interpretOnly;
+        cpu.hotBlockRuns = hot;
+        vm.ram.set(c.code, CODE);
+        vm.ram.set(Array.from({ length: 64 }, (_, k) => k + 1), DATA);
+        if (c.stack !== undefined) new DataView(vm.ram.buffer).setBigUint64(0x80000, c.stack, true);
+        const s = longMode(vm, CODE);
+        vm.cpu.setState({ ...s, gprs: { ...s.gprs!, ...c.regs } });
+        const e = vm.cpu.run();
+        const st = vm.cpu.getState(State.GPRS | State.CRS);
+        return { label, out: JSON.stringify({ reason: e.reason, gprs: st.gprs, cr2: st.crs!.cr2 }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)) };
+      } finally {
+        vm.hv.close();
+      }
+    });
+    assert.equal(got[0]!.out, got[1]!.out, `${c.name}: ${got[0]!.label} vs ${got[1]!.label}`);
+  }
 });

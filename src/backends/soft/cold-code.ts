@@ -18,11 +18,13 @@ import { addressOf } from '../../x86/exec/address.js';
 import { add32, add64, logic32, logic64, logic8, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import { conditionOf } from '../../x86/exec/lazy-flags.js';
 import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
+import { canonicalHigh } from '../../x86/exec/ops-control.js';
 import { onlyAdvances } from '../../x86/exec/ops-move.js';
 import { byteRegister, half } from '../../x86/exec/regs.js';
 import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
 import { extendInto, signExtendInto } from '../../x86/exec/specialise-move.js';
 import type { Compiled } from '../../x86/exec/compile.js';
+import type { ExecContext } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { probePair } from './tlb.js';
 
@@ -39,7 +41,7 @@ const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, 
   LEA4 = 17, LEA8 = 18, SHIFT4 = 19, SHIFT8 = 20, EXT_R = 21, EXT_M = 22, MOVSXD_R = 23, MOVSXD_M = 24,
   MOV_SI4 = 25, MOV_SI8 = 26, CMP1 = 27, TEST1 = 28, MOV_ST1 = 29,
   ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
-const RIP_LO = 32;
+const RIP_LO = 32, RSP = 8;
 // A module-local copy: an imported binding is loaded and hole-checked at every use.
 const REG_RIP = REG_RIP_;
 
@@ -285,6 +287,59 @@ function store(cpu: SoftCpu, c: Int32Array, p: number, size: 1 | 2 | 4 | 8, lo: 
   else cpu.write(c[p + 6]! >> 16, address(cpu, c, p), size, lo, hi);
 }
 
+/**
+ * The stack's 64-bit PUSH, POP and RET by the pair probe (fast64.ts push64, pop64 and ret64 with
+ * RSP as int32 halves): each returns false, having changed nothing, where RSP's low half would
+ * carry or the probe misses, and the fast64 helper then runs the instruction.
+ */
+function stackOffset(cpu: SoftCpu, lo: number, hi: number, write: boolean): number {
+  const l = cpu.locked;
+  if (l !== undefined && l.running) return -1;
+  const t = cpu.tlb, user = cpu.cpl === 3;
+  return probePair(write ? (user ? t.writeLoU : t.writeLoS) : (user ? t.readLoU : t.readLoS), t.tagHi, t.at8, lo, hi, 8);
+}
+
+function pushPair(cpu: SoftCpu, v: number, vh: number): boolean {
+  const r = cpu.regs, sp = r[RSP]!, top = (sp - 8) | 0;
+  if ((sp >>> 0) < 8) return false;
+  const o = stackOffset(cpu, top, r[RSP + 1]!, true);
+  if (o < 0) return false;
+  cpu.ramStore(o, 8, v, vh);
+  r[RSP] = top;
+  return true;
+}
+
+/** PUSH as the records run it: the pair probe's way, else push64's. */
+function pushRecord(cpu: SoftCpu, v: number, vh: number): boolean {
+  return pushPair(cpu, v, vh) || push64(cpu, v, vh);
+}
+
+/** POP into register d; POP RSP ends with the popped value, as pop64 leaves it. */
+function popPair(cpu: SoftCpu, d: number): boolean {
+  const r = cpu.regs, sp = r[RSP]!;
+  if ((sp >>> 0) > 0xfffffff7) return false;
+  const o = stackOffset(cpu, sp, r[RSP + 1]!, false);
+  if (o < 0) return false;
+  const v = cpu.ramLoad(o, 8), vh = cpu.memHi;
+  r[RSP] = (sp + 8) | 0;
+  r[d] = v; r[d + 1] = vh;
+  return true;
+}
+
+/** RET to a canonical return address (ret64 raises the #GP for any other). */
+function retPair(cpu: SoftCpu): boolean {
+  const r = cpu.regs, sp = r[RSP]!;
+  if ((sp >>> 0) > 0xfffffff7) return false;
+  const o = stackOffset(cpu, sp, r[RSP + 1]!, false);
+  if (o < 0) return false;
+  const v = cpu.ramLoad(o, 8), vh = cpu.memHi;
+  const ctx: ExecContext = cpu;
+  if (!canonicalHigh(ctx.la57, vh)) return false;
+  r[RSP] = (sp + 8) | 0;
+  r[RIP_LO] = v; r[RIP_LO + 1] = vh;
+  return true;
+}
+
 /** Where the last runCold stopped: the instruction a throw came from, or the one that declined. */
 export const coldOut = { at: 0, declined: false };
 
@@ -323,10 +378,10 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
           closure = !stepRip64(cpu, f === JMP || conditionOf(cpu, code![p + 2]!) ? code![p + 3]! : code![p + 1]!);
           past = false;
           break;
-        case CALL: closure = !call64(cpu, code![p + 3]!, code![p + 1]!); past = false; break;
-        case RET: closure = !ret64(cpu); past = false; break;
-        case PUSH: { const d = code![p + 2]!; closure = !push64(cpu, r[d]!, r[d + 1]!); break; }
-        case POP: closure = !pop64(cpu, code![p + 2]!); break;
+        case CALL: closure = !call64(cpu, code![p + 3]!, code![p + 1]!, pushRecord); past = false; break;
+        case RET: closure = !(retPair(cpu) || ret64(cpu)); past = false; break;
+        case PUSH: { const d = code![p + 2]!; closure = !pushRecord(cpu, r[d]!, r[d + 1]!); break; }
+        case POP: closure = !(popPair(cpu, code![p + 2]!) || pop64(cpu, code![p + 2]!)); break;
         case LEA4: case LEA8: lea64(cpu, f === LEA8 ? 8 : 4, code![p + 2]!, code![p + 5]!, indexOf(code!, p), scaleOf(code!, p), code![p + 7]!, code![p + 1]!); break;
         case SHIFT4: case SHIFT8: shiftRegister(cpu, code![p + 3]!, f === SHIFT8 ? 8 : 4, code![p + 2]!, code![p + 4]!); break;
         case EXT_R: case EXT_M: {
