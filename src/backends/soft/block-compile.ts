@@ -127,7 +127,10 @@ function functionText(statements: string, memory: boolean, pool: readonly string
   // Only the views and tags the text uses: every load here is paid on each call, and most blocks
   // are short (a Linux boot's compiled calls retire 5 instructions on average).
   if (memory) {
-    const TLB_NAME = { tlbAt: 'tlb.at', ram32: 'tlb.ram32', ram16: 'tlb.ram16', ram8: 'tlb.ram8', tlbR: 'cpu.cpl === 3 ? tlb.readU : tlb.readS', tlbW: 'cpu.cpl === 3 ? tlb.writeU : tlb.writeS' } as const;
+    const TLB_NAME = {
+      tlbAt: 'tlb.at', ram32: 'tlb.ram32', ram16: 'tlb.ram16', ram8: 'tlb.ram8', tlbR: 'cpu.cpl === 3 ? tlb.readU : tlb.readS', tlbW: 'cpu.cpl === 3 ? tlb.writeU : tlb.writeS',
+      tlbRLo: 'cpu.cpl === 3 ? tlb.readLoU : tlb.readLoS', tlbWLo: 'cpu.cpl === 3 ? tlb.writeLoU : tlb.writeLoS', tlbHi: 'tlb.tagHi', tlbAt8: 'tlb.at8',
+    } as const;
     const used = (Object.keys(TLB_NAME) as (keyof typeof TLB_NAME)[]).filter((v) => new RegExp(`\\b${v}\\b`).test(text));
     if (used.length !== 0) lines.push(`  const tlb = cpu.tlb, ${used.map((v) => `${v} = ${TLB_NAME[v]}`).join(', ')};`);
   }

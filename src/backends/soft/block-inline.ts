@@ -48,7 +48,7 @@ import { mulS32, mulU32, wide } from '../../x86/exec/wide.js';
 import { bit64, sar64, shl64, shr64 } from '../../x86/exec/pair.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
 import { withinLimit } from './state.js';
-import { probeAt, slotOf, TLB_INLINE_SCOPE } from './tlb.js';
+import { probeAt, probePair, slotOf, TLB_INLINE_SCOPE } from './tlb.js';
 
 /** The names inlined helper bodies use: their modules' scopes, merged (a name means one value). */
 const INLINE_SCOPE: Record<string, unknown> = {};
@@ -67,7 +67,7 @@ export const BLOCK_HELPERS = {
   ccOf, subCondition32, addCondition32, logicCondition32, subCondition64, addCondition64, logicCondition64, narrowCondition,
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
-  effectiveAddress, push, pop, withinLimit, slotOf, probeAt, canonicalHigh, readTsc, tscOut,
+  effectiveAddress, push, pop, withinLimit, slotOf, probeAt, probePair, canonicalHigh, readTsc, tscOut,
 };
 
 const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
@@ -80,7 +80,7 @@ export const INLINED = {
   rolN: helper(rolN), rorN: helper(rorN), rclN: helper(rclN), rcrN: helper(rcrN), shlN: helper(shlN), shrN: helper(shrN), sarN: helper(sarN),
   rolPair: helper(rolPair), rorPair: helper(rorPair), rclPair: helper(rclPair), rcrPair: helper(rcrPair),
   shlPair: helper(shlPair), shrPair: helper(shrPair), sarPair: helper(sarPair), imul32: helper(imul32), imulPair: helper(imulPair),
-  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt),
+  withinLimit: helper(withinLimit), slotOf: helper(slotOf), probeAt: helper(probeAt), probePair: helper(probePair),
   canonicalHigh: helper(canonicalHigh),
   subCondition32: helper(subCondition32), addCondition32: helper(addCondition32), logicCondition32: helper(logicCondition32),
   narrowCondition: helper(narrowCondition),
@@ -310,19 +310,18 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
   if (!insn.hasModrm || insn.mod === 3) return undefined;
   if (size === 1 || size === 2) return insn.map === 0 ? narrowMemoryForm(insn, name, end) : undefined;
   if (size !== 4 && size !== 8) return undefined;
-  const ea = address(insn, name, end);
-  if (ea === undefined) return undefined;
+  const at = operand(insn, name, end);
+  if (at === undefined) return undefined;
   const reg = insn.reg << 1, sg = insn.mem!.seg, immHi = size === 8 ? insn.immHi | 0 : 0, mode = insn.mode;
-  const load = (v: string, vh: string): string => loadText(mode, sg, size, v, vh);
-  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${text} }`, faults: false });
-  const write = (lo: string, hi: string): InlineForm =>
-    ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size, lo, hi)} }`, faults: false });
+  const load = (v: string, vh: string): string => loadText(mode, sg, size, v, vh, at.hi);
+  const read = (text: string): InlineForm => ({ text: at.wrap(text), faults: false });
+  const write = (lo: string, hi: string): InlineForm => ({ text: at.wrap(storeText(mode, sg, size, lo, hi, at.hi)), faults: false });
   if (insn.map === 1) {
-    if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh')} $g${reg} = v; $g${reg + 1} = 0;`);
+    if (op === 0xb6 || op === 0xb7) return read(`${loadText(mode, sg, op === 0xb6 ? 1 : 2, 'v', 'vh', at.hi)} $g${reg} = v; $g${reg + 1} = 0;`);
     if (op >= 0x40 && op <= 0x4f) return read(`${load('v', 'vh')} ${cmov(op & 15, size, reg, 'v', size === 8 ? 'vh' : '0', record)}`);
     return undefined;
   }
-  if (op === 0x63 && insn.mode === 64) return read(`${loadText(mode, sg, 4, 'v', 'vh')} ${movsxd(size, reg, 'v')}`);
+  if (op === 0x63 && insn.mode === 64) return read(`${loadText(mode, sg, 4, 'v', 'vh', at.hi)} ${movsxd(size, reg, 'v')}`);
   if (op === 0x8b) return read(`${load('v', 'vh')} $g${reg + 1} = ${size === 8 ? 'vh' : '0'}; $g${reg} = v;`);
   if (op === 0x89) return write(`$g${reg}`, size === 8 ? `$g${reg + 1}` : '0');
   if (op === 0xc7 && (insn.reg & 7) === 0) return write(`${insn.imm | 0}`, `${immHi}`);
@@ -339,11 +338,11 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
  * F6 /0-1); and the 16-bit MOV store (66 89). Read-modify-write forms stay with their closures.
  */
 function narrowMemoryForm(insn: Instruction, name: string, end: number): InlineForm | undefined {
-  const ea = address(insn, name, end);
-  if (ea === undefined) return undefined;
+  const at = operand(insn, name, end);
+  if (at === undefined) return undefined;
   const op = insn.opcode, size = insn.opSize, sg = insn.mem!.seg, mode = insn.mode;
-  const read = (text: string): InlineForm => ({ text: `{ const ea = ${ea}; ${loadText(mode, sg, 1, 'a', 'ah')} ${text} }`, faults: false });
-  const write = (v: string): InlineForm => ({ text: `{ const ea = ${ea}; ${storeText(mode, sg, size === 2 ? 2 : 1, v, '0')} }`, faults: false });
+  const read = (text: string): InlineForm => ({ text: at.wrap(`${loadText(mode, sg, 1, 'a', 'ah', at.hi)} ${text}`), faults: false });
+  const write = (v: string): InlineForm => ({ text: at.wrap(storeText(mode, sg, size === 2 ? 2 : 1, v, '0', at.hi)), faults: false });
   if (size === 2) return op === 0x89 ? write(`$g${insn.reg << 1}`) : undefined;
   const imm = `${insn.imm & 0xff}`, reg = byteValue(insn, insn.reg);
   if (op === 0x88) return write(reg);
@@ -367,7 +366,12 @@ const VIEW = { 1: ['ram8', 'o'], 2: ['ram16', 'o >>> 1'], 4: ['ram32', 'o >>> 2'
  * segment's base and fast limits are $sBase<sg>, $sRead<sg>, $sWrite<sg>, which the block reads
  * once at entry (block-compile.ts).
  */
-function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string): string {
+function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', hit: string, hi?: string): string {
+  if (hi !== undefined) {
+    // The operand as int32 halves (operand(): lo, and hi): tlb.ts probePair on the pair tags.
+    return call('probePair', [kind === 'Read' ? 'tlbRLo' : 'tlbWLo', 'tlbHi', 'tlbAt8', 'lo', hi, `${size}`],
+      (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${DECLINE} }`);
+  }
   const probe = (lin: string): string => call('slotOf', [lin], (i) => `const i = ${i}; ` +
     call('probeAt', [kind === 'Read' ? 'tlbR' : 'tlbW', 'tlbAt', 'i', lin, `${size}`], (o) => `const o = ${o}; if (o >= 0) { ${hit} } else { ${DECLINE} }`));
   if (mode === 64) return sg >= 4 ? `{ const lin = ea + $sBase${sg}; ${probe('lin')} }` : probe('ea');
@@ -375,22 +379,22 @@ function access(mode: number, sg: number, size: number, kind: 'Read' | 'Write', 
     (lin) => `const lin = ${lin}; if (lin >= 0) { ${probe('lin')} } else { ${DECLINE} }`);
 }
 
-/** Statements declaring v (and vh: the high half of an 8-byte value) loaded from sg:ea. */
-function loadText(mode: number, sg: number, size: 1 | 2 | 4 | 8, v: string, vh: string): string {
+/** Statements declaring v (and vh: the high half of an 8-byte value) loaded from sg:ea (or from the pair lo, hi). */
+function loadText(mode: number, sg: number, size: 1 | 2 | 4 | 8, v: string, vh: string, hi?: string): string {
   const [view, index] = VIEW[size];
   const hit = size === 8
     ? `const x = ${index}; ${v} = ${view}[x]; ${vh} = ${view}[x + 1];`
     : `${v} = ${view}[${index}];`;
-  return `let ${v}${size === 8 ? `, ${vh}` : ''}; ${access(mode, sg, size, 'Read', hit)}`;
+  return `let ${v}${size === 8 ? `, ${vh}` : ''}; ${access(mode, sg, size, 'Read', hit, hi)}`;
 }
 
-/** Statements storing (lo, hi) (expressions, evaluated once on either path) at sg:ea. */
-function storeText(mode: number, sg: number, size: 1 | 2 | 4 | 8, lo: string, hi: string): string {
+/** Statements storing (lo, hi) (expressions, evaluated once on either path) at sg:ea (or at the pair lo, pairHi). */
+function storeText(mode: number, sg: number, size: 1 | 2 | 4 | 8, lo: string, hi: string, pairHi?: string): string {
   const [view, index] = VIEW[size];
   const hit = size === 8
     ? `const x = ${index}; ${view}[x] = $lo; ${view}[x + 1] = $hi;`
     : `${view}[${index}] = $lo;`;
-  return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit)}`;
+  return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit, pairHi)}`;
 }
 
 /** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */
@@ -424,6 +428,10 @@ const setRsp = (v: string): string => `$g${RSP} = ${v} | 0; $g${RSP + 1} = Math.
 
 /** Statements pushing the 8-byte value (v, vh) (names), then `after`; or a DECLINE. */
 export function push64(v: string, vh: string, after: string): string {
+  if (PAIR_PROBES.on) {
+    // RSP as int32 halves (see operand()): a low half that would borrow declines.
+    return `if (($g${RSP} >>> 0) >= 8) { const lo = ($g${RSP} - 8) | 0; ${storeText(64, SEG_SS, 8, v, vh, `$g${RSP + 1}`)} $g${RSP} = lo; ${after} } else { ${DECLINE} }`;
+  }
   return `if (${NEAR}) { const ea = ${TOP} - 8; ${storeText(64, SEG_SS, 8, v, vh)} ${setRsp('ea')} ${after} } else { ${DECLINE} }`;
 }
 
@@ -434,6 +442,11 @@ export function push64(v: string, vh: string, after: string): string {
  * twice).
  */
 export function pop64(then: (v: string, vh: string, commit: string) => string, extra = 0): string {
+  if (PAIR_PROBES.on) {
+    // RSP as int32 halves (see operand()): a low half that would carry declines.
+    const hit = `const x = o >>> 2; const v = ram32[x], vh = ram32[x + 1]; ${then('v', 'vh', `$g${RSP} = (lo + ${8 + extra}) | 0;`)}`;
+    return `if (($g${RSP} >>> 0) <= ${0xffffffff - 8 - extra}) { const lo = $g${RSP}; ${access(64, SEG_SS, 8, 'Read', hit, `$g${RSP + 1}`)} } else { ${DECLINE} }`;
+  }
   const hit = `const x = o >>> 2; const v = ram32[x], vh = ram32[x + 1]; ${then('v', 'vh', setRsp(`(ea + ${8 + extra})`))}`;
   return `if (${NEAR}) { const ea = ${TOP}; ${access(64, SEG_SS, 8, 'Read', hit)} } else { ${DECLINE} }`;
 }
@@ -445,6 +458,31 @@ export function canonicalText(hi: string, use: (v: string) => string): string {
 
 /** The stack segment's slot. */
 const SEG_SS = 2;
+
+/**
+ * Whether memory operands of 64-bit code are probed as int32 halves (operand()); the wasm tier
+ * turns it off while it takes a block's text (its TLB mirror has the double tags only).
+ */
+export const PAIR_PROBES = { on: true };
+
+/**
+ * A memory operand for the forms above: wrap(body) runs body where its access can be made (hi:
+ * probe the pair (lo, hi) that wrap declares; undefined: the double ea wrap declares). In 64-bit
+ * code a base register or RIP plus a displacement through DS/ES/SS becomes the pair: lo is the
+ * low half's int32 sum and hi the register's high half, and a sum that would carry into the
+ * high half declines (the closure takes it); everything else is address()'s ea.
+ */
+function operand(insn: Instruction, name: string, end: number): { wrap(body: string): string; hi?: string } | undefined {
+  const m = insn.mem;
+  if (PAIR_PROBES.on && m !== null && insn.mode === 64 && insn.addrSize === 8 && m.base !== REG_NONE && m.index === REG_NONE && m.seg < 4 && (m.disp | 0) === m.disp) {
+    const rip = m.base === REG_RIP, d = rip ? end + m.disp : m.disp;
+    const rlo = rip ? 's0' : `$g${m.base << 1}`, hi = rip ? 's1' : `$g${(m.base << 1) + 1}`;
+    const noCarry = d >= 0 ? `(lo >>> 0) >= (${rlo} >>> 0)` : `(lo >>> 0) < (${rlo} >>> 0)`;
+    return { wrap: (body) => `{ const lo = (${rlo} + ${d}) | 0; if (${noCarry}) { ${body} } else { ${DECLINE} } }`, hi };
+  }
+  const ea = address(insn, name, end);
+  return ea === undefined ? undefined : { wrap: (body) => `{ const ea = ${ea}; ${body} }` };
+}
 
 /**
  * The effective address of insn's memory operand as an expression (address.ts effectiveAddress:

@@ -56,12 +56,12 @@ export function probeAt(tags: Float64Array, at: Float64Array, i: number, lin: nu
  * double, and the double back for the slot and the compare, is a chain of conversions that
  * every dependent access waits on). tagsLo: one of readLoS... (the page's low half where the
  * access is allowed, PAIR_NONE where not), tagHi: the page's high half, at8: Tlb.at8. Returns
- * the access's byte offset in the ram views, or -1.
+ * the access's byte offset in the ram views, or -1. lo & (size - 4097) is lo with the in-page bits
+ * an aligned access leaves zero cleared: the page's low half exactly when the access is
+ * naturally aligned (one body, no comment inside: compiled blocks take it in, helper-inline.ts).
  */
 export function probePair(tagsLo: Int32Array, tagHi: Int32Array, at8: Int32Array, lo: number, hi: number, size: number): number {
   const i = (lo >>> 12) & TLB_MASK;
-  // lo with the in-page bits an aligned access leaves zero cleared: the page's low half exactly
-  // when the access is naturally aligned.
   return tagsLo[i] === (lo & (size - 4097)) && tagHi[i] === hi ? at8[i]! + (lo & 0xfff) : -1;
 }
 /** A pair tag no access matches (bit 11 set: a page address has its low 12 bits clear, an access's masked address bits 3-11). */

@@ -17,7 +17,7 @@ import type { Instruction } from '../../../x86/instruction.js';
 import { pairOut } from '../../../x86/exec/pair.js';
 import { wide } from '../../../x86/exec/wide.js';
 import { blockFunctionText, type BlockFn } from '../block-compile.js';
-import { BLOCK_HELPERS } from '../block-inline.js';
+import { BLOCK_HELPERS, PAIR_PROBES } from '../block-inline.js';
 import type { SoftCpu } from '../cpu.js';
 import type { PhysRegion } from '../memory.js';
 import { TLB_SIZE } from '../tlb.js';
@@ -163,7 +163,11 @@ export class WasmCpu {
     const pages = this.memory.buffer.byteLength / 65536;
     let run: (budget: number) => number;
     try {
-      const t = translateFunction(blockFunctionText(insns, false), { env, result: 'i32', memory: { min: pages, max: pages, shared: true } });
+      // The mirror holds the double probe tags only: the text probes those (block-inline PAIR_PROBES).
+      PAIR_PROBES.on = false;
+      let text: string;
+      try { text = blockFunctionText(insns, false); } finally { PAIR_PROBES.on = true; }
+      const t = translateFunction(text, { env, result: 'i32', memory: { min: pages, max: pages, shared: true } });
       const imports: Record<string, unknown> = { memory: this.memory };
       for (const use of t.imports) imports[use.key] = this.importFor(use, insns, fns);
       run = new WebAssembly.Instance(new WebAssembly.Module(t.bytes), { env: imports }).exports['run'] as typeof run;
