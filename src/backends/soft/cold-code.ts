@@ -265,13 +265,18 @@ function address(cpu: SoftCpu, c: Int32Array, p: number): number {
 function pairOffset(cpu: SoftCpu, c: Int32Array, p: number, size: number, write: boolean): number {
   const b = c[p + 5]!, m = c[p + 6]!;
   if (b < 0 || (m & 0xff) !== 0 || m >= 4 << 16) return -1;
-  const l = cpu.locked;
-  if (l !== undefined && l.running) return -1;
   // RIP (whose halves sit where register REG_RIP's would) counts from the next instruction.
   const r = cpu.regs, rlo = r[b << 1]!, d = b === REG_RIP ? c[p + 7]! + c[p + 1]! : c[p + 7]!, lo = (rlo + d) | 0;
   if (d >= 0 ? (lo >>> 0) < (rlo >>> 0) : (lo >>> 0) > (rlo >>> 0)) return -1;
+  return ramOffset(cpu, lo, r[(b << 1) + 1]!, size, write);
+}
+
+/** probePair with the tags of this access kind and privilege; -1 in a locked run (read()/write() serve it). */
+function ramOffset(cpu: SoftCpu, lo: number, hi: number, size: number, write: boolean): number {
+  const l = cpu.locked;
+  if (l !== undefined && l.running) return -1;
   const t = cpu.tlb, user = cpu.cpl === 3;
-  return probePair(write ? (user ? t.writeLoU : t.writeLoS) : (user ? t.readLoU : t.readLoS), t.tagHi, t.at8, lo, r[(b << 1) + 1]!, size);
+  return probePair(write ? (user ? t.writeLoU : t.writeLoS) : (user ? t.readLoU : t.readLoS), t.tagHi, t.at8, lo, hi, size);
 }
 
 /** A record's memory operand read at size (8: the high half in cpu.memHi). */
@@ -292,17 +297,10 @@ function store(cpu: SoftCpu, c: Int32Array, p: number, size: 1 | 2 | 4 | 8, lo: 
  * RSP as int32 halves): each returns false, having changed nothing, where RSP's low half would
  * carry or the probe misses, and the fast64 helper then runs the instruction.
  */
-function stackOffset(cpu: SoftCpu, lo: number, hi: number, write: boolean): number {
-  const l = cpu.locked;
-  if (l !== undefined && l.running) return -1;
-  const t = cpu.tlb, user = cpu.cpl === 3;
-  return probePair(write ? (user ? t.writeLoU : t.writeLoS) : (user ? t.readLoU : t.readLoS), t.tagHi, t.at8, lo, hi, 8);
-}
-
 function pushPair(cpu: SoftCpu, v: number, vh: number): boolean {
   const r = cpu.regs, sp = r[RSP]!, top = (sp - 8) | 0;
   if ((sp >>> 0) < 8) return false;
-  const o = stackOffset(cpu, top, r[RSP + 1]!, true);
+  const o = ramOffset(cpu, top, r[RSP + 1]!, 8, true);
   if (o < 0) return false;
   cpu.ramStore(o, 8, v, vh);
   r[RSP] = top;
@@ -318,7 +316,7 @@ function pushRecord(cpu: SoftCpu, v: number, vh: number): boolean {
 function popPair(cpu: SoftCpu, d: number): boolean {
   const r = cpu.regs, sp = r[RSP]!;
   if ((sp >>> 0) > 0xfffffff7) return false;
-  const o = stackOffset(cpu, sp, r[RSP + 1]!, false);
+  const o = ramOffset(cpu, sp, r[RSP + 1]!, 8, false);
   if (o < 0) return false;
   const v = cpu.ramLoad(o, 8), vh = cpu.memHi;
   r[RSP] = (sp + 8) | 0;
@@ -330,7 +328,7 @@ function popPair(cpu: SoftCpu, d: number): boolean {
 function retPair(cpu: SoftCpu): boolean {
   const r = cpu.regs, sp = r[RSP]!;
   if ((sp >>> 0) > 0xfffffff7) return false;
-  const o = stackOffset(cpu, sp, r[RSP + 1]!, false);
+  const o = ramOffset(cpu, sp, r[RSP + 1]!, 8, false);
   if (o < 0) return false;
   const v = cpu.ramLoad(o, 8), vh = cpu.memHi;
   const ctx: ExecContext = cpu;
