@@ -15,6 +15,12 @@
  * per access. Tags are set only for pages in that buffer: RAM elsewhere goes the slow way, as
  * do unaligned or page-crossing accesses, misses, MMIO and write-protected pages (ROM, dirty
  * bit not yet set, cached code), which all fail that compare.
+ *
+ * The same tags are kept split for addresses held as int32 halves (probePair): a low-half tag
+ * and the page's high half, two int32 compares instead of one double compare, because the double
+ * probe's conversions (halves to a double, the double back to an int for the slot and the mask)
+ * are a chain every dependent access waits on: a pointer chase through the double probe took 8.4
+ * ns per access against 4.9 ns through the pair one (a plain-JS micro test, fifteenth stop).
  */
 /**
  * Direct-mapped entries. 4096 (16 MiB of 4 KiB pages) rather than 1024: a boot of Linux to
