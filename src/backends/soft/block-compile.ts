@@ -184,7 +184,7 @@ export function compileRegion(blocks: readonly RegionBlock[]): BlockFn | undefin
 }
 
 /** After a region's function returned r < 0: settleDecline's work for the block it declined in. */
-export function settleRegionDecline(cpu: { instret: number; regs: Int32Array; regionAt: number; regionKb: number }, blocks: readonly RegionBlock[], before: number, r: number): number {
+export function settleRegionDecline(cpu: { instret: number; regs: Int32Array; regionAt: number; regionKb: number }, blocks: readonly Pick<RegionBlock, 'insns' | 'off'>[], before: number, r: number): number {
   cpu.instret += -r - 1;
   const b = blocks[cpu.regionAt]!, i = cpu.instret - before - cpu.regionKb;
   let at = b.off;

@@ -27,6 +27,7 @@ import type { Compiled } from '../../x86/exec/compile.js';
 import type { ExecContext } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { probePair } from './tlb.js';
+import { closureAt, type ClosureSlots } from './block-closures.js';
 
 /**
  * Int32s per record: [0] form, [1] length, [2] destination (a regs index; the condition for
@@ -341,13 +342,20 @@ function retPair(cpu: SoftCpu): boolean {
 /** Where the last runCold stopped: the instruction a throw came from, or the one that declined. */
 export const coldOut = { at: 0, declined: false };
 
+/** What runCold reads of a block (cpu.ts Block): its records from codeAt, and its closures. */
+export interface ColdBlock extends ClosureSlots {
+  readonly code: Int32Array | undefined;
+  readonly codeAt: number;
+}
+
 /**
- * Runs up to n instructions of a block from its first: its records (code from at; undefined:
- * none), the closures where an instruction has none. Each retired instruction counts in
+ * Runs up to n instructions of a block from its first: its records (code from codeAt; undefined:
+ * none), the closures where an instruction has none (made on first use). Each retired instruction counts in
  * cpu.instret as it retires. Stops after a write that dropped decoded code (cpu.codeGen moved).
  * Returns how many retired; coldOut.declined: the next one declined (left to the system layer).
  */
-export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, fns: readonly Compiled[], n: number): number {
+export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
+  const code = block.code, at = block.codeAt;
   // Retired instructions are counted in k and added to cpu.instret as the run leaves (a load and
   // store of that field per instruction otherwise); a closure sees it exact (RDTSC reads it).
   const gen = cpu.codeGen, r = cpu.regs, before = cpu.instret;
@@ -400,7 +408,7 @@ export function runCold(cpu: SoftCpu, code: Int32Array | undefined, at: number, 
       }
       if (closure) {
         cpu.instret = before + k;
-        if (!fns[k]!(cpu)) { coldOut.declined = true; coldOut.at = k; return k; }
+        if (!closureAt(block, k)(cpu)) { coldOut.declined = true; coldOut.at = k; return k; }
       } else if (past) {
         const lo = (r[RIP_LO]! >>> 0) + code![p + 1]!;
         if (lo > 0xffffffff) r[RIP_LO + 1] = (r[RIP_LO + 1]! + 1) | 0;

@@ -8,9 +8,10 @@ import { decode } from '../../x86/decoder/index.js';
 import type { ExecContext } from '../../x86/exec/context.js';
 import { RIP_LO as RIP_LO_, X86Fault } from '../../x86/exec/context.js';
 import type { Instruction } from '../../x86/instruction.js';
-import { compile, endsBlock, type Compiled } from '../../x86/exec/compile.js';
+import { endsBlock, type Compiled } from '../../x86/exec/compile.js';
 import { encodeBlock, encoded } from './cold-code.js';
-import { compileVector, vectorRunsInBlock } from '../../x86/sse/index.js';
+import { vectorRunsInBlock } from '../../x86/sse/index.js';
+import { emptyClosures } from './block-closures.js';
 import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
 import { REGIONS } from './region.js';
 import { WASM_BLOCK_RUNS, type WasmCpu } from './wasm/block-wasm.js';
@@ -40,7 +41,8 @@ const RIP_LO = RIP_LO_;
 export interface Block {
   mode: 16 | 32 | 64;
   insns: Instruction[];
-  fns: Compiled[];
+  /** The instructions' closures, made on first use (block-closures.ts closureAt, allClosures). */
+  fns: (Compiled | undefined)[];
   /** Records to run it by before it is compiled (cold-code.ts; 64-bit blocks), from codeAt. */
   code: Int32Array | undefined;
   codeAt: number;
@@ -696,7 +698,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   /** Decodes straight-line code from page offset off (the page fetchSlow just made current). */
   private buildBlock(off: number): Block {
     const cache = this.lastFetchCache, mode = this.mode;
-    const insns: Instruction[] = [], fns: Compiled[] = [];
+    const insns: Instruction[] = [];
     let o = off, last = 0;
     while (o < 4096 && insns.length < BLOCK_MAX) {
       let insn = cache[o];
@@ -712,19 +714,11 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
         cache[o] = insn;
       }
       insns.push(insn);
-      // MMX/SSE forms run inside blocks too: they change no mode, and write memory only through
-      // their memory operand (src/x86/sse vectorRunsInBlock).
-      const inBlock = vectorRunsInBlock(insn);
-      if (inBlock) {
-        // Every runner calls a block's closures with this CPU (a VectorContext): the form's own
-        // closure goes in as it is, where a wrapper binding `this` was one more call per run.
-        fns.push(compileVector(insn) as (ctx: ExecContext) => boolean);
-      } else {
-        fns.push(compile(insn));
-      }
       last = o - off;
       o += insn.length;
-      if (!inBlock && endsBlock(insn)) break;
+      // MMX/SSE forms run inside blocks too: they change no mode, and write memory only through
+      // their memory operand (src/x86/sse vectorRunsInBlock).
+      if (!vectorRunsInBlock(insn) && endsBlock(insn)) break;
     }
     // 64-bit blocks run cold through records where their instructions have them (cold-code.ts).
     const code = mode === 64 ? encodeBlock(insns) : undefined;
@@ -733,7 +727,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     // lines; a boot touches tens of thousands of blocks, and loading one is often a cache miss.
     return {
       count: insns.length, fn: undefined, label: 0, region: undefined,
-      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns, code, codeAt: code === undefined ? 0 : encoded.at, insns,
+      linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns: emptyClosures(insns.length), code, codeAt: code === undefined ? 0 : encoded.at, insns,
       mode, lastOffset: last, bytes: o - off, off, page: this.lastFetchBlocks,
     };
   }

@@ -26,6 +26,7 @@ import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exc
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
 import { coldOut, runCold } from './cold-code.js';
+import { allClosures, closureAt } from './block-closures.js';
 
 // Module-local copies of imported numbers: V8 folds a module's own constants into the code,
 // but loads and hole-checks an imported binding at every use (measurably slower in hot paths).
@@ -202,9 +203,9 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           const count = block.count;
           if (block.fn === undefined) {
             const runs = ++block.runs;
-            if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, block.fns);
+            if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, allClosures(block));
             if (block.fn === undefined && runs === cpu.hotBlockRuns && cpu.regions) compileRegionAt(cpu, block);
-            if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(block.insns, block.fns);
+            if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(block.insns, allClosures(block));
           }
           if (block.fn !== undefined && count <= budget) {
             hot = block;
@@ -218,7 +219,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
               const at = region === undefined ? block : region[cpu.regionAt]!;
               retired = cpu.instret - hotStart;
               insn = at.insns[i]!;
-              if (!at.fns[i]!(cpu)) executeSystem(cpu, insn);
+              if (!closureAt(at, i)(cpu)) executeSystem(cpu, insn);
               cpu.instret++;
               retired++;
             } else if (region === undefined) {
@@ -238,7 +239,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
           const n = count < budget ? count : budget;
           // A throw from here (runCold or the system layer) is at instruction coldOut.at.
           cold = block;
-          let k = runCold(cpu, block.code, block.codeAt, block.fns, n);
+          let k = runCold(cpu, block, n);
           const declined = coldOut.declined;
           if (declined) {
             executeSystem(cpu, block.insns[k]!);
@@ -272,7 +273,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
 function compileRegionAt(cpu: SoftCpu, block: Block): void {
   const region = regionOf(block, Math.max(1, cpu.hotBlockRuns >> 3));
   if (region === undefined) return;
-  const fn = compileRegion(region);
+  const fn = compileRegion(region.map((b) => ({ insns: b.insns, fns: allClosures(b), off: b.off })));
   if (fn === undefined) return;
   region.forEach((b, j) => {
     b.fn = fn;
