@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_WAYS, runLongModeGuest, softCpu } from './vm.js';
+import { DecodedInstructions } from '../../src/backends/soft/code-page.js';
+import { decode } from '../../src/x86/decoder/index.js';
 
 /** 100 passes of 5 plus the immediate just written (100 down to 1). */
 const EXPECTED = 100 * 5 + (100 * 101) / 2;
@@ -26,3 +28,26 @@ for (const way of RUN_WAYS) {
     });
   });
 }
+
+test('code page: decoded instructions by offset (DecodedInstructions): set, replace, drop, bounded by the offsets used', () => {
+  const d = new DecodedInstructions();
+  const insn = (hex: string) => decode(Uint8Array.from(Buffer.from(hex.padEnd(30, '0'), 'hex')), 64, 0);
+  const nop = insn('90'), mov = insn('4889d8'), ret = insn('c3');
+  assert.equal(d.at(0), undefined);
+  d.set(0, nop);
+  d.set(4095, ret);
+  assert.equal(d.at(0), nop);
+  assert.equal(d.at(4095), ret);
+  assert.equal(d.at(1), undefined);
+  // A page rewritten again and again: each offset keeps one place in the list.
+  for (let k = 0; k < 1000; k++) d.set(1, k % 2 === 0 ? mov : nop);
+  assert.equal(d.at(1), nop, 'the last set wins (k = 999 set NOP)');
+  assert.equal((d as unknown as { list: unknown[] }).list.length, 3);
+  d.dropWhere((off, i) => off < 2 && i.length >= 1);
+  assert.equal(d.at(0), undefined);
+  assert.equal(d.at(1), undefined);
+  assert.equal(d.at(4095), ret);
+  d.set(0, mov);
+  assert.equal(d.at(0), mov);
+  assert.equal((d as unknown as { list: unknown[] }).list.length, 3);
+});

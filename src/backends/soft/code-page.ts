@@ -13,9 +13,43 @@
 import type { Instruction } from '../../x86/instruction.js';
 import type { Block } from './cpu.js';
 
+/**
+ * Decoded instructions by the page offset they start at: a 4096-entry index (0: none; else a
+ * position + 1) into a list of the instructions, one position per offset ever decoded, reused
+ * when that offset is decoded again (so a page rewritten forever keeps at most 4096). A
+ * 4096-slot array per page was 32 KiB of engine heap each, 44 MB over a Linux boot's 1329 code
+ * pages, nearly all of it holes; the index is 8 KiB outside the heap.
+ */
+export class DecodedInstructions {
+  private readonly index = new Uint16Array(4096);
+  private readonly list: (Instruction | undefined)[] = [];
+
+  at(off: number): Instruction | undefined {
+    const i = this.index[off]!;
+    return i === 0 ? undefined : this.list[i - 1];
+  }
+
+  set(off: number, insn: Instruction): void {
+    const i = this.index[off]!;
+    if (i !== 0) this.list[i - 1] = insn;
+    else this.index[off] = this.list.push(insn);
+  }
+
+  /** Drops every instruction for which covers(offset, instruction) holds. */
+  dropWhere(covers: (off: number, insn: Instruction) => boolean): void {
+    const index = this.index, list = this.list;
+    for (let off = 0; off < 4096; off++) {
+      const i = index[off]!;
+      if (i === 0) continue;
+      const insn = list[i - 1];
+      if (insn !== undefined && covers(off, insn)) list[i - 1] = undefined;
+    }
+  }
+}
+
 export interface CodePage {
   /** Decoded instructions that fit in the page, by the page offset they start at. */
-  insns: (Instruction | undefined)[];
+  insns: DecodedInstructions;
   /**
    * Straight-line blocks by the page offset they start at (built on first execution there); a
    * Map, as blocks start at few offsets (a 4096-slot array would add 32 KiB per code page).
@@ -47,7 +81,7 @@ export function sameBytes(tail: Uint8Array, bytes: Uint8Array, at: number): bool
 
 /** A page nothing has been decoded from yet; now: its 4096 bytes in guest RAM. */
 export function newCodePage(now: Uint8Array, epoch: number): CodePage {
-  return { insns: new Array<Instruction | undefined>(4096), blocks: new Map(), crossing: new Map(), snapshot: now.slice(), epoch };
+  return { insns: new DecodedInstructions(), blocks: new Map(), crossing: new Map(), snapshot: now.slice(), epoch };
 }
 
 /** changedBefore[k]: how many of the page's first k bytes differ from the snapshot. */
@@ -68,11 +102,7 @@ export function keepUnchanged(cp: CodePage, now: Uint8Array): void {
   }
   changedBefore[4096] = n;
   const changed = (from: number, to: number): boolean => changedBefore[to] !== changedBefore[from];
-  const insns = cp.insns;
-  for (let o = 0; o < 4096; o++) {
-    const insn = insns[o];
-    if (insn !== undefined && changed(o, o + insn.length)) insns[o] = undefined;
-  }
+  cp.insns.dropWhere((o, insn) => changed(o, o + insn.length));
   for (const o of cp.crossing.keys()) if (changed(o, 4096)) cp.crossing.delete(o);
   let dropped: Set<Block> | undefined;
   for (const [o, b] of cp.blocks) {

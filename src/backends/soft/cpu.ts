@@ -22,7 +22,7 @@ import type { IoCompletion } from './exit-completion.js';
 import { ACCESS_FETCH, ACCESS_READ, ACCESS_WRITE, walk, type PagingHost } from './paging.js';
 import { MemoryExitSignal } from './signals.js';
 import type { CodeWatch } from './code-watch.js';
-import { keepUnchanged, newCodePage, RetiredPages, sameBytes, type CodePage, type CrossingInstruction } from './code-page.js';
+import { DecodedInstructions, keepUnchanged, newCodePage, RetiredPages, sameBytes, type CodePage, type CrossingInstruction } from './code-page.js';
 import { LockedRmw } from './atomic-rmw.js';
 import { F64_ZERO } from '../../x86/exec/lazy-flags.js';
 import { ATTR_DEF as ATTR_DEF_, ATTR_L as ATTR_L_, CR0_PE as CR0_PE_, CpuState, EFER_LMA as EFER_LMA_, RFLAGS_VM as RFLAGS_VM_, withinLimit } from './state.js';
@@ -559,7 +559,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /** Linear address of the page the fetch fast path serves (NaN: none). */
   private lastFetchLin = NaN;
-  private lastFetchCache: (Instruction | undefined)[] = [];
+  private lastFetchCache = new DecodedInstructions();
   private lastFetchBlocks = new Map<number, Block>();
   private lastFetchCrossing = new Map<number, CrossingInstruction>();
   private lastFetchBase = 0;
@@ -615,7 +615,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const base = this.lastFetchLin;
     if (lin >= base && lin - base < 4096) {
       // Index with an int32 (lin may exceed the Smi range): keeps the keyed load on its fast path.
-      const c = this.lastFetchCache[lin & 0xfff];
+      const c = this.lastFetchCache.at(lin & 0xfff);
       if (c !== undefined && c.mode === this.mode) return c;
     }
     const off = lin & 0xfff;
@@ -701,7 +701,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const insns: Instruction[] = [];
     let o = off, last = 0;
     while (o < 4096 && insns.length < BLOCK_MAX) {
-      let insn = cache[o];
+      let insn = cache.at(o);
       if (insn === undefined || insn.mode !== mode) {
         const bytes = this.lastFetchBytes, at = this.lastFetchBase + o;
         try {
@@ -711,7 +711,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
           if (insns.length === 0) throw e; // not reached: fetchSlow decoded it already
           break;
         }
-        cache[o] = insn;
+        cache.set(o, insn);
       }
       insns.push(insn);
       last = o - off;
@@ -775,11 +775,11 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const user = this.cpl === 3;
     const t = this.tlb;
     const cache = this.lastFetchCache;
-    const c = cache[off];
+    const c = cache.at(off);
     if (c !== undefined && c.mode === this.mode) return c;
     if (off <= 4096 - 15) {
       const insn = this.decodeAt(this.lastFetchBytes, this.lastFetchBase + off);
-      cache[off] = insn;
+      cache.set(off, insn);
       return insn;
     }
     // Near the end of the page: the instruction may continue on the next page.
@@ -793,7 +793,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     if (known === undefined) {
       try {
         const insn = decode(buf.subarray(0, avail), this.mode, 0);
-        cache[off] = insn;
+        cache.set(off, insn);
         return insn;
       } catch (e) {
         if (!(e instanceof VmmError) || e.code !== 'EFAULT') return this.decodeFailed(e, buf.subarray(0, avail));
