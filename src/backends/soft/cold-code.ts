@@ -23,7 +23,6 @@ import { onlyAdvances } from '../../x86/exec/ops-move.js';
 import { byteRegister, half } from '../../x86/exec/regs.js';
 import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
 import { extendInto, signExtendInto } from '../../x86/exec/specialise-move.js';
-import type { Compiled } from '../../x86/exec/compile.js';
 import type { ExecContext } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { probePair } from './tlb.js';
