@@ -19,6 +19,9 @@
  * granularity; a CPU profile (--cpu-prof) says where host time goes. The stops make the boot a
  * little slower.
  *
+ * P5_TIERS=FILE: how the instructions split between the soft CPU's tiers (bench/p5-tiers.ts): FILE
+ * gets {"toInit":{...},"end":{...}} (counts only: the probe slows the boot).
+ *
  * Instructions: on the soft backend the TSC counts instructions retired, except that a halted
  * guest's TSC is moved forward by the host time waited (time-base.ts, InstructionTimeBase.idle).
  * This script wraps that class's idle() to add up those jumps, and takes
@@ -33,6 +36,7 @@ import { InstructionTimeBase } from '../src/vmm/core/time-base.js';
 import { VcpuLoop } from '../src/vmm/core/vcpu-loop.js';
 import { State, type VcpuStopHandle, type VmExit } from '../src/api/types.js';
 import { kernelCmdline } from '../src/vmm/core/vm-config.js';
+import { installTierProbe, type TierCounts } from './p5-tiers.js';
 
 const P5_MARKS = ['Run /init', 'TSVISOR-GUEST-READY', 'reboot: Power down'] as const;
 
@@ -43,6 +47,9 @@ interface Probe {
   pastInit: boolean;
 }
 const SAMPLES_FILE = process.env.P5_RIP_SAMPLES;
+const TIERS_FILE = process.env.P5_TIERS;
+const tiers = TIERS_FILE ? installTierProbe() : undefined;
+let tiersAtInit: TierCounts | undefined;
 const probe: Probe = { base: undefined, idleNs: 0, exits: {}, rips: SAMPLES_FILE ? { toInit: {}, afterInit: {} } : undefined, pastInit: false };
 
 const proto = InstructionTimeBase.prototype;
@@ -107,7 +114,10 @@ function main(): void {
       for (const m of P5_MARKS) {
         if (!(m in marks) && tail.endsWith(m)) marks[m] = { instructions: instructionsNow(), cpuS: cpuNow(), wallS: wallNow() };
       }
-      if (tail.endsWith('Run /init')) probe.pastInit = true;
+      if (tail.endsWith('Run /init')) {
+        probe.pastInit = true;
+        tiersAtInit ??= tiers?.snapshot();
+      }
     },
     onPlatform: (_platform, stop) => {
       if (probe.rips) sampler = startSampler(stop, Number(process.env.P5_SAMPLE_MS ?? 1));
@@ -115,6 +125,7 @@ function main(): void {
   });
   void sampler?.quit();
   if (SAMPLES_FILE) writeFileSync(SAMPLES_FILE, JSON.stringify(probe.rips));
+  if (TIERS_FILE && tiers) writeFileSync(TIERS_FILE, JSON.stringify({ toInit: tiersAtInit, end: tiers.snapshot() }));
   const end = { instructions: instructionsNow(), cpuS: cpuNow(), wallS: wallNow(), how: result.end ?? { kind: 'quit' } };
   console.log(JSON.stringify({ marks, end, idleNs: probe.idleNs, exits: probe.exits, backend: result.backend },
     (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
