@@ -6,7 +6,8 @@
  * read the counts, not the time, of a boot run with it.
  *
  * - compiled: calls of compiled block functions and the instructions they retired (a decline
- *   retires the instructions before the declined one; the run loop runs that one).
+ *   retires the instructions before the declined one; the run loop runs that one; a call that
+ *   throws counts what it retired before the fault).
  * - cold: a block's runs through its records or closures (Block.runs counts them until it is
  *   compiled) times its length: an upper bound, as a run can end early (a fault, a decline).
  * - after compiling: compiled blocks by the decade of their calls since compiling, with the
@@ -42,11 +43,18 @@ export function installTierProbe(): { snapshot: () => TierCounts } {
         if (f === undefined) { fn = undefined; return; }
         const c: Counted = { calls: 0, retired: 0 };
         counted.set(b, c);
+        // What a call retired: what it added to instret (its finally adds its count however it
+        // ends), and on a decline (r < 0) the -r - 1 instructions the run loop's settleDecline adds.
         fn = (cpu, budget, label) => {
-          const r = f(cpu, budget, label);
-          c.calls++;
-          c.retired += r >= 0 ? r : -r - 1;
-          return r;
+          const before = cpu.instret;
+          let r = 0;
+          try {
+            r = f(cpu, budget, label);
+            return r;
+          } finally {
+            c.calls++;
+            c.retired += cpu.instret - before + (r < 0 ? -r - 1 : 0);
+          }
         };
       },
     });
