@@ -31,7 +31,7 @@ import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
 import { MAX_PHYS_ADDR_BITS } from './paging.js';
 import { SoftMachine } from './vcpu.js';
 import { XCR0_SUPPORTED } from './xsave.js';
-import { adviseHugePages, releasePages } from './ram-pages.js';
+import { adviseHugePages, releasePages } from '../../host/ram-pages.js';
 
 
 /** Largest guest RAM per machine: what a SharedArrayBuffer-backed Uint8Array can hold comfortably. */

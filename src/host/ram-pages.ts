@@ -1,5 +1,7 @@
 /**
- * The host pages behind soft guest RAM: advice as it is allocated, release when it is freed.
+ * Host pages behind large buffers: advice as they are allocated, release when they are freed.
+ * Used for soft guest RAM (backends/soft) and for the monitor's kernel decompression buffer
+ * (vmm/loader/payload.ts); a host concern below both, so neither imports the other.
  *
  * Huge pages: guest RAM is asked to be backed by 2 MiB pages (madvise MADV_HUGEPAGE on the
  * 2 MiB-aligned part of the buffer, as QEMU and Firecracker do for theirs), where the host's

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hypervisor } from '../../src/index.js';
-import { adviseHugePages, releasesPages } from '../../src/backends/soft/ram-pages.js';
+import { adviseHugePages, releasesPages } from '../../src/host/ram-pages.js';
 import { existsSync, readFileSync } from 'node:fs';
 
 const skip = releasesPages ? false : 'koffi/glibc do not load here: released soft RAM waits for the garbage collector';
