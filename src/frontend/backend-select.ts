@@ -4,15 +4,13 @@
  * overridden, so a test that asks for 'kvm' gets KVM or an error).
  */
 import { VmmError } from '../api/errors.js';
-import type { BackendChoice, BackendName, VcpuStopHandle } from '../api/types.js';
-import type { Backend, StopFromHandle } from '../backends/backend.js';
-import { kvmStopFromHandle, kvmUnusableReason, openKvmBackend } from './kvm-module.js';
-import { openSoftBackend, softStopFromHandle } from '../backends/soft/index.js';
-import { checkKeys } from './checks.js';
+import type { BackendChoice, BackendName } from '../api/types.js';
+import type { Backend } from '../backends/backend.js';
+import { kvmUnusableReason, openKvmBackend } from './kvm-module.js';
+import { openSoftBackend } from '../backends/soft/index.js';
 import { describe } from './describe.js';
 
 const OPENERS: Record<BackendName, () => Backend> = { kvm: openKvmBackend, soft: openSoftBackend };
-const STOPPERS: Record<BackendName, StopFromHandle> = { kvm: kvmStopFromHandle, soft: softStopFromHandle };
 const CHOICES: readonly string[] = ['auto', 'kvm', 'soft'];
 
 /** The choice after applying TSVISOR_BACKEND to 'auto'. */
@@ -55,18 +53,4 @@ export function openBackend(choice: BackendChoice, modules: BackendModules = MOD
     }
     throw e;
   }
-}
-
-/** Stops a vCPU from any thread, given the token its stopHandle() returned. */
-export function stopVcpu(handle: VcpuStopHandle): void {
-  const obj = checkKeys('stop handle', handle, ['backend', 'data']);
-  const backend = obj['backend'];
-  if (backend !== 'kvm' && backend !== 'soft') {
-    throw new VmmError('EINVAL', `stop handle backend must be 'kvm' or 'soft', got ${describe(backend)}`);
-  }
-  const data = obj['data'];
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new VmmError('EINVAL', `stop handle data must be an object, got ${describe(data)}`);
-  }
-  STOPPERS[backend](handle);
 }

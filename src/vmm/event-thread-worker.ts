@@ -26,7 +26,7 @@ function fail(e: unknown): void {
 
 async function tick(): Promise<void> {
   // Loaded here rather than imported statically, so that a failure to load is caught and flagged.
-  const { stopVcpu } = await import('../frontend/index.js');
+  const { stopVcpu } = await import('../frontend/stop.js');
   Atomics.store(ctl, SLOT.STARTED, 1);
   Atomics.notify(ctl, SLOT.STARTED);
   for (let next = 0; ; next = (next + 1) % EVENT_KINDS.length) {

@@ -107,11 +107,4 @@ export function openSoftBackend(): Backend {
   return new SoftBackend();
 }
 
-/** Stops a soft vCPU from any thread, given its stopHandle(). */
-export function softStopFromHandle(handle: VcpuStopHandle): void {
-  const flag = handle.data['stop'];
-  if (!(flag instanceof SharedArrayBuffer) || flag.byteLength < 4) {
-    throw new VmmError('EINVAL', `soft backend: stop handle has no 4-byte SharedArrayBuffer 'stop' (got ${typeof flag})`);
-  }
-  Atomics.store(new Int32Array(flag), 0, 1);
-}
+export { softStopFromHandle } from './stop-handle.js';

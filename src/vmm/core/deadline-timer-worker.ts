@@ -15,7 +15,7 @@ const deadline = new Float64Array(deadlineBuf);
 const now = (): number => Number(process.hrtime.bigint());
 
 async function main(): Promise<void> {
-  const { stopVcpu } = await import('../../frontend/index.js');
+  const { stopVcpu } = await import('../../frontend/stop.js');
   Atomics.store(ctl, TIMER_SLOT.STARTED, 1);
   Atomics.notify(ctl, TIMER_SLOT.STARTED);
   // From 0: a kick made before this thread ran (the vCPU's owner may kick right after start) still stops it.

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { VmmError, hex } from '../../api/errors.js';
 import type { VcpuStopHandle } from '../../api/types.js';
-import { stopVcpu } from '../../frontend/index.js';
+import { stopVcpu } from '../../frontend/stop.js';
 import { writeAllSync } from '../host-output.js';
 import { createHostInput, HostInputWriter } from './host-input.js';
 import type { NetBackend } from '../net/backend.js';
