@@ -15,4 +15,3 @@ LOAD_soft-bench-mb := 0x200000
 LOAD_bignum-bench := 0x100000
 LOAD_soft-region := 0x10000
 LOAD_soft-jump-cache := 0x10000
-LOAD_soft-link-keys := 0x10000

@@ -68,8 +68,8 @@ export interface Block {
   /** The blocks decoded in its page, by offset (where a region finds its other blocks). */
   page: ReadonlyMap<number, Block>;
   /**
-   * Successor links (nextBlock): the last two blocks that ran after this one and the RIP each
-   * started at, as nextBlock's key (lo >> 1, hi << 1 | lo & 1); valid while cpu.codeGen === linkGen.
+   * Successor links (nextBlock): the last two blocks that ran after this one and the RIP
+   * (lo, hi) each started at; valid while cpu.codeGen === linkGen.
    */
   next0: Block | undefined; nextLo0: number; nextHi0: number;
   next1: Block | undefined; nextLo1: number; nextHi1: number;
@@ -680,23 +680,17 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    */
   nextBlock(prev: Block): Block | undefined {
     const lo = this.regs[RIP_LO]!, hi = this.regs[RIP_LO + 1]!;
-    // The link key: RIP as two values V8 keeps unboxed in the block's fields (small integers
-    // are 31-bit; a kernel RIP's low half is not one, and a field holding it pointed to a
-    // separate number, a likely cache miss per step). Exact while hi fits in 31 bits, as every
-    // canonical RIP's does; any other RIP is never linked.
-    const keyLo = lo >> 1, keyHi = (hi << 1) | (lo & 1);
-    const linkable = keyHi >> 1 === hi;
     if (prev.linkGen === this.codeGen) {
-      if (prev.nextLo0 === keyLo && prev.nextHi0 === keyHi && prev.next0 !== undefined && linkable) return prev.next0;
-      if (prev.nextLo1 === keyLo && prev.nextHi1 === keyHi && prev.next1 !== undefined && linkable) return prev.next1;
+      if (prev.nextLo0 === lo && prev.nextHi0 === hi && prev.next0 !== undefined) return prev.next0;
+      if (prev.nextLo1 === lo && prev.nextHi1 === hi && prev.next1 !== undefined) return prev.next1;
     } else {
       prev.next0 = prev.next1 = undefined;
       prev.linkGen = this.codeGen;
     }
     const b = this.fetchBlock();
-    if (b !== undefined && prev.linkGen === this.codeGen && linkable) {
+    if (b !== undefined && prev.linkGen === this.codeGen) {
       prev.next1 = prev.next0; prev.nextLo1 = prev.nextLo0; prev.nextHi1 = prev.nextHi0;
-      prev.next0 = b; prev.nextLo0 = keyLo; prev.nextHi0 = keyHi;
+      prev.next0 = b; prev.nextLo0 = lo; prev.nextHi0 = hi;
     }
     return b;
   }
