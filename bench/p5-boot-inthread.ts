@@ -2,7 +2,9 @@
  * P5 helper script: the `tsvisor run` boot (runMachine, soft backend, 256 MiB, the default
  * command line) in this thread rather than a worker, counting the guest instructions retired up
  * to each console mark. Prints one JSON line:
- *   {"marks":{"Run /init":{"instructions":N,"cpuS":s,"wallS":s},...},"end":{...},"idleNs":n,"exits":{reason:n}}
+ *   {"startup":{"cpuS":s,"wallS":s},"marks":{"Run /init":{"instructions":N,"cpuS":s,"wallS":s},...},"end":{...},
+ *    "idleNs":n,"exits":{reason:n}}
+ * (startup: when the machine is built and the kernel loaded, just before the first instruction.)
  *
  * Usage: node dist/bench/p5-boot-inthread.js VMLINUZ INITRAMFS   (P5_CONSOLE=1: console to stderr)
  * P5_APPEND=S: boot with command line S (as `tsvisor run --append S`), for experiments.
@@ -104,6 +106,7 @@ function main(): void {
   const marks: Record<string, { instructions: number; cpuS: number; wallS: number }> = {};
   let tail = '';
   let sampler: ReturnType<typeof startSampler> | undefined;
+  let startup: { cpuS: number; wallS: number } | undefined;
   const result = runMachine({
     kernel: new Uint8Array(readFileSync(kernelPath)), initrd: new Uint8Array(readFileSync(initrdPath)),
     cmdline: kernelCmdline(process.env.P5_APPEND || undefined), memBytes: 256 * 2 ** 20, cpus: 1, backend: 'soft', disks: [], rng: false,
@@ -120,6 +123,8 @@ function main(): void {
       }
     },
     onPlatform: (_platform, stop) => {
+      // The machine is built and the kernel loaded: what start-up cost, up to the first instruction.
+      startup = { cpuS: cpuNow(), wallS: wallNow() };
       if (probe.rips) sampler = startSampler(stop, Number(process.env.P5_SAMPLE_MS ?? 1));
     },
   });
@@ -127,7 +132,7 @@ function main(): void {
   if (SAMPLES_FILE) writeFileSync(SAMPLES_FILE, JSON.stringify(probe.rips));
   if (TIERS_FILE && tiers) writeFileSync(TIERS_FILE, JSON.stringify({ toInit: tiersAtInit, end: tiers.snapshot() }));
   const end = { instructions: instructionsNow(), cpuS: cpuNow(), wallS: wallNow(), how: result.end ?? { kind: 'quit' } };
-  console.log(JSON.stringify({ marks, end, idleNs: probe.idleNs, exits: probe.exits, backend: result.backend },
+  console.log(JSON.stringify({ startup, marks, end, idleNs: probe.idleNs, exits: probe.exits, backend: result.backend },
     (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
 }
 
