@@ -124,20 +124,23 @@ export function runCpu(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions = Inf
   const traceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return runLoop(cpu, stopFlag, maxInstructions);
+    // The exit is completed here, not in runLoop: the exit objects come in many shapes, and a
+    // new one at a store inlined into runLoop deoptimised it (then recompiled on-stack, ~40 ms
+    // of compiler time each), where this small caller recompiles cheaply.
+    return withState(cpu, runLoop(cpu, stopFlag, maxInstructions));
   } finally {
     Error.stackTraceLimit = traceLimit;
   }
 }
 
-function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): VmExit {
+function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): ExitWithoutState {
   // The host may have rewritten guest RAM since the last run: decoded code is re-validated.
   cpu.beginRun();
   const limit = cpu.instret + maxInstructions;
   for (;;) {
     if (Atomics.load(stopFlag, 0) !== 0 || cpu.instret >= limit) {
       Atomics.store(stopFlag, 0, 0);
-      return withState(cpu, { reason: 'stopped' });
+      return { reason: 'stopped' };
     }
     cpu.repBudget = REP_SLICE;
     // A shared machine: other threads' vCPUs may have cached or written code since the last slice.
@@ -151,12 +154,12 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
         const windowExit = serviceEvents(cpu);
-        if (windowExit) return withState(cpu, windowExit);
+        if (windowExit) return windowExit;
       }
       if (cpu.halted) {
         // Nothing could wake it: report the halt; the next run resumes after HLT.
         cpu.halted = false;
-        return withState(cpu, { reason: 'halted' });
+        return { reason: 'halted' };
       }
       // With events, windows or single-stepping (TF) to watch, go one instruction at a time. A
       // pending interrupt or an interrupt window with IF = 0 cannot be acted on until an
@@ -260,7 +263,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): V
       if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
       else if (cold !== undefined) insn = cold.insns[coldOut.at];
       const exit = handleThrow(cpu, e, insn);
-      if (exit) return withState(cpu, exit);
+      if (exit) return exit;
     }
   }
 }
