@@ -24,7 +24,7 @@
  */
 import { allocateWasmRam } from './wasm/arena.js';
 import { VmmError } from '../../api/errors.js';
-import type { Capability, TscSource, VcpuStopHandle } from '../../api/types.js';
+import type { Capability, TscSource } from '../../api/types.js';
 import type { AttachedMachine, Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { MXCSR_MASK } from './fpu.js';
 import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
