@@ -106,5 +106,3 @@ class SoftBackend implements Backend {
 export function openSoftBackend(): Backend {
   return new SoftBackend();
 }
-
-export { softStopFromHandle } from './stop-handle.js';
