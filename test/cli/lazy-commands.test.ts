@@ -1,9 +1,10 @@
 /**
  * The CLI loads only the command it runs (src/cli/main.ts): `tsvisor run` must not load the soft
  * CPU on the main thread (its vCPU worker does), nor must the monitor's launcher through
- * stopVcpu. Checked with module hooks that make the soft CPU's module throw as it loads
- * (soft-cpu-absent-hooks.ts): `run --help` and `--version` still work, and a command that does
- * need the CPU (identify --backend soft) fails, which shows the hook is in place.
+ * stopVcpu. Checked with a module hook that replaces the soft CPU's module by one that throws
+ * (soft-cpu-absent-register.ts, module-stub-hooks.ts): `run --help` and the launcher still load,
+ * and a command that does need the CPU (identify --backend soft) fails, which shows the hook is
+ * in place. (`--version` loads every command, so it would load the CPU too.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
