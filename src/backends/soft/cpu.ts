@@ -142,6 +142,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   regions = REGIONS;
   /** Runs before a block is compiled to wasm (wasm/block-wasm.ts). */
   wasmBlockRuns = WASM_BLOCK_RUNS;
+  /** Runs from which the run loop offers a block to the compiling tiers (run.ts compileHot). */
+  get compileAt(): number {
+    return this.wasmBlockRuns < this.hotBlockRuns ? this.wasmBlockRuns : this.hotBlockRuns;
+  }
   /** The vCPU's wasm state: undefined until a block first tries the wasm tier, null where it cannot. */
   wasm: WasmCpu | null | undefined = undefined;
 

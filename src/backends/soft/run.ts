@@ -151,6 +151,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
     // A block running cold (cold-code.ts runCold): a throw from it is at instruction coldOut.at
     // (looked up then, not per instruction: in cold code that load often misses the cache).
     let cold: Block | undefined;
+    // One instruction running on its own (runUncompiled without a block): a throw is at ran.insn.
+    let uncompiled = false;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
         const windowExit = serviceEvents(cpu);
@@ -189,70 +191,29 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
       // An int32 budget (limit is a double, Infinity without a RunLimit): a double here made the
       // engine convert it at every use, and box it for each block call.
       const left = limit - cpu.instret;
-      for (let budget = left < RUN_SLICE ? left | 0 : RUN_SLICE | 0; budget > 0;) {
-        insn = undefined;
+      for (let budget = (left < RUN_SLICE ? left : RUN_SLICE) | 0; budget > 0;) {
         if (cpu.intShadow) cpu.intShadow = false;
         const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
-        prev = undefined;
-        if (block === undefined) {
-          insn = cpu.fetch();
-          if (!execute(cpu, insn)) executeSystem(cpu, insn);
-          cpu.instret++;
-          budget--;
+        if (block !== undefined && block.fn === undefined && ++block.runs >= cpu.compileAt) compileHot(cpu, block);
+        if (block !== undefined && block.fn !== undefined && block.count <= budget) {
+          hot = block;
+          hotStart = cpu.instret;
+          const r = block.fn(cpu, budget, block.label);
+          if (r === block.count && block.region === undefined) {
+            prev = block;
+            budget -= r;
+          } else {
+            budget -= settleCompiled(cpu, block, r, hotStart);
+            prev = ran.next;
+          }
+          hot = undefined;
         } else {
-          // Straight-line code: only a declined instruction (a system instruction, or what an
-          // inlined form leaves to the closure), the block's last instruction or a write that
-          // dropped decoded code can end it early.
-          const count = block.count;
-          if (block.fn === undefined) {
-            const runs = ++block.runs;
-            if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, allClosures(block));
-            if (block.fn === undefined && runs === cpu.hotBlockRuns && cpu.regions) compileRegionAt(cpu, block);
-            if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(block.insns, allClosures(block));
-          }
-          if (block.fn !== undefined && count <= budget) {
-            hot = block;
-            hotStart = cpu.instret;
-            const r = block.fn(cpu, budget, block.label);
-            hot = undefined;
-            const region = block.region;
-            let retired = r;
-            if (r < 0) {
-              const i = region === undefined ? settleDecline(cpu, block.insns, hotStart, r) : settleRegionDecline(cpu, region, hotStart, r);
-              const at = region === undefined ? block : region[cpu.regionAt]!;
-              retired = cpu.instret - hotStart;
-              insn = at.insns[i]!;
-              if (!closureAt(at, i)(cpu)) executeSystem(cpu, insn);
-              cpu.instret++;
-              retired++;
-            } else if (region === undefined) {
-              // Ran to its end (a loop: a whole number of passes). The usual case, one pass, needs no division.
-              if (r === count || (r > 0 && r % count === 0)) prev = block;
-            } else {
-              const last = region[cpu.regionAt]!;
-              if (r - cpu.regionKb === last.insns.length) prev = last;
-            }
-            budget -= retired;
-            if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
-              if (cpu.pendingTprExit) takeTprExit(cpu);
-              break;
-            }
-            continue;
-          }
-          const n = count < budget ? count : budget;
-          // A throw from here (runCold or the system layer) is at instruction coldOut.at.
           cold = block;
-          let k = runCold(cpu, block, n);
-          const declined = coldOut.declined;
-          if (declined) {
-            executeSystem(cpu, block.insns[k]!);
-            cpu.instret++;
-            k++;
-          }
+          uncompiled = true;
+          budget -= runUncompiled(cpu, block, budget);
+          prev = ran.next;
           cold = undefined;
-          budget -= k;
-          // Ran to its end through the executor: its successor may be found through its links.
-          if (!declined && k === count) prev = block;
+          uncompiled = false;
         }
         if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
           if (cpu.pendingTprExit) takeTprExit(cpu);
@@ -262,10 +223,85 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
     } catch (e) {
       if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
       else if (cold !== undefined) insn = cold.insns[coldOut.at];
+      else if (uncompiled) insn = ran.insn;
       const exit = handleThrow(cpu, e, insn);
       if (exit) return exit;
     }
   }
+}
+
+/** What runUncompiled and settleCompiled leave for the run loop. */
+const ran: {
+  /** The block whose successor link the loop follows next (undefined: fetch the block at RIP). */
+  next: Block | undefined;
+  /** The instruction runUncompiled ran on its own. */
+  insn: Instruction | undefined;
+} = { next: undefined, insn: undefined };
+
+// runUncompiled, settleCompiled and compileHot hold what the run loop does other than run a
+// compiled block to its end. Written into runLoop, code that had not yet run when the engine
+// compiled the loop (the first decline, the first system instruction on the cold path, the
+// first compile) deoptimised the whole loop each time it first ran: 20 compiles of the loop
+// per boot, 740 ms of TurboFan; with these apart, 13 and 310-480 ms (`node --trace-opt`).
+
+/**
+ * Runs block's first budget instructions (at most) through the executor (cold-code.ts runCold,
+ * then the system layer for a declined one), or without a block one instruction on its own.
+ * Returns the instructions retired.
+ */
+function runUncompiled(cpu: SoftCpu, block: Block | undefined, budget: number): number {
+  ran.next = undefined;
+  if (block === undefined) {
+    ran.insn = undefined;
+    const insn = cpu.fetch();
+    ran.insn = insn;
+    if (!execute(cpu, insn)) executeSystem(cpu, insn);
+    cpu.instret++;
+    return 1;
+  }
+  const count = block.count, n = count < budget ? count : budget;
+  let k = runCold(cpu, block, n);
+  const declined = coldOut.declined;
+  if (declined) {
+    executeSystem(cpu, block.insns[k]!);
+    cpu.instret++;
+    k++;
+  }
+  // Ran to its end through the executor: its successor may be found through its links.
+  if (!declined && k === count) ran.next = block;
+  return k;
+}
+
+/**
+ * A compiled run (begun at instret hotStart) that returned r other than its block's length: a
+ * decline (the declined instruction runs here), a loop's whole passes, or a region's run.
+ * Returns the instructions retired.
+ */
+function settleCompiled(cpu: SoftCpu, block: Block, r: number, hotStart: number): number {
+  ran.next = undefined;
+  const region = block.region;
+  if (r < 0) {
+    const i = region === undefined ? settleDecline(cpu, block.insns, hotStart, r) : settleRegionDecline(cpu, region, hotStart, r);
+    const at = region === undefined ? block : region[cpu.regionAt]!;
+    if (!closureAt(at, i)(cpu)) executeSystem(cpu, at.insns[i]!);
+    cpu.instret++;
+    return cpu.instret - hotStart;
+  }
+  if (region === undefined) {
+    if (r > 0 && r % block.count === 0) ran.next = block;
+  } else {
+    const last = region[cpu.regionAt]!;
+    if (r - cpu.regionKb === last.insns.length) ran.next = last;
+  }
+  return r;
+}
+
+/** A block just reached cpu.compileAt runs: its wasm, region or JS function, by the tiers' thresholds. */
+function compileHot(cpu: SoftCpu, block: Block): void {
+  const runs = block.runs;
+  if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, allClosures(block));
+  if (block.fn === undefined && runs === cpu.hotBlockRuns && cpu.regions) compileRegionAt(cpu, block);
+  if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(block.insns, allClosures(block));
 }
 
 /**
