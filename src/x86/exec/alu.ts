@@ -49,19 +49,24 @@ export function logic32(ctx: FlagState, r: number): number {
   return r;
 }
 
-/** ADD/ADC, 64-bit: (a, ah) + (b, bh) + c. */
+/**
+ * ADD/ADC, 64-bit: (a, ah) + (b, bh) + c. The carry out of the low halves is bit 31's
+ * (a full adder's, from the operands' and the sum's top bits): int32 operations without a
+ * branch, where the sum of the halves as uint32s made values past int32 that compiled blocks
+ * first took for int32 and deoptimised on (`lost precision`).
+ */
 export function add64(ctx: FlagState, a: number, ah: number, b: number, bh: number, c: number): number {
-  const l = (a >>> 0) + (b >>> 0) + c;
-  const lo = l | 0, hi = (ah + bh + (l > 0xffffffff ? 1 : 0)) | 0;
+  const lo = (a + b + c) | 0;
+  const hi = (ah + bh + (((a & b) | ((a | b) & ~lo)) >>> 31)) | 0;
   ctx.lfOp = ADD8; ctx.lfA = a; ctx.lfAh = ah; ctx.lfB = b; ctx.lfBh = bh; ctx.lfR = lo; ctx.lfRh = hi;
   half.hi = hi;
   return lo;
 }
 
-/** SUB/SBB/CMP, 64-bit: (a, ah) - (b, bh) - c. */
+/** SUB/SBB/CMP, 64-bit: (a, ah) - (b, bh) - c (the borrow out of the low halves as add64 finds its carry). */
 export function sub64(ctx: FlagState, a: number, ah: number, b: number, bh: number, c: number): number {
-  const l = (a >>> 0) - (b >>> 0) - c;
-  const lo = l | 0, hi = (ah - bh - (l < 0 ? 1 : 0)) | 0;
+  const lo = (a - b - c) | 0;
+  const hi = (ah - bh - (((~a & b) | ((~a | b) & lo)) >>> 31)) | 0;
   ctx.lfOp = SUB8; ctx.lfA = a; ctx.lfAh = ah; ctx.lfB = b; ctx.lfBh = bh; ctx.lfR = lo; ctx.lfRh = hi;
   half.hi = hi;
   return lo;
