@@ -252,6 +252,7 @@ const ran: {
 function runUncompiled(cpu: SoftCpu, block: Block | undefined, budget: number): number {
   ran.next = undefined;
   if (block === undefined) {
+    // Cleared first: a fault in the fetch itself has no instruction (the last one must not be named).
     ran.insn = undefined;
     const insn = cpu.fetch();
     ran.insn = insn;
