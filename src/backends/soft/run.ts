@@ -297,7 +297,10 @@ function settleCompiled(cpu: SoftCpu, block: Block, r: number, hotStart: number)
   return r;
 }
 
-/** A block just reached cpu.compileAt runs: its wasm, region or JS function, by the tiers' thresholds. */
+/**
+ * A block without a function that has run cpu.compileAt times or more (called again at each run
+ * until one tier gives it a function): its wasm, region or JS function, by the tiers' thresholds.
+ */
 function compileHot(cpu: SoftCpu, block: Block): void {
   const runs = block.runs;
   if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, allClosures(block));
