@@ -17,6 +17,7 @@ import { encodeDescriptor, flat32State, longModeState, realModeState, segment } 
 import { openSoftBackend } from '../../src/backends/soft/index.js';
 import { HAS_ERROR_CODE } from '../../src/backends/soft/exceptions.js';
 import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
+import { setWasmBatch, WASM_BATCH } from '../../src/backends/soft/wasm/block-wasm.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
 import type { GuestMemory } from '../../src/backends/backend.js';
 import { Rng, testSeed } from '../exec/rng.js';
@@ -27,7 +28,11 @@ const MAX_EXITS = 30;
 /** Instructions per run() call: loops that lost their counter end here. */
 const RUN_BOUND = 4000;
 
-interface Tier { name: string; interpretOnly: boolean; hotBlockRuns: number; wasmBlockRuns: number; regions?: boolean }
+interface Tier {
+  name: string; interpretOnly: boolean; hotBlockRuns: number; wasmBlockRuns: number; regions?: boolean;
+  /** The wasm tier's batches (WASM_BATCH): blocks per module, instructions the first waits. */
+  wasmBatch?: readonly [number, number];
+}
 
 interface Case { mode: Mode; cpl: 0 | 3; prog: Program; image: Uint8Array; state: VcpuStateInput; slice: number }
 
@@ -135,7 +140,7 @@ function resumeAfterFault(cpu: SoftVcpu, c: Case, vector: number, ram: Uint8Arra
 }
 
 /** Runs the case on one tier; returns one line per exit and the final RAM. */
-function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram: Uint8Array; compiled: number; regions: number; retired: number } {
+function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram: Uint8Array; compiled: number; regions: number; retired: number; chainSteps: number } {
   const backend = openSoftBackend();
   const m = backend.createMachine();
   mem.bytes.set(c.image);
@@ -147,9 +152,10 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
   cpu.cpu.regions = tier.regions ?? false;
   cpu.setState(c.state, State.ALL);
   const trace: string[] = [];
-  let compiled = 0, regions = 0, retired = 0;
-  const saved = RUN_SLICE;
+  let compiled = 0, regions = 0, retired = 0, chainSteps = 0;
+  const saved = RUN_SLICE, savedBatch = [WASM_BATCH.size, WASM_BATCH.wait] as const;
   setRunSlice(c.slice);
+  if (tier.wasmBatch) setWasmBatch(...tier.wasmBatch);
   try {
     for (let n = 0; n < MAX_EXITS; n++) {
       const e: VmExit = cpu.run(RUN_BOUND);
@@ -168,6 +174,7 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
     }
   } finally {
     setRunSlice(saved);
+    setWasmBatch(...savedBatch);
     for (const page of cpu.cpu.codeCache.values()) {
       for (const b of page.blocks.values()) {
         if (b.fn !== undefined) compiled++;
@@ -175,10 +182,11 @@ function runTier(c: Case, tier: Tier, mem: GuestMemory): { trace: string[]; ram:
       }
     }
     retired = cpu.cpu.instret;
+    chainSteps = cpu.cpu.wasm?.chainSteps ?? 0;
     m.destroy();
     backend.close();
   }
-  return { trace, ram: mem.bytes.slice(), compiled, regions, retired };
+  return { trace, ram: mem.bytes.slice(), compiled, regions, retired, chainSteps };
 }
 
 function codegenAllowed(): boolean {
@@ -196,7 +204,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
   const rng = new Rng(seed);
   const mem: GuestMemory = { bytes: new Uint8Array(new SharedArrayBuffer(LAYOUT.ram)), size: LAYOUT.ram };
   const exits = new Map<string, number>();
-  let compiledBlocks = 0, regions = 0, wasmBlocks = 0, retired = 0;
+  let compiledBlocks = 0, regions = 0, wasmBlocks = 0, chainSteps = 0, retired = 0;
   const wasmBackend = openSoftBackend();
   for (let k = 0; k < CASES; k++) {
     const mode = ([16, 32, 64] as const)[k % 3]!;
@@ -206,7 +214,8 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       { name: 'per-instruction blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: Infinity },
       // Every other case, hot blocks take the blocks of their page they branch to (regions).
       { name: 'compiled blocks', interpretOnly: false, hotBlockRuns: 1 + rng.int(3), wasmBlockRuns: Infinity, regions: k % 2 === 1 },
-      { name: 'wasm blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: 1 + rng.int(3) },
+      // Blocks compile in modules of one to four, the first waiting up to 300 instructions for the others.
+      { name: 'wasm blocks', interpretOnly: false, hotBlockRuns: Infinity, wasmBlockRuns: 1 + rng.int(3), wasmBatch: [1 + rng.int(4), rng.int(300)] },
     ];
     const ref = runTier(c, tiers[0]!, mem);
     for (const tier of tiers.slice(1)) {
@@ -227,6 +236,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       if (tier === tiers[2]) compiledBlocks += got.compiled;
       if (tier === tiers[2]) regions += got.regions;
       if (tier === tiers[3]) wasmBlocks += got.compiled;
+      if (tier === tiers[3]) chainSteps += got.chainSteps;
     }
     retired += ref.retired;
     for (const line of ref.trace) {
@@ -234,7 +244,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
       exits.set(reason, (exits.get(reason) ?? 0) + 1);
     }
   }
-  console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled (${regions} as regions of several), ${wasmBlocks} to wasm, exits ${json([...exits])}`);
+  console.log(`# block diff fuzz seed ${seed}: ${CASES} cases, ${retired} instructions each tier, ${compiledBlocks} blocks compiled (${regions} as regions of several), ${wasmBlocks} to wasm (${chainSteps} steps between them inside wasm), exits ${json([...exits])}`);
   // The programs must reach the paths this test is for: faults, MMIO, port I/O, the end. Port I/O
   // comes in about one case in ten: a short run (no-codegen.test.ts: 45 cases) may miss it by
   // chance (seed 820931380), so the check needs the default number of cases.
@@ -248,4 +258,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
     assert.equal(compiledBlocks, 0);
   }
   assert.ok(wasmBlocks > CASES / 2, `seed ${seed}: only ${wasmBlocks} blocks were compiled to wasm`);
+  // 64-bit wasm blocks run chained (wasm/chain.ts): the fuzz must take steps from block to block
+  // there (86 in the fewest seen, seed 1180210574: most programs loop in one block).
+  assert.ok(chainSteps > 0, `seed ${seed}: no step between wasm blocks was taken inside wasm`);
 });

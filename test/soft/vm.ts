@@ -5,6 +5,7 @@
 import { Hypervisor, State, type Machine, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
+import { setWasmBatch, WASM_BATCH } from '../../src/backends/soft/wasm/block-wasm.js';
 import { guestBinary } from '../support.js';
 
 export interface SoftVm { hv: Hypervisor; m: Machine; ram: Uint8Array; cpu: Vcpu }
@@ -33,7 +34,12 @@ export function longMode(vm: SoftVm, entry: number, cpl: 0 | 3 = 0): VcpuStateIn
 
 /** The soft CPU's three ways to run code, as [label, compile after this many runs, interpret only]. */
 export const RUN_WAYS = [['cold blocks', Infinity, false], ['compiled blocks', 4, false], ['one instruction at a time', Infinity, true]] as const;
-export type RunWay = typeof RUN_WAYS[number];
+/**
+ * A fourth way, for the tests of what the wasm tier's chain must notice (wasm/chain.ts): blocks
+ * compiled to wasm after a few runs, run chained; [3] is the runs before the wasm compile.
+ */
+export const WASM_WAY = ['wasm blocks, chained', Infinity, false, 4] as const;
+export type RunWay = typeof RUN_WAYS[number] | typeof WASM_WAY;
 
 /** The soft CPU behind a soft VM's vCPU, for tests that look inside. */
 export function softCpu(vm: SoftVm): SoftVcpu['cpu'] {
@@ -44,16 +50,20 @@ export function softCpu(vm: SoftVm): SoftVcpu['cpu'] {
  * Runs a 64-bit guest (linked and loaded at 0x10000) one way until it ends (runLogged), then
  * calls check with the machine still open.
  */
-export function runLongModeGuest(name: string, [, hot, interpretOnly]: RunWay, check: (r: RunResult, vm: SoftVm) => void): void {
-  const vm = softVm();
+export function runLongModeGuest(name: string, way: RunWay, check: (r: RunResult, vm: SoftVm) => void): void {
+  const vm = softVm(), saved = [WASM_BATCH.size, WASM_BATCH.wait] as const;
   try {
     const cpu = softCpu(vm);
-    cpu.interpretOnly = interpretOnly;
-    cpu.hotBlockRuns = hot;
+    cpu.interpretOnly = way[2];
+    cpu.hotBlockRuns = way[1];
+    cpu.wasmBlockRuns = way === WASM_WAY ? way[3] : Infinity;
+    // Small batches compiled soon: these guests run a few thousand instructions.
+    if (way === WASM_WAY) setWasmBatch(4, 500);
     load(vm, name, 0x10000);
     vm.cpu.setState(longMode(vm, 0x10000));
     check(runLogged(vm.cpu), vm);
   } finally {
+    if (way === WASM_WAY) setWasmBatch(...saved);
     vm.hv.close();
   }
 }

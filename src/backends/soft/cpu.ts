@@ -14,7 +14,7 @@ import { vectorRunsInBlock } from '../../x86/sse/index.js';
 import { emptyClosures } from './block-closures.js';
 import { HOT_BLOCK_RUNS, type BlockFn } from './block-compile.js';
 import { REGIONS } from './region.js';
-import { WASM_BLOCK_RUNS, type WasmCpu } from './wasm/block-wasm.js';
+import { WASM_BLOCK_RUNS, type WasmBlock, type WasmCpu } from './wasm/block-wasm.js';
 import { VmmError } from '../../api/errors.js';
 import type { CpuidConf } from '../../api/types.js';
 import type { PhysMemory } from './memory.js';
@@ -74,6 +74,8 @@ export interface Block {
   next0: Block | undefined; nextLo0: number; nextHi0: number;
   next1: Block | undefined; nextLo1: number; nextHi1: number;
   linkGen: number;
+  /** The block's wasm function, when the wasm tier compiled it (wasm/block-wasm.ts, chain.ts). */
+  wasm: WasmBlock | undefined;
 }
 
 /** Code pages retired by guest writes that are kept for when code runs there again. */
@@ -730,7 +732,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     // the order it was built): those of a step between compiled blocks come first and share cache
     // lines; a boot touches tens of thousands of blocks, and loading one is often a cache miss.
     return {
-      count: insns.length, fn: undefined, label: 0, region: undefined,
+      count: insns.length, fn: undefined, label: 0, region: undefined, wasm: undefined,
       linkGen: -1, nextLo0: 0, nextHi0: 0, next0: undefined, nextLo1: 0, nextHi1: 0, next1: undefined, runs: 0, fns: emptyClosures(insns.length), code, codeAt: code === undefined ? 0 : encoded.at, insns,
       mode, lastOffset: last, bytes: o - off, off, page: this.lastFetchBlocks,
     };

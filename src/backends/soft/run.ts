@@ -21,7 +21,7 @@ import type { Block, SoftCpu } from './cpu.js';
 import type { PendingEvent } from './state.js';
 import { compileBlock, compileRegion, settleDecline, settleRegionDecline, stoppedAt } from './block-compile.js';
 import { regionOf } from './region.js';
-import { compileWasmBlock } from './wasm/block-wasm.js';
+import { CHAIN_SETTLE, compileWasmBlock } from './wasm/block-wasm.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
@@ -195,7 +195,12 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
         if (cpu.intShadow) cpu.intShadow = false;
         const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
         if (block !== undefined && block.fn === undefined && ++block.runs >= cpu.compileAt) compileHot(cpu, block);
-        if (block !== undefined && block.fn !== undefined && block.count <= budget) {
+        if (block !== undefined && block.wasm !== undefined && block.count <= budget && chained(cpu)) {
+          uncompiled = true;
+          budget -= runChained(cpu, block, budget, stopBits);
+          prev = ran.next;
+          uncompiled = false;
+        } else if (block !== undefined && block.fn !== undefined && block.count <= budget) {
           hot = block;
           hotStart = cpu.instret;
           const r = block.fn(cpu, budget, block.label);
@@ -297,13 +302,42 @@ function settleCompiled(cpu: SoftCpu, block: Block, r: number, hotStart: number)
   return r;
 }
 
+/** Whether wasm blocks run chained (chain.ts): in 64-bit code, where RIP is the linear address. */
+function chained(cpu: SoftCpu): boolean {
+  return cpu.mode === 64 && cpu.wasm !== undefined && cpu.wasm !== null;
+}
+
+/**
+ * Runs a wasm block and the wasm blocks chained after it (block-wasm.ts runChain); returns the
+ * instructions retired. A throw names its instruction in ran.insn (the block that was running,
+ * at the count it had reached).
+ */
+function runChained(cpu: SoftCpu, block: Block, budget: number, stopBits: number): number {
+  ran.next = undefined;
+  ran.insn = undefined;
+  const w = cpu.wasm!, start = cpu.instret;
+  try {
+    // Ended at a block's end: the loop finds the next block by RIP (the chain keeps no Block to link from).
+    if (w.runChain(block, budget, stopBits) !== CHAIN_SETTLE) return cpu.instret - start;
+    const last = w.lastRun();
+    settleCompiled(cpu, last.block!, last.result, start + last.start);
+    return cpu.instret - start;
+  } catch (e) {
+    // As hotInsn: the last block's instruction at the count reached (a declined one's, once settled).
+    const { block: at, start: from } = w.lastRun();
+    ran.insn = at?.insns[stoppedAt(cpu.instret - start - from, at.count)];
+    throw e;
+  }
+}
+
 /**
  * A block without a function that has run cpu.compileAt times or more (called again at each run
  * until one tier gives it a function): its wasm, region or JS function, by the tiers' thresholds.
  */
 function compileHot(cpu: SoftCpu, block: Block): void {
   const runs = block.runs;
-  if (runs === cpu.wasmBlockRuns) block.fn = compileWasmBlock(cpu, block.insns, allClosures(block));
+  if (runs === cpu.wasmBlockRuns) compileWasmBlock(cpu, block);
+  else if (cpu.wasm) cpu.wasm.flushIfDue();
   if (block.fn === undefined && runs === cpu.hotBlockRuns && cpu.regions) compileRegionAt(cpu, block);
   if (block.fn === undefined && runs >= cpu.hotBlockRuns) block.fn = compileBlock(block.insns, allClosures(block));
 }

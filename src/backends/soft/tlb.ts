@@ -65,10 +65,12 @@ export function probeAt(tags: Float64Array, at: Float64Array, i: number, lin: nu
  * the access's byte offset in the ram views, or -1. lo & (size - 4097) is lo with the in-page bits
  * an aligned access leaves zero cleared: the page's low half exactly when the access is
  * naturally aligned (one body, no comment inside: compiled blocks take it in, helper-inline.ts).
+ * A slot with a pair tag has at8 <= 2^31 - 4096 (fill), so the offset is an int32 and `| 0`
+ * changes nothing; it tells the wasm tier's translator so (an int32 sum is a double to it).
  */
 export function probePair(tagsLo: Int32Array, tagHi: Int32Array, at8: Int32Array, lo: number, hi: number, size: number): number {
   const i = (lo >>> 12) & TLB_MASK;
-  return tagsLo[i] === (lo & (size - 4097)) && tagHi[i] === hi ? at8[i]! + (lo & 0xfff) : -1;
+  return tagsLo[i] === (lo & (size - 4097)) && tagHi[i] === hi ? (at8[i]! + (lo & 0xfff)) | 0 : -1;
 }
 /** A pair tag no access matches (bit 11 set: a page address has its low 12 bits clear, an access's masked address bits 3-11). */
 export const PAIR_NONE = 0x800;
@@ -79,13 +81,16 @@ export const TLB_INLINE_SCOPE = { TLB_MASK } as const;
 /**
  * The probe as compiled wasm blocks see it (wasm/block-wasm.ts), in the wasm memory: the same
  * four tags, for slots whose page lies in that memory only (NaN otherwise), and each slot's byte
- * address in it (where a JS block has the slot's views and offset).
+ * address in it (where a JS block has the slot's views and offset). pairs: arrays in that memory
+ * for the pair probe's six (readLoS readLoU writeLoS writeLoU tagHi at8, TLB_SIZE int32s each),
+ * which become the TLB's own: both tiers read the same ones.
  */
 export interface TlbMirror {
   readonly buffer: ArrayBufferLike;
   readonly readS: Float64Array; readonly readU: Float64Array;
   readonly writeS: Float64Array; readonly writeU: Float64Array;
   readonly addr: Float64Array;
+  readonly pairs: readonly Int32Array[];
 }
 
 const EMPTY8 = new Uint8Array(0), EMPTY16 = new Uint16Array(0), EMPTY32 = new Int32Array(0);
@@ -123,12 +128,12 @@ export class Tlb {
    * and where the page's offset in the views does not fit an int32), the page's high half, and
    * that offset.
    */
-  readonly readLoS = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
-  readonly readLoU = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
-  readonly writeLoS = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
-  readonly writeLoU = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
-  readonly tagHi = new Int32Array(TLB_SIZE);
-  readonly at8 = new Int32Array(TLB_SIZE);
+  readLoS: Int32Array<ArrayBufferLike> = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  readLoU: Int32Array<ArrayBufferLike> = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  writeLoS: Int32Array<ArrayBufferLike> = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  writeLoU: Int32Array<ArrayBufferLike> = new Int32Array(TLB_SIZE).fill(PAIR_NONE);
+  tagHi: Int32Array<ArrayBufferLike> = new Int32Array(TLB_SIZE);
+  at8: Int32Array<ArrayBufferLike> = new Int32Array(TLB_SIZE);
   /** The main RAM buffer as bytes, 16-bit and 32-bit words (useMemory; empty until then). */
   ram8: Uint8Array = EMPTY8;
   ram16: Uint16Array = EMPTY16;
@@ -137,9 +142,10 @@ export class Tlb {
   /** The wasm blocks' copy of the probe (attachMirror), if any. */
   private mirror: TlbMirror | undefined;
 
-  /** From now on keeps m in step with the probe tags (the TLB starts empty). */
+  /** From now on keeps m in step with the probe tags and uses its pair arrays (the TLB starts empty). */
   attachMirror(m: TlbMirror): void {
     this.mirror = m;
+    [this.readLoS, this.readLoU, this.writeLoS, this.writeLoU, this.tagHi, this.at8] = m.pairs as [Int32Array<ArrayBufferLike>, Int32Array<ArrayBufferLike>, Int32Array<ArrayBufferLike>, Int32Array<ArrayBufferLike>, Int32Array<ArrayBufferLike>, Int32Array<ArrayBufferLike>];
     this.flush();
   }
 
@@ -175,14 +181,15 @@ export class Tlb {
     this.readU[i] = perm & P_RU ? page : NaN;
     this.writeS[i] = perm & P_WS ? page : NaN;
     this.writeU[i] = perm & P_WU ? page : NaN;
-    const lo = fast && inBuffer < 0x80000000 ? page | 0 : PAIR_NONE;
+    const m = this.mirror;
+    // With a mirror, wasm blocks read the pair tags too: only pages in their memory may have one.
+    const lo = fast && inBuffer < 0x80000000 && (m === undefined || views.u8.buffer === m.buffer) ? page | 0 : PAIR_NONE;
     this.readLoS[i] = perm & P_RS ? lo : PAIR_NONE;
     this.readLoU[i] = perm & P_RU ? lo : PAIR_NONE;
     this.writeLoS[i] = perm & P_WS ? lo : PAIR_NONE;
     this.writeLoU[i] = perm & P_WU ? lo : PAIR_NONE;
     this.tagHi[i] = Math.floor(linPage / 0x100000) | 0;
     this.at8[i] = inBuffer | 0;
-    const m = this.mirror;
     if (m !== undefined) {
       const inMemory = fast && views.u8.buffer === m.buffer;
       m.readS[i] = inMemory ? this.readS[i]! : NaN; m.readU[i] = inMemory ? this.readU[i]! : NaN;

@@ -10,12 +10,17 @@
  */
 
 import { TLB_SIZE } from '../tlb.js';
+import { JUMP_BYTES } from './chain.js';
 
 const PAGE = 65536;
 /** Bytes of a slot before its TLB mirror (block-wasm.ts: registers, segments, flag record, scratch). */
 export const ARENA_TLB = 1024;
-/** Bytes of one vCPU's arena slot (layout: block-wasm.ts), whole 64 KiB pages: the TLB mirror's five arrays of TLB_SIZE doubles after ARENA_TLB. */
-export const ARENA_SLOT = Math.ceil((ARENA_TLB + 5 * 8 * TLB_SIZE) / PAGE) * PAGE;
+/** Where a slot's pair probe arrays begin (tlb.ts TlbMirror): after the mirror's five arrays of TLB_SIZE doubles. */
+export const ARENA_PAIRS = ARENA_TLB + 5 * 8 * TLB_SIZE;
+/** Where a slot's chain jump cache (chain.ts) begins: after the six pair arrays of TLB_SIZE int32s. */
+export const ARENA_JUMP = ARENA_PAIRS + 6 * 4 * TLB_SIZE;
+/** Bytes of one vCPU's arena slot (layout: block-wasm.ts), whole 64 KiB pages. */
+export const ARENA_SLOT = Math.ceil((ARENA_JUMP + JUMP_BYTES) / PAGE) * PAGE;
 /** vCPU slots per memory: a vCPU without one keeps the JS tiers. */
 export const ARENA_SLOTS = 16;
 const MAX_PAGES = 65536;

@@ -1,6 +1,7 @@
 /**
  * A minimal WebAssembly binary writer: what the soft CPU's wasm block tier emits (one module per
- * block: a memory import, function imports, one exported function). Opcodes are named in OP;
+ * block: a memory import, function imports, one exported function; and the chain that runs
+ * blocks one after another through a table of them, chain.ts). Opcodes are named in OP;
  * instruction bytes are appended to a Code buffer as the translator walks its input.
  */
 
@@ -9,10 +10,13 @@ export type ValType = typeof I32 | typeof I64 | typeof F64;
 /** Block type of a structured instruction with no result. */
 export const VOID = 0x40;
 
+/** Reference type of a table of functions. */
+export const FUNCREF = 0x70;
+
 /** Single-byte opcodes (0xfc-prefixed ones are in OP_FC). */
 export const OP = {
   unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, try: 0x06, rethrow: 0x09, end: 0x0b,
-  br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b, catchAll: 0x19,
+  br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10, callIndirect: 0x11, drop: 0x1a, select: 0x1b, catchAll: 0x19,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, f64Load: 0x2b, i32Load8u: 0x2d, i32Load16u: 0x2f,
   i32Store: 0x36, f64Store: 0x39, i32Store8: 0x3a, i32Store16: 0x3b,
@@ -20,7 +24,7 @@ export const OP = {
   i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
   i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
   f64Eq: 0x61, f64Ne: 0x62, f64Lt: 0x63, f64Gt: 0x64, f64Le: 0x65, f64Ge: 0x66,
-  i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
+  i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32RemU: 0x70, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76,
   f64Abs: 0x99, f64Neg: 0x9a, f64Floor: 0x9c, f64Trunc: 0x9d, f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3, f64Copysign: 0xa6,
   i32WrapI64: 0xa7, f64ConvertI32S: 0xb7, f64ConvertI32U: 0xb8, f64ConvertI64U: 0xba,
@@ -89,10 +93,55 @@ function pushName(out: number[], s: string): void {
   for (const x of b) out.push(x);
 }
 
-function pushSection(out: number[], id: number, content: number[]): void {
-  out.push(id);
-  pushU32(out, content.length);
-  for (const x of content) out.push(x);
+/**
+ * A module's bytes as they are written: a Uint8Array that doubles when full (an array of
+ * numbers spread into another and converted at the end cost more than the translation that
+ * made them, for modules of many blocks).
+ */
+class Bytes {
+  private buf = new Uint8Array(4096);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.length++] = b;
+  }
+
+  all(bytes: ArrayLike<number>): void {
+    const n = bytes.length;
+    this.room(n);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) buf[this.length + i] = bytes[i]!;
+    this.length += n;
+  }
+
+  u32(v: number): void {
+    const b: number[] = [];
+    pushU32(b, v);
+    this.all(b);
+  }
+
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** A section: id, size, then what fill writes (into a writer of its own, to know the size). */
+function section(out: Bytes, id: number, fill: (w: Bytes) => void): void {
+  const w = new Bytes();
+  fill(w);
+  out.byte(id);
+  out.u32(w.length);
+  out.all(w.result());
 }
 
 interface FunctionDef { type: number; locals: ValType[]; code: Code }
@@ -122,6 +171,15 @@ export class ModuleBuilder {
     this.imports.push(e);
   }
 
+  /** Imports module.name as table 0, of funcref, at least min elements. */
+  importTable(module: string, name: string, min: number): void {
+    const e: number[] = [];
+    pushName(e, module); pushName(e, name);
+    e.push(0x01, FUNCREF, 0x00);
+    pushU32(e, min);
+    this.imports.push(e);
+  }
+
   /** Returns the function index (imports come first: import all before defining). */
   importFunction(module: string, name: string, type: number): number {
     if (this.functions.length !== 0) throw new Error('wasm encoder: function imports go before definitions');
@@ -143,45 +201,49 @@ export class ModuleBuilder {
   }
 
   bytes(): Uint8Array {
-    const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const types: number[] = [];
-    pushU32(types, this.types.length);
-    for (const t of this.types) {
-      types.push(0x60);
-      pushU32(types, t.params.length); types.push(...t.params);
-      pushU32(types, t.results.length); types.push(...t.results);
-    }
-    pushSection(out, 1, types);
-    const imports: number[] = [];
-    pushU32(imports, this.imports.length);
-    for (const e of this.imports) imports.push(...e);
-    pushSection(out, 2, imports);
-    const funcs: number[] = [];
-    pushU32(funcs, this.functions.length);
-    for (const f of this.functions) pushU32(funcs, f.type);
-    pushSection(out, 3, funcs);
-    const exports: number[] = [];
-    pushU32(exports, this.exports.length);
-    for (const e of this.exports) { pushName(exports, e.name); exports.push(0x00); pushU32(exports, e.index); }
-    pushSection(out, 7, exports);
-    const code: number[] = [];
-    pushU32(code, this.functions.length);
-    for (const f of this.functions) {
-      const body: number[] = [];
-      // Locals as runs of one type.
-      const runs: [number, ValType][] = [];
-      for (const t of f.locals) {
-        const last = runs[runs.length - 1];
-        if (last !== undefined && last[1] === t) last[0]++;
-        else runs.push([1, t]);
+    const out = new Bytes();
+    out.all([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    section(out, 1, (w) => {
+      w.u32(this.types.length);
+      for (const t of this.types) {
+        w.byte(0x60);
+        w.u32(t.params.length); w.all(t.params);
+        w.u32(t.results.length); w.all(t.results);
       }
-      pushU32(body, runs.length);
-      for (const [n, t] of runs) { pushU32(body, n); body.push(t); }
-      body.push(...f.code.bytes, OP.end);
-      pushU32(code, body.length);
-      code.push(...body);
-    }
-    pushSection(out, 10, code);
-    return Uint8Array.from(out);
+    });
+    section(out, 2, (w) => {
+      w.u32(this.imports.length);
+      for (const e of this.imports) w.all(e);
+    });
+    section(out, 3, (w) => {
+      w.u32(this.functions.length);
+      for (const f of this.functions) w.u32(f.type);
+    });
+    section(out, 7, (w) => {
+      w.u32(this.exports.length);
+      for (const e of this.exports) {
+        const name: number[] = [];
+        pushName(name, e.name);
+        w.all(name); w.byte(0x00); w.u32(e.index);
+      }
+    });
+    section(out, 10, (w) => {
+      w.u32(this.functions.length);
+      for (const f of this.functions) {
+        const head: number[] = [];
+        // Locals as runs of one type.
+        const runs: [number, ValType][] = [];
+        for (const t of f.locals) {
+          const last = runs[runs.length - 1];
+          if (last !== undefined && last[1] === t) last[0]++;
+          else runs.push([1, t]);
+        }
+        pushU32(head, runs.length);
+        for (const [n, t] of runs) { pushU32(head, n); head.push(t); }
+        w.u32(head.length + f.code.bytes.length + 1);
+        w.all(head); w.all(f.code.bytes); w.byte(OP.end);
+      }
+    });
+    return out.result();
   }
 }

@@ -83,11 +83,18 @@ export interface TranslateOptions {
   memory: { min: number; max: number; shared: boolean };
   /** The export's name (default "run"). */
   exportName?: string;
+  /**
+   * Variables declared in the function's body (its own statements, not nested blocks) that the
+   * caller guarantees hold int32 values throughout, such as a count bounded by an int32 budget:
+   * they are i32 locals, and + - ++ on them wrap as i32 (exact under the guarantee), where a
+   * JS number updated by += is a double to the translator.
+   */
+  int32Vars?: readonly string[];
 }
 
 type Kind = 'bool' | 'i32' | 'u32' | 'f64';
 
-interface Var { local: number; kind: Kind | undefined }
+interface Var { local: number; kind: Kind | undefined; int32?: true }
 /** A runtime array base (a const chosen between two arrays of one element type at run time). */
 interface DynArray { kind: 'dynarray'; local: number; elem: Elem }
 type Ref = Var | Binding | DynArray;
@@ -147,6 +154,66 @@ interface InlineSite {
 
 
 export function translateFunction(source: string, options: TranslateOptions): Translation {
+  const t = translator(source, options);
+  t.prepare();
+  const mod = new ModuleBuilder();
+  mod.importMemory('env', 'memory', options.memory.min, options.memory.max, options.memory.shared);
+  t.importInto(mod, '');
+  // The ToInt32 helper is defined after the main function.
+  const main = t.emitInto(mod, t.importCount + 1);
+  mod.define(mod.type([F64], [I32]), [], toInt32Body());
+  mod.export(options.exportName ?? 'run', main);
+  return { bytes: mod.bytes(), imports: t.imports() };
+}
+
+/** Several functions' translations in one module. */
+export interface Translations {
+  /** Imports memory as env.memory and function k's import key as env.<k>.<key>; exports function k as run<k>. */
+  bytes: Uint8Array;
+  /** Each function's imports, as Translation.imports (keys without the <k>. prefix); the module imports them all. */
+  imports: (ImportUse[] | undefined)[];
+  /** Whether function k is in the module (false: outside the subset; its imports may still be). */
+  translated: boolean[];
+}
+
+/**
+ * Translates several functions (each as translateFunction would, with its own options; memory
+ * taken from the first) into one module, leaving out those outside the subset. A module is a
+ * unit of the engine's code memory: one per function puts each in pages of its own, and code
+ * that calls from one to the next then misses the instruction TLB at every call.
+ */
+export function translateFunctions(list: readonly { source: string; options: TranslateOptions }[]): Translations {
+  const ts = list.map(({ source, options }) => {
+    try {
+      const t = translator(source, options);
+      t.prepare();
+      return t;
+    } catch (e) {
+      if (e instanceof WasmUnsupported) return undefined;
+      throw e;
+    }
+  });
+  const memory = list[0]?.options.memory ?? { min: 0, max: 0, shared: false };
+  const mod = new ModuleBuilder();
+  mod.importMemory('env', 'memory', memory.min, memory.max, memory.shared);
+  ts.forEach((t, k) => t?.importInto(mod, `${k}.`));
+  // The ToInt32 helper first: its index must be known before the functions are, and a function
+  // refused while being emitted is then simply not defined.
+  const toInt32 = mod.define(mod.type([F64], [I32]), [], toInt32Body());
+  const translated = ts.map((t, k) => {
+    if (t === undefined) return false;
+    try {
+      mod.export(`run${k}`, t.emitInto(mod, toInt32));
+      return true;
+    } catch (e) {
+      if (e instanceof WasmUnsupported) return false;
+      throw e;
+    }
+  });
+  return { bytes: mod.bytes(), imports: ts.map((t) => t?.imports()), translated };
+}
+
+function translator(source: string, options: TranslateOptions): Translator {
   let program: A.Program;
   try {
     program = parse(`(${source})`, { ecmaVersion: 2022 });
@@ -157,7 +224,7 @@ export function translateFunction(source: string, options: TranslateOptions): Tr
   if (program.body.length !== 1 || stmt?.type !== 'ExpressionStatement' || stmt.expression.type !== 'FunctionExpression') {
     fail(stmt, 'the source is not one function');
   }
-  return new Translator(stmt.expression, options).translate();
+  return new Translator(stmt.expression, options);
 }
 
 class Translator {
@@ -179,6 +246,8 @@ class Translator {
   private finalizer: A.BlockStatement | undefined;
   private retLocal = -1;
   private toInt32Fn = -1;
+  /** The module's function index of this function's first import (importInto). */
+  private importBase = 0;
   /** A scratch local for ToInt32's inline test. */
   private convertLocal = -1;
   /**
@@ -191,7 +260,8 @@ class Translator {
 
   constructor(private readonly fn: A.FunctionExpression, private readonly options: TranslateOptions) {}
 
-  translate(): Translation {
+  /** Resolves names, infers kinds and collects the imports: everything but the code. */
+  prepare(): void {
     const env = this.options.env;
     const scope = new Map<string, Ref>(Object.entries(env));
     this.root = new Map(scope);
@@ -216,26 +286,40 @@ class Translator {
     // int32 parameter given q >>> 0, say) would need a different local.
     for (const { v, kind, name } of paramVars) if (v.kind !== kind) fail(undefined, `parameter ${name} assigned a value of another kind`);
     for (const v of this.vars) this.localTypes[v.local - this.params.length] = v.kind === 'f64' ? F64 : I32;
-
-    const mod = new ModuleBuilder();
-    mod.importMemory('env', 'memory', this.options.memory.min, this.options.memory.max, this.options.memory.shared);
     // Imports are numbered in first-use order, so a pre-pass collects them.
-    this.collectImports(this.fn.body);
+    this.collectImports(this.fn.body as A.BlockStatement);
+  }
+
+  get importCount(): number {
+    return this.imported.size;
+  }
+
+  imports(): ImportUse[] {
+    return [...this.imported.values()].map((i) => i.use);
+  }
+
+  /** Adds this function's imports to mod (before any definition), as env.<prefix><key>. */
+  importInto(mod: ModuleBuilder, prefix: string): void {
+    this.importBase = -1;
     for (const [key, { params, result }] of this.imported) {
-      mod.importFunction('env', key, mod.type(params, result === 'void' ? [] : [result === 'f64' ? F64 : I32]));
+      const at = mod.importFunction('env', `${prefix}${key}`, mod.type(params, result === 'void' ? [] : [result === 'f64' ? F64 : I32]));
+      if (this.importBase < 0) this.importBase = at;
     }
-    this.toInt32Fn = this.imported.size + 1; // defined after the main function
+    if (this.importBase < 0) this.importBase = 0;
+  }
+
+  /** Defines the function in mod (its imports added, toInt32Fn: where the ToInt32 helper will be); returns its index. */
+  emitInto(mod: ModuleBuilder, toInt32Fn: number): number {
+    this.toInt32Fn = toInt32Fn;
+    const body = (this.fn.body as A.BlockStatement).body;
     const resultType = this.options.result === 'i32' ? I32 : F64;
     this.retLocal = this.newLocal(resultType);
     this.findSlots();
-    this.emitBody(this.fn.body.body);
+    this.emitBody(body);
     const entry = new Code();
     for (const [addr, { local, type }] of this.slotLocals) entry.i32Const(addr).mem(type === 'i32' ? OP.i32Load : OP.f64Load, type === 'i32' ? 2 : 3).op(OP.localSet).u32(local);
     entry.bytes.push(...this.code.bytes);
-    const main = mod.define(mod.type(this.params, [resultType]), this.localTypes, entry);
-    mod.define(mod.type([F64], [I32]), [], toInt32Body());
-    mod.export(this.options.exportName ?? 'run', main);
-    return { bytes: mod.bytes(), imports: [...this.imported.values()].map((i) => i.use) };
+    return mod.define(mod.type(this.params, [resultType]), this.localTypes, entry);
   }
 
   private newLocal(t: ValType): number {
@@ -500,6 +584,14 @@ class Translator {
   // ---- kinds -----------------------------------------------------------------------------------
 
   private inferKinds(): void {
+    const int32 = new Set(this.options.int32Vars ?? []);
+    for (const s of (this.fn.body as A.BlockStatement).body) {
+      if (s.type !== 'VariableDeclaration') continue;
+      for (const d of s.declarations) {
+        const r = this.refs.get(d);
+        if (d.id.type === 'Identifier' && int32.has(d.id.name) && r !== undefined && isVar(r)) { r.kind = 'i32'; r.int32 = true; }
+      }
+    }
     for (let round = 0; round < 20; round++) {
       const before = this.vars.map((v) => v.kind).join();
       this.inferBlock(this.fn.body as A.BlockStatement);
@@ -519,6 +611,7 @@ class Translator {
   }
 
   private assignKind(v: Var, k: Kind): void {
+    if (v.int32) return;
     v.kind = joinKind(v.kind, k);
   }
 
@@ -587,7 +680,10 @@ class Translator {
         return this.kindOf(this.assignedValue(e));
       }
       case 'SequenceExpression': return this.kindOf(e.expressions[e.expressions.length - 1]!);
-      case 'UpdateExpression': return 'f64';
+      case 'UpdateExpression': {
+        const r = e.argument.type === 'Identifier' ? this.refs.get(e.argument) : undefined;
+        return r !== undefined && isVar(r) && r.int32 ? 'i32' : 'f64';
+      }
       case 'CallExpression': {
         const m = mathName(e);
         if (m === 'imul') return 'i32';
@@ -671,7 +767,7 @@ class Translator {
       entry = { index: this.imported.size, use: { key, name: b.name, objects }, params, result: b.result };
       this.imported.set(key, entry);
     }
-    return { index: entry.index, args };
+    return { index: this.importBase + entry.index, args };
   }
 
   private emitBody(body: readonly A.Statement[]): void {
@@ -982,7 +1078,7 @@ class Translator {
         return;
       case 'getter':
         this.flushSlots();
-        c.op(OP.call).u32(this.imported.get(r.name)!.index);
+        c.op(OP.call).u32(this.importBase + this.imported.get(r.name)!.index);
         this.reloadSlots();
         return;
       default: fail(node, `${r.kind} used as a number`);
@@ -1122,8 +1218,14 @@ class Translator {
     const c = this.code;
     if (e.argument.type !== 'Identifier') fail(e, 'an update of something other than a variable');
     const r = this.refs.get(e.argument)!;
-    if (!isVar(r) || r.kind !== 'f64') fail(e, 'an update of a non-f64 variable');
     const delta = e.operator === '++' ? 1 : -1;
+    if (isVar(r) && r.int32) {
+      if (value && !e.prefix) c.op(OP.localGet).u32(r.local);
+      c.op(OP.localGet).u32(r.local).i32Const(delta).op(OP.i32Add);
+      c.op(value && e.prefix ? OP.localTee : OP.localSet).u32(r.local);
+      return;
+    }
+    if (!isVar(r) || r.kind !== 'f64') fail(e, 'an update of a non-f64 variable');
     if (value && !e.prefix) c.op(OP.localGet).u32(r.local);
     c.op(OP.localGet).u32(r.local).f64Const(delta).op(OP.f64Add);
     if (value && e.prefix) c.op(OP.localTee).u32(r.local);
@@ -1167,11 +1269,35 @@ function toInt32Body(): Code {
 }
 
 /** Calls visit on every node under node (depth first). */
+/** Visits node and every node under it, in preorder. */
 function walk(node: A.Node, visit: (n: A.Node) => void): void {
-  visit(node);
-  for (const key of Object.keys(node)) {
+  const list = nodesOf(node);
+  for (let i = 0; i < list.length; i++) visit(list[i]!);
+}
+
+/**
+ * Each walked subtree's nodes in preorder, listed once: kinds settle over several passes of
+ * the same trees, and finding a node's children through its keys cost more than the visits
+ * (a third of a block's translation).
+ */
+const preorder = new WeakMap<A.Node, A.Node[]>();
+
+function nodesOf(node: A.Node): A.Node[] {
+  let list = preorder.get(node);
+  if (list === undefined) {
+    list = [];
+    collectNodes(node, list);
+    preorder.set(node, list);
+  }
+  return list;
+}
+
+function collectNodes(node: A.Node, out: A.Node[]): void {
+  out.push(node);
+  for (const key in node) {
     const v = (node as unknown as Record<string, unknown>)[key];
-    if (Array.isArray(v)) { for (const x of v) if (x && typeof x === 'object' && 'type' in x) walk(x as A.Node, visit); }
-    else if (v && typeof v === 'object' && 'type' in v) walk(v as A.Node, visit);
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) { for (const x of v) if (x && typeof x === 'object' && 'type' in x) collectNodes(x as A.Node, out); }
+    else if ('type' in v) collectNodes(v as A.Node, out);
   }
 }

@@ -16,6 +16,13 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer | SharedArrayBuffer;
     grow(pages: number): number;
   }
+  interface TableDescriptor { element: 'anyfunc'; initial: number; maximum?: number }
+  class Table {
+    constructor(descriptor: TableDescriptor);
+    readonly length: number;
+    grow(delta: number): number;
+    set(index: number, value: unknown): void;
+  }
   class CompileError extends Error {}
   class RuntimeError extends Error {}
 }
