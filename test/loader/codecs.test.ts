@@ -78,6 +78,25 @@ test('lz4 legacy: literals, an overlapping match (run), long lengths, and severa
   assert.ok(out.subarray(13).every((b) => b === 0x41));
 });
 
+test('lz4 legacy: overlapping matches of every length repeat their last offset bytes, short or long', () => {
+  // One block: `offset` distinct literals, a match of n at that offset, then a literal "Z". The
+  // expected bytes are LZ4's definition, one byte at a time from offset back; lengths cross the
+  // decoder's switch from a byte loop to chunked copyWithin(), whose chunks must keep the period.
+  for (const offset of [1, 2, 3, 5, 8, 40]) {
+    for (const n of [4, 5, 18, 19, 31, 32, 33, 34, 35, 47, 64, 65, 100, 1000, 4099]) {
+      const lits = Array.from({ length: offset }, (_, i) => 0x61 + i);
+      const ext = n - 4 >= 15 ? [...new Array(Math.floor((n - 4 - 15) / 255)).fill(255), (n - 4 - 15) % 255] : [];
+      const block = [(Math.min(offset, 15) << 4) | Math.min(n - 4, 15), ...(offset >= 15 ? [offset - 15] : []), ...lits, offset, 0, ...ext, 0x10, 0x5a];
+      const expected = [...lits];
+      for (let i = 0; i < n; i++) expected.push(expected[expected.length - offset]!);
+      expected.push(0x5a);
+      const out = new Uint8Array(expected.length);
+      assert.equal(decompressLz4Legacy(frame(block), out), expected.length, `offset ${offset}, length ${n}`);
+      assert.deepEqual([...out], expected, `offset ${offset}, length ${n}`);
+    }
+  }
+});
+
 test('lz4 legacy: corrupt blocks are VmmErrors naming the fault', () => {
   const err = (re: RegExp) => (e: unknown): boolean => e instanceof VmmError && e.code === 'EINVAL' && re.test(e.message);
   const out = new Uint8Array(64);
