@@ -31,7 +31,7 @@ export const LF_KEEP_OF = 0x200;
 export const LF_SZP = 0x100;
 const ADD4 = LF_ADD | 4, SUB4 = LF_SUB | 4, LOGIC4 = LF_LOGIC | 4, ADD8 = LF_ADD | 8, SUB8 = LF_SUB | 8, LOGIC8 = LF_LOGIC | 8;
 /** The module-level names recordSzp uses (see alu.ts ALU_INLINE_SCOPE). */
-export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_ADD, LF_SUB, LF_KEEP_CF, LF_KEEP_OF, CF, OF, ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, condition } as const;
+export const LAZY_FLAGS_INLINE_SCOPE = { LF_SZP, LF_ADD, LF_SUB, LF_KEEP_CF, LF_KEEP_OF, LF_LOGIC, CF, OF, ADD4, SUB4, LOGIC4, ADD8, SUB8, LOGIC8, condition } as const;
 
 /** The flag state every ExecContext carries (see the module comment). */
 export interface FlagState {

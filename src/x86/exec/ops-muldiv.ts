@@ -81,7 +81,7 @@ export function product(size: number, signed: boolean, a: number, ah: number, b:
 }
 
 /** The module-level names imulPair uses (see alu.ts ALU_INLINE_SCOPE). */
-export const MULDIV_INLINE_SCOPE = { mulU32, mulS32, mulS64, wide, TWO_M32 } as const;
+export const MULDIV_INLINE_SCOPE = { mulU32, mulS32, mulS64, mulU64, wide, TWO_M32 } as const;
 
 /** F6/F7 /4 MUL, /5 IMUL: rDX:rAX (AX for bytes) = rAX * r/m. */
 export function mulAcc(ctx: ExecContext, insn: Instruction): boolean {
