@@ -547,6 +547,12 @@ class Translator {
   }
 
   /** The value of an expression made of literals and constants only (JS semantics), else undefined. */
+  /** Whether e is a constant number >= 0. */
+  private nonNegative(e: A.Node): boolean {
+    const v = this.evalConst(e);
+    return typeof v === 'number' && v >= 0;
+  }
+
   private evalConst(e: A.Node): number | boolean | undefined {
     const x = e as A.Expression;
     switch (x.type) {
@@ -999,9 +1005,12 @@ class Translator {
           const a = this.kindOf(e.left), b = this.kindOf(e.right);
           if ((a === 'bool') !== (b === 'bool')) fail(e, 'a comparison of a boolean with a number');
           const ops = COMPARE[op]!;
-          if (a === b && a !== 'f64') {
+          // A uint32 against an int32 constant >= 0 compares as two uint32s (the constant is the
+          // same number either way), where mixed kinds would go through doubles.
+          const unsigned = (a === 'u32' && b === 'i32' && this.nonNegative(e.right)) || (b === 'u32' && a === 'i32' && this.nonNegative(e.left));
+          if ((a === b && a !== 'f64') || unsigned) {
             this.emitExpr(e.left, 'i32-raw'); this.emitExpr(e.right, 'i32-raw');
-            c.op(a === 'u32' ? ops.u : ops.s);
+            c.op(a === 'u32' || unsigned ? ops.u : ops.s);
           } else {
             this.emitExpr(e.left, 'f64'); this.emitExpr(e.right, 'f64');
             c.op(ops.f);
