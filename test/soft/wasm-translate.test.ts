@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { translateFunction, WasmUnsupported, type Binding } from '../../src/backends/soft/wasm/js-to-wasm.js';
+import { translateFunction, translateFunctions, WasmUnsupported, type Binding } from '../../src/backends/soft/wasm/js-to-wasm.js';
 import { Rng, testSeed } from '../exec/rng.js';
 
 const ROUNDS = Number(process.env.TSVISOR_WASM_FUZZ ?? 1500);
@@ -278,4 +278,26 @@ test('mangled sources give WasmUnsupported or a module that validates, never ano
     }
   }
   assert.ok(valid > 0, `no mangled source translated (seed ${seed})`);
+});
+
+test('several functions in one module: each computes alone, one outside the subset is left out, names show in stack traces', () => {
+  const memory = { min: 1, max: 1, shared: false };
+  const opts = { env: env(), result: 'f64' as const, memory };
+  const t = translateFunctions([
+    { source: 'function f(m, mem, p, q) { return h(p + 1); }', options: opts, name: 'guest_first' },
+    { source: 'function f(m, mem, p, q) { return "s"; }', options: opts },
+    { source: 'function f(m, mem, p, q) { return h(p * 2) + q; }', options: opts, name: 'guest_third' },
+  ]);
+  assert.deepEqual(t.translated, [true, false, true]);
+  const mem = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const stacks: string[] = [];
+  const h = (x: number): number => { stacks.push(new Error().stack ?? ''); return x * 10; };
+  const imports: Record<string, unknown> = { memory: mem };
+  t.imports.forEach((uses, k) => { for (const use of uses ?? []) imports[`${k}.${use.key}`] = h; });
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(t.bytes), { env: imports }).exports;
+  assert.equal((ex['run0'] as (p: number, q: number) => number)(2, 0), 30);
+  assert.equal((ex['run2'] as (p: number, q: number) => number)(2, 5), 45);
+  assert.equal(ex['run1'], undefined);
+  assert.match(stacks[0]!, /guest_first/);
+  assert.match(stacks[1]!, /guest_third/);
 });

@@ -251,15 +251,29 @@ export class WasmCpu {
     for (const list of this.scratchOf.values()) for (const x of list) this.i32[x.at] = scratchWord(x);
   }
 
-  /** Blocks waiting to be compiled together (queue), and cpu.instret when the first came. */
+  /**
+   * Blocks waiting to be compiled together (queue) with the names their functions get (the
+   * linear address they were queued at: profiles name guest code), and cpu.instret when the
+   * first came.
+   */
   private readonly pending: Block[] = [];
+  private readonly pendingNames: string[] = [];
   private pendingSince = 0;
 
-  /** Queues block for the next batch; compiles the batch once it has WASM_BATCH blocks. */
+  /** Queues block (about to run at RIP) for the next batch; compiles the batch once it has WASM_BATCH blocks. */
   queue(block: Block): void {
     if (this.pending.length === 0) this.pendingSince = this.cpu.instret;
     this.pending.push(block);
+    this.pendingNames.push(`guest_${this.linearName()}`);
     if (this.pending.length >= WASM_BATCH.size) this.flush();
+  }
+
+  /** RIP's linear address as 16 hex digits (64-bit code: as the guest writes it, e.g. ffffffff81000000). */
+  private linearName(): string {
+    const c = this.cpu;
+    if (c.mode !== 64) return c.fetchLinear().toString(16).padStart(16, '0');
+    const hex = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
+    return hex(c.regs[RIP_LO + 1]!) + hex(c.regs[RIP_LO]!);
   }
 
   /** Compiles the queued blocks once the first has waited WASM_BATCH.wait instructions. */
@@ -272,16 +286,16 @@ export class WasmCpu {
    * each the translator takes and no other tier compiled meanwhile.
    */
   private flush(): void {
-    const blocks = this.pending.splice(0);
+    const blocks = this.pending.splice(0), names = this.pendingNames.splice(0);
     const pages = this.memory.buffer.byteLength / 65536;
-    const t = translateFunctions(blocks.map((b) => {
+    const t = translateFunctions(blocks.map((b, j) => {
       const env: Record<string, Binding> = { ...this.env };
       for (let k = 0; k < b.insns.length; k++) {
         env[`f${k}`] = { kind: 'import', name: `f${k}`, result: 'bool' };
         env[`I${k}`] = { kind: 'object', fields: {} };
       }
       // k, the instructions retired, is at most the budget (an int32): block-compile.ts's contract.
-      return { source: blockFunctionText(b.insns, false), options: { env, result: 'i32', memory: { min: pages, max: pages, shared: true }, int32Vars: ['k'] } };
+      return { source: blockFunctionText(b.insns, false), options: { env, result: 'i32', memory: { min: pages, max: pages, shared: true }, int32Vars: ['k'] }, name: names[j] };
     }));
     if (!t.translated.includes(true)) return;
     const imports: Record<string, unknown> = { memory: this.memory };

@@ -153,6 +153,7 @@ export class ModuleBuilder {
   private importedFunctions = 0;
   private readonly functions: FunctionDef[] = [];
   private readonly exports: { name: string; index: number }[] = [];
+  private readonly names: { index: number; name: string }[] = [];
 
   type(params: ValType[], results: ValType[]): number {
     const key = `${params.join()}:${results.join()}`;
@@ -200,6 +201,11 @@ export class ModuleBuilder {
     this.exports.push({ name, index });
   }
 
+  /** Names function index in the module's name section (what profilers and stack traces show). */
+  name(index: number, name: string): void {
+    this.names.push({ index, name });
+  }
+
   bytes(): Uint8Array {
     const out = new Bytes();
     out.all([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -244,6 +250,22 @@ export class ModuleBuilder {
         w.all(head); w.all(f.code.bytes); w.byte(OP.end);
       }
     });
+    if (this.names.length !== 0) {
+      // The custom "name" section, function names subsection (1): indices in increasing order.
+      section(out, 0, (w) => {
+        const head: number[] = [];
+        pushName(head, 'name');
+        w.all(head);
+        const sub = new Bytes();
+        sub.u32(this.names.length);
+        for (const { index, name } of [...this.names].sort((a, b) => a.index - b.index)) {
+          const n: number[] = [];
+          pushName(n, name);
+          sub.u32(index); sub.all(n);
+        }
+        w.byte(1); w.u32(sub.length); w.all(sub.result());
+      });
+    }
     return out.result();
   }
 }

@@ -184,7 +184,7 @@ export interface Translations {
  * unit of the engine's code memory: one per function puts each in pages of its own, and code
  * that calls from one to the next then misses the instruction TLB at every call.
  */
-export function translateFunctions(list: readonly { source: string; options: TranslateOptions }[]): Translations {
+export function translateFunctions(list: readonly { source: string; options: TranslateOptions; name?: string }[]): Translations {
   const ts = list.map(({ source, options }) => {
     try {
       const t = translator(source, options);
@@ -205,7 +205,10 @@ export function translateFunctions(list: readonly { source: string; options: Tra
   const translated = ts.map((t, k) => {
     if (t === undefined) return false;
     try {
-      mod.export(`run${k}`, t.emitInto(mod, toInt32));
+      const index = t.emitInto(mod, toInt32);
+      mod.export(`run${k}`, index);
+      const name = list[k]!.name;
+      if (name !== undefined) mod.name(index, name);
       return true;
     } catch (e) {
       if (e instanceof WasmUnsupported) return false;
