@@ -1,7 +1,7 @@
 /**
  * A minimal WebAssembly binary writer: what the soft CPU's wasm block tier emits (one module per
- * block: a memory import, function imports, one exported function; and the chain that runs
- * blocks one after another through a table of them, chain.ts). Opcodes are named in OP;
+ * batch of blocks: a memory import, function imports, an exported function per block, their
+ * names; and the chain that runs blocks one after another through a table of them, chain.ts). Opcodes are named in OP;
  * instruction bytes are appended to a Code buffer as the translator walks its input.
  */
 
