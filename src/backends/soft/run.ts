@@ -21,7 +21,8 @@ import type { Block, SoftCpu } from './cpu.js';
 import type { PendingEvent } from './state.js';
 import { compileBlock, compileRegion, settleDecline, settleRegionDecline, stoppedAt } from './block-compile.js';
 import { regionOf } from './region.js';
-import { CHAIN_SETTLE, compileWasmBlock } from './wasm/block-wasm.js';
+import { compileWasmBlock } from './wasm/block-wasm.js';
+import { CHAIN_SETTLE } from './wasm/chain.js';
 import { deliverEvent, HAS_ERROR_CODE, SRC_EXCEPTION, SRC_EXTERNAL } from './exceptions.js';
 import { ExitSignal, MemoryExitSignal, type ExitWithoutState } from './signals.js';
 import { executeSystem } from './system.js';
@@ -195,7 +196,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
         if (cpu.intShadow) cpu.intShadow = false;
         const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
         if (block !== undefined && block.fn === undefined && ++block.runs >= cpu.compileAt) compileHot(cpu, block);
-        if (block !== undefined && block.wasm !== undefined && block.count <= budget && chained(cpu)) {
+        // A wasm block in 64-bit code (where RIP is the linear address) runs chained (wasm/chain.ts).
+        if (block !== undefined && block.wasm !== undefined && block.count <= budget && cpu.mode === 64) {
           uncompiled = true;
           budget -= runChained(cpu, block, budget, stopBits);
           prev = ran.next;
@@ -300,11 +302,6 @@ function settleCompiled(cpu: SoftCpu, block: Block, r: number, hotStart: number)
     if (r - cpu.regionKb === last.insns.length) ran.next = last;
   }
   return r;
-}
-
-/** Whether wasm blocks run chained (chain.ts): in 64-bit code, where RIP is the linear address. */
-function chained(cpu: SoftCpu): boolean {
-  return cpu.mode === 64 && cpu.wasm !== undefined && cpu.wasm !== null;
 }
 
 /**

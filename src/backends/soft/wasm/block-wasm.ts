@@ -24,7 +24,7 @@ import type { Block, SoftCpu } from '../cpu.js';
 import type { PhysRegion } from '../memory.js';
 import { TLB_SIZE } from '../tlb.js';
 import { ARENA_JUMP, ARENA_PAIRS, ARENA_TLB, takeArenaSlot, wasmRamOf } from './arena.js';
-import { CHAIN_SETTLE, chainModule, JUMP_BYTES, JUMP_ENTRIES, JUMP_ENTRY_BYTES } from './chain.js';
+import { chainModule, JUMP_BYTES, JUMP_ENTRIES, JUMP_ENTRY_BYTES } from './chain.js';
 import { RIP_LO } from '../../../x86/exec/context.js';
 import { translateFunctions, type Binding, type ImportUse } from './js-to-wasm.js';
 import { allClosures } from '../block-closures.js';
@@ -461,4 +461,3 @@ export function setWasmBatch(size: number, wait: number): void {
   WASM_BATCH.wait = wait;
 }
 
-export { CHAIN_SETTLE };
