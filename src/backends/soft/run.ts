@@ -152,7 +152,8 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
     // A block running cold (cold-code.ts runCold): a throw from it is at instruction coldOut.at
     // (looked up then, not per instruction: in cold code that load often misses the cache).
     let cold: Block | undefined;
-    // One instruction running on its own (runUncompiled without a block): a throw is at ran.insn.
+    // One instruction running on its own (runUncompiled without a block), or wasm blocks running
+    // chained (runChained): a throw is at ran.insn.
     let uncompiled = false;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {

@@ -174,16 +174,27 @@ export class WasmCpu {
     // Its entry for RIP now: the chain finds it from the blocks that run before it from here on.
     const lo = cpu.regs[RIP_LO]!, e = (s + JUMP + ((lo ^ (lo >>> 12)) & (JUMP_ENTRIES - 1)) * JUMP_ENTRY_BYTES) >> 2;
     i[e] = lo; i[e + 1] = cpu.regs[RIP_LO + 1]!; i[e + 2] = cpu.codeGen; i[e + 3] = cpu.cpl; i[e + 4] = w.index; i[e + 5] = block.count;
-    this.flagsIn();
-    i[(s + CPL) >> 2] = cpu.cpl; i[(s + LA57) >> 2] = (cpu as { la57?: boolean }).la57 ? 1 : 0; i[(s + LEAVE) >> 2] = 0;
-    const f = this.f64, instret = (s + INSTRET) >> 3;
-    f[instret] = 0;
+    this.enter();
+    i[(s + LEAVE) >> 2] = 0;
     try {
       return this.chain(w.index, budget, block.count, stopBits);
     } finally {
-      this.flagsOut();
-      cpu.instret += f[instret]!;
+      this.exit();
     }
+  }
+
+  /** Before wasm runs: the flag record, CPL and LA57 into the arena, its retired count zeroed. */
+  private enter(): void {
+    const cpu = this.cpu, i = this.i32, s = this.slot;
+    this.flagsIn();
+    i[(s + CPL) >> 2] = cpu.cpl; i[(s + LA57) >> 2] = (cpu as { la57?: boolean }).la57 ? 1 : 0;
+    this.f64[(s + INSTRET) >> 3] = 0;
+  }
+
+  /** After wasm ran or threw: the flag record back, what it retired added to cpu.instret. */
+  private exit(): void {
+    this.flagsOut();
+    this.cpu.instret += this.f64[(this.slot + INSTRET) >> 3]!;
   }
 
   /** Steps from one block to the next the chain took inside wasm (modulo 2^32; tests and probes). */
@@ -256,15 +267,13 @@ export class WasmCpu {
    * linear address they were queued at: profiles name guest code), and cpu.instret when the
    * first came.
    */
-  private readonly pending: Block[] = [];
-  private readonly pendingNames: string[] = [];
+  private readonly pending: { block: Block; name: string }[] = [];
   private pendingSince = 0;
 
   /** Queues block (about to run at RIP) for the next batch; compiles the batch once it has WASM_BATCH blocks. */
   queue(block: Block): void {
     if (this.pending.length === 0) this.pendingSince = this.cpu.instret;
-    this.pending.push(block);
-    this.pendingNames.push(`guest_${this.linearName()}`);
+    this.pending.push({ block, name: `guest_${this.linearName()}` });
     if (this.pending.length >= WASM_BATCH.size) this.flush();
   }
 
@@ -286,16 +295,16 @@ export class WasmCpu {
    * each the translator takes and no other tier compiled meanwhile.
    */
   private flush(): void {
-    const blocks = this.pending.splice(0), names = this.pendingNames.splice(0);
+    const queued = this.pending.splice(0), blocks = queued.map((q) => q.block);
     const pages = this.memory.buffer.byteLength / 65536;
-    const t = translateFunctions(blocks.map((b, j) => {
+    const t = translateFunctions(queued.map(({ block: b, name }) => {
       const env: Record<string, Binding> = { ...this.env };
       for (let k = 0; k < b.insns.length; k++) {
         env[`f${k}`] = { kind: 'import', name: `f${k}`, result: 'bool' };
         env[`I${k}`] = { kind: 'object', fields: {} };
       }
       // k, the instructions retired, is at most the budget (an int32): block-compile.ts's contract.
-      return { source: blockFunctionText(b.insns, false), options: { env, result: 'i32', memory: { min: pages, max: pages, shared: true }, int32Vars: ['k'] }, name: names[j] };
+      return { source: blockFunctionText(b.insns, false), options: { env, result: 'i32', memory: { min: pages, max: pages, shared: true }, int32Vars: ['k'] }, name };
     }));
     if (!t.translated.includes(true)) return;
     const imports: Record<string, unknown> = { memory: this.memory };
@@ -314,16 +323,12 @@ export class WasmCpu {
 
   /** A wasm block's function as a BlockFn: the flag record and counters in and out around one call. */
   private blockFn(run: (budget: number) => number): BlockFn {
-    const cpu = this.cpu, i = this.i32, f = this.f64, s = this.slot;
-    const la57 = (s + LA57) >> 2, cpl = (s + CPL) >> 2, instret = (s + INSTRET) >> 3;
     return (_: SoftCpu, budget: number): number => {
-      this.flagsIn();
-      i[cpl] = cpu.cpl; i[la57] = (cpu as { la57?: boolean }).la57 ? 1 : 0; f[instret] = 0;
+      this.enter();
       try {
         return run(budget);
       } finally {
-        this.flagsOut();
-        cpu.instret += f[instret]!;
+        this.exit();
       }
     };
   }
