@@ -29,7 +29,7 @@ test('io: OUT/IN imm8 and dx, REP OUTSB/INSB, data both ways, npc, rep/str', { s
     // mov al, imm8 (2 bytes), OUT imm8 at +2, OUT imm8 at +4, IN imm8 at +6.
     assert.equal(io.npc, BigInt(LOAD + 4));
     io = expectIo(runTo(cpu), 0x15, false, 1);
-    assert.equal(io.npc, LOAD + 6, 'back-to-back OUTs');
+    assert.equal(io.npc, BigInt(LOAD + 6), 'back-to-back OUTs');
 
     io = expectIo(runTo(cpu), 0x11, true, 1);
     assert.equal(io.npc, BigInt(LOAD + 8));
