@@ -23,6 +23,8 @@ export class EventDelivery {
   private request: EventKind | undefined;
   /** A hardware interrupt taken from the event thread, waiting for the guest's window. */
   private interruptHeld = false;
+  /** The held interrupt found the window shut: 'Machine ready' is said when it opens. */
+  private waitedForWindow = false;
 
   constructor(
     private readonly events: EventThread,
@@ -33,7 +35,6 @@ export class EventDelivery {
   observe(exit: VmExit): void {
     this.state = exit.exitState;
     this.events.noteCr8(exit.exitState.cr8);
-    if (exit.reason === 'int-ready' && this.interruptHeld) this.say('Machine ready to INT/NMI');
   }
 
   takeException(): ExceptionEvent | undefined {
@@ -69,9 +70,16 @@ export class EventDelivery {
     return this.interruptHeld;
   }
 
-  /** The INTA cycle for the held interrupt: its vector, or undefined when CR8 now blocks it (dropped). */
+  /**
+   * The INTA cycle for the held interrupt: its vector, or undefined when CR8 now blocks it (dropped).
+   * The loop calls it once the window is open: at the int-ready exit, or at any exit that already
+   * shows it open (KVM reports an STI; HLT as a halted exit after the shadow, IF set, and so never
+   * needs the window exit), so 'Machine ready' is said here, the same on every backend.
+   */
   takeInterrupt(): number | undefined {
     this.interruptHeld = false;
+    if (this.waitedForWindow) this.say('Machine ready to INT/NMI');
+    this.waitedForWindow = false;
     if (this.blockedByCr8()) return undefined;
     this.say('Inject hardware interrupt event');
     return VECTOR_TOYVIRT_INTERRUPT;
@@ -108,6 +116,7 @@ export class EventDelivery {
     // The loop injects it at once when the window is open, else asks for the window.
     if (this.state === undefined || !interruptWindowOpen(this.state)) {
       this.say('Hardware interrupt held: the guest has interrupts disabled, waiting for int-ready');
+      this.waitedForWindow = true;
     }
   }
 
