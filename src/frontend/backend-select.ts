@@ -1,5 +1,7 @@
 /**
- * Which backend a Hypervisor gets. 'auto' means KVM when /dev/kvm is usable, else the soft CPU;
+ * Which backend a Hypervisor gets. 'auto' means KVM when /dev/kvm is usable and hardware
+ * virtualization (not a software KVM such as the PVM module, see backends/kvm/host-kind.ts), else
+ * the soft CPU;
  * TSVISOR_BACKEND=kvm|soft in the environment replaces 'auto' (an explicit choice is never
  * overridden, so a test that asks for 'kvm' gets KVM or an error).
  */
@@ -8,6 +10,7 @@ import type { BackendChoice, BackendName } from '../api/types.js';
 import type { Backend } from '../backends/backend.js';
 import { kvmUnusableReason, openKvmBackend } from './kvm-module.js';
 import { openSoftBackend } from '../backends/soft/index.js';
+import { kvmWithoutHardware } from '../backends/kvm/host-kind.js';
 import { describe } from './describe.js';
 
 const OPENERS: Record<BackendName, () => Backend> = { kvm: openKvmBackend, soft: openSoftBackend };
@@ -30,13 +33,15 @@ export function effectiveChoice(choice: unknown, env: Readonly<Record<string, st
 export interface BackendModules {
   open: Record<BackendName, () => Backend>;
   kvmUnusableReason: () => string | undefined;
+  /** Why 'auto' passes over a usable KVM (it is not hardware virtualization), or undefined. */
+  kvmWithoutHardware: () => string | undefined;
 }
-const MODULES: BackendModules = { open: OPENERS, kvmUnusableReason };
+const MODULES: BackendModules = { open: OPENERS, kvmUnusableReason, kvmWithoutHardware: () => kvmWithoutHardware() };
 
-/** Opens the chosen backend; for 'auto', KVM unless it is unusable (or refuses with ENODEV), then soft. */
+/** Opens the chosen backend; for 'auto', KVM unless it is unusable, software only, or refuses with ENODEV; then soft. */
 export function openBackend(choice: BackendChoice, modules: BackendModules = MODULES): Backend {
   if (choice !== 'auto') return modules.open[choice]();
-  let kvmWhy = modules.kvmUnusableReason();
+  let kvmWhy = modules.kvmUnusableReason() ?? modules.kvmWithoutHardware();
   if (kvmWhy === undefined) {
     try {
       return modules.open.kvm();

@@ -4,6 +4,7 @@ import { Hypervisor, MAX_MACHINES, VmmError } from '../../src/index.js';
 import { effectiveChoice, openBackend } from '../../src/frontend/backend-select.js';
 import type { BackendModules } from '../../src/frontend/backend-select.js';
 import type { Backend } from '../../src/backends/backend.js';
+import { kvmWithoutHardware } from '../../src/backends/kvm/host-kind.js';
 import { stopVcpu } from '../../src/index.js';
 import { fakeBackend, useTempRundir, fakeCapability, vmmErrorLike } from './fake-backend.js';
 
@@ -24,12 +25,16 @@ test('TSVISOR_BACKEND replaces auto only, and is validated', () => {
   assert.throws(() => effectiveChoice('auto', { TSVISOR_BACKEND: 'vmx' }), vmmErrorLike('EINVAL', /TSVISOR_BACKEND.*"vmx"/));
 });
 
-test("'auto' takes KVM when usable, else soft; neither -> ENODEV naming both reasons", () => {
+test("'auto' takes KVM when usable and hardware virtualization, else soft; neither -> ENODEV naming both reasons", () => {
   const kvm = fakeBackend(), soft = fakeBackend();
   const refuse = (why: string) => (): Backend => { throw new VmmError('ENODEV', why); };
-  const modules = (kvmWhy: string | undefined, kvmOpen: () => Backend, softOpen: () => Backend): BackendModules =>
-    ({ open: { kvm: kvmOpen, soft: softOpen }, kvmUnusableReason: () => kvmWhy });
+  const modules = (kvmWhy: string | undefined, kvmOpen: () => Backend, softOpen: () => Backend, software?: string): BackendModules =>
+    ({ open: { kvm: kvmOpen, soft: softOpen }, kvmUnusableReason: () => kvmWhy, kvmWithoutHardware: () => software });
   assert.equal(openBackend('auto', modules(undefined, () => kvm, () => soft)), kvm);
+  assert.equal(openBackend('auto', modules(undefined, () => kvm, () => soft, 'PVM')), soft, 'a software KVM is passed over');
+  assert.equal(openBackend('kvm', modules(undefined, () => kvm, () => soft, 'PVM')), kvm, 'unless asked for by name');
+  assert.throws(() => openBackend('auto', modules(undefined, () => kvm, refuse('soft CPU not built'), 'PVM')),
+    vmmErrorLike('ENODEV', /no backend usable: kvm: PVM; soft/));
   assert.equal(openBackend('auto', modules('no /dev/kvm', () => kvm, () => soft)), soft);
   assert.equal(openBackend('auto', modules(undefined, refuse('KVM_CREATE_VM failed'), () => soft)), soft, 'KVM refusing with ENODEV falls back too');
   assert.throws(() => openBackend('auto', modules('no /dev/kvm', () => kvm, refuse('soft CPU not built'))),
@@ -40,6 +45,16 @@ test("'auto' takes KVM when usable, else soft; neither -> ENODEV naming both rea
   // other errors are not swallowed by the fallback
   const boom = (): Backend => { throw new VmmError('EPERM', 'no access'); };
   assert.throws(() => openBackend('auto', modules(undefined, boom, () => soft)), vmmErrorLike('EPERM'));
+});
+
+test('kvmWithoutHardware: a KVM whose host CPU lists neither vmx nor svm, naming the PVM module when loaded', () => {
+  const cpuinfo = (flags: string): string => `processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: ${flags}\n\nprocessor\t: 1\n`;
+  assert.equal(kvmWithoutHardware(cpuinfo('fpu vme de vmx sse'), false), undefined);
+  assert.equal(kvmWithoutHardware(cpuinfo('fpu svm lm'), true), undefined);
+  assert.match(kvmWithoutHardware(cpuinfo('fpu sse hypervisor'), true) ?? '', /PVM module \(kvm_pvm\).*neither vmx nor svm/);
+  assert.match(kvmWithoutHardware(cpuinfo('fpu sse'), false) ?? '', /^\/dev\/kvm here is a KVM without VT-x or AMD-V/);
+  assert.equal(kvmWithoutHardware('no flags line here', true), undefined, 'unknown: taken to be hardware');
+  assert.equal(kvmWithoutHardware(cpuinfo('fpu vmxx svm2'), false)?.includes('neither'), true, 'whole words only');
 });
 
 test('capability: the frontend owns version and limits, a backend can only lower them', () => {
