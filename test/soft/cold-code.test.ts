@@ -108,3 +108,39 @@ test('cold records and compiled blocks: stack and memory edges end exactly as on
     for (const g of got) assert.equal(g.out, ref.out, `${c.name}: ${g.label} vs ${ref.label}`);
   }
 });
+
+/**
+ * Straight-line code whose last instruction ends at 4 GiB: RIP's low half carries into the high
+ * half (cold records step RIP per instruction, compiled blocks at the end), and the fetch at
+ * 0x1_0000_0000 (not mapped) faults there. Without the carry RIP would wrap to 0, mapped code.
+ */
+test('cold records and compiled blocks: RIP carries into its high half at the end of code below 4 GiB', () => {
+  const TABLES_OFF = 0x10000; // longMode's tables sit at the top of RAM
+  const PD = 0x300000, CODE_PHYS = 0x1ffff8; // linear 0xffe00000.. (PD[511], a 2 MiB page) -> physical 0
+  const got = RUN_WAYS.map(([label, hot, interpretOnly]) => {
+    const vm = softVm();
+    try {
+      const cpu = softCpu(vm);
+      cpu.interpretOnly = interpretOnly;
+      cpu.hotBlockRuns = label === 'compiled blocks' ? 1 : hot;
+      const s = longMode(vm, 0xfffffff8);
+      const dv = new DataView(vm.ram.buffer, vm.ram.byteOffset);
+      const pdpt = vm.ram.length - TABLES_OFF + 0x1000;
+      dv.setUint32(pdpt + 3 * 8, PD | 0x3, true);
+      dv.setUint32(PD + 511 * 8, 0x0 | 0x83, true);
+      // mov eax, 1; add eax, 2; nop; nop: 8 bytes ending at 0x1_0000_0000.
+      vm.ram.set([0xb8, 0x01, 0x00, 0x00, 0x00, 0x83, 0xc0, 0x02], CODE_PHYS);
+      vm.ram.set([0xf4], 0); // what a wrapped RIP would run: hlt
+      vm.cpu.setState(s);
+      const e = vm.cpu.run();
+      const st = vm.cpu.getState(State.GPRS | State.CRS);
+      return { label, reason: e.reason, rip: st.gprs!.rip, rax: st.gprs!.rax, cr2: st.crs!.cr2 };
+    } finally {
+      vm.hv.close();
+    }
+  });
+  const ref = got.find((g) => g.label === 'one instruction at a time')!;
+  assert.equal(ref.cr2, 0x1_0000_0000n, `the fetch at 4 GiB faults there: ${JSON.stringify(ref, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
+  assert.equal(ref.rax, 3n);
+  for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
+});

@@ -409,9 +409,11 @@ export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
         cpu.instret = before + k;
         if (!closureAt(block, k)(cpu)) { coldOut.declined = true; coldOut.at = k; return k; }
       } else if (past) {
-        const lo = (r[RIP_LO]! >>> 0) + code![p + 1]!;
-        if (lo > 0xffffffff) r[RIP_LO + 1] = (r[RIP_LO + 1]! + 1) | 0;
-        r[RIP_LO] = lo | 0;
+        // In int32s: a carry out of the low half is the new low half below the old, unsigned (a
+        // sum in a double made the engine convert it for the compare, per instruction).
+        const old = r[RIP_LO]!, lo = (old + code![p + 1]!) | 0;
+        if ((lo >>> 0) < (old >>> 0)) r[RIP_LO + 1] = (r[RIP_LO + 1]! + 1) | 0;
+        r[RIP_LO] = lo;
       }
       if (cpu.codeGen !== gen) { cpu.instret = before + k + 1; return k + 1; }
     }
