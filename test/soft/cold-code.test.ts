@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { decode } from '../../src/x86/decoder/index.js';
 import { encodeBlock, encoded, W } from '../../src/backends/soft/cold-code.js';
 import { State } from '../../src/index.js';
-import { longMode, RUN_WAYS, softCpu, softVm } from './vm.js';
+import { longMode, RUN_WAYS, softCpu, softVm, type SoftVm } from './vm.js';
 
 const insn = (hex: string, mode: 16 | 32 | 64 = 64) => decode(Uint8Array.from(Buffer.from(hex.padEnd(30, '0'), 'hex')), mode, 0);
 
@@ -62,6 +62,24 @@ test('cold records: other shapes and modes are left to the closures', () => {
 });
 
 /**
+ * Runs a case once in each of RUN_WAYS on a fresh VM (compiled blocks compiled at their first run)
+ * and returns what run said, per way.
+ */
+function everyWay<T>(run: (vm: SoftVm, label: string) => T): T[] {
+  return RUN_WAYS.map(([label, hot, interpretOnly]) => {
+    const vm = softVm();
+    try {
+      const cpu = softCpu(vm);
+      cpu.interpretOnly = interpretOnly;
+      cpu.hotBlockRuns = label === 'compiled blocks' ? 1 : hot;
+      return run(vm, label);
+    } finally {
+      vm.hv.close();
+    }
+  });
+}
+
+/**
  * The int32-halves paths (the records' pairOffset and pushPair/popPair/retPair, the compiled
  * blocks' operand() and push64/pop64 text) at their edges, run cold, compiled and one instruction
  * at a time: they must leave the same exit, registers and CR2 as the interpreter wherever they
@@ -85,24 +103,15 @@ test('cold records and compiled blocks: stack and memory edges end exactly as on
     { name: 'call, pop, push and ret', code: [0xe8, 0x00, 0x00, 0x00, 0x00, 0x58, 0x48, 0x83, 0xc0, 0x07, 0x50, 0xc3, 0xf4], regs: {} },
   ];
   for (const c of cases) {
-    const got = RUN_WAYS.map(([label, hot, interpretOnly]) => {
-      const vm = softVm();
-      try {
-        const cpu = softCpu(vm);
-        cpu.interpretOnly = interpretOnly;
-        // Each case runs once: compiled blocks are compiled at their first run.
-        cpu.hotBlockRuns = label === 'compiled blocks' ? 1 : hot;
-        vm.ram.set(c.code, CODE);
-        vm.ram.set(Array.from({ length: 64 }, (_, k) => k + 1), DATA);
-        if (c.stack !== undefined) new DataView(vm.ram.buffer).setBigUint64(0x80000, c.stack, true);
-        const s = longMode(vm, CODE);
-        vm.cpu.setState({ ...s, gprs: { ...s.gprs!, ...c.regs } });
-        const e = vm.cpu.run();
-        const st = vm.cpu.getState(State.GPRS | State.CRS);
-        return { label, out: JSON.stringify({ reason: e.reason, gprs: st.gprs, cr2: st.crs!.cr2 }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)) };
-      } finally {
-        vm.hv.close();
-      }
+    const got = everyWay((vm, label) => {
+      vm.ram.set(c.code, CODE);
+      vm.ram.set(Array.from({ length: 64 }, (_, k) => k + 1), DATA);
+      if (c.stack !== undefined) new DataView(vm.ram.buffer).setBigUint64(0x80000, c.stack, true);
+      const s = longMode(vm, CODE);
+      vm.cpu.setState({ ...s, gprs: { ...s.gprs!, ...c.regs } });
+      const e = vm.cpu.run();
+      const st = vm.cpu.getState(State.GPRS | State.CRS);
+      return { label, out: JSON.stringify({ reason: e.reason, gprs: st.gprs, cr2: st.crs!.cr2 }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)) };
     });
     const ref = got.find((g) => g.label === 'one instruction at a time')!;
     for (const g of got) assert.equal(g.out, ref.out, `${c.name}: ${g.label} vs ${ref.label}`);
@@ -117,27 +126,19 @@ test('cold records and compiled blocks: stack and memory edges end exactly as on
 test('cold records and compiled blocks: RIP carries into its high half at the end of code below 4 GiB', () => {
   const TABLES_OFF = 0x10000; // longMode's tables sit at the top of RAM
   const PD = 0x300000, CODE_PHYS = 0x1ffff8; // linear 0xffe00000.. (PD[511], a 2 MiB page) -> physical 0
-  const got = RUN_WAYS.map(([label, hot, interpretOnly]) => {
-    const vm = softVm();
-    try {
-      const cpu = softCpu(vm);
-      cpu.interpretOnly = interpretOnly;
-      cpu.hotBlockRuns = label === 'compiled blocks' ? 1 : hot;
-      const s = longMode(vm, 0xfffffff8);
-      const dv = new DataView(vm.ram.buffer, vm.ram.byteOffset);
-      const pdpt = vm.ram.length - TABLES_OFF + 0x1000;
-      dv.setUint32(pdpt + 3 * 8, PD | 0x3, true);
-      dv.setUint32(PD + 511 * 8, 0x0 | 0x83, true);
-      // mov eax, 1; add eax, 2; nop; nop: 8 bytes ending at 0x1_0000_0000.
-      vm.ram.set([0xb8, 0x01, 0x00, 0x00, 0x00, 0x83, 0xc0, 0x02], CODE_PHYS);
-      vm.ram.set([0xf4], 0); // what a wrapped RIP would run: hlt
-      vm.cpu.setState(s);
-      const e = vm.cpu.run();
-      const st = vm.cpu.getState(State.GPRS | State.CRS);
-      return { label, reason: e.reason, rip: st.gprs!.rip, rax: st.gprs!.rax, cr2: st.crs!.cr2 };
-    } finally {
-      vm.hv.close();
-    }
+  const got = everyWay((vm, label) => {
+    const s = longMode(vm, 0xfffffff8);
+    const dv = new DataView(vm.ram.buffer, vm.ram.byteOffset);
+    const pdpt = vm.ram.length - TABLES_OFF + 0x1000;
+    dv.setUint32(pdpt + 3 * 8, PD | 0x3, true);
+    dv.setUint32(PD + 511 * 8, 0x0 | 0x83, true);
+    // mov eax, 1; add eax, 2: 8 bytes ending at 0x1_0000_0000.
+    vm.ram.set([0xb8, 0x01, 0x00, 0x00, 0x00, 0x83, 0xc0, 0x02], CODE_PHYS);
+    vm.ram.set([0xf4], 0); // what a wrapped RIP would run: hlt
+    vm.cpu.setState(s);
+    const e = vm.cpu.run();
+    const st = vm.cpu.getState(State.GPRS | State.CRS);
+    return { label, reason: e.reason, rip: st.gprs!.rip, rax: st.gprs!.rax, cr2: st.crs!.cr2 };
   });
   const ref = got.find((g) => g.label === 'one instruction at a time')!;
   assert.equal(ref.cr2, 0x1_0000_0000n, `the fetch at 4 GiB faults there: ${JSON.stringify(ref, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
