@@ -134,6 +134,13 @@ export function runCpu(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions = Inf
   }
 }
 
+/**
+ * The run, slice by slice: the stop flag and the limit, events and windows, a halt, watched
+ * single steps; runBlocks runs the blocks of each slice. The two are apart so that the engine
+ * compiles the block loop on its own: a path the loop had not taken yet when it was compiled
+ * (the first stop, halt, window or watched step of a boot) deoptimised the whole of it, block
+ * dispatch included, each time (~15 recompiles of ~18 ms per boot, `node --trace-opt`).
+ */
 function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): ExitWithoutState {
   // The host may have rewritten guest RAM since the last run: decoded code is re-validated.
   cpu.beginRun();
@@ -147,14 +154,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
     // A shared machine: other threads' vCPUs may have cached or written code since the last slice.
     cpu.syncCode();
     let insn: Instruction | undefined;
-    // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
-    let hot: Block | undefined, hotStart = 0;
-    // A block running cold (cold-code.ts runCold): a throw from it is at instruction coldOut.at
-    // (looked up then, not per instruction: in cold code that load often misses the cache).
-    let cold: Block | undefined;
-    // One instruction running on its own (runUncompiled without a block), or wasm blocks running
-    // chained (runChained): a throw is at ran.insn.
-    let uncompiled = false;
+    let stopBits = TF;
     try {
       if (cpu.pending.length !== 0 || cpu.intWindowExiting || cpu.nmiWindowExiting) {
         const windowExit = serviceEvents(cpu);
@@ -172,8 +172,7 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
       const waitsForIf = !ifOn && (cpu.intWindowExiting || cpu.pending.length !== 0);
       const watch = (cpu.flagBits & TF) !== 0 || cpu.nmiWindowExiting ||
         (waitsForIf ? !onlyInterrupts(cpu.pending) : cpu.intWindowExiting || cpu.pending.length !== 0);
-      const stopBits = waitsForIf ? TF | IF : TF;
-      const blocks = !cpu.interpretOnly;
+      if (waitsForIf) stopBits = TF | IF;
       if (watch) {
         const stepping = (cpu.flagBits & TF) !== 0;
         if (cpu.intShadow) cpu.intShadow = false;
@@ -188,54 +187,80 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
         }
         continue;
       }
-      // The compiled block that just ran to its end (its successor link is followed).
-      let prev: Block | undefined;
-      // An int32 budget (limit is a double, Infinity without a RunLimit): a double here made the
-      // engine convert it at every use, and box it for each block call.
-      const left = limit - cpu.instret;
-      for (let budget = (left < RUN_SLICE ? left : RUN_SLICE) | 0; budget > 0;) {
-        if (cpu.intShadow) cpu.intShadow = false;
-        const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
-        if (block !== undefined && block.fn === undefined && ++block.runs >= cpu.compileAt) compileHot(cpu, block);
-        // A wasm block in 64-bit code (where RIP is the linear address) runs chained (wasm/chain.ts).
-        if (block !== undefined && block.wasm !== undefined && block.count <= budget && cpu.mode === 64) {
-          uncompiled = true;
-          budget -= runChained(cpu, block, budget, stopBits);
-          prev = ran.next;
-          uncompiled = false;
-        } else if (block !== undefined && block.fn !== undefined && block.count <= budget) {
-          hot = block;
-          hotStart = cpu.instret;
-          const r = block.fn(cpu, budget, block.label);
-          if (r === block.count && block.region === undefined) {
-            prev = block;
-            budget -= r;
-          } else {
-            budget -= settleCompiled(cpu, block, r, hotStart);
-            prev = ran.next;
-          }
-          hot = undefined;
-        } else {
-          cold = block;
-          uncompiled = true;
-          budget -= runUncompiled(cpu, block, budget);
-          prev = ran.next;
-          cold = undefined;
-          uncompiled = false;
-        }
-        if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
-          if (cpu.pendingTprExit) takeTprExit(cpu);
-          break;
-        }
-      }
     } catch (e) {
-      if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
-      else if (cold !== undefined) insn = cold.insns[coldOut.at];
-      else if (uncompiled) insn = ran.insn;
       const exit = handleThrow(cpu, e, insn);
       if (exit) return exit;
+      continue;
     }
+    const exit = runBlocks(cpu, limit, stopBits);
+    if (exit) return exit;
   }
+}
+
+/**
+ * One slice of blocks (at most RUN_SLICE instructions, and not past limit), until a block leaves
+ * something for the run loop to act on (a halt, a TPR exit, a stop bit in RFLAGS, the REP budget
+ * spent). A throw ends the slice through handleThrow: its exit, or undefined to go on.
+ */
+function runBlocks(cpu: SoftCpu, limit: number, stopBits: number): ExitWithoutState | undefined {
+  // A compiled block in progress: a throw from it is at instruction (instret - hotStart) % length.
+  let hot: Block | undefined, hotStart = 0;
+  // A block running cold (cold-code.ts runCold): a throw from it is at instruction coldOut.at
+  // (looked up then, not per instruction: in cold code that load often misses the cache).
+  let cold: Block | undefined;
+  // One instruction running on its own (runUncompiled without a block), or wasm blocks running
+  // chained (runChained): a throw is at ran.insn.
+  let uncompiled = false;
+  try {
+    const blocks = !cpu.interpretOnly;
+    // The compiled block that just ran to its end (its successor link is followed).
+    let prev: Block | undefined;
+    // An int32 budget (limit is a double, Infinity without a RunLimit): a double here made the
+    // engine convert it at every use, and box it for each block call.
+    const left = limit - cpu.instret;
+    for (let budget = (left < RUN_SLICE ? left : RUN_SLICE) | 0; budget > 0;) {
+      if (cpu.intShadow) cpu.intShadow = false;
+      const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
+      if (block !== undefined && block.fn === undefined && ++block.runs >= cpu.compileAt) compileHot(cpu, block);
+      // A wasm block in 64-bit code (where RIP is the linear address) runs chained (wasm/chain.ts).
+      if (block !== undefined && block.wasm !== undefined && block.count <= budget && cpu.mode === 64) {
+        uncompiled = true;
+        budget -= runChained(cpu, block, budget, stopBits);
+        prev = ran.next;
+        uncompiled = false;
+      } else if (block !== undefined && block.fn !== undefined && block.count <= budget) {
+        hot = block;
+        hotStart = cpu.instret;
+        const r = block.fn(cpu, budget, block.label);
+        if (r === block.count && block.region === undefined) {
+          prev = block;
+          budget -= r;
+        } else {
+          budget -= settleCompiled(cpu, block, r, hotStart);
+          prev = ran.next;
+        }
+        hot = undefined;
+      } else {
+        cold = block;
+        uncompiled = true;
+        budget -= runUncompiled(cpu, block, budget);
+        prev = ran.next;
+        cold = undefined;
+        uncompiled = false;
+      }
+      if (cpu.halted || cpu.pendingTprExit || (cpu.flagBits & stopBits) !== 0 || cpu.repBudget <= 0) {
+        if (cpu.pendingTprExit) takeTprExit(cpu);
+        break;
+      }
+    }
+  } catch (e) {
+    let insn: Instruction | undefined;
+    if (hot !== undefined) insn = hotInsn(cpu, hot, hotStart);
+    else if (cold !== undefined) insn = cold.insns[coldOut.at];
+    else if (uncompiled) insn = ran.insn;
+    return handleThrow(cpu, e, insn);
+  }
+  return undefined;
 }
 
 /** What runUncompiled and settleCompiled leave for the run loop. */
