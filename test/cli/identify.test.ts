@@ -35,6 +35,22 @@ for (const name of BACKEND_NAMES) {
   });
 }
 
+test("identify with 'auto' names why KVM is not used exactly when it took the soft CPU", { skip: backendSkip('soft', 'identify') }, () => {
+  const text = tsvisor(['identify'], { TSVISOR_BACKEND: '' });
+  const json = tsvisor(['identify', '--json'], { TSVISOR_BACKEND: '' });
+  assert.equal(text.status, 0, text.stderr);
+  const id = JSON.parse(json.stdout) as { backend: string; kvmNotUsed?: string };
+  if (id.backend === 'soft') {
+    assert.match(text.stdout, /^tsvisor: Backend soft\ntsvisor: KVM not used: \S.*$/m);
+    assert.ok((id.kvmNotUsed ?? '').length > 0, json.stdout);
+  } else {
+    assert.doesNotMatch(text.stdout, /KVM not used/);
+    assert.equal(id.kvmNotUsed, undefined);
+  }
+  // Asked for by name, the soft CPU is no fallback: nothing to explain.
+  assert.doesNotMatch(tsvisor(['identify', '--backend', 'soft']).stdout, /KVM not used/);
+});
+
 test('identify refuses an unknown backend with a usage error', () => {
   const r = tsvisor(['identify', '--backend', 'qemu']);
   assert.equal(r.status, 1);

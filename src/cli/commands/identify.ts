@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import type { BackendChoice } from '../../api/types.js';
 import { hex } from '../../api/errors.js';
 import { Hypervisor } from '../../frontend/hypervisor.js';
+import { effectiveChoice } from '../../frontend/backend-select.js';
+import { kvmUnusableReason } from '../../frontend/kvm-module.js';
+import { kvmWithoutHardware } from '../../backends/kvm/host-kind.js';
 import { backendOption } from '../backend-option.js';
 import { humanBytes, xcr0Names } from '../format.js';
 
@@ -15,10 +18,13 @@ export function identifyCommand(): Command {
       const hv = Hypervisor.open({ backend: opts.backend });
       const cap = hv.capability();
       hv.close();
+      // Where 'auto' took the soft CPU: why not KVM (the soft CPU is far slower; a user wants to know).
+      const kvmNotUsed = hv.backend === 'soft' && effectiveChoice(opts.backend) === 'auto'
+        ? kvmUnusableReason() ?? kvmWithoutHardware() ?? 'KVM refused to open (ENODEV)' : undefined;
       const fpu = xcr0Names(cap.arch.xcr0Mask);
       if (opts.json) {
         process.stdout.write(JSON.stringify({
-          backend: hv.backend, version: cap.version, stateSize: cap.stateSize, maxMachines: cap.maxMachines,
+          backend: hv.backend, ...(kvmNotUsed === undefined ? {} : { kvmNotUsed }), version: cap.version, stateSize: cap.stateSize, maxMachines: cap.maxMachines,
           maxVcpus: cap.maxVcpus, maxRam: cap.maxRam,
           arch: {
             ...cap.arch, xcr0Mask: hex(cap.arch.xcr0Mask), guestFpuStates: fpu,
@@ -42,6 +48,7 @@ export function identifyCommand(): Command {
         ['MXCSR mask', hex(cap.arch.mxcsrMask)],
         ['Configurable CPUID leaves', String(cap.arch.cpuidMaxOps)],
       ];
+      if (kvmNotUsed !== undefined) lines.splice(1, 0, ['KVM not used:', kvmNotUsed]);
       process.stdout.write(lines.map(([k, v]) => `tsvisor: ${k} ${v}\n`).join(''));
     });
 }
