@@ -36,12 +36,17 @@ export interface BackendModules {
   /** Why 'auto' passes over a usable KVM (it is not hardware virtualization), or undefined. */
   kvmWithoutHardware: () => string | undefined;
 }
-const MODULES: BackendModules = { open: OPENERS, kvmUnusableReason, kvmWithoutHardware: () => kvmWithoutHardware() };
+const MODULES: BackendModules = { open: OPENERS, kvmUnusableReason, kvmWithoutHardware };
+
+/** Why 'auto' does not even try KVM here (unusable, or not hardware virtualization), or undefined. */
+export function kvmPassedOver(modules: BackendModules = MODULES): string | undefined {
+  return modules.kvmUnusableReason() ?? modules.kvmWithoutHardware();
+}
 
 /** Opens the chosen backend; for 'auto', KVM unless it is unusable, software only, or refuses with ENODEV; then soft. */
 export function openBackend(choice: BackendChoice, modules: BackendModules = MODULES): Backend {
   if (choice !== 'auto') return modules.open[choice]();
-  let kvmWhy = modules.kvmUnusableReason() ?? modules.kvmWithoutHardware();
+  let kvmWhy = kvmPassedOver(modules);
   if (kvmWhy === undefined) {
     try {
       return modules.open.kvm();

@@ -3,9 +3,7 @@ import { Command } from 'commander';
 import type { BackendChoice } from '../../api/types.js';
 import { hex } from '../../api/errors.js';
 import { Hypervisor } from '../../frontend/hypervisor.js';
-import { effectiveChoice } from '../../frontend/backend-select.js';
-import { kvmUnusableReason } from '../../frontend/kvm-module.js';
-import { kvmWithoutHardware } from '../../backends/kvm/host-kind.js';
+import { effectiveChoice, kvmPassedOver } from '../../frontend/backend-select.js';
 import { backendOption } from '../backend-option.js';
 import { humanBytes, xcr0Names } from '../format.js';
 
@@ -19,8 +17,9 @@ export function identifyCommand(): Command {
       const cap = hv.capability();
       hv.close();
       // Where 'auto' took the soft CPU: why not KVM (the soft CPU is far slower; a user wants to know).
+      // 'auto' passed over it, or KVM opened and refused with ENODEV (its message went with the fallback).
       const kvmNotUsed = hv.backend === 'soft' && effectiveChoice(opts.backend) === 'auto'
-        ? kvmUnusableReason() ?? kvmWithoutHardware() ?? 'KVM refused to open (ENODEV)' : undefined;
+        ? kvmPassedOver() ?? 'KVM refused to open (ENODEV)' : undefined;
       const fpu = xcr0Names(cap.arch.xcr0Mask);
       if (opts.json) {
         process.stdout.write(JSON.stringify({
