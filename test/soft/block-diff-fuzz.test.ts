@@ -259,6 +259,7 @@ test('interpreter, per-instruction blocks and compiled blocks agree on random pr
   }
   assert.ok(wasmBlocks > CASES / 2, `seed ${seed}: only ${wasmBlocks} blocks were compiled to wasm`);
   // 64-bit wasm blocks run chained (wasm/chain.ts): the fuzz must take steps from block to block
-  // there (86 in the fewest seen, seed 1180210574: most programs loop in one block).
-  assert.ok(chainSteps > 0, `seed ${seed}: no step between wasm blocks was taken inside wasm`);
+  // there (86 in the fewest seen at 240 cases, seed 1180210574: most programs loop in one block).
+  // A short run may take none (no-codegen.test.ts's 45 cases, seed 807901083): as for the exits.
+  if (CASES >= 200) assert.ok(chainSteps > 0, `seed ${seed}: no step between wasm blocks was taken inside wasm`);
 });

@@ -47,10 +47,10 @@ export function softCpu(vm: SoftVm): SoftVcpu['cpu'] {
 }
 
 /**
- * Runs a 64-bit guest (linked and loaded at 0x10000) one way until it ends (runLogged), then
- * calls check with the machine still open.
+ * Runs a 64-bit guest (a guests/ binary linked and loaded at 0x10000, or code bytes put there)
+ * one way until it ends (runLogged), then calls check with the machine still open.
  */
-export function runLongModeGuest(name: string, way: RunWay, check: (r: RunResult, vm: SoftVm) => void): void {
+export function runLongModeGuest(guest: string | readonly number[], way: RunWay, check: (r: RunResult, vm: SoftVm) => void): void {
   const vm = softVm(), saved = [WASM_BATCH.size, WASM_BATCH.wait] as const;
   try {
     const cpu = softCpu(vm);
@@ -59,7 +59,8 @@ export function runLongModeGuest(name: string, way: RunWay, check: (r: RunResult
     cpu.wasmBlockRuns = way === WASM_WAY ? way[3] : Infinity;
     // Small batches compiled soon: these guests run a few thousand instructions.
     if (way === WASM_WAY) setWasmBatch(4, 500);
-    load(vm, name, 0x10000);
+    if (typeof guest === 'string') load(vm, guest, 0x10000);
+    else vm.ram.set(guest, 0x10000);
     vm.cpu.setState(longMode(vm, 0x10000));
     check(runLogged(vm.cpu), vm);
   } finally {

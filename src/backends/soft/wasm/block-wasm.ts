@@ -197,6 +197,18 @@ export class WasmCpu {
     this.cpu.instret += this.f64[(this.slot + INSTRET) >> 3]!;
   }
 
+  /**
+   * Before JS code a wasm block calls (a closure, a helper given the CPU): cpu.instret as the JS
+   * tier's blocks show it to such code, the count when the running block began. The arena's count
+   * holds what this entry into wasm retired so far, the chain's earlier blocks included (each adds
+   * its own at its end); cpu.instret has it only from exit(). Returns the count to put back after.
+   */
+  private countOut(): number {
+    const base = this.cpu.instret;
+    this.cpu.instret = base + this.f64[(this.slot + INSTRET) >> 3]!;
+    return base;
+  }
+
   /** Steps from one block to the next the chain took inside wasm (modulo 2^32; tests and probes). */
   get chainSteps(): number {
     return this.i32[(this.slot + CHAIN_STEPS) >> 2]! >>> 0;
@@ -344,14 +356,17 @@ export class WasmCpu {
     if (use.key === 'flags') return () => { this.flagsOut(); const v = cpu.flags; this.flagsIn(); return v; };
     const closure = /^f(\d+)$/.exec(use.name);
     if (closure) {
-      // A closure may read and write anything: the flag record both ways, decoded code (codeGen).
+      // A closure may read and write anything: the flag record both ways, decoded code (codeGen),
+      // the retired count (countOut).
       const fn = fns[Number(closure[1])]!;
       const leave = (this.slot + LEAVE) >> 2;
       return () => {
         this.flagsOut();
+        const base = this.countOut();
         try {
           return fn(cpu);
         } finally {
+          cpu.instret = base;
           this.flagsIn();
           // What the run loop checks between blocks, besides flagBits (which the chain reads).
           if (cpu.halted || cpu.pendingTprExit || cpu.repBudget <= 0 || cpu.intShadow) this.i32[leave] = 1;
@@ -368,10 +383,17 @@ export class WasmCpu {
       return (a, b, c, d, e) => {
         this.scratchOut();
         if (flags) this.flagsOut();
-        try { return call(a, b, c, d, e); } finally { if (flags) this.flagsIn(); this.scratchIn(); }
+        const base = flags ? this.countOut() : 0;
+        try { return call(a, b, c, d, e); } finally { if (flags) { cpu.instret = base; this.flagsIn(); } this.scratchIn(); }
       };
     }
-    if (flags) return (a, b, c, d, e) => { this.flagsOut(); try { return call(a, b, c, d, e); } finally { this.flagsIn(); } };
+    if (flags) {
+      return (a, b, c, d, e) => {
+        this.flagsOut();
+        const base = this.countOut();
+        try { return call(a, b, c, d, e); } finally { cpu.instret = base; this.flagsIn(); }
+      };
+    }
     if (written !== undefined) return (a, b, c, d, e) => { const r = call(a, b, c, d, e); for (const x of written) i[x.at] = scratchWord(x); return r; };
     return call;
   }
