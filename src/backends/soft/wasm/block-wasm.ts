@@ -198,15 +198,23 @@ export class WasmCpu {
   }
 
   /**
-   * Before JS code a wasm block calls (a closure, a helper given the CPU): cpu.instret as the JS
-   * tier's blocks show it to such code, the count when the running block began. The arena's count
-   * holds what this entry into wasm retired so far, the chain's earlier blocks included (each adds
-   * its own at its end); cpu.instret has it only from exit(). Returns the count to put back after.
+   * Before JS code a wasm block calls that is given the CPU (a closure, a helper): the flag record
+   * out, and cpu.instret as the JS tier's blocks show it to such code, the count when the running
+   * block began. The arena's count holds what this entry into wasm retired so far, the chain's
+   * earlier blocks included (each adds its own at its end); cpu.instret has it only from exit().
+   * Returns the count callBack puts back.
    */
-  private countOut(): number {
+  private callOut(): number {
+    this.flagsOut();
     const base = this.cpu.instret;
     this.cpu.instret = base + this.f64[(this.slot + INSTRET) >> 3]!;
     return base;
+  }
+
+  /** After that JS code: the count as exit() expects it, the flag record back into the arena. */
+  private callBack(base: number): void {
+    this.cpu.instret = base;
+    this.flagsIn();
   }
 
   /** Steps from one block to the next the chain took inside wasm (modulo 2^32; tests and probes). */
@@ -357,17 +365,15 @@ export class WasmCpu {
     const closure = /^f(\d+)$/.exec(use.name);
     if (closure) {
       // A closure may read and write anything: the flag record both ways, decoded code (codeGen),
-      // the retired count (countOut).
+      // the retired count (callOut).
       const fn = fns[Number(closure[1])]!;
       const leave = (this.slot + LEAVE) >> 2;
       return () => {
-        this.flagsOut();
-        const base = this.countOut();
+        const base = this.callOut();
         try {
           return fn(cpu);
         } finally {
-          cpu.instret = base;
-          this.flagsIn();
+          this.callBack(base);
           // What the run loop checks between blocks, besides flagBits (which the chain reads).
           if (cpu.halted || cpu.pendingTprExit || cpu.repBudget <= 0 || cpu.intShadow) this.i32[leave] = 1;
         }
@@ -375,25 +381,18 @@ export class WasmCpu {
     }
     const helper = (BLOCK_HELPERS as Record<string, unknown>)[use.name] as (...a: unknown[]) => unknown;
     const call = bindObjects(helper, use.objects.map((name) => (name === undefined ? NUMBER : object(name))));
-    // A helper given the CPU may read or write its flag record: it goes to the object and back.
+    // A helper given the CPU may read or write its flag record and read the retired count (callOut).
     const flags = use.objects.includes('cpu');
     const written = this.scratchOf.get(WRITES_SCRATCH[use.name] ?? {});
     const i = this.i32;
     if (written === undefined && !SCRATCH_FREE.has(use.name)) {
       return (a, b, c, d, e) => {
         this.scratchOut();
-        if (flags) this.flagsOut();
-        const base = flags ? this.countOut() : 0;
-        try { return call(a, b, c, d, e); } finally { if (flags) { cpu.instret = base; this.flagsIn(); } this.scratchIn(); }
+        const base = flags ? this.callOut() : 0;
+        try { return call(a, b, c, d, e); } finally { if (flags) this.callBack(base); this.scratchIn(); }
       };
     }
-    if (flags) {
-      return (a, b, c, d, e) => {
-        this.flagsOut();
-        const base = this.countOut();
-        try { return call(a, b, c, d, e); } finally { cpu.instret = base; this.flagsIn(); }
-      };
-    }
+    if (flags) return (a, b, c, d, e) => { const base = this.callOut(); try { return call(a, b, c, d, e); } finally { this.callBack(base); } };
     if (written !== undefined) return (a, b, c, d, e) => { const r = call(a, b, c, d, e); for (const x of written) i[x.at] = scratchWord(x); return r; };
     return call;
   }
