@@ -24,19 +24,22 @@ const MODULE = join(REPO, 'dist', 'src', 'x86', 'sse', 'float', 'index.js');
 const why = !existsSync(MODULE) ? 'the float module (src/x86/sse/float) is not in this tree' : oracleUnavailable();
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 /**
- * The approximations whose results are the CPU's own tables: the float module has AMD's (see
- * test/sse-float/oracle.ts), so on another vendor's CPU these forms are left out, saying so.
+ * Forms whose results the float module takes from the AMD CPU it was established on (see
+ * test/sse-float/oracle.ts): the approximations' tables (RCP, RSQRT), and the dot products, which
+ * an Intel Xeon answers differently in about one instance in 10^4 (seen: DPPS in 28 of 150 seeds
+ * of this test, then with it left out DPPD in one; no other form differed in 300 seeds). On
+ * another vendor's CPU they are left out, saying so.
  */
-const VENDOR_TABLES = /^(rcp|rsqrt)(ps|ss)$/;
+const VENDOR_FORMS = /^((rcp|rsqrt)(ps|ss)|dpp[sd])$/;
 const vendor = cpuVendor();
-const leaveOut = vendor === 'AuthenticAMD' ? undefined : VENDOR_TABLES;
+const leaveOut = vendor === 'AuthenticAMD' ? undefined : VENDOR_FORMS;
 
 test('the float module\'s forms run through the dispatcher and match the host', { skip: why }, async () => {
   const mod = (await import(MODULE)) as { SSE_FLOAT_FORMS: ReadonlyMap<string, FloatFormShape> };
   const seed = testSeed();
   const rng = new Rng(seed);
   const cases: { name: string; c: VectorCase; top: number }[] = [];
-  if (leaveOut) console.log(`# float forms on ${vendor || 'an unknown vendor'}: left out ${leaveOut.source} (AMD's tables)`);
+  if (leaveOut) console.log(`# float forms on ${vendor || 'an unknown vendor'}: left out ${leaveOut.source} (their results are AMD's)`);
   for (const [key, form] of mod.SSE_FLOAT_FORMS) {
     if (leaveOut?.test(form.mnemonic)) continue;
     const [pfx, map, opw] = key.split(':');
