@@ -19,6 +19,15 @@ export function cpuVendor(): string {
   }
 }
 
+/**
+ * Why this CPU is no reference for choices the project took from the AMD CPU it established them
+ * on (what: those choices, as a sentence), or undefined on an AMD CPU.
+ */
+export function notAmd(what: string): string | undefined {
+  const vendor = cpuVendor();
+  return vendor === 'AuthenticAMD' ? undefined : `${what}; this CPU is ${vendor || 'unknown'}`;
+}
+
 export type OracleBuild = { bin: string; why?: undefined } | { bin?: undefined; why: string };
 
 const builds = new Map<string, OracleBuild>();

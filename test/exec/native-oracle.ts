@@ -3,7 +3,7 @@
  * time) to get reference results, flags included. Unavailable (no gcc, not x86-64) -> a reason.
  */
 import { spawnSync } from 'node:child_process';
-import { buildOracle, cpuVendor } from '../native-oracle-build.js';
+import { buildOracle, notAmd } from '../native-oracle-build.js';
 
 export const MEM_BASE = 0x10000000;
 export const MEM_SIZE = 256;
@@ -27,11 +27,9 @@ function oracle(): string | undefined {
   if (built || why) return built;
   // The executor's "undefined" flags follow AMD (src/x86/exec/undefined-flags.ts); diffing them
   // against another vendor's CPU would report those choices, not bugs.
-  const vendor = cpuVendor();
   const b = buildOracle('native oracle', 'exec/native/oracle.c');
-  if (b.why) why = b.why;
-  else if (vendor !== 'AuthenticAMD') why = `the executor's undefined-flag policy is AMD's; this CPU is ${vendor || 'unknown'}`;
-  else built = b.bin;
+  why = b.why ?? notAmd("the executor's undefined-flag policy is AMD's");
+  if (why === undefined) built = b.bin;
   return built;
 }
 

@@ -4,7 +4,7 @@
  * MXCSR and XMM0 the fault left. Unavailable (no gcc, not x86-64) -> a reason.
  */
 import { spawnSync } from 'node:child_process';
-import { buildOracle, cpuVendor } from '../native-oracle-build.js';
+import { buildOracle, notAmd } from '../native-oracle-build.js';
 
 export interface OracleCase {
   code: Uint8Array;
@@ -41,8 +41,7 @@ function oracle(): string | undefined {
 export function oracleUnavailable(): string | undefined {
   oracle();
   if (why) return why;
-  const vendor = cpuVendor();
-  return vendor === 'AuthenticAMD' ? undefined : `the SSE float semantics model an AMD CPU; this CPU is ${vendor || 'unknown'}`;
+  return notAmd('the SSE float semantics model an AMD CPU');
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

@@ -9,7 +9,7 @@
  * was checked on; another vendor's CPU would report those choices, not bugs.
  */
 import { spawnSync } from 'node:child_process';
-import { buildOracle, cpuVendor } from '../native-oracle-build.js';
+import { buildOracle, notAmd } from '../native-oracle-build.js';
 
 export const MEM_BYTES = 128;
 export const IMG_BYTES = 108;
@@ -25,10 +25,8 @@ let why: string | undefined;
 function oracle(): string | undefined {
   if (built || why) return built;
   const b = buildOracle('the x87 oracle', 'x87/native/x87-oracle.c');
-  const vendor = cpuVendor();
-  if (b.why) why = b.why;
-  else if (vendor !== 'AuthenticAMD') why = `the x87 model's choices where the manuals leave behaviour open are AMD's; this CPU is ${vendor || 'unknown'}`;
-  else built = b.bin;
+  why = b.why ?? notAmd("the x87 model's choices where the manuals leave behaviour open are AMD's");
+  if (why === undefined) built = b.bin;
   return built;
 }
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../support.js';
-import { cpuVendor } from '../native-oracle-build.js';
+import { notAmd } from '../native-oracle-build.js';
 
 export const AREA = 576;
 /** rop: 0 XRSTOR, 1 XRSTOR64, 2 none; sop: 0 XSAVE, 1 XSAVE64, 2 XSAVEOPT, 3 XSAVEOPT64. */
@@ -29,8 +29,8 @@ function oracle(): string | undefined {
   // departures from the model. An Intel host departs elsewhere, where the SDM leaves the image to
   // the implementation (seen on a Xeon): FCS/FDS saved as 0 (deprecated there), and XSAVEOPT's
   // writes under Intel's XINUSE tracking.
-  const vendor = cpuVendor();
-  if (vendor !== 'AuthenticAMD') { why = `the XSAVE comparison's masks are an AMD CPU's departures from the model; this CPU is ${vendor || 'unknown'}`; return undefined; }
+  why = notAmd("the XSAVE comparison's masks are an AMD CPU's departures from the model");
+  if (why !== undefined) return undefined;
   const src = join(REPO, 'test', 'xsave', 'native', 'xsave-oracle.c');
   const dir = join(tmpdir(), 'tsvisor-xsave-oracle');
   mkdirSync(dir, { recursive: true });
