@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Hypervisor, State, VmmError, stopVcpu, type Machine, type MachineShare, type VcpuStateInput, type VcpuStopHandle } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
+import { softCpuOf } from './vm.js';
 
 const GUESTS = new URL('../../../guests/build/', import.meta.url);
 const RAM = 0x200000, TABLES = 0x100000, DATA = 0x80000;
@@ -96,6 +97,50 @@ test('shared soft machine: code written by one vCPU reaches another vCPU spinnin
     assert.equal(patcher!.reason, 'halted');
     assert.equal(waiter!.reason, 'halted', 'the waiter left its loop (it was stopped after 60 s if it never saw the patch)');
     assert.ok(waiter!.rbx > 10_000n, `the waiter looped ${waiter!.rbx} times`);
+  } finally {
+    hv.close();
+  }
+});
+
+/**
+ * What a vCPU decodes on a page matches the bytes it checks the page against: a byte another
+ * vCPU writes after the page was checked, and puts back before the next check, must not stay
+ * decoded. Linux's text_poke does that to the first byte of what it patches (INT3 in, then the
+ * new byte); a vCPU that had decoded the INT3 from RAM in between ran it for good, whose #BP
+ * handler (the INT3 is gone) returned to it again: a 2-CPU boot hung with that CPU's interrupts
+ * off. Both vCPUs run in this thread here, so the order is exact: vCPU 0 enters the page, then
+ * decodes there later in the same slice (the steps a run takes, called one by one).
+ */
+test('shared soft machine: a code byte another vCPU writes and puts back between two checks of the page is not run stale', () => {
+  const CODE = 0x10000, SPOT = CODE + 0x12, POKE = 0x20000, UNPOKE = 0x20100;
+  const { hv, m, ram } = machineWith(new Uint8Array(0));
+  try {
+    m.share();
+    const v0 = m.createVcpu(0), v1 = m.createVcpu(1);
+    ram.set([0xeb, 0x10], CODE); // JMP SPOT
+    ram.set([0x90, 0xf4], SPOT); // NOP; HLT
+    const movByte = (value: number): number[] => [0xc6, 0x04, 0x25, SPOT & 0xff, (SPOT >> 8) & 0xff, SPOT >> 16, 0, value, 0xf4];
+    ram.set(movByte(0xcc), POKE); // MOV BYTE [SPOT], INT3; HLT
+    ram.set(movByte(0x90), UNPOKE); // MOV BYTE [SPOT], NOP; HLT
+    const writeOn1 = (at: number): void => {
+      v1.setState(stateAt(ram, at, {}, 0x6f000));
+      assert.equal(v1.run().reason, 'halted');
+    };
+    v0.setState(stateAt(ram, CODE, {}, 0x70000));
+    const cpu0 = softCpuOf(v0);
+    cpu0.beginRun();
+    assert.ok(cpu0.fetchBlock(), 'vCPU 0 enters the page');
+    writeOn1(POKE);
+    assert.equal(ram[SPOT], 0xcc);
+    cpu0.setRip(SPOT);
+    assert.ok(cpu0.fetchBlock(), 'vCPU 0 decodes at SPOT before it next looks at the watch (NOP or INT3: both are right then)');
+    writeOn1(UNPOKE);
+    assert.equal(ram[SPOT], 0x90);
+    // vCPU 0 runs SPOT again: the NOP now in RAM, then HLT (an INT3 there: #BP, no IDT, shutdown).
+    v0.setState({ gprs: { rip: BigInt(SPOT) } }, State.GPRS);
+    const exit = v0.run();
+    assert.equal(exit.reason, 'halted', `vCPU 0 ran SPOT as ${exit.reason === 'halted' ? 'NOP' : `something else (${exit.reason})`}`);
+    assert.equal(v0.getState(State.GPRS).gprs!.rip, BigInt(SPOT + 2));
   } finally {
     hv.close();
   }

@@ -43,7 +43,12 @@ export type RunWay = typeof RUN_WAYS[number] | typeof WASM_WAY;
 
 /** The soft CPU behind a soft VM's vCPU, for tests that look inside. */
 export function softCpu(vm: SoftVm): SoftVcpu['cpu'] {
-  return (vm.cpu as unknown as { impl: SoftVcpu }).impl.cpu;
+  return softCpuOf(vm.cpu);
+}
+
+/** The soft CPU behind a soft vCPU. */
+export function softCpuOf(vcpu: Vcpu): SoftVcpu['cpu'] {
+  return (vcpu as unknown as { impl: SoftVcpu }).impl.cpu;
 }
 
 /**

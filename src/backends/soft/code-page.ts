@@ -61,7 +61,11 @@ export interface CodePage {
    * drop them), so each fetch compares those bytes before reusing one.
    */
   crossing: Map<number, CrossingInstruction>;
-  /** The page's bytes as everything above was decoded from them. */
+  /**
+   * The page's bytes as everything above was decoded from them: instructions are decoded from
+   * this copy, not from guest RAM, which another thread's vCPU may write between the page's
+   * check and a decode there (then put back, the write would never be seen as a change).
+   */
   snapshot: Uint8Array;
   /** The run (SoftCpu.runEpoch) in which the snapshot was last compared with guest RAM. */
   epoch: number;
@@ -86,15 +90,25 @@ export function newCodePage(now: Uint8Array, epoch: number): CodePage {
 
 /** changedBefore[k]: how many of the page's first k bytes differ from the snapshot. */
 const changedBefore = new Int32Array(4097);
+/**
+ * The page's bytes as keepUnchanged read them, once: on a shared machine another thread's vCPU
+ * may write the page while it is compared. Compared byte by byte and then copied, a byte written
+ * between the two reads entered the snapshot unchecked, and what was decoded from its old value
+ * stayed for good (Linux's text_poke putting a byte back: a stale INT3 ran forever).
+ */
+const reading = new Uint8Array(4096);
 
 /**
- * Brings a page's decoded code up to date with its bytes now in guest RAM (now: 4096 bytes):
+ * Brings a page's decoded code up to date with its bytes now in guest RAM (ram: 4096 bytes):
  * what covers a changed byte is dropped. (Links into dropped blocks: the caller's codeGen, moved by
  * every guest write to code and at every run's start, already invalidated them.)
  */
-export function keepUnchanged(cp: CodePage, now: Uint8Array): void {
+export function keepUnchanged(cp: CodePage, ram: Uint8Array): void {
   const snap = cp.snapshot;
-  if (Buffer.compare(snap, now) === 0) return;
+  // Equal: each byte as read matched the snapshot, which stays; a write since is seen next time.
+  if (Buffer.compare(snap, ram) === 0) return;
+  const now = reading;
+  now.set(ram);
   let n = 0;
   for (let k = 0; k < 4096; k++) {
     changedBefore[k] = n;

@@ -9,7 +9,9 @@
  *   check, revokes its TLB write rights to counted pages, so writes there go the slow way;
  * - a write that takes the slow way to a counted page bumps the epoch after its bytes are in RAM;
  * - a vCPU that sees a new epoch re-validates each cached page against guest RAM on its next use
- *   (the snapshot compare it already does for host writes between runs) and drops stale links.
+ *   (the snapshot compare it already does for host writes between runs) and drops stale links;
+ *   it decodes from that snapshot, never from RAM, so a byte written and put back between two
+ *   compares cannot leave an instruction decoded from the value in between (code-page.ts).
  * vCPUs check at every run() and every run slice (RUN_SLICE instructions). x86 asks the vCPU that
  * executes modified code to serialize (CPUID, IRET, an interrupt) after the modification; Linux's
  * text_poke and IPIs do, and an IPI ends the target's run. A write through a TLB entry filled

@@ -751,6 +751,9 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
+      // Counted before its bytes are read: another vCPU's write after the count is announced
+      // (code-watch.ts), one before it is in what is read.
+      this.watch?.enter(physPage);
       // A page guest writes retired keeps what they left unchanged.
       const now = bytes.subarray(base, base + 4096);
       cp = this.retiredCode.take(physPage);
@@ -761,7 +764,6 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
       }
       this.codeCache.set(physPage, cp);
       t.revokeWrites(physPage);
-      this.watch?.enter(physPage);
     } else if (cp.epoch !== this.runEpoch) {
       // First use in this run: the host may have written the page since (guest writes retire
       // the page at once).
@@ -772,8 +774,9 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     this.lastFetchCache = cp.insns;
     this.lastFetchBlocks = cp.blocks;
     this.lastFetchCrossing = cp.crossing;
-    this.lastFetchBytes = bytes;
-    this.lastFetchBase = base;
+    // Decoded from the snapshot the page was checked against (code-page.ts), not from RAM.
+    this.lastFetchBytes = cp.snapshot;
+    this.lastFetchBase = 0;
   }
 
   private fetchSlow(lin: number, page: number, off: number): Instruction {
