@@ -2,7 +2,7 @@
  * P5 helper script: the `tsvisor run` boot (runMachine, soft backend, 256 MiB, the default
  * command line) in this thread rather than a worker, counting the guest instructions retired up
  * to each console mark. Prints one JSON line:
- *   {"startup":{"cpuS":s,"wallS":s},"marks":{"Run /init":{"instructions":N,"cpuS":s,"wallS":s},...},"end":{...},
+ *   {"startup":{"cpuS":s,"wallS":s},"marks":{"Run /init":{"instructions":N,"cpuS":s,"threadCpuS":s,"wallS":s},...},"end":{...},
  *    "idleNs":n,"exits":{reason:n}}
  * (startup: when the machine is built and the kernel loaded, just before the first instruction.)
  *
@@ -96,6 +96,19 @@ function startSampler(stop: VcpuStopHandle, ms: number): { quit: () => Promise<n
 
 const instructionsNow = (): number => (probe.base ? probe.base.now() - probe.idleNs : 0);
 const cpuNow = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; };
+/**
+ * This thread's CPU (the vCPU's: the boot runs here), without V8's compiler and GC helper threads,
+ * from /proc/thread-self/stat (utime + stime, in 1/100 s); undefined where there is none.
+ */
+function threadCpuNow(): number | undefined {
+  try {
+    const f = readFileSync('/proc/thread-self/stat', 'latin1');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 function main(): void {
   const [kernelPath, initrdPath] = process.argv.slice(2);
@@ -103,7 +116,7 @@ function main(): void {
   const echo = process.env.P5_CONSOLE === '1';
   const t0 = process.hrtime.bigint();
   const wallNow = (): number => Number(process.hrtime.bigint() - t0) / 1e9;
-  const marks: Record<string, { instructions: number; cpuS: number; wallS: number }> = {};
+  const marks: Record<string, { instructions: number; cpuS: number; threadCpuS: number | undefined; wallS: number }> = {};
   let tail = '';
   let sampler: ReturnType<typeof startSampler> | undefined;
   let startup: { cpuS: number; wallS: number } | undefined;
@@ -115,7 +128,7 @@ function main(): void {
       if (echo) process.stderr.write(String.fromCharCode(b));
       tail = (tail + String.fromCharCode(b)).slice(-64);
       for (const m of P5_MARKS) {
-        if (!(m in marks) && tail.endsWith(m)) marks[m] = { instructions: instructionsNow(), cpuS: cpuNow(), wallS: wallNow() };
+        if (!(m in marks) && tail.endsWith(m)) marks[m] = { instructions: instructionsNow(), cpuS: cpuNow(), threadCpuS: threadCpuNow(), wallS: wallNow() };
       }
       if (tail.endsWith('Run /init')) {
         probe.pastInit = true;
