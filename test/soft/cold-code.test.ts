@@ -41,6 +41,11 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     '48c74308ffffffff', 'c74308 01000000'.replace(' ', ''), '48c7c001000000', // mov qword/dword [rbx+8], imm; mov rax, imm32
     '3c05', 'a801', '38d8', '3a4308', '84e0', '4084f0', // cmp al, 5; test al, 1; cmp al, bl; cmp al, [rbx+8]; test al, ah; test al, sil
     '807b0805', 'f6c301', 'f6430801', '884308', 'c6430801', // cmp byte [rbx+8], 5; test bl, 1; test byte [rbx+8], 1; byte stores
+    '48837b0800', '394308', '48014308', '83430801', '29430c', // cmp qword [rbx+8], 0; cmp [rbx+8], eax; add/add/sub to memory
+    'a900010000', '48f7c300010000', 'f7430800010000', '48854308', // test eax/rbx/[rbx+8], imm; test [rbx+8], rax
+    '0f94c0', '0f95c4', '410f92c1', '0f44c1', '480f43c1', // sete al; setne ah; setb r9b; cmove eax, ecx; cmovae rax, rcx
+    '0fc8', '490fcf', 'f7d0', '48f7d3', // bswap eax; bswap r15; not eax; not rbx
+    'ffc0', '48ffcb', 'ff4308', '48ff4b08', // inc eax; dec rbx; inc dword [rbx+8]; dec qword [rbx+8]
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -55,6 +60,9 @@ test('cold records: other shapes and modes are left to the closures', () => {
     'f0480143 08'.replace(' ', ''), // lock add [rbx+8], rax
     '0fa2', // cpuid
     'c1e000', // shl eax, 0 (count 0: flags unchanged, the closure's case)
+    '65ff042500000000', '6501042500000000', // inc dword gs:[0]; add gs:[0], eax (FS/GS: the probe's way does not serve them)
+    '480144cb08', '66014308', // add [rbx+rcx*8+8], rax (index); 16-bit add to memory
+    '0f944308', '0f444308', '660fc8', // sete [rbx+8]; cmove eax, [rbx+8]; bswap with 66
   ];
   const got = forms(left);
   left.forEach((h, k) => assert.equal(got[k], 0, `${insn(h).mnemonic} [${h}] got a record`));
@@ -99,6 +107,10 @@ test('cold records and compiled blocks: stack and memory edges end exactly as on
     { name: 'rip-relative and indexed operands', code: [0x48, 0x8b, 0x05, 0xf9, 0xff, 0x0f, 0x00, 0x48, 0x89, 0x44, 0xcb, 0x08, 0x48, 0x8b, 0x53, 0x20, 0xf4], regs: { rbx: BigInt(DATA), rcx: 3n } },
     // mov rax, [rbx - 8] with rbx = 4: the low half borrows, to 0xffff_ffff_ffff_fffc (unmapped: #PF there).
     { name: 'displacement borrowing into the high half', code: [0x48, 0x8b, 0x43, 0xf8, 0xf4], regs: { rbx: 4n } },
+    // cmp rax, rax (ZF = 1); add dword [rbx+8], 1 with rbx unmapped: #PF, the flags still cmp's.
+    { name: 'memory destination faulting', code: [0x48, 0x39, 0xc0, 0x83, 0x43, 0x08, 0x01, 0xf4], regs: { rbx: 0xdead_0000n } },
+    // cmp rax, rax; add [rbx-8], eax with rbx = 4: the address borrows into the high half (#PF there), flags kept.
+    { name: 'memory destination borrowing into the high half', code: [0x48, 0x39, 0xc0, 0x01, 0x43, 0xf8, 0xf4], regs: { rbx: 4n } },
     // call +0; pop rax; ret with a return address pushed below it: ends at the pushed 0x100000 + 6 (hlt).
     { name: 'call, pop, push and ret', code: [0xe8, 0x00, 0x00, 0x00, 0x00, 0x58, 0x48, 0x83, 0xc0, 0x07, 0x50, 0xc3, 0xf4], regs: {} },
   ];
@@ -143,5 +155,52 @@ test('cold records and compiled blocks: RIP carries into its high half at the en
   const ref = got.find((g) => g.label === 'one instruction at a time')!;
   assert.equal(ref.cr2, 0x1_0000_0000n, `the fetch at 4 GiB faults there: ${JSON.stringify(ref, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
   assert.equal(ref.rax, 3n);
+  for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
+});
+
+/**
+ * The records of the forms past plain moves and register ALU rows (memory destinations, TEST,
+ * SETcc, CMOVcc, BSWAP, NOT, INC/DEC), run cold, compiled and one instruction at a time: the
+ * same registers, flags and memory, including the operands the records leave to the closures
+ * (FS-based, indexed) and a destination that is not mapped (#PF, the flags left as they were).
+ */
+test('cold records: memory destinations, TEST, SETcc, CMOVcc, BSWAP, NOT and INC/DEC end as one instruction at a time does', () => {
+  const CODE = 0x100000, DATA = 0x200000;
+  const code = [
+    0x48, 0x01, 0x43, 0x08, // add [rbx+8], rax
+    0x83, 0x6b, 0x10, 0x05, // sub dword [rbx+16], 5
+    0x48, 0x83, 0x63, 0x18, 0x0f, // and qword [rbx+24], 15
+    0x48, 0x31, 0x4b, 0x20, // xor [rbx+32], rcx
+    0xff, 0x43, 0x28, // inc dword [rbx+40]
+    0x48, 0xff, 0x4b, 0x30, // dec qword [rbx+48]
+    0x48, 0x83, 0x7b, 0x08, 0x00, 0x0f, 0x94, 0xc2, // cmp qword [rbx+8], 0; sete dl
+    0x39, 0x4b, 0x10, 0x0f, 0x92, 0xc6, // cmp [rbx+16], ecx; setb dh
+    0x48, 0xf7, 0x43, 0x18, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x45, 0xf1, // test qword [rbx+24], 1; cmovne esi, ecx
+    0x48, 0x85, 0x4b, 0x20, 0x48, 0x0f, 0x44, 0xf9, // test [rbx+32], rcx; cmove rdi, rcx
+    0xa9, 0x00, 0x00, 0x00, 0x80, 0x41, 0x0f, 0x98, 0xc0, // test eax, 0x80000000; sets r8b
+    0x49, 0x0f, 0xc9, 0x0f, 0xc8, 0x49, 0xf7, 0xd2, 0x41, 0xf7, 0xd4, // bswap r9; bswap eax; not r10; not r12d
+    0x49, 0xff, 0xc3, 0xff, 0xca, // inc r11; dec edx
+    0x39, 0xc0, 0x44, 0x0f, 0x45, 0xe9, // cmp eax, eax; cmovne r13d, ecx (false: r13's high half cleared all the same)
+    0x64, 0x48, 0x01, 0x04, 0x25, 0x38, 0x00, 0x00, 0x00, // add fs:[0x38], rax (FS base = DATA)
+    0x48, 0x01, 0x44, 0xcb, 0x08, // add [rbx+rcx*8+8], rax (index)
+    0x83, 0x45, 0x00, 0x01, // add dword [rbp], 1 with rbp not mapped: #PF
+    0xf4,
+  ];
+  const got = everyWay((vm, label) => {
+    vm.ram.set(code, CODE);
+    vm.ram.set(Array.from({ length: 128 }, (_, k) => (k * 37 + 11) & 0xff), DATA);
+    const s = longMode(vm, CODE);
+    vm.cpu.setState({
+      ...s,
+      gprs: { ...s.gprs!, rax: 0xfedc_ba98_7654_3210n, rbx: BigInt(DATA), rcx: 3n, rdx: 0x1234n, rsi: 0x5555n, rdi: 0x6666n, r9: 0x0102_0304_0506_0708n, r10: 0x1111n, r11: 0xffff_ffffn, r12: 0x8000_0000_0000_00f0n, r13: 0xaaaa_bbbb_cccc_ddddn, rbp: 0x0deadn << 12n },
+      segs: { ...s.segs!, fs: { ...s.segs!.fs!, base: BigInt(DATA) } },
+    });
+    const e = vm.cpu.run();
+    const st = vm.cpu.getState(State.GPRS | State.CRS);
+    const out = JSON.stringify({ reason: e.reason, gprs: st.gprs, cr2: st.crs!.cr2 }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
+    return { label, out, data: Buffer.from(vm.ram.subarray(DATA, DATA + 128)).toString('hex') };
+  });
+  const ref = got.find((g) => g.label === 'one instruction at a time')!;
+  assert.match(ref.out, /"cr2":"dead000"/, `ends at the #PF of the last write: ${ref.out}`);
   for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
 });

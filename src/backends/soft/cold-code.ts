@@ -7,19 +7,21 @@
  * blocks were built, which is the order code first runs in, so a block's records are a few
  * adjacent cache lines, often next to those of the block that ran before it.
  *
- * The records carry no semantics of their own: the ALU operations are alu.ts's, addresses are
- * address.ts addressOf, branches and stack accesses fast64.ts's, LEA, shifts and MOVZX/MOVSX the
- * specialised closures' (shared helpers),
- * and whatever a fast path does not cover goes to the instruction's closure.
+ * The records carry no semantics of their own: the ALU operations and INC/DEC are alu.ts's,
+ * conditions lazy-flags.ts conditionOf, addresses address.ts addressOf, branches and stack
+ * accesses fast64.ts's, LEA, shifts and MOVZX/MOVSX the specialised closures', BSWAP and CMOVcc's
+ * rule for a false condition ops-move.ts's and undefined-flags.ts's (shared helpers), and
+ * whatever a fast path does not cover goes to the instruction's closure.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { REG_RIP as REG_RIP_ } from '../../x86/instruction.js';
 import { addressOf } from '../../x86/exec/address.js';
-import { add32, add64, logic32, logic64, logic8, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
+import { add32, add64, incDec32, incDec64, logic32, logic64, logic8, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import { conditionOf } from '../../x86/exec/lazy-flags.js';
 import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
 import { canonicalHigh } from '../../x86/exec/ops-control.js';
-import { onlyAdvances } from '../../x86/exec/ops-move.js';
+import { bswap32, onlyAdvances, opcodeReg } from '../../x86/exec/ops-move.js';
+import { cmovFalseWritesReg } from '../../x86/exec/undefined-flags.js';
 import { byteRegister, half } from '../../x86/exec/regs.js';
 import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
 import { extendInto, signExtendInto } from '../../x86/exec/specialise-move.js';
@@ -30,17 +32,28 @@ import { closureAt, type ClosureSlots } from './block-closures.js';
 
 /**
  * Int32s per record: [0] form, [1] length, [2] destination (a regs index; the condition for
- * Jcc), [3] source register, immediate or branch offset, [4] immediate's high half, and for a
- * memory operand [5] base register, [6] (index + 1) | scale << 8 | segment << 16, [7] disp.
+ * Jcc), [3] source register, immediate or branch offset, [4] immediate's high half (CMOVcc: the
+ * condition), and for a memory operand [5] base register, [6] (index + 1) | scale << 8 |
+ * segment << 16, [7] disp.
  */
 export const W = 8;
 
-/** Forms; ALU_* + the group-1 operation (ADD OR _ _ AND SUB XOR CMP). 0: the closure runs it. */
+/**
+ * Forms; ALU_* + the group-1 operation (ADD OR _ _ AND SUB XOR CMP): RR reg,reg; RI reg,imm; LD
+ * reg,[mem]; MR [mem],reg; MI [mem],imm. 0: the closure runs it.
+ */
 const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, MOV_ST4 = 6, MOV_ST8 = 7,
   MOV_RI = 8, JCC = 9, JMP = 10, CALL = 11, RET = 12, PUSH = 13, POP = 14, TEST4 = 15, TEST8 = 16,
   LEA4 = 17, LEA8 = 18, SHIFT4 = 19, SHIFT8 = 20, EXT_R = 21, EXT_M = 22, MOVSXD_R = 23, MOVSXD_M = 24,
   MOV_SI4 = 25, MOV_SI8 = 26, CMP1 = 27, TEST1 = 28, MOV_ST1 = 29,
-  ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72, ALU_END = 80;
+  ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72,
+  ALU_MR4 = 80, ALU_MR8 = 88, ALU_MI4 = 96, ALU_MI8 = 104, ALU_END = 112;
+/**
+ * Forms past the ALU rows (runMore): TEST with an immediate or a memory operand, SETcc to a byte
+ * register, CMOVcc between registers, BSWAP, NOT, INC/DEC; 8: the 64-bit form (the 32-bit one + 1).
+ */
+const TEST_RI4 = 112, TEST_MR4 = 114, TEST_MI4 = 116, SETCC = 118, CMOV4 = 120, BSWAP4 = 122, NOT4 = 124,
+  INCDEC_R4 = 126, INCDEC_M4 = 128, MORE_END = 130;
 const RIP_LO = 32, RSP = 8;
 // A module-local copy: an imported binding is loaded and hole-checked at every use.
 const REG_RIP = REG_RIP_;
@@ -98,6 +111,7 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     return true;
   }
   if (insn.map === 1 && (op & 0xf6) === 0xb6 && (size === 4 || size === 8)) return extend(insn, c, p);
+  if (insn.map === 1) return size === 1 ? encodeByte(insn, c, p) : (size === 4 || size === 8) && encodeMore(insn, c, p);
   if (insn.map !== 0) return false;
   if (size === 8 && (op === 0xe9 || op === 0xeb)) { c[p] = JMP; c[p + 3] = branch; return true; }
   if (size === 8 && op === 0xe8) { c[p] = CALL; c[p + 3] = branch; return true; }
@@ -151,13 +165,54 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     const form = op & 7;
     if (form === 5) { c[p] = (wide ? ALU_RI8 : ALU_RI4) + alu; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return true; }
     if (insn.mod === 3) { c[p] = (wide ? ALU_RR8 : ALU_RR4) + alu; c[p + 2] = form === 1 ? rm : reg; c[p + 3] = form === 1 ? reg : rm; return true; }
-    if (form === 3 && memory(insn, c, p)) { c[p] = (wide ? ALU_LD8 : ALU_LD4) + alu; c[p + 2] = reg; return true; }
-    return false;
-  }
-  if ((op === 0x81 || op === 0x83) && insn.mod === 3 && recordAlu(alu)) {
-    c[p] = (wide ? ALU_RI8 : ALU_RI4) + alu; c[p + 2] = rm; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0;
+    if (!memory(insn, c, p)) return false;
+    if (form === 3) { c[p] = (wide ? ALU_LD8 : ALU_LD4) + alu; c[p + 2] = reg; return true; }
+    if (!writableShape(alu, c, p)) return false;
+    c[p] = (wide ? ALU_MR8 : ALU_MR4) + alu; c[p + 3] = reg;
     return true;
   }
+  if ((op === 0x81 || op === 0x83) && recordAlu(alu)) {
+    c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0;
+    if (insn.mod === 3) { c[p] = (wide ? ALU_RI8 : ALU_RI4) + alu; c[p + 2] = rm; return true; }
+    if (!memory(insn, c, p) || !writableShape(alu, c, p)) return false;
+    c[p] = (wide ? ALU_MI8 : ALU_MI4) + alu;
+    return true;
+  }
+  return encodeMore(insn, c, p);
+}
+
+/**
+ * A memory destination the record may write: CMP writes none; the others are written only by
+ * the pair probe's way (runAlu), so an operand it cannot serve (FS/GS, an index) is left to the
+ * closure from the start rather than tried at each run.
+ */
+function writableShape(alu: number, c: Int32Array, p: number): boolean {
+  return alu === OP_CMP || pairShaped(c, p);
+}
+
+/** The forms past the ALU rows (see TEST_RI4); the size is 4 or 8 here, the map 0 or 1. */
+function encodeMore(insn: Instruction, c: Int32Array, p: number): boolean {
+  const op = insn.opcode, wide = insn.opSize === 8 ? 1 : 0, digit = insn.reg & 7;
+  const onRm = (register: number, memoryForm: number): boolean => {
+    if (insn.mod === 3) { c[p] = register + wide; c[p + 2] = insn.rm << 1; return true; }
+    if (!memory(insn, c, p)) return false;
+    c[p] = memoryForm + wide;
+    return true;
+  };
+  if (insn.map === 1) {
+    if (op >= 0x40 && op <= 0x4f && insn.mod === 3) {
+      c[p] = CMOV4 + wide; c[p + 2] = insn.reg << 1; c[p + 3] = insn.rm << 1; c[p + 4] = op & 15;
+      return true;
+    }
+    if (op >= 0xc8 && op <= 0xcf) { c[p] = BSWAP4 + wide; c[p + 2] = opcodeReg(insn) << 1; return true; }
+    return false;
+  }
+  // TEST r/m, reg with a register r/m is TEST4/TEST8 (encode).
+  if (op === 0x85 && insn.mod !== 3 && memory(insn, c, p)) { c[p] = TEST_MR4 + wide; c[p + 3] = insn.reg << 1; return true; }
+  if (op === 0xa9) { c[p] = TEST_RI4 + wide; c[p + 2] = 0; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return true; }
+  if (op === 0xf7 && digit === 0) { c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return onRm(TEST_RI4, TEST_MI4); }
+  if (op === 0xf7 && digit === 2 && insn.mod === 3) { c[p] = NOT4 + wide; c[p + 2] = insn.rm << 1; return true; }
+  if (op === 0xff && digit < 2) { c[p + 3] = digit; return onRm(INCDEC_R4, INCDEC_M4) && (insn.mod === 3 || pairShaped(c, p)); }
   return false;
 }
 
@@ -193,6 +248,11 @@ function encodeByte(insn: Instruction, c: Int32Array, p: number): boolean {
     if (!rmOperand()) return false;
     imm(insn.imm);
     c[p] = op === 0x80 ? CMP1 : TEST1;
+    return true;
+  }
+  if (insn.map === 1) {
+    if (op < 0x90 || op > 0x9f || insn.mod !== 3) return false;
+    c[p] = SETCC; c[p + 2] = byteOperand(insn.rm, insn.rex); c[p + 3] = op & 15;
     return true;
   }
   if ((op === 0x88 || (op === 0xc6 && digit === 0)) && insn.mod !== 3) {
@@ -263,12 +323,18 @@ function address(cpu: SoftCpu, c: Int32Array, p: number): number {
  * unaligned accesses, faults) goes through read()/write(), which decide everything.
  */
 function pairOffset(cpu: SoftCpu, c: Int32Array, p: number, size: number, write: boolean): number {
-  const b = c[p + 5]!, m = c[p + 6]!;
-  if (b < 0 || (m & 0xff) !== 0 || m >= 4 << 16) return -1;
+  if (!pairShaped(c, p)) return -1;
+  const b = c[p + 5]!;
   // RIP (whose halves sit where register REG_RIP's would) counts from the next instruction.
   const r = cpu.regs, rlo = r[b << 1]!, d = b === REG_RIP ? c[p + 7]! + c[p + 1]! : c[p + 7]!, lo = (rlo + d) | 0;
   if (d >= 0 ? (lo >>> 0) < (rlo >>> 0) : (lo >>> 0) > (rlo >>> 0)) return -1;
   return ramOffset(cpu, lo, r[(b << 1) + 1]!, size, write);
+}
+
+/** A memory operand pairOffset may serve: a base register, no index, DS/ES/SS. */
+function pairShaped(c: Int32Array, p: number): boolean {
+  const m = c[p + 6]!;
+  return c[p + 5]! >= 0 && (m & 0xff) === 0 && m < 4 << 16;
 }
 
 /** probePair with the tags of this access kind and privilege; -1 in a locked run (read()/write() serve it). */
@@ -403,7 +469,7 @@ export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
         case MOV_SI4: store(cpu, code!, p, 4, code![p + 3]!, 0); break;
         case MOV_SI8: store(cpu, code!, p, 8, code![p + 3]!, code![p + 4]!); break;
         case CMP1: case TEST1: case MOV_ST1: runByte(cpu, code!, p, f); break;
-        default: runAlu(cpu, code!, p, f);
+        default: closure = !(f < ALU_END ? runAlu(cpu, code!, p, f) : runMore(cpu, code!, p, f));
       }
       if (closure) {
         cpu.instret = before + k;
@@ -442,19 +508,88 @@ function runByte(cpu: SoftCpu, c: Int32Array, p: number, f: number): void {
   else sub8(cpu, rmValue, other, 0);
 }
 
-/** The ALU_* forms (CMP writes no register). */
-function runAlu(cpu: SoftCpu, c: Int32Array, p: number, f: number): void {
+/**
+ * The ALU_* forms (CMP writes nothing). A memory destination other than CMP's is written only
+ * where the pair probe finds the page writable in RAM (no fault, no code there: the TLB withholds
+ * writes to code pages), read and written there; false, having changed nothing, otherwise: the
+ * closure runs the instruction.
+ */
+function runAlu(cpu: SoftCpu, c: Int32Array, p: number, f: number): boolean {
   if (f >= ALU_END) throw new RangeError(`cold record form ${f}`);
-  const r = cpu.regs, d = c[p + 2]!, wide = ((f - ALU_RR4) & 8) !== 0, op = f & 7, write = op !== OP_CMP;
+  const r = cpu.regs, wide = ((f - ALU_RR4) & 8) !== 0, op = f & 7, write = op !== OP_CMP, size = wide ? 8 : 4;
   let b: number, bh: number;
-  if (f < ALU_RI4) { const s = c[p + 3]!; b = r[s]!; bh = r[s + 1]!; }
-  else if (f < ALU_LD4) { b = c[p + 3]!; bh = c[p + 4]!; }
-  else { b = load(cpu, c, p, wide ? 8 : 4); bh = wide ? cpu.memHi : 0; }
-  if (!wide) {
-    const v = alu32(cpu, op, r[d]!, b);
-    if (write) { r[d] = v; r[d + 1] = 0; }
-  } else {
-    const v = alu64(cpu, op, r[d]!, r[d + 1]!, b, bh);
-    if (write) { r[d + 1] = half.hi; r[d] = v; }
+  if (f < ALU_RI4 || (f >= ALU_MR4 && f < ALU_MI4)) { const s = c[p + 3]!; b = r[s]!; bh = wide ? r[s + 1]! : 0; }
+  else if (f < ALU_LD4 || f >= ALU_MI4) { b = c[p + 3]!; bh = c[p + 4]!; }
+  else { b = load(cpu, c, p, size); bh = wide ? cpu.memHi : 0; }
+  if (f < ALU_MR4) {
+    const d = c[p + 2]!;
+    if (!wide) {
+      const v = alu32(cpu, op, r[d]!, b);
+      if (write) { r[d] = v; r[d + 1] = 0; }
+    } else {
+      const v = alu64(cpu, op, r[d]!, r[d + 1]!, b, bh);
+      if (write) { r[d + 1] = half.hi; r[d] = v; }
+    }
+    return true;
+  }
+  if (!write) {
+    const a = load(cpu, c, p, size);
+    if (wide) alu64(cpu, op, a, cpu.memHi, b, bh); else alu32(cpu, op, a, b);
+    return true;
+  }
+  const o = pairOffset(cpu, c, p, size, true);
+  if (o < 0) return false;
+  const a = cpu.ramLoad(o, size), ah = cpu.memHi;
+  const v = wide ? alu64(cpu, op, a, ah, b, bh) : alu32(cpu, op, a, b);
+  cpu.ramStore(o, size, v, wide ? half.hi : 0);
+  return true;
+}
+
+/** The forms past the ALU rows (TEST_RI4 on); false, having changed nothing: the closure runs it. */
+function runMore(cpu: SoftCpu, c: Int32Array, p: number, f: number): boolean {
+  if (f >= MORE_END) throw new RangeError(`cold record form ${f}`);
+  const r = cpu.regs, wide = (f & 1) !== 0, d = c[p + 2]!;
+  switch (f & ~1) {
+    case TEST_RI4: case TEST_MI4: case TEST_MR4: {
+      const reg = f < TEST_MR4, s = c[p + 3]!;
+      const a = reg ? r[d]! : load(cpu, c, p, wide ? 8 : 4), ah = reg ? r[d + 1]! : cpu.memHi;
+      const b = f >= TEST_MR4 && f < TEST_MI4 ? r[s]! : s, bh = f >= TEST_MR4 && f < TEST_MI4 ? r[s + 1]! : c[p + 4]!;
+      if (wide) logic64(cpu, a & b, ah & bh); else logic32(cpu, a & b);
+      return true;
+    }
+    case SETCC: {
+      const i = d & 0xff, shift = d >> 8;
+      r[i] = (r[i]! & ~(0xff << shift)) | ((conditionOf(cpu, c[p + 3]!) ? 1 : 0) << shift);
+      return true;
+    }
+    case CMOV4: {
+      const s = c[p + 3]!;
+      if (conditionOf(cpu, c[p + 4]!)) { r[d] = r[s]!; r[d + 1] = wide ? r[s + 1]! : 0; }
+      else if (!wide && cmovFalseWritesReg()) r[d + 1] = 0;
+      return true;
+    }
+    case BSWAP4: {
+      const v = bswap32(r[d]!);
+      if (wide) { r[d] = bswap32(r[d + 1]!); r[d + 1] = v; } else { r[d] = v; r[d + 1] = 0; }
+      return true;
+    }
+    case NOT4:
+      r[d] = ~r[d]!; r[d + 1] = wide ? ~r[d + 1]! : 0;
+      return true;
+    case INCDEC_R4: {
+      const dec = c[p + 3] === 1;
+      if (wide) { const v = incDec64(cpu, r[d]!, r[d + 1]!, dec); r[d + 1] = half.hi; r[d] = v; }
+      else { r[d] = incDec32(cpu, r[d]!, dec); r[d + 1] = 0; }
+      return true;
+    }
+    default: {
+      // INCDEC_M4: the memory destination as runAlu's.
+      const size = wide ? 8 : 4, o = pairOffset(cpu, c, p, size, true);
+      if (o < 0) return false;
+      const a = cpu.ramLoad(o, size), ah = cpu.memHi, dec = c[p + 3] === 1;
+      const v = wide ? incDec64(cpu, a, ah, dec) : incDec32(cpu, a, dec);
+      cpu.ramStore(o, size, v, wide ? half.hi : 0);
+      return true;
+    }
   }
 }

@@ -143,7 +143,7 @@ function setcc(ctx: ExecContext, insn: Instruction): boolean {
   return true;
 }
 
-function bswap32(v: number): number {
+export function bswap32(v: number): number {
   return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
 }
 
