@@ -213,19 +213,22 @@ function runBlocks(cpu: SoftCpu, limit: number, stopBits: number): ExitWithoutSt
   let uncompiled = false;
   try {
     const blocks = !cpu.interpretOnly;
+    // As an int32 (a threshold may be Infinity): compared with a block's runs at every step.
+    const compileAt = Math.min(cpu.compileAt, NEVER_COMPILE) | 0;
     // The compiled block that just ran to its end (its successor link is followed).
     let prev: Block | undefined;
-    // An int32 budget (limit is a double, Infinity without a RunLimit): a double here made the
-    // engine convert it at every use, and box it for each block call.
+    // An int32 budget (limit is a double, Infinity without a RunLimit), kept one by `| 0` where a
+    // count is taken off: a double here made the engine convert it at every use, and box it for
+    // each block call (settleCompiled's count is a difference of doubles).
     const left = limit - cpu.instret;
     for (let budget = (left < RUN_SLICE ? left : RUN_SLICE) | 0; budget > 0;) {
       if (cpu.intShadow) cpu.intShadow = false;
       const block = !blocks ? undefined : prev === undefined ? cpu.fetchBlock() : cpu.nextBlock(prev);
-      if (block !== undefined && block.fn === undefined && ++block.runs >= cpu.compileAt) compileHot(cpu, block);
+      if (block !== undefined && block.fn === undefined && ++block.runs >= compileAt) compileHot(cpu, block);
       // A wasm block in 64-bit code (where RIP is the linear address) runs chained (wasm/chain.ts).
       if (block !== undefined && block.wasm !== undefined && block.count <= budget && cpu.mode === 64) {
         uncompiled = true;
-        budget -= runChained(cpu, block, budget, stopBits);
+        budget = (budget - runChained(cpu, block, budget, stopBits)) | 0;
         prev = ran.next;
         uncompiled = false;
       } else if (block !== undefined && block.fn !== undefined && block.count <= budget) {
@@ -234,16 +237,16 @@ function runBlocks(cpu: SoftCpu, limit: number, stopBits: number): ExitWithoutSt
         const r = block.fn(cpu, budget, block.label);
         if (r === block.count && block.region === undefined) {
           prev = block;
-          budget -= r;
+          budget = (budget - r) | 0;
         } else {
-          budget -= settleCompiled(cpu, block, r, hotStart);
+          budget = (budget - settleCompiled(cpu, block, r, hotStart)) | 0;
           prev = ran.next;
         }
         hot = undefined;
       } else {
         cold = block;
         uncompiled = true;
-        budget -= runUncompiled(cpu, block, budget);
+        budget = (budget - runUncompiled(cpu, block, budget)) | 0;
         prev = ran.next;
         cold = undefined;
         uncompiled = false;
@@ -262,6 +265,9 @@ function runBlocks(cpu: SoftCpu, limit: number, stopBits: number): ExitWithoutSt
   }
   return undefined;
 }
+
+/** compileAt for a tier that never compiles (Infinity), as an int32 a block's run count stays below. */
+const NEVER_COMPILE = 0x3fffffff;
 
 /** What runUncompiled and settleCompiled leave for the run loop. */
 const ran: {
