@@ -27,8 +27,14 @@ export class Rng {
   }
 }
 
-/** The seed for this run: TSVISOR_SEED when set, else time-based. */
+/**
+ * The seed for this run: TSVISOR_SEED when set, else time-based. Printed as it is chosen, not
+ * only in a failure's message: a run that hangs (killed by the runner's time limit) or crashes
+ * says nothing else.
+ */
 export function testSeed(): number {
   const env = process.env.TSVISOR_SEED;
-  return env ? Number(env) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
+  const seed = env ? Number(env) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
+  console.log(`# seed ${seed} (TSVISOR_SEED=${seed} replays it)`);
+  return seed;
 }
