@@ -129,6 +129,10 @@ export interface TprConf { exitChanged: boolean }
  * instructions have retired in it (a positive integer; an exit first ends it first). Backends
  * that count instructions (soft) stop exactly there; the others raise VmmError('ENOTSUP').
  * A monitor whose guest time is instructions retired stops at its devices' next deadline so.
+ * A soft vCPU whose guest takes exceptions in a loop without retiring an instruction (a handler
+ * that faults at its first instruction: in real mode, an IVT entry pointing at an undefined
+ * opcode) also returns { reason: 'stopped' } after 4096 such deliveries in a row, limit or not,
+ * so that the caller gets control back; the next run goes on where the guest is.
  */
 export interface RunLimit { maxInstructions: number }
 

@@ -2,11 +2,14 @@
  * run({ maxInstructions }) (RunLimit) on the soft backend: the run ends with 'stopped' after
  * exactly that many instructions retired, in every execution tier (one instruction at a time,
  * blocks of closures, compiled blocks), and resuming in pieces ends where one long run does.
- * Bad limits are EINVAL. (KVM raises ENOTSUP: test/kvm, where KVM is present.)
+ * Bad limits are EINVAL. (KVM raises ENOTSUP: test/kvm, where KVM is present.) A guest whose
+ * exceptions loop without retiring an instruction still gives the caller control back.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { State, VmmError } from '../../src/index.js';
+import { Worker } from 'node:worker_threads';
+import { State, VmmError, type VcpuStopHandle } from '../../src/index.js';
+import { realModeState } from '../../src/x86/boot-state.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
 import { longMode, softVm, tsc, type SoftVm } from './vm.js';
 
@@ -83,6 +86,48 @@ test('bad run limits are EINVAL', () => {
     }
     assert.equal(tsc(vm), 0n, 'nothing ran');
   } finally {
+    vm.hv.close();
+  }
+});
+
+/** Stops the vCPU after ms from another thread (a run that never returns would block this one); fired[0] = 1 then. */
+function safetyStop(stop: VcpuStopHandle, ms: number): { fired: Int32Array; done: () => Promise<number> } {
+  const fired = new Int32Array(new SharedArrayBuffer(4));
+  const frontend = new URL('../../src/frontend/index.js', import.meta.url).href;
+  const worker = new Worker(`
+    const { workerData: w } = require('node:worker_threads');
+    import(w.frontend).then(({ stopVcpu }) => setTimeout(() => { Atomics.store(w.fired, 0, 1); stopVcpu(w.stop); }, w.ms));`,
+  { eval: true, workerData: { stop, ms, fired, frontend } });
+  return { fired, done: () => worker.terminate() };
+}
+
+/**
+ * Real mode, IVT entry 6 (#UD) pointing at an undefined opcode (D6, SALC, which the modelled CPU
+ * lacks): every delivery faults again at once and no instruction ever retires, so neither the
+ * limit nor guest time would end the run. It ends 'stopped' after 4096 deliveries in a row (each
+ * pushed FLAGS, CS and IP), and the next run goes on with the loop. (Found by the random-code
+ * fuzz, seed 200196: the run never returned.)
+ */
+test('an exception loop that retires nothing ends the run with stopped, limit or not, and the next run goes on', async () => {
+  const vm = softVm();
+  const guard = safetyStop(vm.cpu.stopHandle(), 20_000);
+  try {
+    vm.ram.set([0x00, 0x05, 0x00, 0x00], 6 * 4); // IVT[6] = 0000:0500
+    vm.ram[0x500] = 0xd6;
+    // SP 0xfffe: two runs' pushes (48 KiB) stay above the IVT (were it overwritten, the loop would change).
+    vm.cpu.setState(realModeState(0, 0x500, 0xfffe));
+    for (const limit of [{ maxInstructions: 2000 }, undefined]) {
+      const sp = vm.cpu.getState(State.GPRS).gprs!.rsp;
+      const exit = limit === undefined ? vm.cpu.run() : vm.cpu.run(limit);
+      assert.equal(guard.fired[0], 0, 'the run returned by itself (not by the safety stop after 20 s)');
+      assert.equal(exit.reason, 'stopped');
+      const g = vm.cpu.getState(State.GPRS).gprs!;
+      assert.equal(g.rip, 0x500n);
+      assert.equal(sp - g.rsp, 6n * 4096n, '4096 deliveries, 6 bytes pushed each');
+      assert.equal(tsc(vm), 0n, 'no instruction retired');
+    }
+  } finally {
+    await guard.done();
     vm.hv.close();
   }
 });

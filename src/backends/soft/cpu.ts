@@ -121,6 +121,13 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   readonly codeCache = new Map<number, CodePage>();
   /** Code pages guest writes retired lately (RETIRED_PAGES at most). */
   private readonly retiredCode = new RetiredPages(RETIRED_PAGES);
+  /**
+   * Exceptions delivered in a row with no instruction retired between them, and the retired
+   * count when the row began (run.ts): a guest whose handler faults at once loops without
+   * retiring, where neither a RunLimit nor guest time would ever end the run.
+   */
+  faultsInARow = 0;
+  faultsAt = -1;
   /** Bumped at each run(): cached pages are re-checked against guest RAM once per run. */
   private runEpoch = 0;
   private tlbGeneration = -1;

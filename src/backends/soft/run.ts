@@ -146,8 +146,9 @@ function runLoop(cpu: SoftCpu, stopFlag: Int32Array, maxInstructions: number): E
   cpu.beginRun();
   const limit = cpu.instret + maxInstructions;
   for (;;) {
-    if (Atomics.load(stopFlag, 0) !== 0 || cpu.instret >= limit) {
+    if (Atomics.load(stopFlag, 0) !== 0 || cpu.instret >= limit || cpu.faultsInARow >= FAULT_LOOP) {
       Atomics.store(stopFlag, 0, 0);
+      cpu.faultsInARow = 0;
       return { reason: 'stopped' };
     }
     cpu.repBudget = REP_SLICE;
@@ -265,6 +266,13 @@ function runBlocks(cpu: SoftCpu, limit: number, stopBits: number): ExitWithoutSt
   }
   return undefined;
 }
+
+/**
+ * Exceptions delivered in a row without an instruction retiring after which run() returns
+ * 'stopped' (RunLimit in api/types.ts): ~1 ms of guest time on hardware, far more than any
+ * chain of faults a guest makes on purpose (each nested fault is a #DF or a shutdown).
+ */
+const FAULT_LOOP = 4096;
 
 /** compileAt for a tier that never compiles (Infinity), as an int32 a block's run count stays below. */
 const NEVER_COMPILE = 0x3fffffff;
@@ -405,6 +413,8 @@ function handleThrow(cpu: SoftCpu, e: unknown, insn: Instruction | undefined): E
   if (e instanceof X86Fault) {
     try {
       deliverEvent(cpu, e.vector, e.errorCode, SRC_EXCEPTION);
+      if (cpu.instret !== cpu.faultsAt) { cpu.faultsAt = cpu.instret; cpu.faultsInARow = 0; }
+      cpu.faultsInARow++;
       return undefined;
     } catch (e2) {
       return handleThrow(cpu, e2, undefined);
