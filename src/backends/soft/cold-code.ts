@@ -551,9 +551,10 @@ function runMore(cpu: SoftCpu, c: Int32Array, p: number, f: number): boolean {
   const r = cpu.regs, wide = (f & 1) !== 0, d = c[p + 2]!;
   switch (f & ~1) {
     case TEST_RI4: case TEST_MI4: case TEST_MR4: {
-      const reg = f < TEST_MR4, s = c[p + 3]!;
+      // TEST_RI: register, immediate; TEST_MR: memory, register; TEST_MI: memory, immediate.
+      const reg = f < TEST_MR4, regSource = !reg && f < TEST_MI4, s = c[p + 3]!;
       const a = reg ? r[d]! : load(cpu, c, p, wide ? 8 : 4), ah = reg ? r[d + 1]! : cpu.memHi;
-      const b = f >= TEST_MR4 && f < TEST_MI4 ? r[s]! : s, bh = f >= TEST_MR4 && f < TEST_MI4 ? r[s + 1]! : c[p + 4]!;
+      const b = regSource ? r[s]! : s, bh = regSource ? r[s + 1]! : c[p + 4]!;
       if (wide) logic64(cpu, a & b, ah & bh); else logic32(cpu, a & b);
       return true;
     }

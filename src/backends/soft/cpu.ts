@@ -575,7 +575,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   private lastFetchCache = new DecodedInstructions();
   private lastFetchBlocks = new Map<number, Block>();
   private lastFetchCrossing = new Map<number, CrossingInstruction>();
-  private lastFetchBase = 0;
+  /** The current page's snapshot (code-page.ts): what its instructions are decoded from. */
   private lastFetchBytes: Uint8Array = new Uint8Array(0);
 
   /**
@@ -716,10 +716,10 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     while (o < 4096 && insns.length < BLOCK_MAX) {
       let insn = cache.at(o);
       if (insn === undefined || insn.mode !== mode) {
-        const bytes = this.lastFetchBytes, at = this.lastFetchBase + o;
+        const bytes = this.lastFetchBytes;
         try {
           // Near the page's end, only its own bytes: one continuing on the next page ends the block.
-          insn = o <= 4096 - 15 ? decode(bytes, mode, at) : decode(bytes.subarray(at, at + 4096 - o), mode, 0);
+          insn = o <= 4096 - 15 ? decode(bytes, mode, o) : decode(bytes.subarray(o), mode, 0);
         } catch (e) {
           if (insns.length === 0) throw e; // not reached: fetchSlow decoded it already
           break;
@@ -783,7 +783,6 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     this.lastFetchCrossing = cp.crossing;
     // Decoded from the snapshot the page was checked against (code-page.ts), not from RAM.
     this.lastFetchBytes = cp.snapshot;
-    this.lastFetchBase = 0;
   }
 
   private fetchSlow(lin: number, page: number, off: number): Instruction {
@@ -794,14 +793,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const c = cache.at(off);
     if (c !== undefined && c.mode === this.mode) return c;
     if (off <= 4096 - 15) {
-      const insn = this.decodeAt(this.lastFetchBytes, this.lastFetchBase + off);
+      const insn = this.decodeAt(this.lastFetchBytes, off);
       cache.set(off, insn);
       return insn;
     }
     // Near the end of the page: the instruction may continue on the next page.
     const avail = 4096 - off;
     const buf = this.fetchBuf;
-    for (let k = 0; k < avail; k++) buf[k] = this.lastFetchBytes[this.lastFetchBase + off + k]!;
+    for (let k = 0; k < avail; k++) buf[k] = this.lastFetchBytes[off + k]!;
     // A crossing instruction decoded here before in this mode: these bytes are as it was decoded
     // from (a write here drops the page's crossing instructions too), so it still crosses.
     const seen = this.lastFetchCrossing.get(off);
