@@ -12,6 +12,9 @@
  * instructions in slices (RunLimit), CPU time per slice, best slice. Including warm-up: the first
  * slice from a fresh machine. Native: bench/c/p8-call-chain.c calls the same function; a long
  * run minus a short one, CPU time. Both must return the same value for the same number of passes.
+ * Never compiled: the soft steady state again with compiling off, every block through its records
+ * (cold-code.ts), the tier where a Linux boot runs ~170 M of its instructions, at several times
+ * a compiled block's cost per instruction.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { Hypervisor, State } from '../src/index.js';
 import { longModeState } from '../src/x86/boot-state.js';
 import { guestWithCount } from './guest-count.js';
+import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../src/backends/soft/block-compile.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CODE = 0x100000, TABLES = 0x300000, RAM = 4 << 20;
@@ -38,8 +42,11 @@ const sleep = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArra
 
 interface Soft { steadyMips: number; warmMips: number; result: number }
 
-function runSoft(): Soft {
+/** cold: no block is ever compiled (each runs through its records, cold-code.ts: the tier a Linux boot runs ~170 M instructions in). */
+function runSoft(cold = false): Soft {
   const hv = Hypervisor.open({ backend: 'soft' });
+  const hot = HOT_BLOCK_RUNS;
+  if (cold) setHotBlockRuns(Infinity);
   try {
     const vm = (passes: number) => {
       const m = hv.createMachine();
@@ -71,6 +78,7 @@ function runSoft(): Soft {
     for (let i = 0; i < TIMED_SLICES; i++) { const t = slice(); best = Math.min(best, t.s / t.n); }
     return { steadyMips: 1 / best / 1e6, warmMips: first.n / first.s / 1e6, result };
   } finally {
+    setHotBlockRuns(hot);
     hv.close();
   }
 }
@@ -96,6 +104,8 @@ function line(figure: string, tsvisor: number, reference: number | null, unit = 
 }
 
 const soft = runSoft();
+const cold = runSoft(true);
+if (cold.result !== soft.result) throw new Error(`call-chain-bench: cold blocks returned ${cold.result}, compiled ${soft.result}`);
 const program = nativeProgram();
 const check = runNative(program, CHECK_PASSES);
 if (check.result !== soft.result) throw new Error(`call-chain-bench: soft returned ${soft.result}, native ${check.result} after ${CHECK_PASSES} passes`);
@@ -106,3 +116,4 @@ console.log(`p8-call-chain: ${PASS_INSNS} instructions in ${PASS_BLOCKS} blocks 
 line('p8 soft MIPS vs native, short blocks (call/ret chain, 64-bit), steady state (CPU time)', soft.steadyMips, nativeMips);
 line('p8 soft ns per block, short blocks, steady state (CPU time)', 1e3 / soft.steadyMips * PASS_INSNS / PASS_BLOCKS, null, 'ns');
 line('p8 soft MIPS, short blocks, first slice including warm-up (CPU time)', soft.warmMips, null);
+line('p8 soft ns per block, short blocks, never compiled (cold records), steady state (CPU time)', 1e3 / cold.steadyMips * PASS_INSNS / PASS_BLOCKS, null, 'ns');
