@@ -99,6 +99,9 @@ function makeCase(rng: Rng, mem: GuestMemory, mode: Mode): Case {
     g.r15 = ptr(LAYOUT.data + rng.int(LAYOUT.dataSize));
   }
   g.rflags = BigInt((rng.int(0x1000) & 0x8d5) | 2);
+  // XMM registers random, so that the vector forms (block-vector.ts) move and combine lanes that
+  // differ (the whole state, XMM included, is compared across tiers).
+  st.fpu = { ...st.fpu, xmm: Array.from({ length: 16 }, () => Uint8Array.from({ length: 16 }, () => rng.int(256))) };
   return { mode, cpl, prog, image: ram.slice(), state: st, slice: rng.pick([1 << 16, 1 << 16, 37, 5]) };
 }
 

@@ -58,6 +58,8 @@ interface Form {
   long?: boolean;
   /** Takes a REP prefix now and then (string ops). */
   str?: boolean;
+  /** An MMX/SSE form: the 66 prefix (its XMM form) four times in five. */
+  vec?: boolean;
   /** Relative weight (default 1). */
   w?: number;
 }
@@ -65,6 +67,10 @@ interface Form {
 const ALL8 = [0, 1, 2, 3, 4, 5, 6, 7] as const;
 
 const FORMS: Form[] = [
+  // XMM/MMX forms compiled blocks take in (block-vector.ts): PADDD PAND PANDN POR PXOR PUNPCKLDQ
+  // PUNPCKLQDQ MOVDQA (both ways), PSHUFD, PSRLD/PSRAD/PSLLD by an immediate.
+  ...[0xfe, 0xdb, 0xdf, 0xeb, 0xef, 0x62, 0x6c, 0x6f, 0x7f].map((b): Form => ({ op: [0x0f, b], modrm: 'r', vec: true, w: 0.3 })),
+  { op: [0x0f, 0x70], modrm: 'r', imm: 1, vec: true, w: 0.3 }, { op: [0x0f, 0x72], modrm: [2, 4, 6], imm: 1, vec: true, w: 0.3 },
   // ALU r/m,r / r,r/m / acc,imm for ADD OR ADC SBB AND SUB XOR CMP
   ...[0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38].flatMap((b): Form[] => [
     { op: [b], modrm: 'r' }, { op: [b + 1], modrm: 'r', w: 2 }, { op: [b + 2], modrm: 'r' }, { op: [b + 3], modrm: 'r', w: 2 },
@@ -207,7 +213,7 @@ class Gen {
     let form = pickForm(rng, mode);
     while (this.inLoop && form.op.length === 1 && WRITES_ECX.includes(form.op[0]!)) form = pickForm(rng, mode);
     const pre: number[] = [];
-    const p66 = rng.int(5) === 0;
+    const p66 = form.vec ? rng.int(5) !== 0 : rng.int(5) === 0;
     if (p66) pre.push(0x66);
     let rex = 0;
     if (mode === 64 && rng.int(2) === 0) rex = 0x40 | rng.int(16);

@@ -25,8 +25,8 @@
  * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
  * register, LEA, shifts by an immediate or CL, IMUL, TEST/NOT/NEG (F7), PUSH/POP register, byte CMP/TEST (registers,
  * immediates, memory) and byte and 16-bit MOV stores, and NOP/PAUSE and the hint-space NOPs
- * (no code at all: ops-move.ts onlyAdvances). Read-modify-write memory destinations stay with their closures
- * (their flags must survive a faulting write).
+ * (no code at all: ops-move.ts onlyAdvances), and the XMM register forms of block-vector.ts. Read-modify-write
+ * memory destinations stay with their closures (their flags must survive a faulting write).
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
@@ -49,6 +49,7 @@ import { bit64, sar64, shl64, shr64 } from '../../x86/exec/pair.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
 import { withinLimit } from './state.js';
 import { probeAt, probePair, slotOf, TLB_INLINE_SCOPE } from './tlb.js';
+import { VECTOR_HELPERS, vectorForm } from './block-vector.js';
 
 /** The names inlined helper bodies use: their modules' scopes, merged (a name means one value). */
 const INLINE_SCOPE: Record<string, unknown> = {};
@@ -68,6 +69,7 @@ export const BLOCK_HELPERS = {
   rolN, rorN, rclN, rcrN, shlN, shrN, sarN, rolPair, rorPair, rclPair, rcrPair, shlPair, shrPair, sarPair,
   shiftOut, shiftFlags, imul32, imulPair, mulFlags, wide,
   effectiveAddress, push, pop, withinLimit, slotOf, probeAt, probePair, canonicalHigh, readTsc, tscOut,
+  ...VECTOR_HELPERS,
 };
 
 const scopeNames = new Set(Object.keys(BLOCK_HELPERS));
@@ -168,6 +170,8 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_XOR = 6, OP_
 export function inlineInsn(insn: Instruction, name: string, end: number, deadRecord = false, record?: number): InlineForm | undefined {
   const text = registerForm(insn, deadRecord ? DEAD : 'cpu', record);
   if (text !== undefined) return { text, faults: false };
+  const vector = vectorForm(insn, DECLINE);
+  if (vector !== undefined) return { text: vector, faults: false };
   return memoryForm(insn, name, end, record) ?? tscForm(insn);
 }
 

@@ -8,6 +8,7 @@ import { def, defPair, NP, P66, PF2, PF3 } from './form.js';
 import type { Op } from './form.js';
 import type { Lane } from './vec.js';
 import { copyBytes, LANE_BYTES, satI16, satI8, satU16, satU8 } from './vec.js';
+import { addLanes32, andLanes32, andnLanes32, orLanes32, shuffleLanes32, sllLanes32, sraLanes32, srlLanes32, unpackLow32, unpackLow64, xorLanes32 } from './lanes.js';
 import type { Vec } from './vec.js';
 
 /**
@@ -42,7 +43,7 @@ defPair(1, 0xfc, 'paddb', lanewise('u8', add));
 defPair(1, 0xfd, 'paddw', lanewise('u16', add));
 // PADDD/PSUBD and the logic forms (below) are the vector code of Linux's ChaCha20 and of string
 // routines: written out over int32 lanes (no shared loop calling its op, no boxed sums).
-const paddd: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = (a[i]! + b[i]!) | 0; };
+const paddd: Op = (d, s, e) => addLanes32(d.i32, s.i32, e.n >> 2);
 const psubd: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = (a[i]! - b[i]!) | 0; };
 defPair(1, 0xfe, 'paddd', paddd);
 defPair(1, 0xd4, 'paddq', lanewise64(false, (a, b) => a + b));
@@ -100,10 +101,10 @@ defPair(1, 0x65, 'pcmpgtw', lanewise('i16', (a, b) => mask(a > b)));
 defPair(1, 0x66, 'pcmpgtd', lanewise('i32', (a, b) => mask(a > b)));
 
 // Logic: PAND/PANDN/POR/PXOR and the PS/PD forms, which are the same bitwise operations.
-const and: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = a[i]! & b[i]!; };
-const andn: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = ~a[i]! & b[i]!; };
-const or: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = a[i]! | b[i]!; };
-const xor: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = a[i]! ^ b[i]!; };
+const and: Op = (d, s, e) => andLanes32(d.i32, s.i32, e.n >> 2);
+const andn: Op = (d, s, e) => andnLanes32(d.i32, s.i32, e.n >> 2);
+const or: Op = (d, s, e) => orLanes32(d.i32, s.i32, e.n >> 2);
+const xor: Op = (d, s, e) => xorLanes32(d.i32, s.i32, e.n >> 2);
 defPair(1, 0xdb, 'pand', and);
 defPair(1, 0xdf, 'pandn', andn);
 defPair(1, 0xeb, 'por', or);
@@ -138,17 +139,19 @@ export function unpack(w: number, high: boolean): Op {
     copyBytes(d.u8, t.u8, e.n);
   };
 }
+const unpackLowDwords: Op = (d, s, e) => unpackLow32(d.i32, s.i32, e.n >> 2);
+const unpackLowQwords: Op = (d, s) => unpackLow64(d.i32, s.i32);
 // The MMX low unpacks read only 32 bits of memory.
 defPair(1, 0x60, 'punpcklbw', unpack(1, false), 'Qd');
 defPair(1, 0x61, 'punpcklwd', unpack(2, false), 'Qd');
-defPair(1, 0x62, 'punpckldq', unpack(4, false), 'Qd');
+defPair(1, 0x62, 'punpckldq', unpackLowDwords, 'Qd');
 defPair(1, 0x68, 'punpckhbw', unpack(1, true));
 defPair(1, 0x69, 'punpckhwd', unpack(2, true));
 defPair(1, 0x6a, 'punpckhdq', unpack(4, true));
-def(1, 0x6c, P66, 'punpcklqdq Vx,Wx', unpack(8, false));
+def(1, 0x6c, P66, 'punpcklqdq Vx,Wx', unpackLowQwords);
 def(1, 0x6d, P66, 'punpckhqdq Vx,Wx', unpack(8, true));
-def(1, 0x14, NP, 'unpcklps Vx,Wx', unpack(4, false));
-def(1, 0x14, P66, 'unpcklpd Vx,Wx', unpack(8, false));
+def(1, 0x14, NP, 'unpcklps Vx,Wx', unpackLowDwords);
+def(1, 0x14, P66, 'unpcklpd Vx,Wx', unpackLowQwords);
 def(1, 0x15, NP, 'unpckhps Vx,Wx', unpack(4, true));
 def(1, 0x15, P66, 'unpckhpd Vx,Wx', unpack(8, true));
 
@@ -157,7 +160,7 @@ function shuffleWords(t: Vec, s: Vec, base: number, imm: number): void {
   for (let i = 0; i < 4; i++) t.u16[base + i] = s.u16[base + ((imm >> (2 * i)) & 3)]!;
 }
 const pshufw: Op = (d, s, e) => { shuffleWords(e.t, s, 0, e.imm); d.u32[0] = e.t.u32[0]!; d.u32[1] = e.t.u32[1]!; };
-const pshufd: Op = (d, s, e) => { for (let i = 0; i < 4; i++) d.u32[i] = s.u32[(e.imm >> (2 * i)) & 3]!; };
+const pshufd: Op = (d, s, e) => shuffleLanes32(d.i32, s.i32, e.imm);
 const pshuflw: Op = (d, s, e) => { shuffleWords(e.t, s, 0, e.imm); d.u32[0] = e.t.u32[0]!; d.u32[1] = e.t.u32[1]!; d.u32[2] = s.u32[2]!; d.u32[3] = s.u32[3]!; };
 const pshufhw: Op = (d, s, e) => { shuffleWords(e.t, s, 4, e.imm); d.u32[0] = s.u32[0]!; d.u32[1] = s.u32[1]!; d.u32[2] = e.t.u32[2]!; d.u32[3] = e.t.u32[3]!; };
 def(1, 0x70, NP, 'pshufw Pq,Qq', pshufw);
@@ -195,7 +198,14 @@ function shiftLanes(d: Vec, bits: 16 | 32 | 64, kind: Kind, count: number, n: nu
     for (let i = 0; i < n / 8; i++) d.u64[i] = c >= 64n ? 0n : kind === 'sll' ? BigInt.asUintN(64, d.u64[i]! << c) : d.u64[i]! >> c;
     return;
   }
-  const a = bits === 16 ? (kind === 'sra' ? d.i16 : d.u16) : kind === 'sra' ? d.i32 : d.u32;
+  if (bits === 32) {
+    const lanes = n >> 2;
+    if (kind === 'sll') sllLanes32(d.i32, lanes, count);
+    else if (kind === 'srl') srlLanes32(d.i32, lanes, count);
+    else sraLanes32(d.i32, lanes, count);
+    return;
+  }
+  const a = kind === 'sra' ? d.i16 : d.u16;
   const lanes = n / (bits / 8);
   if (count >= bits) {
     for (let i = 0; i < lanes; i++) a[i] = kind === 'sra' ? (a[i]! < 0 ? -1 : 0) : 0;

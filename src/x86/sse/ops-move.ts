@@ -8,9 +8,10 @@ import { X86Fault } from '../exec/context.js';
 import { addressOf } from './implicit.js';
 import { def, NP, P66, PF2, PF3 } from './form.js';
 import type { Op } from './form.js';
+import { moveLanes32 } from './lanes.js';
 
 /** The whole source (register or memory). */
-const copy: Op = (d, s) => { d.copy(s); };
+const copy: Op = (d, s) => moveLanes32(d.i32, s.i32);
 /** The low dword into the destination; a load from memory zeroes the rest (MOVSS). */
 const low32: Op = (d, s, e) => { if (e.mem && isLoad(e.opcode)) d.zero(); d.u32[0] = s.u32[0]!; };
 /** The low qword into the destination; a load from memory zeroes the rest (MOVSD). */
