@@ -1,14 +1,15 @@
 /**
  * The XMM forms compiled blocks take in (src/backends/soft/block-vector.ts) against the same
  * guest run one instruction at a time through the forms' closures: a 64-bit loop over every
- * inlined form (both MOVDQA directions, the three shifts by an immediate, REX-extended registers,
- * a source that is the destination) from random XMM contents, compiled after a few runs. The XMM
+ * inlined form (both MOVDQA directions, the three shifts by an immediate, MOVD from memory,
+ * REX-extended registers, a source that is the destination) from random XMM contents and data,
+ * compiled after a few runs. The XMM
  * registers, RIP, RCX and the retired count must match; and with CR0.TS set under the compiled
  * block, it declines and the closure raises #NM at the same instruction. Seeded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { State, type VcpuStateInput } from '../../src/index.js';
+import { State } from '../../src/index.js';
 import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
 import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../../src/backends/soft/block-compile.js';
 import { Rng, testSeed } from '../exec/rng.js';
@@ -36,8 +37,13 @@ const LOOP = [
   0x66, 0x45, 0x0f, 0xfe, 0xc8, // paddd xmm9, xmm8
   0x66, 0x41, 0x0f, 0xef, 0xc1, // pxor xmm0, xmm9
   0x66, 0x0f, 0xfe, 0xc9, // paddd xmm1, xmm1
+  0x66, 0x0f, 0x6e, 0x56, 0x08, // movd xmm2, [rsi + 8]
+  0x66, 0x44, 0x0f, 0x6e, 0x46, 0x0c, // movd xmm8, [rsi + 12]
+  0x83, 0xc6, 0x04, // add esi, 4
   0xff, 0xc9, // dec ecx
 ];
+/** Where RSI starts: the data MOVD reads, a dword further each pass. */
+const DATA = 0x20000;
 
 function guest(): Uint8Array {
   const back = -(LOOP.length + 2);
@@ -46,6 +52,7 @@ function guest(): Uint8Array {
 }
 
 interface Run { exits: string[]; xmm: string; gprs: string; tsc: bigint }
+interface Start { xmm: Uint8Array[]; data: Uint8Array }
 
 /** CR0.TS: the XMM forms raise #NM. */
 const CR0_TS = 8n;
@@ -55,13 +62,15 @@ const CR0_TS = 8n;
  * time; with tsAfter, CR0.TS is set once that many instructions have retired (the loop's block
  * compiled by then in the first way), and the run goes on.
  */
-function run(state: VcpuStateInput, compiled: boolean, tsAfter?: number): Run {
+function run(start: Start, compiled: boolean, tsAfter?: number): Run {
   const saved = RUN_SLICE, savedHot = HOT_BLOCK_RUNS;
   if (compiled) setHotBlockRuns(3); else setRunSlice(1);
   try {
     const vm = softVm();
     vm.ram.set(guest(), CODE);
-    vm.cpu.setState({ ...longMode(vm, CODE), ...state });
+    vm.ram.set(start.data, DATA);
+    const base = longMode(vm, CODE);
+    vm.cpu.setState({ ...base, gprs: { ...base.gprs, rsi: BigInt(DATA) }, fpu: { xmm: start.xmm } });
     const exits: string[] = [];
     if (tsAfter !== undefined) {
       exits.push(vm.cpu.run({ maxInstructions: tsAfter }).reason);
@@ -79,18 +88,19 @@ function run(state: VcpuStateInput, compiled: boolean, tsAfter?: number): Run {
   }
 }
 
-function randomXmm(rng: Rng): Uint8Array[] {
-  return Array.from({ length: 16 }, () => Uint8Array.from({ length: 16 }, () => rng.int(256)));
+function randomStart(rng: Rng): Start {
+  const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => rng.int(256));
+  return { xmm: Array.from({ length: 16 }, () => bytes(16)), data: bytes(4 * PASSES + 16) };
 }
 
 /** Instructions per pass of the loop: LOOP's, then the JNZ. */
-const PER_PASS = 21;
+const PER_PASS = 24;
 
 test('XMM forms inlined in compiled blocks match the one-at-a-time closures', () => {
   const rng = new Rng(testSeed());
   for (let round = 0; round < 4; round++) {
-    const state: VcpuStateInput = { fpu: { xmm: randomXmm(rng) } };
-    const fast = run(state, true), slow = run(state, false);
+    const start = randomStart(rng);
+    const fast = run(start, true), slow = run(start, false);
     assert.deepEqual(fast, slow, `round ${round}`);
     assert.deepEqual(fast.exits, ['halted']);
     assert.match(fast.gprs, / rcx 0$/);
@@ -100,10 +110,10 @@ test('XMM forms inlined in compiled blocks match the one-at-a-time closures', ()
 
 test('with CR0.TS set under a compiled block, its XMM forms decline and the closure raises #NM there', () => {
   const rng = new Rng(testSeed());
-  const state: VcpuStateInput = { fpu: { xmm: randomXmm(rng) } };
+  const start = randomStart(rng);
   // At the loop's start after ten passes: the next block to run is the loop's, compiled by then.
   const at = 1 + 10 * PER_PASS;
-  const fast = run(state, true, at), slow = run(state, false, at);
+  const fast = run(start, true, at), slow = run(start, false, at);
   assert.deepEqual(fast, slow);
   assert.equal(fast.exits[0], 'stopped');
   assert.equal(fast.tsc, BigInt(at), 'the first XMM form of the pass faults: nothing more retires');

@@ -1,6 +1,6 @@
 /**
  * The packed-integer operations a Linux boot's vector code runs most (BLAKE2s: PADDD, PXOR, POR,
- * PUNPCKLDQ, PUNPCKLQDQ, PSHUFD, PSRLD/PSLLD by an immediate, MOVDQA), over a register's 32-bit
+ * PUNPCKLDQ, PUNPCKLQDQ, PSHUFD, PSRLD/PSLLD by an immediate, MOVDQA, MOVD from memory), over a register's 32-bit
  * lanes in place: a = destination (n lanes: 2 for MMX, 4 for XMM), b = source. The form table's
  * ops (ops-int.ts) call them, and compiled soft-CPU blocks put their bodies in place of a call
  * (src/backends/soft/block-inline.ts), so each operation is written once. a and b may be the same
@@ -72,6 +72,11 @@ export function unpackLow32(a: Int32Array, b: Int32Array, n: number): void {
 export function unpackLow64(a: Int32Array, b: Int32Array): void {
   const b0 = b[0]!, b1 = b[1]!;
   a[2] = b0; a[3] = b1;
+}
+
+/** MOVD/MOVQ into a register: (lo, hi) its low quadword, the rest zeroed. */
+export function zeroExtendLanes32(a: Int32Array, lo: number, hi: number): void {
+  a[0] = lo; a[1] = hi; a[2] = 0; a[3] = 0;
 }
 
 /** MOVDQA and the other whole-register moves: a = b. */

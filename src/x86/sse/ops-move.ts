@@ -8,7 +8,7 @@ import { X86Fault } from '../exec/context.js';
 import { addressOf } from './implicit.js';
 import { def, NP, P66, PF2, PF3 } from './form.js';
 import type { Op } from './form.js';
-import { moveLanes32 } from './lanes.js';
+import { moveLanes32, zeroExtendLanes32 } from './lanes.js';
 
 /** The whole source (register or memory). */
 const copy: Op = (d, s) => moveLanes32(d.i32, s.i32);
@@ -22,7 +22,7 @@ const low64: Op = (d, s, e) => {
 /** 0F 10 is the load direction of MOVSS/MOVSD; 0F 11 the store (which never zeroes). */
 function isLoad(opcode: number): boolean { return opcode === 0x10; }
 /** The source's low qword, the rest zeroed (MOVQ xmm forms, MOVQ2DQ, MOVD/MOVQ from a GPR). */
-const zeroExtend: Op = (d, s) => { d.zero(); d.u32[0] = s.u32[0]!; d.u32[1] = s.u32[1]!; };
+const zeroExtend: Op = (d, s) => zeroExtendLanes32(d.i32, s.i32[0]!, s.i32[1]!);
 /** The low qword of the destination from the source's low qword (MOVLPS/MOVLPD loads). */
 const setLow: Op = (d, s) => { d.u32[0] = s.u32[0]!; d.u32[1] = s.u32[1]!; };
 /** The high qword of the destination from the source's low qword (MOVHPS/MOVHPD loads, MOVLHPS). */
