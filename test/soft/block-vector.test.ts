@@ -3,9 +3,10 @@
  * guest run one instruction at a time through the forms' closures: a 64-bit loop over every
  * inlined form (both MOVDQA directions, the three shifts by an immediate, MOVD from memory,
  * REX-extended registers, a source that is the destination) from random XMM contents and data,
- * compiled after a few runs. The XMM
+ * compiled after a few runs, and never compiled (cold records, cold-code.ts). The XMM
  * registers, RIP, RCX and the retired count must match; and with CR0.TS set under the compiled
- * block, it declines and the closure raises #NM at the same instruction. Seeded.
+ * block (or the cold records), it declines and the closure raises #NM at the same instruction.
+ * Seeded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,13 +59,15 @@ interface Start { xmm: Uint8Array[]; data: Uint8Array }
 const CR0_TS = 8n;
 
 /**
- * Runs the guest from state, compiled (blocks compiled after 3 runs) or one instruction at a
- * time; with tsAfter, CR0.TS is set once that many instructions have retired (the loop's block
+ * Runs the guest from start, compiled (blocks compiled after 3 runs), cold (never compiled) or
+ * one instruction at a time; with tsAfter, CR0.TS is set once that many instructions have retired (the loop's block
  * compiled by then in the first way), and the run goes on.
  */
-function run(start: Start, compiled: boolean, tsAfter?: number): Run {
+function run(start: Start, tier: 'compiled' | 'cold' | 'one at a time', tsAfter?: number): Run {
   const saved = RUN_SLICE, savedHot = HOT_BLOCK_RUNS;
-  if (compiled) setHotBlockRuns(3); else setRunSlice(1);
+  if (tier === 'compiled') setHotBlockRuns(3);
+  else if (tier === 'cold') setHotBlockRuns(Infinity);
+  else setRunSlice(1);
   try {
     const vm = softVm();
     vm.ram.set(guest(), CODE);
@@ -100,8 +103,9 @@ test('XMM forms inlined in compiled blocks match the one-at-a-time closures', ()
   const rng = new Rng(testSeed());
   for (let round = 0; round < 4; round++) {
     const start = randomStart(rng);
-    const fast = run(start, true), slow = run(start, false);
+    const fast = run(start, 'compiled'), cold = run(start, 'cold'), slow = run(start, 'one at a time');
     assert.deepEqual(fast, slow, `round ${round}`);
+    assert.deepEqual(cold, slow, `round ${round}, never compiled`);
     assert.deepEqual(fast.exits, ['halted']);
     assert.match(fast.gprs, / rcx 0$/);
     assert.equal(fast.tsc, BigInt(1 + PASSES * PER_PASS + 1), 'MOV, every pass, HLT');
@@ -113,8 +117,9 @@ test('with CR0.TS set under a compiled block, its XMM forms decline and the clos
   const start = randomStart(rng);
   // At the loop's start after ten passes: the next block to run is the loop's, compiled by then.
   const at = 1 + 10 * PER_PASS;
-  const fast = run(start, true, at), slow = run(start, false, at);
+  const fast = run(start, 'compiled', at), cold = run(start, 'cold', at), slow = run(start, 'one at a time', at);
   assert.deepEqual(fast, slow);
+  assert.deepEqual(cold, slow, 'never compiled');
   assert.equal(fast.exits[0], 'stopped');
   assert.equal(fast.tsc, BigInt(at), 'the first XMM form of the pass faults: nothing more retires');
 });

@@ -49,7 +49,8 @@ import { bit64, sar64, shl64, shr64 } from '../../x86/exec/pair.js';
 import { BLOCK_LOCALS, inlineCall, parseHelper, type InlinableHelper } from './helper-inline.js';
 import { withinLimit } from './state.js';
 import { probeAt, probePair, slotOf, TLB_INLINE_SCOPE } from './tlb.js';
-import { isVectorLoad, VECTOR_HELPERS, vectorForm, vectorLoad } from './block-vector.js';
+import { VECTOR_HELPERS, vectorForm, vectorLoad } from './block-vector.js';
+import { vectorLoadTarget } from './vector-forms.js';
 
 /** The names inlined helper bodies use: their modules' scopes, merged (a name means one value). */
 const INLINE_SCOPE: Record<string, unknown> = {};
@@ -312,9 +313,10 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
   const op = insn.opcode, size = insn.opSize;
   if (insn.map === 0 && op >= 0x50 && op <= 0x5f) return stackForm(insn, op);
   if (!insn.hasModrm || insn.mod === 3) return undefined;
-  if (isVectorLoad(insn)) {
+  const xmm = vectorLoadTarget(insn);
+  if (xmm >= 0) {
     const at = operand(insn, name, end);
-    return at && { text: at.wrap(vectorLoad(insn, loadText(insn.mode, insn.mem!.seg, 4, 'v', 'vh', at.hi), DECLINE)), faults: false };
+    return at && { text: at.wrap(vectorLoad(xmm, loadText(insn.mode, insn.mem!.seg, 4, 'v', 'vh', at.hi), DECLINE)), faults: false };
   }
   if (size === 1 || size === 2) return insn.map === 0 ? narrowMemoryForm(insn, name, end) : undefined;
   if (size !== 4 && size !== 8) return undefined;

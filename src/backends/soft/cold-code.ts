@@ -10,8 +10,9 @@
  * The records carry no semantics of their own: the ALU operations and INC/DEC are alu.ts's,
  * conditions lazy-flags.ts conditionOf, addresses address.ts addressOf, branches and stack
  * accesses fast64.ts's, LEA, shifts and MOVZX/MOVSX the specialised closures', BSWAP and CMOVcc's
- * rule for a false condition ops-move.ts's and undefined-flags.ts's (shared helpers), and
- * whatever a fast path does not cover goes to the instruction's closure.
+ * rule for a false condition ops-move.ts's and undefined-flags.ts's (shared helpers), the XMM
+ * forms the lane helpers of src/x86/sse/lanes.ts, and whatever a fast path does not cover goes to
+ * the instruction's closure.
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { REG_RIP as REG_RIP_ } from '../../x86/instruction.js';
@@ -29,6 +30,12 @@ import type { ExecContext } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
 import { probePair } from './tlb.js';
 import { closureAt, type ClosureSlots } from './block-closures.js';
+import { LANE_OPS, vectorLoadTarget, vectorOp } from './vector-forms.js';
+import { CR0_EM, CR0_TS, CR4_OSFXSR } from '../../x86/sse/context.js';
+import {
+  addLanes32, andLanes32, andnLanes32, moveLanes32, orLanes32, shuffleLanes32, sllLanes32, sraLanes32, srlLanes32, unpackLow32, unpackLow64, xorLanes32,
+  zeroExtendLanes32,
+} from '../../x86/sse/lanes.js';
 
 /**
  * Int32s per record: [0] form, [1] length, [2] destination (a regs index; the condition for
@@ -54,6 +61,16 @@ const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, 
  */
 const TEST_RI4 = 112, TEST_MR4 = 114, TEST_MI4 = 116, SETCC = 118, CMOV4 = 120, BSWAP4 = 122, NOT4 = 124,
   INCDEC_R4 = 126, INCDEC_M4 = 128, MORE_END = 130;
+/**
+ * The XMM forms of vector-forms.ts (runVector): VEC_RR, a register form: [2] its LANE_OPS index,
+ * [3] the destination, [4] the source | the immediate << 8; VEC_LD, MOVD xmm, m32: [2] the
+ * destination, [5..7] the memory operand.
+ */
+const VEC_RR = 130, VEC_LD = 131;
+const LANE_ADD = LANE_OPS.indexOf('addLanes32'), LANE_AND = LANE_OPS.indexOf('andLanes32'), LANE_ANDN = LANE_OPS.indexOf('andnLanes32'),
+  LANE_OR = LANE_OPS.indexOf('orLanes32'), LANE_XOR = LANE_OPS.indexOf('xorLanes32'), LANE_UNPACK32 = LANE_OPS.indexOf('unpackLow32'),
+  LANE_UNPACK64 = LANE_OPS.indexOf('unpackLow64'), LANE_SHUFFLE = LANE_OPS.indexOf('shuffleLanes32'), LANE_MOVE = LANE_OPS.indexOf('moveLanes32'),
+  LANE_SRL = LANE_OPS.indexOf('srlLanes32'), LANE_SRA = LANE_OPS.indexOf('sraLanes32');
 const RIP_LO = 32, RSP = 8;
 // A module-local copy: an imported binding is loaded and hole-checked at every use.
 const REG_RIP = REG_RIP_;
@@ -105,6 +122,7 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
   if (insn.mode !== 64 || insn.vex !== 0 || insn.lock) return false;
   c[p + 1] = insn.length;
   if (onlyAdvances(insn)) { c[p] = NOP; return true; }
+  if (insn.mnemonic === 'sse') return encodeVector(insn, c, p);
   const size = insn.opSize, op = insn.opcode, branch = insn.length + (insn.imm | 0);
   if (size === 8 && ((insn.map === 0 && op >= 0x70 && op <= 0x7f) || (insn.map === 1 && op >= 0x80 && op <= 0x8f))) {
     c[p] = JCC; c[p + 2] = op & 15; c[p + 3] = branch;
@@ -214,6 +232,16 @@ function encodeMore(insn: Instruction, c: Int32Array, p: number): boolean {
   if (op === 0xf7 && digit === 2 && insn.mod === 3) { c[p] = NOT4 + wide; c[p + 2] = insn.rm << 1; return true; }
   if (op === 0xff && digit < 2) { c[p + 3] = digit; return onRm(INCDEC_R4, INCDEC_M4) && (insn.mod === 3 || pairShaped(c, p)); }
   return false;
+}
+
+/** The XMM forms of vector-forms.ts (see VEC_RR); false for the other MMX/SSE forms. */
+function encodeVector(insn: Instruction, c: Int32Array, p: number): boolean {
+  const v = vectorOp(insn);
+  if (v !== undefined) { c[p] = VEC_RR; c[p + 2] = LANE_OPS.indexOf(v.op); c[p + 3] = v.dst; c[p + 4] = v.src | (v.imm << 8); return true; }
+  const dst = vectorLoadTarget(insn);
+  if (dst < 0 || !memory(insn, c, p)) return false;
+  c[p] = VEC_LD; c[p + 2] = dst;
+  return true;
 }
 
 /** A byte register operand: its regs index | the bit offset of the byte in it << 8 (AH..BH: 8). */
@@ -469,6 +497,7 @@ export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
         case MOV_SI4: store(cpu, code!, p, 4, code![p + 3]!, 0); break;
         case MOV_SI8: store(cpu, code!, p, 8, code![p + 3]!, code![p + 4]!); break;
         case CMP1: case TEST1: case MOV_ST1: runByte(cpu, code!, p, f); break;
+        case VEC_RR: case VEC_LD: closure = !runVector(cpu, code!, p, f); break;
         default: closure = !(f < ALU_END ? runAlu(cpu, code!, p, f) : runMore(cpu, code!, p, f));
       }
       if (closure) {
@@ -542,6 +571,36 @@ function runAlu(cpu: SoftCpu, c: Int32Array, p: number, f: number): boolean {
   const a = cpu.ramLoad(o, size), ah = cpu.memHi;
   const v = wide ? alu64(cpu, op, a, ah, b, bh) : alu32(cpu, op, a, b);
   cpu.ramStore(o, size, v, wide ? half.hi : 0);
+  return true;
+}
+
+/**
+ * The XMM forms (VEC_RR, VEC_LD) through the lane helpers their table ops call; false, having
+ * changed nothing, where the form would fault before its access (CR0.EM or TS set, CR4.OSFXSR
+ * clear): the closure raises it.
+ */
+function runVector(cpu: SoftCpu, c: Int32Array, p: number, f: number): boolean {
+  if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0 || (cpu.cr4 & CR4_OSFXSR) === 0) return false;
+  const x = cpu.xmm32;
+  if (f === VEC_LD) {
+    zeroExtendLanes32(x[c[p + 2]!]!, load(cpu, c, p, 4), 0);
+    return true;
+  }
+  const a = x[c[p + 3]!]!, w = c[p + 4]!, b = x[w & 0xff]!, imm = w >>> 8;
+  switch (c[p + 2]) {
+    case LANE_ADD: addLanes32(a, b, 4); break;
+    case LANE_AND: andLanes32(a, b, 4); break;
+    case LANE_ANDN: andnLanes32(a, b, 4); break;
+    case LANE_OR: orLanes32(a, b, 4); break;
+    case LANE_XOR: xorLanes32(a, b, 4); break;
+    case LANE_UNPACK32: unpackLow32(a, b, 4); break;
+    case LANE_UNPACK64: unpackLow64(a, b); break;
+    case LANE_SHUFFLE: shuffleLanes32(a, b, imm); break;
+    case LANE_MOVE: moveLanes32(a, b); break;
+    case LANE_SRL: srlLanes32(a, 4, imm); break;
+    case LANE_SRA: sraLanes32(a, 4, imm); break;
+    default: sllLanes32(a, 4, imm);
+  }
   return true;
 }
 
