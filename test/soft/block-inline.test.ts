@@ -102,7 +102,8 @@ function insnBytes(rng: Rng, mode: 32 | 64): number[] {
       const modrm = (reg: number): number[] => [rng.int(3) << 6 | reg << 3 | rng.int(8), rng.int(2) === 0 ? rng.int(256) : rng.int(32) * 8, rng.int(4) === 0 ? rng.int(256) : 0, 0, 0, 0];
       switch (rng.int(8)) {
         case 0: return [...pre, 0xc7, ...modrm(0).slice(0, 2), 0, 0, 0, 0, ...imm32(rng)];
-        case 1: return [...pre, rng.pick([0x81, 0x83]), ...modrm(7)];
+        // CMP with an immediate; INC/DEC, sometimes GS-relative (the preempt count's shape).
+        case 1: return rng.int(2) === 0 ? [...pre, rng.pick([0x81, 0x83]), ...modrm(7)] : [...(rng.int(3) === 0 ? [0x65] : []), ...pre, 0xff, ...modrm(rng.int(2))];
         case 2: return [...pre, 0x0f, rng.pick([0xb6, 0xb7, 0x40 | rng.int(16)]), ...modrm(rng.int(8))];
         case 3: return [...pre, mode === 64 ? 0x63 : 0x8b, ...modrm(rng.int(8))];
         // Byte MOV stores, CMP and TEST with memory; the 16-bit MOV store.

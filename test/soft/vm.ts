@@ -2,13 +2,13 @@
  * Soft-backend test fixtures: a machine with RAM at GPA 0, guests loaded from guests/build,
  * and a run helper that answers port I/O (0xe9 log, 0xf4 end) the way the tests expect.
  */
-import { Hypervisor, State, type Machine, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
+import { Hypervisor, State, type GuestMemory, type Machine, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
 import { setWasmBatch, WASM_BATCH } from '../../src/backends/soft/wasm/block-wasm.js';
 import { guestBinary } from '../support.js';
 
-export interface SoftVm { hv: Hypervisor; m: Machine; ram: Uint8Array; cpu: Vcpu }
+export interface SoftVm { hv: Hypervisor; m: Machine; mem: GuestMemory; ram: Uint8Array; cpu: Vcpu }
 
 export const RAM_SIZE = 4 * 2 ** 20;
 
@@ -17,7 +17,7 @@ export function softVm(ramSize = RAM_SIZE): SoftVm {
   const m = hv.createMachine();
   const mem = m.allocate(ramSize);
   m.map(0, mem);
-  return { hv, m, ram: mem.bytes, cpu: m.createVcpu(0) };
+  return { hv, m, mem, ram: mem.bytes, cpu: m.createVcpu(0) };
 }
 
 export function load(vm: SoftVm, name: string, gpa: number): void {

@@ -25,8 +25,10 @@
  * INC/DEC register, MOV register/immediate/load/store, MOVZX, MOVSX, MOVSXD, CMOVcc, SETcc
  * register, LEA, shifts by an immediate or CL, IMUL, TEST/NOT/NEG (F7), PUSH/POP register, byte CMP/TEST (registers,
  * immediates, memory) and byte and 16-bit MOV stores, and NOP/PAUSE and the hint-space NOPs
- * (no code at all: ops-move.ts onlyAdvances), and the XMM register forms of block-vector.ts. Read-modify-write
- * memory destinations stay with their closures (their flags must survive a faulting write).
+ * (no code at all: ops-move.ts onlyAdvances), INC/DEC with a memory operand (one write probe:
+ * its flags are recorded only where the write cannot fault), and the XMM forms of block-vector.ts.
+ * Other read-modify-write memory destinations stay with their closures (their flags must survive
+ * a faulting write).
  */
 import type { Instruction } from '../../x86/instruction.js';
 import { REG_NONE, REG_RIP } from '../../x86/instruction.js';
@@ -340,6 +342,13 @@ function memoryForm(insn: Instruction, name: string, end: number, record?: numbe
   if (op === 0x39) return read(`${load('a', 'ah')} ${compare(size, 'sub', `$g${reg}`, `$g${reg + 1}`)}`);
   if (op === 0x85) return read(`${load('a', 'ah')} ${compare(size, 'test', `$g${reg}`, `$g${reg + 1}`)}`);
   if ((op === 0x81 || op === 0x83) && (insn.reg & 7) === 7) return read(`${load('a', 'ah')} ${compare(size, 'sub', `${insn.imm | 0}`, `${immHi}`)}`);
+  // INC/DEC (Linux's per-CPU preempt count: incl %gs:...), read and written through one write probe.
+  if (op === 0xff && (insn.reg & 7) < 2) {
+    const dec = `${(insn.reg & 7) === 1}`;
+    return { text: at.wrap(updateText(mode, sg, size, (a, ah, put) => size === 4
+      ? call('incDec32', ['cpu', a, dec], (v) => put(v, '0'))
+      : call('incDec64', ['cpu', a, ah, dec], (v) => put(v, 'half.hi')), at.hi)), faults: false };
+  }
   return undefined;
 }
 
@@ -405,6 +414,19 @@ function storeText(mode: number, sg: number, size: 1 | 2 | 4 | 8, lo: string, hi
     ? `const x = ${index}; ${view}[x] = $lo; ${view}[x + 1] = $hi;`
     : `${view}[${index}] = $lo;`;
   return `const $lo = ${lo}, $hi = ${hi}; ${access(mode, sg, size, 'Write', hit, pairHi)}`;
+}
+
+/**
+ * Statements that read the size-byte operand at sg:ea (or the pair lo, pairHi) as (a, ah) and
+ * write back what update makes of it (put(v, vh)), behind one write probe: a hit can neither
+ * fault nor reach a page holding decoded code, so what update records (the flags) never happens
+ * without the write; whatever misses declines before anything.
+ */
+function updateText(mode: number, sg: number, size: 4 | 8, update: (a: string, ah: string, put: (v: string, vh: string) => string) => string, pairHi?: string): string {
+  const [view, index] = VIEW[size];
+  const put = (v: string, vh: string): string => size === 8 ? `${view}[x] = ${v}; ${view}[x + 1] = ${vh};` : `${view}[x] = ${v};`;
+  const hit = `const x = ${index}; const a = ${view}[x]${size === 8 ? `, ah = ${view}[x + 1]` : ''}; ${update('a', size === 8 ? 'ah' : '0', put)}`;
+  return access(mode, sg, size, 'Write', hit, pairHi);
 }
 
 /** Flags of memory operand (a, ah) against (b, bh): CMP (sub) or TEST. */
