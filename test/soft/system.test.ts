@@ -76,6 +76,38 @@ for (const [label, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] a
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n));
     vm.hv.close();
   });
+
+  test(`a page the host rewrote is reached twice in one run through two links: both see the new code (${label})`, () => {
+    // Page A loops: CALL B, ADD EBX, EAX twice, OUT the sum. A run's first CALL re-validates page B
+    // (its block is dropped and built again); the second CALL's link, made in an earlier run, named
+    // the dropped block, which must not run (the re-validation that found a change starts the links
+    // afresh).
+    const vm = softVm();
+    const soft = softCpu(vm);
+    soft.hotBlockRuns = hot;
+    const a = [
+      0x31, 0xdb, // xor ebx, ebx
+      0xe8, ...le32(0x11000 - 0x10007), // call B
+      0x01, 0xc3, // add ebx, eax
+      0xe8, ...le32(0x11000 - 0x1000e), // call B
+      0x01, 0xc3, // add ebx, eax
+      0x89, 0xd8, 0xe7, 0xe9, // mov eax, ebx; out 0xe9, eax
+      0xeb, 0xea, // jmp A
+    ];
+    vm.ram.set(a, 0x10000);
+    vm.ram.set([0xb8, ...le32(0), 0xc3], 0x11000); // mov eax, imm32; ret
+    vm.cpu.setState(longMode(vm, 0x10000));
+    const seen: number[] = [];
+    for (let n = 0; n < 20; n++) {
+      const exit = vm.cpu.run();
+      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
+      seen.push(exit.data[0]!);
+      vm.ram[0x11001] = n + 1;
+      vm.cpu.assistIo(exit, () => {});
+    }
+    assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => 2 * n));
+    vm.hv.close();
+  });
 }
 
 test('MMIO: reads and writes outside RAM exit with gpa/size/write, assistMem completes them', () => {
