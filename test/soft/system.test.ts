@@ -54,38 +54,42 @@ test('host writes to guest RAM between runs are seen (decoded code revalidated p
   assert.deepEqual(runLogged(vm.cpu).log, [7]);
 });
 
+/**
+ * Runs 64-bit code (pageA at 0x10000) that calls page B at 0x11000 (mov eax, imm32; ret) and
+ * OUTs to 0xe9, with blocks compiled after hot runs: 20 runs, each ended by the OUT, the host
+ * rewriting B's immediate to the run's number after each. Returns the values OUT gave.
+ */
+function acrossRuns(hot: number, pageA: number[]): number[] {
+  const vm = softVm();
+  softCpu(vm).hotBlockRuns = hot;
+  vm.ram.set(pageA, 0x10000);
+  vm.ram.set([0xb8, ...le32(0), 0xc3], 0x11000);
+  vm.cpu.setState(longMode(vm, 0x10000));
+  const seen: number[] = [];
+  for (let n = 0; n < 20; n++) {
+    const exit = vm.cpu.run();
+    assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
+    seen.push(exit.data[0]!);
+    vm.ram[0x11001] = n + 1;
+    vm.cpu.assistIo(exit, () => {});
+  }
+  vm.hv.close();
+  return seen;
+}
+
 for (const [label, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] as const) {
   test(`host writes between runs are seen through block links and the jump cache too (${label})`, () => {
-    // Page A loops: CALL into page B (mov eax, imm32; ret), OUT 0xe9. Each run starts in page A
-    // after the OUT; page B is reached through a link made in an earlier run, and the host has
-    // just rewritten its immediate.
-    const vm = softVm();
-    const soft = softCpu(vm);
-    soft.hotBlockRuns = hot;
-    vm.ram.set([0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7], 0x10000); // call B; out 0xe9, eax; jmp
-    vm.ram.set([0xb8, ...le32(0), 0xc3], 0x11000); // mov eax, imm32; ret
-    vm.cpu.setState(longMode(vm, 0x10000));
-    const seen: number[] = [];
-    for (let n = 0; n < 20; n++) {
-      const exit = vm.cpu.run();
-      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
-      seen.push(exit.data[0]!);
-      vm.ram[0x11001] = n + 1;
-      vm.cpu.assistIo(exit, () => {});
-    }
+    // Page A loops: CALL into page B, OUT 0xe9. Each run starts in page A after the OUT; page B
+    // is reached through a link made in an earlier run, and the host has just rewritten it.
+    const seen = acrossRuns(hot, [0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7]); // call B; out 0xe9, eax; jmp
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n));
-    vm.hv.close();
   });
 
   test(`a page the host rewrote is reached twice in one run through two links: both see the new code (${label})`, () => {
     // Page A loops: CALL B, ADD EBX, EAX twice, OUT the sum. A run's first CALL re-validates page B
     // (its block is dropped and built again); the second CALL's link, made in an earlier run, named
-    // the dropped block, which must not run (the re-validation that found a change starts the links
-    // afresh).
-    const vm = softVm();
-    const soft = softCpu(vm);
-    soft.hotBlockRuns = hot;
-    const a = [
+    // the dropped block, which must not run.
+    const seen = acrossRuns(hot, [
       0x31, 0xdb, // xor ebx, ebx
       0xe8, ...le32(0x11000 - 0x10007), // call B
       0x01, 0xc3, // add ebx, eax
@@ -93,20 +97,8 @@ for (const [label, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] a
       0x01, 0xc3, // add ebx, eax
       0x89, 0xd8, 0xe7, 0xe9, // mov eax, ebx; out 0xe9, eax
       0xeb, 0xea, // jmp A
-    ];
-    vm.ram.set(a, 0x10000);
-    vm.ram.set([0xb8, ...le32(0), 0xc3], 0x11000); // mov eax, imm32; ret
-    vm.cpu.setState(longMode(vm, 0x10000));
-    const seen: number[] = [];
-    for (let n = 0; n < 20; n++) {
-      const exit = vm.cpu.run();
-      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
-      seen.push(exit.data[0]!);
-      vm.ram[0x11001] = n + 1;
-      vm.cpu.assistIo(exit, () => {});
-    }
+    ]);
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => 2 * n));
-    vm.hv.close();
   });
 }
 
