@@ -29,6 +29,7 @@ const TWO_REGISTER: Readonly<Record<number, LaneOp>> = {
 /** 66 0F 72 /digit ib: the shifts of ModRM.rm by the immediate. */
 const SHIFT_BY_DIGIT: Readonly<Record<number, LaneOp>> = { 2: 'srlLanes32', 4: 'sraLanes32', 6: 'sllLanes32' };
 
+/** insn as one of these forms, or undefined (the closure runs it). */
 export function vectorOp(insn: Instruction): VectorOp | undefined {
   if (insn.vex !== 0 || insn.map !== 1 || !insn.opsizePrefix || insn.rep !== 0 || insn.lock || !insn.hasModrm || insn.mod !== 3) return undefined;
   const code = insn.opcode, imm = insn.imm & 0xff;

@@ -1,12 +1,13 @@
 /**
  * The packed-integer operations a Linux boot's vector code runs most (BLAKE2s: PADDD, PXOR, POR,
- * PUNPCKLDQ, PUNPCKLQDQ, PSHUFD, PSRLD/PSLLD by an immediate, MOVDQA, MOVD from memory), over a register's 32-bit
- * lanes in place: a = destination (n lanes: 2 for MMX, 4 for XMM), b = source. The form table's
- * ops (ops-int.ts) call them, and compiled soft-CPU blocks put their bodies in place of a call
- * (src/backends/soft/block-inline.ts), so each operation is written once. a and b may be the same
- * register: each helper reads what it needs before writing over it. Bodies have the shape
- * helper-inline.ts takes (no comment inside, no division) and no loop (a loop in a block's
- * function costs the engine's compiler more than the block); n is 2 or 4, a literal there.
+ * PUNPCKLDQ, PUNPCKLQDQ, PSHUFD, PSRLD/PSLLD by an immediate, MOVDQA, MOVD from memory), on a
+ * register's 32-bit lanes in place: a = destination (n lanes: 2 for MMX, 4 for XMM), b = source.
+ * The form table's ops (ops-int.ts, ops-move.ts) call them, the soft CPU's cold records call them
+ * and its compiled blocks put their bodies in place of a call (src/backends/soft/block-vector.ts),
+ * so each operation is written once. a and b may be the same register: each helper reads what it
+ * needs before writing over it. Bodies have the shape helper-inline.ts takes (no comment inside,
+ * no division) and no loop (a loop in a block's function costs the engine's compiler more than
+ * the block); n is 2 or 4, a literal there.
  */
 
 export function addLanes32(a: Int32Array, b: Int32Array, n: number): void {
