@@ -41,8 +41,9 @@ const mask = (c: boolean): number => (c ? -1 : 0);
 // Add/subtract.
 defPair(1, 0xfc, 'paddb', lanewise('u8', add));
 defPair(1, 0xfd, 'paddw', lanewise('u16', add));
-// PADDD/PSUBD and the logic forms (below) are the vector code of Linux's ChaCha20 and of string
-// routines: written out over int32 lanes (no shared loop calling its op, no boxed sums).
+// PADDD and the logic forms (below) are lanes.ts's helpers, which the soft CPU's fast tiers run
+// too (Linux's BLAKE2s); PSUBD is written out over int32 lanes the same way (no shared loop
+// calling its op, no boxed sums).
 const paddd: Op = (d, s, e) => addLanes32(d.i32, s.i32, e.n >> 2);
 const psubd: Op = (d, s, e) => { const a = d.i32, b = s.i32; for (let i = 0, n = e.n >> 2; i < n; i++) a[i] = (a[i]! - b[i]!) | 0; };
 defPair(1, 0xfe, 'paddd', paddd);
