@@ -10,10 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
-import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
-import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../../src/backends/soft/block-compile.js';
 import { Rng, testSeed } from '../exec/rng.js';
-import { longMode, softVm } from './vm.js';
+import { longMode, RUN_WAYS, softCpu, softVm, type RunWay } from './vm.js';
 
 const CODE = 0x10000, DATA = 0x20000, PERCPU = 0x30000, PREEMPT = 0x24;
 const PASSES = 40;
@@ -44,11 +42,16 @@ function guest(): Uint8Array {
 
 interface Run { exits: string[]; ram: string; regs: string; tsc: bigint }
 
-function run(data: Uint8Array, compiled: boolean, readOnlyAfter?: number): Run {
-  const saved = RUN_SLICE, savedHot = HOT_BLOCK_RUNS;
-  if (compiled) setHotBlockRuns(3); else setRunSlice(1);
+/**
+ * Runs the guest over data one way (vm.ts RUN_WAYS); with readOnlyAfter, the data page is mapped
+ * read-only once that many instructions have retired, and the run goes on.
+ */
+function run(data: Uint8Array, way: RunWay, readOnlyAfter?: number): Run {
+  const vm = softVm();
   try {
-    const vm = softVm();
+    const cpu = softCpu(vm);
+    cpu.hotBlockRuns = way[1];
+    cpu.interpretOnly = way[2];
     vm.ram.set(guest(), CODE);
     vm.ram.set(data, DATA);
     vm.ram.set(data.subarray(0, 16), PERCPU + PREEMPT);
@@ -62,15 +65,11 @@ function run(data: Uint8Array, compiled: boolean, readOnlyAfter?: number): Run {
     }
     const e = vm.cpu.run();
     exits.push(e.reason === 'memory' ? `memory ${e.gpa.toString(16)} ${e.write}` : e.reason);
-    const s = vm.cpu.getState(State.GPRS);
-    const g = s.gprs!;
+    const g = vm.cpu.getState(State.GPRS).gprs!;
     const ram = Buffer.from(vm.ram.subarray(DATA, DATA + data.length)).toString('hex') + ' ' + Buffer.from(vm.ram.subarray(PERCPU, PERCPU + 64)).toString('hex');
-    const out = { exits, ram, regs: [g.rip, g.rax, g.rbx, g.rcx, g.rdx, g.rsi, g.rdi, g.rflags].map((v) => v.toString(16)).join(' '), tsc: vm.cpu.getState(State.MSRS).msrs!.tsc };
-    vm.hv.close();
-    return out;
+    return { exits, ram, regs: [g.rip, g.rax, g.rbx, g.rcx, g.rdx, g.rsi, g.rdi, g.rflags].map((v) => v.toString(16)).join(' '), tsc: vm.cpu.getState(State.MSRS).msrs!.tsc };
   } finally {
-    setRunSlice(saved);
-    setHotBlockRuns(savedHot);
+    vm.hv.close();
   }
 }
 
@@ -79,12 +78,13 @@ function randomData(rng: Rng): Uint8Array {
   return new Uint8Array(words.buffer);
 }
 
-test('INC/DEC on memory in compiled blocks match one instruction at a time', () => {
+test('INC/DEC on memory in compiled blocks (and cold ones) match one instruction at a time', () => {
   const rng = new Rng(testSeed());
   for (let round = 0; round < 4; round++) {
     const data = randomData(rng);
-    const fast = run(data, true), slow = run(data, false);
+    const [cold, fast, slow] = RUN_WAYS.map((way) => run(data, way));
     assert.deepEqual(fast, slow, `round ${round}`);
+    assert.deepEqual(cold, slow, `round ${round}, never compiled`);
     assert.deepEqual(fast.exits, ['halted']);
     assert.equal(fast.tsc, BigInt(2 + PASSES * PER_PASS + 1), 'MOV, XOR, every pass, HLT');
   }
@@ -96,7 +96,8 @@ test('INC/DEC on memory made read-only mid-run: the same memory exit, nothing ch
   // At the loop's start after ten passes (the block compiled by then), the data page read-only:
   // the first write to it is DEC [rsi + 8], RSI four bytes further each pass.
   const at = 2 + 10 * PER_PASS;
-  const fast = run(data, true, at), slow = run(data, false, at);
+  const [cold, fast, slow] = RUN_WAYS.map((way) => run(data, way, at));
   assert.deepEqual(fast, slow);
+  assert.deepEqual(cold, slow, 'never compiled');
   assert.deepEqual(fast.exits, ['stopped', `memory ${(DATA + 4 * 10 + 8).toString(16)} true`]);
 });

@@ -3,7 +3,7 @@
  * guest run one instruction at a time through the forms' closures: a 64-bit loop over every
  * inlined form (both MOVDQA directions, the three shifts by an immediate, MOVD from memory,
  * REX-extended registers, a source that is the destination) from random XMM contents and data,
- * compiled after a few runs, and never compiled (cold records, cold-code.ts). The XMM
+ * compiled after a few runs, never compiled (cold records, cold-code.ts) and one at a time. The XMM
  * registers, RIP, RCX and the retired count must match; and with CR0.TS set under the compiled
  * block (or the cold records), it declines and the closure raises #NM at the same instruction.
  * Seeded.
@@ -11,10 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
-import { RUN_SLICE, setRunSlice } from '../../src/backends/soft/run.js';
-import { HOT_BLOCK_RUNS, setHotBlockRuns } from '../../src/backends/soft/block-compile.js';
 import { Rng, testSeed } from '../exec/rng.js';
-import { longMode, softVm } from './vm.js';
+import { longMode, RUN_WAYS, softCpu, softVm, type RunWay } from './vm.js';
 
 const CODE = 0x10000;
 const PASSES = 40;
@@ -59,17 +57,16 @@ interface Start { xmm: Uint8Array[]; data: Uint8Array }
 const CR0_TS = 8n;
 
 /**
- * Runs the guest from start, compiled (blocks compiled after 3 runs), cold (never compiled) or
- * one instruction at a time; with tsAfter, CR0.TS is set once that many instructions have retired (the loop's block
- * compiled by then in the first way), and the run goes on.
+ * Runs the guest from start one way (vm.ts RUN_WAYS: cold blocks, compiled blocks, one
+ * instruction at a time); with tsAfter, CR0.TS is set once that many instructions have retired
+ * (the loop's block compiled by then in the compiled way), and the run goes on.
  */
-function run(start: Start, tier: 'compiled' | 'cold' | 'one at a time', tsAfter?: number): Run {
-  const saved = RUN_SLICE, savedHot = HOT_BLOCK_RUNS;
-  if (tier === 'compiled') setHotBlockRuns(3);
-  else if (tier === 'cold') setHotBlockRuns(Infinity);
-  else setRunSlice(1);
+function run(start: Start, way: RunWay, tsAfter?: number): Run {
+  const vm = softVm();
   try {
-    const vm = softVm();
+    const cpu = softCpu(vm);
+    cpu.hotBlockRuns = way[1];
+    cpu.interpretOnly = way[2];
     vm.ram.set(guest(), CODE);
     vm.ram.set(start.data, DATA);
     const base = longMode(vm, CODE);
@@ -82,13 +79,16 @@ function run(start: Start, tier: 'compiled' | 'cold' | 'one at a time', tsAfter?
     }
     exits.push(vm.cpu.run().reason);
     const s = vm.cpu.getState(State.ALL);
-    vm.hv.close();
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
     return { exits, xmm: s.fpu!.xmm.map(hex).join(' '), gprs: `rip ${s.gprs!.rip.toString(16)} rcx ${s.gprs!.rcx.toString(16)}`, tsc: s.msrs!.tsc };
   } finally {
-    setRunSlice(saved);
-    setHotBlockRuns(savedHot);
+    vm.hv.close();
   }
+}
+
+/** Each way's run from start, by the way's label. */
+function everyWay(start: Start, tsAfter?: number): Run[] {
+  return RUN_WAYS.map((way) => run(start, way, tsAfter));
 }
 
 function randomStart(rng: Rng): Start {
@@ -103,7 +103,7 @@ test('XMM forms inlined in compiled blocks match the one-at-a-time closures', ()
   const rng = new Rng(testSeed());
   for (let round = 0; round < 4; round++) {
     const start = randomStart(rng);
-    const fast = run(start, 'compiled'), cold = run(start, 'cold'), slow = run(start, 'one at a time');
+    const [cold, fast, slow] = everyWay(start);
     assert.deepEqual(fast, slow, `round ${round}`);
     assert.deepEqual(cold, slow, `round ${round}, never compiled`);
     assert.deepEqual(fast.exits, ['halted']);
@@ -117,7 +117,7 @@ test('with CR0.TS set under a compiled block, its XMM forms decline and the clos
   const start = randomStart(rng);
   // At the loop's start after ten passes: the next block to run is the loop's, compiled by then.
   const at = 1 + 10 * PER_PASS;
-  const fast = run(start, 'compiled', at), cold = run(start, 'cold', at), slow = run(start, 'one at a time', at);
+  const [cold, fast, slow] = everyWay(start, at);
   assert.deepEqual(fast, slow);
   assert.deepEqual(cold, slow, 'never compiled');
   assert.equal(fast.exits[0], 'stopped');
