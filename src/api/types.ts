@@ -229,7 +229,22 @@ export interface MachineOptions {
    * clock in ns (1 GHz), one clock for every vCPU, which vCPUs running in parallel need.
    */
   tsc?: TscSource;
+  /**
+   * How the host's own writes to guest RAM (device DMA, loaders) reach the vCPUs' decoded code.
+   * 'unannounced' (the default): the host may write anywhere between runs without telling; soft
+   * then compares each code page with guest RAM at its first use in every run, and drops the
+   * links between its blocks at every run's start. 'announced': the host reports each write with
+   * Machine.hostWrote before the next run() of any vCPU (and before another thread's vCPU may
+   * execute what it wrote), and soft keeps its decoded code, links and jump cache from one run to
+   * the next, re-checking only the pages announced. A write not announced on such a machine may
+   * leave soft running the code that was there before. KVM sees every write in hardware: both are
+   * accepted and hostWrote has nothing to do there.
+   */
+  hostWrites?: HostWrites;
 }
+
+/** Machine options.hostWrites. */
+export type HostWrites = 'unannounced' | 'announced';
 
 /**
  * A machine handed to another thread (Machine.share, Hypervisor.attachMachine): structured-

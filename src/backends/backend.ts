@@ -5,7 +5,7 @@
  */
 import type {
   BackendName, Capability, CpuidConf, Prot, TprConf, VcpuEvent, VcpuState, VcpuStateInput,
-  TscSource, VcpuStopHandle, VmExit,
+  TscSource, HostWrites, VcpuStopHandle, VmExit,
 } from '../api/types.js';
 
 /** Host memory usable as guest RAM. bytes aliases the memory the guest sees. */
@@ -21,8 +21,11 @@ export interface Backend {
   allocate(size: number): GuestMemory;
   /** Releases host memory from allocate() once no machine maps it. */
   release(memory: GuestMemory): void;
-  /** tsc: the backend's own default when absent; ENOTSUP for a clock the backend cannot give. */
-  createMachine(options?: { tsc?: TscSource }): BackendMachine;
+  /**
+   * tsc: the backend's own default when absent; ENOTSUP for a clock the backend cannot give.
+   * hostWrites: 'unannounced' when absent (MachineOptions).
+   */
+  createMachine(options?: { tsc?: TscSource; hostWrites?: HostWrites }): BackendMachine;
   /** A view of a machine another thread shared (BackendMachine.share's data); ENOTSUP where unsupported. */
   attachMachine(data: Record<string, unknown>): AttachedMachine;
   close(): void;
@@ -34,6 +37,12 @@ export interface BackendMachine {
   /** Exactly one earlier map() range (the frontend splits nothing). */
   unmap(gpa: number, size: number): void;
   createVcpu(id: number): BackendVcpu;
+  /**
+   * The host wrote guest RAM in [gpa, gpa + size) (page-aligned, mapped; checked by the frontend):
+   * what a vCPU decoded from there is re-checked before it runs again. Callable from any thread
+   * holding the machine (or a view of it).
+   */
+  hostWrote(gpa: number, size: number): void;
   /**
    * What another thread needs to attach to this machine (cloneable; SharedArrayBuffers shared).
    * From now on its vCPUs may run in several threads at once. ENOTSUP where unsupported.

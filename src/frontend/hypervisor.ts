@@ -4,7 +4,7 @@
  * Hypervisor instances, as NVMM has one global limit).
  */
 import { VmmError } from '../api/errors.js';
-import type { BackendChoice, BackendName, Capability, MachineOptions, MachineShare, TscSource } from '../api/types.js';
+import type { BackendChoice, BackendName, Capability, MachineOptions, MachineShare, TscSource, HostWrites } from '../api/types.js';
 import { describe } from './describe.js';
 import type { Backend } from '../backends/backend.js';
 import { effectiveChoice, openBackend } from './backend-select.js';
@@ -77,19 +77,28 @@ export class Hypervisor {
     return { ...this.cap, arch: { ...this.cap.arch, vcpuConf: { ...this.cap.arch.vcpuConf } } };
   }
 
-  /** options.tsc: 'instructions' (soft's default) or 'host' (KVM's only clock; needed to share a soft machine). */
+  /**
+   * options.tsc: 'instructions' (soft's default) or 'host' (KVM's only clock; needed to share a soft
+   * machine). options.hostWrites: 'unannounced' (default) or 'announced' (see MachineOptions).
+   */
   createMachine(options: MachineOptions = {}): Machine {
     const impl = this.live();
-    const opts = checkKeys('createMachine options', options, ['tsc']);
-    const tsc = opts['tsc'];
+    const opts = checkKeys('createMachine options', options, ['tsc', 'hostWrites']);
+    const tsc = opts['tsc'], hostWrites = opts['hostWrites'];
     if (tsc !== undefined && tsc !== 'instructions' && tsc !== 'host') {
       throw new VmmError('EINVAL', `createMachine tsc must be 'instructions' or 'host', got ${describe(tsc)}`);
+    }
+    if (hostWrites !== undefined && hostWrites !== 'unannounced' && hostWrites !== 'announced') {
+      throw new VmmError('EINVAL', `createMachine hostWrites must be 'unannounced' or 'announced', got ${describe(hostWrites)}`);
     }
     if (liveMachines >= this.cap.maxMachines) {
       throw new VmmError('ENOBUFS', `already ${liveMachines} live machines in this process (max ${this.cap.maxMachines})`);
     }
     const registry = machineRegistry();
-    const bm = impl.createMachine(tsc === undefined ? {} : { tsc: tsc as TscSource });
+    const bm = impl.createMachine({
+      ...(tsc === undefined ? {} : { tsc: tsc as TscSource }),
+      ...(hostWrites === undefined ? {} : { hostWrites: hostWrites as HostWrites }),
+    });
     let id: number;
     try {
       id = registry.register(this.backend);

@@ -191,12 +191,8 @@ export class Machine {
     checkPageAligned('unmap gpa', gpa, 0, MAX_GPA - PAGE_SIZE);
     checkPageAligned('unmap size', size, PAGE_SIZE, MAX_GPA - gpa);
     const hit = this.gpaMap.overlapping(gpa, size);
-    let cursor = gpa;
-    for (const r of hit) {
-      if (r.gpa > cursor) break;
-      cursor = r.gpa + r.size;
-    }
-    if (cursor < gpa + size) {
+    const cursor = firstUnmapped(hit, gpa, size);
+    if (cursor !== undefined) {
       throw new VmmError('ENOENT', `unmap: ${hex(cursor)} in range ${hex(gpa)}+${hex(size)} is not mapped`);
     }
     for (const r of hit) this.unmapRange(impl, r, gpa, gpa + size);
@@ -214,6 +210,26 @@ export class Machine {
       impl.map(k.gpa, k.memory, k.offset, k.size, k.prot);
       this.gpaMap.insert(k);
     }
+  }
+
+  /**
+   * The host wrote guest RAM in [gpa, gpa + size) through its own view of it (device DMA, a
+   * loader): on a machine created with { hostWrites: 'announced' }, call this after the bytes are
+   * in and before the next run() of any of its vCPUs. Every byte must be mapped (else EFAULT).
+   * Allowed on any machine and from any thread's view of it; where the backend sees host writes
+   * by itself (KVM, or soft's default 'unannounced'), it checks the range and has nothing more to do.
+   */
+  hostWrote(gpa: number, size: number): void {
+    const impl = this.live();
+    checkInt('hostWrote gpa', gpa, 0, MAX_GPA - 1);
+    checkInt('hostWrote size', size, 1, MAX_GPA - gpa);
+    const start = gpa - (gpa % PAGE_SIZE);
+    const end = Math.ceil((gpa + size) / PAGE_SIZE) * PAGE_SIZE;
+    const unmapped = firstUnmapped(this.gpaMap.overlapping(start, end - start), start, end - start);
+    if (unmapped !== undefined) {
+      throw new VmmError('EFAULT', `hostWrote: ${hex(Math.max(unmapped, gpa))} in range ${hex(gpa)}+${hex(size)} is not mapped`);
+    }
+    impl.hostWrote(start, end - start);
   }
 
   /** The host memory behind a guest-physical address, or undefined when nothing is mapped there. */
@@ -261,4 +277,14 @@ export class Machine {
       this.owner.machineDestroyed(this);
     }
   }
+}
+
+/** The first address of [gpa, gpa + size) no range of hit (sorted by gpa) maps, or undefined. */
+function firstUnmapped(hit: readonly GpaRange[], gpa: number, size: number): number | undefined {
+  let cursor = gpa;
+  for (const r of hit) {
+    if (r.gpa > cursor) break;
+    cursor = r.gpa + r.size;
+  }
+  return cursor < gpa + size ? cursor : undefined;
 }

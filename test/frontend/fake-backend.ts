@@ -57,6 +57,7 @@ export function fakeBackend(cap: Capability = fakeCapability()): FakeBackend {
     map: (gpa: number, mem: GuestMemory, off: number, size: number, prot: Prot) => { calls.push(['machine.map', mid, gpa, mem, off, size, prot]); },
     unmap: (gpa: number, size: number) => { calls.push(['machine.unmap', mid, gpa, size]); },
     createVcpu: (id: number) => { calls.push(['machine.createVcpu', mid, id]); return vcpu(mid, id); },
+    hostWrote: (gpa: number, size: number) => { calls.push(['machine.hostWrote', mid, gpa, size]); },
     share: () => { calls.push(['machine.share', mid]); return { mid }; },
     destroy: () => { calls.push(['machine.destroy', mid]); },
   });
@@ -68,7 +69,7 @@ export function fakeBackend(cap: Capability = fakeCapability()): FakeBackend {
     capability: () => cap,
     allocate: (size: number): GuestMemory => { calls.push(['allocate', size]); return { bytes: new Uint8Array(size), size }; },
     release: (m: GuestMemory) => { calls.push(['release', m.size]); },
-    createMachine: () => { const mid = ++machines; calls.push(['createMachine', mid]); return machine(mid); },
+    createMachine: (options?: Record<string, unknown>) => { const mid = ++machines; calls.push(['createMachine', mid, options]); return machine(mid); },
     attachMachine: (data: Record<string, unknown>) => { const mid = ++machines; calls.push(['attachMachine', mid, data]); return { machine: machine(mid), mappings: [] }; },
     close: () => { calls.push(['close']); },
   };

@@ -119,6 +119,42 @@ test('unmap: whole ranges, split ranges, holes are ENOENT', () => {
   hv.close();
 });
 
+test('createMachine hostWrites: unannounced or announced, passed to the backend; anything else EINVAL', () => {
+  const fb = fakeBackend();
+  const hv = Hypervisor.fromBackend(fb);
+  for (const bad of ['yes', true, 1, null]) {
+    assert.throws(() => hv.createMachine({ hostWrites: bad as 'announced' }), vmmErrorLike('EINVAL', /hostWrites must be 'unannounced' or 'announced'/));
+  }
+  assert.equal(fb.named('createMachine').length, 0, 'the backend saw none of the bad options');
+  hv.createMachine({ hostWrites: 'announced' });
+  hv.createMachine({ hostWrites: 'unannounced', tsc: 'host' });
+  hv.createMachine();
+  assert.deepEqual(fb.named('createMachine').map((c) => c[2]), [{ hostWrites: 'announced' }, { tsc: 'host', hostWrites: 'unannounced' }, {}]);
+  hv.close();
+});
+
+test('hostWrote: byte ranges inside mapped RAM reach the backend as the pages they touch', () => {
+  const { fb, hv, m } = setup();
+  const ram = m.allocate(0x4000);
+  m.map(0x10000, ram, { size: 0x2000 });
+  m.map(0x12000, ram, { offset: 0x2000, size: 0x1000 });
+  m.hostWrote(0x10ffe, 4);
+  m.hostWrote(0x12000, 1);
+  m.hostWrote(0x10000, 0x3000);
+  assert.deepEqual(fb.named('machine.hostWrote'), [
+    ['machine.hostWrote', 1, 0x10000, 0x2000], ['machine.hostWrote', 1, 0x12000, 0x1000], ['machine.hostWrote', 1, 0x10000, 0x3000],
+  ]);
+  for (const [gpa, size] of [[-1, 1], [65536.5, 1], [0x10000, 0], [0x10000, -4], [2 ** 52, 1], [0x10000, 2 ** 52], ['0x10000', 1]] as [number, number][]) {
+    assert.throws(() => m.hostWrote(gpa, size), vmmErrorLike('EINVAL', /hostWrote (gpa|size)/), `hostWrote(${gpa}, ${size})`);
+  }
+  assert.throws(() => m.hostWrote(0x12fff, 2), vmmErrorLike('EFAULT', /hostWrote: 0x13000 in range 0x12fff\+0x2 is not mapped/));
+  assert.throws(() => m.hostWrote(0xf000, 0x1001), vmmErrorLike('EFAULT', /hostWrote: 0xf000 in range/));
+  assert.equal(fb.named('machine.hostWrote').length, 3, 'the backend saw none of the bad calls');
+  m.destroy();
+  assert.throws(() => m.hostWrote(0x10000, 1), vmmErrorLike('ENOENT'));
+  hv.close();
+});
+
 test('createVcpu: ids 0..127, duplicates EEXIST, ids reusable after destroy', () => {
   const { fb, hv, m } = setup();
   for (const bad of [-1, 128, 1.5, '0', undefined]) assert.throws(() => m.createVcpu(bad as number), vmmErrorLike('EINVAL', /vCPU id/));

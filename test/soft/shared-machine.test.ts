@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { Hypervisor, State, VmmError, stopVcpu, type Machine, type MachineShare, type VcpuStateInput, type VcpuStopHandle } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
 import { softCpuOf } from './vm.js';
+import { le32 } from '../support.js';
 
 const GUESTS = new URL('../../../guests/build/', import.meta.url);
 const RAM = 0x200000, TABLES = 0x100000, DATA = 0x80000;
@@ -168,6 +169,39 @@ test("a 'host' TSC machine: the TSC follows the host clock in ns, one clock for 
     cpu.setState({ msrs: { tsc: 1_000_000n } }, State.MSRS);
     const t3 = tsc();
     assert.ok(t3 >= 1_000_000n && t3 < 1_000_000n + 1_000_000_000n, `after setting it to 1e6: ${t3}`);
+  } finally {
+    hv.close();
+  }
+});
+
+test('shared soft machine, host writes announced: a write announced on one view reaches a vCPU of another through the code watch', () => {
+  const hv = Hypervisor.open({ backend: 'soft' });
+  try {
+    const m = hv.createMachine({ tsc: 'host', hostWrites: 'announced' });
+    const mem = m.allocate(RAM);
+    m.map(0, mem);
+    const ram = mem.bytes;
+    ram.set([0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7], 0x10000); // call B; out 0xe9, eax; jmp
+    ram.set([0xb8, ...le32(0), 0xc3], 0x11000); // B: mov eax, imm32; ret
+    // The vCPU is on another view of the machine (as in another thread): only the watch joins them.
+    const view = hv.attachMachine(m.share());
+    const cpu = view.createVcpu(1);
+    const soft = softCpuOf(cpu);
+    soft.hotBlockRuns = 4;
+    assert.equal(soft.hostWritesAnnounced, true, 'the view keeps the machine\'s hostWrites');
+    cpu.setState(stateAt(ram, 0x10000, {}, 0x70000));
+    const seen: number[] = [];
+    for (let n = 0; n < 20; n++) {
+      const exit = cpu.run();
+      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
+      seen.push(exit.data[0]!);
+      cpu.assistIo(exit, () => {});
+      if (n % 2 === 1) {
+        ram[0x11001] = n + 1;
+        m.hostWrote(0x11001, 1);
+      }
+    }
+    assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n - (n % 2)));
   } finally {
     hv.close();
   }

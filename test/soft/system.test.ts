@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
 import { le32 } from '../support.js';
-import { gprs, load, longMode, runLogged, setGate64, softCpu, softVm } from './vm.js';
+import { gprs, load, longMode, RAM_SIZE, runLogged, setGate64, softCpu, softVm } from './vm.js';
+import type { HostWrites } from '../../src/index.js';
 import { ARCH_CAPABILITIES } from '../../src/backends/soft/msr.js';
 import { configureVcpuCpuid, tscCrystalLeaf } from '../../src/vmm/core/vcpu-interrupts.js';
 import { APIC_BUS_HZ } from '../../src/vmm/irq/lapic-registers.js';
@@ -59,8 +60,8 @@ test('host writes to guest RAM between runs are seen (decoded code revalidated p
  * OUTs to 0xe9, with blocks compiled after hot runs: 20 runs, each ended by the OUT, the host
  * rewriting B's immediate to the run's number after each. Returns the values OUT gave.
  */
-function acrossRuns(hot: number, pageA: number[]): number[] {
-  const vm = softVm();
+function acrossRuns(hot: number, pageA: number[], hostWrites: HostWrites): number[] {
+  const vm = softVm(RAM_SIZE, { hostWrites });
   softCpu(vm).hotBlockRuns = hot;
   vm.ram.set(pageA, 0x10000);
   vm.ram.set([0xb8, ...le32(0), 0xc3], 0x11000);
@@ -71,17 +72,19 @@ function acrossRuns(hot: number, pageA: number[]): number[] {
     assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
     seen.push(exit.data[0]!);
     vm.ram[0x11001] = n + 1;
+    if (hostWrites === 'announced') vm.m.hostWrote(0x11001, 1);
     vm.cpu.assistIo(exit, () => {});
   }
   vm.hv.close();
   return seen;
 }
 
-for (const [label, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] as const) {
+for (const [way, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] as const) for (const hostWrites of ['unannounced', 'announced'] as const) {
+  const label = `${way}, host writes ${hostWrites}`;
   test(`host writes between runs are seen through block links and the jump cache too (${label})`, () => {
     // Page A loops: CALL into page B, OUT 0xe9. Each run starts in page A after the OUT; page B
     // is reached through a link made in an earlier run, and the host has just rewritten it.
-    const seen = acrossRuns(hot, [0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7]); // call B; out 0xe9, eax; jmp
+    const seen = acrossRuns(hot, [0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7], hostWrites); // call B; out 0xe9, eax; jmp
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n));
   });
 
@@ -97,7 +100,7 @@ for (const [label, hot] of [['cold blocks', Infinity], ['compiled blocks', 4]] a
       0x01, 0xc3, // add ebx, eax
       0x89, 0xd8, 0xe7, 0xe9, // mov eax, ebx; out 0xe9, eax
       0xeb, 0xea, // jmp A
-    ]);
+    ], hostWrites);
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => 2 * n));
   });
 }

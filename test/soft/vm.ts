@@ -2,7 +2,7 @@
  * Soft-backend test fixtures: a machine with RAM at GPA 0, guests loaded from guests/build,
  * and a run helper that answers port I/O (0xe9 log, 0xf4 end) the way the tests expect.
  */
-import { Hypervisor, State, type GuestMemory, type Machine, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
+import { Hypervisor, State, type GuestMemory, type Machine, type MachineOptions, type Vcpu, type VcpuStateInput, type VmExit } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
 import type { SoftVcpu } from '../../src/backends/soft/vcpu.js';
 import { setWasmBatch, WASM_BATCH } from '../../src/backends/soft/wasm/block-wasm.js';
@@ -12,9 +12,9 @@ export interface SoftVm { hv: Hypervisor; m: Machine; mem: GuestMemory; ram: Uin
 
 export const RAM_SIZE = 4 * 2 ** 20;
 
-export function softVm(ramSize = RAM_SIZE): SoftVm {
+export function softVm(ramSize = RAM_SIZE, options: MachineOptions = {}): SoftVm {
   const hv = Hypervisor.open({ backend: 'soft' });
-  const m = hv.createMachine();
+  const m = hv.createMachine(options);
   const mem = m.allocate(ramSize);
   m.map(0, mem);
   return { hv, m, mem, ram: mem.bytes, cpu: m.createVcpu(0) };

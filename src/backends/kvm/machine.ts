@@ -98,6 +98,9 @@ export class KvmMachine implements BackendMachine {
     return undefined;
   }
 
+  /** The hardware fetches code from guest RAM as it is: a host write needs no announcing. */
+  hostWrote(): void {}
+
   createVcpu(id: number): BackendVcpu {
     return this.addVcpu(new KvmVcpu(this, id));
   }

@@ -128,8 +128,16 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
    */
   faultsInARow = 0;
   faultsAt = -1;
-  /** Bumped at each run(): cached pages are re-checked against guest RAM once per run. */
+  /**
+   * Bumped at each run() (unless host writes are announced): cached pages are re-checked against
+   * guest RAM once per run.
+   */
   private runEpoch = 0;
+  /**
+   * The host announces its writes to guest RAM (MachineOptions.hostWrites 'announced', through
+   * hostWrotePage): a run's start keeps decoded code, links and the jump cache.
+   */
+  hostWritesAnnounced = false;
   private tlbGeneration = -1;
   private readonly fetchBuf = new Uint8Array(15);
   /**
@@ -269,6 +277,18 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     this.codeGen++;
   }
 
+  /**
+   * The host wrote guest page physPage (between runs, this thread): as after a guest write to it,
+   * what was decoded there is checked against RAM when code runs there again, and links (which
+   * skip that check) are dropped.
+   */
+  hostWrotePage(physPage: number): void {
+    if (!this.codeCache.has(physPage)) return;
+    this.dropCodePage(physPage);
+    this.lastFetchLin = NaN;
+    this.codeGen++;
+  }
+
   /** After a write that went the slow way: if it wrote a page other vCPUs cache code in, tell them. */
   afterSlowWrite(): void {
     if (!this.codeWritten) return;
@@ -303,12 +323,14 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
 
   /**
    * Called as run() starts: guest RAM may have been written by the host since the last run, so
-   * each cached code page is compared with its snapshot on its first use in this run.
+   * each cached code page is compared with its snapshot on its first use in this run (unless the
+   * host announces its writes: hostWrotePage did what they need).
    */
   beginRun(): void {
     // A map/unmap since the last run drops the TLB here (the probe does not look at the map).
     this.checkPhysGeneration();
     this.syncCode();
+    if (this.hostWritesAnnounced) return;
     this.runEpoch++;
     this.lastFetchLin = NaN;
     // Block links skip the page check: the first block on each page re-validates it this run.

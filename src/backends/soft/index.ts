@@ -24,7 +24,7 @@
  */
 import { allocateWasmRam } from './wasm/arena.js';
 import { VmmError } from '../../api/errors.js';
-import type { Capability, TscSource } from '../../api/types.js';
+import type { Capability, HostWrites, TscSource } from '../../api/types.js';
 import type { AttachedMachine, Backend, BackendMachine, GuestMemory } from '../backend.js';
 import { MXCSR_MASK } from './fpu.js';
 import { CR4_SUPPORTED, EFER_SUPPORTED } from './state.js';
@@ -84,9 +84,9 @@ class SoftBackend implements Backend {
     releasePages(memory.bytes);
   }
 
-  createMachine(options: { tsc?: TscSource } = {}): BackendMachine {
+  createMachine(options: { tsc?: TscSource; hostWrites?: HostWrites } = {}): BackendMachine {
     this.open();
-    return new SoftMachine(options.tsc === 'host' ? process.hrtime.bigint() : undefined);
+    return new SoftMachine(options.tsc === 'host' ? process.hrtime.bigint() : undefined, options.hostWrites === 'announced');
   }
 
   attachMachine(data: Record<string, unknown>): AttachedMachine {

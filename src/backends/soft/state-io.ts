@@ -123,6 +123,7 @@ export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): v
   // checked before anything changes.
   const why = (flags & State.CRS) && st.crs?.xcr0 !== undefined ? badXcr0(st.crs.xcr0) : undefined;
   if (why) throw new VmmError('EINVAL', `soft: state.crs.xcr0: ${why}`);
+  const cpl0 = cpu.cpl, mode0 = cpu.mode;
   if ((flags & State.CRS) && st.crs) {
     const c = st.crs;
     if (c.cr0 !== undefined) cpu.cr0 = Number(c.cr0 & 0xffffffffn) | 0;
@@ -199,6 +200,9 @@ export function setSoftState(cpu: SoftCpu, st: VcpuStateInput, flags: number): v
   if (flags & (State.SEGS | State.CRS)) cpu.cpl = cpu.cr0 & CR0_PE ? (cpu.segAttr[2]! >>> 5) & 3 : 0;
   cpu.updateMode();
   // Translations depend on CR0/CR3/CR4/EFER; decoded code needs no flush (it is keyed by
-  // guest-physical page and mode, and re-checked against RAM at each run).
+  // guest-physical page and mode, and re-checked against RAM when the host wrote it). Links
+  // between blocks and the jump cache skip the checks of privilege, mode and CS (base, limit)
+  // that a fetch makes: they go when any of those may have changed (flushTlb drops them too).
   if (flags & (State.CRS | State.MSRS)) cpu.flushTlb();
+  else if ((flags & State.SEGS) || cpu.cpl !== cpl0 || cpu.mode !== mode0) cpu.resetFetch();
 }

@@ -20,8 +20,9 @@ export class SoftVcpu implements BackendVcpu {
   private readonly stopFlag = new Int32Array(this.stopBuffer);
   private destroyed = false;
 
-  constructor(phys: PhysMemory, readonly id: number, shared: SharedParts | undefined, hostTscBase: bigint | undefined, private readonly onDestroy: () => void) {
+  constructor(phys: PhysMemory, readonly id: number, shared: SharedParts | undefined, hostTscBase: bigint | undefined, announced: boolean, private readonly onDestroy: () => void) {
     this.cpu = new SoftCpu(phys, shared, hostTscBase);
+    this.cpu.hostWritesAnnounced = announced;
     this.cpu.apicId = id;
   }
 
@@ -100,6 +101,7 @@ interface SharedParts { watch: CodeWatch; mutex: SharedArrayBuffer }
 /** SoftMachine.share's data (structured-cloneable). */
 interface SoftShareData {
   hostTscBase: bigint;
+  announced: boolean;
   /** RAM buffers, in the order the watch's page counts follow. */
   buffers: SharedArrayBuffer[];
   maps: { gpa: number; size: number; offset: number; prot: Prot; buffer: number; byteOffset: number; byteLength: number }[];
@@ -116,8 +118,11 @@ export class SoftMachine implements BackendMachine {
   private readonly vcpus = new Map<number, SoftVcpu>();
   private shared: { parts: SharedParts; data: SoftShareData; ids: Int32Array } | undefined;
 
-  /** hostTscBase: a 'host' TSC machine's clock origin (undefined: TSC counts instructions). */
-  constructor(private readonly hostTscBase: bigint | undefined) {}
+  /**
+   * hostTscBase: a 'host' TSC machine's clock origin (undefined: TSC counts instructions).
+   * announced: the host announces its writes to guest RAM (hostWrote; MachineOptions.hostWrites).
+   */
+  constructor(private readonly hostTscBase: bigint | undefined, private readonly announced = false) {}
 
   map(gpa: number, memory: GuestMemory, offset: number, size: number, prot: Prot): void {
     this.phys.map(gpa, memory, offset, size, prot);
@@ -131,12 +136,29 @@ export class SoftMachine implements BackendMachine {
     if (ids !== undefined && Atomics.compareExchange(ids, id, 0, 1) !== 0) {
       throw new VmmError('EEXIST', `soft vCPU ${id} already exists in another thread of this shared machine`);
     }
-    const v = new SoftVcpu(this.phys, id, this.shared?.parts, this.hostTscBase, () => {
+    const v = new SoftVcpu(this.phys, id, this.shared?.parts, this.hostTscBase, this.announced, () => {
       this.vcpus.delete(id);
       if (ids !== undefined) Atomics.store(ids, id, 0);
     });
     this.vcpus.set(id, v);
     return v;
+  }
+
+  /**
+   * Host writes reach decoded code as guest writes from another vCPU do: a page a vCPU of this
+   * thread caches code in is retired (checked against RAM when code runs there again); on a
+   * shared machine, a page some thread's vCPU caches code in moves the code watch's epoch, and
+   * each vCPU re-checks its pages at its next run or run slice (code-watch.ts).
+   */
+  hostWrote(gpa: number, size: number): void {
+    const watch = this.shared?.parts.watch;
+    for (let page = gpa / 4096; page < (gpa + size) / 4096; page++) {
+      if (watch === undefined) for (const v of this.vcpus.values()) v.cpu.hostWrotePage(page);
+      else if (watch.cached(page)) {
+        watch.bump();
+        return;
+      }
+    }
   }
 
   /**
@@ -161,7 +183,7 @@ export class SoftMachine implements BackendMachine {
     });
     const watch = CodeWatch.create(this.phys, buffers);
     const data: SoftShareData = {
-      hostTscBase: this.hostTscBase, buffers, maps, watch: watch.share, mutex: new SharedArrayBuffer(4),
+      hostTscBase: this.hostTscBase, announced: this.announced, buffers, maps, watch: watch.share, mutex: new SharedArrayBuffer(4),
       vcpuIds: new SharedArrayBuffer(4 * MAX_VCPU_IDS),
     };
     this.shared = { parts: { watch, mutex: data.mutex }, data, ids: new Int32Array(data.vcpuIds) };
@@ -179,10 +201,10 @@ export class SoftMachine implements BackendMachine {
   /** A view of a machine another thread shared (its share() data). */
   static attach(raw: Record<string, unknown>): AttachedMachine {
     const d = raw as unknown as SoftShareData;
-    if (!Array.isArray(d.buffers) || !Array.isArray(d.maps) || typeof d.hostTscBase !== 'bigint' || !(d.mutex instanceof SharedArrayBuffer) || !(d.vcpuIds instanceof SharedArrayBuffer)) {
+    if (!Array.isArray(d.buffers) || !Array.isArray(d.maps) || typeof d.hostTscBase !== 'bigint' || typeof d.announced !== 'boolean' || !(d.mutex instanceof SharedArrayBuffer) || !(d.vcpuIds instanceof SharedArrayBuffer)) {
       throw new VmmError('EINVAL', 'soft: attachMachine needs the data of a soft machine\'s share()');
     }
-    const m = new SoftMachine(d.hostTscBase);
+    const m = new SoftMachine(d.hostTscBase, d.announced);
     const memories = d.buffers.map((b) => ({ bytes: new Uint8Array(b), size: b.byteLength }));
     const mappings = d.maps.map((x) => {
       const bytes = new Uint8Array(d.buffers[x.buffer]!, x.byteOffset, x.byteLength);
