@@ -90,6 +90,19 @@ test('the afterExit hook sees every exit before the loop handles it', () => {
   assert.deepEqual(cpu.log, ['run: rdmsr', 'saw rdmsr', 'rip 4098', 'run: shutdown', 'saw shutdown']);
 });
 
+test('the enteringGuest hook runs right before every run, after the devices and the injection', () => {
+  const cpu = new ScriptedVcpu([
+    { reason: 'rdmsr', msr: 0x1b, npc: 0x1002n, exitState: state() },
+    { reason: 'shutdown', exitState: state() },
+  ]);
+  const msrs: MsrSpace = { read: () => 0xfee00900n, write: () => false };
+  loop(cpu, oneGp(cpu.log), { beforeRun: () => cpu.log.push('devices'), enteringGuest: () => cpu.log.push('entering') }, msrs).run();
+  assert.deepEqual(cpu.log, [
+    'devices', 'asked for an exception', 'inject #13', 'entering', 'run: rdmsr', 'rip 4098',
+    'devices', 'asked for an exception', 'entering', 'run: shutdown',
+  ]);
+});
+
 test('the interrupt window is open with IF set and no STI/MOV SS shadow', () => {
   assert.equal(interruptWindowOpen(state()), true);
   assert.equal(interruptWindowOpen(state({ rflags: 0x2n })), false);

@@ -25,11 +25,15 @@ export interface RamRegion {
   readonly bytes: Uint8Array;
 }
 
-/** GuestMemory over a fixed set of RAM regions (the monitor's RAM map, or one array in tests). */
+/**
+ * GuestMemory over a fixed set of RAM regions (the monitor's RAM map, or one array in tests).
+ * handedOut, when given, hears of every view before it is returned: any view may be written, and a
+ * machine whose host writes are announced (MachineOptions.hostWrites) must be told of each.
+ */
 export class RegionGuestMemory implements GuestMemory {
   private readonly regions: readonly RamRegion[];
 
-  constructor(regions: readonly RamRegion[]) {
+  constructor(regions: readonly RamRegion[], private readonly handedOut?: (gpa: number, length: number) => void) {
     const sorted = [...regions].sort((a, b) => a.gpa - b.gpa);
     for (let i = 1; i < sorted.length; i++) {
       const prev = sorted[i - 1]!, cur = sorted[i]!;
@@ -47,6 +51,7 @@ export class RegionGuestMemory implements GuestMemory {
       for (const r of this.regions) {
         if (gpa >= r.gpa && gpa + length <= r.gpa + r.bytes.length) {
           const start = gpa - r.gpa;
+          this.handedOut?.(gpa, length);
           return r.bytes.subarray(start, start + length);
         }
       }

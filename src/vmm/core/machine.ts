@@ -20,7 +20,8 @@ import { monitorMsrs } from './msr-space.js';
 import { Lapic } from '../irq/lapic.js';
 import { PciBus } from '../bus/pci/pci-bus.js';
 import { assignPciResources } from '../bus/pci/resource-assignment.js';
-import { RegionGuestMemory } from '../bus/guest-memory.js';
+import { RegionGuestMemory, type GuestMemory } from '../bus/guest-memory.js';
+import { HostWriteLog } from './host-writes.js';
 import { VirtioBlk } from '../devices/virtio/blk.js';
 import { VirtioRng } from '../devices/virtio/rng.js';
 import { VirtioNet } from '../devices/virtio/net.js';
@@ -107,9 +108,8 @@ interface PacketDevices {
 }
 
 /** virtio devices on PCI bus 0, their BARs placed as firmware would, config ports and windows on the bus. */
-function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, rams: readonly Ram[], closers: (() => void)[], net: NetIo | undefined, vsockIo: VsockIo | undefined): PacketDevices {
+function addPciDevices(config: VmConfig, platform: Platform, apicBus: ApicBus, mem: GuestMemory, closers: (() => void)[], net: NetIo | undefined, vsockIo: VsockIo | undefined): PacketDevices {
   const pci = new PciBus({ intx: PCI_INTX_GSIS.map((gsi) => platform.ioapic.input(gsi)), intxGsis: PCI_INTX_GSIS });
-  const mem = new RegionGuestMemory(rams.map((r) => ({ gpa: r.block.gpa, bytes: r.bytes })));
   config.disks.forEach((d, i) => {
     const blk = new VirtioBlk({ path: d.path, readOnly: d.readOnly });
     closers.push(() => blk.close());
@@ -150,7 +150,9 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
   let aps: SmpRun | undefined;
   const closers: (() => void)[] = [];
   try {
-    const m: Machine = hv.createMachine(smp && soft ? { tsc: 'host' } : {});
+    // Devices write guest RAM only through `mem`, which notes every view for `hostWrites`.
+    const m: Machine = hv.createMachine({ ...(smp && soft ? { tsc: 'host' } : {}), hostWrites: 'announced' });
+    const hostWrites = new HostWriteLog((gpa, size) => m.hostWrote(gpa, size));
     const rams: Ram[] = layout.ram.map((block) => {
       const mem = m.allocate(block.size);
       m.map(block.gpa, mem);
@@ -191,7 +193,8 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
     });
     platform.bus.add({ space: 'mmio', base: lapic.base, size: LAPIC_PAGE_SIZE }, lapic);
     platform.addTimed(lapic);
-    const packetDevices = addPciDevices(config, platform, apicBus, rams, closers, io.net, io.vsock);
+    const mem = new RegionGuestMemory(rams.map((r) => ({ gpa: r.block.gpa, bytes: r.bytes })), (gpa, length) => hostWrites.note(gpa, length));
+    const packetDevices = addPciDevices(config, platform, apicBus, mem, closers, io.net, io.vsock);
     const packetPorts = packetDevices.nics.map((n) => n.port).concat(packetDevices.vsock ? [packetDevices.vsock] : []);
     const virtio = config.disks.map((d) => `blk ${d.path}${d.readOnly ? ' (ro)' : ''}`).concat(config.rng ? ['rng'] : [], (config.nics ?? []).map((n) => `net ${n.mac} (${n.backend.kind === 'tap' ? `tap ${n.backend.name}` : 'user'})`), config.vsock ? [`vsock cid ${config.vsock.cid} ${config.vsock.path}`] : []);
     if (virtio.length) say(`virtio over PCI: ${virtio.join(', ')}`);
@@ -202,9 +205,10 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       aps = startApplicationProcessors(share, fabric, soft);
       say(`${config.cpus} vCPUs, one thread each (the application processors wait for INIT/SIPI)`);
     }
-    const smpSide = fabric && aps ? bootSmpSide(fabric, lapic, platform, aps.end) : undefined;
-    const hooks: VcpuLoopHooks = packetPorts.length === 0 && !smpSide ? io : {
+    const smpSide = fabric && aps ? bootSmpSide(fabric, lapic, platform, aps.end, hostWrites) : undefined;
+    const hooks: VcpuLoopHooks = packetPorts.length === 0 && !smpSide ? { ...io, enteringGuest: () => hostWrites.flush() } : {
       ...io,
+      enteringGuest: () => hostWrites.flush(),
       // Frames and packets for the guest move into their devices before each run; a halted guest
       // wakes for them, and for requests and interrupts from the other vCPUs' threads.
       beforeRun: () => {
@@ -264,14 +268,19 @@ function startApplicationProcessors(share: MachineShare, fabric: SmpFabric, tscD
 }
 
 /** The boot vCPU's side of the others: device requests to serve, interrupts for its LAPIC, their failures. */
-function bootSmpSide(fabric: SmpFabric, lapic: Lapic, platform: Platform, end: MachineEndFlag) {
+function bootSmpSide(fabric: SmpFabric, lapic: Lapic, platform: Platform, end: MachineEndFlag, hostWrites: HostWriteLog) {
   const mailbox = new DeviceMailboxServer(fabric.mailbox, fabric.vcpus);
   const inbox = new InterruptInbox(fabric.inboxes[0]!);
   // The fabric made the boot vCPU's doorbell the word its host input waits on, when there is one.
   const doorbell = new Doorbell(fabric.kicks[0]!.doorbell);
+  // What a device wrote for the asking vCPU is announced before it has its answer (host-writes.ts).
+  const announced = (handled: boolean): boolean => {
+    hostWrites.flush();
+    return handled;
+  };
   const devices = {
-    routeIo: (req: IoRequest) => platform.bus.routeIo(req),
-    routeMem: (req: MemRequest) => platform.bus.routeMem(req),
+    routeIo: (req: IoRequest) => announced(platform.bus.routeIo(req)),
+    routeMem: (req: MemRequest) => announced(platform.bus.routeMem(req)),
     endOfInterrupt: (vector: number) => platform.ioapic.endOfInterrupt(vector),
   };
   return {

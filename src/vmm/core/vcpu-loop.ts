@@ -57,6 +57,11 @@ export interface VcpuLoopHooks {
   waitForInput?: (timeoutMs: number) => void;
   /** The machine should stop (e.g. the user quit): checked before each run. */
   quitRequested?: () => boolean;
+  /**
+   * Right before each run, after everything the loop does between runs (devices included): where
+   * the monitor announces its writes to guest RAM (host-writes.ts).
+   */
+  enteringGuest?: () => void;
   /** Every exit, before the loop handles it (toyvirt watches the guest's CR8 and windows). */
   afterExit?: (exit: VmExit) => void;
 }
@@ -98,6 +103,7 @@ export class VcpuLoop {
       this.deliver();
       // Guest time that is instructions retired: the run stops exactly at the next deadline.
       const budget = this.time.instructionBudget?.(next);
+      this.hooks.enteringGuest?.();
       const exit = budget === undefined ? this.cpu.run() : this.cpu.run({ maxInstructions: budget });
       this.time.afterExit();
       this.last = exit.exitState;
