@@ -2,8 +2,8 @@
  * What the soft CPU's block links and jump cache (cpu.ts nextBlock, fetchBlock) may outlive, and
  * what must drop them: they skip the fetch checks (translation, privilege, CS) and the page
  * compare, so they last only while those would give the same block. Runs keep them on a machine
- * whose host announces its writes (an announced write to a code page drops them); setState
- * moving CS drops them.
+ * whose host announces its writes (an announced write to a code page drops them); a MOV to CR3
+ * keeps them while only global translations fetched code; setState moving CS drops them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,7 +29,63 @@ function out(vm: SoftVm): number {
   return exit.data[0]!;
 }
 
+const PS = 0x80, G = 0x100, CR4_PGE = 0x80n;
+
+/**
+ * 8 MiB, two address spaces: the identity map, and a copy whose 2 MiB page at 0x200000 is
+ * guest-physical 0x400000 (remap) or 0x200000 again. Page B (0x200000: mov eax, 1; ret; at
+ * 0x400000: mov eax, 2) is called from a loop at 0x10000 that OUTs EAX, then switches CR3
+ * between the two (MOV from CR3, XOR RDX, MOV to CR3). global: every page global, CR4.PGE set.
+ */
+function twoAddressSpaces(vm: SoftVm, remap: boolean, global: boolean): void {
+  const st = longMode(vm, 0x10000);
+  const pt1 = Number(st.crs!.cr3), pt2 = 0x600000;
+  const view = new DataView(vm.ram.buffer);
+  vm.ram.copyWithin(pt2, pt1, pt1 + 0x3000);
+  const point = (at: number, to: number, mask: number): void => view.setUint32(at, (view.getUint32(at, true) & mask) | to, true);
+  point(pt2, pt2 + 0x1000, 0xfff); // PML4[0] -> its own PDPT
+  point(pt2 + 0x1000, pt2 + 0x2000, 0xfff); // PDPT[0] -> its own PD
+  if (remap) point(pt2 + 0x2000 + 8, 0x400000, 0x1fffff); // PD[1]: 0x200000 -> 0x400000
+  for (const pd of [pt1 + 0x2000, pt2 + 0x2000]) {
+    for (let i = 0; i < 4; i++) {
+      assert.ok(view.getUint32(pd + i * 8, true) & PS);
+      if (global) point(pd + i * 8, G, ~0);
+    }
+  }
+  vm.ram.set([0xb8, ...le32(1), 0xc3], 0x200000);
+  vm.ram.set([0xb8, ...le32(2), 0xc3], 0x400000);
+  vm.ram.set([
+    0xe8, ...le32(0x200000 - 0x10005), // call B
+    0xe7, 0xe9, // out 0xe9, eax
+    0x0f, 0x20, 0xd8, // mov rax, cr3
+    0x48, 0x31, 0xd0, // xor rax, rdx
+    0x0f, 0x22, 0xd8, // mov cr3, rax
+    0xeb, 0xee, // jmp 0x10000
+  ], 0x10000);
+  vm.cpu.setState({
+    ...st, gprs: { ...st.gprs!, rdx: BigInt(pt1 ^ pt2) }, crs: { ...st.crs!, cr4: st.crs!.cr4! | (global ? CR4_PGE : 0n) },
+  });
+}
+
 for (const [label, hot, interpretOnly] of RUN_WAYS) {
+  test(`a MOV to CR3 that maps a non-global code page elsewhere: the block there runs, not the one linked before (${label})`, () => {
+    const vm = announcedVm(hot, interpretOnly, 8 * 2 ** 20);
+    twoAddressSpaces(vm, true, false);
+    const seen = Array.from({ length: 12 }, () => out(vm));
+    assert.deepEqual(seen, Array.from({ length: 12 }, (_, n) => 1 + (n % 2)));
+    vm.hv.close();
+  });
+
+  test(`a MOV to CR3 while only global pages held code keeps the links and the jump cache (${label})`, () => {
+    const vm = announcedVm(hot, interpretOnly, 8 * 2 ** 20);
+    twoAddressSpaces(vm, false, true);
+    for (let n = 0; n < 6; n++) assert.equal(out(vm), 1);
+    const gen = softCpu(vm).codeGen;
+    for (let n = 0; n < 6; n++) assert.equal(out(vm), 1);
+    assert.equal(softCpu(vm).codeGen, gen, 'six address-space switches dropped no link');
+    vm.hv.close();
+  });
+
   test(`announced host writes: decoded code, links and the jump cache outlive runs; a write to a code page drops them (${label})`, () => {
     // A loop of OUTs (one run each) calling page B; each run starts where the last ended.
     const vm = announcedVm(hot, interpretOnly);

@@ -129,6 +129,11 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
   faultsInARow = 0;
   faultsAt = -1;
   /**
+   * Code was fetched through a non-global translation since flushTlb last moved codeGen (so
+   * links or the jump cache may name a block a MOV to CR3 unmaps).
+   */
+  private nonGlobalCode = true;
+  /**
    * Bumped at each run() (unless host writes are announced): cached pages are re-checked against
    * guest RAM once per run.
    */
@@ -318,7 +323,13 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     if (global) this.tlb.flush();
     else this.tlb.flushNonGlobal();
     this.lastFetchLin = NaN;
-    this.codeGen++;
+    // Links and the jump cache name blocks by linear address. A MOV to CR3 keeps the global
+    // translations, so blocks fetched through them stay what those addresses run (Linux switches
+    // address spaces ~18,000 times before init while running only its global kernel text).
+    if (global || this.nonGlobalCode) {
+      this.codeGen++;
+      this.nonGlobalCode = false;
+    }
   }
 
   /**
@@ -777,6 +788,7 @@ export class SoftCpu extends CpuState implements ExecContext, PagingHost {
     const t = this.tlb;
     // An int key (guest-physical pages number < 2^28): Map lookups hash it as a small integer.
     const physPage = t.phys[i]! | 0;
+    if (t.global[i] === 0) this.nonGlobalCode = true;
     const bytes = t.bytes[i]!, base = t.base[i]!;
     let cp = this.codeCache.get(physPage);
     if (!cp) {
