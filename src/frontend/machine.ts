@@ -216,8 +216,9 @@ export class Machine {
    * The host wrote guest RAM in [gpa, gpa + size) through its own view of it (device DMA, a
    * loader): on a machine created with { hostWrites: 'announced' }, call this after the bytes are
    * in and before the next run() of any of its vCPUs. Every byte must be mapped (else EFAULT).
-   * Allowed on any machine and from any thread's view of it; where the backend sees host writes
-   * by itself (KVM, or soft's default 'unannounced'), it checks the range and has nothing more to do.
+   * Allowed on any machine and from any thread's view of it: soft drops what was decoded from
+   * those pages whatever the machine's hostWrites (on an 'unannounced' machine each run's start
+   * re-checks them anyway); KVM, whose hardware sees host writes, only checks the range.
    */
   hostWrote(gpa: number, size: number): void {
     const impl = this.live();

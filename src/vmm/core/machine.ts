@@ -206,22 +206,24 @@ export function runMachine(config: VmConfig, io: MachineIo): RunResult {
       say(`${config.cpus} vCPUs, one thread each (the application processors wait for INIT/SIPI)`);
     }
     const smpSide = fabric && aps ? bootSmpSide(fabric, lapic, platform, aps.end, hostWrites) : undefined;
-    const hooks: VcpuLoopHooks = packetPorts.length === 0 && !smpSide ? { ...io, enteringGuest: () => hostWrites.flush() } : {
+    const hooks: VcpuLoopHooks = {
       ...io,
       enteringGuest: () => hostWrites.flush(),
-      // Frames and packets for the guest move into their devices before each run; a halted guest
-      // wakes for them, and for requests and interrupts from the other vCPUs' threads.
-      beforeRun: () => {
-        io.beforeRun?.();
-        for (const p of packetPorts) p.pump();
-        smpSide?.beforeRun();
-      },
-      waitForInput: (ms) => {
-        const ready = (): boolean => packetPorts.some((p) => p.hostFramesReady) || (smpSide?.ready() ?? false);
-        if (io.waitForInput) io.waitForInput(ms, ready);
-        else if (smpSide) smpSide.wait(ms, ready);
-        else sleep(ms);
-      },
+      ...(packetPorts.length === 0 && !smpSide ? {} : {
+        // Frames and packets for the guest move into their devices before each run; a halted guest
+        // wakes for them, and for requests and interrupts from the other vCPUs' threads.
+        beforeRun: () => {
+          io.beforeRun?.();
+          for (const p of packetPorts) p.pump();
+          smpSide?.beforeRun();
+        },
+        waitForInput: (ms: number) => {
+          const ready = (): boolean => packetPorts.some((p) => p.hostFramesReady) || (smpSide?.ready() ?? false);
+          if (io.waitForInput) io.waitForInput(ms, ready);
+          else if (smpSide) smpSide.wait(ms, ready);
+          else sleep(ms);
+        },
+      }),
     };
     const end = new VcpuLoop(cpu, platform, bootLapicSource(lapic, platform.pic), timer, time, monitorMsrs(lapic, soft), hooks).run();
     packetDevices.nics.forEach((n, i) => say(`net${i}: ${netSummary(n.model, n.port)}`));
