@@ -46,6 +46,8 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     '0f94c0', '0f95c4', '410f92c1', '0f44c1', '480f43c1', // sete al; setne ah; setb r9b; cmove eax, ecx; cmovae rax, rcx
     '0fc8', '490fcf', 'f7d0', '48f7d3', // bswap eax; bswap r15; not eax; not rbx
     'ffc0', '48ffcb', 'ff4308', '48ff4b08', // inc eax; dec rbx; inc dword [rbx+8]; dec qword [rbx+8]
+    'd3e0', '48d3e8', '49d3d0', // shl eax, cl; shr rax, cl; rcl r8, cl
+    '0fafc3', '4c0fafc3', '6bc30a', '4869c300010000', // imul eax, ebx; imul r8, rbx; imul eax, ebx, 10; imul rax, rbx, 0x100
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -63,6 +65,8 @@ test('cold records: other shapes and modes are left to the closures', () => {
     '65ff042500000000', '6501042500000000', // inc dword gs:[0]; add gs:[0], eax (FS/GS: the probe's way does not serve them)
     '480144cb08', '66014308', // add [rbx+rcx*8+8], rax (index); 16-bit add to memory
     '0f944308', '0f444308', '660fc8', // sete [rbx+8]; cmove eax, [rbx+8]; bswap with 66
+    '66d3e0', 'd36308', // shl ax, cl; shl dword [rbx+8], cl
+    '0faf4308', '6b43080a', '660fafc3', // imul eax, [rbx+8]; imul eax, [rbx+8], 10; imul ax, bx
   ];
   const got = forms(left);
   left.forEach((h, k) => assert.equal(got[k], 0, `${insn(h).mnemonic} [${h}] got a record`));
@@ -202,5 +206,42 @@ test('cold records: memory destinations, TEST, SETcc, CMOVcc, BSWAP, NOT and INC
   });
   const ref = got.find((g) => g.label === 'one instruction at a time')!;
   assert.match(ref.out, /"cr2":"dead000"/, `ends at the #PF of the last write: ${ref.out}`);
+  for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
+});
+
+/**
+ * Shifts by CL and IMUL between registers, run cold, compiled and one instruction at a time: the
+ * same registers and flags, CL 0 (flags kept: the closure's case) and counts that need masking
+ * among them, RCL/RCR reading CF, and products that overflow and do not.
+ */
+test('cold records: shifts by CL and register IMUL end as one instruction at a time does', () => {
+  const CODE = 0x100000;
+  const pushfPop = (reg: number): number[] => [0x9c, 0x41, 0x58 + reg]; // pushf; pop r8+reg
+  const code = [
+    0xd3, 0xe0, ...pushfPop(0), // shl eax, cl (cl = 5)
+    0x48, 0xd3, 0xeb, ...pushfPop(1), // shr rbx, cl
+    0xb1, 0x00, 0xf9, 0xd3, 0xe2, ...pushfPop(2), // mov cl, 0; stc; shl edx, cl (count 0: CF stays set, edx's high half cleared?)
+    0xb1, 0x41, 0x48, 0xd3, 0xfe, ...pushfPop(3), // mov cl, 0x41; sar rsi, cl (masked to 1)
+    0xb1, 0x21, 0xf9, 0xd3, 0xd7, ...pushfPop(4), // mov cl, 0x21; stc; rcl edi, cl (masked to 1)
+    0xb1, 0x3f, 0x48, 0xd3, 0xcd, ...pushfPop(5), // mov cl, 63; ror rbp, cl
+    0x0f, 0xaf, 0xc3, // imul eax, ebx
+    0x4c, 0x0f, 0xaf, 0xcb, ...pushfPop(6), // imul r9, rbx (overflows)
+    0x6b, 0xd6, 0xfd, // imul edx, esi, -3
+    0x48, 0x69, 0xff, 0x00, 0x00, 0x01, 0x00, ...pushfPop(7), // imul rdi, rdi, 0x10000
+    0xf4,
+  ];
+  const got = everyWay((vm, label) => {
+    vm.ram.set(code, CODE);
+    const s = longMode(vm, CODE);
+    vm.cpu.setState({
+      ...s,
+      gprs: { ...s.gprs!, rax: 0x8765_4321_8765_4321n, rbx: 0xfedc_ba98_7654_3210n, rcx: 5n, rdx: 0xffff_ffff_8000_0001n, rsi: 0x8000_0000_0000_0003n, rdi: 0x4000_0001n, rbp: 0x1234_5678_9abc_def1n, r9: 0x7fff_ffff_ffffn },
+    });
+    const e = vm.cpu.run();
+    const st = vm.cpu.getState(State.GPRS);
+    return { label, out: JSON.stringify({ reason: e.reason, gprs: st.gprs }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)) };
+  });
+  const ref = got.find((g) => g.label === 'one instruction at a time')!;
+  assert.match(ref.out, /"reason":"halted"/);
   for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
 });

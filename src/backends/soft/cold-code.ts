@@ -24,7 +24,7 @@ import { canonicalHigh } from '../../x86/exec/ops-control.js';
 import { bswap32, onlyAdvances, opcodeReg } from '../../x86/exec/ops-move.js';
 import { cmovFalseWritesReg } from '../../x86/exec/undefined-flags.js';
 import { byteRegister, half } from '../../x86/exec/regs.js';
-import { lea64, shiftRegister } from '../../x86/exec/specialise.js';
+import { imulRegister, lea64, shiftRegister } from '../../x86/exec/specialise.js';
 import { extendInto, signExtendInto } from '../../x86/exec/specialise-move.js';
 import type { ExecContext } from '../../x86/exec/context.js';
 import type { SoftCpu } from './cpu.js';
@@ -67,6 +67,13 @@ const TEST_RI4 = 112, TEST_MR4 = 114, TEST_MI4 = 116, SETCC = 118, CMOV4 = 120, 
  * destination, [5..7] the memory operand.
  */
 const VEC_RR = 130, VEC_LD = 131;
+/**
+ * IMUL reg, reg (0F AF) and IMUL reg, reg, imm (69/6B): [2] the destination, [3] the r/m register,
+ * [4] the other source register or -1 for the immediate, [5] [6] the immediate's halves.
+ */
+const IMUL4 = 132, IMUL8 = 133;
+/** A SHIFT4/SHIFT8 record's count ([4]) when the count is CL's (D3): read as the record runs. */
+const COUNT_CL = -1;
 const LANE_ADD = LANE_OPS.indexOf('addLanes32'), LANE_AND = LANE_OPS.indexOf('andLanes32'), LANE_ANDN = LANE_OPS.indexOf('andnLanes32'),
   LANE_OR = LANE_OPS.indexOf('orLanes32'), LANE_XOR = LANE_OPS.indexOf('xorLanes32'), LANE_UNPACK32 = LANE_OPS.indexOf('unpackLow32'),
   LANE_UNPACK64 = LANE_OPS.indexOf('unpackLow64'), LANE_SHUFFLE = LANE_OPS.indexOf('shuffleLanes32'), LANE_MOVE = LANE_OPS.indexOf('moveLanes32'),
@@ -158,10 +165,14 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     c[p] = wide ? LEA8 : LEA4; c[p + 2] = reg;
     return true;
   }
-  if ((op === 0xc1 || op === 0xd1) && insn.mod === 3) {
-    const count = (op === 0xd1 ? 1 : insn.imm) & (wide ? 0x3f : 0x1f);
+  if ((op === 0xc1 || op === 0xd1 || op === 0xd3) && insn.mod === 3) {
+    const count = op === 0xd3 ? COUNT_CL : (op === 0xd1 ? 1 : insn.imm) & (wide ? 0x3f : 0x1f);
     if (count === 0) return false;
     c[p] = wide ? SHIFT8 : SHIFT4; c[p + 2] = rm; c[p + 3] = insn.reg & 7; c[p + 4] = count;
+    return true;
+  }
+  if ((op === 0x69 || op === 0x6b) && insn.mod === 3) {
+    c[p] = wide ? IMUL8 : IMUL4; c[p + 2] = reg; c[p + 3] = rm; c[p + 4] = -1; c[p + 5] = insn.imm; c[p + 6] = wide ? insn.immHi : 0;
     return true;
   }
   if (op === 0xc7 && (insn.reg & 7) === 0) {
@@ -223,6 +234,7 @@ function encodeMore(insn: Instruction, c: Int32Array, p: number): boolean {
       return true;
     }
     if (op >= 0xc8 && op <= 0xcf) { c[p] = BSWAP4 + wide; c[p + 2] = opcodeReg(insn) << 1; return true; }
+    if (op === 0xaf && insn.mod === 3) { c[p] = IMUL4 + wide; c[p + 2] = insn.reg << 1; c[p + 3] = insn.rm << 1; c[p + 4] = insn.reg << 1; return true; }
     return false;
   }
   // TEST r/m, reg with a register r/m is TEST4/TEST8 (encode).
@@ -482,7 +494,14 @@ export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
         case PUSH: { const d = code![p + 2]!; closure = !pushRecord(cpu, r[d]!, r[d + 1]!); break; }
         case POP: closure = !(popPair(cpu, code![p + 2]!) || pop64(cpu, code![p + 2]!)); break;
         case LEA4: case LEA8: lea64(cpu, f === LEA8 ? 8 : 4, code![p + 2]!, code![p + 5]!, indexOf(code!, p), scaleOf(code!, p), code![p + 7]!, code![p + 1]!); break;
-        case SHIFT4: case SHIFT8: shiftRegister(cpu, code![p + 3]!, f === SHIFT8 ? 8 : 4, code![p + 2]!, code![p + 4]!); break;
+        case SHIFT4: case SHIFT8: {
+          let count = code![p + 4]!;
+          // A count of 0 (after masking) leaves the flags: the closure's case.
+          if (count === COUNT_CL && (count = r[2]! & (f === SHIFT8 ? 0x3f : 0x1f)) === 0) { closure = true; break; }
+          shiftRegister(cpu, code![p + 3]!, f === SHIFT8 ? 8 : 4, code![p + 2]!, count);
+          break;
+        }
+        case IMUL4: case IMUL8: imulRegister(cpu, f === IMUL8 ? 8 : 4, code![p + 2]!, code![p + 3]!, code![p + 5]!, code![p + 6]!, code![p + 4]!); break;
         case EXT_R: case EXT_M: {
           const x = f === EXT_R ? r[code![p + 3]!]! >> (code![p + 4]! & 0xff) : load(cpu, code!, p, (code![p + 4]! & 0x100) !== 0 ? 1 : 2);
           const flags = code![p + 4]!;

@@ -351,13 +351,21 @@ function imulReg(insn: Instruction, size: 4 | 8, b: number, bh: number, srcReg: 
   if (insn.mod !== 3) return undefined;
   const s = insn.rm << 1, d = insn.reg << 1;
   return (ctx) => {
-    const r = ctx.regs;
-    const ovf = srcReg < 0
-      ? product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, b, bh)
-      : product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, r[srcReg]!, size === 8 ? r[srcReg + 1]! : 0);
-    r[d] = wide.w0; r[d + 1] = size === 8 ? wide.w1 : 0;
-    mulFlags(ctx, ovf);
+    imulRegister(ctx, size, d, s, b, bh, srcReg);
     advanceBy(ctx, len);
     return true;
   };
+}
+
+/**
+ * IMUL into register d (a regs index) of register s and the immediate b:bh (srcReg < 0) or
+ * register srcReg, flags as imul's: the closures' body and the cold records' (cold-code.ts).
+ */
+export function imulRegister(ctx: ExecContext, size: 4 | 8, d: number, s: number, b: number, bh: number, srcReg: number): void {
+  const r = ctx.regs;
+  const ovf = srcReg < 0
+    ? product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, b, bh)
+    : product(size, true, r[s]!, size === 8 ? r[s + 1]! : 0, r[srcReg]!, size === 8 ? r[srcReg + 1]! : 0);
+  r[d] = wide.w0; r[d + 1] = size === 8 ? wide.w1 : 0;
+  mulFlags(ctx, ovf);
 }
