@@ -48,6 +48,7 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     'ffc0', '48ffcb', 'ff4308', '48ff4b08', // inc eax; dec rbx; inc dword [rbx+8]; dec qword [rbx+8]
     'd3e0', '48d3e8', '49d3d0', // shl eax, cl; shr rax, cl; rcl r8, cl
     '0fafc3', '4c0fafc3', '6bc30a', '4869c300010000', // imul eax, ebx; imul r8, rbx; imul eax, ebx, 10; imul rax, rbx, 0x100
+    '66894308', '6644894308', '8a4308', '8a6308', '448a4308', // mov [rbx+8], ax; mov [rbx+8], r8w; mov al/ah/r8b, [rbx+8]
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -56,8 +57,7 @@ test('cold records: the commonest 64-bit shapes get records', () => {
 test('cold records: other shapes and modes are left to the closures', () => {
   const left = [
     '4811d8', '4819d8', // adc, sbb (they read CF)
-    '88d8', '8a4308', // byte moves between registers and byte loads
-    '66894308', // 16-bit store
+    '88d8', // a byte move between registers
     '67488b4308', // 32-bit address
     'f0480143 08'.replace(' ', ''), // lock add [rbx+8], rax
     '0fa2', // cpuid
@@ -66,6 +66,7 @@ test('cold records: other shapes and modes are left to the closures', () => {
     '480144cb08', '66014308', // add [rbx+rcx*8+8], rax (index); 16-bit add to memory
     '0f944308', '0f444308', '660fc8', // sete [rbx+8]; cmove eax, [rbx+8]; bswap with 66
     '66d3e0', 'd36308', // shl ax, cl; shl dword [rbx+8], cl
+    '6689d8', '8ac3', // mov ax, bx (a 16-bit register write); mov al, bl
     '0faf4308', '6b43080a', '660fafc3', // imul eax, [rbx+8]; imul eax, [rbx+8], 10; imul ax, bx
   ];
   const got = forms(left);
@@ -243,5 +244,40 @@ test('cold records: shifts by CL and register IMUL end as one instruction at a t
   });
   const ref = got.find((g) => g.label === 'one instruction at a time')!;
   assert.match(ref.out, /"reason":"halted"/);
+  for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
+});
+
+/**
+ * 16-bit stores and byte loads into byte registers (AL, AH, a REX byte register), run cold,
+ * compiled and one instruction at a time: the same registers (the rest of each register kept)
+ * and memory, and a store to a page that is not mapped ends at the same #PF.
+ */
+test('cold records: 16-bit stores and byte loads end as one instruction at a time does', () => {
+  const CODE = 0x100000, DATA = 0x200000;
+  const code = [
+    0x66, 0x89, 0x43, 0x08, // mov [rbx+8], ax
+    0x66, 0x44, 0x89, 0x4b, 0x11, // mov [rbx+17], r9w (unaligned)
+    0x8a, 0x4b, 0x20, // mov cl, [rbx+32]
+    0x8a, 0x73, 0x21, // mov dh, [rbx+33]
+    0x44, 0x8a, 0x43, 0x22, // mov r8b, [rbx+34]
+    0x40, 0x8a, 0x7b, 0x23, // mov dil, [rbx+35]
+    0x66, 0x89, 0x45, 0x00, // mov [rbp], ax with rbp not mapped: #PF
+    0xf4,
+  ];
+  const got = everyWay((vm, label) => {
+    vm.ram.set(code, CODE);
+    vm.ram.set(Array.from({ length: 64 }, (_, k) => (k * 53 + 7) & 0xff), DATA);
+    const s = longMode(vm, CODE);
+    vm.cpu.setState({
+      ...s,
+      gprs: { ...s.gprs!, rax: 0x1122_3344_5566_7788n, rbx: BigInt(DATA), rcx: 0xffff_ffff_ffff_ffffn, rdx: 0x0123_4567_89ab_cdefn, rdi: 0xaaaa_aaaa_aaaa_aaaan, r8: 0x5555_5555_5555_5555n, r9: 0x0bad_f00dn, rbp: 0x0deadn << 12n },
+    });
+    const e = vm.cpu.run();
+    const st = vm.cpu.getState(State.GPRS | State.CRS);
+    const out = JSON.stringify({ reason: e.reason, gprs: st.gprs, cr2: st.crs!.cr2 }, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
+    return { label, out, data: Buffer.from(vm.ram.subarray(DATA, DATA + 64)).toString('hex') };
+  });
+  const ref = got.find((g) => g.label === 'one instruction at a time')!;
+  assert.match(ref.out, /"cr2":"dead000"/, `ends at the #PF of the last store: ${ref.out}`);
   for (const g of got) assert.deepEqual(g, { ...ref, label: g.label }, `${g.label} vs one instruction at a time`);
 });

@@ -52,7 +52,7 @@ export const W = 8;
 const CLOSURE = 0, NOP = 1, MOV_RR4 = 2, MOV_RR8 = 3, MOV_LD4 = 4, MOV_LD8 = 5, MOV_ST4 = 6, MOV_ST8 = 7,
   MOV_RI = 8, JCC = 9, JMP = 10, CALL = 11, RET = 12, PUSH = 13, POP = 14, TEST4 = 15, TEST8 = 16,
   LEA4 = 17, LEA8 = 18, SHIFT4 = 19, SHIFT8 = 20, EXT_R = 21, EXT_M = 22, MOVSXD_R = 23, MOVSXD_M = 24,
-  MOV_SI4 = 25, MOV_SI8 = 26, CMP1 = 27, TEST1 = 28, MOV_ST1 = 29,
+  MOV_SI4 = 25, MOV_SI8 = 26, CMP1 = 27, TEST1 = 28, MOV_ST1 = 29, MOV_ST2 = 30, MOV_LD1 = 31,
   ALU_RR4 = 32, ALU_RR8 = 40, ALU_RI4 = 48, ALU_RI8 = 56, ALU_LD4 = 64, ALU_LD8 = 72,
   ALU_MR4 = 80, ALU_MR8 = 88, ALU_MI4 = 96, ALU_MI8 = 104, ALU_END = 112;
 /**
@@ -146,6 +146,11 @@ function encode(insn: Instruction, c: Int32Array, p: number): boolean {
     return true;
   }
   if (size === 1) return encodeByte(insn, c, p);
+  if (size === 2 && op === 0x89 && insn.mod !== 3) {
+    if (!memory(insn, c, p)) return false;
+    c[p] = MOV_ST2; c[p + 2] = insn.reg << 1;
+    return true;
+  }
   if (size !== 4 && size !== 8) return false;
   const wide = size === 8, reg = insn.reg << 1, rm = insn.rm << 1;
   if (op === 0x89 || op === 0x8b) {
@@ -293,6 +298,11 @@ function encodeByte(insn: Instruction, c: Int32Array, p: number): boolean {
   if (insn.map === 1) {
     if (op < 0x90 || op > 0x9f || insn.mod !== 3) return false;
     c[p] = SETCC; c[p + 2] = byteOperand(insn.rm, insn.rex); c[p + 3] = op & 15;
+    return true;
+  }
+  if (op === 0x8a && insn.mod !== 3) {
+    if (!memory(insn, c, p)) return false;
+    c[p] = MOV_LD1; c[p + 2] = byteOperand(insn.reg, insn.rex);
     return true;
   }
   if ((op === 0x88 || (op === 0xc6 && digit === 0)) && insn.mod !== 3) {
@@ -516,6 +526,13 @@ export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
         case MOV_SI4: store(cpu, code!, p, 4, code![p + 3]!, 0); break;
         case MOV_SI8: store(cpu, code!, p, 8, code![p + 3]!, code![p + 4]!); break;
         case CMP1: case TEST1: case MOV_ST1: runByte(cpu, code!, p, f); break;
+        case MOV_ST2: store(cpu, code!, p, 2, r[code![p + 2]!]! & 0xffff, 0); break;
+        case MOV_LD1: {
+          // A byte register: its regs index | the bit offset of the byte << 8; the rest of it stays.
+          const v = load(cpu, code!, p, 1), d = code![p + 2]!, i = d & 0xff, at = d >> 8;
+          r[i] = (r[i]! & ~(0xff << at)) | (v << at);
+          break;
+        }
         case VEC_RR: case VEC_LD: closure = !runVector(cpu, code!, p, f); break;
         default: closure = !(f < ALU_END ? runAlu(cpu, code!, p, f) : runMore(cpu, code!, p, f));
       }
