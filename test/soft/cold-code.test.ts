@@ -52,6 +52,7 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     'd3e0', '48d3e8', '49d3d0', // shl eax, cl; shr rax, cl; rcl r8, cl
     '0fafc3', '4c0fafc3', '6bc30a', '4869c300010000', // imul eax, ebx; imul r8, rbx; imul eax, ebx, 10; imul rax, rbx, 0x100
     '66894308', '6644894308', '8a4308', '8a6308', '448a4308', // mov [rbx+8], ax; mov [rbx+8], r8w; mov al/ah/r8b, [rbx+8]
+    'ffd0', '41ffd3', // call rax; call r11
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -70,6 +71,7 @@ test('cold records: other shapes and modes are left to the closures', () => {
     '0f944308', '0f444308', '660fc8', // sete [rbx+8]; cmove eax, [rbx+8]; bswap with 66
     '66d3e0', 'd36308', // shl ax, cl; shl dword [rbx+8], cl
     '6689d8', '8ac3', // mov ax, bx (a 16-bit register write); mov al, bl
+    'ff5308', // call [rbx+8]
     '0faf4308', '6b43080a', '660fafc3', // imul eax, [rbx+8]; imul eax, [rbx+8], 10; imul ax, bx
   ];
   const got = forms(left);
@@ -270,4 +272,22 @@ test('cold records: 16-bit stores and byte loads end as one instruction at a tim
     rax: 0x1122_3344_5566_7788n, rbx: BigInt(DATA), rcx: 0xffff_ffff_ffff_ffffn, rdx: 0x0123_4567_89ab_cdefn, rdi: 0xaaaa_aaaa_aaaa_aaaan, r8: 0x5555_5555_5555_5555n, r9: 0x0bad_f00dn, rbp: 0x0deadn << 12n,
   });
   assert.match(out, /"cr2":"dead000"/, `ends at the #PF of the last store: ${out}`);
+});
+
+/**
+ * CALL through a register, run cold, compiled and one instruction at a time: a call and its
+ * return, then a call to a non-canonical address, which must fault (#GP, here a shutdown: no IDT)
+ * with RSP and RIP as they were.
+ */
+test('cold records: CALL through a register ends as one instruction at a time does', () => {
+  const code = [
+    0x48, 0x8d, 0x05, 0x0a, 0x00, 0x00, 0x00, // lea rax, [rip+10] (the function at +0x11)
+    0xff, 0xd0, // call rax
+    0x41, 0xff, 0xd3, // call r11 (not canonical: #GP)
+    0xf4, 0xf4, 0xf4, 0xf4, 0xf4, // hlt (not reached)
+    0xbb, 0x2a, 0x00, 0x00, 0x00, // mov ebx, 42
+    0xc3, // ret
+  ];
+  const out = sameEveryWay(code, { r11: 0x0000_8000_0000_0000n });
+  assert.match(out, /"reason":"shutdown".*"rbx":"2a"/, `the call and return ran, the second call faulted: ${out}`);
 });

@@ -19,7 +19,7 @@ import { REG_RIP as REG_RIP_ } from '../../x86/instruction.js';
 import { addressOf } from '../../x86/exec/address.js';
 import { add32, add64, incDec32, incDec64, logic32, logic64, logic8, OP_ADC, OP_AND, OP_CMP, OP_OR, OP_SBB, OP_SUB, OP_XOR, sub32, sub64, sub8 } from '../../x86/exec/alu.js';
 import { conditionOf } from '../../x86/exec/lazy-flags.js';
-import { call64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
+import { call64, callAbsolute64, pop64, push64, ret64, stepRip64 } from '../../x86/exec/fast64.js';
 import { canonicalHigh } from '../../x86/exec/ops-control.js';
 import { bswap32, onlyAdvances, opcodeReg } from '../../x86/exec/ops-move.js';
 import { cmovFalseWritesReg } from '../../x86/exec/undefined-flags.js';
@@ -72,6 +72,8 @@ const VEC_RR = 130, VEC_LD = 131;
  * [4] the other source register or -1 for the immediate, [5] [6] the immediate's halves.
  */
 const IMUL4 = 132, IMUL8 = 133;
+/** CALL through a 64-bit register (FF /2): [2] the register. */
+const CALL_R = 134;
 /** A SHIFT4/SHIFT8 record's count ([4]) when the count is CL's (D3): read as the record runs. */
 const COUNT_CL = -1;
 const LANE_ADD = LANE_OPS.indexOf('addLanes32'), LANE_AND = LANE_OPS.indexOf('andLanes32'), LANE_ANDN = LANE_OPS.indexOf('andnLanes32'),
@@ -247,6 +249,7 @@ function encodeMore(insn: Instruction, c: Int32Array, p: number): boolean {
   if (op === 0xa9) { c[p] = TEST_RI4 + wide; c[p + 2] = 0; c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return true; }
   if (op === 0xf7 && digit === 0) { c[p + 3] = insn.imm; c[p + 4] = wide ? insn.immHi : 0; return onRm(TEST_RI4, TEST_MI4); }
   if (op === 0xf7 && digit === 2 && insn.mod === 3) { c[p] = NOT4 + wide; c[p + 2] = insn.rm << 1; return true; }
+  if (op === 0xff && digit === 2 && insn.mod === 3 && wide) { c[p] = CALL_R; c[p + 2] = insn.rm << 1; return true; }
   if (op === 0xff && digit < 2) { c[p + 3] = digit; return onRm(INCDEC_R4, INCDEC_M4) && (insn.mod === 3 || pairShaped(c, p)); }
   return false;
 }
@@ -500,6 +503,7 @@ export function runCold(cpu: SoftCpu, block: ColdBlock, n: number): number {
           past = false;
           break;
         case CALL: closure = !call64(cpu, code![p + 3]!, code![p + 1]!, pushRecord); past = false; break;
+        case CALL_R: { const s = code![p + 2]!; closure = !callAbsolute64(cpu, r[s]!, r[s + 1]!, code![p + 1]!, pushRecord); past = false; break; }
         case RET: closure = !(retPair(cpu) || ret64(cpu)); past = false; break;
         case PUSH: { const d = code![p + 2]!; closure = !pushRecord(cpu, r[d]!, r[d + 1]!); break; }
         case POP: closure = !(popPair(cpu, code![p + 2]!) || pop64(cpu, code![p + 2]!)); break;

@@ -69,6 +69,20 @@ export function call64<C extends ExecContext>(ctx: C, taken: number, next: numbe
   return true;
 }
 
+/**
+ * CALL to the 64-bit address (lo, hi), an indirect near CALL's operand (read before the push, as
+ * the CPU reads it): false, having changed nothing, where the target is not canonical (#GP: the
+ * handler's case) or the return address, next bytes on, would carry into RIP's high half.
+ */
+export function callAbsolute64<C extends ExecContext>(ctx: C, lo: number, hi: number, next: number, push: (ctx: C, lo: number, hi: number) => boolean = push64): boolean {
+  const r = ctx.regs;
+  const rh = r[RIP_LO + 1]!, n = (r[RIP_LO]! >>> 0) + next;
+  if (ctx.mode !== 64 || n > 0xffffffff || !canonicalHigh(ctx.la57, rh) || !canonicalHigh(ctx.la57, hi)) return false;
+  if (!push(ctx, n | 0, rh)) return false;
+  r[RIP_LO] = lo; r[RIP_LO + 1] = hi;
+  return true;
+}
+
 /** RET: the return address checked as the handler checks it (#GP with RSP unchanged). */
 export function ret64(ctx: ExecContext): boolean {
   const top = stackTop(ctx);
