@@ -53,6 +53,7 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     '0fafc3', '4c0fafc3', '6bc30a', '4869c300010000', // imul eax, ebx; imul r8, rbx; imul eax, ebx, 10; imul rax, rbx, 0x100
     '66894308', '6644894308', '8a4308', '8a6308', '448a4308', // mov [rbx+8], ax; mov [rbx+8], r8w; mov al/ah/r8b, [rbx+8]
     'ffd0', '41ffd3', // call rax; call r11
+    '65ff042500000000', '6501042500000000', '65488b042510000000', // inc dword gs:[0]; add gs:[0], eax; mov rax, gs:[0x10]
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -66,7 +67,7 @@ test('cold records: other shapes and modes are left to the closures', () => {
     'f0480143 08'.replace(' ', ''), // lock add [rbx+8], rax
     '0fa2', // cpuid
     'c1e000', // shl eax, 0 (count 0: flags unchanged, the closure's case)
-    '65ff042500000000', '6501042500000000', // inc dword gs:[0]; add gs:[0], eax (FS/GS: the probe's way does not serve them)
+    '65ff04d500000000', '6548014308', // inc dword gs:[rdx*8]; add gs:[rbx+8], rax (FS/GS with an index or a base)
     '480144cb08', '66014308', // add [rbx+rcx*8+8], rax (index); 16-bit add to memory
     '0f944308', '0f444308', '660fc8', // sete [rbx+8]; cmove eax, [rbx+8]; bswap with 66
     '66d3e0', 'd36308', // shl ax, cl; shl dword [rbx+8], cl
@@ -168,20 +169,23 @@ test('cold records and compiled blocks: RIP carries into its high half at the en
 });
 
 /**
- * Runs code at CODE in each of RUN_WAYS from longMode's state with gprs over it (and FS based at
- * fsBase), 128 bytes of patterned data at DATA, to its first exit; asserts that every way ends
+ * Runs code at CODE in each of RUN_WAYS from longMode's state with gprs over it (FS and GS at
+ * bases, prepare's changes to the VM after), 128 bytes of patterned data at DATA, to its first
+ * exit; asserts that every way ends
  * with the exit, registers, CR2 and data that one instruction at a time does, and returns that
  * reference as a string (for what the test checks the run reached).
  */
-function sameEveryWay(code: number[], gprs: Record<string, bigint>, fsBase?: bigint): string {
+function sameEveryWay(code: number[], gprs: Record<string, bigint>, bases: { fs?: bigint; gs?: bigint } = {}, prepare?: (vm: SoftVm) => void): string {
   const got = everyWay((vm, label) => {
     vm.ram.set(code, CODE);
     vm.ram.set(Array.from({ length: 128 }, (_, k) => (k * 37 + 11) & 0xff), DATA);
     const s = longMode(vm, CODE);
+    prepare?.(vm);
+    const segs = s.segs!;
     vm.cpu.setState({
       ...s,
       gprs: { ...s.gprs!, ...gprs },
-      ...(fsBase === undefined ? {} : { segs: { ...s.segs!, fs: { ...s.segs!.fs!, base: fsBase } } }),
+      segs: { ...segs, fs: { ...segs.fs!, base: bases.fs ?? segs.fs!.base }, gs: { ...segs.gs!, base: bases.gs ?? segs.gs!.base } },
     });
     const e = vm.cpu.run();
     const st = vm.cpu.getState(State.GPRS | State.CRS);
@@ -222,7 +226,7 @@ test('cold records: memory destinations, TEST, SETcc, CMOVcc, BSWAP, NOT and INC
   ];
   const out = sameEveryWay(code, {
     rax: 0xfedc_ba98_7654_3210n, rbx: BigInt(DATA), rcx: 3n, rdx: 0x1234n, rsi: 0x5555n, rdi: 0x6666n, r9: 0x0102_0304_0506_0708n, r10: 0x1111n, r11: 0xffff_ffffn, r12: 0x8000_0000_0000_00f0n, r13: 0xaaaa_bbbb_cccc_ddddn, rbp: 0x0deadn << 12n,
-  }, BigInt(DATA));
+  }, { fs: BigInt(DATA) });
   assert.match(out, /"cr2":"dead000"/, `ends at the #PF of the last write: ${out}`);
 });
 
@@ -290,4 +294,39 @@ test('cold records: CALL through a register ends as one instruction at a time do
   ];
   const out = sameEveryWay(code, { r11: 0x0000_8000_0000_0000n });
   assert.match(out, /"reason":"shutdown".*"rbx":"2a"/, `the call and return ran, the second call faulted: ${out}`);
+});
+
+/**
+ * FS- and GS-relative operands without a base or index (Linux's per-CPU data) through the records'
+ * pair probe, run cold, compiled and one instruction at a time: INC/DEC, ALU and moves through
+ * GS; a load and a store through FS based in the upper half (PML4 slot 256 maps what slot 0 does),
+ * the store past the RAM mapped there (#PF at the same address every way). The low pages the
+ * displacements alone would name are touched first, so an access that lost its segment base
+ * would hit the TLB there rather than miss and be put right by read()/write().
+ */
+test('cold records: FS- and GS-relative operands end as one instruction at a time does', () => {
+  const KERNEL_HALF = 0xffff_8000_0000_0000n;
+  const code = [
+    0x4c, 0x8b, 0x14, 0x25, 0x08, 0x00, 0x00, 0x00, // mov r10, [8]
+    0x4c, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0x30, 0x00, // mov r11, [0x300000]
+    0x65, 0xff, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00, // inc dword gs:[8]
+    0x65, 0x48, 0xff, 0x0c, 0x25, 0x10, 0x00, 0x00, 0x00, // dec qword gs:[0x10]
+    0x65, 0x48, 0x01, 0x04, 0x25, 0x18, 0x00, 0x00, 0x00, // add gs:[0x18], rax
+    0x65, 0x83, 0x2c, 0x25, 0x20, 0x00, 0x00, 0x00, 0x07, // sub dword gs:[0x20], 7
+    0x65, 0x48, 0x8b, 0x1c, 0x25, 0x28, 0x00, 0x00, 0x00, // mov rbx, gs:[0x28]
+    0x65, 0x48, 0x89, 0x0c, 0x25, 0x30, 0x00, 0x00, 0x00, // mov gs:[0x30], rcx
+    0x65, 0x48, 0x8b, 0x77, 0x08, // mov rsi, gs:[rdi+8] (a base: read()'s way)
+    0x65, 0x3b, 0x14, 0x25, 0xfc, 0xff, 0xff, 0xff, // cmp edx, gs:[-4]
+    0x0f, 0x92, 0xc2, // setb dl
+    0x64, 0x4c, 0x03, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00, // add r8, fs:[0x10]
+    0x64, 0x89, 0x04, 0x25, 0x00, 0x00, 0x30, 0x00, // mov fs:[0x300000], eax: past the upper half's RAM, #PF
+    0xf4,
+  ];
+  const out = sameEveryWay(code, { rax: 0x0123_4567_89ab_cdefn, rcx: 0xfeed_face_cafe_beefn, rdx: 0x8000_0000n, rdi: 0x20n, r8: 5n }, {
+    gs: BigInt(DATA) + 0x40n, fs: KERNEL_HALF + BigInt(DATA),
+  }, (vm) => {
+    const tables = vm.ram.length - 0x10000, view = new DataView(vm.ram.buffer, vm.ram.byteOffset);
+    view.setBigUint64(tables + 256 * 8, view.getBigUint64(tables, true), true);
+  });
+  assert.match(out, /"cr2":"ffff800000500000"/, `ends at the #PF of the FS store: ${out}`);
 });

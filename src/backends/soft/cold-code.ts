@@ -80,7 +80,7 @@ const LANE_ADD = LANE_OPS.indexOf('addLanes32'), LANE_AND = LANE_OPS.indexOf('an
   LANE_OR = LANE_OPS.indexOf('orLanes32'), LANE_XOR = LANE_OPS.indexOf('xorLanes32'), LANE_UNPACK32 = LANE_OPS.indexOf('unpackLow32'),
   LANE_UNPACK64 = LANE_OPS.indexOf('unpackLow64'), LANE_SHUFFLE = LANE_OPS.indexOf('shuffleLanes32'), LANE_MOVE = LANE_OPS.indexOf('moveLanes32'),
   LANE_SRL = LANE_OPS.indexOf('srlLanes32'), LANE_SRA = LANE_OPS.indexOf('sraLanes32');
-const RIP_LO = 32, RSP = 8;
+const RIP_LO = 32, RSP = 8, SEG_FS = 4, TWO32 = 4294967296;
 // A module-local copy: an imported binding is loaded and hole-checked at every use.
 const REG_RIP = REG_RIP_;
 
@@ -371,23 +371,29 @@ function address(cpu: SoftCpu, c: Int32Array, p: number): number {
 /**
  * The byte offset in the ram views of a record's size-byte access (write: a store), found with
  * int32 arithmetic only (tlb.ts probePair), or -1. It takes a base register or RIP and a
- * displacement through DS/ES/SS (no base) whose sum stays within the register's 4 GiB; the
- * rest (an index register, FS/GS, a carry into the high half, a locked run, misses, MMIO,
- * unaligned accesses, faults) goes through read()/write(), which decide everything.
+ * displacement through DS/ES/SS whose sum stays within the register's 4 GiB, and a displacement
+ * alone through FS/GS (Linux's per-CPU data: the segment base, canonical, plus a 32-bit
+ * displacement is exact in a double); the rest (an index register, a base with FS/GS, a carry
+ * into the high half, a locked run, misses, MMIO, unaligned accesses, faults) goes through
+ * read()/write(), which decide everything.
  */
 function pairOffset(cpu: SoftCpu, c: Int32Array, p: number, size: number, write: boolean): number {
   if (!pairShaped(c, p)) return -1;
   const b = c[p + 5]!;
+  if (b < 0) {
+    const a = cpu.segBase[c[p + 6]! >> 16]! + c[p + 7]!, hi = Math.floor(a / TWO32);
+    return ramOffset(cpu, (a - hi * TWO32) | 0, hi | 0, size, write);
+  }
   // RIP (whose halves sit where register REG_RIP's would) counts from the next instruction.
   const r = cpu.regs, rlo = r[b << 1]!, d = b === REG_RIP ? c[p + 7]! + c[p + 1]! : c[p + 7]!, lo = (rlo + d) | 0;
   if (d >= 0 ? (lo >>> 0) < (rlo >>> 0) : (lo >>> 0) > (rlo >>> 0)) return -1;
   return ramOffset(cpu, lo, r[(b << 1) + 1]!, size, write);
 }
 
-/** A memory operand pairOffset may serve: a base register, no index, DS/ES/SS. */
+/** A memory operand pairOffset may serve: no index; a base register and DS/ES/SS, or no base and FS/GS. */
 function pairShaped(c: Int32Array, p: number): boolean {
   const m = c[p + 6]!;
-  return c[p + 5]! >= 0 && (m & 0xff) === 0 && m < 4 << 16;
+  return (m & 0xff) === 0 && (c[p + 5]! >= 0 ? m < SEG_FS << 16 : m >> 16 >= SEG_FS);
 }
 
 /** probePair with the tags of this access kind and privilege; -1 in a locked run (read()/write() serve it). */
