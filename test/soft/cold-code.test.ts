@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { decode } from '../../src/x86/decoder/index.js';
 import { encodeBlock, encoded, W } from '../../src/backends/soft/cold-code.js';
 import { State } from '../../src/index.js';
+import { le32 } from '../support.js';
 import { longMode, RUN_WAYS, softCpu, softVm, type SoftVm } from './vm.js';
 
 /** Where the run tests put their code and data. */
@@ -54,6 +55,7 @@ test('cold records: the commonest 64-bit shapes get records', () => {
     '66894308', '6644894308', '8a4308', '8a6308', '448a4308', // mov [rbx+8], ax; mov [rbx+8], r8w; mov al/ah/r8b, [rbx+8]
     'ffd0', '41ffd3', // call rax; call r11
     '65ff042500000000', '6501042500000000', '65488b042510000000', // inc dword gs:[0]; add gs:[0], eax; mov rax, gs:[0x10]
+    '6548014308', '65ff0510000000', // add gs:[rbx+8], rax; inc dword gs:[rip+16]
   ];
   const got = forms(covered);
   covered.forEach((h, k) => assert.notEqual(got[k], 0, `${insn(h).mnemonic} [${h}] has no record`));
@@ -67,7 +69,7 @@ test('cold records: other shapes and modes are left to the closures', () => {
     'f0480143 08'.replace(' ', ''), // lock add [rbx+8], rax
     '0fa2', // cpuid
     'c1e000', // shl eax, 0 (count 0: flags unchanged, the closure's case)
-    '65ff04d500000000', '6548014308', // inc dword gs:[rdx*8]; add gs:[rbx+8], rax (FS/GS with an index or a base)
+    '65ff04d500000000', // inc dword gs:[rdx*8] (an index)
     '480144cb08', '66014308', // add [rbx+rcx*8+8], rax (index); 16-bit add to memory
     '0f944308', '0f444308', '660fc8', // sete [rbx+8]; cmove eax, [rbx+8]; bswap with 66
     '66d3e0', 'd36308', // shl ax, cl; shl dword [rbx+8], cl
@@ -297,16 +299,23 @@ test('cold records: CALL through a register ends as one instruction at a time do
 });
 
 /**
- * FS- and GS-relative operands without a base or index (Linux's per-CPU data) through the records'
- * pair probe, run cold, compiled and one instruction at a time: INC/DEC, ALU and moves through
- * GS; a load and a store through FS based in the upper half (PML4 slot 256 maps what slot 0 does),
- * the store past the RAM mapped there (#PF at the same address every way). The low pages the
- * displacements alone would name are touched first, so an access that lost its segment base
- * would hit the TLB there rather than miss and be put right by read()/write().
+ * FS- and GS-relative operands (Linux's per-CPU data) through the records' pair probe, run cold,
+ * compiled and one instruction at a time: INC/DEC, ALU and moves through GS with a displacement
+ * alone, a base register and RIP (`incl %gs:var(%rip)`, what Linux 6.1 emits most); a load and a
+ * store through FS based in the upper half (PML4 slot 256 maps what slot 0 does), the store past
+ * the RAM mapped there (#PF at the same address every way). The low pages the displacements
+ * alone name are touched first, so an access that lost its segment base would hit the TLB there
+ * rather than miss and be put right by read()/write().
  */
 test('cold records: FS- and GS-relative operands end as one instruction at a time does', () => {
-  const KERNEL_HALF = 0xffff_8000_0000_0000n;
-  const code = [
+  const KERNEL_HALF = 0xffff_8000_0000_0000n, GS = DATA + 0x40;
+  const code: number[] = [];
+  /** An instruction whose last 4 bytes are a RIP-relative displacement to GS-relative address at. */
+  const ripRelative = (bytes: number[], at: number): void => {
+    const end = CODE + code.length + bytes.length + 4;
+    code.push(...bytes, ...le32(at - GS - end));
+  };
+  code.push(
     0x4c, 0x8b, 0x14, 0x25, 0x08, 0x00, 0x00, 0x00, // mov r10, [8]
     0x4c, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0x30, 0x00, // mov r11, [0x300000]
     0x65, 0xff, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00, // inc dword gs:[8]
@@ -315,15 +324,22 @@ test('cold records: FS- and GS-relative operands end as one instruction at a tim
     0x65, 0x83, 0x2c, 0x25, 0x20, 0x00, 0x00, 0x00, 0x07, // sub dword gs:[0x20], 7
     0x65, 0x48, 0x8b, 0x1c, 0x25, 0x28, 0x00, 0x00, 0x00, // mov rbx, gs:[0x28]
     0x65, 0x48, 0x89, 0x0c, 0x25, 0x30, 0x00, 0x00, 0x00, // mov gs:[0x30], rcx
-    0x65, 0x48, 0x8b, 0x77, 0x08, // mov rsi, gs:[rdi+8] (a base: read()'s way)
+    0x65, 0x48, 0x8b, 0x77, 0x08, // mov rsi, gs:[rdi+8]
+    0x65, 0x48, 0x01, 0x47, 0x10, // add gs:[rdi+0x10], rax
     0x65, 0x3b, 0x14, 0x25, 0xfc, 0xff, 0xff, 0xff, // cmp edx, gs:[-4]
     0x0f, 0x92, 0xc2, // setb dl
+  );
+  ripRelative([0x65, 0xff, 0x05], DATA + 0x08); // inc dword gs:[rip+...] (DATA + 8)
+  ripRelative([0x65, 0xff, 0x0d], DATA + 0x0c); // dec dword gs:[rip+...]
+  ripRelative([0x65, 0x48, 0x8b, 0x2d], DATA + 0x10); // mov rbp, gs:[rip+...]
+  ripRelative([0x65, 0x4c, 0x89, 0x25], DATA + 0x18); // mov gs:[rip+...], r12
+  code.push(
     0x64, 0x4c, 0x03, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00, // add r8, fs:[0x10]
     0x64, 0x89, 0x04, 0x25, 0x00, 0x00, 0x30, 0x00, // mov fs:[0x300000], eax: past the upper half's RAM, #PF
     0xf4,
-  ];
-  const out = sameEveryWay(code, { rax: 0x0123_4567_89ab_cdefn, rcx: 0xfeed_face_cafe_beefn, rdx: 0x8000_0000n, rdi: 0x20n, r8: 5n }, {
-    gs: BigInt(DATA) + 0x40n, fs: KERNEL_HALF + BigInt(DATA),
+  );
+  const out = sameEveryWay(code, { rax: 0x0123_4567_89ab_cdefn, rcx: 0xfeed_face_cafe_beefn, rdx: 0x8000_0000n, rdi: 0x20n, r8: 5n, r12: 0x7777n }, {
+    gs: BigInt(GS), fs: KERNEL_HALF + BigInt(DATA),
   }, (vm) => {
     const tables = vm.ram.length - 0x10000, view = new DataView(vm.ram.buffer, vm.ram.byteOffset);
     view.setBigUint64(tables + 256 * 8, view.getBigUint64(tables, true), true);

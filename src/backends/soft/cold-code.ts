@@ -371,29 +371,30 @@ function address(cpu: SoftCpu, c: Int32Array, p: number): number {
 /**
  * The byte offset in the ram views of a record's size-byte access (write: a store), found with
  * int32 arithmetic only (tlb.ts probePair), or -1. It takes a base register or RIP and a
- * displacement through DS/ES/SS whose sum stays within the register's 4 GiB, and a displacement
- * alone through FS/GS (Linux's per-CPU data: the segment base, canonical, plus a 32-bit
- * displacement is exact in a double); the rest (an index register, a base with FS/GS, a carry
- * into the high half, a locked run, misses, MMIO, unaligned accesses, faults) goes through
- * read()/write(), which decide everything.
+ * displacement through DS/ES/SS whose sum stays within the register's 4 GiB, and through FS/GS
+ * (Linux's per-CPU data, `incl %gs:var(%rip)`) the segment base, the base register or RIP if any
+ * and the displacement summed in a double: exact where the address is canonical, and where a
+ * register is too large for that the sum is not canonical either and no TLB entry matches it. The
+ * rest (an index register, a carry into the high half, a locked run, misses, MMIO, unaligned
+ * accesses, faults) goes through read()/write(), which decide everything.
  */
 function pairOffset(cpu: SoftCpu, c: Int32Array, p: number, size: number, write: boolean): number {
   if (!pairShaped(c, p)) return -1;
-  const b = c[p + 5]!;
-  if (b < 0) {
-    const a = cpu.segBase[c[p + 6]! >> 16]! + c[p + 7]!, hi = Math.floor(a / TWO32);
+  // RIP (whose halves sit where register REG_RIP's would) counts from the next instruction.
+  const b = c[p + 5]!, seg = c[p + 6]! >> 16, r = cpu.regs, d = b === REG_RIP ? c[p + 7]! + c[p + 1]! : c[p + 7]!;
+  if (seg >= SEG_FS) {
+    const a = cpu.segBase[seg]! + d + (b < 0 ? 0 : r[(b << 1) + 1]! * TWO32 + (r[b << 1]! >>> 0)), hi = Math.floor(a / TWO32);
     return ramOffset(cpu, (a - hi * TWO32) | 0, hi | 0, size, write);
   }
-  // RIP (whose halves sit where register REG_RIP's would) counts from the next instruction.
-  const r = cpu.regs, rlo = r[b << 1]!, d = b === REG_RIP ? c[p + 7]! + c[p + 1]! : c[p + 7]!, lo = (rlo + d) | 0;
+  const rlo = r[b << 1]!, lo = (rlo + d) | 0;
   if (d >= 0 ? (lo >>> 0) < (rlo >>> 0) : (lo >>> 0) > (rlo >>> 0)) return -1;
   return ramOffset(cpu, lo, r[(b << 1) + 1]!, size, write);
 }
 
-/** A memory operand pairOffset may serve: no index; a base register and DS/ES/SS, or no base and FS/GS. */
+/** A memory operand pairOffset may serve: no index, and a base register or FS/GS (or both). */
 function pairShaped(c: Int32Array, p: number): boolean {
   const m = c[p + 6]!;
-  return (m & 0xff) === 0 && (c[p + 5]! >= 0 ? m < SEG_FS << 16 : m >> 16 >= SEG_FS);
+  return (m & 0xff) === 0 && (c[p + 5]! >= 0 || m >> 16 >= SEG_FS);
 }
 
 /** probePair with the tags of this access kind and privilege; -1 in a locked run (read()/write() serve it). */
