@@ -9,7 +9,8 @@
  *
  * The records carry no semantics of their own: the ALU operations and INC/DEC are alu.ts's,
  * conditions lazy-flags.ts conditionOf, addresses address.ts addressOf, branches and stack
- * accesses fast64.ts's, LEA, shifts and MOVZX/MOVSX the specialised closures', BSWAP and CMOVcc's
+ * accesses fast64.ts's (CALL through a register too), LEA, shifts, IMUL and MOVZX/MOVSX the
+ * specialised closures' (specialise.ts lea64, shiftRegister, imulRegister), BSWAP and CMOVcc's
  * rule for a false condition ops-move.ts's and undefined-flags.ts's (shared helpers), the XMM
  * forms the lane helpers of src/x86/sse/lanes.ts, and whatever a fast path does not cover goes to
  * the instruction's closure.
