@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { Rng, testSeed } from '../exec/rng.js';
-import { longMode, RUN_WAYS, softCpu, softVm, type RunWay } from './vm.js';
+import { longMode, RUN_WAYS, runChangingAfter, softVm, useWay, type RunWay } from './vm.js';
 
 const CODE = 0x10000, DATA = 0x20000, PERCPU = 0x30000, PREEMPT = 0x24;
 const PASSES = 40;
@@ -49,22 +49,16 @@ interface Run { exits: string[]; ram: string; regs: string; tsc: bigint }
 function run(data: Uint8Array, way: RunWay, readOnlyAfter?: number): Run {
   const vm = softVm();
   try {
-    const cpu = softCpu(vm);
-    cpu.hotBlockRuns = way[1];
-    cpu.interpretOnly = way[2];
+    useWay(vm, way);
     vm.ram.set(guest(), CODE);
     vm.ram.set(data, DATA);
     vm.ram.set(data.subarray(0, 16), PERCPU + PREEMPT);
     const base = longMode(vm, CODE);
     vm.cpu.setState({ ...base, gprs: { ...base.gprs, rsi: BigInt(DATA) }, segs: { ...base.segs, gs: { ...base.segs!.gs!, base: BigInt(PERCPU) } } });
-    const exits: string[] = [];
-    if (readOnlyAfter !== undefined) {
-      exits.push(vm.cpu.run({ maxInstructions: readOnlyAfter }).reason);
+    const exits = runChangingAfter(vm, readOnlyAfter, () => {
       vm.m.unmap(DATA, 0x1000);
       vm.m.map(DATA, vm.mem, { offset: DATA, size: 0x1000, prot: 'r' });
-    }
-    const e = vm.cpu.run();
-    exits.push(e.reason === 'memory' ? `memory ${e.gpa.toString(16)} ${e.write}` : e.reason);
+    }).map((e) => (e.reason === 'memory' ? `memory ${e.gpa.toString(16)} ${e.write}` : e.reason));
     const g = vm.cpu.getState(State.GPRS).gprs!;
     const ram = Buffer.from(vm.ram.subarray(DATA, DATA + data.length)).toString('hex') + ' ' + Buffer.from(vm.ram.subarray(PERCPU, PERCPU + 64)).toString('hex');
     return { exits, ram, regs: [g.rip, g.rax, g.rbx, g.rcx, g.rdx, g.rsi, g.rdi, g.rflags].map((v) => v.toString(16)).join(' '), tsc: vm.cpu.getState(State.MSRS).msrs!.tsc };

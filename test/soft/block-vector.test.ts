@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { Rng, testSeed } from '../exec/rng.js';
-import { longMode, RUN_WAYS, softCpu, softVm, type RunWay } from './vm.js';
+import { longMode, RUN_WAYS, runChangingAfter, softVm, useWay, type RunWay } from './vm.js';
 
 const CODE = 0x10000;
 const PASSES = 40;
@@ -64,20 +64,15 @@ const CR0_TS = 8n;
 function run(start: Start, way: RunWay, tsAfter?: number): Run {
   const vm = softVm();
   try {
-    const cpu = softCpu(vm);
-    cpu.hotBlockRuns = way[1];
-    cpu.interpretOnly = way[2];
+    useWay(vm, way);
     vm.ram.set(guest(), CODE);
     vm.ram.set(start.data, DATA);
     const base = longMode(vm, CODE);
     vm.cpu.setState({ ...base, gprs: { ...base.gprs, rsi: BigInt(DATA) }, fpu: { xmm: start.xmm } });
-    const exits: string[] = [];
-    if (tsAfter !== undefined) {
-      exits.push(vm.cpu.run({ maxInstructions: tsAfter }).reason);
+    const exits = runChangingAfter(vm, tsAfter, () => {
       const cr0 = vm.cpu.getState(State.CRS).crs!.cr0;
       vm.cpu.setState({ crs: { cr0: cr0 | CR0_TS } }, State.CRS);
-    }
-    exits.push(vm.cpu.run().reason);
+    }).map((e) => e.reason);
     const s = vm.cpu.getState(State.ALL);
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
     return { exits, xmm: s.fpu!.xmm.map(hex).join(' '), gprs: `rip ${s.gprs!.rip.toString(16)} rcx ${s.gprs!.rcx.toString(16)}`, tsc: s.msrs!.tsc };

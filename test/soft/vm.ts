@@ -51,6 +51,28 @@ export function softCpuOf(vcpu: Vcpu): SoftVcpu['cpu'] {
   return (vcpu as unknown as { impl: SoftVcpu }).impl.cpu;
 }
 
+/** Makes the vCPU's soft CPU run one way (RUN_WAYS: its compile threshold and interpret-only flag); returns that CPU. */
+export function useWay(vm: SoftVm, way: RunWay): SoftVcpu['cpu'] {
+  const cpu = softCpu(vm);
+  cpu.hotBlockRuns = way[1];
+  cpu.interpretOnly = way[2];
+  return cpu;
+}
+
+/**
+ * Runs the vCPU to an exit; with after, first only that many instructions, then change(), then
+ * on (a change made under a block that is running, compiled or not). Every exit, in order.
+ */
+export function runChangingAfter(vm: SoftVm, after: number | undefined, change: () => void): VmExit[] {
+  const exits: VmExit[] = [];
+  if (after !== undefined) {
+    exits.push(vm.cpu.run({ maxInstructions: after }));
+    change();
+  }
+  exits.push(vm.cpu.run());
+  return exits;
+}
+
 /**
  * Runs a 64-bit guest (a guests/ binary linked and loaded at 0x10000, or code bytes put there)
  * one way until it ends (runLogged), then calls check with the machine still open.
@@ -58,9 +80,7 @@ export function softCpuOf(vcpu: Vcpu): SoftVcpu['cpu'] {
 export function runLongModeGuest(guest: string | readonly number[], way: RunWay, check: (r: RunResult, vm: SoftVm) => void): void {
   const vm = softVm(), saved = [WASM_BATCH.size, WASM_BATCH.wait] as const;
   try {
-    const cpu = softCpu(vm);
-    cpu.interpretOnly = way[2];
-    cpu.hotBlockRuns = way[1];
+    const cpu = useWay(vm, way);
     cpu.wasmBlockRuns = way === WASM_WAY ? way[3] : Infinity;
     // Small batches compiled soon: these guests run a few thousand instructions.
     if (way === WASM_WAY) setWasmBatch(4, 500);
