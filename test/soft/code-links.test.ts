@@ -10,14 +10,12 @@ import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { flat32State } from '../../src/x86/boot-state.js';
 import { le32 } from '../support.js';
-import { longMode, RAM_SIZE, RUN_WAYS, runLogged, softCpu, softVm, type SoftVm } from './vm.js';
+import { longMode, RAM_SIZE, RUN_WAYS, runLogged, softCpu, softVm, useWay, type RunWay, type SoftVm } from './vm.js';
 
 /** A soft VM whose host announces its writes, its CPU running one of RUN_WAYS. */
-function announcedVm(hot: number, interpretOnly: boolean, ramSize = RAM_SIZE): SoftVm {
+function announcedVm(way: RunWay, ramSize = RAM_SIZE): SoftVm {
   const vm = softVm(ramSize, { hostWrites: 'announced' });
-  const cpu = softCpu(vm);
-  cpu.hotBlockRuns = hot;
-  cpu.interpretOnly = interpretOnly;
+  useWay(vm, way);
   return vm;
 }
 
@@ -67,9 +65,10 @@ function twoAddressSpaces(vm: SoftVm, remap: boolean, global: boolean): void {
   });
 }
 
-for (const [label, hot, interpretOnly] of RUN_WAYS) {
+for (const way of RUN_WAYS) {
+  const label = way[0];
   test(`a MOV to CR3 that maps a non-global code page elsewhere: the block there runs, not the one linked before (${label})`, () => {
-    const vm = announcedVm(hot, interpretOnly, 8 * 2 ** 20);
+    const vm = announcedVm(way, 8 * 2 ** 20);
     twoAddressSpaces(vm, true, false);
     const seen = Array.from({ length: 12 }, () => out(vm));
     assert.deepEqual(seen, Array.from({ length: 12 }, (_, n) => 1 + (n % 2)));
@@ -77,7 +76,7 @@ for (const [label, hot, interpretOnly] of RUN_WAYS) {
   });
 
   test(`a MOV to CR3 while only global pages held code keeps the links and the jump cache (${label})`, () => {
-    const vm = announcedVm(hot, interpretOnly, 8 * 2 ** 20);
+    const vm = announcedVm(way, 8 * 2 ** 20);
     twoAddressSpaces(vm, false, true);
     for (let n = 0; n < 6; n++) assert.equal(out(vm), 1);
     const gen = softCpu(vm).codeGen;
@@ -88,7 +87,7 @@ for (const [label, hot, interpretOnly] of RUN_WAYS) {
 
   test(`announced host writes: decoded code, links and the jump cache outlive runs; a write to a code page drops them (${label})`, () => {
     // A loop of OUTs (one run each) calling page B; each run starts where the last ended.
-    const vm = announcedVm(hot, interpretOnly);
+    const vm = announcedVm(way);
     const cpu = softCpu(vm);
     vm.ram.set([0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7], 0x10000); // call B; out 0xe9, eax; jmp
     vm.ram.set([0xb8, ...le32(5), 0xc3], 0x11000); // B: mov eax, 5; ret
@@ -109,7 +108,7 @@ for (const [label, hot, interpretOnly] of RUN_WAYS) {
   test(`setState moving CS drops the links that skip fetch checks (${label})`, () => {
     // 32-bit: A at linear 0x1000 jumps to EIP 0x1010 through ECX. With CS.base 0 that is B (OUT 1);
     // then CS.base 0x1000 and EIP 0 reach the same A, whose jump now lands at linear 0x2010 (OUT 2).
-    const vm = announcedVm(hot, interpretOnly);
+    const vm = announcedVm(way);
     vm.ram.set([0xb9, ...le32(0x1010), 0xff, 0xe1], 0x1000); // mov ecx, 0x1010; jmp ecx
     vm.ram.set([0xb0, 0x01, 0xe6, 0xe9, 0xf4], 0x1010); // mov al, 1; out 0xe9, al; hlt
     vm.ram.set([0xb0, 0x02, 0xe6, 0xe9, 0xf4], 0x2010); // mov al, 2; out 0xe9, al; hlt
