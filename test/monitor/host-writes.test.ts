@@ -11,6 +11,7 @@ import { RegionGuestMemory } from '../../src/vmm/bus/guest-memory.js';
 import { HostWriteLog } from '../../src/vmm/core/host-writes.js';
 import { longModeState } from '../../src/x86/boot-state.js';
 import { le32 } from '../support.js';
+import { runToOutE9 } from '../soft/vm.js';
 
 test('HostWriteLog: the pages of what was noted, each announced once at the next flush', () => {
   const announced: [number, number][] = [];
@@ -50,10 +51,7 @@ test('code a device writes through a view runs at the next run of an announced s
     const seen: number[] = [];
     for (let n = 0; n < 20; n++) {
       writes.flush(); // as the vCPU loop does right before each run
-      const exit = cpu.run();
-      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
-      seen.push(exit.data[0]!);
-      cpu.assistIo(exit, () => {});
+      seen.push(runToOutE9(cpu));
       mem.view(0x11001, 1)[0] = n + 1; // the "device" rewrites B's immediate
     }
     assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => n));

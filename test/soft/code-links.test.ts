@@ -10,21 +10,13 @@ import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { flat32State } from '../../src/x86/boot-state.js';
 import { le32 } from '../support.js';
-import { longMode, RAM_SIZE, RUN_WAYS, runLogged, softCpu, softVm, useWay, type RunWay, type SoftVm } from './vm.js';
+import { longMode, RAM_SIZE, RUN_WAYS, runLogged, runToOutE9, softCpu, softVm, useWay, type RunWay, type SoftVm } from './vm.js';
 
 /** A soft VM whose host announces its writes, its CPU running one of RUN_WAYS. */
 function announcedVm(way: RunWay, ramSize = RAM_SIZE): SoftVm {
   const vm = softVm(ramSize, { hostWrites: 'announced' });
   useWay(vm, way);
   return vm;
-}
-
-/** Runs to the next OUT to port 0xe9 and completes it; returns AL. */
-function out(vm: SoftVm): number {
-  const exit = vm.cpu.run();
-  assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
-  vm.cpu.assistIo(exit, () => {});
-  return exit.data[0]!;
 }
 
 const PS = 0x80, G = 0x100, CR4_PGE = 0x80n;
@@ -70,7 +62,7 @@ for (const way of RUN_WAYS) {
   test(`a MOV to CR3 that maps a non-global code page elsewhere: the block there runs, not the one linked before (${label})`, () => {
     const vm = announcedVm(way, 8 * 2 ** 20);
     twoAddressSpaces(vm, true, false);
-    const seen = Array.from({ length: 12 }, () => out(vm));
+    const seen = Array.from({ length: 12 }, () => runToOutE9(vm.cpu));
     assert.deepEqual(seen, Array.from({ length: 12 }, (_, n) => 1 + (n % 2)));
     vm.hv.close();
   });
@@ -78,9 +70,9 @@ for (const way of RUN_WAYS) {
   test(`a MOV to CR3 while only global pages held code keeps the links and the jump cache (${label})`, () => {
     const vm = announcedVm(way, 8 * 2 ** 20);
     twoAddressSpaces(vm, false, true);
-    for (let n = 0; n < 6; n++) assert.equal(out(vm), 1);
+    for (let n = 0; n < 6; n++) assert.equal(runToOutE9(vm.cpu), 1);
     const gen = softCpu(vm).codeGen;
-    for (let n = 0; n < 6; n++) assert.equal(out(vm), 1);
+    for (let n = 0; n < 6; n++) assert.equal(runToOutE9(vm.cpu), 1);
     assert.equal(softCpu(vm).codeGen, gen, 'six address-space switches dropped no link');
     vm.hv.close();
   });
@@ -92,15 +84,15 @@ for (const way of RUN_WAYS) {
     vm.ram.set([0xe8, ...le32(0x11000 - 0x10005), 0xe7, 0xe9, 0xeb, 0xf7], 0x10000); // call B; out 0xe9, eax; jmp
     vm.ram.set([0xb8, ...le32(5), 0xc3], 0x11000); // B: mov eax, 5; ret
     vm.cpu.setState(longMode(vm, 0x10000));
-    for (let n = 0; n < 10; n++) assert.equal(out(vm), 5);
+    for (let n = 0; n < 10; n++) assert.equal(runToOutE9(vm.cpu), 5);
     const gen = cpu.codeGen;
     vm.ram[0x20000] = 1;
     vm.m.hostWrote(0x20000, 1); // no code there: nothing to drop
-    for (let n = 0; n < 10; n++) assert.equal(out(vm), 5);
+    for (let n = 0; n < 10; n++) assert.equal(runToOutE9(vm.cpu), 5);
     assert.equal(cpu.codeGen, gen, 'runs that wrote no code kept the links and jump cache');
     vm.ram[0x11001] = 9;
     vm.m.hostWrote(0x11001, 1);
-    assert.equal(out(vm), 9);
+    assert.equal(runToOutE9(vm.cpu), 9);
     assert.ok(cpu.codeGen > gen, 'the announced write to page B dropped what linked into it');
     vm.hv.close();
   });

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Hypervisor, State, VmmError, stopVcpu, type Machine, type MachineShare, type VcpuStateInput, type VcpuStopHandle } from '../../src/index.js';
 import { longModeState } from '../../src/x86/boot-state.js';
-import { softCpuOf } from './vm.js';
+import { runToOutE9, softCpuOf } from './vm.js';
 import { le32 } from '../support.js';
 
 const GUESTS = new URL('../../../guests/build/', import.meta.url);
@@ -192,10 +192,7 @@ test('shared soft machine, host writes announced: a write announced on one view 
     cpu.setState(stateAt(ram, 0x10000, {}, 0x70000));
     const seen: number[] = [];
     for (let n = 0; n < 20; n++) {
-      const exit = cpu.run();
-      assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
-      seen.push(exit.data[0]!);
-      cpu.assistIo(exit, () => {});
+      seen.push(runToOutE9(cpu));
       if (n % 2 === 1) {
         ram[0x11001] = n + 1;
         m.hostWrote(0x11001, 1);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { State } from '../../src/index.js';
 import { realModeState } from '../../src/x86/boot-state.js';
 import { le32 } from '../support.js';
-import { gprs, load, longMode, RAM_SIZE, runLogged, setGate64, softCpu, softVm } from './vm.js';
+import { gprs, load, longMode, RAM_SIZE, runLogged, runToOutE9, setGate64, softCpu, softVm } from './vm.js';
 import type { HostWrites } from '../../src/index.js';
 import { ARCH_CAPABILITIES } from '../../src/backends/soft/msr.js';
 import { configureVcpuCpuid, tscCrystalLeaf } from '../../src/vmm/core/vcpu-interrupts.js';
@@ -68,12 +68,9 @@ function acrossRuns(hot: number, pageA: number[], hostWrites: HostWrites): numbe
   vm.cpu.setState(longMode(vm, 0x10000));
   const seen: number[] = [];
   for (let n = 0; n < 20; n++) {
-    const exit = vm.cpu.run();
-    assert.ok(exit.reason === 'io' && exit.port === 0xe9, `exit ${exit.reason}`);
-    seen.push(exit.data[0]!);
+    seen.push(runToOutE9(vm.cpu));
     vm.ram[0x11001] = n + 1;
     if (hostWrites === 'announced') vm.m.hostWrote(0x11001, 1);
-    vm.cpu.assistIo(exit, () => {});
   }
   vm.hv.close();
   return seen;

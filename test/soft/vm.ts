@@ -99,6 +99,14 @@ export function tsc(vm: SoftVm): bigint {
   return vm.cpu.getState(State.MSRS).msrs!.tsc!;
 }
 
+/** Runs to the next exit, which must be an OUT to port 0xe9; completes it and returns AL. */
+export function runToOutE9(cpu: Vcpu): number {
+  const exit = cpu.run();
+  if (exit.reason !== 'io' || exit.port !== 0xe9) throw new Error(`expected an OUT to 0xe9, got exit ${exit.reason}`);
+  cpu.assistIo(exit, () => {});
+  return exit.data[0]!;
+}
+
 export interface RunResult { log: number[]; end: VmExit }
 
 /** Runs until OUT 0xf4 or a non-I/O exit; OUT 0xe9 values are collected in log. */
