@@ -160,11 +160,16 @@ class Watchdog {
        });`,
       { eval: true, workerData: { ctl: this.ctl.buffer, handle: cpu.stopHandle(), timeout: BLOCK_TIMEOUT_MS, api: new URL('../../src/index.js', import.meta.url).href } },
     );
-    this.worker.unref();
   }
   arm(): void { Atomics.store(this.ctl, 0, 1); Atomics.notify(this.ctl, 0); }
   disarm(): void { Atomics.store(this.ctl, 0, 0); Atomics.notify(this.ctl, 0); }
-  close(): void { Atomics.store(this.ctl, 0, -1); Atomics.notify(this.ctl, 0); void this.worker.terminate(); }
+  /**
+   * Tells the worker to end; it does once its import is done. Not terminate(): a worker ended while
+   * it loads the API, koffi's native module with it, aborts the whole process (FATAL ERROR
+   * napi_throw; about one run in twenty of this file on a loaded host, and a worker terminated
+   * 200-300 ms into `import('src/index.js')` does it in scratch runs).
+   */
+  close(): void { Atomics.store(this.ctl, 0, -1); Atomics.notify(this.ctl, 0); }
 }
 
 /** One backend's machine, reused across blocks. */
